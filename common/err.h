@@ -1,0 +1,46 @@
+/* Error codes and the error context every fallible function fills in. */
+#ifndef TF_COMMON_ERR_H
+#define TF_COMMON_ERR_H
+
+#include <stddef.h>
+
+#define TF_MUST_CHECK __attribute__((warn_unused_result))
+#define TF_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* Negative error codes. Each maps to one of the programs' exit codes (tf_err_exit_code). */
+enum {
+	TF_OK = 0,
+	TF_E_FAIL = -1,     /* a step failed or a check found a problem: exit 1 */
+	TF_E_USAGE = -2,    /* bad command line: exit 2 */
+	TF_E_INPUT = -3,    /* bad input file (spec, policy, meta.yaml): exit 2 */
+	TF_E_IO = -4,       /* file system or I/O error: exit 1 */
+	TF_E_NOMEM = -5,    /* out of memory: exit 1 */
+	TF_E_CRYPTO = -6,   /* a cryptographic library call failed: exit 1 */
+	TF_E_REJECT = -7,   /* the bundle is rejected (signature, hash, policy, window): exit 3 */
+	TF_E_NOTFOUND = -8, /* something looked up does not exist: exit 2 */
+};
+
+#define TF_ERR_MSG_MAX 1024
+
+struct tf_err {
+	int code;
+	char msg[TF_ERR_MSG_MAX];
+};
+
+/* Sets err (when not NULL) to code and a formatted message; returns code. */
+int tf_err_set(struct tf_err *err, int code, const char *fmt, ...) TF_PRINTF(3, 4);
+/* Prefixes the message already in err with a formatted context: "ctx: old"; returns err->code. */
+int tf_err_prefix(struct tf_err *err, const char *fmt, ...) TF_PRINTF(2, 3);
+/* Resets err to no error. */
+void tf_err_clear(struct tf_err *err);
+/* The process exit code for an error code: 0, 1, 2 or 3. */
+int tf_err_exit_code(int code);
+/* Appends errno text: tf_err_sys(err, TF_E_IO, "open '%s'", path) -> "open 'x': No such file". */
+int tf_err_sys(struct tf_err *err, int code, const char *fmt, ...) TF_PRINTF(3, 4);
+
+#define TF_EXIT_OK 0
+#define TF_EXIT_FAIL 1
+#define TF_EXIT_USAGE 2
+#define TF_EXIT_REJECT 3
+
+#endif

@@ -1,0 +1,306 @@
+/* libyaml events folded into a tree of struct tf_yaml. */
+#include "manifests/yamldoc.h"
+#include "common/fsutil.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#define MAX_DEPTH 64
+#define MAX_NODES 1000000
+#define MAX_FILE (4u << 20)
+
+struct loader {
+	yaml_parser_t parser;
+	const char *name;
+	size_t nodes;
+};
+
+void tf_yaml_free(struct tf_yaml *y)
+{
+	size_t i;
+
+	if (y == NULL)
+		return;
+	free(y->scalar);
+	for (i = 0; i < y->n; i++) {
+		if (y->keys != NULL)
+			free(y->keys[i]);
+		tf_yaml_free(y->items[i]);
+	}
+	free(y->keys);
+	free(y->items);
+	free(y);
+}
+
+static int next_event(struct loader *l, yaml_event_t *ev, struct tf_err *err)
+{
+	if (!yaml_parser_parse(&l->parser, ev)) {
+		return tf_err_set(err, TF_E_INPUT, "%s: line %zu: %s", l->name,
+				  l->parser.problem_mark.line + 1,
+				  l->parser.problem ? l->parser.problem : "YAML syntax error");
+	}
+	return 0;
+}
+
+static int push(struct tf_yaml *y, char *key, struct tf_yaml *item)
+{
+	struct tf_yaml **ni;
+
+	if ((ni = realloc(y->items, (y->n + 1) * sizeof(*ni))) == NULL)
+		return -1;
+	y->items = ni;
+	if (y->kind == TF_YAML_MAP) {
+		char **nk = realloc(y->keys, (y->n + 1) * sizeof(*nk));
+
+		if (nk == NULL)
+			return -1;
+		y->keys = nk;
+		y->keys[y->n] = key;
+	}
+	y->items[y->n++] = item;
+	return 0;
+}
+
+static int load_node(struct loader *l, yaml_event_t *first, int depth, struct tf_yaml **out,
+		     struct tf_err *err);
+
+/* Loads the items of a sequence or the pairs of a mapping until its end event. */
+static int load_children(struct loader *l, struct tf_yaml *y, int depth, struct tf_err *err)
+{
+	yaml_event_t ev;
+	yaml_event_type_t end = y->kind == TF_YAML_MAP ? YAML_MAPPING_END_EVENT
+						       : YAML_SEQUENCE_END_EVENT;
+	int r;
+
+	for (;;) {
+		char *key = NULL;
+		struct tf_yaml *child = NULL;
+
+		if ((r = next_event(l, &ev, err)) != 0)
+			return r;
+		if (ev.type == end) {
+			yaml_event_delete(&ev);
+			return 0;
+		}
+		if (y->kind == TF_YAML_MAP) {
+			size_t i;
+
+			if (ev.type != YAML_SCALAR_EVENT) {
+				r = tf_err_set(err, TF_E_INPUT, "%s: line %zu: mapping keys must be plain scalars",
+					       l->name, ev.start_mark.line + 1);
+				yaml_event_delete(&ev);
+				return r;
+			}
+			key = strndup((const char *)ev.data.scalar.value, ev.data.scalar.length);
+			yaml_event_delete(&ev);
+			if (key == NULL)
+				return tf_err_set(err, TF_E_NOMEM, "out of memory");
+			for (i = 0; i < y->n; i++) {
+				if (strcmp(y->keys[i], key) == 0) {
+					r = tf_err_set(err, TF_E_INPUT, "%s: line %zu: duplicate key '%s'",
+						       l->name, l->parser.mark.line + 1, key);
+					free(key);
+					return r;
+				}
+			}
+			if ((r = next_event(l, &ev, err)) != 0) {
+				free(key);
+				return r;
+			}
+		}
+		r = load_node(l, &ev, depth + 1, &child, err);
+		yaml_event_delete(&ev);
+		if (r != 0) {
+			free(key);
+			return r;
+		}
+		if (push(y, key, child) != 0) {
+			free(key);
+			tf_yaml_free(child);
+			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		}
+	}
+}
+
+static int load_node(struct loader *l, yaml_event_t *ev, int depth, struct tf_yaml **out,
+		     struct tf_err *err)
+{
+	struct tf_yaml *y;
+	int r;
+
+	if (depth > MAX_DEPTH)
+		return tf_err_set(err, TF_E_INPUT, "%s: line %zu: nested deeper than %d levels",
+				  l->name, ev->start_mark.line + 1, MAX_DEPTH);
+	if (++l->nodes > MAX_NODES)
+		return tf_err_set(err, TF_E_INPUT, "%s: more than %d nodes", l->name, MAX_NODES);
+	if (ev->type == YAML_ALIAS_EVENT)
+		return tf_err_set(err, TF_E_INPUT, "%s: line %zu: aliases are not accepted", l->name,
+				  ev->start_mark.line + 1);
+	if ((y = calloc(1, sizeof(*y))) == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	y->line = (int)ev->start_mark.line + 1;
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		y->kind = TF_YAML_SCALAR;
+		y->scalar = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+		if (y->scalar == NULL) {
+			tf_yaml_free(y);
+			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		}
+		if (strlen(y->scalar) != ev->data.scalar.length) {
+			tf_yaml_free(y);
+			return tf_err_set(err, TF_E_INPUT, "%s: line %zu: NUL byte in a value", l->name,
+					  ev->start_mark.line + 1);
+		}
+		break;
+	case YAML_MAPPING_START_EVENT:
+	case YAML_SEQUENCE_START_EVENT:
+		y->kind = ev->type == YAML_MAPPING_START_EVENT ? TF_YAML_MAP : TF_YAML_SEQ;
+		if ((r = load_children(l, y, depth, err)) != 0) {
+			tf_yaml_free(y);
+			return r;
+		}
+		break;
+	default:
+		tf_yaml_free(y);
+		return tf_err_set(err, TF_E_INPUT, "%s: line %zu: unexpected YAML event", l->name,
+				  ev->start_mark.line + 1);
+	}
+	*out = y;
+	return 0;
+}
+
+int tf_yaml_parse(const char *buf, size_t len, const char *name, struct tf_yaml **out,
+		  struct tf_err *err)
+{
+	struct loader l = {.name = name, .nodes = 0};
+	yaml_event_t ev;
+	struct tf_yaml *root = NULL;
+	int r, have_ev = 0;
+
+	if (!yaml_parser_initialize(&l.parser))
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	yaml_parser_set_input_string(&l.parser, (const unsigned char *)buf, len);
+	/* Stream start, document start (or stream end for an empty input). */
+	if ((r = next_event(&l, &ev, err)) != 0)
+		goto out;
+	yaml_event_delete(&ev);
+	if ((r = next_event(&l, &ev, err)) != 0)
+		goto out;
+	if (ev.type == YAML_STREAM_END_EVENT) {
+		yaml_event_delete(&ev);
+		r = tf_err_set(err, TF_E_INPUT, "%s: empty document", name);
+		goto out;
+	}
+	yaml_event_delete(&ev);
+	if ((r = next_event(&l, &ev, err)) != 0)
+		goto out;
+	have_ev = 1;
+	if ((r = load_node(&l, &ev, 0, &root, err)) != 0)
+		goto out;
+	yaml_event_delete(&ev);
+	have_ev = 0;
+	/* Document end, then stream end: a second document is refused. */
+	if ((r = next_event(&l, &ev, err)) != 0)
+		goto out;
+	yaml_event_delete(&ev);
+	if ((r = next_event(&l, &ev, err)) != 0)
+		goto out;
+	if (ev.type != YAML_STREAM_END_EVENT) {
+		yaml_event_delete(&ev);
+		r = tf_err_set(err, TF_E_INPUT, "%s: more than one YAML document", name);
+		goto out;
+	}
+	yaml_event_delete(&ev);
+	*out = root;
+	root = NULL; /* transferred */
+	r = 0;
+out:
+	if (have_ev)
+		yaml_event_delete(&ev);
+	tf_yaml_free(root);
+	yaml_parser_delete(&l.parser);
+	return r;
+}
+
+int tf_yaml_load_file(const char *path, struct tf_yaml **out, struct tf_err *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = tf_read_file(path, MAX_FILE, &buf, &len, err)) != 0)
+		return r;
+	r = tf_yaml_parse(buf, len, path, out, err);
+	free(buf);
+	return r;
+}
+
+const struct tf_yaml *tf_yaml_get(const struct tf_yaml *y, const char *key)
+{
+	size_t i;
+
+	if (y == NULL || y->kind != TF_YAML_MAP)
+		return NULL;
+	for (i = 0; i < y->n; i++)
+		if (strcmp(y->keys[i], key) == 0)
+			return y->items[i];
+	return NULL;
+}
+
+const char *tf_yaml_get_str(const struct tf_yaml *y, const char *key)
+{
+	const struct tf_yaml *v = tf_yaml_get(y, key);
+
+	return v != NULL && v->kind == TF_YAML_SCALAR ? v->scalar : NULL;
+}
+
+int tf_yaml_get_u64(const struct tf_yaml *y, const char *key, uint64_t def, uint64_t *out,
+		    const char *name, struct tf_err *err)
+{
+	const struct tf_yaml *v = tf_yaml_get(y, key);
+	char *end = NULL;
+	unsigned long long n;
+
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	if (v->kind != TF_YAML_SCALAR || v->scalar[0] < '0' || v->scalar[0] > '9')
+		goto bad;
+	errno = 0;
+	n = strtoull(v->scalar, &end, 10);
+	if (errno != 0 || *end != '\0')
+		goto bad;
+	*out = (uint64_t)n;
+	return 0;
+bad:
+	return tf_err_set(err, TF_E_INPUT, "%s: line %d: '%s' must be a whole number", name,
+			  v->line, key);
+}
+
+int tf_yaml_get_bool(const struct tf_yaml *y, const char *key, int def, int *out,
+		     const char *name, struct tf_err *err)
+{
+	const struct tf_yaml *v = tf_yaml_get(y, key);
+	const char *s;
+
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	s = v->kind == TF_YAML_SCALAR ? v->scalar : "";
+	if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 || strcmp(s, "True") == 0) {
+		*out = 1;
+		return 0;
+	}
+	if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0 || strcmp(s, "False") == 0) {
+		*out = 0;
+		return 0;
+	}
+	return tf_err_set(err, TF_E_INPUT, "%s: line %d: '%s' must be true or false", name, v->line,
+			  key);
+}

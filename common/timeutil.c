@@ -88,7 +88,7 @@ void tf_time_format(time_t t, char *buf, size_t len)
 time_t tf_time_now(void)
 {
 	const char *pin = getenv("TIFERRY_NOW");
-	time_t t;
+	time_t t = 0;
 
 	if (pin != NULL && *pin != '\0' && tf_time_parse(pin, &t, NULL) == 0)
 		return t;

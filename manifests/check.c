@@ -1,0 +1,246 @@
+/* Every rule of a bundle, in order from cheap to costly; the payload is streamed last. */
+#include "manifests/check.h"
+#include "common/fsutil.h"
+#include "common/timeutil.h"
+#include "manifests/bundle.h"
+#include "manifests/policy.h"
+#include "manifests/topology.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STATE_FILE "sequence"
+
+void tf_check_result_init(struct tf_check_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	tf_manifest_init(&r->manifest);
+}
+
+void tf_check_result_release(struct tf_check_result *r)
+{
+	size_t i;
+
+	tf_manifest_release(&r->manifest);
+	free(r->manifest_bytes);
+	for (i = 0; i < r->nsigners; i++) {
+		free(r->signers[i].holder);
+		free(r->signers[i].role);
+	}
+	free(r->signers);
+	free(r->meta_path);
+	tf_check_result_init(r);
+}
+
+char *tf_tiup_home(void)
+{
+	const char *h = getenv("TIUP_HOME");
+	const char *home = getenv("HOME");
+
+	if (h != NULL && *h != '\0')
+		return strdup(h);
+	return tf_path_join(home && *home ? home : "/root", ".tiup");
+}
+
+const char *tf_rollback_dir(void)
+{
+	const char *d = getenv("TIFERRY_STATE_DIR");
+
+	return d != NULL && *d != '\0' ? d : "/var/lib/tiferry";
+}
+
+int tf_rollback_read(const char *dir, const char *cluster, uint64_t *seq, struct tf_err *err)
+{
+	char path[4096];
+	char *buf = NULL, *end = NULL;
+	size_t len = 0;
+	unsigned long long v;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, cluster, STATE_FILE);
+	r = tf_read_file(path, 64, &buf, &len, err);
+	if (r == TF_E_NOTFOUND) {
+		*seq = 0;
+		return 0;
+	}
+	if (r != 0)
+		return r;
+	errno = 0;
+	v = strtoull(buf, &end, 10);
+	if (errno != 0 || end == buf || (*end != '\n' && *end != '\0')) {
+		free(buf);
+		return tf_err_set(err, TF_E_INPUT, "anti-rollback state '%s' is damaged", path);
+	}
+	free(buf);
+	*seq = (uint64_t)v;
+	return 0;
+}
+
+int tf_rollback_write(const char *dir, const char *cluster, uint64_t seq, struct tf_err *err)
+{
+	char path[4096], folder[4096], text[32];
+	uint64_t cur = 0;
+	int r;
+
+	if ((r = tf_rollback_read(dir, cluster, &cur, err)) != 0)
+		return r;
+	if (seq < cur)
+		return tf_err_set(err, TF_E_INPUT,
+				  "refusing to lower the recorded sequence of '%s' from %" PRIu64
+				  " to %" PRIu64,
+				  cluster, cur, seq);
+	snprintf(folder, sizeof(folder), "%s/%s", dir, cluster);
+	if ((r = tf_mkdir_p(folder, 0700, err)) != 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/%s", folder, STATE_FILE);
+	snprintf(text, sizeof(text), "%" PRIu64 "\n", seq);
+	return tf_write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+static int check_signatures(const struct tf_bundle_scan *s, const struct tf_policy *p,
+			    struct tf_check_result *res, struct tf_err *err)
+{
+	const char **valid = NULL;
+	size_t i, nvalid = 0;
+	int r = 0;
+
+	if ((res->signers = calloc(s->nsigs ? s->nsigs : 1, sizeof(*res->signers))) == NULL ||
+	    (valid = calloc(s->nsigs ? s->nsigs : 1, sizeof(*valid))) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < s->nsigs; i++) {
+		const struct tf_policy_key *k = tf_policy_lookup(p, s->sigs[i].keyid);
+		struct tf_check_signer *sg = &res->signers[res->nsigners++];
+
+		memcpy(sg->keyid, s->sigs[i].keyid, sizeof(sg->keyid));
+		if (k == NULL)
+			continue; /* an unknown key counts for nothing */
+		if ((sg->holder = strdup(k->holder)) == NULL || (sg->role = strdup(k->role)) == NULL) {
+			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			goto out;
+		}
+		if (tf_sigkey_verify(k->key, s->manifest, s->manifest_len, s->sigs[i].sig,
+				     s->sigs[i].len, err) != 0) {
+			/* A known key with a bad signature is tampering, not a missing approval. */
+			r = tf_err_set(err, TF_E_REJECT,
+				       "signature by '%s' (%s, key %.16s) does not verify", k->holder,
+				       k->role, s->sigs[i].keyid);
+			goto out;
+		}
+		sg->valid = 1;
+		valid[nvalid++] = s->sigs[i].keyid;
+	}
+	r = tf_policy_satisfied(p, valid, nvalid, err);
+out:
+	free(valid);
+	return r;
+}
+
+static int check_target(const struct tf_manifest *m, const struct tf_check_opts *o,
+			struct tf_check_result *res, struct tf_err *err)
+{
+	struct tf_topology *t = NULL;
+	char fp[72];
+	char *home = NULL;
+	int r;
+
+	if (o->cluster_meta != NULL) {
+		res->meta_path = strdup(o->cluster_meta);
+	} else {
+		char buf[4096];
+
+		if ((home = tf_tiup_home()) == NULL)
+			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		snprintf(buf, sizeof(buf), "%s/storage/cluster/clusters/%s/meta.yaml", home,
+			 m->cluster);
+		res->meta_path = strdup(buf);
+		free(home);
+	}
+	if (res->meta_path == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	if ((r = tf_topology_load(res->meta_path, &t, err)) != 0) {
+		if (r == TF_E_NOTFOUND)
+			return tf_err_set(err, TF_E_REJECT,
+					  "target: cluster '%s' is not managed here (no '%s'; give --cluster-meta)",
+					  m->cluster, res->meta_path);
+		return r;
+	}
+	r = tf_topology_fingerprint(t, fp, err);
+	tf_topology_free(t);
+	if (r != 0)
+		return r;
+	if (strcmp(fp, m->topology) != 0)
+		return tf_err_set(err, TF_E_REJECT,
+				  "target: topology of cluster '%s' (%s, from '%s') differs from the bundle's (%s)",
+				  m->cluster, fp, res->meta_path, m->topology);
+	return 0;
+}
+
+int tf_bundle_check(const char *path, const struct tf_check_opts *o, struct tf_check_result *res,
+		    struct tf_err *err)
+{
+	struct tf_bundle_scan s;
+	struct tf_policy *p = NULL;
+	struct tf_manifest *m = &res->manifest;
+	time_t now = o->now ? o->now : tf_time_now();
+	uint64_t last = 0;
+	char t1[32], t2[32];
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	/* The policy first: a broken trust folder is an operator error, not a bundle verdict. */
+	if ((r = tf_policy_load(o->trust_dir ? o->trust_dir : TF_TRUST_DIR_DEFAULT, &p, err)) != 0)
+		goto out;
+	if ((r = tf_bundle_scan(path, &s, err)) != 0)
+		goto out;
+	if ((r = check_signatures(&s, p, res, err)) != 0)
+		goto out;
+	if ((r = tf_manifest_parse(s.manifest, s.manifest_len, m, err)) != 0)
+		goto out;
+	if (now < m->not_before) {
+		tf_time_format(m->not_before, t1, sizeof(t1));
+		r = tf_err_set(err, TF_E_REJECT, "validity: not valid before %s", t1);
+		goto out;
+	}
+	if (now >= m->not_after) {
+		tf_time_format(m->not_after, t1, sizeof(t1));
+		tf_time_format(now, t2, sizeof(t2));
+		r = tf_err_set(err, TF_E_REJECT, "validity: expired at %s (now %s)", t1, t2);
+		goto out;
+	}
+	if ((r = check_target(m, o, res, err)) != 0)
+		goto out;
+	if ((r = tf_rollback_read(o->state_dir ? o->state_dir : tf_rollback_dir(), m->cluster, &last,
+				  err)) != 0)
+		goto out;
+	if (m->sequence <= last) {
+		r = tf_err_set(err, TF_E_REJECT,
+			       "rollback: sequence %" PRIu64 " is not above %" PRIu64
+			       ", the last installed on cluster '%s'",
+			       m->sequence, last, m->cluster);
+		goto out;
+	}
+	if (o->progress != NULL) {
+		uint64_t total = 0;
+		size_t i;
+
+		for (i = 0; i < m->nfiles; i++)
+			total += m->files[i].size;
+		o->progress->total = total;
+	}
+	if ((r = tf_bundle_verify_payload(path, m, s.manifest, s.manifest_len, o->staging,
+					  o->progress, err)) != 0)
+		goto out;
+	res->manifest_bytes = s.manifest;
+	res->manifest_len = s.manifest_len;
+	s.manifest = NULL; /* transferred */
+	r = 0;
+out:
+	tf_bundle_scan_release(&s);
+	tf_policy_free(p);
+	return r;
+}

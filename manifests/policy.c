@@ -1,0 +1,266 @@
+/* The trust policy (policy.yaml): keys with holder and role, and per-role thresholds. */
+#include "manifests/policy.h"
+#include "common/fsutil.h"
+#include "manifests/yamldoc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_KEYS 256
+#define MAX_ROLES 32
+#define MAX_POLICY (1u << 20)
+
+struct role_req {
+	char *role;
+	unsigned count;
+};
+
+struct tf_policy {
+	size_t nkeys;
+	struct tf_policy_key keys[MAX_KEYS];
+	struct tf_sigkey *owned[MAX_KEYS];
+	size_t nroles;
+	struct role_req roles[MAX_ROLES];
+};
+
+void tf_policy_free(struct tf_policy *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nkeys; i++) {
+		free((char *)(uintptr_t)p->keys[i].file);
+		free((char *)(uintptr_t)p->keys[i].holder);
+		free((char *)(uintptr_t)p->keys[i].role);
+		tf_sigkey_free(p->owned[i]);
+	}
+	for (i = 0; i < p->nroles; i++)
+		free(p->roles[i].role);
+	free(p);
+}
+
+/* A key file is named by a plain file name inside the trust directory: no folders, no "..". */
+static int file_name_ok(const char *s)
+{
+	return s[0] != '\0' && s[0] != '.' && strchr(s, '/') == NULL && strlen(s) < 256;
+}
+
+static int role_name_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 32)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+		      s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+static int load_key(struct tf_policy *p, const struct tf_yaml *e, size_t idx, const char *dir,
+		    struct tf_err *err)
+{
+	const char *file = tf_yaml_get_str(e, "file");
+	const char *holder = tf_yaml_get_str(e, "holder");
+	const char *role = tf_yaml_get_str(e, "role");
+	struct tf_policy_key *k = &p->keys[p->nkeys];
+	char *path = NULL;
+	size_t i;
+	int r;
+
+	if (e->kind != TF_YAML_MAP || file == NULL || holder == NULL || role == NULL)
+		return tf_err_set(err, TF_E_INPUT,
+				  "policy.yaml: line %d: keys[%zu] needs file, holder and role",
+				  e->line, idx);
+	for (i = 0; i < e->n; i++)
+		if (strcmp(e->keys[i], "file") != 0 && strcmp(e->keys[i], "holder") != 0 &&
+		    strcmp(e->keys[i], "role") != 0)
+			return tf_err_set(err, TF_E_INPUT, "policy.yaml: line %d: unknown field '%s'",
+					  e->line, e->keys[i]);
+	if (!file_name_ok(file))
+		return tf_err_set(err, TF_E_INPUT,
+				  "policy.yaml: line %d: key file '%s' must be a file name inside the trust folder",
+				  e->line, file);
+	if (!role_name_ok(role))
+		return tf_err_set(err, TF_E_INPUT, "policy.yaml: line %d: bad role name '%s'",
+				  e->line, role);
+	if ((path = tf_path_join(dir, file)) == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	r = tf_sigkey_load_public_file(path, &p->owned[p->nkeys], err);
+	free(path);
+	if (r != 0)
+		return tf_err_prefix(err, "policy.yaml: line %d", e->line);
+	for (i = 0; i < p->nkeys; i++) {
+		if (strcmp(tf_sigkey_id(p->keys[i].key), tf_sigkey_id(p->owned[p->nkeys])) == 0) {
+			r = tf_err_set(err, TF_E_INPUT,
+				       "policy.yaml: line %d: key '%s' is the same key as '%s'",
+				       e->line, file, p->keys[i].file);
+			tf_sigkey_free(p->owned[p->nkeys]);
+			p->owned[p->nkeys] = NULL;
+			return r;
+		}
+	}
+	k->key = p->owned[p->nkeys];
+	k->file = strdup(file);
+	k->holder = strdup(holder);
+	k->role = strdup(role);
+	p->nkeys++;
+	if (k->file == NULL || k->holder == NULL || k->role == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	return 0;
+}
+
+static int load_require(struct tf_policy *p, const struct tf_yaml *req, struct tf_err *err)
+{
+	size_t i, j;
+
+	if (req == NULL || req->kind != TF_YAML_MAP || req->n == 0)
+		return tf_err_set(err, TF_E_INPUT,
+				  "policy.yaml: 'require' must map each role to a number of signatures");
+	if (req->n > MAX_ROLES)
+		return tf_err_set(err, TF_E_INPUT, "policy.yaml: more than %d roles", MAX_ROLES);
+	for (i = 0; i < req->n; i++) {
+		uint64_t n;
+		unsigned have = 0;
+
+		if (!role_name_ok(req->keys[i]))
+			return tf_err_set(err, TF_E_INPUT, "policy.yaml: line %d: bad role name '%s'",
+					  req->items[i]->line, req->keys[i]);
+		if (tf_yaml_get_u64(req, req->keys[i], 0, &n, "policy.yaml", err) != 0)
+			return err->code;
+		if (n < 1 || n > MAX_KEYS)
+			return tf_err_set(err, TF_E_INPUT,
+					  "policy.yaml: line %d: role '%s' must need at least one signature",
+					  req->items[i]->line, req->keys[i]);
+		for (j = 0; j < p->nkeys; j++)
+			if (strcmp(p->keys[j].role, req->keys[i]) == 0)
+				have++;
+		if (have < n)
+			return tf_err_set(err, TF_E_INPUT,
+					  "policy.yaml: role '%s' needs %u signatures but only %u keys hold it",
+					  req->keys[i], (unsigned)n, have);
+		if ((p->roles[p->nroles].role = strdup(req->keys[i])) == NULL)
+			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		p->roles[p->nroles++].count = (unsigned)n;
+	}
+	return 0;
+}
+
+int tf_policy_parse(const char *buf, size_t len, const char *dir, struct tf_policy **out,
+		    struct tf_err *err)
+{
+	struct tf_yaml *y = NULL;
+	struct tf_policy *p = NULL;
+	const struct tf_yaml *keys;
+	size_t i;
+	int r;
+
+	if ((r = tf_yaml_parse(buf, len, "policy.yaml", &y, err)) != 0)
+		goto out;
+	if (y->kind != TF_YAML_MAP) {
+		r = tf_err_set(err, TF_E_INPUT, "policy.yaml: must be a mapping");
+		goto out;
+	}
+	for (i = 0; i < y->n; i++) {
+		if (strcmp(y->keys[i], "keys") != 0 && strcmp(y->keys[i], "require") != 0) {
+			r = tf_err_set(err, TF_E_INPUT, "policy.yaml: line %d: unknown field '%s'",
+				       y->items[i]->line, y->keys[i]);
+			goto out;
+		}
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	keys = tf_yaml_get(y, "keys");
+	if (keys == NULL || keys->kind != TF_YAML_SEQ || keys->n == 0) {
+		r = tf_err_set(err, TF_E_INPUT, "policy.yaml: 'keys' must list at least one key");
+		goto out;
+	}
+	if (keys->n > MAX_KEYS) {
+		r = tf_err_set(err, TF_E_INPUT, "policy.yaml: more than %d keys", MAX_KEYS);
+		goto out;
+	}
+	for (i = 0; i < keys->n; i++)
+		if ((r = load_key(p, keys->items[i], i, dir, err)) != 0)
+			goto out;
+	if ((r = load_require(p, tf_yaml_get(y, "require"), err)) != 0)
+		goto out;
+	*out = p;
+	p = NULL; /* transferred */
+	r = 0;
+out:
+	tf_policy_free(p);
+	tf_yaml_free(y);
+	return r;
+}
+
+int tf_policy_load(const char *dir, struct tf_policy **out, struct tf_err *err)
+{
+	char *path = NULL, *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((path = tf_path_join(dir, TF_POLICY_FILE)) == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	if ((r = tf_read_file(path, MAX_POLICY, &buf, &len, err)) != 0) {
+		tf_err_prefix(err, "trust policy");
+		goto out;
+	}
+	if ((r = tf_policy_parse(buf, len, dir, out, err)) != 0)
+		tf_err_prefix(err, "trust folder '%s'", dir);
+out:
+	free(buf);
+	free(path);
+	return r;
+}
+
+const struct tf_policy_key *tf_policy_lookup(const struct tf_policy *p, const char *keyid)
+{
+	size_t i;
+
+	for (i = 0; i < p->nkeys; i++)
+		if (strcmp(tf_sigkey_id(p->keys[i].key), keyid) == 0)
+			return &p->keys[i];
+	return NULL;
+}
+
+int tf_policy_satisfied(const struct tf_policy *p, const char *const *keyids, size_t n,
+			struct tf_err *err)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < p->nroles; i++) {
+		unsigned got = 0;
+
+		for (j = 0; j < n; j++) {
+			const struct tf_policy_key *pk = tf_policy_lookup(p, keyids[j]);
+			int seen = 0;
+
+			for (k = 0; k < j; k++)
+				if (strcmp(keyids[k], keyids[j]) == 0)
+					seen = 1;
+			if (pk != NULL && !seen && strcmp(pk->role, p->roles[i].role) == 0)
+				got++;
+		}
+		if (got < p->roles[i].count)
+			return tf_err_set(err, TF_E_REJECT,
+					  "policy: role '%s' needs %u valid signature%s, bundle has %u",
+					  p->roles[i].role, p->roles[i].count,
+					  p->roles[i].count == 1 ? "" : "s", got);
+	}
+	return 0;
+}
+
+size_t tf_policy_nroles(const struct tf_policy *p)
+{
+	return p->nroles;
+}
+
+void tf_policy_role(const struct tf_policy *p, size_t i, const char **role, unsigned *count)
+{
+	*role = p->roles[i].role;
+	*count = p->roles[i].count;
+}

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 struct tf_sha256 {
 	EVP_MD_CTX *md;
@@ -115,4 +116,9 @@ out:
 	free(buf);
 	tf_sha256_free(c);
 	return r;
+}
+
+int tf_random_bytes(uint8_t *out, size_t len)
+{
+	return len <= INT32_MAX && RAND_bytes(out, (int)len) == 1 ? 0 : TF_E_CRYPTO;
 }

@@ -445,6 +445,7 @@ static int parse_root(const cJSON *root, struct tf_manifest *m, struct tf_err *e
 int tf_manifest_parse(const char *buf, size_t len, struct tf_manifest *m, struct tf_err *err)
 {
 	cJSON *root = NULL;
+	char *copy = NULL;
 	int r;
 
 	tf_manifest_init(m);
@@ -452,7 +453,13 @@ int tf_manifest_parse(const char *buf, size_t len, struct tf_manifest *m, struct
 		return tf_err_set(err, TF_E_REJECT, "manifest: larger than %u bytes", TF_MANIFEST_MAX);
 	if (memchr(buf, '\0', len) != NULL)
 		return tf_err_set(err, TF_E_REJECT, "manifest: NUL byte");
-	if ((root = cJSON_ParseWithLengthOpts(buf, len, NULL, 1)) == NULL || !cJSON_IsObject(root)) {
+	/* cJSON refuses trailing bytes only when it sees the terminating NUL inside the length. */
+	if ((copy = malloc(len + 1)) == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	memcpy(copy, buf, len);
+	copy[len] = '\0';
+	if ((root = cJSON_ParseWithLengthOpts(copy, len + 1, NULL, 1)) == NULL ||
+	    !cJSON_IsObject(root)) {
 		r = tf_err_set(err, TF_E_REJECT, "manifest: not a JSON object");
 		goto out;
 	}
@@ -463,6 +470,7 @@ int tf_manifest_parse(const char *buf, size_t len, struct tf_manifest *m, struct
 	r = parse_root(root, m, err);
 out:
 	cJSON_Delete(root);
+	free(copy);
 	if (r != 0)
 		tf_manifest_release(m);
 	return r;

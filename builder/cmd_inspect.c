@@ -1,0 +1,272 @@
+/* tiferry-build inspect: what a bundle holds and who signed it, for approvers to read. */
+#include "builder/commands.h"
+#include "common/cli.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "manifests/bundle.h"
+#include "manifests/manifest.h"
+#include "manifests/policy.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+struct sigview {
+	const char *keyid;
+	const char *status; /* "valid", "INVALID", "unknown key", "not checked" */
+	const char *holder;
+	const char *role;
+};
+
+static const char *validity(const struct tf_manifest *m, time_t now)
+{
+	if (now < m->not_before)
+		return "not yet valid";
+	if (now >= m->not_after)
+		return "expired";
+	return "valid now";
+}
+
+static void human_size(uint64_t v, char *buf, size_t len)
+{
+	if (v >= (1u << 30))
+		snprintf(buf, len, "%.1f GiB", (double)v / (1u << 30));
+	else if (v >= (1u << 20))
+		snprintf(buf, len, "%.1f MiB", (double)v / (1u << 20));
+	else if (v >= 1024)
+		snprintf(buf, len, "%.1f KiB", (double)v / 1024);
+	else
+		snprintf(buf, len, "%llu B", (unsigned long long)v);
+}
+
+/* Prints a section's JSON as indented "key: value" lines. */
+static void print_json(const cJSON *j, int indent)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, j)
+	{
+		if (c->string != NULL)
+			printf("%*s%s:", indent, "", c->string);
+		else
+			printf("%*s-", indent, "");
+		if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
+			printf("\n");
+			print_json(c, indent + 2);
+		} else if (cJSON_IsString(c)) {
+			printf(" %s\n", c->valuestring);
+		} else {
+			char *t = cJSON_PrintUnformatted(c);
+
+			printf(" %s\n", t ? t : "?");
+			cJSON_free(t);
+		}
+	}
+}
+
+static void print_human(const char *path, const struct tf_manifest *m, const struct sigview *sv,
+			size_t nsigs, const struct tf_policy *p, const char *policy_msg, time_t now)
+{
+	char a[32], b[32], sz[32];
+	uint64_t total = 0;
+	size_t i;
+
+	for (i = 0; i < m->nfiles; i++)
+		total += m->files[i].size;
+	human_size(total, sz, sizeof(sz));
+	tf_time_format(m->not_before, a, sizeof(a));
+	tf_time_format(m->not_after, b, sizeof(b));
+	printf("bundle:      %s\n", path);
+	printf("id:          %s\n", m->bundle_id);
+	printf("sequence:    %llu\n", (unsigned long long)m->sequence);
+	tf_time_format(m->created, sz[0] ? a : a, sizeof(a));
+	printf("created:     %s\n", a);
+	tf_time_format(m->not_before, a, sizeof(a));
+	printf("valid:       %s to %s (%s)\n", a, b, validity(m, now));
+	printf("target:      cluster '%s', topology %s\n", m->cluster, m->topology);
+	human_size(total, sz, sizeof(sz));
+	printf("files:       %zu (%s)\n", m->nfiles, sz);
+	for (i = 0; i < m->nfiles; i++) {
+		char hex[TF_SHA256_HEX];
+		size_t k;
+
+		for (k = 0; k < TF_SHA256_LEN; k++)
+			snprintf(hex + 2 * k, 3, "%02x", m->files[i].sha256[k]);
+		printf("  %04o %12llu  %.16s…  %s\n", m->files[i].mode,
+		       (unsigned long long)m->files[i].size, hex, m->files[i].path);
+	}
+	for (i = 0; i < m->nsections; i++) {
+		cJSON *j = cJSON_Parse(m->section_json[i]);
+
+		printf("%s:\n", m->section_names[i]);
+		if (j != NULL)
+			print_json(j, 2);
+		cJSON_Delete(j);
+	}
+	printf("signatures:  %zu\n", nsigs);
+	for (i = 0; i < nsigs; i++) {
+		if (sv[i].holder != NULL)
+			printf("  %s  %s (%s): %s\n", sv[i].keyid, sv[i].holder, sv[i].role,
+			       sv[i].status);
+		else
+			printf("  %s  %s\n", sv[i].keyid, sv[i].status);
+	}
+	if (p != NULL) {
+		printf("policy:      ");
+		for (i = 0; i < tf_policy_nroles(p); i++) {
+			const char *role;
+			unsigned n;
+
+			tf_policy_role(p, i, &role, &n);
+			printf("%s%u %s", i ? ", " : "needs ", n, role);
+		}
+		printf(": %s\n", policy_msg ? policy_msg : "met");
+	}
+}
+
+static int print_json_doc(const char *path, const struct tf_bundle_scan *s,
+			  const struct tf_manifest *m, const struct sigview *sv,
+			  const struct tf_policy *p, const char *policy_msg, time_t now)
+{
+	cJSON *root = cJSON_CreateObject(), *sigs, *o;
+	char *text;
+	size_t i;
+
+	if (root == NULL)
+		return TF_E_NOMEM;
+	cJSON_AddStringToObject(root, "bundle", path);
+	cJSON_AddItemToObject(root, "manifest", cJSON_ParseWithLength(s->manifest, s->manifest_len));
+	cJSON_AddStringToObject(root, "validity", validity(m, now));
+	sigs = cJSON_AddArrayToObject(root, "signatures");
+	for (i = 0; i < s->nsigs && sigs != NULL; i++) {
+		if ((o = cJSON_CreateObject()) == NULL)
+			break;
+		cJSON_AddItemToArray(sigs, o);
+		cJSON_AddStringToObject(o, "keyid", sv[i].keyid);
+		cJSON_AddStringToObject(o, "status", sv[i].status);
+		if (sv[i].holder != NULL) {
+			cJSON_AddStringToObject(o, "holder", sv[i].holder);
+			cJSON_AddStringToObject(o, "role", sv[i].role);
+		}
+	}
+	if (p != NULL && (o = cJSON_AddObjectToObject(root, "policy")) != NULL) {
+		cJSON_AddBoolToObject(o, "satisfied", policy_msg == NULL);
+		if (policy_msg != NULL)
+			cJSON_AddStringToObject(o, "problem", policy_msg);
+	}
+	text = cJSON_Print(root);
+	cJSON_Delete(root);
+	if (text == NULL)
+		return TF_E_NOMEM;
+	printf("%s\n", text);
+	cJSON_free(text);
+	return 0;
+}
+
+static int inspect(const char *path, const char *trust, int json, struct tf_err *err)
+{
+	struct tf_bundle_scan s = {0};
+	struct tf_manifest m;
+	struct tf_policy *p = NULL;
+	struct sigview *sv = NULL;
+	const char **valid = NULL;
+	struct tf_err perr = {0};
+	const char *policy_msg = NULL;
+	size_t i, nvalid = 0;
+	time_t now = tf_time_now();
+	int r;
+
+	tf_manifest_init(&m);
+	if ((r = tf_bundle_scan(path, &s, err)) != 0 ||
+	    (r = tf_manifest_parse(s.manifest, s.manifest_len, &m, err)) != 0)
+		goto out;
+	if (trust != NULL && (r = tf_policy_load(trust, &p, err)) != 0)
+		goto out;
+	if ((sv = calloc(s.nsigs + 1, sizeof(*sv))) == NULL ||
+	    (valid = calloc(s.nsigs + 1, sizeof(*valid))) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < s.nsigs; i++) {
+		const struct tf_policy_key *k = p ? tf_policy_lookup(p, s.sigs[i].keyid) : NULL;
+
+		sv[i].keyid = s.sigs[i].keyid;
+		sv[i].status = p ? "unknown key (not counted)" : "not checked (no --trust)";
+		if (k == NULL)
+			continue;
+		sv[i].holder = k->holder;
+		sv[i].role = k->role;
+		if (tf_sigkey_verify(k->key, s.manifest, s.manifest_len, s.sigs[i].sig, s.sigs[i].len,
+				     &perr) == 0) {
+			sv[i].status = "valid";
+			valid[nvalid++] = s.sigs[i].keyid;
+		} else {
+			sv[i].status = "INVALID";
+		}
+	}
+	if (p != NULL && tf_policy_satisfied(p, valid, nvalid, &perr) != 0)
+		policy_msg = perr.msg;
+	if (json)
+		r = print_json_doc(path, &s, &m, sv, p, policy_msg, now);
+	else
+		print_human(path, &m, sv, s.nsigs, p, policy_msg, now);
+	if (r != 0)
+		r = tf_err_set(err, r, "out of memory");
+out:
+	free(sv);
+	free(valid);
+	tf_policy_free(p);
+	tf_manifest_release(&m);
+	tf_bundle_scan_release(&s);
+	return r;
+}
+
+static const char usage_text[] =
+	"usage: tiferry-build inspect BUNDLE [--trust DIR] [--json]\n"
+	"\n"
+	"Shows the manifest (target, validity, files, sections) and the signatures. With --trust,\n"
+	"each signature is verified and named by holder and role, and the policy is evaluated.\n"
+	"Payload hashes are not checked here: run 'tiferry check' for the full verdict.\n"
+	"\n"
+	"  --trust DIR     trust folder holding policy.yaml and the public keys\n"
+	"  --json          machine-readable output\n";
+
+int tf_cmd_inspect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"trust", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},        {"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},     {NULL, 0, NULL, 0}};
+	const char *trust = NULL;
+	struct tf_err err = {0};
+	int c, json = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hqv", opts, NULL)) != -1) {
+		if (tf_cli_verbosity_opt(c))
+			continue;
+		switch (c) {
+		case 't':
+			trust = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return tf_cli_usage_error("inspect", "bad option");
+		}
+	}
+	if (optind != argc - 1)
+		return tf_cli_usage_error("inspect", "needs one BUNDLE");
+	if (inspect(argv[optind], trust, json, &err) != 0) {
+		tf_log_error("inspect '%s': %s", argv[optind], err.msg);
+		return tf_err_exit_code(err.code);
+	}
+	return 0;
+}

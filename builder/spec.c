@@ -1,0 +1,185 @@
+/* Reading the build spec. */
+#include "builder/spec.h"
+#include "common/fsutil.h"
+#include "common/timeutil.h"
+#include "manifests/manifest.h"
+
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SPEC "spec"
+#define MAX_DAYS 366
+
+static const char *const top_keys[] = {"cluster", "meta", "sequence", "validity", "signing_key",
+				       "payload", "tiup", "tls"};
+
+void tf_spec_release(struct tf_spec *s)
+{
+	size_t i;
+
+	free(s->dir);
+	free(s->cluster);
+	free(s->meta);
+	free(s->signing_key);
+	for (i = 0; i < s->npayload; i++) {
+		free(s->payload[i].source);
+		free(s->payload[i].path);
+	}
+	free(s->payload);
+	tf_yaml_free(s->doc);
+	memset(s, 0, sizeof(*s));
+}
+
+char *tf_spec_path(const struct tf_spec *s, const char *p)
+{
+	return p[0] == '/' ? strdup(p) : tf_path_join(s->dir, p);
+}
+
+static int load_validity(struct tf_spec *s, const struct tf_yaml *v, time_t now,
+			 struct tf_err *err)
+{
+	const char *nb = tf_yaml_get_str(v, "not_before");
+	const char *na = tf_yaml_get_str(v, "not_after");
+	uint64_t days = 0;
+	int r;
+
+	if (v == NULL || v->kind != TF_YAML_MAP)
+		return tf_err_set(err, TF_E_INPUT,
+				  "spec: 'validity' must give not_after or days (and may give not_before)");
+	s->not_before = now;
+	if (nb != NULL && (r = tf_time_parse(nb, &s->not_before, err)) != 0)
+		return tf_err_prefix(err, "spec: validity.not_before");
+	if ((r = tf_yaml_get_u64(v, "days", 0, &days, SPEC, err)) != 0)
+		return r;
+	if ((na != NULL) == (days != 0))
+		return tf_err_set(err, TF_E_INPUT,
+				  "spec: validity needs exactly one of not_after and days");
+	if (days > MAX_DAYS)
+		return tf_err_set(err, TF_E_INPUT, "spec: validity.days over %d", MAX_DAYS);
+	if (na != NULL) {
+		if ((r = tf_time_parse(na, &s->not_after, err)) != 0)
+			return tf_err_prefix(err, "spec: validity.not_after");
+	} else {
+		s->not_after = s->not_before + (time_t)days * 86400;
+	}
+	if (s->not_after <= s->not_before)
+		return tf_err_set(err, TF_E_INPUT, "spec: validity ends before it begins");
+	return 0;
+}
+
+static int parse_mode(const char *m, unsigned *out)
+{
+	char *end = NULL;
+	unsigned long v = strtoul(m, &end, 8);
+
+	if (m[0] == '\0' || *end != '\0' || v > 0777)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int load_payload(struct tf_spec *s, const struct tf_yaml *p, struct tf_err *err)
+{
+	size_t i;
+
+	if (p == NULL)
+		return 0;
+	if (p->kind != TF_YAML_SEQ)
+		return tf_err_set(err, TF_E_INPUT, "spec: line %d: 'payload' must be a list", p->line);
+	if ((s->payload = calloc(p->n ? p->n : 1, sizeof(*s->payload))) == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	for (i = 0; i < p->n; i++) {
+		const struct tf_yaml *e = p->items[i];
+		struct tf_spec_payload *sp = &s->payload[s->npayload];
+		const char *src = tf_yaml_get_str(e, "source");
+		const char *path = tf_yaml_get_str(e, "path");
+		const char *mode = tf_yaml_get_str(e, "mode");
+		char full[TF_PATH_MAX_LEN + 16];
+
+		if (src == NULL || path == NULL)
+			return tf_err_set(err, TF_E_INPUT, "spec: line %d: a payload entry needs source and path",
+					  e->line);
+		snprintf(full, sizeof(full), "%s%s", TF_PAYLOAD_PREFIX, path);
+		if (full[strlen(full) - 1] == '/')
+			full[strlen(full) - 1] = '\0';
+		if (!tf_bundle_path_ok(full))
+			return tf_err_set(err, TF_E_INPUT,
+					  "spec: line %d: payload path '%s' must be relative, without '..'",
+					  e->line, path);
+		if (mode != NULL) {
+			if (parse_mode(mode, &sp->mode) != 0)
+				return tf_err_set(err, TF_E_INPUT,
+						  "spec: line %d: mode '%s' must be octal, at most 0777",
+						  e->line, mode);
+			sp->has_mode = 1;
+		}
+		if ((sp->source = tf_spec_path(s, src)) == NULL ||
+		    (sp->path = strdup(full + strlen(TF_PAYLOAD_PREFIX))) == NULL)
+			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		s->npayload++;
+	}
+	return 0;
+}
+
+int tf_spec_load(const char *path, time_t now, struct tf_spec *s, struct tf_err *err)
+{
+	const char *cluster, *meta, *key;
+	char *copy = NULL;
+	size_t i, j;
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	if ((r = tf_yaml_load_file(path, &s->doc, err)) != 0)
+		goto out;
+	if (s->doc->kind != TF_YAML_MAP) {
+		r = tf_err_set(err, TF_E_INPUT, "%s: must be a mapping", path);
+		goto out;
+	}
+	for (i = 0; i < s->doc->n; i++) {
+		for (j = 0; j < sizeof(top_keys) / sizeof(top_keys[0]); j++)
+			if (strcmp(s->doc->keys[i], top_keys[j]) == 0)
+				break;
+		if (j == sizeof(top_keys) / sizeof(top_keys[0])) {
+			r = tf_err_set(err, TF_E_INPUT, "%s: line %d: unknown field '%s'", path,
+				       s->doc->items[i]->line, s->doc->keys[i]);
+			goto out;
+		}
+	}
+	if ((copy = strdup(path)) == NULL || (s->dir = strdup(dirname(copy))) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	cluster = tf_yaml_get_str(s->doc, "cluster");
+	meta = tf_yaml_get_str(s->doc, "meta");
+	if (cluster == NULL || meta == NULL) {
+		r = tf_err_set(err, TF_E_INPUT, "%s: needs 'cluster' and 'meta' (the cluster's meta.yaml)",
+			       path);
+		goto out;
+	}
+	if ((s->cluster = strdup(cluster)) == NULL || (s->meta = tf_spec_path(s, meta)) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = tf_yaml_get_u64(s->doc, "sequence", 0, &s->sequence, path, err)) != 0)
+		goto out;
+	if (s->sequence == 0) {
+		r = tf_err_set(err, TF_E_INPUT,
+			       "%s: 'sequence' must be a whole number above the last bundle's", path);
+		goto out;
+	}
+	if ((r = load_validity(s, tf_yaml_get(s->doc, "validity"), now, err)) != 0)
+		goto out;
+	if ((key = tf_yaml_get_str(s->doc, "signing_key")) != NULL &&
+	    (s->signing_key = tf_spec_path(s, key)) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	r = load_payload(s, tf_yaml_get(s->doc, "payload"), err);
+out:
+	free(copy);
+	if (r != 0)
+		tf_spec_release(s);
+	return r;
+}

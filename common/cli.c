@@ -1,0 +1,81 @@
+/* Command-line dispatch. */
+#include "common/cli.h"
+#include "common/err.h"
+#include "common/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *progname = "tiferry";
+
+static void usage(FILE *f, const char *about, const struct tf_cli_command *cmds, size_t n)
+{
+	size_t i;
+
+	fprintf(f, "usage: %s [-q|-v] COMMAND [ARGS]\n\n%s\n\ncommands:\n", progname, about);
+	for (i = 0; i < n; i++)
+		fprintf(f, "  %-9s %s\n", cmds[i].name, cmds[i].summary);
+	fprintf(f, "\nRun '%s COMMAND --help' for a command's options.\n"
+		   "Exit codes: 0 success, 1 a check found a problem or a step failed, 2 usage or input error,\n"
+		   "3 bundle rejected.\n",
+		progname);
+}
+
+int tf_cli_main(const char *prog, const char *about, const struct tf_cli_command *cmds, size_t n,
+		int argc, char **argv)
+{
+	int i = 1;
+	size_t c;
+
+	progname = prog;
+	tf_log_set_prog(prog);
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0) {
+			tf_log_set_verbosity(TF_QUIET);
+		} else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0) {
+			tf_log_set_verbosity(TF_VERBOSE);
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout, about, cmds, n);
+			return TF_EXIT_OK;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("%s %s\n", prog, TF_VERSION);
+			return TF_EXIT_OK;
+		} else {
+			tf_log_error("unknown option '%s'", argv[i]);
+			usage(stderr, about, cmds, n);
+			return TF_EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr, about, cmds, n);
+		return TF_EXIT_USAGE;
+	}
+	for (c = 0; c < n; c++)
+		if (strcmp(argv[i], cmds[c].name) == 0)
+			return cmds[c].run(argc - i, argv + i);
+	if (strcmp(argv[i], "help") == 0) {
+		usage(stdout, about, cmds, n);
+		return TF_EXIT_OK;
+	}
+	tf_log_error("unknown command '%s' (run '%s --help')", argv[i], prog);
+	return TF_EXIT_USAGE;
+}
+
+int tf_cli_verbosity_opt(int c)
+{
+	if (c == 'q') {
+		tf_log_set_verbosity(TF_QUIET);
+		return 1;
+	}
+	if (c == 'v') {
+		tf_log_set_verbosity(TF_VERBOSE);
+		return 1;
+	}
+	return 0;
+}
+
+int tf_cli_usage_error(const char *cmd, const char *msg)
+{
+	tf_log_error("%s: %s (run '%s %s --help')", cmd, msg, progname, cmd);
+	return TF_EXIT_USAGE;
+}

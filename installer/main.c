@@ -1,0 +1,15 @@
+/* tiferry: checks and installs signed bundles on the air-gapped TiUP control host. */
+#include "common/cli.h"
+#include "installer/commands.h"
+
+static const struct tf_cli_command commands[] = {
+	{"check", tf_cmd_check, "verify a bundle; writes nothing"},
+};
+
+int main(int argc, char **argv)
+{
+	return tf_cli_main("tiferry",
+			   "Checks and installs signed tiferry bundles: upgrades TiUP from the bundle,\n"
+			   "switches the mirror back, and enables TLS on the cluster.",
+			   commands, sizeof(commands) / sizeof(commands[0]), argc, argv);
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The documented example spec builds, and the bundle it makes checks against its meta.yaml.
+set -euo pipefail
+B=${TF_BUILD:-build}/builder/tiferry-build
+I=${TF_BUILD:-build}/installer/tiferry
+src=${TF_SRC:-.}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0 failed=0
+ok() { echo "ok: $*"; passed=$((passed + 1)); }
+bad() { echo "FAIL: $*"; failed=$((failed + 1)); }
+
+"$B" -q keygen --name builder --out "$tmp/keys" >/dev/null
+"$B" -q keygen --name approver --out "$tmp/keys" >/dev/null
+mkdir "$tmp/trust"
+cp "$tmp"/keys/*.pub "$tmp/trust/"
+printf 'keys:\n  - {file: builder.pub, holder: Builder, role: builder}\n  - {file: approver.pub, holder: Approver, role: approver}\nrequire: {builder: 1, approver: 1}\n' >"$tmp/trust/policy.yaml"
+
+if "$B" -q build --spec "$src/docs/examples/spec.yaml" --out "$tmp/demo.tar"; then ok "example spec builds"; else bad "example spec builds"; fi
+"$B" -q sign --key "$tmp/keys/builder.key" "$tmp/demo.tar"
+"$B" -q sign --key "$tmp/keys/approver.key" "$tmp/demo.tar"
+if TIFERRY_STATE_DIR="$tmp/state" "$I" -q check "$tmp/demo.tar" --trust "$tmp/trust" \
+	--cluster-meta "$src/docs/examples/meta.yaml"; then ok "example bundle checks"; else bad "example bundle checks"; fi
+if tar -tf "$tmp/demo.tar" | grep -qx 'payload/topology/scale-out.yaml'; then ok "payload path as documented"; else bad "payload path"; fi
+
+echo "examples: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,1338 @@
+/* Certificates for TiUP's tls/ folder over OpenSSL: generate or import-and-check the CA, issue
+ * the client certificate and client.pfx, plan the node certificates, make recipient keys. */
+#include "manifests/certs.h"
+#include "common/fsutil.h"
+#include "common/timeutil.h"
+#include "manifests/digest.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#define DAY 86400
+#define PEM_FILE_MAX (1u << 20)
+#define CHAIN_MAX 8
+#define RSA_MIN_BITS 2048
+
+/* Sets err to code and the message followed by OpenSSL's first queued reason, then empties
+ * OpenSSL's error queue. */
+static int ossl_fail(struct tf_err *err, int code, const char *fmt, ...) TF_PRINTF(3, 4);
+static int ossl_fail(struct tf_err *err, int code, const char *fmt, ...)
+{
+	char head[TF_ERR_MSG_MAX / 2];
+	unsigned long e = ERR_peek_error();
+	const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(head, sizeof(head), fmt, ap);
+	va_end(ap);
+	if (reason != NULL)
+		tf_err_set(err, code, "%s (openssl: %s)", head, reason);
+	else
+		tf_err_set(err, code, "%s", head);
+	ERR_clear_error();
+	return code;
+}
+
+/* A PEM passphrase callback that never prompts. */
+static int pem_pass(char *buf, int size, int rwflag, void *u)
+{
+	const char *p = u;
+	size_t n;
+
+	(void)rwflag;
+	if (p == NULL)
+		return -1;
+	n = strlen(p);
+	if (n > (size_t)size)
+		return -1;
+	memcpy(buf, p, n);
+	return (int)n;
+}
+
+/* Copies a memory BIO's bytes into a new NUL-terminated buffer; NULL when out of memory. */
+static char *bio_take(BIO *b, size_t *len)
+{
+	char *ptr = NULL, *s;
+	long n = BIO_get_mem_data(b, &ptr);
+
+	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
+		return NULL;
+	if (n > 0)
+		memcpy(s, ptr, (size_t)n);
+	s[n] = '\0';
+	if (len != NULL)
+		*len = (size_t)n;
+	return s;
+}
+
+static void fmt_time(time_t t, char buf[32])
+{
+	tf_time_format(t, buf, 32);
+}
+
+static int asn1_time(const ASN1_TIME *a, time_t *out)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (a == NULL || ASN1_TIME_to_tm(a, &tm) != 1)
+		return -1;
+	*out = timegm(&tm);
+	return 0;
+}
+
+static void name_into(const X509_NAME *name, char *out, size_t outlen)
+{
+	BIO *mem = BIO_new(BIO_s_mem());
+	char *s = NULL;
+
+	out[0] = '\0';
+	if (mem != NULL && X509_NAME_print_ex(mem, name, 0, XN_FLAG_RFC2253) >= 0 &&
+	    (s = bio_take(mem, NULL)) != NULL)
+		snprintf(out, outlen, "%s", s);
+	free(s);
+	BIO_free(mem);
+}
+
+static int x509_fingerprint(X509 *x, char out[TF_FINGERPRINT_LEN])
+{
+	unsigned char *der = NULL;
+	char hex[TF_SHA256_HEX];
+	int n = i2d_X509(x, &der), r;
+
+	if (n <= 0)
+		return TF_E_CRYPTO;
+	r = tf_sha256_hex(der, (size_t)n, hex);
+	OPENSSL_free(der);
+	if (r != 0)
+		return r;
+	snprintf(out, TF_FINGERPRINT_LEN, "sha256:%s", hex);
+	return 0;
+}
+
+static int x509_info(X509 *x, struct tf_cert_info *info, struct tf_err *err)
+{
+	EVP_PKEY *pk = X509_get0_pubkey(x);
+	BIGNUM *bn = NULL;
+	char *hex = NULL;
+	int r;
+
+	memset(info, 0, sizeof(*info));
+	name_into(X509_get_subject_name(x), info->subject, sizeof(info->subject));
+	name_into(X509_get_issuer_name(x), info->issuer, sizeof(info->issuer));
+	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL)) == NULL ||
+	    (hex = BN_bn2hex(bn)) == NULL || x509_fingerprint(x, info->fingerprint) != 0 ||
+	    asn1_time(X509_get0_notBefore(x), &info->not_before) != 0 ||
+	    asn1_time(X509_get0_notAfter(x), &info->not_after) != 0) {
+		r = ossl_fail(err, TF_E_CRYPTO, "cannot read a certificate's fields");
+		goto out;
+	}
+	snprintf(info->serial, sizeof(info->serial), "%s", hex);
+	if (pk != NULL && EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA)
+		info->key_bits = (unsigned)EVP_PKEY_get_bits(pk);
+	info->is_ca = (X509_get_extension_flags(x) & EXFLAG_CA) != 0;
+	r = 0;
+out:
+	OPENSSL_free(hex);
+	BN_free(bn);
+	return r;
+}
+
+static void sk_X509_pop_free_all(STACK_OF(X509) *sk)
+{
+	sk_X509_pop_free(sk, X509_free);
+}
+
+/* ---- building certificates ---- */
+
+/* Parses "/O=Bank/CN=TiDB CA" (OpenSSL's form, "\/" escapes a slash) or "O=Bank, CN=TiDB CA"
+ * (RFC 4514 order as written, "\," escapes a comma). */
+static int parse_dn(const char *s, X509_NAME **out, struct tf_err *err)
+{
+	X509_NAME *name = NULL;
+	char buf[1024], *eq;
+	char sep = s[0] == '/' ? '/' : ',';
+	const char *p = sep == '/' ? s + 1 : s;
+	int r;
+
+	if ((name = X509_NAME_new()) == NULL) {
+		r = ossl_fail(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	while (*p != '\0') {
+		size_t n = 0;
+		char *key, *val;
+
+		while (*p != '\0' && *p != sep) {
+			if (*p == '\\' && (p[1] == sep || p[1] == '\\'))
+				p++;
+			if (n + 1 >= sizeof(buf)) {
+				r = tf_err_set(err, TF_E_INPUT, "subject '%s' is too long", s);
+				goto out;
+			}
+			buf[n++] = *p++;
+		}
+		if (*p == sep)
+			p++;
+		buf[n] = '\0';
+		key = buf;
+		while (*key == ' ')
+			key++;
+		if (*key == '\0')
+			continue;
+		if ((eq = strchr(key, '=')) == NULL || eq == key || eq[1] == '\0') {
+			r = tf_err_set(err, TF_E_INPUT,
+				       "subject '%s': '%s' is not ATTRIBUTE=value", s, key);
+			goto out;
+		}
+		*eq = '\0';
+		val = eq + 1;
+		while (eq > key && eq[-1] == ' ')
+			*--eq = '\0';
+		while (*val == ' ')
+			val++;
+		if (X509_NAME_add_entry_by_txt(name, key, MBSTRING_UTF8, (const unsigned char *)val,
+					       -1, -1, 0) != 1) {
+			r = ossl_fail(err, TF_E_INPUT, "subject '%s': attribute '%s' is not known",
+				      s, key);
+			goto out;
+		}
+	}
+	if (X509_NAME_entry_count(name) == 0) {
+		r = tf_err_set(err, TF_E_INPUT, "subject '%s' is empty", s);
+		goto out;
+	}
+	*out = name;
+	name = NULL; /* transferred */
+	r = 0;
+out:
+	X509_NAME_free(name);
+	return r;
+}
+
+static int add_ext(X509 *issuer, X509 *subject, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+	int ok;
+
+	X509V3_set_ctx(&ctx, issuer, subject, NULL, NULL, 0);
+	if ((ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value)) == NULL)
+		return -1;
+	ok = X509_add_ext(subject, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok == 1 ? 0 : -1;
+}
+
+struct ext_spec {
+	int nid;
+	const char *value;
+};
+
+/* A v3 certificate for pub with subject, signed by (issuer, signer) or self-signed when issuer
+ * is NULL, valid from nb to na, with exts (SKI and AKI added after them). */
+static int build_cert(const X509_NAME *subject, X509 *issuer, EVP_PKEY *pub, EVP_PKEY *signer,
+		      time_t nb, time_t na, const struct ext_spec *exts, size_t nexts, X509 **out,
+		      struct tf_err *err)
+{
+	X509 *x = NULL;
+	BIGNUM *bn = NULL;
+	unsigned char serial[16];
+	size_t i;
+	int r;
+
+	if (RAND_bytes(serial, sizeof(serial)) != 1) {
+		r = ossl_fail(err, TF_E_CRYPTO, "no random bytes for a serial number");
+		goto out;
+	}
+	serial[0] = (unsigned char)((serial[0] & 0x7f) | 0x40); /* positive, never zero */
+	if ((x = X509_new()) == NULL || X509_set_version(x, X509_VERSION_3) != 1 ||
+	    (bn = BN_bin2bn(serial, sizeof(serial), NULL)) == NULL ||
+	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL ||
+	    X509_set_subject_name(x, subject) != 1 ||
+	    X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : subject) != 1 ||
+	    ASN1_TIME_set(X509_getm_notBefore(x), nb) == NULL ||
+	    ASN1_TIME_set(X509_getm_notAfter(x), na) == NULL || X509_set_pubkey(x, pub) != 1) {
+		r = ossl_fail(err, TF_E_CRYPTO, "cannot build a certificate");
+		goto out;
+	}
+	for (i = 0; i < nexts; i++)
+		if (add_ext(issuer ? issuer : x, x, exts[i].nid, exts[i].value) != 0) {
+			r = ossl_fail(err, TF_E_CRYPTO, "cannot add extension %s",
+				      OBJ_nid2sn(exts[i].nid));
+			goto out;
+		}
+	if (add_ext(issuer ? issuer : x, x, NID_subject_key_identifier, "hash") != 0 ||
+	    add_ext(issuer ? issuer : x, x, NID_authority_key_identifier,
+		    issuer ? "keyid,issuer" : "keyid:always") != 0) {
+		r = ossl_fail(err, TF_E_CRYPTO, "cannot add the key identifiers");
+		goto out;
+	}
+	if (X509_sign(x, signer, EVP_sha256()) <= 0) {
+		r = ossl_fail(err, TF_E_CRYPTO, "cannot sign a certificate");
+		goto out;
+	}
+	*out = x;
+	x = NULL; /* transferred */
+	r = 0;
+out:
+	BN_free(bn);
+	X509_free(x);
+	return r;
+}
+
+static int gen_rsa(unsigned bits, EVP_PKEY **out, struct tf_err *err)
+{
+	EVP_PKEY *pk = EVP_RSA_gen(bits);
+
+	if (pk == NULL)
+		return ossl_fail(err, TF_E_CRYPTO, "cannot generate an RSA %u key", bits);
+	*out = pk;
+	return 0;
+}
+
+/* ---- PEM output ---- */
+
+static int pem_certs(X509 *first, STACK_OF(X509) *more, char **out, size_t *len,
+		     struct tf_err *err)
+{
+	BIO *mem = BIO_new(BIO_s_mem());
+	int i, r;
+
+	if (mem == NULL || PEM_write_bio_X509(mem, first) != 1) {
+		r = ossl_fail(err, TF_E_CRYPTO, "cannot write a certificate");
+		goto out;
+	}
+	for (i = 0; i < sk_X509_num(more); i++)
+		if (PEM_write_bio_X509(mem, sk_X509_value(more, i)) != 1) {
+			r = ossl_fail(err, TF_E_CRYPTO, "cannot write a certificate");
+			goto out;
+		}
+	if ((*out = bio_take(mem, len)) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	r = 0;
+out:
+	BIO_free(mem);
+	return r;
+}
+
+/* The key as PEM "RSA PRIVATE KEY" (PKCS#1), the only type TiUP's ReadCA accepts. The secure
+ * memory BIO wipes its buffer; the caller wipes *out. */
+static int pem_pkcs1(EVP_PKEY *pk, char **out, size_t *len, struct tf_err *err)
+{
+	BIO *mem = BIO_new(BIO_s_secmem());
+	int r;
+
+	if (mem == NULL ||
+	    PEM_write_bio_PrivateKey_traditional(mem, pk, NULL, NULL, 0, NULL, NULL) != 1) {
+		r = ossl_fail(err, TF_E_CRYPTO, "cannot write an RSA private key");
+		goto out;
+	}
+	if ((*out = bio_take(mem, len)) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	r = 0;
+out:
+	BIO_free(mem);
+	return r;
+}
+
+/* client.pfx as TiUP's Go encoder writes it: key, certificate and CA under password "tiup",
+ * legacy PBE (SHA-1 and 3DES) and a SHA-1 MAC, which every PKCS#12 reader (Java, Windows, Go's
+ * x/crypto/pkcs12, OpenSSL 3 without its legacy provider) opens. The password is public, so the
+ * file is handled as a secret like the key. */
+static int make_pfx(EVP_PKEY *key, X509 *cert, X509 *ca, STACK_OF(X509) *chain, uint8_t **out,
+		    size_t *len, struct tf_err *err)
+{
+	STACK_OF(X509) *cas = sk_X509_new_null();
+	PKCS12 *p12 = NULL;
+	BIO *mem = BIO_new(BIO_s_secmem());
+	int i, r;
+
+	if (cas == NULL || mem == NULL || !sk_X509_push(cas, ca)) {
+		r = ossl_fail(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < sk_X509_num(chain); i++)
+		if (!sk_X509_push(cas, sk_X509_value(chain, i))) {
+			r = ossl_fail(err, TF_E_NOMEM, "out of memory");
+			goto out;
+		}
+	if ((p12 = PKCS12_create(TF_CERTS_PFX_PASSWORD, NULL, key, cert, cas,
+				 NID_pbe_WithSHA1And3_Key_TripleDES_CBC,
+				 NID_pbe_WithSHA1And3_Key_TripleDES_CBC, PKCS12_DEFAULT_ITER, -1,
+				 0)) == NULL ||
+	    PKCS12_set_mac(p12, TF_CERTS_PFX_PASSWORD, -1, NULL, 0, PKCS12_DEFAULT_ITER,
+			   EVP_sha1()) != 1 ||
+	    i2d_PKCS12_bio(mem, p12) != 1) {
+		r = ossl_fail(err, TF_E_CRYPTO, "cannot write client.pfx");
+		goto out;
+	}
+	if ((*out = (uint8_t *)bio_take(mem, len)) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	r = 0;
+out:
+	PKCS12_free(p12);
+	sk_X509_free(cas); /* the certificates themselves belong to the caller */
+	BIO_free(mem);
+	return r;
+}
+
+/* ---- loading ---- */
+
+/* Every certificate of a PEM file, in order. */
+static int load_certs(const char *path, STACK_OF(X509) **out, struct tf_err *err)
+{
+	STACK_OF(X509) *sk = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	BIO *bio = NULL;
+	X509 *x;
+	int r;
+
+	if ((r = tf_read_file(path, PEM_FILE_MAX, &buf, &len, err)) != 0)
+		goto out;
+	if ((sk = sk_X509_new_null()) == NULL || (bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
+		r = ossl_fail(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		if (sk_X509_num(sk) == CHAIN_MAX || !sk_X509_push(sk, x)) {
+			X509_free(x);
+			r = tf_err_set(err, TF_E_INPUT, "'%s' holds more than %d certificates",
+				       path, CHAIN_MAX);
+			goto out;
+		}
+	}
+	ERR_clear_error(); /* "no start line" ends the loop */
+	if (sk_X509_num(sk) == 0) {
+		r = tf_err_set(err, TF_E_INPUT, "'%s' holds no PEM certificate", path);
+		goto out;
+	}
+	*out = sk;
+	sk = NULL; /* transferred */
+	r = 0;
+out:
+	sk_X509_pop_free_all(sk);
+	BIO_free(bio);
+	free(buf);
+	return r;
+}
+
+static int load_key(const char *path, const char *pass, EVP_PKEY **out, struct tf_err *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	BIO *bio = NULL;
+	EVP_PKEY *pk = NULL;
+	int r;
+
+	if ((r = tf_read_file(path, PEM_FILE_MAX, &buf, &len, err)) != 0)
+		goto out;
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
+		r = ossl_fail(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((pk = PEM_read_bio_PrivateKey(bio, NULL, pem_pass, (void *)(uintptr_t)pass)) == NULL) {
+		r = ossl_fail(err, TF_E_INPUT, "cannot read the CA key '%s'%s", path,
+			      pass ? " (wrong passphrase?)" : " (encrypted? give its passphrase)");
+		goto out;
+	}
+	*out = pk;
+	pk = NULL; /* transferred */
+	r = 0;
+out:
+	BIO_free(bio);
+	tf_wipe(buf, len);
+	free(buf);
+	return r;
+}
+
+/* ---- checking an imported CA ---- */
+
+/* The CA and every certificate of its chain must stay valid until need. */
+static int check_validity(X509 *x, const char *what, time_t now, time_t window_end, time_t need,
+			  struct tf_err *err)
+{
+	time_t nb = 0, na = 0;
+	char a[32], b[32], w[32];
+
+	if (asn1_time(X509_get0_notBefore(x), &nb) != 0 ||
+	    asn1_time(X509_get0_notAfter(x), &na) != 0)
+		return ossl_fail(err, TF_E_INPUT, "%s: unreadable validity", what);
+	fmt_time(nb, a);
+	fmt_time(na, b);
+	fmt_time(need, w);
+	if (nb > now)
+		return tf_err_set(err, TF_E_INPUT, "%s is not valid before %s", what, a);
+	if (na < now)
+		return tf_err_set(err, TF_E_INPUT, "%s expired on %s", what, b);
+	if (na < need) {
+		char e[32];
+
+		fmt_time(window_end, e);
+		return tf_err_set(err, TF_E_INPUT,
+				  "%s expires on %s: its validity does not cover %s (the bundle's "
+				  "window ends %s, and TiUP issues node certificates for %u days)",
+				  what, b, w, e, TF_CERTS_NODE_DAYS);
+	}
+	return 0;
+}
+
+static int check_is_ca(X509 *x, const char *what, struct tf_err *err)
+{
+	uint32_t flags = X509_get_extension_flags(x);
+
+	if (!(flags & EXFLAG_BCONS))
+		return tf_err_set(err, TF_E_INPUT,
+				  "%s is not a CA: it has no basicConstraints extension", what);
+	if (!(flags & EXFLAG_CA))
+		return tf_err_set(err, TF_E_INPUT,
+				  "%s is not a CA: its basicConstraints say CA:FALSE", what);
+	if ((flags & EXFLAG_KUSAGE) && !(X509_get_key_usage(x) & KU_KEY_CERT_SIGN))
+		return tf_err_set(err, TF_E_INPUT,
+				  "%s cannot sign certificates: its keyUsage lacks keyCertSign",
+				  what);
+	if (flags & EXFLAG_XKUSAGE) {
+		uint32_t xku = X509_get_extended_key_usage(x);
+
+		/* Go (PD, TiDB) requires every certificate of the chain to allow the leaf's use */
+		if (!(xku & XKU_ANYEKU) && ((xku & (XKU_SSL_SERVER | XKU_SSL_CLIENT)) !=
+					    (XKU_SSL_SERVER | XKU_SSL_CLIENT)))
+			return tf_err_set(err, TF_E_INPUT,
+					  "%s limits its extended key usage without both "
+					  "serverAuth and clientAuth: PD and TiDB would reject "
+					  "every node certificate",
+					  what);
+	}
+	return 0;
+}
+
+static int add_warning(char ***list, size_t *n, const char *fmt, ...) TF_PRINTF(3, 4);
+static int add_warning(char ***list, size_t *n, const char *fmt, ...)
+{
+	char buf[TF_ERR_MSG_MAX];
+	char **nl, *s;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if ((s = strdup(buf)) == NULL)
+		return TF_E_NOMEM;
+	if ((nl = realloc(*list, (*n + 1) * sizeof(*nl))) == NULL) {
+		free(s);
+		return TF_E_NOMEM;
+	}
+	nl[(*n)++] = s;
+	*list = nl;
+	return 0;
+}
+
+/* Verifies ca against its chain (the last certificate given is the trust anchor), or its own
+ * signature when it is self-issued and no chain is given. */
+static int check_chain(X509 *ca, STACK_OF(X509) *chain, const char *what, time_t now,
+		       struct tf_certs *c, struct tf_err *err)
+{
+	X509_STORE *store = NULL;
+	X509_STORE_CTX *ctx = NULL;
+	STACK_OF(X509) *untrusted = NULL;
+	char subj[512], iss[512];
+	int i, n = sk_X509_num(chain), r;
+
+	if (n == 0) {
+		if (X509_check_issued(ca, ca) == X509_V_OK) {
+			if (X509_verify(ca, X509_get0_pubkey(ca)) != 1) {
+				r = ossl_fail(err, TF_E_INPUT,
+					      "%s: its self-signature does not verify", what);
+				goto out;
+			}
+		} else {
+			name_into(X509_get_subject_name(ca), subj, sizeof(subj));
+			name_into(X509_get_issuer_name(ca), iss, sizeof(iss));
+			if (add_warning(&c->warnings, &c->nwarnings,
+					"the CA '%s' is issued by '%s' and no chain was given: "
+					"ca.crt holds the intermediate alone",
+					subj, iss) != 0) {
+				r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+				goto out;
+			}
+		}
+		r = 0;
+		goto out;
+	}
+	if ((store = X509_STORE_new()) == NULL || (ctx = X509_STORE_CTX_new()) == NULL ||
+	    (untrusted = sk_X509_new_null()) == NULL ||
+	    X509_STORE_add_cert(store, sk_X509_value(chain, n - 1)) != 1) {
+		r = ossl_fail(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n - 1; i++)
+		if (!sk_X509_push(untrusted, sk_X509_value(chain, i))) {
+			r = ossl_fail(err, TF_E_NOMEM, "out of memory");
+			goto out;
+		}
+	if (X509_STORE_CTX_init(ctx, store, ca, untrusted) != 1) {
+		r = ossl_fail(err, TF_E_CRYPTO, "cannot set up chain verification");
+		goto out;
+	}
+	X509_STORE_CTX_set_time(ctx, 0, now);
+	/* the bank may hand over a chain that stops below its offline root */
+	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_PARTIAL_CHAIN);
+	if (X509_verify_cert(ctx) != 1) {
+		r = tf_err_set(err, TF_E_INPUT, "%s does not verify against its chain: %s", what,
+			       X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+		ERR_clear_error();
+		goto out;
+	}
+	r = 0;
+out:
+	sk_X509_free(untrusted);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	return r;
+}
+
+static int import_ca(const struct tf_certs_config *cfg, time_t now, time_t need, X509 **ca_out,
+		     EVP_PKEY **key_out, STACK_OF(X509) **chain_out, struct tf_certs *c,
+		     struct tf_err *err)
+{
+	STACK_OF(X509) *certs = NULL, *extra = NULL, *chain = NULL;
+	X509 *ca = NULL;
+	EVP_PKEY *key = NULL;
+	char what[TF_ERR_MSG_MAX / 2];
+	int i, r, id;
+
+	if (cfg->ca_cert_file == NULL || cfg->ca_key_file == NULL) {
+		r = tf_err_set(err, TF_E_USAGE, "importing a CA needs its certificate and its key");
+		goto out;
+	}
+	snprintf(what, sizeof(what), "the CA certificate '%s'", cfg->ca_cert_file);
+	if ((r = load_certs(cfg->ca_cert_file, &certs, err)) != 0)
+		goto out;
+	/* a CA file with its chain appended: the first certificate is the CA (TiUP reads only the
+	 * first one of ca.crt), the rest its chain */
+	ca = sk_X509_shift(certs);
+	if ((chain = certs) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	certs = NULL;
+	if (cfg->chain_file != NULL) {
+		if ((r = load_certs(cfg->chain_file, &extra, err)) != 0)
+			goto out;
+		while (sk_X509_num(extra) > 0) {
+			X509 *x = sk_X509_shift(extra);
+
+			if (sk_X509_num(chain) == CHAIN_MAX || !sk_X509_push(chain, x)) {
+				X509_free(x);
+				r = tf_err_set(err, TF_E_INPUT, "the chain is longer than %d",
+					       CHAIN_MAX);
+				goto out;
+			}
+		}
+	}
+	if ((r = check_is_ca(ca, what, err)) != 0)
+		goto out;
+	if ((r = load_key(cfg->ca_key_file, cfg->ca_key_pass, &key, err)) != 0)
+		goto out;
+	id = EVP_PKEY_get_base_id(key);
+	if (id != EVP_PKEY_RSA) {
+		r = tf_err_set(err, TF_E_INPUT,
+			       "the CA key '%s' is an %s key: TiUP needs an RSA CA key (it reads "
+			       "ca.pem only as PEM \"RSA PRIVATE KEY\")",
+			       cfg->ca_key_file, id == EVP_PKEY_EC ? "EC" : OBJ_nid2sn(id));
+		goto out;
+	}
+	if (X509_check_private_key(ca, key) != 1) {
+		r = ossl_fail(err, TF_E_INPUT, "the CA key '%s' does not match %s",
+			      cfg->ca_key_file, what);
+		goto out;
+	}
+	if (EVP_PKEY_get_bits(key) < RSA_MIN_BITS) {
+		r = tf_err_set(err, TF_E_INPUT, "the CA key '%s' has %d bits (at least %d needed)",
+			       cfg->ca_key_file, EVP_PKEY_get_bits(key), RSA_MIN_BITS);
+		goto out;
+	}
+	if ((r = check_validity(ca, what, now, cfg->window_end ? cfg->window_end : now, need,
+				err)) != 0)
+		goto out;
+	for (i = 0; i < sk_X509_num(chain); i++) {
+		X509 *x = sk_X509_value(chain, i);
+		char subj[512], w[TF_ERR_MSG_MAX / 2];
+
+		name_into(X509_get_subject_name(x), subj, sizeof(subj));
+		snprintf(w, sizeof(w), "chain certificate '%s'", subj);
+		if ((r = check_is_ca(x, w, err)) != 0 ||
+		    (r = check_validity(x, w, now, cfg->window_end ? cfg->window_end : now, need,
+					err)) != 0)
+			goto out;
+	}
+	if ((r = check_chain(ca, chain, what, now, c, err)) != 0)
+		goto out;
+	*ca_out = ca;
+	ca = NULL; /* transferred */
+	*key_out = key;
+	key = NULL; /* transferred */
+	*chain_out = chain;
+	chain = NULL; /* transferred */
+	r = 0;
+out:
+	sk_X509_pop_free_all(certs);
+	sk_X509_pop_free_all(extra);
+	sk_X509_pop_free_all(chain);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+	return r;
+}
+
+static int generate_ca(const struct tf_certs_config *cfg, unsigned bits, time_t now, time_t need,
+		       X509 **ca_out, EVP_PKEY **key_out, struct tf_err *err)
+{
+	static const struct ext_spec exts[] = {
+		{NID_basic_constraints, "critical,CA:TRUE"},
+		{NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature"},
+	};
+	unsigned days = cfg->validity_days ? cfg->validity_days : TF_CERTS_CA_DAYS;
+	X509_NAME *name = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *ca = NULL;
+	time_t na = now + (time_t)days * DAY;
+	char a[32], b[32];
+	int r;
+
+	if (na < need) {
+		fmt_time(na, a);
+		fmt_time(need, b);
+		r = tf_err_set(err, TF_E_INPUT,
+			       "a CA valid for %u days (until %s) does not cover %s (the bundle's "
+			       "window plus the %u days of TiUP's node certificates)",
+			       days, a, b, TF_CERTS_NODE_DAYS);
+		goto out;
+	}
+	if (cfg->subject != NULL) {
+		if ((r = parse_dn(cfg->subject, &name, err)) != 0)
+			goto out;
+	} else {
+		char cn[256];
+
+		snprintf(cn, sizeof(cn), "%s CA", cfg->cluster);
+		if ((name = X509_NAME_new()) == NULL ||
+		    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
+					       (const unsigned char *)"tiferry", -1, -1, 0) != 1 ||
+		    X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_UTF8,
+					       (const unsigned char *)"TiUP", -1, -1, 0) != 1 ||
+		    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+					       (const unsigned char *)cn, -1, -1, 0) != 1) {
+			r = ossl_fail(err, TF_E_INPUT, "cannot make the CA subject");
+			goto out;
+		}
+	}
+	if ((r = gen_rsa(bits, &key, err)) != 0)
+		goto out;
+	if ((r = build_cert(name, NULL, key, key, now, na, exts, 2, &ca, err)) != 0)
+		goto out;
+	*ca_out = ca;
+	ca = NULL; /* transferred */
+	*key_out = key;
+	key = NULL; /* transferred */
+	r = 0;
+out:
+	X509_NAME_free(name);
+	EVP_PKEY_free(key);
+	X509_free(ca);
+	return r;
+}
+
+/* The client certificate as TiUP issues it: OU tiup-cluster-client, CN <cluster>-client, both
+ * TLS usages, TF_CERTS_CLIENT_DAYS (never past the CA). The CA's O is kept, if it has one. */
+static int issue_client(const struct tf_certs_config *cfg, unsigned bits, X509 *ca,
+			EVP_PKEY *cakey, time_t now, X509 **cert_out, EVP_PKEY **key_out,
+			struct tf_err *err)
+{
+	static const struct ext_spec exts[] = {
+		{NID_basic_constraints, "critical,CA:FALSE"},
+		{NID_key_usage, "critical,digitalSignature,keyEncipherment"},
+		{NID_ext_key_usage, "clientAuth,serverAuth"},
+	};
+	const X509_NAME *caname = X509_get_subject_name(ca);
+	X509_NAME *name = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *x = NULL;
+	char cn[256];
+	time_t na = now + (time_t)TF_CERTS_CLIENT_DAYS * DAY, ca_na = 0;
+	int r, idx;
+
+	if (cfg->client_cn != NULL)
+		snprintf(cn, sizeof(cn), "%s", cfg->client_cn);
+	else
+		snprintf(cn, sizeof(cn), "%s-client", cfg->cluster);
+	if (asn1_time(X509_get0_notAfter(ca), &ca_na) == 0 && ca_na < na)
+		na = ca_na;
+	if ((name = X509_NAME_new()) == NULL) {
+		r = ossl_fail(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	idx = X509_NAME_get_index_by_NID(caname, NID_organizationName, -1);
+	if (idx >= 0 && X509_NAME_add_entry(name, X509_NAME_get_entry(caname, idx), -1, 0) != 1) {
+		r = ossl_fail(err, TF_E_CRYPTO, "cannot make the client subject");
+		goto out;
+	}
+	if (X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_UTF8,
+				       (const unsigned char *)"tiup-cluster-client", -1, -1,
+				       0) != 1 ||
+	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1,
+				       -1, 0) != 1) {
+		r = ossl_fail(err, TF_E_INPUT, "cannot make the client subject (CN '%s')", cn);
+		goto out;
+	}
+	if ((r = gen_rsa(bits, &key, err)) != 0)
+		goto out;
+	if ((r = build_cert(name, ca, key, cakey, now, na, exts, 3, &x, err)) != 0)
+		goto out;
+	*cert_out = x;
+	x = NULL; /* transferred */
+	*key_out = key;
+	key = NULL; /* transferred */
+	r = 0;
+out:
+	X509_NAME_free(name);
+	EVP_PKEY_free(key);
+	X509_free(x);
+	return r;
+}
+
+void tf_certs_init(struct tf_certs *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+static void free_secret(void *p, size_t len)
+{
+	tf_wipe(p, len);
+	free(p);
+}
+
+void tf_certs_release(struct tf_certs *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	free(c->ca_crt);
+	free_secret(c->ca_pem, c->ca_pem_len);
+	free(c->client_crt);
+	free_secret(c->client_pem, c->client_pem_len);
+	free_secret(c->client_pfx, c->client_pfx_len);
+	free(c->chain);
+	for (i = 0; i < c->nwarnings; i++)
+		free(c->warnings[i]);
+	free(c->warnings);
+	tf_certs_init(c);
+}
+
+int tf_certs_make(const struct tf_certs_config *cfg, struct tf_certs *out, struct tf_err *err)
+{
+	struct tf_certs c;
+	X509 *ca = NULL, *client = NULL;
+	EVP_PKEY *cakey = NULL, *ckey = NULL;
+	STACK_OF(X509) *chain = NULL;
+	unsigned bits = cfg->rsa_bits ? cfg->rsa_bits : 2048;
+	time_t now = cfg->now ? cfg->now : tf_time_now();
+	time_t need = (cfg->window_end ? cfg->window_end : now) + (time_t)TF_CERTS_NODE_DAYS * DAY;
+	int i, r;
+
+	tf_certs_init(&c);
+	c.source = cfg->source;
+	if (cfg->cluster == NULL || cfg->cluster[0] == '\0') {
+		r = tf_err_set(err, TF_E_USAGE, "certificates need the cluster's name");
+		goto out;
+	}
+	if (bits != 2048 && bits != 3072 && bits != 4096) {
+		r = tf_err_set(err, TF_E_INPUT, "RSA key size %u: use 2048, 3072 or 4096", bits);
+		goto out;
+	}
+	if (cfg->window_end != 0 && cfg->window_end < now) {
+		r = tf_err_set(err, TF_E_INPUT, "the bundle's window ends before now");
+		goto out;
+	}
+	if (cfg->source == TF_CERTS_IMPORT)
+		r = import_ca(cfg, now, need, &ca, &cakey, &chain, &c, err);
+	else if (cfg->source == TF_CERTS_GENERATE)
+		r = generate_ca(cfg, bits, now, need, &ca, &cakey, err);
+	else
+		r = tf_err_set(err, TF_E_USAGE, "certificates: unknown source");
+	if (r != 0)
+		goto out;
+	if (chain == NULL && (chain = sk_X509_new_null()) == NULL) {
+		r = ossl_fail(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = issue_client(cfg, bits, ca, cakey, now, &client, &ckey, err)) != 0)
+		goto out;
+	if ((r = pem_certs(ca, chain, &c.ca_crt, &c.ca_crt_len, err)) != 0 ||
+	    (r = pem_pkcs1(cakey, &c.ca_pem, &c.ca_pem_len, err)) != 0 ||
+	    (r = pem_certs(client, NULL, &c.client_crt, &c.client_crt_len, err)) != 0 ||
+	    (r = pem_pkcs1(ckey, &c.client_pem, &c.client_pem_len, err)) != 0 ||
+	    (r = make_pfx(ckey, client, ca, chain, &c.client_pfx, &c.client_pfx_len, err)) != 0)
+		goto out;
+	if ((r = x509_info(ca, &c.ca, err)) != 0 || (r = x509_info(client, &c.client, err)) != 0)
+		goto out;
+	if (sk_X509_num(chain) > 0) {
+		if ((c.chain = calloc((size_t)sk_X509_num(chain), sizeof(*c.chain))) == NULL) {
+			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			goto out;
+		}
+		for (i = 0; i < sk_X509_num(chain); i++) {
+			if ((r = x509_info(sk_X509_value(chain, i), &c.chain[i], err)) != 0)
+				goto out;
+			c.nchain++;
+		}
+	}
+	*out = c;
+	tf_certs_init(&c); /* transferred */
+	r = 0;
+out:
+	tf_certs_release(&c);
+	sk_X509_pop_free_all(chain);
+	X509_free(ca);
+	X509_free(client);
+	EVP_PKEY_free(cakey);
+	EVP_PKEY_free(ckey);
+	ERR_clear_error();
+	return r;
+}
+
+void tf_certs_files(const struct tf_certs *c, struct tf_certs_file out[TF_CERTS_NFILES])
+{
+	out[0] = (struct tf_certs_file){TF_CERTS_CA_CRT, c->ca_crt, c->ca_crt_len, 0644, 0};
+	out[1] = (struct tf_certs_file){TF_CERTS_CA_KEY, c->ca_pem, c->ca_pem_len, 0600, 1};
+	out[2] = (struct tf_certs_file){TF_CERTS_CLIENT_CRT, c->client_crt, c->client_crt_len,
+					0644, 0};
+	out[3] = (struct tf_certs_file){TF_CERTS_CLIENT_KEY, c->client_pem, c->client_pem_len,
+					0600, 1};
+	out[4] = (struct tf_certs_file){TF_CERTS_CLIENT_PFX, c->client_pfx, c->client_pfx_len,
+					0600, 1};
+}
+
+int tf_certs_write_dir(const struct tf_certs *c, const char *dir, struct tf_err *err)
+{
+	struct tf_certs_file f[TF_CERTS_NFILES];
+	size_t i;
+	int r = 0;
+
+	tf_certs_files(c, f);
+	for (i = 0; i < TF_CERTS_NFILES && r == 0; i++) {
+		char *path = tf_path_join(dir, f[i].name);
+
+		if (path == NULL)
+			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_write_file_atomic(path, f[i].data, f[i].len, f[i].mode, err);
+		free(path);
+	}
+	return r;
+}
+
+int tf_cert_info_pem(const char *pem, size_t len, struct tf_cert_info *out, struct tf_err *err)
+{
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	X509 *x = NULL;
+	int r;
+
+	if (bio == NULL || (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
+		r = ossl_fail(err, TF_E_INPUT, "not a PEM certificate");
+		goto out;
+	}
+	r = x509_info(x, out, err);
+out:
+	X509_free(x);
+	BIO_free(bio);
+	return r;
+}
+
+int tf_cert_fingerprint(const char *pem, size_t len, char out[TF_FINGERPRINT_LEN],
+			struct tf_err *err)
+{
+	struct tf_cert_info info;
+	int r;
+
+	if ((r = tf_cert_info_pem(pem, len, &info, err)) != 0)
+		return r;
+	memcpy(out, info.fingerprint, TF_FINGERPRINT_LEN);
+	return 0;
+}
+
+/* ---- JSON ---- */
+
+/* Adds item to parent (under key, or appended when key is NULL); on failure deletes item.
+ * 1 on success, 0 on failure (item NULL included). */
+static int put(cJSON *parent, const char *key, cJSON *item)
+{
+	int ok;
+
+	if (item == NULL)
+		return 0;
+	ok = key ? cJSON_AddItemToObject(parent, key, item) : cJSON_AddItemToArray(parent, item);
+	if (!ok)
+		cJSON_Delete(item);
+	return ok != 0;
+}
+
+static cJSON *info_json(const struct tf_cert_info *i)
+{
+	cJSON *o = cJSON_CreateObject();
+	char nb[32], na[32], key[32];
+
+	fmt_time(i->not_before, nb);
+	fmt_time(i->not_after, na);
+	snprintf(key, sizeof(key), "RSA %u", i->key_bits);
+	if (o == NULL || !put(o, "subject", cJSON_CreateString(i->subject)) ||
+	    !put(o, "issuer", cJSON_CreateString(i->issuer)) ||
+	    !put(o, "serial", cJSON_CreateString(i->serial)) ||
+	    !put(o, "fingerprint", cJSON_CreateString(i->fingerprint)) ||
+	    !put(o, "not_before", cJSON_CreateString(nb)) ||
+	    !put(o, "not_after", cJSON_CreateString(na)) ||
+	    !put(o, "key", cJSON_CreateString(i->key_bits ? key : "other"))) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static cJSON *strings_json(char *const *s, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; a != NULL && i < n; i++)
+		if (!put(a, NULL, cJSON_CreateString(s[i]))) {
+			cJSON_Delete(a);
+			return NULL;
+		}
+	return a;
+}
+
+static cJSON *entry_json(const struct tf_certs_plan_entry *e)
+{
+	cJSON *c = cJSON_CreateObject();
+	char files[3][1100];
+	char *fl[3] = {files[0], files[1], files[2]};
+
+	if (c == NULL || !put(c, "component", cJSON_CreateString(e->component)) ||
+	    !put(c, "host", cJSON_CreateString(e->host)) ||
+	    !put(c, "port", cJSON_CreateNumber((double)e->port)) ||
+	    !put(c, "cn", cJSON_CreateString(e->component)) ||
+	    !put(c, "sans", strings_json(e->sans, e->nsans)) ||
+	    !put(c, "host_is_ip", cJSON_CreateBool(e->host_is_ip)))
+		goto fail;
+	if (e->deploy_dir != NULL) {
+		snprintf(files[0], sizeof(files[0]), "%s/tls/ca.crt", e->deploy_dir);
+		snprintf(files[1], sizeof(files[1]), "%s/tls/%s.crt", e->deploy_dir, e->component);
+		snprintf(files[2], sizeof(files[2]), "%s/tls/%s.pem", e->deploy_dir, e->component);
+		if (!put(c, "files", strings_json(fl, 3)))
+			goto fail;
+	}
+	return c;
+fail:
+	cJSON_Delete(c);
+	return NULL;
+}
+
+static cJSON *plan_json(const struct tf_certs_plan *p)
+{
+	cJSON *o = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; arr != NULL && i < p->n; i++)
+		if (!put(arr, NULL, entry_json(&p->entries[i]))) {
+			cJSON_Delete(arr);
+			arr = NULL;
+		}
+	if (o == NULL || !put(o, "node_days", cJSON_CreateNumber(TF_CERTS_NODE_DAYS)) ||
+	    !put(o, "certificates", arr) ||
+	    !put(o, "warnings", strings_json(p->warnings, p->nwarnings))) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int print_json(cJSON *o, char **out, struct tf_err *err)
+{
+	char *s = o ? cJSON_Print(o) : NULL;
+
+	cJSON_Delete(o);
+	if (s == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory writing JSON");
+	*out = s;
+	return 0;
+}
+
+int tf_certs_plan_json(const struct tf_certs_plan *p, char **out, struct tf_err *err)
+{
+	return print_json(plan_json(p), out, err);
+}
+
+int tf_certs_summary_json(const struct tf_certs *c, const struct tf_certs_plan *plan,
+			  char **out, struct tf_err *err)
+{
+	struct tf_certs_file f[TF_CERTS_NFILES];
+	cJSON *o = cJSON_CreateObject(), *chain, *files;
+	size_t i;
+
+	tf_certs_files(c, f);
+	if (o == NULL ||
+	    !put(o, "source",
+		 cJSON_CreateString(c->source == TF_CERTS_IMPORT ? "imported" : "generated")) ||
+	    !put(o, "ca", info_json(&c->ca)) || (chain = cJSON_AddArrayToObject(o, "chain")) == NULL ||
+	    !put(o, "client", info_json(&c->client)) ||
+	    (files = cJSON_AddArrayToObject(o, "files")) == NULL ||
+	    !put(o, "node_days", cJSON_CreateNumber(TF_CERTS_NODE_DAYS)) ||
+	    !put(o, "warnings", strings_json(c->warnings, c->nwarnings)) ||
+	    (plan != NULL && !put(o, "plan", plan_json(plan))))
+		goto fail;
+	for (i = 0; i < c->nchain; i++)
+		if (!put(chain, NULL, info_json(&c->chain[i])))
+			goto fail;
+	for (i = 0; i < TF_CERTS_NFILES; i++) {
+		cJSON *x = cJSON_CreateObject();
+
+		if (!put(files, NULL, x) || !put(x, "name", cJSON_CreateString(f[i].name)) ||
+		    !put(x, "secret", cJSON_CreateBool(f[i].secret)))
+			goto fail;
+	}
+	return print_json(o, out, err);
+fail:
+	cJSON_Delete(o);
+	return tf_err_set(err, TF_E_NOMEM, "out of memory writing JSON");
+}
+
+/* ---- the node certificate plan ---- */
+
+/* TiUP's component name for a meta.yaml list ("monitoring_servers" holds Prometheus). */
+static const char *component_of(const char *role, char *buf, size_t len)
+{
+	size_t i;
+
+	if (strcmp(role, "monitoring") == 0)
+		return "prometheus";
+	snprintf(buf, len, "%s", role);
+	for (i = 0; buf[i] != '\0'; i++)
+		if (buf[i] == '_')
+			buf[i] = '-';
+	return buf;
+}
+
+static uint64_t main_port(const struct tf_topo_instance *in)
+{
+	static const char *const names[] = {"client_port", "port", "tcp_port", "web_port",
+					    "status_port"};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (tf_topo_port(in, names[i]) != 0)
+			return tf_topo_port(in, names[i]);
+	return in->nports > 0 ? in->ports[0].value : 0;
+}
+
+static int is_ip(const char *host)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+void tf_certs_plan_free(struct tf_certs_plan *p)
+{
+	size_t i, j;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->n; i++) {
+		struct tf_certs_plan_entry *e = &p->entries[i];
+
+		free(e->component);
+		free(e->host);
+		free(e->deploy_dir);
+		for (j = 0; j < e->nsans; j++)
+			free(e->sans[j]);
+	}
+	free(p->entries);
+	for (i = 0; i < p->nwarnings; i++)
+		free(p->warnings[i]);
+	free(p->warnings);
+	free(p);
+}
+
+static int plan_warn_dns(struct tf_certs_plan *p, size_t upto)
+{
+	const struct tf_certs_plan_entry *e = &p->entries[upto];
+	char roles[256] = "";
+	size_t i, used = 0;
+
+	for (i = 0; i < upto; i++)
+		if (!p->entries[i].host_is_ip && strcmp(p->entries[i].host, e->host) == 0)
+			return 0; /* warned already */
+	for (i = upto; i < p->n; i++) {
+		const struct tf_certs_plan_entry *o = &p->entries[i];
+
+		if (strcmp(o->host, e->host) != 0 || strstr(roles, o->component) != NULL)
+			continue;
+		used += (size_t)snprintf(roles + used, sizeof(roles) - used, "%s%s",
+					 used ? ", " : "", o->component);
+		if (used >= sizeof(roles))
+			break;
+	}
+	return add_warning(&p->warnings, &p->nwarnings,
+			   "host '%s' (%s) is a DNS name, not an IP address: TiUP names it in "
+			   "the node certificates as a DNS name, so every host and client must "
+			   "resolve '%s' to the same address",
+			   e->host, roles, e->host);
+}
+
+int tf_certs_plan_make(const struct tf_topology *t, struct tf_certs_plan **out,
+		       struct tf_err *err)
+{
+	struct tf_certs_plan *p = NULL;
+	size_t i;
+	int r;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (t->ninstances > 0 &&
+	     (p->entries = calloc(t->ninstances, sizeof(*p->entries))) == NULL)) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < t->ninstances; i++) {
+		const struct tf_topo_instance *in = &t->instances[i];
+		struct tf_certs_plan_entry *e = &p->entries[i];
+		char buf[64];
+		const char *sans[3];
+		size_t j, k;
+
+		if (in->role == NULL || in->host == NULL || in->host[0] == '\0') {
+			r = tf_err_set(err, TF_E_INPUT, "instance %zu of the topology has no host",
+				       i + 1);
+			goto out;
+		}
+		p->n++;
+		e->host_is_ip = is_ip(in->host);
+		e->port = main_port(in);
+		sans[0] = "localhost";
+		sans[1] = "127.0.0.1";
+		sans[2] = in->host;
+		if ((e->component = strdup(component_of(in->role, buf, sizeof(buf)))) == NULL ||
+		    (e->host = strdup(in->host)) == NULL ||
+		    (in->deploy_dir != NULL && (e->deploy_dir = strdup(in->deploy_dir)) == NULL)) {
+			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			goto out;
+		}
+		for (j = 0; j < 3; j++) {
+			for (k = 0; k < e->nsans; k++)
+				if (strcmp(e->sans[k], sans[j]) == 0)
+					break;
+			if (k < e->nsans)
+				continue;
+			if ((e->sans[e->nsans] = strdup(sans[j])) == NULL) {
+				r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+				goto out;
+			}
+			e->nsans++;
+		}
+	}
+	for (i = 0; i < p->n; i++)
+		if (!p->entries[i].host_is_ip && plan_warn_dns(p, i) != 0) {
+			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			goto out;
+		}
+	*out = p;
+	p = NULL; /* transferred */
+	r = 0;
+out:
+	tf_certs_plan_free(p);
+	return r;
+}
+
+/* ---- recipient keys ---- */
+
+int tf_certs_recipient_keygen(const char *cn, unsigned days, time_t now, char **key_pem,
+			      size_t *key_len, char **cert_pem, size_t *cert_len,
+			      char fingerprint[TF_FINGERPRINT_LEN], struct tf_err *err)
+{
+	static const struct ext_spec exts[] = {
+		{NID_basic_constraints, "critical,CA:FALSE"},
+		{NID_key_usage, "critical,keyEncipherment"},
+	};
+	EVP_PKEY *key = NULL;
+	X509_NAME *name = NULL;
+	X509 *x = NULL;
+	BIO *kb = NULL;
+	char *kp = NULL, *cp = NULL, fp[TF_FINGERPRINT_LEN];
+	size_t kl = 0, cl = 0;
+	int r;
+
+	if (now == 0)
+		now = tf_time_now();
+	if (days == 0)
+		days = TF_CERTS_RECIPIENT_DAYS;
+	if ((name = X509_NAME_new()) == NULL ||
+	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1,
+				       -1, 0) != 1) {
+		r = ossl_fail(err, TF_E_INPUT, "bad recipient name '%s'", cn);
+		goto out;
+	}
+	if ((r = gen_rsa(TF_CERTS_RECIPIENT_BITS, &key, err)) != 0 ||
+	    (r = build_cert(name, NULL, key, key, now, now + (time_t)days * DAY, exts, 2, &x,
+			    err)) != 0)
+		goto out;
+	if ((kb = BIO_new(BIO_s_secmem())) == NULL ||
+	    PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL) != 1 ||
+	    (kp = bio_take(kb, &kl)) == NULL) {
+		r = ossl_fail(err, TF_E_CRYPTO, "cannot write the recipient key");
+		goto out;
+	}
+	if ((r = pem_certs(x, NULL, &cp, &cl, err)) != 0)
+		goto out;
+	if (x509_fingerprint(x, fp) != 0) {
+		r = ossl_fail(err, TF_E_CRYPTO, "cannot hash the recipient certificate");
+		goto out;
+	}
+	*key_pem = kp;
+	kp = NULL; /* transferred */
+	*key_len = kl;
+	*cert_pem = cp;
+	cp = NULL; /* transferred */
+	*cert_len = cl;
+	memcpy(fingerprint, fp, sizeof(fp));
+	r = 0;
+out:
+	if (kp != NULL)
+		free_secret(kp, kl);
+	free(cp);
+	BIO_free(kb);
+	X509_free(x);
+	X509_NAME_free(name);
+	EVP_PKEY_free(key);
+	ERR_clear_error();
+	return r;
+}

@@ -2,10 +2,11 @@
 # and runs the whole suite (plain build, then sanitizers, then the linters).
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+STATIC_BUILD ?= build-static
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build test unit check check-asan lint fuzz bench install clean
+.PHONY: all deps configure build test unit check check-asan lint fuzz bench install clean static check-static
 
 all: build
 
@@ -30,7 +31,19 @@ check-asan: deps
 lint: build
 	@scripts/lint.sh $(BUILD)
 
-test: check check-asan lint
+test: check check-asan lint static check-static
+
+# The fully static installer: musl-built libraries (cached, see scripts/static-deps.sh), then
+# tiferry linked against them; check-static proves it runs alone in an empty chroot.
+static: deps
+	@out=$$(JOBS=$(JOBS) scripts/static-deps.sh) && prefix=$$(echo "$$out" | tail -n1) && \
+		CC=musl-gcc cmake -S . -B $(STATIC_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTF_STATIC=ON \
+		-DTF_STATIC_PREFIX="$$prefix" >/dev/null
+	@cmake --build $(STATIC_BUILD) -j $(JOBS) --target tiferry
+
+check-static: static
+	@cmake --build $(STATIC_BUILD) -j $(JOBS) --target static_linkcheck static_resolve
+	tests/static/check.sh $(STATIC_BUILD) $(BUILD)/builder/tiferry-build
 
 fuzz: deps
 	@scripts/fuzz.sh

@@ -228,7 +228,7 @@ static int build(const char *specpath, const char *outpath, const char *passin, 
 			goto out;
 	tf_progress_finish(&pr);
 	/* Sorting also refuses two payload entries with one bundle path. */
-	if ((r = tf_manifest_sort(&m, err)) != 0) {
+	if (tf_manifest_sort(&m, err) != 0) {
 		err->code = r = TF_E_INPUT;
 		goto out;
 	}

@@ -82,7 +82,7 @@ static void print_human(const char *path, const struct tf_manifest *m, const str
 	printf("bundle:      %s\n", path);
 	printf("id:          %s\n", m->bundle_id);
 	printf("sequence:    %llu\n", (unsigned long long)m->sequence);
-	tf_time_format(m->created, sz[0] ? a : a, sizeof(a));
+	tf_time_format(m->created, a, sizeof(a));
 	printf("created:     %s\n", a);
 	tf_time_format(m->not_before, a, sizeof(a));
 	printf("valid:       %s to %s (%s)\n", a, b, validity(m, now));

@@ -49,7 +49,7 @@ static int load_validity(struct tf_spec *s, const struct tf_yaml *v, time_t now,
 		return tf_err_set(err, TF_E_INPUT,
 				  "spec: 'validity' must give not_after or days (and may give not_before)");
 	s->not_before = now;
-	if (nb != NULL && (r = tf_time_parse(nb, &s->not_before, err)) != 0)
+	if (nb != NULL && tf_time_parse(nb, &s->not_before, err) != 0)
 		return tf_err_prefix(err, "spec: validity.not_before");
 	if ((r = tf_yaml_get_u64(v, "days", 0, &days, SPEC, err)) != 0)
 		return r;
@@ -59,7 +59,7 @@ static int load_validity(struct tf_spec *s, const struct tf_yaml *v, time_t now,
 	if (days > MAX_DAYS)
 		return tf_err_set(err, TF_E_INPUT, "spec: validity.days over %d", MAX_DAYS);
 	if (na != NULL) {
-		if ((r = tf_time_parse(na, &s->not_after, err)) != 0)
+		if (tf_time_parse(na, &s->not_after, err) != 0)
 			return tf_err_prefix(err, "spec: validity.not_after");
 	} else {
 		s->not_after = s->not_before + (time_t)days * 86400;

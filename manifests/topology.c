@@ -18,7 +18,7 @@ void tf_topology_free(struct tf_topology *t)
 
 	if (t == NULL)
 		return;
-	for (i = 0; i < t->ninstances; i++) {
+	for (i = 0; t->instances != NULL && i < t->ninstances; i++) {
 		struct tf_topo_instance *in = &t->instances[i];
 
 		free(in->role);

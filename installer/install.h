@@ -1,0 +1,25 @@
+/* tiferry install: the journaled steps of DESIGN.md "What tiferry install does", run in order,
+ * each idempotent, resumable after a crash. The mirror is always switched back. */
+#ifndef TF_INSTALLER_INSTALL_H
+#define TF_INSTALLER_INSTALL_H
+
+#include "common/err.h"
+
+struct tf_install_opts {
+	const char *bundle;
+	const char *trust_dir;   /* NULL: default */
+	const char *cluster_meta; /* NULL: from $TIUP_HOME */
+	const char *state_dir;   /* NULL: tf_rollback_dir() */
+	const char *tiup;        /* the tiup program; NULL: "tiup" from PATH */
+	const char *passin;      /* source of the secrets' passphrase (file:, env:, fd:, tty) */
+	const char *recipient_key; /* recipient key folder (tiferry keygen --recipient) */
+	int dry_run;
+	int resume;
+	int yes;
+	int json;
+};
+
+/* Runs (or with dry_run prints) the install. Returns 0 or a negative TF_E_* code with err. */
+int tf_install_run(const struct tf_install_opts *o, struct tf_err *err) TF_MUST_CHECK;
+
+#endif

@@ -1,0 +1,51 @@
+/* The install journal: which steps are done, which one is in progress, and the command that
+ * continues. JSON at <state>/<cluster>/journal.json, rewritten atomically and fsync'd at every
+ * change, so a crash at any point leaves a journal that tells the truth. */
+#ifndef TF_INSTALLER_JOURNAL_H
+#define TF_INSTALLER_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "common/err.h"
+
+#define TF_JOURNAL_FILE "journal.json"
+#define TF_JOURNAL_MAX_STEPS 32
+
+enum tf_step_status { TF_STEP_PENDING, TF_STEP_RUNNING, TF_STEP_DONE, TF_STEP_FAILED };
+
+struct tf_journal_step {
+	char name[32];
+	enum tf_step_status status;
+	time_t started;
+	time_t ended;
+	char detail[512];
+};
+
+struct tf_journal {
+	char *path;         /* the journal file */
+	char *cluster;
+	char *bundle;       /* absolute path of the bundle */
+	char *bundle_id;
+	uint64_t sequence;
+	char *staging;      /* private staging folder, or NULL once wiped */
+	int mirror_switched; /* 1 while TiUP points at the staging mirror */
+	int finished;       /* 1 when every step is done */
+	size_t nsteps;
+	struct tf_journal_step steps[TF_JOURNAL_MAX_STEPS];
+};
+
+void tf_journal_init(struct tf_journal *j);
+void tf_journal_release(struct tf_journal *j);
+/* Reads <dir>/journal.json; TF_E_NOTFOUND when there is none. */
+int tf_journal_load(const char *dir, struct tf_journal *j, struct tf_err *err) TF_MUST_CHECK;
+/* Writes j to j->path atomically. */
+int tf_journal_save(const struct tf_journal *j, struct tf_err *err) TF_MUST_CHECK;
+/* The step named name, added as pending when absent (NULL when the table is full). */
+struct tf_journal_step *tf_journal_step(struct tf_journal *j, const char *name);
+const char *tf_step_status_name(enum tf_step_status s);
+/* The command that continues this install (static buffer). */
+const char *tf_journal_resume_command(const struct tf_journal *j);
+
+#endif

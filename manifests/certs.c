@@ -970,6 +970,44 @@ out:
 	return r;
 }
 
+int tf_certs_check_pair(const char *cert_pem, size_t cert_len, const char *key_pem,
+			size_t key_len, struct tf_err *err)
+{
+	static const char head[] = "-----BEGIN RSA PRIVATE KEY-----";
+	BIO *cb = NULL, *kb = NULL;
+	X509 *x = NULL;
+	EVP_PKEY *pk = NULL;
+	int r;
+
+	if (key_len < sizeof(head) - 1 || memcmp(key_pem, head, sizeof(head) - 1) != 0) {
+		r = tf_err_set(err, TF_E_INPUT, "the key is not PEM \"RSA PRIVATE KEY\" (PKCS#1), "
+						"the only form TiUP reads");
+		goto out;
+	}
+	if ((cb = BIO_new_mem_buf(cert_pem, (int)cert_len)) == NULL ||
+	    (x = PEM_read_bio_X509(cb, NULL, NULL, NULL)) == NULL) {
+		r = ossl_fail(err, TF_E_INPUT, "not a PEM certificate");
+		goto out;
+	}
+	if ((kb = BIO_new_mem_buf(key_pem, (int)key_len)) == NULL ||
+	    (pk = PEM_read_bio_PrivateKey(kb, NULL, pem_pass, NULL)) == NULL) {
+		r = ossl_fail(err, TF_E_INPUT, "the key does not parse");
+		goto out;
+	}
+	if (X509_check_private_key(x, pk) != 1) {
+		r = ossl_fail(err, TF_E_INPUT, "the key does not match the certificate");
+		goto out;
+	}
+	r = 0;
+out:
+	EVP_PKEY_free(pk);
+	X509_free(x);
+	BIO_free(kb);
+	BIO_free(cb);
+	ERR_clear_error();
+	return r;
+}
+
 int tf_cert_fingerprint(const char *pem, size_t len, char out[TF_FINGERPRINT_LEN],
 			struct tf_err *err)
 {

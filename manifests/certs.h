@@ -116,6 +116,11 @@ struct tf_certs_plan;
 int tf_certs_summary_json(const struct tf_certs *c, const struct tf_certs_plan *plan,
 			  char **out, struct tf_err *err) TF_MUST_CHECK;
 
+/* Checks a key before it goes into TiUP's tls/ folder (e.g. just decrypted): key_pem must be one
+ * PEM "RSA PRIVATE KEY" (PKCS#1) block, as TiUP reads ca.pem, and match the first certificate of
+ * cert_pem. TF_E_INPUT saying which. */
+int tf_certs_check_pair(const char *cert_pem, size_t cert_len, const char *key_pem,
+			size_t key_len, struct tf_err *err) TF_MUST_CHECK;
 /* What the first certificate in pem (len bytes) says. */
 int tf_cert_info_pem(const char *pem, size_t len, struct tf_cert_info *out,
 		     struct tf_err *err) TF_MUST_CHECK;

@@ -170,6 +170,27 @@ static void test_generate(void **state)
 	assert_string_equal(f[4].name, "client.pfx");
 	assert_false(f[0].secret);
 	assert_true(f[1].secret && f[3].secret && f[4].secret);
+	/* what the installer checks after decrypting */
+	assert_int_equal(tf_certs_check_pair(c.ca_crt, c.ca_crt_len, c.ca_pem, c.ca_pem_len, &err),
+			 0);
+	assert_int_equal(tf_certs_check_pair(c.client_crt, c.client_crt_len, c.client_pem,
+					     c.client_pem_len, &err),
+			 0);
+	assert_int_equal(tf_certs_check_pair(c.ca_crt, c.ca_crt_len, c.client_pem,
+					     c.client_pem_len, &err),
+			 TF_E_INPUT);
+	assert_non_null(strstr(err.msg, "does not match"));
+	assert_int_equal(tt_sh("openssl pkcs8 -topk8 -nocrypt -in ca.pem -out ca8.pem"), 0);
+	{
+		char *k8 = NULL;
+		size_t k8len = 0;
+
+		assert_int_equal(tf_read_file("ca8.pem", 65536, &k8, &k8len, &err), 0);
+		assert_int_equal(tf_certs_check_pair(c.ca_crt, c.ca_crt_len, k8, k8len, &err),
+				 TF_E_INPUT);
+		assert_non_null(strstr(err.msg, "PKCS#1"));
+		free(k8);
+	}
 	/* the manifest's summary: no secret, the fingerprints */
 	assert_int_equal(tf_certs_summary_json(&c, NULL, &json, &err), 0);
 	assert_null(strstr(json, "PRIVATE KEY"));

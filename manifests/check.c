@@ -35,7 +35,8 @@ void tf_check_result_release(struct tf_check_result *r)
 	tf_check_result_init(r);
 }
 
-char *tf_tiup_home(void)
+/* $TIUP_HOME, else $HOME/.tiup (reference/tiup.md section 2); caller frees. */
+static char *tiup_home(void)
 {
 	const char *h = getenv("TIUP_HOME");
 	const char *home = getenv("HOME");
@@ -153,7 +154,7 @@ static int check_target(const struct tf_manifest *m, const struct tf_check_opts 
 	} else {
 		char buf[4096];
 
-		if ((home = tf_tiup_home()) == NULL)
+		if ((home = tiup_home()) == NULL)
 			return tf_err_set(err, TF_E_NOMEM, "out of memory");
 		snprintf(buf, sizeof(buf), "%s/storage/cluster/clusters/%s/meta.yaml", home,
 			 m->cluster);

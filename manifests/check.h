@@ -52,7 +52,5 @@ int tf_rollback_read(const char *dir, const char *cluster, uint64_t *seq,
 /* Records seq for cluster (atomically; refuses to lower it). */
 int tf_rollback_write(const char *dir, const char *cluster, uint64_t seq,
 		      struct tf_err *err) TF_MUST_CHECK;
-/* $TIUP_HOME, else $HOME/.tiup (reference/tiup.md section 2); caller frees. */
-char *tf_tiup_home(void);
 
 #endif

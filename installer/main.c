@@ -4,6 +4,7 @@
 
 static const struct tf_cli_command commands[] = {
 	{"check", tf_cmd_check, "verify a bundle; writes nothing"},
+	{"verify", tf_cmd_verify, "prove the fix: mutual TLS enforced, plain HTTP refused"},
 };
 
 int main(int argc, char **argv)

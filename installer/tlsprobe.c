@@ -1,0 +1,650 @@
+/* Sockets and OpenSSL for verify: non-blocking connects and I/O bounded by poll timeouts, TLS
+ * handshakes that never abort on a bad chain (the chain is reported, not enforced, so the
+ * evidence can say why), and certificate facts for files. */
+#include "installer/tlsprobe.h"
+#include "common/hex.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#define READ_CHUNK 16384
+
+struct tf_tls_client {
+	SSL_CTX *ctx;
+	int has_ca;
+};
+
+/* Our message plus OpenSSL's reason (the short form when it has one); clears the queue. */
+static int ssl_err(struct tf_err *err, int code, const char *fmt, ...) TF_PRINTF(3, 4);
+static int ssl_err(struct tf_err *err, int code, const char *fmt, ...)
+{
+	unsigned long e = ERR_peek_last_error();
+	char what[512], buf[256] = "";
+	const char *reason = NULL;
+	va_list ap;
+
+	if (e != 0) {
+		reason = ERR_reason_error_string(e);
+		if (reason == NULL)
+			ERR_error_string_n(e, buf, sizeof(buf));
+		else
+			snprintf(buf, sizeof(buf), "%s", reason);
+	}
+	ERR_clear_error();
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return tf_err_set(err, code, "%s%s%s", what, buf[0] ? ": " : "", buf);
+}
+
+/* Never prompt for a passphrase: an encrypted key is an error, not a terminal question. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return 0;
+}
+
+void tf_tls_client_free(struct tf_tls_client *c)
+{
+	if (c == NULL)
+		return;
+	SSL_CTX_free(c->ctx);
+	free(c);
+}
+
+int tf_tls_client_new(const char *ca_file, const char *cert_file, const char *key_file,
+		      struct tf_tls_client **out, struct tf_err *err)
+{
+	struct tf_tls_client *c = NULL;
+	int r = 0;
+
+	if ((cert_file == NULL) != (key_file == NULL))
+		return tf_err_set(err, TF_E_USAGE, "a client certificate needs its key, and a key "
+						   "its certificate");
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	if ((c->ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		r = ssl_err(err, TF_E_CRYPTO, "%s", "TLS context");
+		goto out;
+	}
+	SSL_CTX_set_default_passwd_cb(c->ctx, no_passphrase);
+	if (SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION) != 1) {
+		r = ssl_err(err, TF_E_CRYPTO, "%s", "TLS context");
+		goto out;
+	}
+	/* Verification is recorded, not enforced: the chain check reports it with its reason. */
+	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
+	if (ca_file != NULL) {
+		if (SSL_CTX_load_verify_locations(c->ctx, ca_file, NULL) != 1) {
+			r = ssl_err(err, TF_E_INPUT, "CA file '%s'", ca_file);
+			goto out;
+		}
+		c->has_ca = 1;
+	}
+	if (cert_file != NULL) {
+		if (SSL_CTX_use_certificate_chain_file(c->ctx, cert_file) != 1) {
+			r = ssl_err(err, TF_E_INPUT, "client certificate '%s'", cert_file);
+			goto out;
+		}
+		if (SSL_CTX_use_PrivateKey_file(c->ctx, key_file, SSL_FILETYPE_PEM) != 1) {
+			r = ssl_err(err, TF_E_INPUT, "client key '%s' (unencrypted PEM)", key_file);
+			goto out;
+		}
+		if (SSL_CTX_check_private_key(c->ctx) != 1) {
+			r = ssl_err(err, TF_E_INPUT, "client key '%s' does not match the certificate",
+				    key_file);
+			goto out;
+		}
+	}
+	*out = c;
+	c = NULL; /* transferred */
+out:
+	tf_tls_client_free(c);
+	return r;
+}
+
+/* ---- sockets ---- */
+
+/* 1 ready, 0 timed out, -1 error (errno). */
+static int wait_fd(int fd, short events, int timeout_ms)
+{
+	struct pollfd p = {fd, events, 0};
+	int n;
+
+	do {
+		n = poll(&p, 1, timeout_ms);
+	} while (n < 0 && errno == EINTR);
+	return n;
+}
+
+static int tcp_connect(const struct tf_probe_target *t, int *out, struct tf_err *err)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char port[16];
+	int fd = -1, rc, r = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%u", t->port);
+	if ((rc = getaddrinfo(t->host, port, &hints, &res)) != 0)
+		return tf_err_set(err, TF_E_IO, "resolve '%s': %s", t->host, gai_strerror(rc));
+	r = tf_err_set(err, TF_E_IO, "connect %s:%u: no address", t->host, t->port);
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		int soerr = 0;
+		socklen_t sl = sizeof(soerr);
+
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			r = tf_err_sys(err, TF_E_IO, "socket");
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			r = 0;
+			break;
+		}
+		if (errno == EINPROGRESS) {
+			rc = wait_fd(fd, POLLOUT, t->timeout_ms);
+			if (rc == 0) {
+				r = tf_err_set(err, TF_E_IO, "connect %s:%u: timed out after %d ms",
+					       t->host, t->port, t->timeout_ms);
+			} else if (rc > 0 &&
+				   getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0) {
+				if (soerr == 0) {
+					r = 0;
+					break;
+				}
+				errno = soerr;
+				r = tf_err_sys(err, TF_E_IO, "connect %s:%u", t->host, t->port);
+			} else {
+				r = tf_err_sys(err, TF_E_IO, "connect %s:%u", t->host, t->port);
+			}
+		} else {
+			r = tf_err_sys(err, TF_E_IO, "connect %s:%u", t->host, t->port);
+		}
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (r == 0)
+		*out = fd;
+	return r;
+}
+
+/* A connection: plain (ssl NULL) or TLS, non-blocking, every wait bounded by timeout_ms. */
+struct conn {
+	int fd;
+	SSL *ssl;
+	int timeout_ms;
+	const char *host;
+	unsigned port;
+};
+
+static void conn_close(struct conn *c)
+{
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+/* After an SSL call returned ret: 1 to retry once the socket is ready, or an error. */
+static int ssl_retry(struct conn *c, int ret, const char *what, struct tf_err *err)
+{
+	int e = SSL_get_error(c->ssl, ret), w;
+
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		w = wait_fd(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, c->timeout_ms);
+		if (w > 0)
+			return 1;
+		if (w == 0)
+			return tf_err_set(err, TF_E_IO, "%s %s:%u: timed out after %d ms", what,
+					  c->host, c->port, c->timeout_ms);
+		return tf_err_sys(err, TF_E_IO, "%s %s:%u", what, c->host, c->port);
+	}
+	if (e == SSL_ERROR_ZERO_RETURN) {
+		ERR_clear_error();
+		return tf_err_set(err, TF_E_IO, "%s %s:%u: closed by the peer", what, c->host,
+				  c->port);
+	}
+	if (e == SSL_ERROR_SYSCALL && ERR_peek_last_error() == 0) {
+		if (errno == 0)
+			return tf_err_set(err, TF_E_IO, "%s %s:%u: closed by the peer", what,
+					  c->host, c->port);
+		return tf_err_sys(err, TF_E_IO, "%s %s:%u", what, c->host, c->port);
+	}
+	{
+		char head[200];
+
+		snprintf(head, sizeof(head), "%s %s:%u", what, c->host, c->port);
+		return ssl_err(err, TF_E_IO, "%s", head);
+	}
+}
+
+static int conn_open(const struct tf_probe_target *t, const struct tf_tls_client *tls,
+		     struct conn *c, struct tf_err *err)
+{
+	struct in6_addr a6;
+	int r, ret;
+
+	c->fd = -1;
+	c->ssl = NULL;
+	c->timeout_ms = t->timeout_ms;
+	c->host = t->host;
+	c->port = t->port;
+	if ((r = tcp_connect(t, &c->fd, err)) != 0)
+		return r;
+	if (tls == NULL)
+		return 0;
+	ERR_clear_error();
+	if ((c->ssl = SSL_new(tls->ctx)) == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
+		r = ssl_err(err, TF_E_CRYPTO, "%s", "TLS session");
+		goto out;
+	}
+	/* SNI only for names: RFC 6066 forbids IP literals there. */
+	if (inet_pton(AF_INET, t->host, &a6) != 1 && inet_pton(AF_INET6, t->host, &a6) != 1 &&
+	    SSL_set_tlsext_host_name(c->ssl, t->host) != 1) {
+		r = ssl_err(err, TF_E_CRYPTO, "%s", "TLS server name");
+		goto out;
+	}
+	for (;;) {
+		errno = 0;
+		ret = SSL_connect(c->ssl);
+		if (ret == 1)
+			break;
+		if ((r = ssl_retry(c, ret, "TLS handshake with", err)) != 1)
+			goto out;
+	}
+	return 0;
+out:
+	conn_close(c);
+	return r;
+}
+
+static int conn_write(struct conn *c, const char *p, size_t n, struct tf_err *err)
+{
+	int r;
+
+	while (n > 0) {
+		if (c->ssl != NULL) {
+			int ret;
+
+			errno = 0;
+			ret = SSL_write(c->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+			if (ret > 0) {
+				p += ret;
+				n -= (size_t)ret;
+				continue;
+			}
+			if ((r = ssl_retry(c, ret, "write to", err)) != 1)
+				return r;
+		} else {
+			ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
+
+			if (w > 0) {
+				p += w;
+				n -= (size_t)w;
+				continue;
+			}
+			if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+				int rc = wait_fd(c->fd, POLLOUT, c->timeout_ms);
+
+				if (rc > 0)
+					continue;
+				if (rc == 0)
+					return tf_err_set(err, TF_E_IO,
+							  "write to %s:%u: timed out after %d ms",
+							  c->host, c->port, c->timeout_ms);
+			}
+			return tf_err_sys(err, TF_E_IO, "write to %s:%u", c->host, c->port);
+		}
+	}
+	return 0;
+}
+
+/* Reads up to n bytes: *got > 0, or 0 at the end of the stream. */
+static int conn_read(struct conn *c, char *p, size_t n, size_t *got, struct tf_err *err)
+{
+	int r;
+
+	for (;;) {
+		if (c->ssl != NULL) {
+			int ret;
+
+			errno = 0;
+			ret = SSL_read(c->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+			if (ret > 0) {
+				*got = (size_t)ret;
+				return 0;
+			}
+			if (SSL_get_error(c->ssl, ret) == SSL_ERROR_ZERO_RETURN) {
+				*got = 0;
+				return 0;
+			}
+			if ((r = ssl_retry(c, ret, "read from", err)) != 1)
+				return r;
+		} else {
+			ssize_t g = recv(c->fd, p, n, 0);
+
+			if (g >= 0) {
+				*got = (size_t)g;
+				return 0;
+			}
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+				int rc = wait_fd(c->fd, POLLIN, c->timeout_ms);
+
+				if (rc > 0)
+					continue;
+				if (rc == 0)
+					return tf_err_set(err, TF_E_IO,
+							  "read from %s:%u: timed out after %d ms",
+							  c->host, c->port, c->timeout_ms);
+			}
+			return tf_err_sys(err, TF_E_IO, "read from %s:%u", c->host, c->port);
+		}
+	}
+}
+
+/* ---- certificates ---- */
+
+static void name_text(const X509_NAME *n, char *out, size_t len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int got;
+
+	out[0] = '\0';
+	if (b == NULL)
+		return;
+	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+		got = BIO_read(b, out, (int)len - 1);
+		out[got > 0 ? got : 0] = '\0';
+	}
+	BIO_free(b);
+}
+
+static time_t asn1_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return timegm(&tm);
+}
+
+static void append(char *out, size_t len, const char *s)
+{
+	size_t used = strlen(out);
+
+	if (used + 1 >= len)
+		return;
+	snprintf(out + used, len - used, "%s%s", used ? ", " : "", s);
+}
+
+static void sans_text(X509 *x, char *out, size_t len)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	int i;
+
+	out[0] = '\0';
+	if (gens == NULL)
+		return;
+	for (i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		char one[300], ip[INET6_ADDRSTRLEN];
+
+		if (g->type == GEN_DNS) {
+			const unsigned char *d = ASN1_STRING_get0_data(g->d.dNSName);
+			int dl = ASN1_STRING_length(g->d.dNSName);
+
+			snprintf(one, sizeof(one), "DNS:%.*s", dl > 250 ? 250 : dl, (const char *)d);
+		} else if (g->type == GEN_IPADD) {
+			const unsigned char *d = ASN1_STRING_get0_data(g->d.iPAddress);
+			int dl = ASN1_STRING_length(g->d.iPAddress);
+
+			if ((dl == 4 && inet_ntop(AF_INET, d, ip, sizeof(ip)) != NULL) ||
+			    (dl == 16 && inet_ntop(AF_INET6, d, ip, sizeof(ip)) != NULL))
+				snprintf(one, sizeof(one), "IP:%s", ip);
+			else
+				snprintf(one, sizeof(one), "IP:?");
+		} else {
+			continue;
+		}
+		append(out, len, one);
+	}
+	GENERAL_NAMES_free(gens);
+}
+
+static int host_covered(X509 *x, const char *host)
+{
+	struct in6_addr a;
+
+	if (inet_pton(AF_INET, host, &a) == 1 || inet_pton(AF_INET6, host, &a) == 1)
+		return X509_check_ip_asc(x, host, 0) == 1;
+	return X509_check_host(x, host, 0, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, NULL) == 1;
+}
+
+static int fill_info(X509 *x, struct tf_cert_info *info, struct tf_err *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (X509_digest(x, EVP_sha256(), md, &mdlen) != 1 || mdlen != 32)
+		return ssl_err(err, TF_E_CRYPTO, "%s", "certificate digest");
+	tf_hex_encode(md, mdlen, info->sha256);
+	name_text(X509_get_subject_name(x), info->subject, sizeof(info->subject));
+	name_text(X509_get_issuer_name(x), info->issuer, sizeof(info->issuer));
+	sans_text(x, info->sans, sizeof(info->sans));
+	info->not_before = asn1_time(X509_get0_notBefore(x));
+	info->not_after = asn1_time(X509_get0_notAfter(x));
+	return 0;
+}
+
+int tf_probe_tls(const struct tf_probe_target *t, const struct tf_tls_client *c,
+		 struct tf_cert_info *info, struct tf_err *err)
+{
+	struct tf_cert_info in;
+	struct conn cn;
+	X509 *peer = NULL;
+	const char *v;
+	long vr;
+	int r;
+
+	memset(&in, 0, sizeof(in));
+	if ((r = conn_open(t, c, &cn, err)) != 0)
+		return r;
+	if ((peer = SSL_get1_peer_certificate(cn.ssl)) == NULL) {
+		r = tf_err_set(err, TF_E_IO, "%s:%u sent no certificate", t->host, t->port);
+		goto out;
+	}
+	snprintf(in.protocol, sizeof(in.protocol), "%s", SSL_get_version(cn.ssl));
+	v = SSL_get_cipher_name(cn.ssl);
+	snprintf(in.cipher, sizeof(in.cipher), "%s", v ? v : "?");
+	if ((r = fill_info(peer, &in, err)) != 0)
+		goto out;
+	in.chain_checked = c->has_ca;
+	vr = SSL_get_verify_result(cn.ssl);
+	in.chain_ok = c->has_ca && vr == X509_V_OK;
+	if (c->has_ca && vr != X509_V_OK)
+		snprintf(in.chain_error, sizeof(in.chain_error), "%s",
+			 X509_verify_cert_error_string(vr));
+	in.host_ok = host_covered(peer, t->host);
+	*info = in;
+out:
+	X509_free(peer);
+	conn_close(&cn);
+	return r;
+}
+
+int tf_probe_http(const struct tf_probe_target *t, const struct tf_tls_client *c,
+		  const char *method, const char *path, const char *body, size_t max_body,
+		  struct tf_http_response *resp, struct tf_err *err)
+{
+	struct conn cn = {-1, NULL, 0, NULL, 0};
+	char *req = NULL, *buf = NULL;
+	size_t reqlen = 0, len = 0, cap = 0, limit = TF_HTTP_HEADER_MAX + 2 * max_body + 4096;
+	int r, eof = 0;
+
+	if ((r = tf_http_format_request(method, path, t->host, t->port, body, &req, &reqlen,
+					err)) != 0)
+		goto out;
+	if ((r = conn_open(t, c, &cn, err)) != 0)
+		goto out;
+	if ((r = conn_write(&cn, req, reqlen, err)) != 0)
+		goto out;
+	for (;;) {
+		size_t got = 0;
+		struct tf_err rerr;
+
+		if (len + READ_CHUNK > cap) {
+			size_t ncap = cap ? cap * 2 : 2 * READ_CHUNK;
+			char *nb;
+
+			if ((nb = realloc(buf, ncap)) == NULL) {
+				r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+				goto out;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		r = conn_read(&cn, buf + len, READ_CHUNK, &got, &rerr);
+		if (r != 0) {
+			/* A reset after some bytes ends the stream; before any, it is the answer. */
+			if (len == 0) {
+				*err = rerr;
+				goto out;
+			}
+			eof = 1;
+		} else if (got == 0) {
+			eof = 1;
+		}
+		len += got;
+		if (len >= limit)
+			eof = 1;
+		if (len == 0 && eof) {
+			r = tf_err_set(err, TF_E_IO, "%s:%u closed the connection without an answer",
+				       t->host, t->port);
+			goto out;
+		}
+		r = tf_http_parse_response(buf, len, eof, max_body, resp, err);
+		if (r == TF_HTTP_INCOMPLETE)
+			continue;
+		if (r != 0)
+			tf_err_prefix(err, "%s:%u", t->host, t->port);
+		goto out;
+	}
+out:
+	conn_close(&cn);
+	free(req);
+	free(buf);
+	return r;
+}
+
+static X509 *read_cert(const char *path, struct tf_err *err)
+{
+	BIO *b = BIO_new_file(path, "r");
+	X509 *x = NULL;
+
+	if (b == NULL) {
+		ssl_err(err, TF_E_INPUT, "read certificate '%s'", path);
+		return NULL;
+	}
+	if ((x = PEM_read_bio_X509(b, NULL, no_passphrase, NULL)) == NULL)
+		ssl_err(err, TF_E_INPUT, "certificate '%s'", path);
+	BIO_free(b);
+	return x;
+}
+
+int tf_cert_file_sha256(const char *path, char out[65], struct tf_err *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	X509 *x = read_cert(path, err);
+
+	if (x == NULL)
+		return err ? err->code : TF_E_INPUT;
+	if (X509_digest(x, EVP_sha256(), md, &mdlen) != 1 || mdlen != 32) {
+		X509_free(x);
+		return ssl_err(err, TF_E_CRYPTO, "%s", "certificate digest");
+	}
+	tf_hex_encode(md, mdlen, out);
+	X509_free(x);
+	return 0;
+}
+
+int tf_cert_file_info(const char *cert_file, const char *ca_file, const char *key_file,
+		      struct tf_cert_info *info, int *key_matches, struct tf_err *err)
+{
+	struct tf_cert_info in;
+	X509 *x = NULL;
+	X509_STORE *store = NULL;
+	X509_STORE_CTX *sctx = NULL;
+	EVP_PKEY *key = NULL;
+	BIO *kb = NULL;
+	int r = 0, matches = 0;
+
+	memset(&in, 0, sizeof(in));
+	if ((x = read_cert(cert_file, err)) == NULL)
+		return err ? err->code : TF_E_INPUT;
+	if ((r = fill_info(x, &in, err)) != 0)
+		goto out;
+	if (ca_file != NULL) {
+		in.chain_checked = 1;
+		if ((store = X509_STORE_new()) == NULL || (sctx = X509_STORE_CTX_new()) == NULL) {
+			r = ssl_err(err, TF_E_NOMEM, "%s", "certificate store");
+			goto out;
+		}
+		if (X509_STORE_load_file(store, ca_file) != 1) {
+			r = ssl_err(err, TF_E_INPUT, "CA file '%s'", ca_file);
+			goto out;
+		}
+		if (X509_STORE_CTX_init(sctx, store, x, NULL) != 1) {
+			r = ssl_err(err, TF_E_CRYPTO, "%s", "certificate store");
+			goto out;
+		}
+		in.chain_ok = X509_verify_cert(sctx) == 1;
+		if (!in.chain_ok)
+			snprintf(in.chain_error, sizeof(in.chain_error), "%s",
+				 X509_verify_cert_error_string(X509_STORE_CTX_get_error(sctx)));
+		ERR_clear_error();
+	}
+	if (key_file != NULL) {
+		if ((kb = BIO_new_file(key_file, "r")) == NULL) {
+			r = ssl_err(err, TF_E_INPUT, "read key '%s'", key_file);
+			goto out;
+		}
+		key = PEM_read_bio_PrivateKey(kb, NULL, no_passphrase, NULL);
+		matches = key != NULL && X509_check_private_key(x, key) == 1;
+		ERR_clear_error();
+	}
+	*info = in;
+	*key_matches = matches;
+out:
+	EVP_PKEY_free(key);
+	BIO_free(kb);
+	X509_STORE_CTX_free(sctx);
+	X509_STORE_free(store);
+	X509_free(x);
+	return r;
+}

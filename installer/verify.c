@@ -1,0 +1,1578 @@
+/* tiferry verify: endpoints, the table of checks, the bounded thread pool that runs them, and
+ * the renderers. Network and certificate work is in tlsprobe.c, the HTTP wire format in http.c. */
+#include "installer/verify.h"
+#include "installer/tlsprobe.h"
+#include "common/fsutil.h"
+#include "common/progress.h"
+#include "common/timeutil.h"
+#include "manifests/receipt.h"
+#include "manifests/topology.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#define PROBE_BODY_MAX (64 * 1024)
+#define MEMBERS_BODY_MAX (1024 * 1024)
+#define DAY 86400
+
+/* ---- small helpers ---- */
+
+static char *xstrdup(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+static char *vfmt(const char *fmt, va_list ap)
+{
+	char *s = NULL;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		return NULL;
+	return s;
+}
+
+static char *fmt(const char *f, ...) TF_PRINTF(1, 2);
+static char *fmt(const char *f, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, f);
+	s = vfmt(f, ap);
+	va_end(ap);
+	return s;
+}
+
+const char *tf_vstatus_name(enum tf_vstatus s)
+{
+	static const char *const names[] = {"pass", "warn", "fail", "skip"};
+
+	return s < TF_V_NSTATUS ? names[s] : "?";
+}
+
+const char *tf_vkind_name(enum tf_vkind k)
+{
+	static const char *const names[] = {"pd", "tikv", "tidb", "tiflash", "scan", "control",
+					    "node"};
+
+	return k < TF_VK_NKINDS ? names[k] : "?";
+}
+
+/* ---- the scanner's view ---- */
+
+enum tf_probe_verdict tf_scan_classify(int answered, const struct tf_http_response *r)
+{
+	if (!answered || r == NULL)
+		return TF_PROBE_REFUSED;
+	if ((r->status >= 200 && r->status <= 299) || tf_http_body_is_json(r))
+		return TF_PROBE_EXPOSED;
+	return TF_PROBE_REFUSED;
+}
+
+int tf_scan_vulnerable(const enum tf_probe_verdict *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == TF_PROBE_EXPOSED)
+			return 1;
+	return 0;
+}
+
+struct probe {
+	const char *id;
+	int tls; /* over TLS without a client certificate and without checking the server */
+	const char *method, *path, *body;
+};
+
+/* The scanners' "etcd API unauthorized access" probes (reference/tiup.md section 6). */
+static const struct probe etcd_probes[] = {
+	{"plain.v2-keys", 0, "GET", "/v2/keys/?recursive=true", NULL},
+	{"plain.v3-kv-range", 0, "POST", "/v3/kv/range", "{\"key\":\"AA==\"}"},
+	{"plain.version", 0, "GET", "/version", NULL},
+	{"tls.v2-keys", 1, "GET", "/v2/keys/?recursive=true", NULL},
+	{"tls.v3-kv-range", 1, "POST", "/v3/kv/range", "{\"key\":\"AA==\"}"},
+	{"tls.version", 1, "GET", "/version", NULL},
+};
+#define NPROBES (sizeof(etcd_probes) / sizeof(etcd_probes[0]))
+
+/* Status ports (TiKV, TiDB, TiFlash) answer these without authentication when TLS is off. */
+static const struct probe status_probes[] = {
+	{"plain.status", 0, "GET", "/status", NULL},
+	{"plain.metrics", 0, "GET", "/metrics", NULL},
+	{"tls.status", 1, "GET", "/status", NULL},
+	{"tls.metrics", 1, "GET", "/metrics", NULL},
+};
+
+int tf_verify_parse_endpoint(const char *s, unsigned default_port, char **host, unsigned *port,
+			     struct tf_err *err)
+{
+	const char *p = s, *h, *hend, *colon;
+	unsigned long v = default_port;
+	char *end = NULL, *out;
+
+	if (strncmp(p, "https://", 8) == 0)
+		p += 8;
+	else if (strncmp(p, "http://", 7) == 0)
+		p += 7;
+	if (*p == '[') {
+		h = p + 1;
+		if ((hend = strchr(h, ']')) == NULL)
+			return tf_err_set(err, TF_E_USAGE, "bad endpoint '%s': no ']'", s);
+		colon = hend[1] == ':' ? hend + 1 : NULL;
+		if (hend[1] != '\0' && hend[1] != ':' && hend[1] != '/')
+			return tf_err_set(err, TF_E_USAGE, "bad endpoint '%s'", s);
+	} else {
+		h = p;
+		hend = p + strcspn(p, ":/");
+		colon = *hend == ':' ? hend : NULL;
+	}
+	if (hend == h)
+		return tf_err_set(err, TF_E_USAGE, "bad endpoint '%s': no host", s);
+	if (colon != NULL) {
+		errno = 0;
+		v = strtoul(colon + 1, &end, 10);
+		if (errno != 0 || end == colon + 1 || (*end != '\0' && *end != '/') || v == 0 ||
+		    v > 65535)
+			return tf_err_set(err, TF_E_USAGE, "bad endpoint '%s': bad port", s);
+	} else if (default_port == 0) {
+		return tf_err_set(err, TF_E_USAGE, "bad endpoint '%s': HOST:PORT expected", s);
+	}
+	for (const char *q = h; q < hend; q++)
+		if (!isalnum((unsigned char)*q) && *q != '.' && *q != '-' && *q != ':' && *q != '_')
+			return tf_err_set(err, TF_E_USAGE, "bad endpoint '%s': bad host", s);
+	if ((out = strndup(h, (size_t)(hend - h))) == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	*host = out;
+	*port = (unsigned)v;
+	return 0;
+}
+
+/* ---- endpoints and the run ---- */
+
+struct endpoint {
+	enum tf_vkind kind;
+	char *host;
+	unsigned port;
+	char *name;   /* PD member name, or NULL */
+	char *target; /* "pd pd-127.0.0.11-2379 127.0.0.11:2379" */
+	char *hostport;
+	size_t first, n; /* its slots in rep->checks */
+};
+
+struct run {
+	const struct tf_verify_opts *o;
+	struct tf_verify_report *rep;
+	struct endpoint *eps;
+	size_t neps;
+	struct tf_tls_client *mtls; /* the CA and the client certificate; NULL: see mtls_error */
+	struct tf_tls_client *anon; /* no CA, no client certificate: the scanner's view */
+	char mtls_error[TF_ERR_MSG_MAX];
+	char *ca_file, *cert_file, *key_file;
+	char *tls_dir; /* TiUP's tls/ folder (--cluster), else NULL */
+	char ca_sha256[65];
+	struct tf_topology *topo;
+	int topo_enable_tls;
+	size_t npd_expected; /* PD instances in meta.yaml; 0 without --cluster */
+	time_t now;
+	int timeout_ms;
+	pthread_mutex_t lock;
+	size_t next;
+};
+
+/* One endpoint's state while its checks run, in table order, on one thread. */
+struct job {
+	struct run *run;
+	struct endpoint *ep;
+	struct tf_probe_target t;
+	int tls_tried, tls_ok;
+	struct tf_cert_info cert;
+	char tls_error[TF_ERR_MSG_MAX];
+	int members_tried;
+	cJSON *members; /* the "members" array of the member list, or NULL */
+	char members_error[TF_ERR_MSG_MAX];
+	enum tf_probe_verdict verdicts[NPROBES];
+	const char *probe_ids[NPROBES];
+	int probe_refused_connect[NPROBES];
+	size_t nprobes;
+};
+
+/* Sets a check's verdict, detail and evidence (taken, may be NULL). */
+static void set(struct tf_vcheck *c, enum tf_vstatus s, cJSON *evidence, const char *f, ...)
+	TF_PRINTF(4, 5);
+static void set(struct tf_vcheck *c, enum tf_vstatus s, cJSON *evidence, const char *f, ...)
+{
+	va_list ap;
+
+	c->status = s;
+	free(c->detail);
+	va_start(ap, f);
+	c->detail = vfmt(f, ap);
+	va_end(ap);
+	free(c->evidence);
+	c->evidence = evidence ? cJSON_PrintUnformatted(evidence) : NULL;
+	cJSON_Delete(evidence);
+}
+
+static cJSON *cert_evidence(const struct tf_cert_info *ci, const char *ca_sha256)
+{
+	cJSON *e = cJSON_CreateObject();
+	char nb[32], na[32];
+
+	tf_time_format(ci->not_before, nb, sizeof(nb));
+	tf_time_format(ci->not_after, na, sizeof(na));
+	cJSON_AddStringToObject(e, "sha256", ci->sha256);
+	cJSON_AddStringToObject(e, "subject", ci->subject);
+	cJSON_AddStringToObject(e, "issuer", ci->issuer);
+	cJSON_AddStringToObject(e, "sans", ci->sans);
+	cJSON_AddStringToObject(e, "not_before", nb);
+	cJSON_AddStringToObject(e, "not_after", na);
+	if (ca_sha256 != NULL && ca_sha256[0] != '\0')
+		cJSON_AddStringToObject(e, "ca_sha256", ca_sha256);
+	if (ci->protocol[0] != '\0') {
+		cJSON_AddStringToObject(e, "protocol", ci->protocol);
+		cJSON_AddStringToObject(e, "cipher", ci->cipher);
+	}
+	return e;
+}
+
+/* The handshake with the CA and client certificate, done once per endpoint. */
+static void ensure_tls(struct job *j)
+{
+	struct tf_err err = {0};
+
+	if (j->tls_tried)
+		return;
+	j->tls_tried = 1;
+	if (j->run->mtls == NULL) {
+		snprintf(j->tls_error, sizeof(j->tls_error), "no client TLS set-up: %s",
+			 j->run->mtls_error);
+		return;
+	}
+	if (tf_probe_tls(&j->t, j->run->mtls, &j->cert, &err) == 0)
+		j->tls_ok = 1;
+	else
+		snprintf(j->tls_error, sizeof(j->tls_error), "%s", err.msg);
+}
+
+/* ---- the checks ---- */
+
+static void chk_handshake(struct job *j, struct tf_vcheck *c)
+{
+	cJSON *e;
+
+	ensure_tls(j);
+	if (!j->tls_ok) {
+		set(c, TF_V_FAIL, NULL, "no TLS session with the CA and client certificate: %s",
+		    j->tls_error);
+		return;
+	}
+	e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "protocol", j->cert.protocol);
+	cJSON_AddStringToObject(e, "cipher", j->cert.cipher);
+	cJSON_AddStringToObject(e, "server_sha256", j->cert.sha256);
+	set(c, TF_V_PASS, e, "%s %s with the client certificate", j->cert.protocol,
+	    j->cert.cipher);
+}
+
+static void chk_chain(struct job *j, struct tf_vcheck *c)
+{
+	ensure_tls(j);
+	if (!j->tls_ok) {
+		set(c, TF_V_SKIP, NULL, "no server certificate: the handshake failed");
+		return;
+	}
+	if (!j->cert.chain_ok)
+		set(c, TF_V_FAIL, cert_evidence(&j->cert, j->run->ca_sha256),
+		    "server certificate %.16s... (issuer %s) does not chain to the CA: %s",
+		    j->cert.sha256, j->cert.issuer, j->cert.chain_error);
+	else
+		set(c, TF_V_PASS, cert_evidence(&j->cert, j->run->ca_sha256),
+		    "server certificate %.16s... chains to the CA %.16s... (issuer %s)",
+		    j->cert.sha256, j->run->ca_sha256, j->cert.issuer);
+}
+
+static void chk_san(struct job *j, struct tf_vcheck *c)
+{
+	cJSON *e;
+
+	ensure_tls(j);
+	if (!j->tls_ok) {
+		set(c, TF_V_SKIP, NULL, "no server certificate: the handshake failed");
+		return;
+	}
+	e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "host", j->ep->host);
+	cJSON_AddStringToObject(e, "sans", j->cert.sans);
+	if (j->cert.host_ok)
+		set(c, TF_V_PASS, e, "SANs cover %s (%s)", j->ep->host, j->cert.sans);
+	else
+		set(c, TF_V_FAIL, e, "SANs do not cover %s (%s)", j->ep->host,
+		    j->cert.sans[0] ? j->cert.sans : "no SANs");
+}
+
+static void expiry_verdict(const struct tf_cert_info *ci, time_t now, const char *what,
+			   struct tf_vcheck *c, cJSON *e)
+{
+	long days = (long)((ci->not_after - now) / DAY);
+	char na[32];
+
+	tf_time_format(ci->not_after, na, sizeof(na));
+	cJSON_AddNumberToObject(e, "days_left", (double)days);
+	if (now < ci->not_before)
+		set(c, TF_V_FAIL, e, "%s is not valid before %s", what, na);
+	else if (now >= ci->not_after)
+		set(c, TF_V_FAIL, e, "%s expired on %s", what, na);
+	else if (days < TF_VERIFY_CERT_WARN_DAYS)
+		set(c, TF_V_WARN, e, "%s expires in %ld days (%s)", what, days, na);
+	else
+		set(c, TF_V_PASS, e, "%s valid for %ld more days (until %s)", what, days, na);
+}
+
+static void chk_expiry(struct job *j, struct tf_vcheck *c)
+{
+	ensure_tls(j);
+	if (!j->tls_ok) {
+		set(c, TF_V_SKIP, NULL, "no server certificate: the handshake failed");
+		return;
+	}
+	expiry_verdict(&j->cert, j->run->now, "server certificate", c,
+		       cert_evidence(&j->cert, j->run->ca_sha256));
+}
+
+/* Names of a JSON body's top-level keys: evidence of what answered without copying data. */
+static cJSON *json_keys(const struct tf_http_response *r)
+{
+	cJSON *doc = cJSON_ParseWithLength(r->body, r->body_len), *keys = NULL, *it;
+
+	if (cJSON_IsObject(doc)) {
+		keys = cJSON_CreateArray();
+		cJSON_ArrayForEach(it, doc)
+		{
+			if (it->string != NULL)
+				cJSON_AddItemToArray(keys, cJSON_CreateString(it->string));
+		}
+	}
+	cJSON_Delete(doc);
+	return keys;
+}
+
+/* Runs one probe; returns its verdict and adds its evidence to arr. */
+static enum tf_probe_verdict run_probe(struct job *j, const struct probe *p, cJSON *arr,
+				       int *connect_refused)
+{
+	struct tf_http_response resp;
+	struct tf_err err = {0};
+	enum tf_probe_verdict v;
+	cJSON *e = cJSON_CreateObject(), *keys;
+	char what[300];
+	int answered;
+
+	tf_http_response_init(&resp);
+	answered = tf_probe_http(&j->t, p->tls ? j->run->anon : NULL, p->method, p->path, p->body,
+				 PROBE_BODY_MAX, &resp, &err) == 0;
+	v = tf_scan_classify(answered, &resp);
+	snprintf(what, sizeof(what), "%s %s %s%s", p->tls ? "TLS (no client certificate)" : "plain",
+		 p->method, p->path, p->body ? " " : "");
+	if (p->body != NULL)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what), "%s", p->body);
+	cJSON_AddStringToObject(e, "probe", p->id);
+	cJSON_AddStringToObject(e, "request", what);
+	cJSON_AddStringToObject(e, "verdict", v == TF_PROBE_EXPOSED ? "EXPOSED" : "REFUSED");
+	if (answered) {
+		cJSON_AddNumberToObject(e, "status", resp.status);
+		cJSON_AddStringToObject(e, "content_type", resp.content_type);
+		cJSON_AddNumberToObject(e, "body_bytes", (double)resp.body_len);
+		if ((keys = json_keys(&resp)) != NULL)
+			cJSON_AddItemToObject(e, "json_keys", keys);
+	} else {
+		cJSON_AddStringToObject(e, "error", err.msg);
+	}
+	*connect_refused = !answered && strstr(err.msg, "connect ") != NULL;
+	cJSON_AddItemToArray(arr, e);
+	tf_http_response_release(&resp);
+	return v;
+}
+
+static const char *probe_detail(const cJSON *e, char *buf, size_t len)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(e, "status");
+	const cJSON *er = cJSON_GetObjectItemCaseSensitive(e, "error");
+	const cJSON *ct = cJSON_GetObjectItemCaseSensitive(e, "content_type");
+	const cJSON *bb = cJSON_GetObjectItemCaseSensitive(e, "body_bytes");
+
+	if (cJSON_IsNumber(st))
+		snprintf(buf, len, "HTTP %d%s%s, %d bytes", st->valueint,
+			 cJSON_IsString(ct) && ct->valuestring[0] ? " " : "",
+			 cJSON_IsString(ct) ? ct->valuestring : "", bb ? bb->valueint : 0);
+	else
+		snprintf(buf, len, "%s", cJSON_IsString(er) ? er->valuestring : "no answer");
+	return buf;
+}
+
+/* A group of probes that must all be REFUSED (plain HTTP, or TLS without a client cert). */
+static void probe_group(struct job *j, struct tf_vcheck *c, int tls, const char *what)
+{
+	const struct probe *set_p = j->ep->kind == TF_VK_PD ? etcd_probes : status_probes;
+	size_t n = j->ep->kind == TF_VK_PD ? NPROBES : sizeof(status_probes) / sizeof(status_probes[0]);
+	cJSON *arr = cJSON_CreateArray(), *e = cJSON_CreateObject();
+	char exposed[512] = "", buf[300];
+	size_t i, nexp = 0, nrun = 0;
+	const cJSON *last = NULL;
+
+	for (i = 0; i < n; i++) {
+		int cr;
+
+		if (set_p[i].tls != tls)
+			continue;
+		nrun++;
+		if (run_probe(j, &set_p[i], arr, &cr) == TF_PROBE_EXPOSED) {
+			nexp++;
+			snprintf(exposed + strlen(exposed), sizeof(exposed) - strlen(exposed),
+				 "%s%s %s (%s)", exposed[0] ? ", " : "", set_p[i].method,
+				 set_p[i].path,
+				 probe_detail(cJSON_GetArrayItem(arr, (int)nrun - 1), buf, sizeof(buf)));
+		}
+		last = cJSON_GetArrayItem(arr, (int)nrun - 1);
+	}
+	cJSON_AddItemToObject(e, "probes", arr);
+	if (nexp > 0)
+		set(c, TF_V_FAIL, e, "%s answered %zu of %zu unauthenticated requests: EXPOSED %s",
+		    what, nexp, nrun, exposed);
+	else
+		set(c, TF_V_PASS, e, "%s refused (%s)", what,
+		    last ? probe_detail(last, buf, sizeof(buf)) : "no probe");
+}
+
+static void chk_plain(struct job *j, struct tf_vcheck *c)
+{
+	probe_group(j, c, 0, "plain HTTP");
+}
+
+static void chk_client_cert(struct job *j, struct tf_vcheck *c)
+{
+	probe_group(j, c, 1, "TLS without a client certificate");
+}
+
+/* The member list over mutual TLS, fetched once per PD. */
+static void ensure_members(struct job *j)
+{
+	struct tf_http_response resp;
+	struct tf_err err = {0};
+	cJSON *doc = NULL, *m;
+
+	if (j->members_tried)
+		return;
+	j->members_tried = 1;
+	tf_http_response_init(&resp);
+	if (tf_probe_http(&j->t, j->run->mtls, "POST", "/v3/cluster/member/list", "{}",
+			  MEMBERS_BODY_MAX, &resp, &err) != 0) {
+		snprintf(j->members_error, sizeof(j->members_error), "%s", err.msg);
+		return;
+	}
+	if (resp.status != 200 || resp.truncated) {
+		snprintf(j->members_error, sizeof(j->members_error),
+			 "POST /v3/cluster/member/list: HTTP %d%s", resp.status,
+			 resp.truncated ? " (body cut)" : "");
+		goto out;
+	}
+	doc = cJSON_ParseWithLength(resp.body, resp.body_len);
+	m = cJSON_GetObjectItemCaseSensitive(doc, "members");
+	if (!cJSON_IsArray(m)) {
+		snprintf(j->members_error, sizeof(j->members_error),
+			 "POST /v3/cluster/member/list: no \"members\" array in the answer");
+		goto out;
+	}
+	j->members = cJSON_DetachItemViaPointer(doc, m);
+out:
+	cJSON_Delete(doc);
+	tf_http_response_release(&resp);
+}
+
+/* API checks run only over a session whose server proved itself with the CA. */
+static int api_ready(struct job *j, struct tf_vcheck *c)
+{
+	ensure_tls(j);
+	if (!j->tls_ok) {
+		set(c, TF_V_SKIP, NULL, "not asked: no TLS session (see tls.handshake)");
+		return 0;
+	}
+	if (!j->cert.chain_ok) {
+		set(c, TF_V_SKIP, NULL,
+		    "not asked: the server's certificate does not chain to the CA (see cert.chain)");
+		return 0;
+	}
+	return 1;
+}
+
+static const char *member_name(const cJSON *m)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(m, "name");
+
+	return cJSON_IsString(n) && n->valuestring[0] ? n->valuestring : "(unnamed)";
+}
+
+/* The first URL of list that is not https, or NULL. */
+static const char *plain_url(const cJSON *list)
+{
+	const cJSON *u;
+
+	cJSON_ArrayForEach(u, list)
+	{
+		if (!cJSON_IsString(u) || strncmp(u->valuestring, "https://", 8) != 0)
+			return cJSON_IsString(u) ? u->valuestring : "(not a string)";
+	}
+	return NULL;
+}
+
+static cJSON *members_evidence(const cJSON *members)
+{
+	cJSON *e = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+	const cJSON *m;
+
+	cJSON_ArrayForEach(m, members)
+	{
+		cJSON *o = cJSON_CreateObject();
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "ID");
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(m, "peerURLs");
+		const cJSON *cl = cJSON_GetObjectItemCaseSensitive(m, "clientURLs");
+
+		if (cJSON_IsString(id))
+			cJSON_AddStringToObject(o, "id", id->valuestring);
+		else if (cJSON_IsNumber(id))
+			cJSON_AddNumberToObject(o, "id", id->valuedouble);
+		cJSON_AddStringToObject(o, "name", member_name(m));
+		cJSON_AddItemToObject(o, "peer_urls",
+				      cJSON_IsArray(p) ? cJSON_Duplicate(p, 1) : cJSON_CreateArray());
+		cJSON_AddItemToObject(o, "client_urls", cJSON_IsArray(cl) ? cJSON_Duplicate(cl, 1)
+									 : cJSON_CreateArray());
+		cJSON_AddItemToArray(arr, o);
+	}
+	cJSON_AddItemToObject(e, "members", arr);
+	return e;
+}
+
+static void chk_members(struct job *j, struct tf_vcheck *c)
+{
+	char bad[600] = "", unstarted[300] = "";
+	const cJSON *m;
+	size_t nbad = 0, nun = 0, n;
+
+	if (!api_ready(j, c))
+		return;
+	ensure_members(j);
+	if (j->members == NULL) {
+		set(c, TF_V_FAIL, NULL, "member list: %s", j->members_error);
+		return;
+	}
+	n = (size_t)cJSON_GetArraySize(j->members);
+	cJSON_ArrayForEach(m, j->members)
+	{
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(m, "peerURLs");
+		const cJSON *cl = cJSON_GetObjectItemCaseSensitive(m, "clientURLs");
+		const char *bp = cJSON_IsArray(p) ? plain_url(p) : "(no peerURLs)";
+		const char *bc = cJSON_IsArray(cl) ? plain_url(cl) : NULL;
+
+		if (bp != NULL || bc != NULL) {
+			nbad++;
+			snprintf(bad + strlen(bad), sizeof(bad) - strlen(bad),
+				 "%smember %s has %s URL %s", bad[0] ? "; " : "", member_name(m),
+				 bp ? "peer" : "client", bp ? bp : bc);
+		}
+		if (!cJSON_IsArray(cl) || cJSON_GetArraySize(cl) == 0) {
+			nun++;
+			snprintf(unstarted + strlen(unstarted), sizeof(unstarted) - strlen(unstarted),
+				 "%s%s", unstarted[0] ? ", " : "", member_name(m));
+		}
+	}
+	if (nbad > 0)
+		set(c, TF_V_FAIL, members_evidence(j->members), "%s", bad);
+	else if (nun > 0)
+		set(c, TF_V_WARN, members_evidence(j->members),
+		    "%zu members, URLs https, but not started (no client URLs): %s", n, unstarted);
+	else
+		set(c, TF_V_PASS, members_evidence(j->members),
+		    "%zu members, every peer and client URL https", n);
+}
+
+static int listed(const cJSON *members, const char *name)
+{
+	const cJSON *m;
+
+	cJSON_ArrayForEach(m, members)
+	{
+		if (strcmp(member_name(m), name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void chk_member_count(struct job *j, struct tf_vcheck *c)
+{
+	const struct tf_topology *t = j->run->topo;
+	char missing[600] = "", extra[600] = "";
+	size_t n, want = j->run->npd_expected, i, nmiss = 0, nextra = 0;
+	const cJSON *m;
+	cJSON *e;
+
+	if (!api_ready(j, c))
+		return;
+	ensure_members(j);
+	if (j->members == NULL) {
+		set(c, TF_V_FAIL, NULL, "member list: %s", j->members_error);
+		return;
+	}
+	n = (size_t)cJSON_GetArraySize(j->members);
+	if (t == NULL) {
+		set(c, TF_V_SKIP, NULL, "%zu members listed; no meta.yaml to compare with (--cluster)",
+		    n);
+		return;
+	}
+	for (i = 0; i < t->ninstances; i++) {
+		const struct tf_topo_instance *in = &t->instances[i];
+
+		if (strcmp(in->role, "pd") != 0 || in->name == NULL || listed(j->members, in->name))
+			continue;
+		nmiss++;
+		snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
+			 missing[0] ? ", " : "", in->name);
+	}
+	cJSON_ArrayForEach(m, j->members)
+	{
+		int known = 0;
+
+		for (i = 0; i < t->ninstances; i++)
+			if (strcmp(t->instances[i].role, "pd") == 0 && t->instances[i].name &&
+			    strcmp(t->instances[i].name, member_name(m)) == 0)
+				known = 1;
+		if (!known) {
+			nextra++;
+			snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), "%s%s",
+				 extra[0] ? ", " : "", member_name(m));
+		}
+	}
+	e = cJSON_CreateObject();
+	cJSON_AddNumberToObject(e, "expected", (double)want);
+	cJSON_AddNumberToObject(e, "listed", (double)n);
+	cJSON_AddStringToObject(e, "missing", missing);
+	cJSON_AddStringToObject(e, "not_in_meta", extra);
+	if (n < want)
+		set(c, TF_V_FAIL, e, "%zu members listed, meta.yaml has %zu PD: %zu missing (%s)", n,
+		    want, want - n, missing[0] ? missing : "names differ");
+	else if (n > want)
+		set(c, TF_V_FAIL, e, "%zu members listed, meta.yaml has %zu PD; not in meta.yaml: %s",
+		    n, want, extra[0] ? extra : "?");
+	else if (nmiss > 0)
+		set(c, TF_V_WARN, e, "%zu members as in meta.yaml, but names differ: missing %s, "
+				     "listed %s", n, missing, extra);
+	else
+		set(c, TF_V_PASS, e, "%zu members listed, as many as meta.yaml's PD", n);
+	(void)nextra;
+}
+
+static void chk_health(struct job *j, struct tf_vcheck *c)
+{
+	struct tf_http_response resp;
+	struct tf_err err = {0};
+	cJSON *doc = NULL, *e;
+	const cJSON *h;
+
+	if (!api_ready(j, c))
+		return;
+	tf_http_response_init(&resp);
+	if (tf_probe_http(&j->t, j->run->mtls, "GET", "/health", NULL, PROBE_BODY_MAX, &resp,
+			  &err) != 0) {
+		set(c, TF_V_FAIL, NULL, "GET /health: %s", err.msg);
+		return;
+	}
+	doc = cJSON_ParseWithLength(resp.body, resp.body_len);
+	h = cJSON_GetObjectItemCaseSensitive(doc, "health");
+	e = cJSON_CreateObject();
+	cJSON_AddNumberToObject(e, "status", resp.status);
+	if (h != NULL)
+		cJSON_AddItemToObject(e, "health", cJSON_Duplicate(h, 1));
+	if (resp.status == 200 &&
+	    ((cJSON_IsString(h) && strcmp(h->valuestring, "true") == 0) || cJSON_IsTrue(h)))
+		set(c, TF_V_PASS, e, "GET /health: healthy");
+	else
+		set(c, TF_V_FAIL, e, "GET /health: HTTP %d, not healthy (%.80s)", resp.status,
+		    resp.body);
+	cJSON_Delete(doc);
+	tf_http_response_release(&resp);
+}
+
+static void chk_pd_api_health(struct job *j, struct tf_vcheck *c)
+{
+	struct tf_http_response resp;
+	struct tf_err err = {0};
+	cJSON *doc = NULL, *e;
+	const cJSON *m;
+	char bad[400] = "";
+	size_t n = 0;
+
+	if (!api_ready(j, c))
+		return;
+	tf_http_response_init(&resp);
+	if (tf_probe_http(&j->t, j->run->mtls, "GET", "/pd/api/v1/health", NULL, PROBE_BODY_MAX,
+			  &resp, &err) != 0) {
+		set(c, TF_V_WARN, NULL, "GET /pd/api/v1/health: %s", err.msg);
+		return;
+	}
+	if (resp.status == 404) {
+		set(c, TF_V_SKIP, NULL, "GET /pd/api/v1/health: not served (HTTP 404: not PD, e.g. an "
+					"etcd stand-in)");
+		goto out;
+	}
+	doc = cJSON_ParseWithLength(resp.body, resp.body_len);
+	if (resp.status != 200 || !cJSON_IsArray(doc)) {
+		set(c, TF_V_WARN, NULL, "GET /pd/api/v1/health: HTTP %d, not a member array",
+		    resp.status);
+		goto out;
+	}
+	cJSON_ArrayForEach(m, doc)
+	{
+		const cJSON *h = cJSON_GetObjectItemCaseSensitive(m, "health");
+
+		n++;
+		if (!cJSON_IsTrue(h))
+			snprintf(bad + strlen(bad), sizeof(bad) - strlen(bad), "%s%s",
+				 bad[0] ? ", " : "", member_name(m));
+	}
+	e = cJSON_CreateObject();
+	cJSON_AddItemToObject(e, "members", cJSON_Duplicate(doc, 1));
+	if (bad[0])
+		set(c, TF_V_FAIL, e, "PD reports unhealthy members: %s", bad);
+	else
+		set(c, TF_V_PASS, e, "PD reports %zu healthy members", n);
+out:
+	cJSON_Delete(doc);
+	tf_http_response_release(&resp);
+}
+
+/* Scan checks: one per probe (table arg = probe index), then the endpoint's verdict. */
+static void chk_scan_probe(struct job *j, struct tf_vcheck *c, size_t idx)
+{
+	cJSON *arr = cJSON_CreateArray(), *e;
+	char buf[300];
+	int cr = 0;
+	enum tf_probe_verdict v = run_probe(j, &etcd_probes[idx], arr, &cr);
+
+	e = cJSON_DetachItemFromArray(arr, 0);
+	cJSON_Delete(arr);
+	j->verdicts[j->nprobes] = v;
+	j->probe_ids[j->nprobes] = etcd_probes[idx].id;
+	j->probe_refused_connect[j->nprobes] = cr;
+	j->nprobes++;
+	probe_detail(e, buf, sizeof(buf));
+	if (v == TF_PROBE_EXPOSED)
+		set(c, TF_V_FAIL, e, "EXPOSED: %s", buf);
+	else
+		set(c, TF_V_PASS, e, "REFUSED: %s", buf);
+}
+
+static void chk_scan_verdict(struct job *j, struct tf_vcheck *c)
+{
+	cJSON *e = cJSON_CreateObject(), *p = cJSON_CreateObject();
+	char exposed[300] = "";
+	size_t i, nexp = 0, nconn = 0;
+
+	for (i = 0; i < j->nprobes; i++) {
+		cJSON_AddStringToObject(p, j->probe_ids[i],
+					j->verdicts[i] == TF_PROBE_EXPOSED ? "EXPOSED" : "REFUSED");
+		nconn += (size_t)j->probe_refused_connect[i];
+		if (j->verdicts[i] == TF_PROBE_EXPOSED) {
+			nexp++;
+			snprintf(exposed + strlen(exposed), sizeof(exposed) - strlen(exposed), "%s%s",
+				 exposed[0] ? ", " : "", j->probe_ids[i]);
+		}
+	}
+	cJSON_AddItemToObject(e, "probes", p);
+	if (tf_scan_vulnerable(j->verdicts, j->nprobes)) {
+		cJSON_AddStringToObject(e, "verdict", "VULNERABLE");
+		set(c, TF_V_FAIL, e, "VULNERABLE: %zu of %zu probes EXPOSED (%s)", nexp, j->nprobes,
+		    exposed);
+	} else {
+		cJSON_AddStringToObject(e, "verdict", "FIXED");
+		set(c, TF_V_PASS, e, "FIXED: all %zu probes REFUSED%s", j->nprobes,
+		    nconn == j->nprobes ? " (nothing accepts connections there)" : "");
+	}
+}
+
+/* A file of the tls/ folder: regular (not a link), and 0600 or stricter when it is a secret. */
+static int file_ok(const char *dir, const char *name, int secret, int required, cJSON *files,
+		   char *bad, size_t badlen)
+{
+	char *path = dir ? tf_path_join(dir, name) : strdup(name);
+	struct stat st;
+	cJSON *f;
+	int ok = 1;
+
+	if (path == NULL)
+		return 0;
+	if (lstat(path, &st) != 0) {
+		if (required || errno != ENOENT) {
+			snprintf(bad + strlen(bad), badlen - strlen(bad), "%s%s: %s",
+				 bad[0] ? "; " : "", name, strerror(errno));
+			ok = 0;
+		}
+		free(path);
+		return ok;
+	}
+	f = cJSON_CreateObject();
+	cJSON_AddStringToObject(f, "path", path);
+	{
+		char mode[8];
+
+		snprintf(mode, sizeof(mode), "%04o", (unsigned)(st.st_mode & 07777));
+		cJSON_AddStringToObject(f, "mode", mode);
+	}
+	cJSON_AddNumberToObject(f, "uid", (double)st.st_uid);
+	cJSON_AddBoolToObject(f, "secret", secret);
+	cJSON_AddItemToArray(files, f);
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(bad + strlen(bad), badlen - strlen(bad), "%s%s is not a regular file",
+			 bad[0] ? "; " : "", name);
+		ok = 0;
+	} else if (secret && (st.st_mode & 077) != 0) {
+		snprintf(bad + strlen(bad), badlen - strlen(bad),
+			 "%s%s has mode %04o (a key must be 0600 or stricter)", bad[0] ? "; " : "",
+			 name, (unsigned)(st.st_mode & 07777));
+		ok = 0;
+	} else if ((st.st_mode & 022) != 0) {
+		snprintf(bad + strlen(bad), badlen - strlen(bad),
+			 "%s%s has mode %04o (writable by others)", bad[0] ? "; " : "", name,
+			 (unsigned)(st.st_mode & 07777));
+		ok = 0;
+	} else if (st.st_uid != geteuid() && st.st_uid != 0) {
+		snprintf(bad + strlen(bad), badlen - strlen(bad), "%s%s is owned by uid %u",
+			 bad[0] ? "; " : "", name, (unsigned)st.st_uid);
+		ok = 0;
+	}
+	free(path);
+	return ok;
+}
+
+static void chk_tls_files(struct job *j, struct tf_vcheck *c)
+{
+	struct run *rn = j->run;
+	cJSON *e = cJSON_CreateObject(), *files = cJSON_CreateArray();
+	char bad[800] = "";
+	struct stat st;
+	int ok = 1;
+
+	cJSON_AddItemToObject(e, "files", files);
+	if (rn->tls_dir != NULL) {
+		cJSON_AddStringToObject(e, "folder", rn->tls_dir);
+		if (lstat(rn->tls_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			set(c, TF_V_FAIL, e, "no TLS folder %s (TLS not enabled by TiUP yet?)",
+			    rn->tls_dir);
+			return;
+		}
+		if ((st.st_mode & 022) != 0) {
+			snprintf(bad, sizeof(bad), "the folder has mode %04o (writable by others)",
+				 (unsigned)(st.st_mode & 07777));
+			ok = 0;
+		}
+		/* reference/tiup.md section 3: TiUP's local certificate store. */
+		ok &= file_ok(rn->tls_dir, "ca.crt", 0, 1, files, bad, sizeof(bad));
+		ok &= file_ok(rn->tls_dir, "client.crt", 0, 1, files, bad, sizeof(bad));
+		ok &= file_ok(rn->tls_dir, "client.pem", 1, 1, files, bad, sizeof(bad));
+		ok &= file_ok(rn->tls_dir, "ca.pem", 1, 0, files, bad, sizeof(bad));
+		ok &= file_ok(rn->tls_dir, "client.pfx", 1, 0, files, bad, sizeof(bad));
+	} else {
+		ok &= file_ok(NULL, rn->ca_file, 0, 1, files, bad, sizeof(bad));
+		ok &= file_ok(NULL, rn->cert_file, 0, 1, files, bad, sizeof(bad));
+		ok &= file_ok(NULL, rn->key_file, 1, 1, files, bad, sizeof(bad));
+	}
+	if (ok)
+		set(c, TF_V_PASS, e, "%d files present, regular, keys 0600, none writable by others",
+		    cJSON_GetArraySize(files));
+	else
+		set(c, TF_V_FAIL, e, "%s", bad);
+}
+
+static void chk_client_cert_file(struct job *j, struct tf_vcheck *c)
+{
+	struct run *rn = j->run;
+	struct tf_cert_info ci;
+	struct tf_err err = {0};
+	int key_ok = 0;
+	cJSON *e;
+
+	if (tf_cert_file_info(rn->cert_file, rn->ca_file, rn->key_file, &ci, &key_ok, &err) != 0) {
+		set(c, TF_V_FAIL, NULL, "%s", err.msg);
+		return;
+	}
+	e = cert_evidence(&ci, rn->ca_sha256);
+	cJSON_AddBoolToObject(e, "key_matches", key_ok);
+	if (!ci.chain_ok)
+		set(c, TF_V_FAIL, e, "client certificate does not chain to the CA: %s",
+		    ci.chain_error);
+	else if (!key_ok)
+		set(c, TF_V_FAIL, e, "client key does not match the client certificate");
+	else
+		expiry_verdict(&ci, rn->now, "client certificate (chains to the CA, key matches)", c,
+			       e);
+}
+
+static void chk_meta_tls(struct job *j, struct tf_vcheck *c)
+{
+	if (j->run->topo == NULL)
+		set(c, TF_V_SKIP, NULL, "no meta.yaml (--pd mode)");
+	else if (j->run->topo_enable_tls)
+		set(c, TF_V_PASS, NULL, "meta.yaml has global.enable_tls: true");
+	else
+		set(c, TF_V_FAIL, NULL, "meta.yaml has no global.enable_tls: true (TLS not enabled)");
+}
+
+/* ---- the table of checks ---- */
+
+#define K(x) (1u << (x))
+#define K_TLS (K(TF_VK_PD) | K(TF_VK_TIKV) | K(TF_VK_TIDB) | K(TF_VK_TIFLASH))
+
+struct check_def {
+	const char *id;
+	unsigned kinds; /* K(kind) mask */
+	void (*run)(struct job *j, struct tf_vcheck *c);
+	void (*run_arg)(struct job *j, struct tf_vcheck *c, size_t arg);
+	size_t arg;
+};
+
+/* Every check, in the order each endpoint runs them (later ones reuse what earlier ones found
+ * through struct job). To add one: a function above and a row here. Still to come (they need
+ * the SSH transport or a finished install):
+ *   {"node.tls-dir", K(TF_VK_NODE), ...}         <deploy_dir>/tls/ present on each host
+ *   {"node.key-modes", K(TF_VK_NODE), ...}       keys not readable by others
+ *   {"node.cert-matches", K(TF_VK_NODE), ...}    certificate matches its key and the CA
+ *   {"control.tiup-version", K(TF_VK_CONTROL), ...}    TiUP and cluster at least the bundle's
+ *   {"control.mirror-restored", K(TF_VK_CONTROL), ...} mirror equals the recorded one */
+static const struct check_def check_table[] = {
+	{"control.meta-tls", K(TF_VK_CONTROL), chk_meta_tls, NULL, 0},
+	{"control.tls-files", K(TF_VK_CONTROL), chk_tls_files, NULL, 0},
+	{"control.client-cert", K(TF_VK_CONTROL), chk_client_cert_file, NULL, 0},
+	{"tls.handshake", K_TLS, chk_handshake, NULL, 0},
+	{"cert.chain", K_TLS, chk_chain, NULL, 0},
+	{"cert.san", K_TLS, chk_san, NULL, 0},
+	{"cert.expiry", K_TLS, chk_expiry, NULL, 0},
+	{"auth.plain-http-refused", K_TLS, chk_plain, NULL, 0},
+	{"auth.client-cert-required", K_TLS, chk_client_cert, NULL, 0},
+	{"pd.members-https", K(TF_VK_PD), chk_members, NULL, 0},
+	{"pd.member-count", K(TF_VK_PD), chk_member_count, NULL, 0},
+	{"pd.health", K(TF_VK_PD), chk_health, NULL, 0},
+	{"pd.api-health", K(TF_VK_PD), chk_pd_api_health, NULL, 0},
+	{"scan.plain.v2-keys", K(TF_VK_SCAN), NULL, chk_scan_probe, 0},
+	{"scan.plain.v3-kv-range", K(TF_VK_SCAN), NULL, chk_scan_probe, 1},
+	{"scan.plain.version", K(TF_VK_SCAN), NULL, chk_scan_probe, 2},
+	{"scan.tls.v2-keys", K(TF_VK_SCAN), NULL, chk_scan_probe, 3},
+	{"scan.tls.v3-kv-range", K(TF_VK_SCAN), NULL, chk_scan_probe, 4},
+	{"scan.tls.version", K(TF_VK_SCAN), NULL, chk_scan_probe, 5},
+	{"scan.verdict", K(TF_VK_SCAN), chk_scan_verdict, NULL, 0},
+};
+#define NCHECKS (sizeof(check_table) / sizeof(check_table[0]))
+
+static void run_job(struct run *rn, struct endpoint *ep)
+{
+	struct job j;
+	size_t i, k = 0;
+
+	memset(&j, 0, sizeof(j));
+	j.run = rn;
+	j.ep = ep;
+	j.t.host = ep->host;
+	j.t.port = ep->port;
+	j.t.timeout_ms = rn->timeout_ms;
+	for (i = 0; i < NCHECKS; i++) {
+		struct tf_vcheck *c;
+
+		if ((check_table[i].kinds & K(ep->kind)) == 0)
+			continue;
+		c = &rn->rep->checks[ep->first + k++];
+		if (check_table[i].run != NULL)
+			check_table[i].run(&j, c);
+		else
+			check_table[i].run_arg(&j, c, check_table[i].arg);
+		if (c->detail == NULL)
+			c->detail = strdup("(out of memory)");
+	}
+	cJSON_Delete(j.members);
+}
+
+static void *worker(void *arg)
+{
+	struct run *rn = arg;
+
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&rn->lock);
+		i = rn->next++;
+		pthread_mutex_unlock(&rn->lock);
+		if (i >= rn->neps)
+			return NULL;
+		run_job(rn, &rn->eps[i]);
+	}
+}
+
+/* ---- collecting endpoints ---- */
+
+static int add_endpoint(struct run *rn, enum tf_vkind kind, const char *host, unsigned port,
+			const char *name, struct tf_err *err)
+{
+	struct endpoint *n = realloc(rn->eps, (rn->neps + 1) * sizeof(*n)), *ep;
+
+	if (n == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	rn->eps = n;
+	ep = &rn->eps[rn->neps];
+	memset(ep, 0, sizeof(*ep));
+	ep->kind = kind;
+	ep->host = xstrdup(host);
+	ep->port = port;
+	ep->name = xstrdup(name);
+	if (kind == TF_VK_CONTROL)
+		ep->hostport = strdup("control");
+	else
+		ep->hostport = strchr(host, ':') ? fmt("[%s]:%u", host, port) : fmt("%s:%u", host, port);
+	if (kind == TF_VK_CONTROL)
+		ep->target = strdup("control host");
+	else if (name != NULL)
+		ep->target = fmt("%s %s %s", tf_vkind_name(kind), name, ep->hostport);
+	else
+		ep->target = fmt("%s %s", tf_vkind_name(kind), ep->hostport);
+	rn->neps++;
+	if ((host && ep->host == NULL) || (name && ep->name == NULL) || ep->hostport == NULL ||
+	    ep->target == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	return 0;
+}
+
+static void free_endpoints(struct run *rn)
+{
+	size_t i;
+
+	for (i = 0; i < rn->neps; i++) {
+		free(rn->eps[i].host);
+		free(rn->eps[i].name);
+		free(rn->eps[i].target);
+		free(rn->eps[i].hostport);
+	}
+	free(rn->eps);
+	rn->eps = NULL;
+	rn->neps = 0;
+}
+
+/* The status port of a non-PD instance, with TiUP's defaults (reference/tiup.md section 4). */
+static unsigned status_port(const struct tf_topo_instance *in, enum tf_vkind k)
+{
+	uint64_t p = tf_topo_port(in, "status_port");
+
+	if (p != 0)
+		return (unsigned)p;
+	return k == TF_VK_TIKV ? 20180 : k == TF_VK_TIDB ? 10080 : 8234;
+}
+
+/* $TIUP_HOME, else $HOME/.tiup (reference/tiup.md section 2); caller frees. Kept here so verify
+ * depends on nothing but the meta.yaml reader. */
+static char *tiup_home(void)
+{
+	const char *h = getenv("TIUP_HOME"), *home = getenv("HOME");
+
+	if (h != NULL && *h != '\0')
+		return strdup(h);
+	return tf_path_join(home && *home ? home : "/root", ".tiup");
+}
+
+static int cluster_endpoints(struct run *rn, struct tf_err *err)
+{
+	const struct tf_verify_opts *o = rn->o;
+	char *home = o->tiup_home ? strdup(o->tiup_home) : tiup_home();
+	char *cdir = NULL, *meta = NULL;
+	size_t i;
+	int r = 0;
+
+	if (home == NULL || (cdir = fmt("%s/storage/cluster/clusters/%s", home, o->cluster)) == NULL ||
+	    (meta = tf_path_join(cdir, "meta.yaml")) == NULL ||
+	    (rn->tls_dir = tf_path_join(cdir, "tls")) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (strchr(o->cluster, '/') != NULL || o->cluster[0] == '.' || o->cluster[0] == '\0') {
+		r = tf_err_set(err, TF_E_USAGE, "bad cluster name '%s'", o->cluster);
+		goto out;
+	}
+	if (access(meta, F_OK) != 0) {
+		r = tf_err_set(err, TF_E_NOTFOUND, "cluster '%s': no %s", o->cluster, meta);
+		goto out;
+	}
+	if ((r = tf_topology_load(meta, &rn->topo, err)) != 0)
+		goto out;
+	rn->topo_enable_tls = rn->topo->enable_tls;
+	rn->ca_file = o->ca_file ? strdup(o->ca_file) : tf_path_join(rn->tls_dir, "ca.crt");
+	rn->cert_file = o->cert_file ? strdup(o->cert_file) : tf_path_join(rn->tls_dir, "client.crt");
+	rn->key_file = o->key_file ? strdup(o->key_file) : tf_path_join(rn->tls_dir, "client.pem");
+	if (rn->ca_file == NULL || rn->cert_file == NULL || rn->key_file == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = add_endpoint(rn, TF_VK_CONTROL, NULL, 0, NULL, err)) != 0)
+		goto out;
+	for (i = 0; i < rn->topo->ninstances; i++) {
+		const struct tf_topo_instance *in = &rn->topo->instances[i];
+		enum tf_vkind k;
+
+		if (strcmp(in->role, "pd") == 0) {
+			uint64_t p = tf_topo_port(in, "client_port");
+
+			rn->npd_expected++;
+			r = add_endpoint(rn, TF_VK_PD, in->host, p ? (unsigned)p : 2379, in->name, err);
+			if (r != 0)
+				goto out;
+			continue;
+		}
+		if (strcmp(in->role, "tikv") == 0)
+			k = TF_VK_TIKV;
+		else if (strcmp(in->role, "tidb") == 0)
+			k = TF_VK_TIDB;
+		else if (strcmp(in->role, "tiflash") == 0)
+			k = TF_VK_TIFLASH;
+		else
+			continue;
+		if ((r = add_endpoint(rn, k, in->host, status_port(in, k), NULL, err)) != 0)
+			goto out;
+	}
+out:
+	free(home);
+	free(cdir);
+	free(meta);
+	return r;
+}
+
+static int pd_endpoints(struct run *rn, struct tf_err *err)
+{
+	const struct tf_verify_opts *o = rn->o;
+	size_t i;
+	int r;
+
+	if (o->ca_file == NULL || o->cert_file == NULL || o->key_file == NULL)
+		return tf_err_set(err, TF_E_USAGE, "--pd needs --ca, --cert and --key");
+	if ((rn->ca_file = strdup(o->ca_file)) == NULL ||
+	    (rn->cert_file = strdup(o->cert_file)) == NULL ||
+	    (rn->key_file = strdup(o->key_file)) == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	if ((r = add_endpoint(rn, TF_VK_CONTROL, NULL, 0, NULL, err)) != 0)
+		return r;
+	for (i = 0; i < o->npd; i++) {
+		char *host = NULL;
+		unsigned port = 0;
+
+		if ((r = tf_verify_parse_endpoint(o->pd_urls[i], 2379, &host, &port, err)) != 0)
+			return r;
+		r = add_endpoint(rn, TF_VK_PD, host, port, NULL, err);
+		free(host);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int scan_endpoints(struct run *rn, struct tf_err *err)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < rn->o->nscan; i++) {
+		char *host = NULL;
+		unsigned port = 0;
+
+		if ((r = tf_verify_parse_endpoint(rn->o->scan[i], 2379, &host, &port, err)) != 0)
+			return r;
+		r = add_endpoint(rn, TF_VK_SCAN, host, port, NULL, err);
+		free(host);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- the report ---- */
+
+void tf_verify_report_init(struct tf_verify_report *rep)
+{
+	memset(rep, 0, sizeof(*rep));
+}
+
+void tf_verify_report_release(struct tf_verify_report *rep)
+{
+	size_t i;
+
+	if (rep == NULL)
+		return;
+	for (i = 0; i < rep->nchecks; i++) {
+		free(rep->checks[i].id);
+		free(rep->checks[i].target);
+		free(rep->checks[i].endpoint);
+		free(rep->checks[i].detail);
+		free(rep->checks[i].evidence);
+	}
+	free(rep->checks);
+	free(rep->cluster);
+	memset(rep, 0, sizeof(*rep));
+}
+
+int tf_verify_exit_code(const struct tf_verify_report *rep)
+{
+	return rep->counts[TF_V_FAIL] > 0 ? 1 : 0;
+}
+
+int tf_verify_run(const struct tf_verify_opts *o, struct tf_verify_report *rep,
+		  struct tf_err *err)
+{
+	struct run rn;
+	struct tf_verify_report out;
+	struct tf_err cerr = {0};
+	pthread_t *threads = NULL;
+	size_t i, k, nthreads = 0, started = 0;
+	double t0;
+	int r = 0, lock_ok = 0;
+
+	memset(&rn, 0, sizeof(rn));
+	tf_verify_report_init(&out);
+	rn.o = o;
+	rn.rep = &out;
+	rn.timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : TF_VERIFY_TIMEOUT_MS;
+	rn.now = o->now ? o->now : tf_time_now();
+	if (o->cluster != NULL && o->npd > 0) {
+		r = tf_err_set(err, TF_E_USAGE, "--cluster and --pd exclude each other");
+		goto out;
+	}
+	if (o->cluster == NULL && o->npd == 0 && o->nscan == 0) {
+		r = tf_err_set(err, TF_E_USAGE, "nothing to verify: give --cluster, --pd or --scan");
+		goto out;
+	}
+	if (o->cluster != NULL)
+		r = cluster_endpoints(&rn, err);
+	else if (o->npd > 0)
+		r = pd_endpoints(&rn, err);
+	if (r != 0 || (r = scan_endpoints(&rn, err)) != 0)
+		goto out;
+	if (rn.ca_file != NULL) {
+		/* In --cluster mode a missing tls/ folder is a finding (TLS not on yet), not a usage
+		 * error; with explicit --ca/--cert/--key it is bad input. */
+		if (tf_tls_client_new(rn.ca_file, rn.cert_file, rn.key_file, &rn.mtls, &cerr) != 0) {
+			if (o->cluster == NULL) {
+				r = tf_err_set(err, cerr.code, "%s", cerr.msg);
+				goto out;
+			}
+			snprintf(rn.mtls_error, sizeof(rn.mtls_error), "%s", cerr.msg);
+		}
+		if (tf_cert_file_sha256(rn.ca_file, rn.ca_sha256, &cerr) != 0)
+			rn.ca_sha256[0] = '\0';
+	}
+	if ((r = tf_tls_client_new(NULL, NULL, NULL, &rn.anon, err)) != 0)
+		goto out;
+	/* The result slots: endpoint order, then table order. */
+	for (i = 0; i < rn.neps; i++) {
+		rn.eps[i].first = out.nchecks;
+		for (k = 0; k < NCHECKS; k++)
+			if (check_table[k].kinds & K(rn.eps[i].kind))
+				rn.eps[i].n++;
+		out.nchecks += rn.eps[i].n;
+	}
+	if ((out.checks = calloc(out.nchecks ? out.nchecks : 1, sizeof(*out.checks))) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < rn.neps; i++) {
+		size_t s = rn.eps[i].first;
+
+		for (k = 0; k < NCHECKS; k++) {
+			if (!(check_table[k].kinds & K(rn.eps[i].kind)))
+				continue;
+			out.checks[s].id = strdup(check_table[k].id);
+			out.checks[s].target = strdup(rn.eps[i].target);
+			out.checks[s].endpoint = strdup(rn.eps[i].hostport);
+			out.checks[s].kind = rn.eps[i].kind;
+			out.checks[s].status = TF_V_SKIP;
+			if (!out.checks[s].id || !out.checks[s].target || !out.checks[s].endpoint) {
+				r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+				goto out;
+			}
+			s++;
+		}
+	}
+	if (pthread_mutex_init(&rn.lock, NULL) != 0) {
+		r = tf_err_set(err, TF_E_FAIL, "cannot create a mutex");
+		goto out;
+	}
+	lock_ok = 1;
+	nthreads = (size_t)(o->threads > 0 ? o->threads : TF_VERIFY_THREADS);
+	if (nthreads > rn.neps)
+		nthreads = rn.neps;
+	if ((threads = calloc(nthreads ? nthreads : 1, sizeof(*threads))) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	out.created = rn.now;
+	t0 = tf_monotonic();
+	for (i = 0; i < nthreads; i++) {
+		if (pthread_create(&threads[i], NULL, worker, &rn) != 0)
+			break;
+		started++;
+	}
+	if (started == 0)
+		worker(&rn); /* no thread could start: run them here, one by one */
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	out.seconds = tf_monotonic() - t0;
+	out.nendpoints = rn.neps;
+	for (i = 0; i < out.nchecks; i++)
+		out.counts[out.checks[i].status]++;
+	if (o->cluster != NULL && (out.cluster = strdup(o->cluster)) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	*rep = out;
+	tf_verify_report_init(&out); /* transferred */
+out:
+	tf_verify_report_release(&out);
+	if (lock_ok)
+		pthread_mutex_destroy(&rn.lock);
+	free(threads);
+	free_endpoints(&rn);
+	tf_tls_client_free(rn.mtls);
+	tf_tls_client_free(rn.anon);
+	tf_topology_free(rn.topo);
+	free(rn.ca_file);
+	free(rn.cert_file);
+	free(rn.key_file);
+	free(rn.tls_dir);
+	return r;
+}
+
+/* ---- rendering ---- */
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+
+static void sb_add(struct sbuf *b, const char *f, ...) TF_PRINTF(2, 3);
+static void sb_add(struct sbuf *b, const char *f, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, f);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? room : 0, f, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = 1;
+			return;
+		}
+		if (b->p != NULL && (size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		{
+			size_t cap = b->cap ? b->cap : 4096;
+			char *np;
+
+			while (cap < b->len + (size_t)n + 1)
+				cap *= 2;
+			if ((np = realloc(b->p, cap)) == NULL) {
+				b->oom = 1;
+				return;
+			}
+			b->p = np;
+			b->cap = cap;
+		}
+	}
+}
+
+static const char *colour_of(enum tf_vstatus s)
+{
+	switch (s) {
+	case TF_V_PASS:
+		return "\033[32m";
+	case TF_V_WARN:
+		return "\033[33m";
+	case TF_V_FAIL:
+		return "\033[1;31m";
+	default:
+		return "\033[2m";
+	}
+}
+
+static int shown(const struct tf_vcheck *c, int verbosity)
+{
+	return verbosity > 0 || c->status == TF_V_FAIL || c->status == TF_V_WARN;
+}
+
+int tf_verify_render_text(const struct tf_verify_report *rep, int table, int colour,
+			  int verbosity, char **out, struct tf_err *err)
+{
+	struct sbuf b = {NULL, 0, 0, 0};
+	size_t i, wid = 5, wtarget = 6;
+	const char *res;
+
+	for (i = 0; i < rep->nchecks; i++) {
+		if (!shown(&rep->checks[i], verbosity))
+			continue;
+		if (strlen(rep->checks[i].id) > wid)
+			wid = strlen(rep->checks[i].id);
+		if (strlen(rep->checks[i].target) > wtarget)
+			wtarget = strlen(rep->checks[i].target);
+	}
+	if (table)
+		sb_add(&b, "%s%-6s %-*s %-*s %s%s\n", colour ? "\033[1m" : "", "STATUS", (int)wid,
+		       "CHECK", (int)wtarget, "TARGET", "DETAIL", colour ? "\033[0m" : "");
+	for (i = 0; i < rep->nchecks; i++) {
+		const struct tf_vcheck *c = &rep->checks[i];
+		const char *st = tf_vstatus_name(c->status);
+
+		if (!shown(c, verbosity))
+			continue;
+		if (table)
+			sb_add(&b, "%s%-6s%s %-*s %-*s %s\n", colour ? colour_of(c->status) : "", st,
+			       colour ? "\033[0m" : "", (int)wid, c->id, (int)wtarget, c->target,
+			       c->detail);
+		else
+			sb_add(&b, "%s %s %s: %s\n", st, c->id, c->target, c->detail);
+		if (verbosity > 1 && c->evidence != NULL)
+			sb_add(&b, "%s  evidence: %s\n", table ? "      " : "", c->evidence);
+	}
+	for (i = 0; i < rep->nchecks; i++) {
+		const struct tf_vcheck *c = &rep->checks[i];
+
+		if (strcmp(c->id, "scan.verdict") == 0)
+			sb_add(&b, "scan %s: %s%s%s\n", c->endpoint,
+			       colour ? colour_of(c->status) : "",
+			       c->status == TF_V_FAIL ? "VULNERABLE" : "FIXED", colour ? "\033[0m" : "");
+	}
+	res = rep->counts[TF_V_FAIL] ? "FAIL" : rep->counts[TF_V_WARN] ? "PASS with warnings" : "PASS";
+	sb_add(&b, "verify%s%s: %zu checks on %zu endpoints in %.2f s: %zu pass, %zu warn, %zu fail, "
+		   "%zu skip: %s%s%s\n",
+	       rep->cluster ? " " : "", rep->cluster ? rep->cluster : "", rep->nchecks,
+	       rep->nendpoints, rep->seconds, rep->counts[TF_V_PASS], rep->counts[TF_V_WARN],
+	       rep->counts[TF_V_FAIL], rep->counts[TF_V_SKIP],
+	       colour ? (rep->counts[TF_V_FAIL] ? colour_of(TF_V_FAIL) : colour_of(TF_V_PASS)) : "",
+	       res, colour ? "\033[0m" : "");
+	if (b.oom) {
+		free(b.p);
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	}
+	*out = b.p;
+	return 0;
+}
+
+int tf_verify_render_json(const struct tf_verify_report *rep, const char *bundle_id,
+			  const struct tf_verify_signer *signer, char **out, size_t *len,
+			  struct tf_err *err)
+{
+	cJSON *root = cJSON_CreateObject(), *checks, *scan, *counts, *s;
+	char created[32], host[256] = "", *text = NULL, *with_nl = NULL;
+	size_t i, n;
+	int r = 0;
+
+	if (root == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	tf_time_format(rep->created, created, sizeof(created));
+	if (signer != NULL) {
+		cJSON_AddStringToObject(root, "format", TF_RECEIPT_FORMAT);
+		if (bundle_id != NULL)
+			cJSON_AddStringToObject(root, "bundle_id", bundle_id);
+		else
+			cJSON_AddNullToObject(root, "bundle_id");
+	}
+	if (rep->cluster != NULL)
+		cJSON_AddStringToObject(root, "cluster", rep->cluster);
+	else
+		cJSON_AddNullToObject(root, "cluster");
+	cJSON_AddStringToObject(root, "created", created);
+	if (signer != NULL) {
+		if (gethostname(host, sizeof(host) - 1) != 0)
+			snprintf(host, sizeof(host), "unknown");
+		cJSON_AddStringToObject(root, "control_host", host);
+	}
+	cJSON_AddStringToObject(root, "tiferry_version", TF_VERSION);
+	cJSON_AddStringToObject(root, "result", rep->counts[TF_V_FAIL] ? "fail"
+						: rep->counts[TF_V_WARN] ? "warn"
+									 : "pass");
+	cJSON_AddNumberToObject(root, "exit_code", tf_verify_exit_code(rep));
+	cJSON_AddNumberToObject(root, "endpoints", (double)rep->nendpoints);
+	cJSON_AddNumberToObject(root, "seconds", (double)((long)(rep->seconds * 1000)) / 1000.0);
+	counts = cJSON_AddObjectToObject(root, "counts");
+	for (i = 0; i < TF_V_NSTATUS; i++)
+		cJSON_AddNumberToObject(counts, tf_vstatus_name((enum tf_vstatus)i),
+					(double)rep->counts[i]);
+	checks = cJSON_AddArrayToObject(root, "checks");
+	scan = cJSON_AddArrayToObject(root, "scan");
+	for (i = 0; i < rep->nchecks; i++) {
+		const struct tf_vcheck *c = &rep->checks[i];
+		cJSON *o = cJSON_CreateObject(), *ev;
+
+		cJSON_AddStringToObject(o, "id", c->id);
+		cJSON_AddStringToObject(o, "kind", tf_vkind_name(c->kind));
+		cJSON_AddStringToObject(o, "target", c->target);
+		cJSON_AddStringToObject(o, "endpoint", c->endpoint);
+		cJSON_AddStringToObject(o, "status", tf_vstatus_name(c->status));
+		cJSON_AddStringToObject(o, "detail", c->detail ? c->detail : "");
+		ev = c->evidence ? cJSON_Parse(c->evidence) : NULL;
+		if (ev != NULL)
+			cJSON_AddItemToObject(o, "evidence", ev);
+		cJSON_AddItemToArray(checks, o);
+		if (strcmp(c->id, "scan.verdict") == 0) {
+			const cJSON *pr = ev ? cJSON_GetObjectItemCaseSensitive(ev, "probes") : NULL;
+
+			s = cJSON_CreateObject();
+			cJSON_AddStringToObject(s, "endpoint", c->endpoint);
+			cJSON_AddStringToObject(s, "verdict",
+						c->status == TF_V_FAIL ? "VULNERABLE" : "FIXED");
+			if (pr != NULL)
+				cJSON_AddItemToObject(s, "probes", cJSON_Duplicate(pr, 1));
+			cJSON_AddItemToArray(scan, s);
+		}
+	}
+	if (signer != NULL) {
+		s = cJSON_AddObjectToObject(root, "signer");
+		cJSON_AddStringToObject(s, "keyid", signer->keyid);
+		cJSON_AddStringToObject(s, "alg", signer->alg);
+		cJSON_AddStringToObject(s, "public_key", signer->public_key);
+	}
+	if ((text = cJSON_Print(root)) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	n = strlen(text);
+	if ((with_nl = malloc(n + 2)) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(with_nl, text, n);
+	with_nl[n] = '\n';
+	with_nl[n + 1] = '\0';
+	*out = with_nl;
+	with_nl = NULL; /* transferred */
+	if (len != NULL)
+		*len = n + 1;
+out:
+	free(with_nl);
+	cJSON_free(text);
+	cJSON_Delete(root);
+	return r;
+}

@@ -1,0 +1,259 @@
+#!/bin/bash
+# The lab: a simulated TiDB cluster on loopback addresses, for tiferry's tests.
+#
+#   lab.sh start [--hosts N] [--pd N] [--dup-node-exporter HOST[=UNIT]]
+#                [--tiup-version V] [--prod-versions V1,V2] [--ssh-port P] DIR
+#   lab.sh stop DIR        stop what `start` started, by the pids under DIR
+#   lab.sh env DIR         print export lines (TIUP_HOME, PATH with the tiup double first, LAB_*)
+#   lab.sh pids DIR        print the pids of the lab's processes that still run
+#
+# Hosts are 127.0.0.11.. (PD) and 127.0.0.21.. (TiKV and TiDB), each with its own sshd on
+# port 2222 and its own root DIR/hosts/<ip>/root; see README.md for the wiring.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CLUSTER=lab
+TIDB_VERSION=v7.5.1
+
+die() {
+	echo "lab: $*" >&2
+	exit 1
+}
+
+usage() {
+	sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+# is_lab_pid DIR PID: PID runs, is not a zombie, and its command line names DIR
+is_lab_pid() {
+	local dir=$1 pid=$2 st cmd
+	st=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || return 1
+	[ "${st%% *}" != Z ] || return 1
+	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+	[[ "$cmd" == *"$dir/"* ]]
+}
+
+# lab_pids DIR: every pid the lab recorded under DIR (sshd pid files, the systemctl
+# shims' pid files and their log of every process they spawned) that still runs, and
+# the children of those processes.
+lab_pids() {
+	local dir=$1 f pid c
+	{
+		cat "$dir"/hosts/*/sshd.pid "$dir"/hosts/*/root/run/systemd/*.pid 2>/dev/null || true
+		cut -d' ' -f1 "$dir"/hosts/*/root/run/systemd/spawned.log 2>/dev/null || true
+	} | tr -dc '0-9\n' | sort -un | while read -r pid; do
+		[ -n "$pid" ] || continue
+		if is_lab_pid "$dir" "$pid"; then
+			echo "$pid"
+			for c in $(ps -o pid= --ppid "$pid" 2>/dev/null || true); do
+				if is_lab_pid "$dir" "$c"; then echo "$c"; fi
+			done
+		fi
+	done | sort -un
+}
+
+cmd_pids() {
+	local dir
+	dir=$(cd "$1" && pwd)
+	lab_pids "$dir"
+}
+
+cmd_stop() {
+	local dir pid pids n=0
+	[ -d "$1" ] || die "no lab at '$1'"
+	dir=$(cd "$1" && pwd)
+	pids=$(lab_pids "$dir")
+	for pid in $pids; do
+		# each unit's process and sshd lead their own process group; signal the group
+		kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+	done
+	for _ in $(seq 100); do
+		n=0
+		for pid in $pids; do if is_lab_pid "$dir" "$pid"; then n=$((n + 1)); fi; done
+		[ "$n" -eq 0 ] && break
+		sleep 0.1
+	done
+	for pid in $pids; do
+		if is_lab_pid "$dir" "$pid"; then kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; fi
+	done
+	sleep 0.2
+	rm -f "$dir"/hosts/*/sshd.pid "$dir"/hosts/*/root/run/systemd/*.pid "$dir"/hosts/*/root/run/systemd/spawned.log
+	[ -z "$(lab_pids "$dir")" ] || die "some lab processes survived: $(lab_pids "$dir" | tr '\n' ' ')"
+	echo "stopped" >"$dir/lab.state"
+	echo "lab: stopped $(echo "$pids" | wc -w) processes in $dir"
+}
+
+cmd_env() {
+	[ -f "$1/lab.env" ] || die "no lab at '$1' (run: lab.sh start $1)"
+	cat "$1/lab.env"
+}
+
+# hostsh DIR IP CMD...: run CMD on a lab host locally (same namespace setup as over ssh)
+on_host() {
+	local dir=$1 ip=$2
+	shift 2
+	"$HERE/hostsh" "$dir" "$ip" "$@"
+}
+
+wait_listen() { # ip port timeout_s
+	local i
+	for i in $(seq $(($3 * 10))); do
+		ss -ltn | grep -qF " $1:$2 " && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+cmd_start() {
+	local nkv=3 npd=3 dup="" port=2222 tiup_ver=v1.7.0 prod_versions="" dir
+	while [ $# -gt 1 ]; do
+		case "$1" in
+		--hosts) nkv=$2; shift 2 ;;
+		--pd) npd=$2; shift 2 ;;
+		--dup-node-exporter) dup=$2; shift 2 ;;
+		--ssh-port) port=$2; shift 2 ;;
+		--tiup-version) tiup_ver=$2; shift 2 ;;
+		--prod-versions) prod_versions=$2; shift 2 ;;
+		*) usage ;;
+		esac
+	done
+	[ $# -eq 1 ] || usage
+	[ "$npd" -ge 1 ] && [ "$npd" -le 9 ] || die "--pd must be 1..9"
+	[ "$nkv" -ge 0 ] && [ "$nkv" -le 200 ] || die "--hosts must be 0..200"
+	prod_versions=${prod_versions:-$tiup_ver}
+	case ",$prod_versions," in *",$tiup_ver,"*) ;; *) die "--prod-versions must list --tiup-version $tiup_ver" ;; esac
+	mkdir -p "$1"
+	dir=$(cd "$1" && pwd)
+	case "$dir" in *' '*) die "the lab folder must not contain spaces" ;; esac
+	if [ -f "$dir/lab.state" ] && [ "$(cat "$dir/lab.state")" = running ] && [ -n "$(lab_pids "$dir")" ]; then
+		die "a lab is already running in $dir"
+	fi
+	local home=$dir/tiup
+	local cdir=$home/storage/cluster/clusters/$CLUSTER
+	local key=$cdir/ssh/id_rsa
+	local pd_hosts=() kv_hosts=() ip i
+	for i in $(seq 1 "$npd"); do pd_hosts+=("127.0.0.$((10 + i))"); done
+	for i in $(seq 1 "$nkv"); do kv_hosts+=("127.0.0.$((20 + i))"); done
+	local all_hosts=("${pd_hosts[@]}" "${kv_hosts[@]}")
+	for ip in "${all_hosts[@]}"; do
+		if ss -ltn | grep -qE " $ip:($port|2379|2380|9100) "; then die "$ip has listeners already (another lab?)"; fi
+	done
+
+	echo starting >"$dir/lab.state"
+	# a start that fails half-way stops whatever it had started
+	trap '[ "$(cat "'"$dir"'/lab.state" 2>/dev/null)" = running ] || cmd_stop "'"$dir"'" >&2 || true' EXIT
+	mkdir -p "$dir/host" "$dir/shim" "$dir/mirrors" "$cdir/ssh"
+	ln -sfn "$HERE/systemctl" "$dir/shim/systemctl"
+	# OpenSSH's privilege separation directory; created when missing, never removed.
+	mkdir -p /run/sshd
+	[ -f "$key" ] || ssh-keygen -q -t rsa -b 2048 -m PEM -N '' -C "tiup-cluster-$CLUSTER" -f "$key"
+	: >"$dir/known_hosts"
+	for ip in "${all_hosts[@]}"; do
+		local hd=$dir/hosts/$ip
+		mkdir -p "$hd/root/etc/systemd/system" "$hd/root/run/systemd"
+		[ -f "$hd/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -C "lab-$ip" -f "$hd/ssh_host_ed25519_key"
+		cp "$key.pub" "$hd/authorized_keys"
+		cat >"$hd/sshd_config" <<-EOF
+			# sshd of lab host $ip (written by tests/lab/lab.sh)
+			ListenAddress $ip:$port
+			HostKey $hd/ssh_host_ed25519_key
+			PidFile $hd/sshd.pid
+			AuthorizedKeysFile $hd/authorized_keys
+			PermitRootLogin prohibit-password
+			PubkeyAuthentication yes
+			PasswordAuthentication no
+			KbdInteractiveAuthentication no
+			UsePAM no
+			StrictModes no
+			PrintMotd no
+			MaxStartups 200:30:400
+			MaxSessions 200
+			LogLevel ERROR
+			Subsystem sftp internal-sftp
+			# bash skips ~/.bashrc for ssh commands when SHLVL>1 (root's rc is slow here)
+			SetEnv SHLVL=1
+			# classic curve25519 first: sntrup761 costs ~0.2 s per connection
+			KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,diffie-hellman-group14-sha256
+			ForceCommand $HERE/hostsh $dir $ip
+		EOF
+		/usr/sbin/sshd -f "$hd/sshd_config" -E "$hd/sshd.log"
+		echo "[$ip]:$port $(cut -d' ' -f1,2 "$hd/ssh_host_ed25519_key.pub")" >>"$dir/known_hosts"
+	done
+	for ip in "${all_hosts[@]}"; do
+		wait_listen "$ip" "$port" 10 || die "sshd on $ip:$port did not start (see $dir/hosts/$ip/sshd.log)"
+	done
+
+	# The control host: TiUP at $tiup_ver installed from the site's production mirror.
+	python3 "$HERE/mkmirror.py" "$dir/mirrors/prod" --versions "$prod_versions" --keys "$dir/mirrors/keys" >/dev/null
+	mkdir -p "$home/bin"
+	printf '#!/bin/sh\n# tiup-double-version: %s\n# tiup-double-package-sha256: lab-bootstrap\nexec python3 %s "$@"\n' \
+		"$tiup_ver" "$HERE/tiup" >"$home/bin/tiup"
+	chmod 755 "$home/bin/tiup"
+	cat >"$dir/lab.env" <<-EOF
+		export LAB_DIR=$dir
+		export TIUP_HOME=$home
+		export PATH=$home/bin:\$PATH
+		export LAB_CLUSTER=$CLUSTER
+		export LAB_SSH_KEY=$key
+		export LAB_SSH_PORT=$port
+		export LAB_KNOWN_HOSTS=$dir/known_hosts
+		export LAB_PD_HOSTS="${pd_hosts[*]}"
+		export LAB_KV_HOSTS="${kv_hosts[*]}"
+		export LAB_PROD_MIRROR=$dir/mirrors/prod
+		export LAB_TOOLS=$HERE
+	EOF
+	local tiup=(env TIUP_HOME="$home" TIUP_MIRRORS= TIUP_DOUBLE_FAIL= "$home/bin/tiup")
+	"${tiup[@]}" mirror set "$dir/mirrors/prod" >/dev/null
+	"${tiup[@]}" install "cluster:$tiup_ver" "ctl:$tiup_ver" 2>/dev/null
+
+	# The cluster: deployed and started by the double, as `tiup cluster deploy/start` would.
+	{
+		echo "global:"
+		echo "  user: root"
+		echo "  ssh_port: $port"
+		echo "  deploy_dir: $dir/host/tidb-deploy"
+		echo "  data_dir: $dir/host/tidb-data"
+		echo "  arch: amd64"
+		echo "  os: linux"
+		echo "monitored:"
+		echo "  node_exporter_port: 9100"
+		echo "  blackbox_exporter_port: 9115"
+		echo "pd_servers:"
+		for ip in "${pd_hosts[@]}"; do echo "  - host: $ip"; done
+		echo "tikv_servers:"
+		for ip in "${kv_hosts[@]}"; do echo "  - host: $ip"; done
+		echo "tidb_servers:"
+		for ip in "${kv_hosts[@]}"; do echo "  - host: $ip"; done
+	} >"$dir/topology.yaml"
+	"${tiup[@]}" cluster deploy "$CLUSTER" "$TIDB_VERSION" "$dir/topology.yaml" --user root -y >"$dir/deploy.log" 2>&1 ||
+		{ cat "$dir/deploy.log" >&2; die "deploy failed"; }
+	if [ -n "$dup" ]; then
+		local dhost=${dup%%=*} dunit=node_exporter-9100-dup.service
+		[ "$dhost" != "$dup" ] && dunit=${dup#*=}
+		local ddir=$dir/host/old-deploy/monitor-9100
+		mkdir -p "$dir/hosts/$dhost/root/old-deploy/monitor-9100/scripts" "$dir/hosts/$dhost/root/old-deploy/monitor-9100/log" ||
+			die "no lab host $dhost"
+		printf '#!/bin/bash\n# a node_exporter left behind by an earlier deployment (planted by lab.sh)\nexec python3 %s node_exporter %s 9100 --dir %s >> %s/log/node_exporter.log 2>&1\n' \
+			"$HERE/listen.py" "$dhost" "$ddir" "$ddir" >"$dir/hosts/$dhost/root/old-deploy/monitor-9100/scripts/run_node_exporter.sh"
+		chmod 755 "$dir/hosts/$dhost/root/old-deploy/monitor-9100/scripts/run_node_exporter.sh"
+		printf '[Unit]\nDescription=node_exporter service\n\n[Service]\nExecStart=/bin/bash -c %s/scripts/run_node_exporter.sh\nRestart=always\n\n[Install]\nWantedBy=multi-user.target\n' \
+			"$ddir" >"$dir/hosts/$dhost/root/etc/systemd/system/$dunit"
+		on_host "$dir" "$dhost" systemctl enable --now "$dunit" 2>/dev/null
+		wait_listen "$dhost" 9100 10 || die "duplicate node_exporter on $dhost did not start"
+	fi
+	"${tiup[@]}" cluster start "$CLUSTER" >"$dir/start.log" 2>&1 || { cat "$dir/start.log" >&2; die "start failed"; }
+	echo running >"$dir/lab.state"
+	echo "lab: running in $dir (PD ${pd_hosts[*]}; TiKV/TiDB ${kv_hosts[*]}); stop with: $0 stop $dir"
+}
+
+[ $# -ge 1 ] || usage
+verb=$1
+shift
+case "$verb" in
+start) cmd_start "$@" ;;
+stop) [ $# -eq 1 ] || usage; cmd_stop "$1" ;;
+env) [ $# -eq 1 ] || usage; cmd_env "$1" ;;
+pids) [ $# -eq 1 ] || usage; cmd_pids "$1" ;;
+*) usage ;;
+esac

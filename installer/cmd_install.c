@@ -1,0 +1,102 @@
+/* tiferry install: the journaled, resumable change (installer/install.c). */
+#include "common/cli.h"
+#include "common/log.h"
+#include "installer/commands.h"
+#include "installer/install.h"
+
+#include <getopt.h>
+#include <stdio.h>
+
+static const char usage_text[] =
+	"usage: tiferry install BUNDLE [--trust DIR] [--dry-run] [--resume] [--yes]\n"
+	"                      [--recipient DIR] [--passin SRC] [--cluster-meta FILE] [--tiup PROG]\n"
+	"\n"
+	"Checks the bundle (every rule of 'tiferry check'), takes a lock, opens a journal, extracts the\n"
+	"bundle into a private staging folder, records TiUP's mirror, runs 'tiup mirror set' to the\n"
+	"bundle's mirror, 'tiup update --self' and 'tiup update' of its components, ALWAYS switches the\n"
+	"mirror back (on success, on failure, and on --resume), checks that the upgraded versions still\n"
+	"resolve, and places the cluster's CA and client certificate in TiUP's tls/ folder.\n"
+	"\n"
+	"  --trust DIR          trust folder (default /etc/tiferry/trust)\n"
+	"  --dry-run            check the bundle and print every step and command; change nothing\n"
+	"  --resume             continue an install that stopped (after a failure or a crash)\n"
+	"  --yes                do not ask for confirmation (needed without a terminal)\n"
+	"  --recipient DIR      the recipient key pair from 'tiferry keygen --recipient'\n"
+	"                       (default /etc/tiferry/recipient)\n"
+	"  --passin SRC         passphrase of the bundle's secrets: file:PATH, env:NAME, fd:N or tty\n"
+	"  --cluster-meta FILE  the cluster's meta.yaml (default: TiUP's, under $TIUP_HOME)\n"
+	"  --tiup PROG          the tiup program (default: tiup from PATH)\n"
+	"\n"
+	"State, journal and audit log: $TIFERRY_STATE_DIR/<cluster>/ (default /var/lib/tiferry).\n"
+	"'tiferry status' shows the journal and the command that continues.\n";
+
+int tf_cmd_install(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"trust", required_argument, NULL, 't'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"resume", no_argument, NULL, 'r'},
+		{"yes", no_argument, NULL, 'y'},
+		{"recipient", required_argument, NULL, 'R'},
+		{"passin", required_argument, NULL, 'p'},
+		{"cluster-meta", required_argument, NULL, 'm'},
+		{"tiup", required_argument, NULL, 'T'},
+		{"help", no_argument, NULL, 'h'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{NULL, 0, NULL, 0}};
+	struct tf_install_opts o = {0};
+	struct tf_err err = {0};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hqvy", opts, NULL)) != -1) {
+		if (tf_cli_verbosity_opt(c))
+			continue;
+		switch (c) {
+		case 't':
+			o.trust_dir = optarg;
+			break;
+		case 'n':
+			o.dry_run = 1;
+			break;
+		case 'r':
+			o.resume = 1;
+			break;
+		case 'y':
+			o.yes = 1;
+			break;
+		case 'R':
+			o.recipient_key = optarg;
+			break;
+		case 'p':
+			o.passin = optarg;
+			break;
+		case 'm':
+			o.cluster_meta = optarg;
+			break;
+		case 'T':
+			o.tiup = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return tf_cli_usage_error("install", "bad option");
+		}
+	}
+	if (optind != argc - 1)
+		return tf_cli_usage_error("install", "needs one BUNDLE");
+	if (o.dry_run && o.resume)
+		return tf_cli_usage_error("install", "--dry-run and --resume do not go together");
+	o.bundle = argv[optind];
+	if (tf_install_run(&o, &err) != 0) {
+		tf_log_error("install '%s': %s", o.bundle, err.msg);
+		if (err.code == TF_E_FAIL)
+			tf_log_error("see 'tiferry status'; after fixing the cause, continue with: "
+				     "tiferry install '%s' --resume",
+				     o.bundle);
+		return tf_err_exit_code(err.code);
+	}
+	return 0;
+}

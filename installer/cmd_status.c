@@ -1,0 +1,128 @@
+/* tiferry status: the journal of the last install: steps done, the step in progress or failed,
+ * and the command that continues. */
+#include "common/cli.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "installer/commands.h"
+#include "installer/journal.h"
+#include "manifests/check.h"
+
+#include <dirent.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void show(const struct tf_journal *j)
+{
+	size_t i;
+
+	printf("cluster:   %s\n", j->cluster);
+	printf("bundle:    %s (%s, sequence %llu)\n", j->bundle ? j->bundle : "?", j->bundle_id,
+	       (unsigned long long)j->sequence);
+	printf("state:     %s\n", j->finished ? "finished" : "not finished");
+	if (j->mirror_switched)
+		printf("mirror:    TiUP STILL POINTS AT THE STAGING MIRROR (resume to switch it back)\n");
+	for (i = 0; i < j->nsteps; i++) {
+		char t[32] = "";
+
+		if (j->steps[i].ended)
+			tf_time_format(j->steps[i].ended, t, sizeof(t));
+		else if (j->steps[i].started)
+			tf_time_format(j->steps[i].started, t, sizeof(t));
+		printf("  %-20s %-8s %s%s%s\n", j->steps[i].name,
+		       tf_step_status_name(j->steps[i].status), t, j->steps[i].detail[0] ? "  " : "",
+		       j->steps[i].detail);
+	}
+	if (!j->finished)
+		printf("continue:  %s\n", tf_journal_resume_command(j));
+}
+
+/* The one cluster under root that has a journal, when no --cluster is given. */
+static int find_cluster(const char *root, char *out, size_t len)
+{
+	DIR *d = opendir(root);
+	struct dirent *e;
+	int found = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		char p[PATH_MAX];
+		struct stat st;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s/%s", root, e->d_name, TF_JOURNAL_FILE);
+		if (stat(p, &st) == 0) {
+			if (found++ == 0)
+				snprintf(out, len, "%s", e->d_name);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static const char usage_text[] =
+	"usage: tiferry status [--cluster NAME]\n"
+	"\n"
+	"Shows the journal of the last install on a cluster: the steps done, the step in progress or\n"
+	"failed with its reason, and the command that continues. Without --cluster, the one cluster\n"
+	"with a journal under $TIFERRY_STATE_DIR (default /var/lib/tiferry). Exit 0 when the install\n"
+	"finished, 1 when it did not, 2 when there is no journal.\n";
+
+int tf_cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {{"cluster", required_argument, NULL, 'c'},
+					     {"help", no_argument, NULL, 'h'},
+					     {"quiet", no_argument, NULL, 'q'},
+					     {"verbose", no_argument, NULL, 'v'},
+					     {NULL, 0, NULL, 0}};
+	const char *root = tf_rollback_dir();
+	char cluster[256] = "", dir[PATH_MAX];
+	struct tf_journal j;
+	struct tf_err err = {0};
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hqv", opts, NULL)) != -1) {
+		if (tf_cli_verbosity_opt(c))
+			continue;
+		switch (c) {
+		case 'c':
+			snprintf(cluster, sizeof(cluster), "%s", optarg);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return tf_cli_usage_error("status", "bad option");
+		}
+	}
+	if (optind != argc)
+		return tf_cli_usage_error("status", "takes no arguments");
+	if (cluster[0] == '\0') {
+		int n = find_cluster(root, cluster, sizeof(cluster));
+
+		if (n == 0) {
+			tf_log_error("status: no install journal under '%s'", root);
+			return 2;
+		}
+		if (n > 1)
+			return tf_cli_usage_error("status", "several clusters have journals: give --cluster");
+	}
+	if (strchr(cluster, '/') != NULL || cluster[0] == '.')
+		return tf_cli_usage_error("status", "bad cluster name");
+	snprintf(dir, sizeof(dir), "%s/%s", root, cluster);
+	r = tf_journal_load(dir, &j, &err);
+	if (r != 0) {
+		tf_log_error("status '%s': %s", cluster, err.msg);
+		tf_journal_release(&j);
+		return 2;
+	}
+	show(&j);
+	r = j.finished ? 0 : 1;
+	tf_journal_release(&j);
+	return r;
+}

@@ -1,0 +1,827 @@
+/* tiferry install, control-host half (DESIGN.md steps 1-5): check and stage the bundle, record
+ * the TiUP mirror, upgrade TiUP from the bundle's mirror, always switch the mirror back, check
+ * the versions still resolve, place the certificates. Every step is journaled and idempotent;
+ * --resume continues after a crash. */
+#include "installer/install.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/secret.h"
+#include "common/timeutil.h"
+#include "installer/audit.h"
+#include "installer/journal.h"
+#include "installer/proc.h"
+#include "manifests/bundle.h"
+#include "manifests/certs.h"
+#include "manifests/check.h"
+#include "manifests/manifest.h"
+#include "manifests/secrets.h"
+#include "mirror/tiupstate.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#define MIRROR_BEFORE "mirror-before"
+#define TIUP_TIMEOUT_S 1800
+#define RECIPIENT_DIR_DEFAULT "/etc/tiferry/recipient"
+#define MAX_COMPONENTS 16
+
+struct ctx {
+	const struct tf_install_opts *o;
+	char dir[PATH_MAX];        /* <state>/<cluster> */
+	char *tiup_home;
+	struct tf_journal j;
+	struct tf_check_result res;
+	int have_res;
+	/* from the manifest's "tiup" section */
+	size_t ncomp;
+	char *comp[MAX_COMPONENTS];
+	char *ver[MAX_COMPONENTS];
+	int has_tiup;
+	int has_tls;
+};
+
+typedef int (*step_fn)(struct ctx *c, struct tf_err *err);
+
+struct step {
+	const char *name;
+	step_fn run;
+	const char *what; /* for --dry-run and status */
+};
+
+static const char *tiup_prog(const struct ctx *c)
+{
+	return c->o->tiup ? c->o->tiup : "tiup";
+}
+
+/* Runs one tiup command, audited. TIUP_MIRRORS is removed so that `tiup mirror set` is what
+ * TiUP follows during the upgrade (reference/tiup.md section 2). Nonzero exit -> TF_E_FAIL. */
+static int run_tiup(struct ctx *c, const char *step, const char *const *args,
+		    struct tf_proc_result *keep, struct tf_err *err)
+{
+	const char *argv[16];
+	const char *unset[] = {"TIUP_MIRRORS", NULL};
+	struct tf_proc_opts po = {.env_unset = unset, .timeout_s = TIUP_TIMEOUT_S,
+				  .echo = tf_log_verbosity() >= TF_VERBOSE};
+	struct tf_proc_result res;
+	struct tf_audit_entry ae = {.step = step, .event = "command"};
+	struct tf_err aerr;
+	char *line;
+	size_t n = 0;
+	int r;
+
+	argv[n++] = tiup_prog(c);
+	while (*args != NULL && n < 15)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	if ((line = tf_proc_format(argv)) == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	tf_log_debug("run: %s", line);
+	if ((r = tf_proc_run(argv, &po, &res, err)) != 0) {
+		free(line);
+		return r;
+	}
+	ae.command = line;
+	ae.exit_code = res.status;
+	ae.seconds = res.seconds;
+	if (tf_audit_append(c->dir, &ae, &aerr) != 0)
+		tf_log_warn("audit log: %s", aerr.msg);
+	if (res.status != 0) {
+		/* the last line of its output says why, usually */
+		char *last = res.out + res.outlen;
+
+		while (last > res.out && (last[-1] == '\n' || last[-1] == ' '))
+			*--last = '\0';
+		while (last > res.out && last[-1] != '\n')
+			last--;
+		r = tf_err_set(err, TF_E_FAIL, "'%s' %s %d%s%s%s", line,
+			       res.timed_out ? "timed out, status" : "exited with", res.status,
+			       *last ? " (" : "", last, *last ? ")" : "");
+	}
+	free(line);
+	if (r == 0 && keep != NULL) {
+		*keep = res;
+		return 0;
+	}
+	tf_proc_result_release(&res);
+	return r;
+}
+
+static void note(struct ctx *c, const char *step, const char *detail)
+{
+	struct tf_audit_entry ae = {.step = step, .event = "note", .detail = detail};
+	struct tf_err aerr;
+
+	if (tf_audit_append(c->dir, &ae, &aerr) != 0)
+		tf_log_warn("audit log: %s", aerr.msg);
+}
+
+static int save(struct ctx *c, struct tf_err *err)
+{
+	return tf_journal_save(&c->j, err);
+}
+
+/* ---- the manifest's sections ---- */
+
+static int read_sections(struct ctx *c, const struct tf_manifest *m, struct tf_err *err)
+{
+	const char *tiup = tf_manifest_section(m, "tiup");
+	cJSON *root = NULL, *v;
+
+	c->has_tls = tf_manifest_section(m, "tls") != NULL;
+	if (tiup == NULL)
+		return 0;
+	if ((root = cJSON_Parse(tiup)) == NULL)
+		return tf_err_set(err, TF_E_REJECT, "manifest: 'tiup' section is not JSON");
+	c->has_tiup = 1;
+	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(root, "versions"))
+	{
+		if (!cJSON_IsString(v) || c->ncomp == MAX_COMPONENTS)
+			continue;
+		c->comp[c->ncomp] = strdup(v->string);
+		c->ver[c->ncomp] = strdup(v->valuestring);
+		if (c->comp[c->ncomp] == NULL || c->ver[c->ncomp] == NULL) {
+			cJSON_Delete(root);
+			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		}
+		c->ncomp++;
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
+static const char *comp_version(const struct ctx *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->ncomp; i++)
+		if (strcmp(c->comp[i], name) == 0)
+			return c->ver[i];
+	return NULL;
+}
+
+/* ---- steps ---- */
+
+static int step_check(struct ctx *c, struct tf_err *err)
+{
+	struct tf_check_opts co = {.trust_dir = c->o->trust_dir, .cluster_meta = c->o->cluster_meta,
+				   .state_dir = c->o->state_dir};
+	struct tf_progress pr;
+	char *staging = NULL;
+	int r;
+
+	/* A staging folder left by a crash is not trusted: wipe it and verify again. */
+	if (c->j.staging != NULL) {
+		if ((r = tf_rmtree(c->j.staging, err)) != 0)
+			return r;
+		free(c->j.staging);
+		c->j.staging = NULL;
+	}
+	if ((r = tf_mkdtemp_private(c->dir, "staging-", &staging, err)) != 0)
+		return r;
+	c->j.staging = staging;
+	if ((r = save(c, err)) != 0)
+		return r;
+	tf_progress_start(&pr, "verifying and staging", 0);
+	co.progress = &pr;
+	co.staging = staging;
+	if (c->have_res)
+		tf_check_result_release(&c->res);
+	tf_check_result_init(&c->res);
+	r = tf_bundle_check(c->o->bundle, &co, &c->res, err);
+	tf_progress_finish(&pr);
+	if (r != 0) {
+		/* tf_bundle_check removed the staging folder on a payload mismatch; make sure. */
+		struct tf_err e2;
+
+		if (tf_rmtree(staging, &e2) != 0)
+			tf_log_warn("staging '%s' not removed: %s", staging, e2.msg);
+		free(c->j.staging);
+		c->j.staging = NULL;
+		return r;
+	}
+	c->have_res = 1;
+	if (strcmp(c->res.manifest.bundle_id, c->j.bundle_id) != 0)
+		return tf_err_set(err, TF_E_REJECT, "the bundle changed while it was being installed");
+	return read_sections(c, &c->res.manifest, err);
+}
+
+static int step_record_mirror(struct ctx *c, struct tf_err *err)
+{
+	struct tf_tiup_state st;
+	char path[PATH_MAX + 32];
+	int r;
+
+	/* Recording while TiUP points at our staging mirror would lose the real one. */
+	if (c->j.mirror_switched)
+		return tf_err_set(err, TF_E_FAIL,
+				  "TiUP still points at the staging mirror; the recorded mirror is kept");
+	memset(&st, 0, sizeof(st));
+	snprintf(path, sizeof(path), "%s/%s", c->dir, MIRROR_BEFORE);
+	if ((r = tf_tiup_state_record(c->tiup_home, &st, err)) != 0)
+		return r;
+	if ((r = tf_rmtree(path, err)) == 0 && (r = tf_tiup_state_save(&st, path, err)) == 0) {
+		char d[600];
+
+		snprintf(d, sizeof(d), "recorded mirror '%s'%s", tf_tiup_state_mirror(&st),
+			 st.has_env ? " (from TIUP_MIRRORS)" : "");
+		note(c, "record-mirror", d);
+		tf_log_info("recorded the TiUP mirror: %s", tf_tiup_state_mirror(&st));
+	}
+	tf_tiup_state_release(&st);
+	return r;
+}
+
+/* "linux/amd64" for this host, as TiUP names platforms. */
+static void host_platform(char *buf, size_t len)
+{
+	struct utsname u;
+	const char *arch = "unknown";
+
+	if (uname(&u) == 0) {
+		if (strcmp(u.machine, "x86_64") == 0)
+			arch = "amd64";
+		else if (strcmp(u.machine, "aarch64") == 0)
+			arch = "arm64";
+		else
+			arch = u.machine;
+	}
+	snprintf(buf, len, "linux/%s", arch);
+}
+
+static int step_tiup_preflight(struct ctx *c, struct tf_err *err)
+{
+	const char *args[] = {"--version", NULL};
+	const char *tiup = tf_manifest_section(&c->res.manifest, "tiup");
+	char plat[64], quoted[80];
+	int r;
+
+	if ((r = run_tiup(c, "tiup-preflight", args, NULL, err)) != 0)
+		return tf_err_prefix(err, "the installed TiUP does not run");
+	host_platform(plat, sizeof(plat));
+	snprintf(quoted, sizeof(quoted), "\"%s\"", plat);
+	if (tiup != NULL && strstr(tiup, quoted) == NULL)
+		return tf_err_set(err, TF_E_FAIL,
+				  "the bundle's mirror has no %s packages: TiUP on this host cannot install from it",
+				  plat);
+	return 0;
+}
+
+static int step_mirror_set(struct ctx *c, struct tf_err *err)
+{
+	char mirror[PATH_MAX + 16];
+	const char *args[] = {"mirror", "set", mirror, NULL};
+	int r;
+
+	snprintf(mirror, sizeof(mirror), "%s/mirror", c->j.staging);
+	/* Journal first: a crash after the switch must find out that it happened. */
+	c->j.mirror_switched = 1;
+	if ((r = save(c, err)) != 0)
+		return r;
+	return run_tiup(c, "mirror-set", args, NULL, err);
+}
+
+static int step_update_self(struct ctx *c, struct tf_err *err)
+{
+	const char *args[] = {"update", "--self", NULL};
+
+	return run_tiup(c, "update-self", args, NULL, err);
+}
+
+static int step_update_components(struct ctx *c, struct tf_err *err)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < c->ncomp; i++) {
+		const char *args[] = {"update", c->comp[i], NULL};
+
+		if (strcmp(c->comp[i], "tiup") == 0)
+			continue;
+		if ((r = run_tiup(c, "update-components", args, NULL, err)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int restore_mirror(struct ctx *c, struct tf_err *err)
+{
+	struct tf_tiup_state st;
+	char path[PATH_MAX + 32];
+	int r;
+
+	memset(&st, 0, sizeof(st));
+	snprintf(path, sizeof(path), "%s/%s", c->dir, MIRROR_BEFORE);
+	if ((r = tf_tiup_state_load(path, &st, err)) != 0)
+		return tf_err_prefix(err, "load the recorded mirror");
+	if ((r = tf_tiup_state_restore(&st, err)) == 0) {
+		char d[600];
+
+		c->j.mirror_switched = 0;
+		r = save(c, err);
+		snprintf(d, sizeof(d), "restored mirror '%s'", tf_tiup_state_mirror(&st));
+		note(c, "restore-mirror", d);
+		tf_log_info("switched the TiUP mirror back to %s", tf_tiup_state_mirror(&st));
+	}
+	tf_tiup_state_release(&st);
+	return r;
+}
+
+static int step_restore_mirror(struct ctx *c, struct tf_err *err)
+{
+	return restore_mirror(c, err);
+}
+
+/* 1 when text holds version (with or without its leading 'v') as a whole word. */
+static int mentions_version(const char *text, const char *version)
+{
+	const char *v = version[0] == 'v' ? version + 1 : version;
+	size_t n = strlen(v);
+	const char *p;
+
+	for (p = strstr(text, v); p != NULL; p = strstr(p + 1, v)) {
+		char before = p > text ? p[-1] : ' ';
+		char after = p[n];
+
+		if ((before == ' ' || before == 'v' || before == '\n' || before == ':') &&
+		    (after == '\0' || after == ' ' || after == '\n' || after == '\r' || after == '-' ||
+		     after == ',' || after == '+'))
+			return 1;
+	}
+	return 0;
+}
+
+static int step_verify_versions(struct ctx *c, struct tf_err *err)
+{
+	const char *self[] = {"--version", NULL};
+	const char *cluster[] = {"cluster", "--version", NULL};
+	struct tf_proc_result res;
+	const char *want;
+	int r;
+
+	/* TiUP issue #594: after switching back, a version the old mirror lacks may not resolve. */
+	if ((want = comp_version(c, "tiup")) != NULL) {
+		if ((r = run_tiup(c, "verify-versions", self, &res, err)) != 0)
+			return r;
+		r = mentions_version(res.out, want);
+		tf_proc_result_release(&res);
+		if (!r)
+			return tf_err_set(err, TF_E_FAIL,
+					  "'tiup --version' does not report %s after the mirror switch-back", want);
+	}
+	if ((want = comp_version(c, "cluster")) != NULL) {
+		if ((r = run_tiup(c, "verify-versions", cluster, &res, err)) != 0)
+			return r;
+		r = mentions_version(res.out, want);
+		tf_proc_result_release(&res);
+		if (!r)
+			return tf_err_set(err, TF_E_FAIL,
+					  "'tiup cluster --version' does not report %s after the mirror switch-back (TiUP issue #594)",
+					  want);
+	}
+	return 0;
+}
+
+static int copy_file(const char *from, const char *to, mode_t mode, struct tf_err *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = tf_read_file(from, TF_SECRETS_MAX, &buf, &len, err)) != 0)
+		return r;
+	r = tf_write_file_atomic(to, buf, len, mode, err);
+	free(buf);
+	return r;
+}
+
+/* Moves the files TiUP's tls/ folder holds now into a dated backup folder beside it. */
+static int backup_tls(struct ctx *c, const char *tls, struct tf_err *err)
+{
+	static const char *const files[] = {TF_CERTS_CA_CRT, TF_CERTS_CA_KEY, TF_CERTS_CLIENT_CRT,
+					    TF_CERTS_CLIENT_KEY, TF_CERTS_CLIENT_PFX};
+	char backup[PATH_MAX], from[PATH_MAX + 64], to[PATH_MAX + 64], stamp[32];
+	size_t i;
+	int made = 0, r;
+
+	tf_time_format(tf_time_now(), stamp, sizeof(stamp));
+	snprintf(backup, sizeof(backup), "%s/tls-backup-%s-%s", c->dir, c->j.bundle_id, stamp);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(from, sizeof(from), "%s/%s", tls, files[i]);
+		if (access(from, F_OK) != 0)
+			continue;
+		if (!made && (r = tf_mkdir_p(backup, 0700, err)) != 0)
+			return r;
+		made = 1;
+		snprintf(to, sizeof(to), "%s/%s", backup, files[i]);
+		if (rename(from, to) != 0 && (r = copy_file(from, to, 0600, err)) != 0)
+			return r;
+		unlink(from);
+	}
+	if (made) {
+		char d[PATH_MAX + 64];
+
+		snprintf(d, sizeof(d), "previous tls/ files moved to %s", backup);
+		note(c, "place-certificates", d);
+	}
+	return 0;
+}
+
+static int load_recipient(const struct ctx *c, struct tf_secrets_key *k, char **key, char **cert,
+			  struct tf_err *err)
+{
+	const char *dir = c->o->recipient_key ? c->o->recipient_key : RECIPIENT_DIR_DEFAULT;
+	char path[PATH_MAX];
+	size_t len = 0;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, TF_CERTS_RECIPIENT_KEY);
+	r = tf_read_file(path, 1 << 20, key, &len, err);
+	if (r == TF_E_NOTFOUND && c->o->recipient_key == NULL)
+		return 0; /* no recipient key here: the passphrase must do */
+	if (r != 0)
+		return r;
+	k->key_pem = *key;
+	k->key_len = len;
+	snprintf(path, sizeof(path), "%s/%s", dir, TF_CERTS_RECIPIENT_CERT);
+	if ((r = tf_read_file(path, 1 << 20, cert, &len, err)) != 0)
+		return r;
+	k->cert_pem = *cert;
+	k->cert_len = len;
+	return 0;
+}
+
+static int step_place_certificates(struct ctx *c, struct tf_err *err)
+{
+	char src[PATH_MAX], tls[PATH_MAX], from[PATH_MAX + 256], to[PATH_MAX + 256];
+	struct tf_secrets_key k;
+	char *key = NULL, *cert = NULL, *pass = NULL;
+	DIR *d = NULL;
+	struct dirent *e;
+	int r, placed = 0;
+
+	if (!c->has_tls)
+		return 0;
+	memset(&k, 0, sizeof(k));
+	snprintf(src, sizeof(src), "%s/tls", c->j.staging);
+	snprintf(tls, sizeof(tls), "%s/storage/cluster/clusters/%s/tls", c->tiup_home, c->j.cluster);
+	if ((r = load_recipient(c, &k, &key, &cert, err)) != 0)
+		goto out;
+	if (c->o->passin != NULL) {
+		if ((r = tf_secret_read(c->o->passin, "bundle secrets passphrase: ", 0, &pass, err)) != 0)
+			goto out;
+		k.passphrase = pass;
+	}
+	if (k.key_pem == NULL && k.passphrase == NULL) {
+		r = tf_err_set(err, TF_E_USAGE,
+			       "the bundle's keys are encrypted: give --recipient DIR (from 'tiferry keygen --recipient') or --passin");
+		goto out;
+	}
+	if ((r = tf_mkdir_p(tls, 0700, err)) != 0 || (r = backup_tls(c, tls, err)) != 0)
+		goto out;
+	if ((d = opendir(src)) == NULL) {
+		r = tf_err_sys(err, TF_E_FAIL, "the bundle has a 'tls' section but no '%s'", src);
+		goto out;
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name), sl = strlen(TF_SECRETS_SUFFIX);
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(from, sizeof(from), "%s/%s", src, e->d_name);
+		if (n > sl && strcmp(e->d_name + n - sl, TF_SECRETS_SUFFIX) == 0) {
+			snprintf(to, sizeof(to), "%s/%.*s", tls, (int)(n - sl), e->d_name);
+			r = tf_secrets_decrypt_file(from, to, 1, &k, err);
+		} else {
+			snprintf(to, sizeof(to), "%s/%s", tls, e->d_name);
+			r = copy_file(from, to, 0644, err);
+		}
+		if (r != 0) {
+			tf_err_prefix(err, "place '%s'", to);
+			goto out;
+		}
+		placed++;
+	}
+	{
+		char dtext[PATH_MAX + 64];
+
+		snprintf(dtext, sizeof(dtext), "%d files placed in %s", placed, tls);
+		note(c, "place-certificates", dtext);
+	}
+	r = 0;
+out:
+	if (d != NULL)
+		closedir(d);
+	if (key != NULL) {
+		tf_wipe(key, strlen(key));
+		free(key);
+	}
+	free(cert);
+	tf_secret_free(pass);
+	return r;
+}
+
+static int step_record_sequence(struct ctx *c, struct tf_err *err)
+{
+	const char *root = c->o->state_dir ? c->o->state_dir : tf_rollback_dir();
+
+	return tf_rollback_write(root, c->j.cluster, c->j.sequence, err);
+}
+
+static int step_wipe_staging(struct ctx *c, struct tf_err *err)
+{
+	int r;
+
+	if (c->j.staging == NULL)
+		return 0;
+	if ((r = tf_rmtree(c->j.staging, err)) != 0)
+		return r;
+	free(c->j.staging);
+	c->j.staging = NULL;
+	return save(c, err);
+}
+
+static const struct step steps[] = {
+	{"check", step_check, "verify the bundle and extract it into a private staging folder"},
+	{"record-mirror", step_record_mirror, "record TiUP's mirror (tiup.toml, bin/root.json, manifests/)"},
+	{"tiup-preflight", step_tiup_preflight, "tiup --version; the bundle has this host's platform"},
+	{"mirror-set", step_mirror_set, "tiup mirror set <staging>/mirror"},
+	{"update-self", step_update_self, "tiup update --self"},
+	{"update-components", step_update_components, "tiup update <component> (cluster, ctl)"},
+	{"restore-mirror", step_restore_mirror, "switch TiUP's mirror back to the recorded one"},
+	{"verify-versions", step_verify_versions, "tiup --version; tiup cluster --version"},
+	{"place-certificates", step_place_certificates,
+	 "decrypt and place ca.crt, ca.pem, client.crt, client.pem, client.pfx in TiUP's tls/ folder"},
+	{"record-sequence", step_record_sequence, "record the bundle's sequence (anti-rollback)"},
+	{"wipe-staging", step_wipe_staging, "remove the staging folder"},
+};
+#define NSTEPS (sizeof(steps) / sizeof(steps[0]))
+
+/* ---- driver ---- */
+
+static int peek_manifest(const char *bundle, struct tf_manifest *m, struct tf_err *err)
+{
+	struct tf_bundle_scan s;
+	int r;
+
+	/* Unverified: only the cluster name (validated charset) is used, to find the state
+	 * folder and lock; the full check runs in the first step. */
+	if ((r = tf_bundle_scan(bundle, &s, err)) != 0)
+		return r;
+	r = tf_manifest_parse(s.manifest, s.manifest_len, m, err);
+	tf_bundle_scan_release(&s);
+	return r;
+}
+
+static int take_lock(const char *dir, int *fd, struct tf_err *err)
+{
+	char path[PATH_MAX + 8];
+
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return tf_err_sys(err, TF_E_IO, "open lock '%s'", path);
+	if (flock(*fd, LOCK_EX | LOCK_NB) != 0)
+		return tf_err_set(err, TF_E_FAIL, "another tiferry install holds '%s'", path);
+	return 0;
+}
+
+static void dry_run(const struct ctx *c, const struct tf_manifest *m)
+{
+	size_t i;
+
+	printf("tiferry install --dry-run: bundle %s for cluster '%s' (sequence %llu)\n",
+	       m->bundle_id, m->cluster, (unsigned long long)m->sequence);
+	printf("the bundle passes every check; these steps would run, in order:\n");
+	for (i = 0; i < NSTEPS; i++) {
+		printf("  %2zu. %-19s %s\n", i + 1, steps[i].name, steps[i].what);
+		if (strcmp(steps[i].name, "mirror-set") == 0)
+			printf("      $ %s mirror set %s/staging-XXXXXX/mirror\n", tiup_prog(c), c->dir);
+		if (strcmp(steps[i].name, "update-self") == 0)
+			printf("      $ %s update --self\n", tiup_prog(c));
+		if (strcmp(steps[i].name, "update-components") == 0) {
+			size_t k;
+
+			for (k = 0; k < c->ncomp; k++)
+				if (strcmp(c->comp[k], "tiup") != 0)
+					printf("      $ %s update %s\n", tiup_prog(c), c->comp[k]);
+		}
+		if (strcmp(steps[i].name, "verify-versions") == 0) {
+			printf("      $ %s --version\n", tiup_prog(c));
+			printf("      $ %s cluster --version\n", tiup_prog(c));
+		}
+		if (strcmp(steps[i].name, "tiup-preflight") == 0)
+			printf("      $ %s --version\n", tiup_prog(c));
+	}
+	printf("nothing was changed.\n");
+}
+
+static int confirm(const struct ctx *c, const struct tf_manifest *m, struct tf_err *err)
+{
+	char line[16];
+
+	if (c->o->yes)
+		return 0;
+	if (!isatty(STDIN_FILENO))
+		return tf_err_set(err, TF_E_USAGE,
+				  "install changes TiUP and the cluster '%s': add --yes to run it without a terminal",
+				  m->cluster);
+	fprintf(stderr, "install bundle %s on cluster '%s'? [y/N] ", m->bundle_id, m->cluster);
+	if (fgets(line, sizeof(line), stdin) == NULL || (line[0] != 'y' && line[0] != 'Y'))
+		return tf_err_set(err, TF_E_FAIL, "not confirmed; nothing was changed");
+	return 0;
+}
+
+/* Prepares the journal for a new install or a resume. */
+static int open_journal(struct ctx *c, const struct tf_manifest *m, struct tf_err *err)
+{
+	char abs[PATH_MAX];
+	int r = tf_journal_load(c->dir, &c->j, err);
+
+	if (r != 0 && r != TF_E_NOTFOUND)
+		return r;
+	if (r == 0 && !c->j.finished) {
+		if (!c->o->resume)
+			return tf_err_set(err, TF_E_FAIL,
+					  "an install of bundle %s on '%s' did not finish; run: %s",
+					  c->j.bundle_id, c->j.cluster, tf_journal_resume_command(&c->j));
+		if (strcmp(c->j.bundle_id, m->bundle_id) != 0)
+			return tf_err_set(err, TF_E_FAIL,
+					  "the unfinished install is of bundle %s, not %s; resume it with '%s'",
+					  c->j.bundle_id, m->bundle_id, c->j.bundle ? c->j.bundle : "its bundle");
+		return 0;
+	}
+	if (c->o->resume)
+		return tf_err_set(err, TF_E_USAGE, "nothing to resume for cluster '%s'", m->cluster);
+	tf_journal_release(&c->j);
+	tf_journal_init(&c->j);
+	if (realpath(c->o->bundle, abs) == NULL)
+		return tf_err_sys(err, TF_E_IO, "resolve '%s'", c->o->bundle);
+	c->j.path = tf_path_join(c->dir, TF_JOURNAL_FILE);
+	c->j.cluster = strdup(m->cluster);
+	c->j.bundle = strdup(abs);
+	c->j.bundle_id = strdup(m->bundle_id);
+	c->j.sequence = m->sequence;
+	if (c->j.path == NULL || c->j.cluster == NULL || c->j.bundle == NULL || c->j.bundle_id == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	return save(c, err);
+}
+
+static int run_steps(struct ctx *c, struct tf_err *err)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < NSTEPS; i++) {
+		struct tf_journal_step *s = tf_journal_step(&c->j, steps[i].name);
+
+		if (s == NULL)
+			return tf_err_set(err, TF_E_FAIL, "journal is full");
+		/* The check always runs again: nothing on disk is trusted across a crash. */
+		if (s->status == TF_STEP_DONE && i != 0)
+			continue;
+		s->status = TF_STEP_RUNNING;
+		s->started = tf_time_now();
+		s->ended = 0;
+		s->detail[0] = '\0';
+		if ((r = save(c, err)) != 0)
+			return r;
+		tf_log_info("step %zu/%zu: %s", i + 1, NSTEPS, steps[i].name);
+		r = steps[i].run(c, err);
+		s = tf_journal_step(&c->j, steps[i].name);
+		s->ended = tf_time_now();
+		s->status = r == 0 ? TF_STEP_DONE : TF_STEP_FAILED;
+		if (r != 0)
+			snprintf(s->detail, sizeof(s->detail), "%s", err->msg);
+		{
+			struct tf_err e2;
+
+			if (save(c, &e2) != 0 && r == 0)
+				return tf_err_set(err, e2.code, "%s", e2.msg);
+		}
+		if (r != 0)
+			return tf_err_prefix(err, "step '%s'", steps[i].name);
+	}
+	return 0;
+}
+
+/* On resume with TiUP still switched to a (now gone) staging mirror, the upgrade steps run again
+ * from mirror-set with the new staging folder. */
+static void reset_upgrade_steps(struct ctx *c)
+{
+	static const char *const again[] = {"mirror-set", "update-self", "update-components",
+					     "restore-mirror", "verify-versions"};
+	size_t i;
+
+	for (i = 0; i < sizeof(again) / sizeof(again[0]); i++) {
+		struct tf_journal_step *s = tf_journal_step(&c->j, again[i]);
+
+		if (s != NULL && s->status != TF_STEP_DONE)
+			s->status = TF_STEP_PENDING;
+		if (s != NULL && c->j.mirror_switched)
+			s->status = TF_STEP_PENDING;
+	}
+}
+
+/* 1 when only the check has run (and failed): TiUP and the cluster were not touched. */
+static int nothing_changed(struct ctx *c)
+{
+	size_t i;
+
+	if (c->j.mirror_switched || c->j.path == NULL)
+		return 0;
+	for (i = 1; i < c->j.nsteps; i++)
+		if (c->j.steps[i].status != TF_STEP_PENDING)
+			return 0;
+	return c->j.nsteps > 0 && strcmp(c->j.steps[0].name, "check") == 0;
+}
+
+int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
+{
+	struct ctx c;
+	struct tf_manifest peek;
+	const char *root = o->state_dir ? o->state_dir : tf_rollback_dir();
+	int lockfd = -1, r;
+	size_t i;
+
+	memset(&c, 0, sizeof(c));
+	c.o = o;
+	tf_journal_init(&c.j);
+	tf_manifest_init(&peek);
+	if ((r = peek_manifest(o->bundle, &peek, err)) != 0)
+		goto out;
+	if ((size_t)snprintf(c.dir, sizeof(c.dir), "%s/%s", root, peek.cluster) >= sizeof(c.dir)) {
+		r = tf_err_set(err, TF_E_INPUT, "state folder path too long");
+		goto out;
+	}
+	if ((r = tf_tiup_home(&c.tiup_home, err)) != 0)
+		goto out;
+	if (o->dry_run) {
+		struct tf_check_opts co = {.trust_dir = o->trust_dir, .cluster_meta = o->cluster_meta,
+					   .state_dir = o->state_dir};
+
+		tf_check_result_init(&c.res);
+		c.have_res = 1;
+		if ((r = tf_bundle_check(o->bundle, &co, &c.res, err)) != 0 ||
+		    (r = read_sections(&c, &c.res.manifest, err)) != 0)
+			goto out;
+		dry_run(&c, &c.res.manifest);
+		goto out;
+	}
+	if ((r = tf_mkdir_p(c.dir, 0700, err)) != 0 || (r = take_lock(c.dir, &lockfd, err)) != 0)
+		goto out;
+	if ((r = open_journal(&c, &peek, err)) != 0)
+		goto out;
+	if (!o->resume && (r = confirm(&c, &peek, err)) != 0)
+		goto out;
+	if (o->resume) {
+		tf_log_info("resuming the install of bundle %s on '%s'", c.j.bundle_id, c.j.cluster);
+		note(&c, "resume", c.j.mirror_switched ? "TiUP was left on the staging mirror" : NULL);
+		reset_upgrade_steps(&c);
+	}
+	r = run_steps(&c, err);
+	if (r != 0 && c.j.mirror_switched) {
+		/* Always switch the mirror back, whatever failed. */
+		struct tf_err e2;
+		struct tf_journal_step *s = tf_journal_step(&c.j, "restore-mirror");
+
+		if (restore_mirror(&c, &e2) != 0) {
+			tf_err_prefix(err, "and the mirror could not be switched back (%s); run '%s'",
+				      e2.msg, tf_journal_resume_command(&c.j));
+		} else if (s != NULL) {
+			snprintf(s->detail, sizeof(s->detail), "restored after a failure");
+			if (save(&c, &e2) != 0)
+				tf_log_warn("journal: %s", e2.msg);
+		}
+	}
+	if (r == 0) {
+		c.j.finished = 1;
+		if ((r = save(&c, err)) == 0)
+			tf_log_info("installed bundle %s on '%s'", c.j.bundle_id, c.j.cluster);
+	} else if (nothing_changed(&c)) {
+		/* Refused before any change: there is nothing to resume. */
+		unlink(c.j.path);
+	}
+out:
+	if (lockfd >= 0)
+		close(lockfd);
+	for (i = 0; i < c.ncomp; i++) {
+		free(c.comp[i]);
+		free(c.ver[i]);
+	}
+	if (c.have_res)
+		tf_check_result_release(&c.res);
+	tf_journal_release(&c.j);
+	tf_manifest_release(&peek);
+	free(c.tiup_home);
+	return r;
+}

@@ -163,6 +163,32 @@ static void test_bug_large_sequence_round_trip(void **state)
 	}
 }
 
+/* BUG (common/timeutil.c, tf_time_format; found by fuzz_manifest): years below 1000 are written
+ * without zero padding (strftime "%Y"), e.g. "584-01-01T00:00:10Z", which tf_time_parse refuses.
+ * So a manifest that parses (not_before "0584-01-01T00:00:10Z") serialises to bytes that do
+ * not parse. Expected: "0584-01-01T00:00:10Z" (or the parser refusing such years). Fails until
+ * fixed. */
+static void test_bug_early_year_round_trip(void **state)
+{
+	char *s = variant("\"not_before\": \"2026-11-27T00:00:00Z\"",
+			  "\"not_before\": \"0584-01-01T00:00:10Z\"");
+	struct tf_manifest m, m2;
+	struct tf_err err;
+	char *text = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(tf_manifest_parse(s, strlen(s), &m, &err), 0);
+	assert_int_equal(tf_manifest_serialize(&m, &text, &len, &err), 0);
+	if (tf_manifest_parse(text, len, &m2, &err) != 0)
+		fail_msg("serialised manifest does not parse: %s", err.msg);
+	assert_int_equal(m2.not_before, m.not_before);
+	tf_manifest_release(&m2);
+	tf_manifest_release(&m);
+	free(text);
+	free(s);
+}
+
 static void expect_reject(const char *text, size_t len, const char *msg)
 {
 	struct tf_manifest m;
@@ -373,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_paths_and_sections),
 		cmocka_unit_test(test_bug_large_sequence_round_trip),
+		cmocka_unit_test(test_bug_early_year_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

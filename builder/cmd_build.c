@@ -1,5 +1,6 @@
 /* tiferry-build build: pack the payload, write the manifest, sign with the builder's key. */
 #include "builder/commands.h"
+#include "builder/sections.h"
 #include "builder/spec.h"
 #include "common/cli.h"
 #include "common/fsutil.h"
@@ -188,7 +189,11 @@ static int build(const char *specpath, const char *outpath, const char *passin, 
 	struct tf_bundle_writer *w = NULL;
 	struct items it = {0};
 	struct tf_progress pr;
-	char fp[72], *text = NULL;
+	struct tf_section sec[2];
+	struct tf_spec_payload plain = {0};
+	struct tf_err werr;
+	char fp[72], *text = NULL, *work = NULL;
+	const char *tmp = getenv("TMPDIR");
 	uint8_t id[16];
 	char idhex[33];
 	size_t len = 0, i;
@@ -196,6 +201,7 @@ static int build(const char *specpath, const char *outpath, const char *passin, 
 	int r;
 
 	tf_manifest_init(&m);
+	memset(sec, 0, sizeof(sec));
 	if ((r = tf_spec_load(specpath, now, &spec, err)) != 0)
 		return r;
 	if ((r = tf_topology_load(spec.meta, &topo, err)) != 0 ||
@@ -205,6 +211,18 @@ static int build(const char *specpath, const char *outpath, const char *passin, 
 		if ((r = walk(&it, spec.payload[i].source, spec.payload[i].path, &spec.payload[i], 0,
 			      err)) != 0)
 			goto out;
+	/* Sections are made in a private work folder, packed, then wiped. */
+	if ((r = tf_mkdtemp_private(tmp && *tmp ? tmp : "/tmp", "tiferry-build-", &work, err)) != 0 ||
+	    (r = tf_section_tiup(&spec, work, now, &sec[0], err)) != 0 ||
+	    (r = tf_section_tls(&spec, topo, work, now, &sec[1], err)) != 0)
+		goto out;
+	for (i = 0; i < 2; i++) {
+		if (sec[i].dir == NULL)
+			continue;
+		if ((r = walk(&it, sec[i].dir, sec[i].prefix, &plain, 0, err)) != 0 ||
+		    (r = tf_manifest_set_section(&m, i == 0 ? "tiup" : "tls", sec[i].json, err)) != 0)
+			goto out;
+	}
 	if (tf_random_bytes(id, sizeof(id)) != 0) {
 		r = tf_err_set(err, TF_E_CRYPTO, "no random bytes for the bundle id");
 		goto out;
@@ -244,6 +262,11 @@ static int build(const char *specpath, const char *outpath, const char *passin, 
 		    (unsigned long long)m.sequence, m.nfiles, m.cluster);
 	r = 0;
 out:
+	if (work != NULL && tf_rmtree(work, &werr) != 0)
+		tf_log_warn("work folder '%s' not removed: %s", work, werr.msg);
+	free(work);
+	tf_section_release(&sec[0]);
+	tf_section_release(&sec[1]);
 	free(text);
 	tf_bundle_writer_free(w);
 	items_release(&it);

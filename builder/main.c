@@ -7,6 +7,7 @@ static const struct tf_cli_command commands[] = {
 	{"build", tf_cmd_build, "pack a spec's payload into a signed bundle"},
 	{"sign", tf_cmd_sign, "add an approval signature to a bundle, in place"},
 	{"inspect", tf_cmd_inspect, "show a bundle's manifest, signatures and validity"},
+	{"mirror", tf_cmd_mirror, "verify a TiUP mirror or offline package; cut a minimal subset"},
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,350 @@
+/* Building the spec's "tiup" and "tls" sections. */
+#include "builder/sections.h"
+#include "common/fsutil.h"
+#include "common/secret.h"
+#include "manifests/certs.h"
+#include "manifests/secrets.h"
+#include "mirror/subset.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#define MAX_LIST 32
+
+void tf_section_release(struct tf_section *s)
+{
+	free(s->dir);
+	free(s->prefix);
+	free(s->json);
+	memset(s, 0, sizeof(*s));
+}
+
+/* A YAML list of scalars (or one scalar) into at most MAX_LIST pointers into the tree. */
+static int str_list(const struct tf_yaml *y, const char *key, const char **out, size_t *n,
+		    struct tf_err *err)
+{
+	const struct tf_yaml *v = tf_yaml_get(y, key);
+	size_t i;
+
+	*n = 0;
+	if (v == NULL)
+		return 0;
+	if (v->kind == TF_YAML_SCALAR) {
+		out[(*n)++] = v->scalar;
+		return 0;
+	}
+	if (v->kind != TF_YAML_SEQ || v->n > MAX_LIST)
+		return tf_err_set(err, TF_E_INPUT, "spec: line %d: '%s' must be a list (at most %d)",
+				  v->line, key, MAX_LIST);
+	for (i = 0; i < v->n; i++) {
+		if (v->items[i]->kind != TF_YAML_SCALAR)
+			return tf_err_set(err, TF_E_INPUT, "spec: line %d: '%s' items must be plain values",
+					  v->items[i]->line, key);
+		out[(*n)++] = v->items[i]->scalar;
+	}
+	return 0;
+}
+
+static int only_keys(const struct tf_yaml *y, const char *sect, const char *const *keys, size_t n,
+		     struct tf_err *err)
+{
+	size_t i, k;
+
+	for (i = 0; i < y->n; i++) {
+		for (k = 0; k < n; k++)
+			if (strcmp(y->keys[i], keys[k]) == 0)
+				break;
+		if (k == n)
+			return tf_err_set(err, TF_E_INPUT, "spec: line %d: unknown field '%s' in '%s'",
+					  y->items[i]->line, y->keys[i], sect);
+	}
+	return 0;
+}
+
+/* ---- tiup ---- */
+
+static int tiup_json(const struct tf_mirror_subset_report *rep, const char *restore,
+		     char **out, struct tf_err *err)
+{
+	cJSON *root = cJSON_Parse(rep->summary_json), *r;
+
+	if (root == NULL)
+		return tf_err_set(err, TF_E_FAIL, "mirror subset summary is not JSON");
+	r = cJSON_AddObjectToObject(root, "restore");
+	if (r == NULL ||
+	    !cJSON_AddStringToObject(r, "mode", restore ? "mirror" : "as-recorded") ||
+	    (restore && !cJSON_AddStringToObject(r, "mirror", restore)) ||
+	    (*out = cJSON_PrintUnformatted(root)) == NULL) {
+		cJSON_Delete(root);
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
+int tf_section_tiup(const struct tf_spec *spec, const char *work, time_t now,
+		    struct tf_section *out, struct tf_err *err)
+{
+	static const char *const keys[] = {"source", "sha256", "root", "components", "versions",
+					   "platforms", "restore"};
+	const struct tf_yaml *t = tf_yaml_get(spec->doc, "tiup"), *vers;
+	struct tf_mirror_subset_opts o;
+	struct tf_mirror_subset_report rep;
+	const char *comps[MAX_LIST], *plats[MAX_LIST], *restore;
+	char *versions[MAX_LIST] = {0};
+	char *source = NULL, *root = NULL, *dir = NULL;
+	size_t i, nv = 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	memset(&o, 0, sizeof(o));
+	tf_mirror_subset_report_init(&rep);
+	if (t == NULL)
+		return 0;
+	if (t->kind != TF_YAML_MAP || tf_yaml_get_str(t, "source") == NULL)
+		return tf_err_set(err, TF_E_INPUT,
+				  "spec: 'tiup' needs 'source' (an offline package or a mirror folder)");
+	if ((r = only_keys(t, "tiup", keys, sizeof(keys) / sizeof(keys[0]), err)) != 0)
+		return r;
+	if ((r = str_list(t, "components", comps, &o.ncomponents, err)) != 0 ||
+	    (r = str_list(t, "platforms", plats, &o.nplatforms, err)) != 0)
+		return r;
+	if ((vers = tf_yaml_get(t, "versions")) != NULL) {
+		if (vers->kind != TF_YAML_MAP || vers->n > MAX_LIST)
+			return tf_err_set(err, TF_E_INPUT,
+					  "spec: line %d: 'tiup.versions' maps a component to a version",
+					  vers->line);
+		for (i = 0; i < vers->n; i++) {
+			size_t len;
+
+			if (vers->items[i]->kind != TF_YAML_SCALAR) {
+				r = tf_err_set(err, TF_E_INPUT, "spec: line %d: bad version",
+					       vers->items[i]->line);
+				goto out;
+			}
+			len = strlen(vers->keys[i]) + strlen(vers->items[i]->scalar) + 2;
+			if ((versions[nv] = malloc(len)) == NULL) {
+				r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+				goto out;
+			}
+			snprintf(versions[nv++], len, "%s=%s", vers->keys[i], vers->items[i]->scalar);
+		}
+	}
+	restore = tf_yaml_get_str(t, "restore");
+	if (restore != NULL && strcmp(restore, "as-recorded") == 0)
+		restore = NULL;
+	if ((source = tf_spec_path(spec, tf_yaml_get_str(t, "source"))) == NULL ||
+	    (tf_yaml_get_str(t, "root") && (root = tf_spec_path(spec, tf_yaml_get_str(t, "root"))) == NULL) ||
+	    (dir = tf_path_join(work, "mirror")) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	o.source = source;
+	o.root = root;
+	o.expect_sha256 = tf_yaml_get_str(t, "sha256");
+	o.components = o.ncomponents ? comps : NULL;
+	o.platforms = o.nplatforms ? plats : NULL;
+	o.versions = (const char *const *)versions;
+	o.nversions = nv;
+	o.at = now;
+	if ((r = tf_mirror_subset_build(&o, dir, &rep, err)) != 0) {
+		tf_err_prefix(err, "spec 'tiup': mirror '%s'", source);
+		goto out;
+	}
+	if ((r = tiup_json(&rep, restore, &out->json, err)) != 0)
+		goto out;
+	out->dir = dir;
+	dir = NULL; /* transferred */
+	if ((out->prefix = strdup("mirror")) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	r = 0;
+out:
+	for (i = 0; i < nv; i++)
+		free(versions[i]);
+	free(source);
+	free(root);
+	free(dir);
+	tf_mirror_subset_report_release(&rep);
+	if (r != 0)
+		tf_section_release(out);
+	return r;
+}
+
+/* ---- tls ---- */
+
+static int read_recipients(const struct tf_spec *spec, const struct tf_yaml *t, char **pem,
+			   size_t *len, struct tf_err *err)
+{
+	const char *files[MAX_LIST];
+	size_t n = 0, i;
+	int r;
+
+	*pem = NULL;
+	*len = 0;
+	if ((r = str_list(t, "recipients", files, &n, err)) != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		char *path = tf_spec_path(spec, files[i]), *buf = NULL, *grown;
+		size_t blen = 0;
+
+		if (path == NULL)
+			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_read_file(path, 1 << 20, &buf, &blen, err);
+		free(path);
+		if (r != 0)
+			return tf_err_prefix(err, "spec 'tls.recipients'");
+		if ((grown = realloc(*pem, *len + blen + 2)) == NULL) {
+			free(buf);
+			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		}
+		*pem = grown;
+		memcpy(*pem + *len, buf, blen);
+		*len += blen;
+		(*pem)[(*len)++] = '\n';
+		(*pem)[*len] = '\0';
+		free(buf);
+	}
+	return 0;
+}
+
+int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, const char *work,
+		   time_t now, struct tf_section *out, struct tf_err *err)
+{
+	static const char *const keys[] = {"ca", "bits", "subject", "days", "import", "client_cn",
+					   "recipients", "passin"};
+	const struct tf_yaml *t = tf_yaml_get(spec->doc, "tls"), *imp;
+	struct tf_certs_config cfg;
+	struct tf_certs certs;
+	struct tf_certs_plan *plan = NULL;
+	struct tf_certs_file files[TF_CERTS_NFILES];
+	struct tf_secrets_recipients rcp;
+	const char *ca;
+	char *dir = NULL, *rpem = NULL, *pass = NULL, *kpass = NULL;
+	char *cacert = NULL, *cakey = NULL, *chain = NULL;
+	size_t rlen = 0, i;
+	uint64_t bits = 0, days = 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&rcp, 0, sizeof(rcp));
+	tf_certs_init(&certs);
+	if (t == NULL)
+		return 0;
+	if (t->kind != TF_YAML_MAP)
+		return tf_err_set(err, TF_E_INPUT, "spec: 'tls' must be a mapping");
+	if ((r = only_keys(t, "tls", keys, sizeof(keys) / sizeof(keys[0]), err)) != 0)
+		return r;
+	ca = tf_yaml_get_str(t, "ca");
+	if (ca == NULL || (strcmp(ca, "generate") != 0 && strcmp(ca, "import") != 0))
+		return tf_err_set(err, TF_E_INPUT, "spec: 'tls.ca' must be 'generate' or 'import'");
+	if ((r = tf_yaml_get_u64(t, "bits", 0, &bits, "spec tls", err)) != 0 ||
+	    (r = tf_yaml_get_u64(t, "days", 0, &days, "spec tls", err)) != 0)
+		return r;
+	cfg.source = strcmp(ca, "import") == 0 ? TF_CERTS_IMPORT : TF_CERTS_GENERATE;
+	cfg.cluster = spec->cluster;
+	cfg.client_cn = tf_yaml_get_str(t, "client_cn");
+	cfg.rsa_bits = (unsigned)bits;
+	cfg.subject = tf_yaml_get_str(t, "subject");
+	cfg.validity_days = (unsigned)days;
+	cfg.now = now;
+	cfg.window_end = spec->not_after;
+	if (cfg.source == TF_CERTS_IMPORT) {
+		imp = tf_yaml_get(t, "import");
+		if (imp == NULL || tf_yaml_get_str(imp, "cert") == NULL ||
+		    tf_yaml_get_str(imp, "key") == NULL)
+			return tf_err_set(err, TF_E_INPUT,
+					  "spec: 'tls.import' needs 'cert' and 'key' (and 'chain' for an intermediate)");
+		cacert = tf_spec_path(spec, tf_yaml_get_str(imp, "cert"));
+		cakey = tf_spec_path(spec, tf_yaml_get_str(imp, "key"));
+		if (tf_yaml_get_str(imp, "chain"))
+			chain = tf_spec_path(spec, tf_yaml_get_str(imp, "chain"));
+		if (cacert == NULL || cakey == NULL) {
+			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			goto out;
+		}
+		cfg.ca_cert_file = cacert;
+		cfg.ca_key_file = cakey;
+		cfg.chain_file = chain;
+		if (tf_yaml_get_str(imp, "key_passin") != NULL) {
+			if ((r = tf_secret_read(tf_yaml_get_str(imp, "key_passin"), "CA key passphrase: ", 0,
+						&kpass, err)) != 0)
+				goto out;
+			cfg.ca_key_pass = kpass;
+		}
+	}
+	if ((r = read_recipients(spec, t, &rpem, &rlen, err)) != 0)
+		goto out;
+	if (tf_yaml_get_str(t, "passin") != NULL &&
+	    (r = tf_secret_read(tf_yaml_get_str(t, "passin"), "passphrase for the bundle's keys: ", 1,
+				&pass, err)) != 0)
+		goto out;
+	if (rpem == NULL && pass == NULL) {
+		r = tf_err_set(err, TF_E_INPUT,
+			       "spec: 'tls' needs 'recipients' (certificates from 'tiferry keygen --recipient') and/or 'passin': keys never travel in clear");
+		goto out;
+	}
+	rcp.cert_pem = rpem;
+	rcp.cert_len = rlen;
+	rcp.passphrase = pass;
+	if ((r = tf_certs_make(&cfg, &certs, err)) != 0) {
+		tf_err_prefix(err, "spec 'tls'");
+		goto out;
+	}
+	if ((r = tf_certs_plan_make(topo, &plan, err)) != 0)
+		goto out;
+	if ((dir = tf_path_join(work, "tls")) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = tf_mkdir_p(dir, 0700, err)) != 0)
+		goto out;
+	tf_certs_files(&certs, files);
+	for (i = 0; i < TF_CERTS_NFILES; i++) {
+		char path[PATH_MAX];
+
+		if (!files[i].secret) {
+			snprintf(path, sizeof(path), "%s/%s", dir, files[i].name);
+			r = tf_write_file_atomic(path, files[i].data, files[i].len, 0644, err);
+		} else {
+			char *enc = NULL;
+			size_t elen = 0;
+
+			snprintf(path, sizeof(path), "%s/%s%s", dir, files[i].name, TF_SECRETS_SUFFIX);
+			r = tf_secrets_encrypt(files[i].data, files[i].len, &rcp, &enc, &elen, err);
+			if (r == 0)
+				r = tf_write_file_atomic(path, enc, elen, 0644, err);
+			free(enc);
+		}
+		if (r != 0)
+			goto out;
+	}
+	if ((r = tf_certs_summary_json(&certs, plan, &out->json, err)) != 0)
+		goto out;
+	out->dir = dir;
+	dir = NULL; /* transferred */
+	if ((out->prefix = strdup("tls")) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	r = 0;
+out:
+	tf_certs_release(&certs);
+	tf_certs_plan_free(plan);
+	tf_secret_free(pass);
+	tf_secret_free(kpass);
+	free(rpem);
+	free(dir);
+	free(cacert);
+	free(cakey);
+	free(chain);
+	if (r != 0)
+		tf_section_release(out);
+	return r;
+}

@@ -1,14 +1,15 @@
 #!/bin/bash
 # The lab: a simulated TiDB cluster on loopback addresses, for tiferry's tests.
 #
-#   lab.sh start [--hosts N] [--pd N] [--dup-node-exporter HOST[=UNIT]]
+#   lab.sh start [--hosts N] [--pd N] [--dup-node-exporter HOST[=UNIT]] [--net 127.X.Y]
 #                [--tiup-version V] [--prod-versions V1,V2] [--ssh-port P] DIR
 #   lab.sh stop DIR        stop what `start` started, by the pids under DIR
 #   lab.sh env DIR         print export lines (TIUP_HOME, PATH with the tiup double first, LAB_*)
 #   lab.sh pids DIR        print the pids of the lab's processes that still run
 #
-# Hosts are 127.0.0.11.. (PD) and 127.0.0.21.. (TiKV and TiDB), each with its own sshd on
-# port 2222 and its own root DIR/hosts/<ip>/root; see README.md for the wiring.
+# Hosts are 127.0.0.11.. (PD) and 127.0.0.21.. (TiKV and TiDB; --net picks another 127.X.Y
+# block so labs can run side by side), each with its own sshd on port 2222 and its own root
+# DIR/hosts/<ip>/root; see README.md for the wiring.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -21,7 +22,7 @@ die() {
 }
 
 usage() {
-	sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -106,13 +107,14 @@ wait_listen() { # ip port timeout_s
 }
 
 cmd_start() {
-	local nkv=3 npd=3 dup="" port=2222 tiup_ver=v1.7.0 prod_versions="" dir
+	local nkv=3 npd=3 dup="" port=2222 tiup_ver=v1.7.0 prod_versions="" net=127.0.0 dir
 	while [ $# -gt 1 ]; do
 		case "$1" in
 		--hosts) nkv=$2; shift 2 ;;
 		--pd) npd=$2; shift 2 ;;
 		--dup-node-exporter) dup=$2; shift 2 ;;
 		--ssh-port) port=$2; shift 2 ;;
+		--net) net=$2; shift 2 ;;
 		--tiup-version) tiup_ver=$2; shift 2 ;;
 		--prod-versions) prod_versions=$2; shift 2 ;;
 		*) usage ;;
@@ -121,6 +123,7 @@ cmd_start() {
 	[ $# -eq 1 ] || usage
 	[ "$npd" -ge 1 ] && [ "$npd" -le 9 ] || die "--pd must be 1..9"
 	[ "$nkv" -ge 0 ] && [ "$nkv" -le 200 ] || die "--hosts must be 0..200"
+	[[ "$net" =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || die "--net must be 127.X.Y (loopback only)"
 	prod_versions=${prod_versions:-$tiup_ver}
 	case ",$prod_versions," in *",$tiup_ver,"*) ;; *) die "--prod-versions must list --tiup-version $tiup_ver" ;; esac
 	mkdir -p "$1"
@@ -133,8 +136,8 @@ cmd_start() {
 	local cdir=$home/storage/cluster/clusters/$CLUSTER
 	local key=$cdir/ssh/id_rsa
 	local pd_hosts=() kv_hosts=() ip i
-	for i in $(seq 1 "$npd"); do pd_hosts+=("127.0.0.$((10 + i))"); done
-	for i in $(seq 1 "$nkv"); do kv_hosts+=("127.0.0.$((20 + i))"); done
+	for i in $(seq 1 "$npd"); do pd_hosts+=("$net.$((10 + i))"); done
+	for i in $(seq 1 "$nkv"); do kv_hosts+=("$net.$((20 + i))"); done
 	local all_hosts=("${pd_hosts[@]}" "${kv_hosts[@]}")
 	for ip in "${all_hosts[@]}"; do
 		if ss -ltn | grep -qE " $ip:($port|2379|2380|9100) "; then die "$ip has listeners already (another lab?)"; fi

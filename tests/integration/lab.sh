@@ -1,0 +1,195 @@
+#!/bin/bash
+# Integration test of the lab itself (tests/lab/): the loopback cluster and the tiup double
+# behave as shared/reference/tiup.md says, and the lab stops everything it started.
+set -euo pipefail
+
+SRC=${TF_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+LABSH=$SRC/tests/lab/lab.sh
+NET=127.0.77
+PD1=$NET.11 PD2=$NET.12 PD3=$NET.13 KV1=$NET.21
+pass=0 fail=0
+LAB=$(mktemp -d /tmp/tf-lab-test.XXXXXX)
+started_at=$(date +%s)
+
+ok() {
+	pass=$((pass + 1))
+	echo "ok   $*"
+}
+bad() {
+	fail=$((fail + 1))
+	echo "FAIL $*"
+}
+# check NAME CMD...: one check, passed when CMD succeeds
+check() {
+	local name=$1
+	shift
+	if "$@" >>"$LAB/checks.log" 2>&1; then ok "$name"; else bad "$name (see $LAB/checks.log)"; fi
+}
+
+cleanup() {
+	local rc=$? left
+	set +e
+	if [ -f "$LAB/lab.env" ]; then
+		"$LABSH" stop "$LAB" >/dev/null 2>&1
+		left=$("$LABSH" pids "$LAB")
+		if [ -z "$left" ] && ! ss -ltn | grep -qF " $NET."; then
+			ok "lab stopped: no process and no listener left"
+		else
+			bad "lab left running: pids '$left'; listeners: $(ss -ltn | grep -cF " $NET.")"
+		fi
+	fi
+	echo "lab: $pass passed, $fail failed ($(($(date +%s) - started_at)) s)"
+	if [ "$fail" -eq 0 ] && [ "$rc" -eq 0 ]; then rm -rf "$LAB"; else echo "lab: kept $LAB"; fi
+	[ "$fail" -eq 0 ] && [ "$rc" -eq 0 ] && exit 0
+	exit 1
+}
+trap cleanup EXIT
+
+for t in etcd etcdctl sshd ssh openssl curl python3 unshare; do
+	command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || { echo "lab: missing $t"; exit 1; }
+done
+
+# --- start: 3 PD hosts, 2 TiKV/TiDB hosts, a duplicate node_exporter on the first of them
+check "lab starts" "$LABSH" start --net "$NET" --hosts 2 --dup-node-exporter "$KV1" "$LAB"
+eval "$("$LABSH" env "$LAB")"
+CL=$TIUP_HOME/storage/cluster/clusters/lab
+T=$CL/tls
+SSHO=(-i "$LAB_SSH_KEY" -p "$LAB_SSH_PORT" -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$LAB_KNOWN_HOSTS")
+on() { # on HOST CMD: run CMD on a lab host over ssh
+	local h=$1
+	shift
+	ssh "${SSHO[@]}" "root@$h" "$*"
+}
+members_plain() { etcdctl --endpoints "http://$PD1:2379" member list; }
+members_tls() { etcdctl --endpoints "https://$PD1:2379" --cacert "$T/ca.crt" --cert "$T/client.crt" --key "$T/client.pem" member list; }
+
+check "PD answers plain http /version" curl -sf -m 5 "http://$PD1:2379/version"
+check "etcd member list has 3 members" test "$(members_plain | grep -c started)" -eq 3
+check "meta.yaml in TiUP's format" grep -qE '^  pd_servers:$|^  - host: '"$PD1"'$' "$CL/meta.yaml"
+
+# --- ssh: cluster key, strict host keys, one root per host
+check "ssh with the cluster key and known_hosts" on "$PD1" true
+sed "s/^\[$PD1\]/[$PD2]/" "$LAB_KNOWN_HOSTS" | grep "^\[$PD2\]" | head -1 >"$LAB/wrong_known_hosts"
+check "host-key checking refuses a wrong key" bash -c "! ssh -i '$LAB_SSH_KEY' -p $LAB_SSH_PORT -o BatchMode=yes \
+	-o StrictHostKeyChecking=yes -o UserKnownHostsFile='$LAB/wrong_known_hosts' root@$PD2 true"
+isolated() {
+	on "$PD1" "touch $LAB_DIR/host/only-on-pd1 && ls /etc/systemd/system | grep -qx pd-2379.service" &&
+		on "$PD2" "test ! -e $LAB_DIR/host/only-on-pd1 && ! ls /etc/systemd/system | grep -q tikv" &&
+		on "$KV1" "ls /etc/systemd/system | grep -qx tikv-20160.service && systemctl is-active tikv-20160.service" &&
+		on "$PD1" "test -d $LAB_DIR/host/tidb-deploy/pd-2379 && df -P $LAB_DIR/host/tidb-deploy/pd-2379 >/dev/null"
+}
+check "each host sees only its own root and units" isolated
+check "duplicate node_exporter planted" test "$(on "$KV1" "systemctl list-units --all --no-legend 'node_exporter-*'" | wc -l)" -eq 2
+
+# --- the double: versions, mirror set/show, update (verified), TIUP_MIRRORS, faults
+python3 "$LAB_TOOLS/mkmirror.py" "$LAB/offline" --versions v1.7.0,v1.16.1 --keys "$LAB/offline-keys" >/dev/null
+v0_self=$(tiup --version | sed -n 1p)
+v0_cluster=$(tiup cluster --version | sed -n 1p)
+mirror_switch() {
+	[ "$(tiup mirror show)" = "$LAB_PROD_MIRROR" ] &&
+		(cd "$LAB" && tiup mirror set offline) &&
+		[ "$(tiup mirror show)" = "$LAB/offline" ] &&
+		grep -qx "mirror = \"$LAB/offline\"" "$TIUP_HOME/tiup.toml" &&
+		cmp "$TIUP_HOME/bin/root.json" "$LAB/offline/root.json" && [ ! -e "$TIUP_HOME/manifests" ]
+}
+check "mirror set: absolute path, root.json copied, manifests/ deleted" mirror_switch
+faults() {
+	! TIUP_DOUBLE_FAIL=mirror-set tiup mirror set "$LAB_PROD_MIRROR" 2>"$LAB/err" &&
+		grep -q "Failed to set mirror" "$LAB/err" && [ "$(tiup mirror show)" = "$LAB/offline" ] &&
+		! TIUP_DOUBLE_FAIL=update-self tiup update --self && [ "$(tiup --version | sed -n 1p)" = "$v0_self" ] &&
+		! TIUP_DOUBLE_FAIL=update-cluster tiup update cluster && [ ! -d "$TIUP_HOME/components/cluster/v1.16.1" ]
+}
+check "fault switch fails mirror-set, update-self, update-cluster without changes" faults
+tamper() {
+	cp -r "$LAB/offline" "$LAB/tampered" &&
+		printf 'x' >>"$LAB/tampered/ctl-v1.16.1-linux-amd64.tar.gz" &&
+		! TIUP_MIRRORS=$LAB/tampered tiup update ctl 2>"$LAB/err" &&
+		grep -q "sha256 checksum mismatch" "$LAB/err" && [ ! -d "$TIUP_HOME/components/ctl/v1.16.1" ] &&
+		grep -q "TIUP_MIRRORS" "$LAB/err" && grep -qx "mirror = \"$LAB/tampered\"" "$TIUP_HOME/tiup.toml" &&
+		tiup mirror set "$LAB/offline" >/dev/null
+}
+check "update refuses a tarball whose sha256 differs (TIUP_MIRRORS honoured)" tamper
+upgrade() {
+	tiup update --self && tiup update cluster ctl &&
+		[ "$(tiup --version | sed -n 1p)" = "1.16.1 tiup" ] && [ "$v0_self" = "1.7.0 tiup" ] &&
+		[ "$(tiup cluster --version | sed -n 1p)" = "tiup version 1.16.1 tiup" ] &&
+		[ "$v0_cluster" = "tiup version 1.7.0 tiup" ] &&
+		[ -d "$TIUP_HOME/components/cluster/v1.16.1" ] && grep -q "tiup-double-version: v1.16.1" "$TIUP_HOME/bin/tiup"
+}
+check "update --self and update cluster really change the versions" upgrade
+trap594() {
+	tiup mirror set "$LAB_PROD_MIRROR" >/dev/null &&
+		[ "$(tiup --version | sed -n 1p)" = "1.16.1 tiup" ] &&
+		[ "$(tiup cluster --version | sed -n 1p)" = "tiup version 1.7.0 tiup" ] &&
+		tiup mirror set "$LAB/offline" >/dev/null &&
+		[ "$(tiup cluster --version | sed -n 1p)" = "tiup version 1.16.1 tiup" ]
+}
+check "TiUP #594: a mirror without v1.16.1 falls back to cluster v1.7.0" trap594
+
+# --- exporters: a duplicate holding port 9100 makes TiUP's stop wait time out
+dup_timeout() {
+	! tiup cluster restart lab --wait-timeout 2 >/dev/null 2>"$LAB/err" &&
+		grep -q "timed out waiting for port 9100 to be stopped after 2s" "$LAB/err" &&
+		on "$KV1" "systemctl disable --now node_exporter-9100-dup.service" &&
+		tiup cluster start lab >/dev/null
+}
+check "duplicate node_exporter times out TiUP's port wait; stopping it clears the way" dup_timeout
+
+# --- TLS: the single-PD rule, scale-in, CA reuse and its PKCS#1 rule, #2996, enable
+refusal() {
+	! tiup cluster tls lab enable -y 2>"$LAB/err" &&
+		grep -qx "Error: Having multiple PD nodes is not supported when enable/disable TLS" "$LAB/err" &&
+		grep -qx 'Please `scale-in` PD nodes to one and try again.' "$LAB/err"
+}
+check "tls enable refuses multiple PDs with TiUP's two lines" refusal
+scale_in() {
+	tiup cluster scale-in lab -N "$PD2:2379,$PD3:2379" -y >/dev/null &&
+		[ "$(members_plain | grep -c started)" -eq 1 ] &&
+		! ss -ltn | grep -qE " ($PD2|$PD3):(2379|2380) " &&
+		[ "$(grep -c "^  - host: $NET.1" "$CL/meta.yaml")" -eq 1 ]
+}
+check "scale-in to one PD (etcd member removed, ports free, meta updated)" scale_in
+# a bring-your-own CA: PKCS#8 is refused with TiUP's message, PKCS#1 is reused
+mkdir -p "$T"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.pem" -out "$T/ca.crt" -days 30 -subj "/O=Bank/CN=bank-ca" \
+	-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,digitalSignature 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout "$T/client.pem" -subj "/CN=lab-client" 2>/dev/null |
+	openssl x509 -req -CA "$T/ca.crt" -CAkey "$T/ca.pem" -days 30 -out "$T/client.crt" 2>/dev/null
+cp "$T/ca.crt" "$LAB/bank-ca.crt"
+pkcs8() {
+	head -1 "$T/ca.pem" | grep -qx -- "-----BEGIN PRIVATE KEY-----" &&
+		! tiup cluster tls lab enable -y 2>"$LAB/err" &&
+		grep -qF 'the CA private key type "PRIVATE KEY" is not supported' "$LAB/err" &&
+		! grep -q enable_tls "$CL/meta.yaml"
+}
+check "a PKCS#8 CA key is refused with TiUP's message, nothing changed" pkcs8
+openssl rsa -in "$T/ca.pem" -traditional -out "$T/ca.pem" 2>/dev/null
+half_done() {
+	! TIUP_DOUBLE_FAIL=tls-after-restart tiup cluster tls lab enable -y >/dev/null 2>&1 &&
+		members_tls | grep -q "http://$PD1:2380" && ! curl -s -m 3 -o /dev/null "http://$PD1:2379/version"
+}
+check "tls-after-restart fault leaves https PD with http:// peer URLs (tikv/pd#2996)" half_done
+enabled() {
+	tiup cluster tls lab enable -y --force >/dev/null &&
+		members_tls | grep -q "https://$PD1:2380" && cmp "$T/ca.crt" "$LAB/bank-ca.crt" &&
+		grep -q "enable_tls: true" "$CL/meta.yaml" && grep -q "security.cacert-path: .*/pd-2379/tls/ca.crt" "$CL/meta.yaml" &&
+		on "$PD1" "cat $LAB_DIR/host/tidb-deploy/pd-2379/tls/pd.crt" >"$LAB/pd.crt" &&
+		openssl verify -CAfile "$LAB/bank-ca.crt" "$LAB/pd.crt" &&
+		openssl x509 -in "$LAB/pd.crt" -noout -ext subjectAltName | grep -q "DNS:localhost, IP Address:127.0.0.1, IP Address:$PD1" &&
+		on "$PD1" "head -1 $LAB_DIR/host/tidb-deploy/pd-2379/tls/pd.pem" | grep -q "RSA PRIVATE KEY"
+}
+check "tls enable --force: CA reused, node certs with TiUP's SANs, https peer URLs" enabled
+refused() {
+	! curl -sf -m 3 "http://$PD1:2379/version" && ! curl -sf -m 3 --cacert "$T/ca.crt" "https://$PD1:2379/version" &&
+		curl -sf -m 3 --cacert "$T/ca.crt" --cert "$T/client.crt" --key "$T/client.pem" "https://$PD1:2379/version" &&
+		! curl -sf -m 3 --cacert "$T/ca.crt" "https://$KV1:20180/" &&
+		curl -sf -m 3 --cacert "$T/ca.crt" --cert "$T/client.crt" --key "$T/client.pem" "https://$KV1:20180/" >/dev/null
+}
+check "plain http and TLS without a client cert refused; mTLS answers (2379 and 20180)" refused
+scale_out() {
+	printf 'pd_servers:\n  - host: %s\n  - host: %s\n' "$PD2" "$PD3" >"$LAB/scale-out.yaml" &&
+		tiup cluster scale-out lab "$LAB/scale-out.yaml" -y >/dev/null &&
+		[ "$(members_tls | grep -c "started, pd-.*https://$NET.1[123]:2380")" -eq 3 ] &&
+		[ "$(tiup cluster display lab | grep -cE "^$NET.1[123]:2379 +pd .* Up")" -eq 3 ]
+}
+check "scale-out back to 3 PDs, all https" scale_out

@@ -1,0 +1,890 @@
+/* Preflight on every host over SSH: read-only checks everywhere first, then the one change it
+ * may make (stopping duplicate node_exporter units) only when all hosts passed. */
+#include "installer/preflight.h"
+#include "common/progress.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#define MAX_DUPS 16
+
+struct host {
+	const char *addr;
+	unsigned port;
+	char name[300];
+	size_t *inst; /* indexes into topo->instances of the instances on this host */
+	size_t ninst;
+	struct tf_ssh *ssh;
+	struct tf_preflight_item *items;
+	size_t nitems, cap;
+	int nomem;
+	char *dups[MAX_DUPS]; /* duplicate units to stop (owned) */
+	size_t ndups;
+	size_t dup_item;      /* index of the node_exporter item */
+};
+
+struct run {
+	const struct tf_preflight_params *p;
+	const char *units_dir;
+	uint64_t ne_port, min_free_kb;
+	struct host *hosts;
+	size_t nhosts;
+	int *removing; /* per instance: a PD node to remove */
+	int *leader;   /* per instance: 1 leader, 0 follower, -1 unknown */
+};
+
+const char *tf_check_status_name(enum tf_check_status s)
+{
+	switch (s) {
+	case TF_CHECK_OK:
+		return "ok";
+	case TF_CHECK_WARN:
+		return "warn";
+	case TF_CHECK_FIXED:
+		return "fixed";
+	case TF_CHECK_SKIPPED:
+		return "skipped";
+	case TF_CHECK_FAIL:
+		return "fail";
+	}
+	return "?";
+}
+
+static void add_item(struct host *h, const char *check, enum tf_check_status st, const char *fmt,
+		     ...) TF_PRINTF(4, 5);
+
+static void add_item(struct host *h, const char *check, enum tf_check_status st, const char *fmt,
+		     ...)
+{
+	struct tf_preflight_item *it;
+	va_list ap;
+	int n;
+
+	if (h->nitems == h->cap) {
+		size_t ncap = h->cap ? h->cap * 2 : 8;
+		struct tf_preflight_item *p = realloc(h->items, ncap * sizeof(*p));
+
+		if (p == NULL) {
+			h->nomem = 1;
+			return;
+		}
+		h->items = p;
+		h->cap = ncap;
+	}
+	it = &h->items[h->nitems];
+	it->check = check;
+	it->status = st;
+	it->host = strdup(h->name);
+	va_start(ap, fmt);
+	n = vasprintf(&it->detail, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		it->detail = NULL;
+	if (it->host == NULL || it->detail == NULL) {
+		free(it->host);
+		free(it->detail);
+		h->nomem = 1;
+		return;
+	}
+	h->nitems++;
+}
+
+static void set_item(struct host *h, size_t i, enum tf_check_status st, const char *fmt, ...)
+	TF_PRINTF(4, 5);
+
+static void set_item(struct host *h, size_t i, enum tf_check_status st, const char *fmt, ...)
+{
+	char *d = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&d, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		h->nomem = 1;
+		return;
+	}
+	free(h->items[i].detail);
+	h->items[i].detail = d;
+	h->items[i].status = st;
+}
+
+/* Runs cmd; a failure to run it (not its exit status) becomes a failed item of check. */
+static int run_cmd(struct host *h, const char *check, const char *cmd, struct tf_ssh_result *res)
+{
+	struct tf_err e;
+
+	if (tf_ssh_run(h->ssh, cmd, 0, res, &e) != 0) {
+		add_item(h, check, TF_CHECK_FAIL, "%s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *first_line(const char *s, char *buf, size_t n)
+{
+	size_t i = 0;
+
+	while (s[i] && s[i] != '\n' && i + 1 < n) {
+		buf[i] = s[i];
+		i++;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+/* A unit state that can hold the port now or after a reboot. */
+static int unit_live(const char *active, const char *enabled)
+{
+	int running = active[0] != '\0' && strcmp(active, "inactive") != 0 &&
+		      strcmp(active, "failed") != 0 && strcmp(active, "unknown") != 0;
+	int on = strncmp(enabled, "enabled", 7) == 0 || strcmp(enabled, "linked") == 0 ||
+		 strcmp(enabled, "alias") == 0;
+
+	return running || on;
+}
+
+/* TiUP names the unit of the exporter on port P "node_exporter-P.service" (reference/tiup.md
+ * section 5). Another unit whose name carries the same port, or no port, is a duplicate: it
+ * fights for the port and makes TiUP's wait on it time out. A unit for another port belongs to
+ * another cluster and is left alone. */
+static int is_duplicate(const char *unit, uint64_t port)
+{
+	const char *p = unit + strlen("node_exporter-");
+	char *end;
+	unsigned long long n;
+
+	if (!isdigit((unsigned char)*p))
+		return 1;
+	n = strtoull(p, &end, 10);
+	if (n != port)
+		return 0;
+	return strcmp(end, ".service") != 0;
+}
+
+static void check_units(struct run *run, struct host *h)
+{
+	struct tf_ssh_result res = {0};
+	char *qdir = NULL, *cmd = NULL, *line, *save = NULL, found[1024] = "", other[512] = "";
+	char expected[64];
+	int st = TF_CHECK_OK;
+
+	snprintf(expected, sizeof(expected), "node_exporter-%llu.service",
+		 (unsigned long long)run->ne_port);
+	if ((qdir = tf_ssh_quote(run->units_dir)) == NULL ||
+	    asprintf(&cmd,
+		     "cd %s 2>/dev/null || exit 0; for u in node_exporter-*.service; do "
+		     "[ -e \"$u\" ] || continue; printf '%%s\\t%%s\\t%%s\\n' \"$u\" "
+		     "\"$(systemctl is-active \"$u\" 2>/dev/null)\" "
+		     "\"$(systemctl is-enabled \"$u\" 2>/dev/null)\"; done",
+		     qdir) < 0) {
+		cmd = NULL;
+		h->nomem = 1;
+		goto out;
+	}
+	if (run_cmd(h, "node_exporter", cmd, &res) != 0)
+		goto out;
+	if (res.status != 0) {
+		char l[300];
+
+		add_item(h, "node_exporter", TF_CHECK_FAIL, "cannot list units in '%s' (exit %d): %s",
+			 run->units_dir, res.status, first_line(res.errout, l, sizeof(l)));
+		goto out;
+	}
+	for (line = strtok_r(res.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *unit = line, *active = strchr(line, '\t'), *enabled;
+		size_t len = strlen(found);
+
+		if (active == NULL || (enabled = strchr(active + 1, '\t')) == NULL)
+			continue;
+		*active++ = '\0';
+		*enabled++ = '\0';
+		if (strcmp(unit, expected) == 0)
+			continue;
+		if (!is_duplicate(unit, run->ne_port)) {
+			size_t ol = strlen(other);
+
+			snprintf(other + ol, sizeof(other) - ol, "%s%s", ol ? ", " : "", unit);
+			continue;
+		}
+		if (!unit_live(active, enabled))
+			continue;
+		snprintf(found + len, sizeof(found) - len, "%s%s (%s, %s)", len ? ", " : "", unit,
+			 active[0] ? active : "?", enabled[0] ? enabled : "?");
+		if (h->ndups < MAX_DUPS && (h->dups[h->ndups] = strdup(unit)) != NULL)
+			h->ndups++;
+	}
+	if (h->ndups == 0) {
+		add_item(h, "node_exporter", TF_CHECK_OK, "no duplicate of %s%s%s", expected,
+			 other[0] ? "; other ports left alone: " : "", other);
+		goto out;
+	}
+	st = run->p->stop_duplicates ? TF_CHECK_WARN : TF_CHECK_FAIL;
+	h->dup_item = h->nitems;
+	add_item(h, "node_exporter", st, "duplicate units on port %llu: %s; %s",
+		 (unsigned long long)run->ne_port, found,
+		 run->p->stop_duplicates ? "to be stopped and disabled (the plan allows it)"
+					 : "the plan does not allow stopping them");
+out:
+	tf_ssh_result_release(&res);
+	free(cmd);
+	free(qdir);
+}
+
+/* "Available" of a `df -Pk` line: the field before the capacity ("NN%"), so that a file system
+ * name with spaces still parses. */
+static int df_avail(const char *line, unsigned long long *avail)
+{
+	char buf[1024], *tok, *save = NULL, *prev = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		size_t n = strlen(tok);
+
+		if (n > 1 && tok[n - 1] == '%' && prev != NULL)
+			return sscanf(prev, "%llu", avail) == 1 ? 0 : -1;
+		prev = tok;
+	}
+	return -1;
+}
+
+static void check_disk(struct run *run, struct host *h)
+{
+	const struct tf_topology *t = run->p->topo;
+	struct tf_ssh_result res = {0};
+	char *cmd = NULL, *line, *save = NULL, ok[1024] = "", bad[1024] = "";
+	size_t i, j, cap = 256, len;
+	int nd = 0;
+
+	if ((cmd = malloc(cap)) == NULL) {
+		h->nomem = 1;
+		return;
+	}
+	len = (size_t)snprintf(cmd, cap, "for d in");
+	for (i = 0; i < h->ninst; i++) {
+		const char *d = t->instances[h->inst[i]].deploy_dir;
+		char *q, *p;
+		int seen = 0;
+
+		if (d == NULL || d[0] == '\0')
+			continue;
+		for (j = 0; j < i; j++) {
+			const char *o = t->instances[h->inst[j]].deploy_dir;
+
+			seen |= o != NULL && strcmp(o, d) == 0;
+		}
+		if (seen)
+			continue;
+		if ((q = tf_ssh_quote(d)) == NULL || len + strlen(q) + 2 > 65536 ||
+		    (p = realloc(cmd, len + strlen(q) + 2)) == NULL) {
+			free(q);
+			h->nomem = 1;
+			goto out;
+		}
+		cmd = p;
+		len += (size_t)sprintf(cmd + len, " %s", q);
+		free(q);
+		nd++;
+	}
+	if (nd == 0) {
+		add_item(h, "disk", TF_CHECK_OK, "no deploy folder on this host");
+		goto out;
+	}
+	{
+		/* The deploy folder need not exist yet: measure its nearest existing parent. */
+		static const char body[] = "; do e=$d; while [ ! -e \"$e\" ]; do e=$(dirname \"$e\"); "
+					   "done; printf '%s\\t' \"$d\"; df -Pk \"$e\" | tail -n 1; "
+					   "done";
+		char *p = realloc(cmd, len + sizeof(body));
+
+		if (p == NULL) {
+			h->nomem = 1;
+			goto out;
+		}
+		cmd = p;
+		memcpy(cmd + len, body, sizeof(body));
+	}
+	if (run_cmd(h, "disk", cmd, &res) != 0)
+		goto out;
+	for (line = strtok_r(res.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *tab = strchr(line, '\t');
+		unsigned long long avail;
+		char *buf = ok;
+		size_t bl;
+
+		if (tab == NULL)
+			continue;
+		*tab = '\0';
+		nd--;
+		if (df_avail(tab + 1, &avail) != 0) {
+			bl = strlen(bad);
+			snprintf(bad + bl, sizeof(bad) - bl, "%s%s: cannot read df output", bl ? "; " : "",
+				 line);
+			continue;
+		}
+		if (avail < run->min_free_kb)
+			buf = bad;
+		bl = strlen(buf);
+		snprintf(buf + bl, 1024 - bl, "%s%s %llu MiB free", bl ? "; " : "", line, avail / 1024);
+	}
+	if (nd > 0 || res.status != 0) {
+		char l[300];
+		size_t bl = strlen(bad);
+
+		snprintf(bad + bl, sizeof(bad) - bl, "%sdf failed (exit %d): %s", bl ? "; " : "",
+			 res.status, first_line(res.errout, l, sizeof(l)));
+	}
+	if (bad[0] != '\0')
+		add_item(h, "disk", TF_CHECK_FAIL, "%s (need %llu MiB per deploy folder)", bad,
+			 (unsigned long long)(run->min_free_kb / 1024));
+	else
+		add_item(h, "disk", TF_CHECK_OK, "%s", ok);
+out:
+	tf_ssh_result_release(&res);
+	free(cmd);
+}
+
+/* Whether ss's local address addr ("127.0.0.1:2379", "*:2379", "[::]:2379") listens on port
+ * for host: its own address or a wildcard. A host given by name matches any address. */
+static int listens(const char *addr, const char *host, uint64_t port, int host_is_ip)
+{
+	const char *colon = strrchr(addr, ':');
+	char a[128];
+	size_t n;
+
+	if (colon == NULL || strtoull(colon + 1, NULL, 10) != port)
+		return 0;
+	n = (size_t)(colon - addr);
+	if (n >= sizeof(a))
+		return 0;
+	memcpy(a, addr, n);
+	a[n] = '\0';
+	if (!host_is_ip || strcmp(a, "*") == 0 || strcmp(a, "0.0.0.0") == 0 ||
+	    strcmp(a, "[::]") == 0 || strcmp(a, host) == 0)
+		return 1;
+	if (a[0] == '[' && n > 2) {
+		a[n - 1] = '\0';
+		return strcmp(a + 1, host) == 0 ||
+		       (strncmp(a + 1, "::ffff:", 7) == 0 && strcmp(a + 8, host) == 0);
+	}
+	return 0;
+}
+
+/* The listener of port in `ss -Hltnp` output: its process column, "" when none is named, or
+ * NULL when nothing listens. */
+static const char *find_listener(const char *ss, const char *host, uint64_t port, char *proc,
+				 size_t n)
+{
+	unsigned char tmp[sizeof(struct in6_addr)];
+	int is_ip = inet_pton(AF_INET, host, tmp) == 1 || inet_pton(AF_INET6, host, tmp) == 1;
+	const char *line = ss;
+
+	while (line && *line) {
+		const char *end = strchr(line, '\n');
+		char buf[1024], *f[7] = {NULL}, *save = NULL;
+		size_t len = end ? (size_t)(end - line) : strlen(line), k = 0;
+
+		if (len >= sizeof(buf))
+			len = sizeof(buf) - 1;
+		memcpy(buf, line, len);
+		buf[len] = '\0';
+		for (f[0] = strtok_r(buf, " \t", &save); f[k] && k < 5;)
+			f[++k] = strtok_r(NULL, " \t", &save);
+		if (k >= 4 && listens(f[3], host, port, is_ip)) {
+			snprintf(proc, n, "%s", f[5] ? f[5] : "");
+			return proc;
+		}
+		line = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+static void check_pd_ports(struct run *run, struct host *h)
+{
+	const struct tf_topology *t = run->p->topo;
+	struct tf_ssh_result res = {0};
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < h->ninst; i++)
+		any |= run->removing[h->inst[i]];
+	if (!any)
+		return;
+	if (run_cmd(h, "pd_ports", "ss -Hltnp", &res) != 0)
+		goto out;
+	if (res.status != 0) {
+		char l[300];
+
+		add_item(h, "pd_ports", TF_CHECK_FAIL, "cannot list listeners with ss (exit %d): %s",
+			 res.status, first_line(res.errout, l, sizeof(l)));
+		goto out;
+	}
+	for (i = 0; i < h->ninst; i++) {
+		const struct tf_topo_instance *in = &t->instances[h->inst[i]];
+		uint64_t cp = tf_topo_port(in, "client_port"), pp = tf_topo_port(in, "peer_port");
+		char pc[256], pq[256];
+		const char *lc, *lp;
+
+		if (!run->removing[h->inst[i]])
+			continue;
+		cp = cp ? cp : 2379;
+		pp = pp ? pp : 2380;
+		lc = find_listener(res.out, in->host, cp, pc, sizeof(pc));
+		lp = find_listener(res.out, in->host, pp, pq, sizeof(pq));
+		/* Before scale-in the member to remove must be up: TiUP removes it through PD, and
+		 * the step after waits for exactly these ports to be freed. */
+		if (lc != NULL && lp != NULL)
+			add_item(h, "pd_ports", TF_CHECK_OK,
+				 "%s to remove: client %llu and peer %llu listening%s%s",
+				 in->name ? in->name : in->host, (unsigned long long)cp,
+				 (unsigned long long)pp, lc[0] ? " by " : "", lc);
+		else
+			add_item(h, "pd_ports", TF_CHECK_FAIL,
+				 "%s to remove: %s%s%s not listening on %s; is the member running?",
+				 in->name ? in->name : in->host, lc ? "" : "client_port",
+				 !lc && !lp ? " and " : "", lp ? "" : "peer_port", in->host);
+	}
+out:
+	tf_ssh_result_release(&res);
+}
+
+static void check_pd_health(struct run *run, struct host *h)
+{
+	const struct tf_topology *t = run->p->topo;
+	size_t i;
+
+	for (i = 0; i < h->ninst; i++) {
+		const struct tf_topo_instance *in = &t->instances[h->inst[i]];
+		struct tf_err e;
+		int leader = 0;
+
+		if (strcmp(in->role, "pd") != 0)
+			continue;
+		if (run->p->pd_check == NULL) {
+			add_item(h, "pd_health", TF_CHECK_SKIPPED, "%s: no PD health check configured",
+				 in->name ? in->name : in->host);
+			continue;
+		}
+		tf_err_clear(&e);
+		if (run->p->pd_check(run->p->pd_check_arg, in, &leader, &e) != 0) {
+			add_item(h, "pd_health", TF_CHECK_FAIL, "%s: %s", in->name ? in->name : in->host,
+				 e.msg[0] ? e.msg : "unhealthy");
+			continue;
+		}
+		run->leader[h->inst[i]] = leader ? 1 : 0;
+		add_item(h, "pd_health", TF_CHECK_OK, "%s healthy%s", in->name ? in->name : in->host,
+			 leader ? ", leader" : "");
+	}
+}
+
+static int host_verdict(struct host *h, struct tf_err *err)
+{
+	size_t i;
+
+	if (h->nomem)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	for (i = 0; i < h->nitems; i++)
+		if (h->items[i].status == TF_CHECK_FAIL)
+			return tf_err_set(err, TF_E_FAIL, "%s: %s: %s", h->name, h->items[i].check,
+					  h->items[i].detail);
+	return 0;
+}
+
+static int check_host(void *arg, size_t i, struct tf_err *err)
+{
+	struct run *run = arg;
+	struct host *h = &run->hosts[i];
+	struct tf_ssh_opts o = *run->p->ssh;
+	struct tf_ssh_result res = {0};
+	struct tf_err e;
+
+	o.host = h->addr;
+	o.port = h->port;
+	/* PD health is asked from the control host, so it is known even when SSH is not. */
+	check_pd_health(run, h);
+	if (tf_ssh_connect(&o, &h->ssh, &e) != 0) {
+		add_item(h, e.code == TF_E_SSH_HOSTKEY ? "host_key" : "reachable", TF_CHECK_FAIL, "%s",
+			 e.msg);
+		return host_verdict(h, err);
+	}
+	if (tf_ssh_pinned(h->ssh) != NULL)
+		add_item(h, "host_key", TF_CHECK_WARN, "pinned %s (accept-and-pin was asked for)",
+			 tf_ssh_pinned(h->ssh));
+	if (run_cmd(h, "reachable", "true", &res) != 0)
+		return host_verdict(h, err);
+	if (res.status != 0)
+		add_item(h, "reachable", TF_CHECK_FAIL, "'true' exited %d", res.status);
+	else
+		add_item(h, "reachable", TF_CHECK_OK, "ssh as %s in %.3fs", o.user, res.seconds);
+	tf_ssh_result_release(&res);
+	check_units(run, h);
+	check_disk(run, h);
+	check_pd_ports(run, h);
+	return host_verdict(h, err);
+}
+
+static int stop_dups(void *arg, size_t i, struct tf_err *err)
+{
+	struct run *run = arg;
+	struct host *h = &run->hosts[i];
+	struct tf_ssh_result res = {0};
+	char *cmd = NULL, *p;
+	size_t k, len = 0, cap = 64;
+	int r;
+
+	if (h->ndups == 0)
+		return 0;
+	if ((cmd = malloc(cap)) == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	cmd[0] = '\0';
+	for (k = 0; k < h->ndups; k++) {
+		char *q = tf_ssh_quote(h->dups[k]);
+		size_t need = q ? 2 * strlen(q) + 64 : 0;
+
+		if (q == NULL || (p = realloc(cmd, len + need)) == NULL) {
+			free(q);
+			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			goto out;
+		}
+		cmd = p;
+		len += (size_t)sprintf(cmd + len, "%ssystemctl stop %s && systemctl disable %s",
+				       k ? " && " : "", q, q);
+		free(q);
+	}
+	if ((r = tf_ssh_run(h->ssh, cmd, 0, &res, err)) != 0) {
+		set_item(h, h->dup_item, TF_CHECK_FAIL, "stopping the duplicates failed: %s",
+			 err->msg);
+		goto out;
+	}
+	if (res.status != 0) {
+		char l[300];
+
+		set_item(h, h->dup_item, TF_CHECK_FAIL, "`%s` exited %d: %s", cmd, res.status,
+			 first_line(res.errout, l, sizeof(l)));
+		r = host_verdict(h, err);
+		goto out;
+	}
+	/* Check again: a unit that stays live is reported, never assumed gone. */
+	for (k = 0; k < h->ndups; k++)
+		free(h->dups[k]);
+	h->ndups = 0;
+	{
+		size_t before = h->nitems, dup_item = h->dup_item;
+		char was[1024];
+
+		snprintf(was, sizeof(was), "%s", h->items[dup_item].detail);
+		check_units(run, h);
+		if (h->nitems > before) {
+			struct tf_preflight_item *now = &h->items[h->nitems - 1];
+
+			if (h->ndups == 0 && now->status == TF_CHECK_OK)
+				set_item(h, dup_item, TF_CHECK_FIXED, "stopped and disabled: %s",
+					 strstr(was, ": ") ? strstr(was, ": ") + 2 : was);
+			else
+				set_item(h, dup_item, TF_CHECK_FAIL, "still live after stop: %s",
+					 now->detail);
+			free(now->host);
+			free(now->detail);
+			h->nitems--;
+		}
+	}
+	r = host_verdict(h, err);
+out:
+	tf_ssh_result_release(&res);
+	free(cmd);
+	return r;
+}
+
+void tf_preflight_report_free(struct tf_preflight_report *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->nitems; i++) {
+		free(r->items[i].host);
+		free(r->items[i].detail);
+	}
+	free(r->items);
+	free(r);
+}
+
+static void release_run(struct run *run)
+{
+	size_t i, k;
+
+	for (i = 0; run->hosts && i < run->nhosts; i++) {
+		struct host *h = &run->hosts[i];
+
+		tf_ssh_free(h->ssh);
+		free(h->inst);
+		for (k = 0; k < h->nitems; k++) {
+			free(h->items[k].host);
+			free(h->items[k].detail);
+		}
+		free(h->items);
+		for (k = 0; k < h->ndups; k++)
+			free(h->dups[k]);
+	}
+	free(run->hosts);
+	free(run->removing);
+	free(run->leader);
+}
+
+static int group_hosts(struct run *run, struct tf_err *err)
+{
+	const struct tf_topology *t = run->p->topo;
+	size_t i, j;
+
+	if ((run->hosts = calloc(t->ninstances ? t->ninstances : 1, sizeof(*run->hosts))) == NULL ||
+	    (run->removing = calloc(t->ninstances + 1, sizeof(int))) == NULL ||
+	    (run->leader = calloc(t->ninstances + 1, sizeof(int))) == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	for (i = 0; i < t->ninstances; i++) {
+		const struct tf_topo_instance *in = &t->instances[i];
+		unsigned port = in->ssh_port ? (unsigned)in->ssh_port : 22;
+		struct host *h = NULL;
+		size_t *p;
+
+		run->leader[i] = -1;
+		for (j = 0; j < run->nhosts && h == NULL; j++)
+			if (strcmp(run->hosts[j].addr, in->host) == 0 && run->hosts[j].port == port)
+				h = &run->hosts[j];
+		if (h == NULL) {
+			h = &run->hosts[run->nhosts++];
+			h->addr = in->host;
+			h->port = port;
+			snprintf(h->name, sizeof(h->name), "%s:%u", in->host, port);
+		}
+		if ((p = realloc(h->inst, (h->ninst + 1) * sizeof(*p))) == NULL)
+			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		h->inst = p;
+		h->inst[h->ninst++] = i;
+	}
+	for (i = 0; run->p->pd_remove && run->p->pd_remove[i]; i++) {
+		const char *spec = run->p->pd_remove[i];
+		int found = 0;
+
+		for (j = 0; j < t->ninstances; j++) {
+			const struct tf_topo_instance *in = &t->instances[j];
+			uint64_t cp = tf_topo_port(in, "client_port");
+			char id[300];
+
+			snprintf(id, sizeof(id), "%s:%llu", in->host, (unsigned long long)(cp ? cp : 2379));
+			if (strcmp(in->role, "pd") == 0 && strcmp(id, spec) == 0) {
+				run->removing[j] = 1;
+				found = 1;
+			}
+		}
+		if (!found)
+			return tf_err_set(err, TF_E_INPUT, "PD node to remove '%s' is not in the topology",
+					  spec);
+	}
+	return 0;
+}
+
+/* One leader among the PD members, and a word when it is among the nodes to remove. */
+static void check_leader(struct run *run)
+{
+	const struct tf_topology *t = run->p->topo;
+	size_t i, leaders = 0, known = 0, npd = 0, first_pd = SIZE_MAX, lead = 0;
+	struct host *h = NULL;
+
+	if (run->p->pd_check == NULL)
+		return;
+	for (i = 0; i < t->ninstances; i++) {
+		if (strcmp(t->instances[i].role, "pd") != 0)
+			continue;
+		npd++;
+		if (first_pd == SIZE_MAX)
+			first_pd = i;
+		if (run->leader[i] >= 0)
+			known++;
+		if (run->leader[i] == 1) {
+			leaders++;
+			lead = i;
+		}
+	}
+	if (npd == 0 || known < npd)
+		return; /* an unhealthy member already failed the preflight */
+	for (i = 0; i < run->nhosts && h == NULL; i++) {
+		size_t k;
+
+		for (k = 0; k < run->hosts[i].ninst; k++)
+			if (run->hosts[i].inst[k] == (leaders ? lead : first_pd))
+				h = &run->hosts[i];
+	}
+	if (h == NULL)
+		return;
+	if (leaders != 1)
+		add_item(h, "pd_leader", TF_CHECK_FAIL, "%zu PD leaders among %zu members", leaders,
+			 npd);
+	else if (run->removing[lead])
+		add_item(h, "pd_leader", TF_CHECK_WARN,
+			 "leader %s is among the nodes to remove; scale-in must keep the leader",
+			 t->instances[lead].name ? t->instances[lead].name : t->instances[lead].host);
+	else
+		add_item(h, "pd_leader", TF_CHECK_OK, "leader %s is kept",
+			 t->instances[lead].name ? t->instances[lead].name : t->instances[lead].host);
+}
+
+static int collect(struct run *run, double start, struct tf_preflight_report **out,
+		   struct tf_err *err)
+{
+	struct tf_preflight_report *rep = NULL;
+	size_t i, k, n = 0;
+
+	for (i = 0; i < run->nhosts; i++)
+		n += run->hosts[i].nitems;
+	if ((rep = calloc(1, sizeof(*rep))) == NULL ||
+	    (rep->items = calloc(n ? n : 1, sizeof(*rep->items))) == NULL) {
+		free(rep);
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	}
+	rep->nhosts = run->nhosts;
+	for (i = 0; i < run->nhosts; i++) {
+		struct host *h = &run->hosts[i];
+
+		for (k = 0; k < h->nitems; k++) {
+			rep->items[rep->nitems] = h->items[k];
+			rep->nfailed += h->items[k].status == TF_CHECK_FAIL;
+			rep->nfixed += h->items[k].status == TF_CHECK_FIXED;
+			rep->nitems++;
+		}
+		h->nitems = 0; /* the strings are the report's now */
+	}
+	rep->seconds = tf_monotonic() - start;
+	*out = rep;
+	rep = NULL; /* transferred */
+	return 0;
+}
+
+int tf_preflight_run(const struct tf_preflight_params *p, struct tf_preflight_report **out,
+		     struct tf_err *err)
+{
+	struct run run = {.p = p};
+	struct tf_err *results = NULL;
+	double start = tf_monotonic();
+	size_t i, nfail = 0, ndups = 0;
+	char names[600] = "";
+	int r, fan;
+
+	if (p->topo == NULL || p->ssh == NULL)
+		return tf_err_set(err, TF_E_USAGE, "preflight needs a topology and ssh options");
+	run.units_dir = p->units_dir ? p->units_dir : TF_PREFLIGHT_UNITS_DIR;
+	run.ne_port = p->node_exporter_port ? p->node_exporter_port : TF_PREFLIGHT_NODE_EXPORTER_PORT;
+	run.min_free_kb = p->min_free_kb ? p->min_free_kb : TF_PREFLIGHT_MIN_FREE_KB;
+	if ((r = group_hosts(&run, err)) != 0)
+		goto out;
+	if ((results = calloc(run.nhosts ? run.nhosts : 1, sizeof(*results))) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	/* Phase 1: read only, everywhere. */
+	fan = tf_ssh_fanout(run.nhosts, p->parallel, check_host, &run, results, err);
+	if (fan != 0 && fan != TF_E_FAIL) {
+		r = fan;
+		goto out;
+	}
+	for (i = 0; i < run.nhosts; i++)
+		if (results[i].code == TF_E_NOMEM || run.hosts[i].nomem) {
+			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			goto out;
+		}
+	check_leader(&run);
+	for (i = 0; i < run.nhosts; i++) {
+		size_t k;
+		int failed = 0;
+
+		for (k = 0; k < run.hosts[i].nitems; k++)
+			failed |= run.hosts[i].items[k].status == TF_CHECK_FAIL;
+		ndups += run.hosts[i].ndups;
+		if (failed) {
+			size_t nl = strlen(names);
+
+			if (nfail++ < 8)
+				snprintf(names + nl, sizeof(names) - nl, "%s%s", nl ? ", " : "",
+					 run.hosts[i].name);
+		}
+	}
+	/* Phase 2, the only change: stop the duplicates, and only when every host passed. */
+	if (nfail == 0 && ndups > 0 && p->stop_duplicates) {
+		fan = tf_ssh_fanout(run.nhosts, p->parallel, stop_dups, &run, results, err);
+		if (fan != 0 && fan != TF_E_FAIL) {
+			r = fan;
+			goto out;
+		}
+		for (i = 0; i < run.nhosts; i++) {
+			size_t nl = strlen(names);
+
+			if (results[i].code != 0 && nfail++ < 8)
+				snprintf(names + nl, sizeof(names) - nl, "%s%s", nl ? ", " : "",
+					 run.hosts[i].name);
+		}
+	}
+	if ((r = collect(&run, start, out, err)) != 0)
+		goto out;
+	if (nfail > 0) {
+		struct tf_preflight_report *rep = *out;
+		const struct tf_preflight_item *f = NULL;
+
+		for (i = 0; i < rep->nitems && f == NULL; i++)
+			if (rep->items[i].status == TF_CHECK_FAIL)
+				f = &rep->items[i];
+		r = tf_err_set(err, TF_E_FAIL,
+			       "preflight refused on %zu host%s (%s%s); nothing was changed%s: %s: %s: %s",
+			       nfail, nfail == 1 ? "" : "s", names, nfail > 8 ? ", ..." : "",
+			       rep->nfixed ? " but the stopped duplicates" : "", f ? f->host : "?",
+			       f ? f->check : "?", f ? f->detail : "?");
+	}
+out:
+	free(results);
+	release_run(&run);
+	return r;
+}
+
+int tf_preflight_report_json(const struct tf_preflight_report *r, char **out, struct tf_err *err)
+{
+	cJSON *o = cJSON_CreateObject(), *arr = NULL;
+	char *text = NULL, *copy = NULL;
+	size_t i;
+	int ok = 0;
+
+	if (o == NULL || (arr = cJSON_AddArrayToObject(o, "checks")) == NULL)
+		goto out;
+	cJSON_AddBoolToObject(o, "ok", r->nfailed == 0);
+	cJSON_AddNumberToObject(o, "hosts", (double)r->nhosts);
+	cJSON_AddNumberToObject(o, "failed", (double)r->nfailed);
+	cJSON_AddNumberToObject(o, "fixed", (double)r->nfixed);
+	cJSON_AddNumberToObject(o, "seconds", (double)(long)(r->seconds * 1000) / 1000.0);
+	for (i = 0; i < r->nitems; i++) {
+		cJSON *c = cJSON_CreateObject();
+
+		if (c == NULL)
+			goto out;
+		cJSON_AddItemToArray(arr, c);
+		if (cJSON_AddStringToObject(c, "host", r->items[i].host) == NULL ||
+		    cJSON_AddStringToObject(c, "check", r->items[i].check) == NULL ||
+		    cJSON_AddStringToObject(c, "status", tf_check_status_name(r->items[i].status)) ==
+			    NULL ||
+		    cJSON_AddStringToObject(c, "detail", r->items[i].detail) == NULL)
+			goto out;
+	}
+	/* A plain malloc'd copy: callers free it with free(), whatever cJSON's hooks are. */
+	if ((text = cJSON_PrintUnformatted(o)) == NULL || (copy = strdup(text)) == NULL)
+		goto out;
+	*out = copy;
+	copy = NULL; /* transferred */
+	ok = 1;
+out:
+	cJSON_free(text);
+	cJSON_Delete(o);
+	return ok ? 0 : tf_err_set(err, TF_E_NOMEM, "out of memory");
+}

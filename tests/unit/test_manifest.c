@@ -320,8 +320,11 @@ static void test_limits(void **state)
 	expect_reject("", 0, "not a JSON object");
 	{
 		char *a = variant("\"files\": [", "\"files\": {\"x\": [");
-		char *b = strstr(a, "  ],\n  \"tiup\"");
+		char *b;
 
+		a = realloc(a, strlen(a) + 2);
+		assert_non_null(a);
+		b = strstr(a, "  ],\n  \"tiup\"");
 		assert_non_null(b);
 		memmove(b + 4, b + 3, strlen(b + 3) + 1);
 		b[3] = '}';

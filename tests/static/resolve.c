@@ -20,7 +20,7 @@ int main(int argc, char **argv)
 		char host[NI_MAXHOST];
 
 		if ((r = getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof(host), NULL, 0,
-				     NI_NUMERICHOST)) != 0) {
+		                     NI_NUMERICHOST)) != 0) {
 			fprintf(stderr, "resolve: '%s': %s\n", name, gai_strerror(r));
 			freeaddrinfo(res);
 			return 1;

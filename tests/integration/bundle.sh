@@ -579,6 +579,26 @@ assert_run "build refuses a symbolic link as payload" 2 "links are not packed" \
 assert_false "no partial bundle left" test -e "$W/ln.tar"
 rm -f "$W/spec-dd.yaml" "$W/spec-ln.yaml" "$W/link-src"
 
+# BUG (builder/cmd_build.c, manifests/manifest.c, manifests/bundle.c): a spec whose payload
+# paths are "x" (a file) and "x/y" builds a bundle that `tiferry check` passes, but that no
+# staging folder can hold (folder "x" over file "x"). Expected: build refuses the spec (exit 2)
+# or check rejects the bundle (exit 3). See test_bundle.c, test_bug_check_passes_unextractable.
+printf 'cluster: prod-1\nmeta: %s\nsequence: 5\nvalidity: {days: 3}\nsigning_key: %s\npayload:\n  - {source: %s, path: x}\n  - {source: %s, path: x/y}\n' \
+	"$W/meta.yaml" "$K/builder.key" "$W/payload/runbook.md" "$W/payload/runbook.md" >"$W/spec-clash.yaml"
+if expect_exit 0 "$TIFERRY_BUILD" build --spec "$W/spec-clash.yaml" --out "$W/clash.tar"; then
+	"$TIFERRY_BUILD" -q sign --key "$K/approver.key" "$W/clash.tar"
+	if expect_exit 3 "${CHECK[@]}" "$W/clash.tar"; then
+		pass "BUG check: file 'x' and file 'x/y' rejected by check"
+	else
+		fail "BUG (see test_bundle.c): build packed payload 'x' and 'x/y' and check exits $TF_RC (${TF_ERR}); the bundle cannot be extracted"
+	fi
+elif [[ $TF_RC -eq 2 ]]; then
+	pass "BUG check: build refuses payload 'x' and 'x/y'"
+else
+	fail "build with payload 'x' and 'x/y' exits $TF_RC: $TF_ERR"
+fi
+rm -f "$W/spec-clash.yaml" "$W/clash.tar"
+
 # ---- check's own input errors ----
 assert_run "check of a missing bundle" 2 "" "${CHECK[@]}" "$W/missing.tar"
 assert_run "check with a missing trust folder" 2 "trust policy" \

@@ -665,6 +665,62 @@ static void test_append_signature(void **state)
 	tt_cleanup();
 }
 
+/* BUG (manifests/manifest.c tf_manifest_parse / manifests/bundle.c verify_all, and
+ * builder/cmd_build.c which packs them): check-only verification passes bundles that cannot be
+ * extracted, so `tiferry check` says "passes every rule" for a bundle the installer will refuse:
+ *  - a manifest listing both "payload/x" (a file) and "payload/x/y" (a file below a folder of
+ *    the same name): staging cannot create folder "x" over file "x";
+ *  - a path component longer than NAME_MAX (255), e.g. "payload/" + 300 x 'a' (bundle paths
+ *    may be 1024 bytes): open() fails with ENAMETOOLONG.
+ * `tiferry-build build` makes both from a spec (payload paths "x" and "x/y", or a 300-byte
+ * path). Expected: the same verdict with and without staging, a rejection naming the entry
+ * (TF_E_REJECT), and the builder refusing such a spec. */
+static void same_verdict(const struct pfile *f, size_t n, const char *what)
+{
+	struct tf_bundle_scan s;
+	struct tf_manifest m;
+	struct tf_err err;
+	char *text = NULL;
+	size_t len = 0;
+	int check_only, extract;
+
+	write_bundle("x.tar", f, n, &text, &len);
+	scan_parse("x.tar", &s, &m);
+	check_only = tf_bundle_verify_payload("x.tar", &m, s.manifest, s.manifest_len, NULL, NULL, &err);
+	assert_int_equal(mkdir("stage", 0700), 0);
+	extract = tf_bundle_verify_payload("x.tar", &m, s.manifest, s.manifest_len, "stage", NULL, &err);
+	/* whatever the verdict, a failed extraction leaves nothing */
+	if (extract != 0)
+		assert_false(exists("stage"));
+	else
+		assert_int_equal(tf_rmtree("stage", &err), 0);
+	free(text);
+	tf_manifest_release(&m);
+	tf_bundle_scan_release(&s);
+	assert_int_equal(unlink("x.tar"), 0);
+	if (check_only != extract || extract != TF_E_REJECT)
+		fail_msg("%s: check-only gave %d, extraction %d (%s); expected both TF_E_REJECT (%d)",
+			 what, check_only, extract, extract ? err.msg : "ok", TF_E_REJECT);
+}
+
+static void test_bug_check_passes_unextractable(void **state)
+{
+	static const struct pfile clash[] = {
+		{"payload/x", "file\n", 5, 0644},
+		{"payload/x/y", "below\n", 6, 0644},
+	};
+	static char longname[8 + 300 + 1];
+	struct pfile toolong[1] = {{longname, "x", 1, 0644}};
+
+	(void)state;
+	memcpy(longname, "payload/", 8);
+	memset(longname + 8, 'a', 300);
+	tt_tmpdir();
+	same_verdict(toolong, 1, "a 300-byte path component");
+	same_verdict(clash, 2, "a file and a folder of the same name");
+	tt_cleanup();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -676,6 +732,7 @@ int main(void)
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_scan_rules),
 		cmocka_unit_test(test_append_signature),
+		cmocka_unit_test(test_bug_check_passes_unextractable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -169,36 +169,39 @@ static int is_duplicate(const char *unit, uint64_t port)
 	return strcmp(end, ".service") != 0;
 }
 
-static void check_units(struct run *run, struct host *h)
+static char *units_cmd(struct run *run)
 {
-	struct tf_ssh_result res = {0};
-	char *qdir = NULL, *cmd = NULL, *line, *save = NULL, found[1024] = "", other[512] = "";
-	char expected[64];
-	int st = TF_CHECK_OK;
+	char *qdir = tf_ssh_quote(run->units_dir), *cmd = NULL;
 
-	snprintf(expected, sizeof(expected), "node_exporter-%llu.service",
-		 (unsigned long long)run->ne_port);
-	if ((qdir = tf_ssh_quote(run->units_dir)) == NULL ||
+	if (qdir != NULL &&
 	    asprintf(&cmd,
 		     "cd %s 2>/dev/null || exit 0; for u in node_exporter-*.service; do "
 		     "[ -e \"$u\" ] || continue; printf '%%s\\t%%s\\t%%s\\n' \"$u\" "
 		     "\"$(systemctl is-active \"$u\" 2>/dev/null)\" "
 		     "\"$(systemctl is-enabled \"$u\" 2>/dev/null)\"; done",
-		     qdir) < 0) {
+		     qdir) < 0)
 		cmd = NULL;
-		h->nomem = 1;
-		goto out;
-	}
-	if (run_cmd(h, "node_exporter", cmd, &res) != 0)
-		goto out;
-	if (res.status != 0) {
+	free(qdir);
+	return cmd;
+}
+
+/* out: "unit<TAB>active-state<TAB>enabled-state" lines from units_cmd. */
+static void check_units(struct run *run, struct host *h, char *out, int status,
+			const char *errout)
+{
+	char *line, *save = NULL, found[1024] = "", other[512] = "", expected[64];
+	enum tf_check_status st;
+
+	snprintf(expected, sizeof(expected), "node_exporter-%llu.service",
+		 (unsigned long long)run->ne_port);
+	if (status != 0) {
 		char l[300];
 
 		add_item(h, "node_exporter", TF_CHECK_FAIL, "cannot list units in '%s' (exit %d): %s",
-			 run->units_dir, res.status, first_line(res.errout, l, sizeof(l)));
-		goto out;
+			 run->units_dir, status, first_line(errout, l, sizeof(l)));
+		return;
 	}
-	for (line = strtok_r(res.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *unit = line, *active = strchr(line, '\t'), *enabled;
 		size_t len = strlen(found);
 
@@ -224,7 +227,7 @@ static void check_units(struct run *run, struct host *h)
 	if (h->ndups == 0) {
 		add_item(h, "node_exporter", TF_CHECK_OK, "no duplicate of %s%s%s", expected,
 			 other[0] ? "; other ports left alone: " : "", other);
-		goto out;
+		return;
 	}
 	st = run->p->stop_duplicates ? TF_CHECK_WARN : TF_CHECK_FAIL;
 	h->dup_item = h->nitems;
@@ -232,10 +235,6 @@ static void check_units(struct run *run, struct host *h)
 		 (unsigned long long)run->ne_port, found,
 		 run->p->stop_duplicates ? "to be stopped and disabled (the plan allows it)"
 					 : "the plan does not allow stopping them");
-out:
-	tf_ssh_result_release(&res);
-	free(cmd);
-	free(qdir);
 }
 
 /* "Available" of a `df -Pk` line: the field before the capacity ("NN%"), so that a file system
@@ -255,22 +254,22 @@ static int df_avail(const char *line, unsigned long long *avail)
 	return -1;
 }
 
-static void check_disk(struct run *run, struct host *h)
+/* The free space of each deploy folder of the host, or of its nearest existing parent (the
+ * folder need not exist yet): "dir<TAB><df -Pk line>" lines. NULL when the host has none (then
+ * *none is set) or out of memory. */
+static char *disk_cmd(struct run *run, struct host *h, int *none)
 {
+	static const char body[] = "; do e=$d; while [ ! -e \"$e\" ]; do e=$(dirname \"$e\"); "
+				   "done; printf '%s\\t' \"$d\"; df -Pk \"$e\" | tail -n 1; done";
 	const struct tf_topology *t = run->p->topo;
-	struct tf_ssh_result res = {0};
-	char *cmd = NULL, *line, *save = NULL, ok[1024] = "", bad[1024] = "";
-	size_t i, j, cap = 256, len;
+	char *cmd = strdup("for d in"), *p;
+	size_t i, j, len = strlen("for d in");
 	int nd = 0;
 
-	if ((cmd = malloc(cap)) == NULL) {
-		h->nomem = 1;
-		return;
-	}
-	len = (size_t)snprintf(cmd, cap, "for d in");
-	for (i = 0; i < h->ninst; i++) {
+	*none = 0;
+	for (i = 0; cmd != NULL && i < h->ninst; i++) {
 		const char *d = t->instances[h->inst[i]].deploy_dir;
-		char *q, *p;
+		char *q;
 		int seen = 0;
 
 		if (d == NULL || d[0] == '\0')
@@ -282,38 +281,33 @@ static void check_disk(struct run *run, struct host *h)
 		}
 		if (seen)
 			continue;
-		if ((q = tf_ssh_quote(d)) == NULL || len + strlen(q) + 2 > 65536 ||
-		    (p = realloc(cmd, len + strlen(q) + 2)) == NULL) {
+		if ((q = tf_ssh_quote(d)) == NULL || (p = realloc(cmd, len + strlen(q) + 2)) == NULL) {
 			free(q);
-			h->nomem = 1;
-			goto out;
+			free(cmd);
+			return NULL;
 		}
 		cmd = p;
 		len += (size_t)sprintf(cmd + len, " %s", q);
 		free(q);
 		nd++;
 	}
-	if (nd == 0) {
-		add_item(h, "disk", TF_CHECK_OK, "no deploy folder on this host");
-		goto out;
+	if (cmd == NULL || nd == 0 || (p = realloc(cmd, len + sizeof(body))) == NULL) {
+		*none = cmd != NULL && nd == 0;
+		free(cmd);
+		return NULL;
 	}
-	{
-		/* The deploy folder need not exist yet: measure its nearest existing parent. */
-		static const char body[] = "; do e=$d; while [ ! -e \"$e\" ]; do e=$(dirname \"$e\"); "
-					   "done; printf '%s\\t' \"$d\"; df -Pk \"$e\" | tail -n 1; "
-					   "done";
-		char *p = realloc(cmd, len + sizeof(body));
+	cmd = p;
+	memcpy(cmd + len, body, sizeof(body));
+	return cmd;
+}
 
-		if (p == NULL) {
-			h->nomem = 1;
-			goto out;
-		}
-		cmd = p;
-		memcpy(cmd + len, body, sizeof(body));
-	}
-	if (run_cmd(h, "disk", cmd, &res) != 0)
-		goto out;
-	for (line = strtok_r(res.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+static void check_disk(struct run *run, struct host *h, char *out, int status,
+		       const char *errout)
+{
+	char *line, *save = NULL, ok[1024] = "", bad[1024] = "";
+	int nlines = 0;
+
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *tab = strchr(line, '\t');
 		unsigned long long avail;
 		char *buf = ok;
@@ -322,7 +316,7 @@ static void check_disk(struct run *run, struct host *h)
 		if (tab == NULL)
 			continue;
 		*tab = '\0';
-		nd--;
+		nlines++;
 		if (df_avail(tab + 1, &avail) != 0) {
 			bl = strlen(bad);
 			snprintf(bad + bl, sizeof(bad) - bl, "%s%s: cannot read df output", bl ? "; " : "",
@@ -334,21 +328,18 @@ static void check_disk(struct run *run, struct host *h)
 		bl = strlen(buf);
 		snprintf(buf + bl, 1024 - bl, "%s%s %llu MiB free", bl ? "; " : "", line, avail / 1024);
 	}
-	if (nd > 0 || res.status != 0) {
+	if (nlines == 0 || status != 0) {
 		char l[300];
 		size_t bl = strlen(bad);
 
 		snprintf(bad + bl, sizeof(bad) - bl, "%sdf failed (exit %d): %s", bl ? "; " : "",
-			 res.status, first_line(res.errout, l, sizeof(l)));
+			 status, first_line(errout, l, sizeof(l)));
 	}
 	if (bad[0] != '\0')
 		add_item(h, "disk", TF_CHECK_FAIL, "%s (need %llu MiB per deploy folder)", bad,
 			 (unsigned long long)(run->min_free_kb / 1024));
 	else
 		add_item(h, "disk", TF_CHECK_OK, "%s", ok);
-out:
-	tf_ssh_result_release(&res);
-	free(cmd);
 }
 
 /* Whether ss's local address addr ("127.0.0.1:2379", "*:2379", "[::]:2379") listens on port
@@ -406,25 +397,29 @@ static const char *find_listener(const char *ss, const char *host, uint64_t port
 	return NULL;
 }
 
-static void check_pd_ports(struct run *run, struct host *h)
+static int removes_here(struct run *run, struct host *h)
 {
-	const struct tf_topology *t = run->p->topo;
-	struct tf_ssh_result res = {0};
 	size_t i;
-	int any = 0;
 
 	for (i = 0; i < h->ninst; i++)
-		any |= run->removing[h->inst[i]];
-	if (!any)
-		return;
-	if (run_cmd(h, "pd_ports", "ss -Hltnp", &res) != 0)
-		goto out;
-	if (res.status != 0) {
+		if (run->removing[h->inst[i]])
+			return 1;
+	return 0;
+}
+
+/* out: `ss -Hltnp` */
+static void check_pd_ports(struct run *run, struct host *h, const char *out, int status,
+			   const char *errout)
+{
+	const struct tf_topology *t = run->p->topo;
+	size_t i;
+
+	if (status != 0) {
 		char l[300];
 
 		add_item(h, "pd_ports", TF_CHECK_FAIL, "cannot list listeners with ss (exit %d): %s",
-			 res.status, first_line(res.errout, l, sizeof(l)));
-		goto out;
+			 status, first_line(errout, l, sizeof(l)));
+		return;
 	}
 	for (i = 0; i < h->ninst; i++) {
 		const struct tf_topo_instance *in = &t->instances[h->inst[i]];
@@ -436,8 +431,8 @@ static void check_pd_ports(struct run *run, struct host *h)
 			continue;
 		cp = cp ? cp : 2379;
 		pp = pp ? pp : 2380;
-		lc = find_listener(res.out, in->host, cp, pc, sizeof(pc));
-		lp = find_listener(res.out, in->host, pp, pq, sizeof(pq));
+		lc = find_listener(out, in->host, cp, pc, sizeof(pc));
+		lp = find_listener(out, in->host, pp, pq, sizeof(pq));
 		/* Before scale-in the member to remove must be up: TiUP removes it through PD, and
 		 * the step after waits for exactly these ports to be freed. */
 		if (lc != NULL && lp != NULL)
@@ -451,8 +446,6 @@ static void check_pd_ports(struct run *run, struct host *h)
 				 in->name ? in->name : in->host, lc ? "" : "client_port",
 				 !lc && !lp ? " and " : "", lp ? "" : "peer_port", in->host);
 	}
-out:
-	tf_ssh_result_release(&res);
 }
 
 static void check_pd_health(struct run *run, struct host *h)
@@ -497,6 +490,54 @@ static int host_verdict(struct host *h, struct tf_err *err)
 	return 0;
 }
 
+/* The probe: every read-only check of a host in one command (one channel, one shell), each in
+ * its own subshell between marker lines that carry its exit status. */
+#define MARK "@@tf-preflight@@"
+
+static char *probe_cmd(struct run *run, struct host *h, int *no_disk)
+{
+	char *units = units_cmd(run), *disk = disk_cmd(run, h, no_disk), *cmd = NULL;
+	char *dsec = NULL;
+
+	if (units == NULL || (disk == NULL && !*no_disk))
+		goto out;
+	if (disk != NULL && asprintf(&dsec, "echo " MARK " disk; (%s); echo; echo " MARK " rc $?; ",
+				     disk) < 0) {
+		dsec = NULL;
+		goto out;
+	}
+	if (asprintf(&cmd, "echo " MARK " units; (%s); echo; echo " MARK " rc $?; %s%s", units,
+		     dsec ? dsec : "",
+		     removes_here(run, h) ? "echo " MARK " ss; (ss -Hltnp); echo; echo " MARK " rc $?"
+					  : "true") < 0)
+		cmd = NULL;
+out:
+	free(units);
+	free(disk);
+	free(dsec);
+	return cmd;
+}
+
+/* A copy of section name of the probe's output, its exit status in *rc; NULL when the section
+ * is missing (or out of memory). */
+static char *section(const char *out, const char *name, int *rc)
+{
+	char head[64];
+	const char *start, *end;
+	size_t n = (size_t)snprintf(head, sizeof(head), MARK " %s\n", name);
+
+	for (start = out; (start = strstr(start, head)) != NULL; start += n)
+		if (start == out || start[-1] == '\n')
+			break;
+	if (start == NULL)
+		return NULL;
+	start += n;
+	if ((end = strstr(start, "\n" MARK " rc ")) == NULL)
+		return NULL;
+	*rc = atoi(end + 1 + strlen(MARK " rc "));
+	return strndup(start, (size_t)(end - start));
+}
+
 static int check_host(void *arg, size_t i, struct tf_err *err)
 {
 	struct run *run = arg;
@@ -504,6 +545,8 @@ static int check_host(void *arg, size_t i, struct tf_err *err)
 	struct tf_ssh_opts o = *run->p->ssh;
 	struct tf_ssh_result res = {0};
 	struct tf_err e;
+	char *cmd = NULL, *units = NULL, *disk = NULL, *ss = NULL;
+	int no_disk = 0, ru = 0, rd = 0, rs = 0, r;
 
 	o.host = h->addr;
 	o.port = h->port;
@@ -517,17 +560,43 @@ static int check_host(void *arg, size_t i, struct tf_err *err)
 	if (tf_ssh_pinned(h->ssh) != NULL)
 		add_item(h, "host_key", TF_CHECK_WARN, "pinned %s (accept-and-pin was asked for)",
 			 tf_ssh_pinned(h->ssh));
-	if (run_cmd(h, "reachable", "true", &res) != 0)
-		return host_verdict(h, err);
-	if (res.status != 0)
-		add_item(h, "reachable", TF_CHECK_FAIL, "'true' exited %d", res.status);
+	if ((cmd = probe_cmd(run, h, &no_disk)) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (run_cmd(h, "reachable", cmd, &res) != 0) {
+		r = host_verdict(h, err);
+		goto out;
+	}
+	units = section(res.out, "units", &ru);
+	if (!no_disk)
+		disk = section(res.out, "disk", &rd);
+	if (removes_here(run, h))
+		ss = section(res.out, "ss", &rs);
+	if (units == NULL || (!no_disk && disk == NULL) || (removes_here(run, h) && ss == NULL)) {
+		char l[300];
+
+		add_item(h, "reachable", TF_CHECK_FAIL, "the checks did not run (exit %d): %s",
+			 res.status, first_line(res.errout, l, sizeof(l)));
+		r = host_verdict(h, err);
+		goto out;
+	}
+	add_item(h, "reachable", TF_CHECK_OK, "ssh as %s, checks in %.3fs", o.user, res.seconds);
+	check_units(run, h, units, ru, res.errout);
+	if (no_disk)
+		add_item(h, "disk", TF_CHECK_OK, "no deploy folder on this host");
 	else
-		add_item(h, "reachable", TF_CHECK_OK, "ssh as %s in %.3fs", o.user, res.seconds);
+		check_disk(run, h, disk, rd, res.errout);
+	if (ss != NULL)
+		check_pd_ports(run, h, ss, rs, res.errout);
+	r = host_verdict(h, err);
+out:
 	tf_ssh_result_release(&res);
-	check_units(run, h);
-	check_disk(run, h);
-	check_pd_ports(run, h);
-	return host_verdict(h, err);
+	free(units);
+	free(disk);
+	free(ss);
+	free(cmd);
+	return r;
 }
 
 static int stop_dups(void *arg, size_t i, struct tf_err *err)
@@ -535,8 +604,8 @@ static int stop_dups(void *arg, size_t i, struct tf_err *err)
 	struct run *run = arg;
 	struct host *h = &run->hosts[i];
 	struct tf_ssh_result res = {0};
-	char *cmd = NULL, *p;
-	size_t k, len = 0, cap = 64;
+	char *cmd = NULL, *p, was[1024], *cut;
+	size_t k, len = 0, cap = 64, before, dup_item = h->dup_item;
 	int r;
 
 	if (h->ndups == 0)
@@ -575,25 +644,34 @@ static int stop_dups(void *arg, size_t i, struct tf_err *err)
 	for (k = 0; k < h->ndups; k++)
 		free(h->dups[k]);
 	h->ndups = 0;
-	{
-		size_t before = h->nitems, dup_item = h->dup_item;
-		char was[1024];
+	tf_ssh_result_release(&res);
+	free(cmd);
+	if ((cmd = units_cmd(run)) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = tf_ssh_run(h->ssh, cmd, 0, &res, err)) != 0) {
+		set_item(h, h->dup_item, TF_CHECK_FAIL, "checking the stopped duplicates failed: %s",
+			 err->msg);
+		goto out;
+	}
+	before = h->nitems;
+	snprintf(was, sizeof(was), "%s", h->items[dup_item].detail);
+	if ((cut = strstr(was, "; to be stopped")) != NULL)
+		*cut = '\0';
+	check_units(run, h, res.out, res.status, res.errout);
+	if (h->nitems > before) {
+		struct tf_preflight_item *now = &h->items[h->nitems - 1];
 
-		snprintf(was, sizeof(was), "%s", h->items[dup_item].detail);
-		check_units(run, h);
-		if (h->nitems > before) {
-			struct tf_preflight_item *now = &h->items[h->nitems - 1];
-
-			if (h->ndups == 0 && now->status == TF_CHECK_OK)
-				set_item(h, dup_item, TF_CHECK_FIXED, "stopped and disabled: %s",
-					 strstr(was, ": ") ? strstr(was, ": ") + 2 : was);
-			else
-				set_item(h, dup_item, TF_CHECK_FAIL, "still live after stop: %s",
-					 now->detail);
-			free(now->host);
-			free(now->detail);
-			h->nitems--;
-		}
+		if (h->ndups == 0 && now->status == TF_CHECK_OK)
+			set_item(h, dup_item, TF_CHECK_FIXED, "stopped and disabled: %s",
+				 strstr(was, ": ") ? strstr(was, ": ") + 2 : was);
+		else
+			set_item(h, dup_item, TF_CHECK_FAIL, "still live after stop and disable: %s",
+				 now->detail);
+		free(now->host);
+		free(now->detail);
+		h->nitems--;
 	}
 	r = host_verdict(h, err);
 out:

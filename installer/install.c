@@ -738,20 +738,28 @@ static int run_steps(struct ctx *c, struct tf_err *err)
 	return 0;
 }
 
-/* On resume with TiUP still switched to a (now gone) staging mirror, the upgrade steps run again
- * from mirror-set with the new staging folder. */
+/* The upgrade (mirror-set through verify-versions) is one block on resume: unless all of it is
+ * done, it runs again from mirror-set, against the new staging folder and from the mirror TiUP
+ * had before (restored at once after a failure, or first thing after a crash). */
 static void reset_upgrade_steps(struct ctx *c)
 {
-	static const char *const again[] = {"mirror-set", "update-self", "update-components",
+	static const char *const block[] = {"mirror-set", "update-self", "update-components",
 					     "restore-mirror", "verify-versions"};
 	size_t i;
+	int all_done = !c->j.mirror_switched;
 
-	for (i = 0; i < sizeof(again) / sizeof(again[0]); i++) {
-		struct tf_journal_step *s = tf_journal_step(&c->j, again[i]);
+	for (i = 0; i < sizeof(block) / sizeof(block[0]); i++) {
+		struct tf_journal_step *s = tf_journal_step(&c->j, block[i]);
 
-		if (s != NULL && s->status != TF_STEP_DONE)
-			s->status = TF_STEP_PENDING;
-		if (s != NULL && c->j.mirror_switched)
+		if (s == NULL || s->status != TF_STEP_DONE)
+			all_done = 0;
+	}
+	if (all_done)
+		return;
+	for (i = 0; i < sizeof(block) / sizeof(block[0]); i++) {
+		struct tf_journal_step *s = tf_journal_step(&c->j, block[i]);
+
+		if (s != NULL)
 			s->status = TF_STEP_PENDING;
 	}
 }
@@ -810,6 +818,10 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 	if (o->resume) {
 		tf_log_info("resuming the install of bundle %s on '%s'", c.j.bundle_id, c.j.cluster);
 		note(&c, "resume", c.j.mirror_switched ? "TiUP was left on the staging mirror" : NULL);
+		if (c.j.mirror_switched && (r = restore_mirror(&c, err)) != 0) {
+			tf_err_prefix(err, "switch TiUP's mirror back before resuming");
+			goto out;
+		}
 		reset_upgrade_steps(&c);
 	}
 	r = run_steps(&c, err);

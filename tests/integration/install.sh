@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# tiferry install, control-host half (issue 5), against the lab's control host and TiUP double:
+# a full run upgrades TiUP and ends on the original mirror; failures injected at each step, a
+# SIGKILL between steps and a full staging disk all leave the mirror restored, at once or by
+# --resume, which then completes; staging is wiped; no private key is readable by others at any
+# point. TIFERRY_BIN=path runs the same suite against another tiferry (the static one).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+tf_init install
+TIFERRY=${TIFERRY_BIN:-$TIFERRY}
+LAB=$TF_SRC/tests/lab/lab.sh
+lab=$TF_TMP/lab
+cleanup_lab() { bash "$LAB" stop "$lab" >/dev/null 2>&1 || true; }
+trap 'cleanup_lab; tf_cleanup' EXIT
+
+bash "$LAB" start "$lab" >"$TF_TMP/lab-start.log" 2>&1 || { cat "$TF_TMP/lab-start.log" >&2; exit 1; }
+# shellcheck disable=SC1091
+source "$lab/lab.env"
+export TIFERRY_STATE_DIR=$TF_TMP/state
+home0=$TF_TMP/tiup-home-0
+cp -a "$TIUP_HOME" "$home0"
+orig_mirror=$(tiup mirror show)
+orig_toml=$(tf_sha256 "$TIUP_HOME/tiup.toml")
+orig_root=$(tf_sha256 "$TIUP_HOME/bin/root.json")
+w=$TF_TMP/w
+mkdir -p "$w"
+
+# The bundle: the generated offline package (independent generator), a CA, signed twice.
+python3 "$TF_SRC/tests/mirrorgen/mkmirror.py" "$w/mirror" --package "$w/pkg" >/dev/null
+pkg=$(ls "$w"/pkg/tidb-community-server-*.tar.gz)
+tf_keygen "$w/keys" builder
+tf_keygen "$w/keys" approver
+tf_trust "$w/trust" "builder=1 approver=1" "$w/keys/builder.pub:Builder:builder" \
+	"$w/keys/approver.pub:Approver:approver"
+"$TIFERRY" -q keygen --recipient --out "$w/rcp" >/dev/null
+cp "$TIUP_HOME/storage/cluster/clusters/lab/meta.yaml" "$w/meta.yaml"
+make_bundle() { # make_bundle OUT SEQ [PLATFORM]
+	cat >"$w/spec-$2.yaml" <<-YAML
+		cluster: lab
+		meta: meta.yaml
+		sequence: $2
+		validity: {days: 2}
+		signing_key: keys/builder.key
+		tiup:
+		  source: $pkg
+		  platforms: [${3:-linux/amd64}]
+		tls:
+		  ca: generate
+		  recipients: [rcp/recipient.crt]
+	YAML
+	"$TIFERRY_BUILD" -q build --spec "$w/spec-$2.yaml" --out "$1"
+	"$TIFERRY_BUILD" -q sign --key "$w/keys/approver.key" "$1"
+}
+reset_home() { # a fresh control host: TiUP as the lab left it, no tiferry state
+	rm -rf "$TIUP_HOME" "$TIFERRY_STATE_DIR"
+	cp -a "$home0" "$TIUP_HOME"
+}
+mirror_is_original() { # DESC
+	assert_eq "$1: tiup mirror show" "$(tiup mirror show)" "$orig_mirror"
+	assert_eq "$1: tiup.toml bytes" "$(tf_sha256 "$TIUP_HOME/tiup.toml")" "$orig_toml"
+	assert_eq "$1: bin/root.json bytes" "$(tf_sha256 "$TIUP_HOME/bin/root.json")" "$orig_root"
+}
+install() { "$TIFERRY" install "$@" --trust "$w/trust" --recipient "$w/rcp" --yes; }
+upgraded() { # DESC
+	assert_true "$1: tiup is v1.16.1" sh -c 'tiup --version | head -1 | grep "^1\.16\.1 "'
+	assert_true "$1: cluster v1.16.1 installed" test -d "$TIUP_HOME/components/cluster/v1.16.1"
+	assert_true "$1: tiup cluster:v1.16.1 runs" sh -c 'tiup cluster:v1.16.1 --version | grep "1\.16\.1"'
+}
+no_staging() { # DESC
+	local left
+	left=$(find "$TIFERRY_STATE_DIR" -maxdepth 2 -name 'staging-*' 2>/dev/null | wc -l)
+	assert_eq "$1: staging wiped" "$left" 0
+}
+
+make_bundle "$w/b1.tar" 1
+make_bundle "$w/b2.tar" 2
+make_bundle "$w/arm.tar" 3 linux/arm64
+
+# ---- dry run changes nothing ----
+reset_home
+before=$(tf_snapshot "$TIUP_HOME")
+assert_run "dry run lists the commands" 0 "tiup update --self" "$TIFERRY" install "$w/b1.tar" \
+	--trust "$w/trust" --dry-run
+assert_eq "dry run: TiUP home untouched" "$(tf_snapshot "$TIUP_HOME")" "$before"
+assert_false "dry run: no state" test -e "$TIFERRY_STATE_DIR/lab"
+
+# ---- without --yes and without a terminal: refused, nothing changed ----
+assert_run "no terminal, no --yes: refused" 2 "add --yes" "$TIFERRY" install "$w/b1.tar" \
+	--trust "$w/trust" --recipient "$w/rcp"
+assert_eq "refused: TiUP home untouched" "$(tf_snapshot "$TIUP_HOME")" "$before"
+
+# ---- a full run, with a tiup wrapper that looks for readable private keys at every call ----
+reset_home
+leaks=$TF_TMP/leaks
+: >"$leaks"
+cat >"$w/tiup-watch" <<-SH
+	#!/bin/sh
+	# test wrapper: before each tiup command, any file under the state folder or TIUP_HOME that
+	# holds a private key and is readable by others is a leak
+	find "$TIFERRY_STATE_DIR" "$TIUP_HOME" -type f -perm /o+r -exec grep -l 'PRIVATE KEY' {} + >>"$leaks" 2>/dev/null
+	exec tiup "\$@"
+SH
+chmod 755 "$w/tiup-watch"
+assert_run "full install" 0 "installed bundle" install "$w/b1.tar" --tiup "$w/tiup-watch"
+upgraded "full install"
+mirror_is_original "full install"
+no_staging "full install"
+assert_eq "no private key readable by others during the install" "$(sort -u "$leaks")" ""
+assert_eq "no private key readable by others after" \
+	"$(find "$TIFERRY_STATE_DIR" "$TIUP_HOME" -type f -perm /o+r -exec grep -l 'PRIVATE KEY' {} + 2>/dev/null)" ""
+tls=$TIUP_HOME/storage/cluster/clusters/lab/tls
+for f in ca.crt client.crt; do assert_eq "$f placed 0644" "$(stat -c %a "$tls/$f")" 644; done
+for f in ca.pem client.pem client.pfx; do assert_eq "$f placed 0600" "$(stat -c %a "$tls/$f")" 600; done
+assert_true "ca.pem is PKCS#1 as TiUP needs" grep -q 'BEGIN RSA PRIVATE KEY' "$tls/ca.pem"
+assert_true "client.crt chains to ca.crt" openssl verify -CAfile "$tls/ca.crt" "$tls/client.crt"
+assert_eq "sequence recorded" "$(cat "$TIFERRY_STATE_DIR/lab/sequence")" 1
+assert_run "status: finished" 0 "state:     finished" "$TIFERRY" status
+assert_true "audit log names every tiup command" grep -q 'tiup-watch update --self","exit_code":0' \
+	"$TIFERRY_STATE_DIR/lab/audit.log"
+assert_true "audit log: the #594 warning" grep -q 'TiUP issue #594' "$TIFERRY_STATE_DIR/lab/audit.log"
+assert_reject "the same bundle again: rollback" "is not above 1" "$TIFERRY" check "$w/b1.tar" \
+	--trust "$w/trust"
+# a later bundle installs over it, backing up the tls/ files it replaces
+assert_run "next bundle installs" 0 "installed bundle" install "$w/b2.tar"
+assert_eq "previous tls/ files backed up" \
+	"$(find "$TIFERRY_STATE_DIR/lab" -path '*tls-backup-*' -name ca.pem | wc -l)" 1
+
+# ---- failures injected at each tiup step: mirror restored at once, --resume completes ----
+for step in mirror-set update-self update-cluster update-ctl; do
+	reset_home
+	assert_run "fail at $step: install stops" 1 "--resume" env TIUP_DOUBLE_FAIL=$step \
+		"$TIFERRY" install "$w/b1.tar" --trust "$w/trust" --recipient "$w/rcp" --yes
+	mirror_is_original "fail at $step: restored at once"
+	assert_run "fail at $step: status names the step" 1 "failed" "$TIFERRY" status --cluster lab
+	assert_run "fail at $step: plain install refuses" 1 "--resume" install "$w/b1.tar"
+	assert_run "fail at $step: --resume completes" 0 "installed bundle" install "$w/b1.tar" --resume
+	upgraded "fail at $step, resumed"
+	mirror_is_original "fail at $step, resumed"
+	no_staging "fail at $step, resumed"
+done
+
+# ---- SIGKILL between steps: TiUP left on the staging mirror until --resume ----
+for after in "mirror set" "update --self" "update cluster"; do
+	reset_home
+	cat >"$w/tiup-kill" <<-SH
+		#!/bin/sh
+		# test wrapper: runs tiup, then kills tiferry (its parent) with SIGKILL after '$after'
+		tiup "\$@"; rc=\$?
+		case "\$*" in "$after"*) kill -9 \$PPID ;; esac
+		exit \$rc
+	SH
+	chmod 755 "$w/tiup-kill"
+	expect_exit 137 install "$w/b1.tar" --tiup "$w/tiup-kill" || true
+	assert_eq "killed after '$after': tiferry died by SIGKILL" "$TF_RC" 137
+	assert_true "killed after '$after': journal says TiUP is on the staging mirror" \
+		jq -e '.mirror_switched == true' "$TIFERRY_STATE_DIR/lab/journal.json"
+	assert_run "killed after '$after': status warns" 1 "STILL POINTS AT THE STAGING MIRROR" \
+		"$TIFERRY" status
+	assert_run "killed after '$after': --resume completes" 0 "installed bundle" \
+		install "$w/b1.tar" --resume
+	upgraded "killed after '$after', resumed"
+	mirror_is_original "killed after '$after', resumed"
+	no_staging "killed after '$after', resumed"
+done
+
+# ---- staging disk full: refused before any change ----
+reset_home
+small=$TF_TMP/small
+mkdir -p "$small"
+if mount -t tmpfs -o size=32k tmpfs "$small" 2>/dev/null; then
+	before=$(tf_snapshot "$TIUP_HOME")
+	assert_run "staging disk full: install fails" 1 "No space left" env TIFERRY_STATE_DIR="$small" \
+		"$TIFERRY" install "$w/b1.tar" --trust "$w/trust" --recipient "$w/rcp" --yes
+	assert_eq "staging disk full: TiUP untouched" "$(tf_snapshot "$TIUP_HOME")" "$before"
+	assert_eq "staging disk full: staging removed" "$(find "$small" -name 'staging-*' | wc -l)" 0
+	assert_false "staging disk full: nothing to resume" test -e "$small/lab/journal.json"
+	umount "$small"
+else
+	fail "cannot mount a small tmpfs for the disk-full case (tests run as root)"
+fi
+
+# ---- refusals before any change ----
+reset_home
+assert_run "a bundle without this host's platform: refused" 1 "has no linux/amd64 packages" \
+	install "$w/arm.tar"
+mirror_is_original "platform refusal"
+reset_home
+assert_run "no runnable tiup: refused" 1 "does not run" install "$w/b1.tar" --tiup /nonexistent/tiup
+mirror_is_original "no tiup"
+reset_home
+cp "$w/b1.tar" "$w/bad.tar"
+tf_flip "$w/bad.tar" 600
+assert_run "a tampered bundle: rejected (exit 3)" 3 "" install "$w/bad.tar"
+assert_false "tampered: nothing to resume" test -e "$TIFERRY_STATE_DIR/lab/journal.json"
+mirror_is_original "tampered"
+assert_run "wrong recipient key: decrypt refused" 2 "place" env TIFERRY_STATE_DIR="$TF_TMP/state2" \
+	sh -c '"$0" -q keygen --recipient --out "$1/rcp2" >/dev/null && "$0" install "$2" --trust "$1/trust" --recipient "$1/rcp2" --yes' \
+	"$TIFERRY" "$w" "$w/b1.tar"
+mirror_is_original "wrong recipient"
+
+tf_finish

@@ -109,6 +109,24 @@ tamper() {
 		tiup mirror set "$LAB/offline" >/dev/null
 }
 check "update refuses a tarball whose sha256 differs (TIUP_MIRRORS honoured)" tamper
+# tests/mirrorgen (another generator, when present): its good mirror installs, its tamper cases do not
+mirrorgen() {
+	local g=$SRC/tests/mirrorgen/mkmirror.py h=$LAB/mg-home
+	python3 "$g" "$LAB/mg" >/dev/null && python3 "$g" "$LAB/mg-idx" --tamper index-sig >/dev/null &&
+		python3 "$g" "$LAB/mg-tar" --tamper tarball-byte >/dev/null || return 1
+	mkdir -p "$h/bin" && sed 's/^# tiup-double-version: .*/# tiup-double-version: v1.7.0/' "$TIUP_HOME/bin/tiup" >"$h/bin/tiup" &&
+		chmod 755 "$h/bin/tiup" || return 1
+	TIUP_HOME=$h tiup mirror set "$LAB/mg" >/dev/null && TIUP_HOME=$h tiup update --self cluster &&
+		[ "$(TIUP_HOME=$h tiup cluster --version | sed -n 1p)" = "tiup version 1.16.1 tiup" ] &&
+		TIUP_HOME=$h tiup mirror set "$LAB/mg-idx" >/dev/null && ! TIUP_HOME=$h tiup update ctl 2>"$LAB/err" &&
+		grep -q "invalid signature for file 1.index.json" "$LAB/err" &&
+		TIUP_HOME=$h tiup mirror set "$LAB/mg-tar" >/dev/null && ! TIUP_HOME=$h tiup update --force cluster 2>"$LAB/err" &&
+		grep -q "sha256 checksum mismatch" "$LAB/err" && [ ! -d "$h/components/ctl" ] &&
+		[ "$(TIUP_HOME=$h TIUP_MIRRORS=$LAB/mg tiup cluster --version 2>/dev/null | sed -n 1p)" = "tiup version 1.16.1 tiup" ]
+}
+if [ -f "$SRC/tests/mirrorgen/mkmirror.py" ]; then
+	check "tests/mirrorgen mirrors: the good one installs, a bad index signature and tarball are refused" mirrorgen
+fi
 upgrade() {
 	tiup update --self && tiup update cluster ctl &&
 		[ "$(tiup --version | sed -n 1p)" = "1.16.1 tiup" ] && [ "$v0_self" = "1.7.0 tiup" ] &&

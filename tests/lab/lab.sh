@@ -28,11 +28,12 @@ usage() {
 
 # is_lab_pid DIR PID: PID runs, is not a zombie, and its command line names DIR
 is_lab_pid() {
-	local dir=$1 pid=$2 st cmd
-	st=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || return 1
+	local dir=$1 pid=$2 st args
+	{ read -r st <"/proc/$pid/stat"; } 2>/dev/null || return 1
+	st=${st##*) }
 	[ "${st%% *}" != Z ] || return 1
-	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-	[[ "$cmd" == *"$dir/"* ]]
+	{ mapfile -d '' -t args <"/proc/$pid/cmdline"; } 2>/dev/null || return 1
+	[[ " ${args[*]} " == *"$dir/"* ]]
 }
 
 # lab_pids DIR: every pid the lab recorded under DIR (sshd pid files, the systemctl
@@ -69,7 +70,8 @@ cmd_stop() {
 		# each unit's process and sshd lead their own process group; signal the group
 		kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
 	done
-	for _ in $(seq 100); do
+	# a lone etcd leader may spend many seconds trying to hand over leadership: 1 s, then KILL
+	for _ in $(seq 10); do
 		n=0
 		for pid in $pids; do if is_lab_pid "$dir" "$pid"; then n=$((n + 1)); fi; done
 		[ "$n" -eq 0 ] && break
@@ -78,7 +80,10 @@ cmd_stop() {
 	for pid in $pids; do
 		if is_lab_pid "$dir" "$pid"; then kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; fi
 	done
-	sleep 0.2
+	for _ in $(seq 30); do
+		[ -z "$(lab_pids "$dir")" ] && break
+		sleep 0.1
+	done
 	rm -f "$dir"/hosts/*/sshd.pid "$dir"/hosts/*/root/run/systemd/*.pid "$dir"/hosts/*/root/run/systemd/spawned.log
 	[ -z "$(lab_pids "$dir")" ] || die "some lab processes survived: $(lab_pids "$dir" | tr '\n' ' ')"
 	echo "stopped" >"$dir/lab.state"
@@ -187,6 +192,15 @@ cmd_start() {
 		wait_listen "$ip" "$port" 10 || die "sshd on $ip:$port did not start (see $dir/hosts/$ip/sshd.log)"
 	done
 
+	local tiup=(env TIUP_HOME="$home" TIUP_MIRRORS= TIUP_DOUBLE_FAIL= "$home/bin/tiup")
+	if [ -f "$cdir/meta.yaml" ]; then
+		# a stopped lab: start its hosts and cluster again, as they were
+		"${tiup[@]}" cluster start "$CLUSTER" >"$dir/start.log" 2>&1 || { cat "$dir/start.log" >&2; die "start failed"; }
+		echo running >"$dir/lab.state"
+		echo "lab: restarted in $dir; stop with: $0 stop $dir"
+		return 0
+	fi
+
 	# The control host: TiUP at $tiup_ver installed from the site's production mirror.
 	python3 "$HERE/mkmirror.py" "$dir/mirrors/prod" --versions "$prod_versions" --keys "$dir/mirrors/keys" >/dev/null
 	mkdir -p "$home/bin"
@@ -206,7 +220,6 @@ cmd_start() {
 		export LAB_PROD_MIRROR=$dir/mirrors/prod
 		export LAB_TOOLS=$HERE
 	EOF
-	local tiup=(env TIUP_HOME="$home" TIUP_MIRRORS= TIUP_DOUBLE_FAIL= "$home/bin/tiup")
 	"${tiup[@]}" mirror set "$dir/mirrors/prod" >/dev/null
 	"${tiup[@]}" install "cluster:$tiup_ver" "ctl:$tiup_ver" 2>/dev/null
 

@@ -33,7 +33,7 @@ static char *dup_secret(const char *s, size_t n)
 /* Reads one line (at most TF_SECRET_MAX bytes, "\n" or "\r\n" removed) from fd, one byte at a
  * time so nothing after the line is consumed. *len receives its length. */
 static int read_line(int fd, char buf[TF_SECRET_MAX + 1], size_t *len, const char *what,
-		     struct tf_err *err)
+                     struct tf_err *err)
 {
 	size_t n = 0;
 
@@ -43,16 +43,18 @@ static int read_line(int fd, char buf[TF_SECRET_MAX + 1], size_t *len, const cha
 
 		if (got < 0) {
 			if (errno == EINTR)
-				return tf_err_set(err, TF_E_USAGE, "reading the passphrase from %s "
-							       "was interrupted", what);
+				return tf_err_set(err, TF_E_USAGE,
+				                  "reading the passphrase from %s "
+				                  "was interrupted",
+				                  what);
 			return tf_err_sys(err, TF_E_IO, "read the passphrase from %s", what);
 		}
 		if (got == 0 || c == '\n')
 			break;
 		if (n == TF_SECRET_MAX)
 			return tf_err_set(err, TF_E_INPUT,
-					  "the passphrase from %s is longer than %d bytes", what,
-					  TF_SECRET_MAX);
+			                  "the passphrase from %s is longer than %d bytes", what,
+			                  TF_SECRET_MAX);
 		buf[n++] = c;
 	}
 	if (n > 0 && buf[n - 1] == '\r')
@@ -102,7 +104,7 @@ int tf_secret_read_file(const char *path, char **out, struct tf_err *err)
 	snprintf(what, sizeof(what), "'%s'", path);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		r = tf_err_sys(err, errno == ENOENT ? TF_E_NOTFOUND : TF_E_IO,
-			       "open passphrase file '%s'", path);
+		               "open passphrase file '%s'", path);
 		goto out;
 	}
 	if ((r = read_line(fd, buf, &n, what, err)) != 0)
@@ -125,10 +127,10 @@ int tf_secret_read_env(const char *name, char **out, struct tf_err *err)
 	n = strlen(v);
 	if (n > TF_SECRET_MAX)
 		return tf_err_set(err, TF_E_INPUT, "the passphrase in '%s' is longer than %d bytes",
-				  name, TF_SECRET_MAX);
+		                  name, TF_SECRET_MAX);
 	if (n == 0)
 		return tf_err_set(err, TF_E_INPUT,
-				  "the passphrase from environment variable '%s' is empty", name);
+		                  "the passphrase from environment variable '%s' is empty", name);
 	if ((*out = dup_secret(v, n)) == NULL)
 		return tf_err_set(err, TF_E_NOMEM, "out of memory");
 	return 0;
@@ -146,7 +148,7 @@ static void on_tty_signal(int sig)
 }
 
 static int prompt_once(int fd, const char *prompt, char buf[TF_SECRET_MAX + 1], size_t *n,
-		       struct tf_err *err)
+                       struct tf_err *err)
 {
 	int r;
 
@@ -170,8 +172,9 @@ int tf_secret_read_tty(const char *prompt, int confirm, char **out, struct tf_er
 	memset(buf, 0, sizeof(buf));
 	memset(again, 0, sizeof(again));
 	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
-		r = tf_err_sys(err, TF_E_USAGE, "no terminal to read the passphrase from (open "
-						"/dev/tty)");
+		r = tf_err_sys(err, TF_E_USAGE,
+		               "no terminal to read the passphrase from (open "
+		               "/dev/tty)");
 		goto out;
 	}
 	if (tcgetattr(fd, &old_t) != 0) {
@@ -221,7 +224,7 @@ out:
 }
 
 int tf_secret_read(const char *source, const char *prompt, int confirm, char **out,
-		   struct tf_err *err)
+                   struct tf_err *err)
 {
 	if (source == NULL || strcmp(source, "tty") == 0)
 		return tf_secret_read_tty(prompt, confirm, out, err);
@@ -239,6 +242,6 @@ int tf_secret_read(const char *source, const char *prompt, int confirm, char **o
 			return tf_secret_read_fd((int)fd, out, err);
 	}
 	return tf_err_set(err, TF_E_USAGE,
-			  "passphrase source '%s' is not one of file:PATH, fd:N, env:NAME, tty",
-			  source);
+	                  "passphrase source '%s' is not one of file:PATH, fd:N, env:NAME, tty",
+	                  source);
 }

@@ -16,14 +16,14 @@
  *                terminal asks twice and the two must match
  * *out is NUL-terminated; free it with tf_secret_free. An empty passphrase is refused. */
 int tf_secret_read(const char *source, const char *prompt, int confirm, char **out,
-		   struct tf_err *err) TF_MUST_CHECK;
+                   struct tf_err *err) TF_MUST_CHECK;
 int tf_secret_read_file(const char *path, char **out, struct tf_err *err) TF_MUST_CHECK;
 int tf_secret_read_fd(int fd, char **out, struct tf_err *err) TF_MUST_CHECK;
 int tf_secret_read_env(const char *name, char **out, struct tf_err *err) TF_MUST_CHECK;
 /* Opens /dev/tty, writes prompt there (never to stdout), turns echo off while reading and
  * restores the terminal even when interrupted by an error. */
 int tf_secret_read_tty(const char *prompt, int confirm, char **out,
-		       struct tf_err *err) TF_MUST_CHECK;
+                       struct tf_err *err) TF_MUST_CHECK;
 /* Wipes and frees a string from tf_secret_read*; takes NULL. */
 void tf_secret_free(char *s);
 

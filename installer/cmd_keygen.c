@@ -15,21 +15,21 @@
 #include <unistd.h>
 
 static const char usage_text[] =
-	"usage: tiferry keygen --recipient [--out DIR] [--name CN] [--days N] [--force] [-q|-v]\n"
-	"\n"
-	"Makes the control host's recipient key pair: an RSA 3072 private key (DIR/recipient.key,\n"
-	"PKCS#8 PEM, mode 0600, never leaves this host) and a self-signed certificate\n"
-	"(DIR/recipient.crt) to carry to the build host. tiferry-build encrypts the cluster's CA\n"
-	"key, client key and client.pfx to that certificate as CMS (openssl cms), so only this\n"
-	"host can open them. Prints the certificate's SHA-256 fingerprint: compare it with\n"
-	"`openssl x509 -in recipient.crt -noout -fingerprint -sha256` on the build host.\n"
-	"\n"
-	"  --recipient     make a recipient key pair (the only kind there is; required)\n"
-	"  --out DIR       folder for the two files (default: the current folder; created 0700)\n"
-	"  --name CN       the certificate's common name (default: \"tiferry recipient <host>\")\n"
-	"  --days N        certificate lifetime in days (default 3650)\n"
-	"  --force         replace an existing key pair in DIR\n"
-	"  -q, -v          quieter, or more detail\n";
+    "usage: tiferry keygen --recipient [--out DIR] [--name CN] [--days N] [--force] [-q|-v]\n"
+    "\n"
+    "Makes the control host's recipient key pair: an RSA 3072 private key (DIR/recipient.key,\n"
+    "PKCS#8 PEM, mode 0600, never leaves this host) and a self-signed certificate\n"
+    "(DIR/recipient.crt) to carry to the build host. tiferry-build encrypts the cluster's CA\n"
+    "key, client key and client.pfx to that certificate as CMS (openssl cms), so only this\n"
+    "host can open them. Prints the certificate's SHA-256 fingerprint: compare it with\n"
+    "`openssl x509 -in recipient.crt -noout -fingerprint -sha256` on the build host.\n"
+    "\n"
+    "  --recipient     make a recipient key pair (the only kind there is; required)\n"
+    "  --out DIR       folder for the two files (default: the current folder; created 0700)\n"
+    "  --name CN       the certificate's common name (default: \"tiferry recipient <host>\")\n"
+    "  --days N        certificate lifetime in days (default 3650)\n"
+    "  --force         replace an existing key pair in DIR\n"
+    "  -q, -v          quieter, or more detail\n";
 
 /* "AB:CD:..." as `openssl x509 -fingerprint -sha256` prints it, from "sha256:abcd...". */
 static void openssl_form(const char *fp, char *out, size_t outlen)
@@ -49,12 +49,15 @@ static void openssl_form(const char *fp, char *out, size_t outlen)
 
 int tf_cmd_keygen(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"recipient", no_argument, NULL, 'r'}, {"out", required_argument, NULL, 'o'},
-		{"name", required_argument, NULL, 'n'}, {"days", required_argument, NULL, 'd'},
-		{"force", no_argument, NULL, 'f'},      {"help", no_argument, NULL, 'h'},
-		{"quiet", no_argument, NULL, 'q'},      {"verbose", no_argument, NULL, 'v'},
-		{NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"recipient", no_argument, NULL, 'r'},
+	                                     {"out", required_argument, NULL, 'o'},
+	                                     {"name", required_argument, NULL, 'n'},
+	                                     {"days", required_argument, NULL, 'd'},
+	                                     {"force", no_argument, NULL, 'f'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {"quiet", no_argument, NULL, 'q'},
+	                                     {"verbose", no_argument, NULL, 'v'},
+	                                     {NULL, 0, NULL, 0}};
 	const char *dir = ".", *name = NULL;
 	char *key = NULL, *cert = NULL, *key_path = NULL, *cert_path = NULL;
 	char fp[TF_FINGERPRINT_LEN], ofp[TF_FINGERPRINT_LEN * 2], cn[HOST_NAME_MAX + 64];
@@ -116,16 +119,16 @@ int tf_cmd_keygen(int argc, char **argv)
 	}
 	if (!force && (access(key_path, F_OK) == 0 || access(cert_path, F_OK) == 0)) {
 		rc = tf_err_set(&err, TF_E_USAGE,
-				"'%s' already holds a recipient key pair (--force replaces it, and "
-				"bundles encrypted to the old one can no longer be opened here)",
-				dir);
+		                "'%s' already holds a recipient key pair (--force replaces it, and "
+		                "bundles encrypted to the old one can no longer be opened here)",
+		                dir);
 		goto out;
 	}
 	if ((rc = tf_mkdir_p(dir, 0700, &err)) != 0)
 		goto out;
 	tf_log_debug("generating an RSA %u recipient key", TF_CERTS_RECIPIENT_BITS);
 	if ((rc = tf_certs_recipient_keygen(name, (unsigned)days, 0, &key, &key_len, &cert,
-					    &cert_len, fp, &err)) != 0)
+	                                    &cert_len, fp, &err)) != 0)
 		goto out;
 	/* the key first: a certificate without its key would be useless to the builder */
 	if ((rc = tf_write_file_atomic(key_path, key, key_len, 0600, &err)) != 0 ||

@@ -153,7 +153,7 @@ out:
 	return r;
 }
 
-static void sk_X509_pop_free_all(STACK_OF(X509) *sk)
+static void sk_X509_pop_free_all(STACK_OF(X509) * sk)
 {
 	sk_X509_pop_free(sk, X509_free);
 }
@@ -196,8 +196,8 @@ static int parse_dn(const char *s, X509_NAME **out, struct tf_err *err)
 		if (*key == '\0')
 			continue;
 		if ((eq = strchr(key, '=')) == NULL || eq == key || eq[1] == '\0') {
-			r = tf_err_set(err, TF_E_INPUT,
-				       "subject '%s': '%s' is not ATTRIBUTE=value", s, key);
+			r = tf_err_set(err, TF_E_INPUT, "subject '%s': '%s' is not ATTRIBUTE=value",
+			               s, key);
 			goto out;
 		}
 		*eq = '\0';
@@ -207,9 +207,9 @@ static int parse_dn(const char *s, X509_NAME **out, struct tf_err *err)
 		while (*val == ' ')
 			val++;
 		if (X509_NAME_add_entry_by_txt(name, key, MBSTRING_UTF8, (const unsigned char *)val,
-					       -1, -1, 0) != 1) {
+		                               -1, -1, 0) != 1) {
 			r = ossl_fail(err, TF_E_INPUT, "subject '%s': attribute '%s' is not known",
-				      s, key);
+			              s, key);
 			goto out;
 		}
 	}
@@ -247,8 +247,8 @@ struct ext_spec {
 /* A v3 certificate for pub with subject, signed by (issuer, signer) or self-signed when issuer
  * is NULL, valid from nb to na, with exts (SKI and AKI added after them). */
 static int build_cert(const X509_NAME *subject, X509 *issuer, EVP_PKEY *pub, EVP_PKEY *signer,
-		      time_t nb, time_t na, const struct ext_spec *exts, size_t nexts, X509 **out,
-		      struct tf_err *err)
+                      time_t nb, time_t na, const struct ext_spec *exts, size_t nexts, X509 **out,
+                      struct tf_err *err)
 {
 	X509 *x = NULL;
 	BIGNUM *bn = NULL;
@@ -274,12 +274,12 @@ static int build_cert(const X509_NAME *subject, X509 *issuer, EVP_PKEY *pub, EVP
 	for (i = 0; i < nexts; i++)
 		if (add_ext(issuer ? issuer : x, x, exts[i].nid, exts[i].value) != 0) {
 			r = ossl_fail(err, TF_E_CRYPTO, "cannot add extension %s",
-				      OBJ_nid2sn(exts[i].nid));
+			              OBJ_nid2sn(exts[i].nid));
 			goto out;
 		}
 	if (add_ext(issuer ? issuer : x, x, NID_subject_key_identifier, "hash") != 0 ||
 	    add_ext(issuer ? issuer : x, x, NID_authority_key_identifier,
-		    issuer ? "keyid,issuer" : "keyid:always") != 0) {
+	            issuer ? "keyid,issuer" : "keyid:always") != 0) {
 		r = ossl_fail(err, TF_E_CRYPTO, "cannot add the key identifiers");
 		goto out;
 	}
@@ -308,8 +308,8 @@ static int gen_rsa(unsigned bits, EVP_PKEY **out, struct tf_err *err)
 
 /* ---- PEM output ---- */
 
-static int pem_certs(X509 *first, STACK_OF(X509) *more, char **out, size_t *len,
-		     struct tf_err *err)
+static int pem_certs(X509 *first, STACK_OF(X509) * more, char **out, size_t *len,
+                     struct tf_err *err)
 {
 	BIO *mem = BIO_new(BIO_s_mem());
 	int i, r;
@@ -359,8 +359,8 @@ out:
  * legacy PBE (SHA-1 and 3DES) and a SHA-1 MAC, which every PKCS#12 reader (Java, Windows, Go's
  * x/crypto/pkcs12, OpenSSL 3 without its legacy provider) opens. The password is public, so the
  * file is handled as a secret like the key. */
-static int make_pfx(EVP_PKEY *key, X509 *cert, X509 *ca, STACK_OF(X509) *chain, uint8_t **out,
-		    size_t *len, struct tf_err *err)
+static int make_pfx(EVP_PKEY *key, X509 *cert, X509 *ca, STACK_OF(X509) * chain, uint8_t **out,
+                    size_t *len, struct tf_err *err)
 {
 	STACK_OF(X509) *cas = sk_X509_new_null();
 	PKCS12 *p12 = NULL;
@@ -377,11 +377,11 @@ static int make_pfx(EVP_PKEY *key, X509 *cert, X509 *ca, STACK_OF(X509) *chain, 
 			goto out;
 		}
 	if ((p12 = PKCS12_create(TF_CERTS_PFX_PASSWORD, NULL, key, cert, cas,
-				 NID_pbe_WithSHA1And3_Key_TripleDES_CBC,
-				 NID_pbe_WithSHA1And3_Key_TripleDES_CBC, PKCS12_DEFAULT_ITER, -1,
-				 0)) == NULL ||
+	                         NID_pbe_WithSHA1And3_Key_TripleDES_CBC,
+	                         NID_pbe_WithSHA1And3_Key_TripleDES_CBC, PKCS12_DEFAULT_ITER, -1,
+	                         0)) == NULL ||
 	    PKCS12_set_mac(p12, TF_CERTS_PFX_PASSWORD, -1, NULL, 0, PKCS12_DEFAULT_ITER,
-			   EVP_sha1()) != 1 ||
+	                   EVP_sha1()) != 1 ||
 	    i2d_PKCS12_bio(mem, p12) != 1) {
 		r = ossl_fail(err, TF_E_CRYPTO, "cannot write client.pfx");
 		goto out;
@@ -401,7 +401,7 @@ out:
 /* ---- loading ---- */
 
 /* Every certificate of a PEM file, in order. */
-static int load_certs(const char *path, STACK_OF(X509) **out, struct tf_err *err)
+static int load_certs(const char *path, STACK_OF(X509) * *out, struct tf_err *err)
 {
 	STACK_OF(X509) *sk = NULL;
 	char *buf = NULL;
@@ -420,7 +420,7 @@ static int load_certs(const char *path, STACK_OF(X509) **out, struct tf_err *err
 		if (sk_X509_num(sk) == CHAIN_MAX || !sk_X509_push(sk, x)) {
 			X509_free(x);
 			r = tf_err_set(err, TF_E_INPUT, "'%s' holds more than %d certificates",
-				       path, CHAIN_MAX);
+			               path, CHAIN_MAX);
 			goto out;
 		}
 	}
@@ -455,7 +455,7 @@ static int load_key(const char *path, const char *pass, EVP_PKEY **out, struct t
 	}
 	if ((pk = PEM_read_bio_PrivateKey(bio, NULL, pem_pass, (void *)(uintptr_t)pass)) == NULL) {
 		r = ossl_fail(err, TF_E_INPUT, "cannot read the CA key '%s'%s", path,
-			      pass ? " (wrong passphrase?)" : " (encrypted? give its passphrase)");
+		              pass ? " (wrong passphrase?)" : " (encrypted? give its passphrase)");
 		goto out;
 	}
 	*out = pk;
@@ -472,7 +472,7 @@ out:
 
 /* The CA and every certificate of its chain must stay valid until need. */
 static int check_validity(X509 *x, const char *what, time_t now, time_t window_end, time_t need,
-			  struct tf_err *err)
+                          struct tf_err *err)
 {
 	time_t nb = 0, na = 0;
 	char a[32], b[32], w[32];
@@ -492,9 +492,9 @@ static int check_validity(X509 *x, const char *what, time_t now, time_t window_e
 
 		fmt_time(window_end, e);
 		return tf_err_set(err, TF_E_INPUT,
-				  "%s expires on %s: its validity does not cover %s (the bundle's "
-				  "window ends %s, and TiUP issues node certificates for %u days)",
-				  what, b, w, e, TF_CERTS_NODE_DAYS);
+		                  "%s expires on %s: its validity does not cover %s (the bundle's "
+		                  "window ends %s, and TiUP issues node certificates for %u days)",
+		                  what, b, w, e, TF_CERTS_NODE_DAYS);
 	}
 	return 0;
 }
@@ -505,25 +505,25 @@ static int check_is_ca(X509 *x, const char *what, struct tf_err *err)
 
 	if (!(flags & EXFLAG_BCONS))
 		return tf_err_set(err, TF_E_INPUT,
-				  "%s is not a CA: it has no basicConstraints extension", what);
+		                  "%s is not a CA: it has no basicConstraints extension", what);
 	if (!(flags & EXFLAG_CA))
 		return tf_err_set(err, TF_E_INPUT,
-				  "%s is not a CA: its basicConstraints say CA:FALSE", what);
+		                  "%s is not a CA: its basicConstraints say CA:FALSE", what);
 	if ((flags & EXFLAG_KUSAGE) && !(X509_get_key_usage(x) & KU_KEY_CERT_SIGN))
 		return tf_err_set(err, TF_E_INPUT,
-				  "%s cannot sign certificates: its keyUsage lacks keyCertSign",
-				  what);
+		                  "%s cannot sign certificates: its keyUsage lacks keyCertSign",
+		                  what);
 	if (flags & EXFLAG_XKUSAGE) {
 		uint32_t xku = X509_get_extended_key_usage(x);
 
 		/* Go (PD, TiDB) requires every certificate of the chain to allow the leaf's use */
 		if (!(xku & XKU_ANYEKU) && ((xku & (XKU_SSL_SERVER | XKU_SSL_CLIENT)) !=
-					    (XKU_SSL_SERVER | XKU_SSL_CLIENT)))
+		                            (XKU_SSL_SERVER | XKU_SSL_CLIENT)))
 			return tf_err_set(err, TF_E_INPUT,
-					  "%s limits its extended key usage without both "
-					  "serverAuth and clientAuth: PD and TiDB would reject "
-					  "every node certificate",
-					  what);
+			                  "%s limits its extended key usage without both "
+			                  "serverAuth and clientAuth: PD and TiDB would reject "
+			                  "every node certificate",
+			                  what);
 	}
 	return 0;
 }
@@ -551,8 +551,8 @@ static int add_warning(char ***list, size_t *n, const char *fmt, ...)
 
 /* Verifies ca against its chain (the last certificate given is the trust anchor), or its own
  * signature when it is self-issued and no chain is given. */
-static int check_chain(X509 *ca, STACK_OF(X509) *chain, const char *what, time_t now,
-		       struct tf_certs *c, struct tf_err *err)
+static int check_chain(X509 *ca, STACK_OF(X509) * chain, const char *what, time_t now,
+                       struct tf_certs *c, struct tf_err *err)
 {
 	X509_STORE *store = NULL;
 	X509_STORE_CTX *ctx = NULL;
@@ -564,16 +564,16 @@ static int check_chain(X509 *ca, STACK_OF(X509) *chain, const char *what, time_t
 		if (X509_check_issued(ca, ca) == X509_V_OK) {
 			if (X509_verify(ca, X509_get0_pubkey(ca)) != 1) {
 				r = ossl_fail(err, TF_E_INPUT,
-					      "%s: its self-signature does not verify", what);
+				              "%s: its self-signature does not verify", what);
 				goto out;
 			}
 		} else {
 			name_into(X509_get_subject_name(ca), subj, sizeof(subj));
 			name_into(X509_get_issuer_name(ca), iss, sizeof(iss));
 			if (add_warning(&c->warnings, &c->nwarnings,
-					"the CA '%s' is issued by '%s' and no chain was given: "
-					"ca.crt holds the intermediate alone",
-					subj, iss) != 0) {
+			                "the CA '%s' is issued by '%s' and no chain was given: "
+			                "ca.crt holds the intermediate alone",
+			                subj, iss) != 0) {
 				r = tf_err_set(err, TF_E_NOMEM, "out of memory");
 				goto out;
 			}
@@ -601,7 +601,7 @@ static int check_chain(X509 *ca, STACK_OF(X509) *chain, const char *what, time_t
 	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_PARTIAL_CHAIN);
 	if (X509_verify_cert(ctx) != 1) {
 		r = tf_err_set(err, TF_E_INPUT, "%s does not verify against its chain: %s", what,
-			       X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+		               X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
 		ERR_clear_error();
 		goto out;
 	}
@@ -614,8 +614,8 @@ out:
 }
 
 static int import_ca(const struct tf_certs_config *cfg, time_t now, time_t need, X509 **ca_out,
-		     EVP_PKEY **key_out, STACK_OF(X509) **chain_out, struct tf_certs *c,
-		     struct tf_err *err)
+                     EVP_PKEY **key_out, STACK_OF(X509) * *chain_out, struct tf_certs *c,
+                     struct tf_err *err)
 {
 	STACK_OF(X509) *certs = NULL, *extra = NULL, *chain = NULL;
 	X509 *ca = NULL;
@@ -647,7 +647,7 @@ static int import_ca(const struct tf_certs_config *cfg, time_t now, time_t need,
 			if (sk_X509_num(chain) == CHAIN_MAX || !sk_X509_push(chain, x)) {
 				X509_free(x);
 				r = tf_err_set(err, TF_E_INPUT, "the chain is longer than %d",
-					       CHAIN_MAX);
+				               CHAIN_MAX);
 				goto out;
 			}
 		}
@@ -659,23 +659,23 @@ static int import_ca(const struct tf_certs_config *cfg, time_t now, time_t need,
 	id = EVP_PKEY_get_base_id(key);
 	if (id != EVP_PKEY_RSA) {
 		r = tf_err_set(err, TF_E_INPUT,
-			       "the CA key '%s' is an %s key: TiUP needs an RSA CA key (it reads "
-			       "ca.pem only as PEM \"RSA PRIVATE KEY\")",
-			       cfg->ca_key_file, id == EVP_PKEY_EC ? "EC" : OBJ_nid2sn(id));
+		               "the CA key '%s' is an %s key: TiUP needs an RSA CA key (it reads "
+		               "ca.pem only as PEM \"RSA PRIVATE KEY\")",
+		               cfg->ca_key_file, id == EVP_PKEY_EC ? "EC" : OBJ_nid2sn(id));
 		goto out;
 	}
 	if (X509_check_private_key(ca, key) != 1) {
 		r = ossl_fail(err, TF_E_INPUT, "the CA key '%s' does not match %s",
-			      cfg->ca_key_file, what);
+		              cfg->ca_key_file, what);
 		goto out;
 	}
 	if (EVP_PKEY_get_bits(key) < RSA_MIN_BITS) {
 		r = tf_err_set(err, TF_E_INPUT, "the CA key '%s' has %d bits (at least %d needed)",
-			       cfg->ca_key_file, EVP_PKEY_get_bits(key), RSA_MIN_BITS);
+		               cfg->ca_key_file, EVP_PKEY_get_bits(key), RSA_MIN_BITS);
 		goto out;
 	}
 	if ((r = check_validity(ca, what, now, cfg->window_end ? cfg->window_end : now, need,
-				err)) != 0)
+	                        err)) != 0)
 		goto out;
 	for (i = 0; i < sk_X509_num(chain); i++) {
 		X509 *x = sk_X509_value(chain, i);
@@ -685,7 +685,7 @@ static int import_ca(const struct tf_certs_config *cfg, time_t now, time_t need,
 		snprintf(w, sizeof(w), "chain certificate '%s'", subj);
 		if ((r = check_is_ca(x, w, err)) != 0 ||
 		    (r = check_validity(x, w, now, cfg->window_end ? cfg->window_end : now, need,
-					err)) != 0)
+		                        err)) != 0)
 			goto out;
 	}
 	if ((r = check_chain(ca, chain, what, now, c, err)) != 0)
@@ -707,11 +707,11 @@ out:
 }
 
 static int generate_ca(const struct tf_certs_config *cfg, unsigned bits, time_t now, time_t need,
-		       X509 **ca_out, EVP_PKEY **key_out, struct tf_err *err)
+                       X509 **ca_out, EVP_PKEY **key_out, struct tf_err *err)
 {
 	static const struct ext_spec exts[] = {
-		{NID_basic_constraints, "critical,CA:TRUE"},
-		{NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature"},
+	    {NID_basic_constraints, "critical,CA:TRUE"},
+	    {NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature"},
 	};
 	unsigned days = cfg->validity_days ? cfg->validity_days : TF_CERTS_CA_DAYS;
 	X509_NAME *name = NULL;
@@ -725,9 +725,9 @@ static int generate_ca(const struct tf_certs_config *cfg, unsigned bits, time_t 
 		fmt_time(na, a);
 		fmt_time(need, b);
 		r = tf_err_set(err, TF_E_INPUT,
-			       "a CA valid for %u days (until %s) does not cover %s (the bundle's "
-			       "window plus the %u days of TiUP's node certificates)",
-			       days, a, b, TF_CERTS_NODE_DAYS);
+		               "a CA valid for %u days (until %s) does not cover %s (the bundle's "
+		               "window plus the %u days of TiUP's node certificates)",
+		               days, a, b, TF_CERTS_NODE_DAYS);
 		goto out;
 	}
 	if (cfg->subject != NULL) {
@@ -739,11 +739,11 @@ static int generate_ca(const struct tf_certs_config *cfg, unsigned bits, time_t 
 		snprintf(cn, sizeof(cn), "%s CA", cfg->cluster);
 		if ((name = X509_NAME_new()) == NULL ||
 		    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-					       (const unsigned char *)"tiferry", -1, -1, 0) != 1 ||
+		                               (const unsigned char *)"tiferry", -1, -1, 0) != 1 ||
 		    X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_UTF8,
-					       (const unsigned char *)"TiUP", -1, -1, 0) != 1 ||
-		    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-					       (const unsigned char *)cn, -1, -1, 0) != 1) {
+		                               (const unsigned char *)"TiUP", -1, -1, 0) != 1 ||
+		    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn,
+		                               -1, -1, 0) != 1) {
 			r = ossl_fail(err, TF_E_INPUT, "cannot make the CA subject");
 			goto out;
 		}
@@ -766,14 +766,13 @@ out:
 
 /* The client certificate as TiUP issues it: OU tiup-cluster-client, CN <cluster>-client, both
  * TLS usages, TF_CERTS_CLIENT_DAYS (never past the CA). The CA's O is kept, if it has one. */
-static int issue_client(const struct tf_certs_config *cfg, unsigned bits, X509 *ca,
-			EVP_PKEY *cakey, time_t now, X509 **cert_out, EVP_PKEY **key_out,
-			struct tf_err *err)
+static int issue_client(const struct tf_certs_config *cfg, unsigned bits, X509 *ca, EVP_PKEY *cakey,
+                        time_t now, X509 **cert_out, EVP_PKEY **key_out, struct tf_err *err)
 {
 	static const struct ext_spec exts[] = {
-		{NID_basic_constraints, "critical,CA:FALSE"},
-		{NID_key_usage, "critical,digitalSignature,keyEncipherment"},
-		{NID_ext_key_usage, "clientAuth,serverAuth"},
+	    {NID_basic_constraints, "critical,CA:FALSE"},
+	    {NID_key_usage, "critical,digitalSignature,keyEncipherment"},
+	    {NID_ext_key_usage, "clientAuth,serverAuth"},
 	};
 	const X509_NAME *caname = X509_get_subject_name(ca);
 	X509_NAME *name = NULL;
@@ -799,10 +798,10 @@ static int issue_client(const struct tf_certs_config *cfg, unsigned bits, X509 *
 		goto out;
 	}
 	if (X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_UTF8,
-				       (const unsigned char *)"tiup-cluster-client", -1, -1,
-				       0) != 1 ||
-	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1,
-				       -1, 0) != 1) {
+	                               (const unsigned char *)"tiup-cluster-client", -1, -1,
+	                               0) != 1 ||
+	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
+	                               0) != 1) {
 		r = ossl_fail(err, TF_E_INPUT, "cannot make the client subject (CN '%s')", cn);
 		goto out;
 	}
@@ -927,12 +926,12 @@ void tf_certs_files(const struct tf_certs *c, struct tf_certs_file out[TF_CERTS_
 {
 	out[0] = (struct tf_certs_file){TF_CERTS_CA_CRT, c->ca_crt, c->ca_crt_len, 0644, 0};
 	out[1] = (struct tf_certs_file){TF_CERTS_CA_KEY, c->ca_pem, c->ca_pem_len, 0600, 1};
-	out[2] = (struct tf_certs_file){TF_CERTS_CLIENT_CRT, c->client_crt, c->client_crt_len,
-					0644, 0};
-	out[3] = (struct tf_certs_file){TF_CERTS_CLIENT_KEY, c->client_pem, c->client_pem_len,
-					0600, 1};
-	out[4] = (struct tf_certs_file){TF_CERTS_CLIENT_PFX, c->client_pfx, c->client_pfx_len,
-					0600, 1};
+	out[2] =
+	    (struct tf_certs_file){TF_CERTS_CLIENT_CRT, c->client_crt, c->client_crt_len, 0644, 0};
+	out[3] =
+	    (struct tf_certs_file){TF_CERTS_CLIENT_KEY, c->client_pem, c->client_pem_len, 0600, 1};
+	out[4] =
+	    (struct tf_certs_file){TF_CERTS_CLIENT_PFX, c->client_pfx, c->client_pfx_len, 0600, 1};
 }
 
 int tf_certs_write_dir(const struct tf_certs *c, const char *dir, struct tf_err *err)
@@ -970,8 +969,8 @@ out:
 	return r;
 }
 
-int tf_certs_check_pair(const char *cert_pem, size_t cert_len, const char *key_pem,
-			size_t key_len, struct tf_err *err)
+int tf_certs_check_pair(const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len,
+                        struct tf_err *err)
 {
 	static const char head[] = "-----BEGIN RSA PRIVATE KEY-----";
 	BIO *cb = NULL, *kb = NULL;
@@ -980,8 +979,9 @@ int tf_certs_check_pair(const char *cert_pem, size_t cert_len, const char *key_p
 	int r;
 
 	if (key_len < sizeof(head) - 1 || memcmp(key_pem, head, sizeof(head) - 1) != 0) {
-		r = tf_err_set(err, TF_E_INPUT, "the key is not PEM \"RSA PRIVATE KEY\" (PKCS#1), "
-						"the only form TiUP reads");
+		r = tf_err_set(err, TF_E_INPUT,
+		               "the key is not PEM \"RSA PRIVATE KEY\" (PKCS#1), "
+		               "the only form TiUP reads");
 		goto out;
 	}
 	if ((cb = BIO_new_mem_buf(cert_pem, (int)cert_len)) == NULL ||
@@ -1009,7 +1009,7 @@ out:
 }
 
 int tf_cert_fingerprint(const char *pem, size_t len, char out[TF_FINGERPRINT_LEN],
-			struct tf_err *err)
+                        struct tf_err *err)
 {
 	struct tf_cert_info info;
 	int r;
@@ -1131,8 +1131,8 @@ int tf_certs_plan_json(const struct tf_certs_plan *p, char **out, struct tf_err 
 	return print_json(plan_json(p), out, err);
 }
 
-int tf_certs_summary_json(const struct tf_certs *c, const struct tf_certs_plan *plan,
-			  char **out, struct tf_err *err)
+int tf_certs_summary_json(const struct tf_certs *c, const struct tf_certs_plan *plan, char **out,
+                          struct tf_err *err)
 {
 	struct tf_certs_file f[TF_CERTS_NFILES];
 	cJSON *o = cJSON_CreateObject(), *chain, *files;
@@ -1141,8 +1141,9 @@ int tf_certs_summary_json(const struct tf_certs *c, const struct tf_certs_plan *
 	tf_certs_files(c, f);
 	if (o == NULL ||
 	    !put(o, "source",
-		 cJSON_CreateString(c->source == TF_CERTS_IMPORT ? "imported" : "generated")) ||
-	    !put(o, "ca", info_json(&c->ca)) || (chain = cJSON_AddArrayToObject(o, "chain")) == NULL ||
+	         cJSON_CreateString(c->source == TF_CERTS_IMPORT ? "imported" : "generated")) ||
+	    !put(o, "ca", info_json(&c->ca)) ||
+	    (chain = cJSON_AddArrayToObject(o, "chain")) == NULL ||
 	    !put(o, "client", info_json(&c->client)) ||
 	    (files = cJSON_AddArrayToObject(o, "files")) == NULL ||
 	    !put(o, "node_days", cJSON_CreateNumber(TF_CERTS_NODE_DAYS)) ||
@@ -1184,7 +1185,7 @@ static const char *component_of(const char *role, char *buf, size_t len)
 static uint64_t main_port(const struct tf_topo_instance *in)
 {
 	static const char *const names[] = {"client_port", "port", "tcp_port", "web_port",
-					    "status_port"};
+	                                    "status_port"};
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -1237,19 +1238,18 @@ static int plan_warn_dns(struct tf_certs_plan *p, size_t upto)
 		if (strcmp(o->host, e->host) != 0 || strstr(roles, o->component) != NULL)
 			continue;
 		used += (size_t)snprintf(roles + used, sizeof(roles) - used, "%s%s",
-					 used ? ", " : "", o->component);
+		                         used ? ", " : "", o->component);
 		if (used >= sizeof(roles))
 			break;
 	}
 	return add_warning(&p->warnings, &p->nwarnings,
-			   "host '%s' (%s) is a DNS name, not an IP address: TiUP names it in "
-			   "the node certificates as a DNS name, so every host and client must "
-			   "resolve '%s' to the same address",
-			   e->host, roles, e->host);
+	                   "host '%s' (%s) is a DNS name, not an IP address: TiUP names it in "
+	                   "the node certificates as a DNS name, so every host and client must "
+	                   "resolve '%s' to the same address",
+	                   e->host, roles, e->host);
 }
 
-int tf_certs_plan_make(const struct tf_topology *t, struct tf_certs_plan **out,
-		       struct tf_err *err)
+int tf_certs_plan_make(const struct tf_topology *t, struct tf_certs_plan **out, struct tf_err *err)
 {
 	struct tf_certs_plan *p = NULL;
 	size_t i;
@@ -1270,7 +1270,7 @@ int tf_certs_plan_make(const struct tf_topology *t, struct tf_certs_plan **out,
 
 		if (in->role == NULL || in->host == NULL || in->host[0] == '\0') {
 			r = tf_err_set(err, TF_E_INPUT, "instance %zu of the topology has no host",
-				       i + 1);
+			               i + 1);
 			goto out;
 		}
 		p->n++;
@@ -1314,12 +1314,12 @@ out:
 /* ---- recipient keys ---- */
 
 int tf_certs_recipient_keygen(const char *cn, unsigned days, time_t now, char **key_pem,
-			      size_t *key_len, char **cert_pem, size_t *cert_len,
-			      char fingerprint[TF_FINGERPRINT_LEN], struct tf_err *err)
+                              size_t *key_len, char **cert_pem, size_t *cert_len,
+                              char fingerprint[TF_FINGERPRINT_LEN], struct tf_err *err)
 {
 	static const struct ext_spec exts[] = {
-		{NID_basic_constraints, "critical,CA:FALSE"},
-		{NID_key_usage, "critical,keyEncipherment"},
+	    {NID_basic_constraints, "critical,CA:FALSE"},
+	    {NID_key_usage, "critical,keyEncipherment"},
 	};
 	EVP_PKEY *key = NULL;
 	X509_NAME *name = NULL;
@@ -1334,14 +1334,14 @@ int tf_certs_recipient_keygen(const char *cn, unsigned days, time_t now, char **
 	if (days == 0)
 		days = TF_CERTS_RECIPIENT_DAYS;
 	if ((name = X509_NAME_new()) == NULL ||
-	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1,
-				       -1, 0) != 1) {
+	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
+	                               0) != 1) {
 		r = ossl_fail(err, TF_E_INPUT, "bad recipient name '%s'", cn);
 		goto out;
 	}
 	if ((r = gen_rsa(TF_CERTS_RECIPIENT_BITS, &key, err)) != 0 ||
 	    (r = build_cert(name, NULL, key, key, now, now + (time_t)days * DAY, exts, 2, &x,
-			    err)) != 0)
+	                    err)) != 0)
 		goto out;
 	if ((kb = BIO_new(BIO_s_secmem())) == NULL ||
 	    PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL) != 1 ||

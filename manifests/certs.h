@@ -34,33 +34,33 @@ enum tf_certs_source { TF_CERTS_GENERATE = 0, TF_CERTS_IMPORT = 1 };
 
 struct tf_certs_config {
 	enum tf_certs_source source;
-	const char *cluster;      /* required: the client CN defaults to "<cluster>-client" */
-	const char *client_cn;    /* NULL: "<cluster>-client", as TiUP names it */
-	unsigned rsa_bits;        /* generated CA and the client key: 2048, 3072 or 4096; 0: 2048 */
+	const char *cluster;   /* required: the client CN defaults to "<cluster>-client" */
+	const char *client_cn; /* NULL: "<cluster>-client", as TiUP names it */
+	unsigned rsa_bits;     /* generated CA and the client key: 2048, 3072 or 4096; 0: 2048 */
 	/* generate */
-	const char *subject;      /* CA subject: "/O=Bank/CN=TiDB CA" or "O=Bank, CN=TiDB CA";
-				   * NULL: "/O=tiferry/OU=TiUP/CN=<cluster> CA" */
-	unsigned validity_days;   /* CA lifetime; 0: TF_CERTS_CA_DAYS */
+	const char *subject;    /* CA subject: "/O=Bank/CN=TiDB CA" or "O=Bank, CN=TiDB CA";
+	                         * NULL: "/O=tiferry/OU=TiUP/CN=<cluster> CA" */
+	unsigned validity_days; /* CA lifetime; 0: TF_CERTS_CA_DAYS */
 	/* import */
 	const char *ca_cert_file; /* the bank's CA certificate (PEM; the first one counts) */
 	const char *ca_key_file;  /* its RSA key (PEM: PKCS#1 or PKCS#8, maybe encrypted) */
 	const char *ca_key_pass;  /* passphrase of an encrypted CA key, or NULL */
 	const char *chain_file;   /* for an intermediate CA: its issuers up to the root, or NULL */
 	/* both */
-	time_t now;               /* 0: tf_time_now() */
-	time_t window_end;        /* the bundle's not_after: TiUP may issue 10-year node
-				   * certificates until then, so the CA (and its chain) must be
-				   * valid until window_end + TF_CERTS_NODE_DAYS; 0: now */
+	time_t now;        /* 0: tf_time_now() */
+	time_t window_end; /* the bundle's not_after: TiUP may issue 10-year node
+	                    * certificates until then, so the CA (and its chain) must be
+	                    * valid until window_end + TF_CERTS_NODE_DAYS; 0: now */
 };
 
 /* What a certificate says, for display and the manifest. */
 struct tf_cert_info {
-	char subject[512];                    /* RFC 2253, e.g. "CN=x,O=Bank" */
+	char subject[512]; /* RFC 2253, e.g. "CN=x,O=Bank" */
 	char issuer[512];
 	char serial[80];                      /* uppercase hex */
 	char fingerprint[TF_FINGERPRINT_LEN]; /* "sha256:<hex>" of the DER */
 	time_t not_before, not_after;
-	unsigned key_bits;                    /* RSA modulus bits, 0 for other keys */
+	unsigned key_bits; /* RSA modulus bits, 0 for other keys */
 	int is_ca;
 };
 
@@ -68,29 +68,29 @@ struct tf_cert_info {
  * password is public, so it is as secret as the key inside). */
 struct tf_certs {
 	enum tf_certs_source source;
-	char *ca_crt;         /* PEM: the CA, then its chain (issuers up to the root) */
+	char *ca_crt; /* PEM: the CA, then its chain (issuers up to the root) */
 	size_t ca_crt_len;
-	char *ca_pem;         /* PEM "RSA PRIVATE KEY" (PKCS#1): the only form TiUP reads */
+	char *ca_pem; /* PEM "RSA PRIVATE KEY" (PKCS#1): the only form TiUP reads */
 	size_t ca_pem_len;
-	char *client_crt;     /* PEM */
+	char *client_crt; /* PEM */
 	size_t client_crt_len;
-	char *client_pem;     /* PEM "RSA PRIVATE KEY" (PKCS#1), as TiUP writes it */
+	char *client_pem; /* PEM "RSA PRIVATE KEY" (PKCS#1), as TiUP writes it */
 	size_t client_pem_len;
-	uint8_t *client_pfx;  /* PKCS#12 (password "tiup"): key, certificate, CA and chain */
+	uint8_t *client_pfx; /* PKCS#12 (password "tiup"): key, certificate, CA and chain */
 	size_t client_pfx_len;
 	struct tf_cert_info ca, client;
 	size_t nchain;
 	struct tf_cert_info *chain; /* the CA's issuers, in order */
 	size_t nwarnings;
-	char **warnings;      /* things the operator should read (e.g. no chain given) */
+	char **warnings; /* things the operator should read (e.g. no chain given) */
 };
 
 struct tf_certs_file {
-	const char *name;    /* "ca.crt", "ca.pem", ... */
+	const char *name; /* "ca.crt", "ca.pem", ... */
 	const void *data;
 	size_t len;
-	unsigned mode;       /* 0644 certificates, 0600 keys and client.pfx */
-	int secret;          /* 1: must be encrypted in the bundle (manifests/secrets.h) */
+	unsigned mode; /* 0644 certificates, 0600 keys and client.pfx */
+	int secret;    /* 1: must be encrypted in the bundle (manifests/secrets.h) */
 };
 
 void tf_certs_init(struct tf_certs *c);
@@ -103,55 +103,55 @@ void tf_certs_release(struct tf_certs *c);
  * sign certificates (keyUsage without keyCertSign), its extended key usage excludes
  * serverAuth or clientAuth, or its chain does not verify. */
 int tf_certs_make(const struct tf_certs_config *cfg, struct tf_certs *out,
-		  struct tf_err *err) TF_MUST_CHECK;
+                  struct tf_err *err) TF_MUST_CHECK;
 /* The five files in TiUP's order: ca.crt, ca.pem, client.crt, client.pem, client.pfx. */
 void tf_certs_files(const struct tf_certs *c, struct tf_certs_file out[TF_CERTS_NFILES]);
 /* Writes the five files into the existing folder dir (keys 0600), atomically each. */
-int tf_certs_write_dir(const struct tf_certs *c, const char *dir,
-		       struct tf_err *err) TF_MUST_CHECK;
+int tf_certs_write_dir(const struct tf_certs *c, const char *dir, struct tf_err *err) TF_MUST_CHECK;
 /* The "tls" section of the manifest as JSON text (caller frees): source, CA, chain and client
  * (subject, issuer, serial, fingerprint, validity, key), node_days, warnings, and the plan
  * when plan is not NULL. No secret goes into it. */
 struct tf_certs_plan;
-int tf_certs_summary_json(const struct tf_certs *c, const struct tf_certs_plan *plan,
-			  char **out, struct tf_err *err) TF_MUST_CHECK;
+int tf_certs_summary_json(const struct tf_certs *c, const struct tf_certs_plan *plan, char **out,
+                          struct tf_err *err) TF_MUST_CHECK;
 
 /* Checks a key before it goes into TiUP's tls/ folder (e.g. just decrypted): key_pem must be one
  * PEM "RSA PRIVATE KEY" (PKCS#1) block, as TiUP reads ca.pem, and match the first certificate of
  * cert_pem. TF_E_INPUT saying which. */
-int tf_certs_check_pair(const char *cert_pem, size_t cert_len, const char *key_pem,
-			size_t key_len, struct tf_err *err) TF_MUST_CHECK;
+int tf_certs_check_pair(const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len,
+                        struct tf_err *err) TF_MUST_CHECK;
 /* What the first certificate in pem (len bytes) says. */
 int tf_cert_info_pem(const char *pem, size_t len, struct tf_cert_info *out,
-		     struct tf_err *err) TF_MUST_CHECK;
+                     struct tf_err *err) TF_MUST_CHECK;
 /* "sha256:<hex>" of the first certificate in pem: the lowercase, colon-free form of
  * `openssl x509 -noout -fingerprint -sha256`. */
 int tf_cert_fingerprint(const char *pem, size_t len, char out[TF_FINGERPRINT_LEN],
-			struct tf_err *err) TF_MUST_CHECK;
+                        struct tf_err *err) TF_MUST_CHECK;
 
 /* ---- the node certificates TiUP will issue (`tiup cluster tls <name> enable`) ---- */
 struct tf_certs_plan_entry {
-	char *component;  /* the certificate's CN and file name: "pd", "tikv", "prometheus", ... */
+	char *component; /* the certificate's CN and file name: "pd", "tikv", "prometheus", ... */
 	char *host;
 	uint64_t port;    /* the instance's main port, for display (0 when none) */
 	char *deploy_dir; /* NULL when meta.yaml has none */
 	size_t nsans;
-	char *sans[3];    /* "localhost", "127.0.0.1", host (once) */
-	int host_is_ip;   /* 0: host is a DNS name (see the plan's warnings) */
+	char *sans[3];  /* "localhost", "127.0.0.1", host (once) */
+	int host_is_ip; /* 0: host is a DNS name (see the plan's warnings) */
 };
 
 struct tf_certs_plan {
 	size_t n;
 	struct tf_certs_plan_entry *entries;
 	size_t nwarnings;
-	char **warnings;  /* one per distinct host that is a DNS name */
+	char **warnings; /* one per distinct host that is a DNS name */
 };
 
 /* The certificate plan for every instance of t. */
 int tf_certs_plan_make(const struct tf_topology *t, struct tf_certs_plan **out,
-		       struct tf_err *err) TF_MUST_CHECK;
+                       struct tf_err *err) TF_MUST_CHECK;
 void tf_certs_plan_free(struct tf_certs_plan *p);
-/* The plan as JSON text (caller frees): {"node_days":3650,"certificates":[...],"warnings":[...]}. */
+/* The plan as JSON text (caller frees): {"node_days":3650,"certificates":[...],"warnings":[...]}.
+ */
 int tf_certs_plan_json(const struct tf_certs_plan *p, char **out, struct tf_err *err) TF_MUST_CHECK;
 
 /* ---- the recipient key pair (`tiferry keygen --recipient`) ---- */
@@ -159,7 +159,8 @@ int tf_certs_plan_json(const struct tf_certs_plan *p, char **out, struct tf_err 
  * from now; 0: TF_CERTS_RECIPIENT_DAYS) because CMS names its recipients by certificate.
  * *key_pem: PKCS#8 PEM (caller wipes and frees); *cert_pem: PEM (caller frees). */
 int tf_certs_recipient_keygen(const char *cn, unsigned days, time_t now, char **key_pem,
-			      size_t *key_len, char **cert_pem, size_t *cert_len,
-			      char fingerprint[TF_FINGERPRINT_LEN], struct tf_err *err) TF_MUST_CHECK;
+                              size_t *key_len, char **cert_pem, size_t *cert_len,
+                              char fingerprint[TF_FINGERPRINT_LEN],
+                              struct tf_err *err) TF_MUST_CHECK;
 
 #endif

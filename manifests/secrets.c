@@ -198,7 +198,7 @@ static int walk(const uint8_t *der, size_t len, struct shape *s)
 /* The DER of a PEM "CMS" (or "PKCS7") block, or in itself when it is not PEM. Everything is
  * bounded and walked before OpenSSL's parser sees it. */
 static int parse(const void *in, size_t len, CMS_ContentInfo **out, struct shape *s,
-		 struct tf_err *err)
+                 struct tf_err *err)
 {
 	BIO *bio = NULL;
 	char *name = NULL, *header = NULL;
@@ -210,9 +210,10 @@ static int parse(const void *in, size_t len, CMS_ContentInfo **out, struct shape
 	uint64_t i;
 	int r;
 
+	memset(s, 0, sizeof(*s));
 	if (len > TF_SECRETS_MAX) {
 		r = tf_err_set(err, TF_E_REJECT, "encrypted secret is larger than %u bytes",
-			       TF_SECRETS_MAX);
+		               TF_SECRETS_MAX);
 		goto out;
 	}
 	if (len >= 11 && memcmp(in, "-----BEGIN ", 11) == 0) {
@@ -223,7 +224,7 @@ static int parse(const void *in, size_t len, CMS_ContentInfo **out, struct shape
 		if (PEM_read_bio(bio, &name, &header, &data, &dlen) != 1 ||
 		    (strcmp(name, "CMS") != 0 && strcmp(name, "PKCS7") != 0)) {
 			r = ossl_fail(err, TF_E_REJECT,
-				      "corrupted secret: not a PEM \"CMS\" block");
+			              "corrupted secret: not a PEM \"CMS\" block");
 			goto out;
 		}
 		der = data;
@@ -231,15 +232,16 @@ static int parse(const void *in, size_t len, CMS_ContentInfo **out, struct shape
 	}
 	if (walk(der, derlen, s) != 0) {
 		r = tf_err_set(err, TF_E_REJECT,
-			       "corrupted secret: not CMS enveloped data as tiferry writes it");
+		               "corrupted secret: not CMS enveloped data as tiferry writes it");
 		goto out;
 	}
 	for (i = 0; i < s->npwri; i++)
 		if (s->iter[i] > TF_SECRETS_PBKDF2_ITER_MAX || s->iter[i] == 0) {
-			r = tf_err_set(err, TF_E_REJECT,
-				       "encrypted secret asks for %llu PBKDF2 iterations (accepted: "
-				       "1 to %u)",
-				       (unsigned long long)s->iter[i], TF_SECRETS_PBKDF2_ITER_MAX);
+			r = tf_err_set(
+			    err, TF_E_REJECT,
+			    "encrypted secret asks for %llu PBKDF2 iterations (accepted: "
+			    "1 to %u)",
+			    (unsigned long long)s->iter[i], TF_SECRETS_PBKDF2_ITER_MAX);
 			goto out;
 		}
 	p = der;
@@ -275,7 +277,7 @@ static int cert_fp(X509 *x, char out[TF_SHA256_HEX])
 /* ---- encryption ---- */
 
 static int add_cert_recipients(CMS_ContentInfo *cms, const struct tf_secrets_recipients *r,
-			       size_t *added, struct tf_err *err)
+                               size_t *added, struct tf_err *err)
 {
 	BIO *bio = NULL;
 	X509 *x = NULL;
@@ -297,21 +299,21 @@ static int add_cert_recipients(CMS_ContentInfo *cms, const struct tf_secrets_rec
 		}
 		if (pub == NULL || EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA) {
 			rc = tf_err_set(err, TF_E_INPUT,
-					"recipient certificate sha256:%s does not hold an RSA key "
-					"(make one with `tiferry keygen --recipient`)",
-					fp);
+			                "recipient certificate sha256:%s does not hold an RSA key "
+			                "(make one with `tiferry keygen --recipient`)",
+			                fp);
 			goto out;
 		}
 		if (EVP_PKEY_get_bits(pub) < TF_SECRETS_RSA_MIN) {
 			rc = tf_err_set(err, TF_E_INPUT,
-					"recipient certificate sha256:%s holds a %d-bit RSA key "
-					"(at least %d needed)",
-					fp, EVP_PKEY_get_bits(pub), TF_SECRETS_RSA_MIN);
+			                "recipient certificate sha256:%s holds a %d-bit RSA key "
+			                "(at least %d needed)",
+			                fp, EVP_PKEY_get_bits(pub), TF_SECRETS_RSA_MIN);
 			goto out;
 		}
 		if (*added == MAX_RECIPIENTS - 1) {
 			rc = tf_err_set(err, TF_E_INPUT, "more than %d recipients",
-					MAX_RECIPIENTS - 1);
+			                MAX_RECIPIENTS - 1);
 			goto out;
 		}
 		if ((ri = CMS_add1_recipient_cert(cms, x, CMS_KEY_PARAM)) == NULL ||
@@ -340,7 +342,7 @@ out:
 }
 
 int tf_secrets_encrypt(const void *data, size_t len, const struct tf_secrets_recipients *r,
-		       char **out, size_t *outlen, struct tf_err *err)
+                       char **out, size_t *outlen, struct tf_err *err)
 {
 	CMS_ContentInfo *cms = NULL;
 	BIO *in = NULL, *mem = NULL;
@@ -352,26 +354,25 @@ int tf_secrets_encrypt(const void *data, size_t len, const struct tf_secrets_rec
 
 	if (r == NULL || (r->cert_pem == NULL && r->passphrase == NULL)) {
 		rc = tf_err_set(err, TF_E_USAGE,
-				"a secret needs a recipient certificate or a passphrase");
+		                "a secret needs a recipient certificate or a passphrase");
 		goto out;
 	}
 	if (len > TF_SECRETS_MAX / 2) {
 		rc = tf_err_set(err, TF_E_INPUT, "secret is larger than %u bytes",
-				TF_SECRETS_MAX / 2);
+		                TF_SECRETS_MAX / 2);
 		goto out;
 	}
 	if (r->passphrase != NULL && strlen(r->passphrase) < TF_SECRETS_PASS_MIN) {
 		rc = tf_err_set(err, TF_E_INPUT, "the passphrase is shorter than %d characters",
-				TF_SECRETS_PASS_MIN);
+		                TF_SECRETS_PASS_MIN);
 		goto out;
 	}
 	if (r->iterations > TF_SECRETS_PBKDF2_ITER_MAX) {
 		rc = tf_err_set(err, TF_E_INPUT, "%u PBKDF2 iterations is over the limit of %u",
-				r->iterations, TF_SECRETS_PBKDF2_ITER_MAX);
+		                r->iterations, TF_SECRETS_PBKDF2_ITER_MAX);
 		goto out;
 	}
-	if ((cms = CMS_encrypt(NULL, NULL, EVP_aes_256_cbc(), CMS_BINARY | CMS_PARTIAL)) ==
-	    NULL) {
+	if ((cms = CMS_encrypt(NULL, NULL, EVP_aes_256_cbc(), CMS_BINARY | CMS_PARTIAL)) == NULL) {
 		rc = ossl_fail(err, TF_E_CRYPTO, "cannot start CMS enveloped data");
 		goto out;
 	}
@@ -385,15 +386,16 @@ int tf_secrets_encrypt(const void *data, size_t len, const struct tf_secrets_rec
 			goto out;
 		}
 		if (CMS_add0_recipient_password(
-			    cms, (int)(r->iterations ? r->iterations : TF_SECRETS_PBKDF2_ITER),
-			    NID_id_alg_PWRI_KEK, NID_id_pbkdf2, pass, (ossl_ssize_t)passlen,
-			    EVP_aes_256_cbc()) == NULL) {
+		        cms, (int)(r->iterations ? r->iterations : TF_SECRETS_PBKDF2_ITER),
+		        NID_id_alg_PWRI_KEK, NID_id_pbkdf2, pass, (ossl_ssize_t)passlen,
+		        EVP_aes_256_cbc()) == NULL) {
 			rc = ossl_fail(err, TF_E_CRYPTO, "cannot add the passphrase recipient");
 			goto out;
 		}
 		pass = NULL; /* transferred */
 	}
-	if ((in = BIO_new_mem_buf(data, (int)len)) == NULL || (mem = BIO_new(BIO_s_mem())) == NULL) {
+	if ((in = BIO_new_mem_buf(data, (int)len)) == NULL ||
+	    (mem = BIO_new(BIO_s_mem())) == NULL) {
 		rc = ossl_fail(err, TF_E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -424,7 +426,7 @@ out:
 /* ---- decryption ---- */
 
 static int load_recipient(const struct tf_secrets_key *k, X509 **cert, EVP_PKEY **key,
-			  char fp[TF_SHA256_HEX], struct tf_err *err)
+                          char fp[TF_SHA256_HEX], struct tf_err *err)
 {
 	BIO *bio = NULL;
 	X509 *x = NULL;
@@ -448,14 +450,14 @@ static int load_recipient(const struct tf_secrets_key *k, X509 **cert, EVP_PKEY 
 	}
 	if ((bio = BIO_new_mem_buf(k->key_pem, (int)k->key_len)) == NULL ||
 	    (pk = PEM_read_bio_PrivateKey(bio, NULL, pem_pass, (void *)(uintptr_t)k->key_pass)) ==
-		    NULL) {
+	        NULL) {
 		r = ossl_fail(err, TF_E_INPUT, "the recipient key does not load%s",
-			      k->key_pass ? " (wrong key passphrase?)" : "");
+		              k->key_pass ? " (wrong key passphrase?)" : "");
 		goto out;
 	}
 	if (X509_check_private_key(x, pk) != 1) {
 		r = ossl_fail(err, TF_E_INPUT,
-			      "the recipient key does not match its certificate sha256:%s", fp);
+		              "the recipient key does not match its certificate sha256:%s", fp);
 		goto out;
 	}
 	*cert = x;
@@ -521,7 +523,7 @@ out:
 }
 
 int tf_secrets_decrypt(const void *in, size_t len, const struct tf_secrets_key *k, uint8_t **out,
-		       size_t *outlen, struct tf_err *err)
+                       size_t *outlen, struct tf_err *err)
 {
 	CMS_ContentInfo *cms = NULL;
 	X509 *cert = NULL;
@@ -531,8 +533,9 @@ int tf_secrets_decrypt(const void *in, size_t len, const struct tf_secrets_key *
 	int r, by_key = 0;
 
 	if (k == NULL || (k->key_pem == NULL && k->passphrase == NULL)) {
-		r = tf_err_set(err, TF_E_USAGE, "decrypting a secret needs the recipient key or "
-						"a passphrase");
+		r = tf_err_set(err, TF_E_USAGE,
+		               "decrypting a secret needs the recipient key or "
+		               "a passphrase");
 		goto out;
 	}
 	if ((r = parse(in, len, &cms, &s, err)) != 0)
@@ -544,27 +547,28 @@ int tf_secrets_decrypt(const void *in, size_t len, const struct tf_secrets_key *
 			by_key = 1;
 		else if (k->passphrase == NULL || s.npwri == 0) {
 			r = tf_err_set(err, TF_E_INPUT,
-				       "the secret is not encrypted to this recipient (certificate "
-				       "sha256:%s)%s",
-				       fp, s.npwri ? "; it can be opened with its passphrase" : "");
+			               "the secret is not encrypted to this recipient (certificate "
+			               "sha256:%s)%s",
+			               fp, s.npwri ? "; it can be opened with its passphrase" : "");
 			goto out;
 		}
 	}
 	if (by_key) {
 		if (CMS_decrypt_set1_pkey(cms, key, cert) != 1) {
 			r = ossl_fail(err, TF_E_REJECT,
-				      "corrupted secret: the recipient key cannot unwrap its "
-				      "content key");
+			              "corrupted secret: the recipient key cannot unwrap its "
+			              "content key");
 			goto out;
 		}
 	} else {
 		if (s.npwri == 0) {
-			r = tf_err_set(err, TF_E_INPUT, "the secret is not encrypted to a passphrase; "
-							"it needs the recipient key");
+			r = tf_err_set(err, TF_E_INPUT,
+			               "the secret is not encrypted to a passphrase; "
+			               "it needs the recipient key");
 			goto out;
 		}
 		if (CMS_decrypt_set1_password(cms, (unsigned char *)(uintptr_t)k->passphrase,
-					      (ossl_ssize_t)strlen(k->passphrase)) != 1) {
+		                              (ossl_ssize_t)strlen(k->passphrase)) != 1) {
 			ERR_clear_error();
 			r = tf_err_set(err, TF_E_INPUT, "wrong passphrase for the secret");
 			goto out;
@@ -581,7 +585,7 @@ out:
 }
 
 int tf_secrets_decrypt_file(const char *in_path, const char *out_path, int replace,
-			    const struct tf_secrets_key *k, struct tf_err *err)
+                            const struct tf_secrets_key *k, struct tf_err *err)
 {
 	char *buf = NULL;
 	uint8_t *plain = NULL;
@@ -638,8 +642,8 @@ static int describe_ktri(CMS_RecipientInfo *ri, cJSON *o)
 
 	if (CMS_RecipientInfo_ktri_get0_signer_id(ri, &keyid, &issuer, &sno) != 1)
 		goto out;
-	if (issuer != NULL &&
-	    ((name = name_str(issuer)) == NULL || cJSON_AddStringToObject(o, "issuer", name) == NULL))
+	if (issuer != NULL && ((name = name_str(issuer)) == NULL ||
+	                       cJSON_AddStringToObject(o, "issuer", name) == NULL))
 		goto out;
 	if (sno != NULL &&
 	    ((bn = ASN1_INTEGER_to_BN(sno, NULL)) == NULL || (hex = BN_bn2hex(bn)) == NULL ||

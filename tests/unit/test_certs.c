@@ -21,9 +21,9 @@
 static void cli_root(const char *name, const char *keyspec, int days, const char *ext)
 {
 	assert_int_equal(tt_sh("openssl req -x509 -newkey %s -nodes -keyout %s.key -out %s.crt "
-			       "-subj '/O=Bank/CN=%s' -days %d %s 2>/dev/null",
-			       keyspec, name, name, name, days, ext),
-			 0);
+	                       "-subj '/O=Bank/CN=%s' -days %d %s 2>/dev/null",
+	                       keyspec, name, name, name, days, ext),
+	                 0);
 }
 
 /* name.crt signed by issuer with an extension file holding ext. */
@@ -37,12 +37,13 @@ static void cli_signed(const char *name, const char *issuer, int days, const cha
 	assert_non_null(f);
 	fprintf(f, "%s\n", ext);
 	fclose(f);
-	assert_int_equal(tt_sh("openssl req -new -newkey rsa:2048 -nodes -keyout %s.key -out %s.csr "
-			       "-subj '/O=Bank/CN=%s' 2>/dev/null && openssl x509 -req -in %s.csr "
-			       "-CA %s.crt -CAkey %s.key -CAcreateserial -days %d -extfile %s.ext "
-			       "-out %s.crt 2>/dev/null",
-			       name, name, name, name, issuer, issuer, days, name, name),
-			 0);
+	assert_int_equal(
+	    tt_sh("openssl req -new -newkey rsa:2048 -nodes -keyout %s.key -out %s.csr "
+	          "-subj '/O=Bank/CN=%s' 2>/dev/null && openssl x509 -req -in %s.csr "
+	          "-CA %s.crt -CAkey %s.key -CAcreateserial -days %d -extfile %s.ext "
+	          "-out %s.crt 2>/dev/null",
+	          name, name, name, name, issuer, issuer, days, name, name),
+	    0);
 }
 
 static void config_import(struct tf_certs_config *c, const char *crt, const char *key)
@@ -75,40 +76,40 @@ static void check_tls_dir(const char *cn)
 
 	assert_int_equal(tt_sh("openssl verify -CAfile ca.crt client.crt >/dev/null"), 0);
 	assert_int_equal(tt_sh("head -n1 ca.pem | grep -qx -- '-----BEGIN RSA PRIVATE KEY-----'"),
-			 0);
+	                 0);
 	assert_int_equal(tt_sh("head -n1 client.pem | grep -qx -- "
-			       "'-----BEGIN RSA PRIVATE KEY-----'"),
-			 0);
+	                       "'-----BEGIN RSA PRIVATE KEY-----'"),
+	                 0);
 	assert_int_equal(tt_sh("head -n1 ca.crt | grep -qx -- '-----BEGIN CERTIFICATE-----'"), 0);
 	assert_int_equal(tt_sh("head -n1 client.crt | grep -qx -- '-----BEGIN CERTIFICATE-----'"),
-			 0);
+	                 0);
 	/* each key matches its certificate */
 	assert_int_equal(tt_sh("test \"$(openssl x509 -in ca.crt -noout -modulus)\" = "
-			       "\"$(openssl rsa -in ca.pem -noout -modulus)\""),
-			 0);
+	                       "\"$(openssl rsa -in ca.pem -noout -modulus)\""),
+	                 0);
 	assert_int_equal(tt_sh("test \"$(openssl x509 -in client.crt -noout -modulus)\" = "
-			       "\"$(openssl rsa -in client.pem -noout -modulus)\""),
-			 0);
+	                       "\"$(openssl rsa -in client.pem -noout -modulus)\""),
+	                 0);
 	/* client.pfx opens with TiUP's password and holds the client key and certificate */
 	assert_int_equal(tt_sh("openssl pkcs12 -in client.pfx -passin pass:tiup -nodes "
-			       "-out pfx.pem 2>/dev/null"),
-			 0);
+	                       "-out pfx.pem 2>/dev/null"),
+	                 0);
 	assert_int_equal(tt_sh("grep -q 'BEGIN PRIVATE KEY' pfx.pem && "
-			       "openssl x509 -in pfx.pem -noout -subject | grep -q 'CN = %s'",
-			       cn),
-			 0);
+	                       "openssl x509 -in pfx.pem -noout -subject | grep -q 'CN = %s'",
+	                       cn),
+	                 0);
 	assert_int_equal(tt_sh("openssl pkcs12 -in client.pfx -passin pass:wrong -noout "
-			       "2>/dev/null"),
-			 1);
+	                       "2>/dev/null"),
+	                 1);
 	/* TiUP's client certificate: both TLS usages, not a CA */
 	assert_int_equal(tt_sh("openssl x509 -in client.crt -noout -ext extendedKeyUsage | "
-			       "grep -q 'TLS Web Client Authentication, TLS Web Server "
-			       "Authentication'"),
-			 0);
+	                       "grep -q 'TLS Web Client Authentication, TLS Web Server "
+	                       "Authentication'"),
+	                 0);
 	assert_int_equal(tt_sh("openssl x509 -in client.crt -noout -subject | grep -q "
-			       "'OU = tiup-cluster-client, CN = %s'",
-			       cn),
-			 0);
+	                       "'OU = tiup-cluster-client, CN = %s'",
+	                       cn),
+	                 0);
 	assert_int_equal(stat("ca.pem", &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_int_equal(stat("client.pem", &st), 0);
@@ -140,15 +141,15 @@ static void test_generate(void **state)
 	assert_int_equal(tf_certs_write_dir(&c, ".", &err), 0);
 	check_tls_dir("prod-client");
 	assert_int_equal(tt_sh("openssl x509 -in ca.crt -noout -subject | grep -q "
-			       "'C = CN, O = Example Bank, OU = DBA, CN = TiDB prod CA'"),
-			 0);
+	                       "'C = CN, O = Example Bank, OU = DBA, CN = TiDB prod CA'"),
+	                 0);
 	assert_int_equal(tt_sh("openssl x509 -in ca.crt -noout -text | grep -q 'CA:TRUE' && "
-			       "openssl rsa -in ca.pem -noout -text | grep -q '3072 bit'"),
-			 0);
+	                       "openssl rsa -in ca.pem -noout -text | grep -q '3072 bit'"),
+	                 0);
 	/* the client keeps the CA's O, as TiUP's keeps PingCAP */
 	assert_int_equal(tt_sh("openssl x509 -in client.crt -noout -subject | grep -q "
-			       "'O = Example Bank'"),
-			 0);
+	                       "'O = Example Bank'"),
+	                 0);
 	assert_int_equal(c.ca.key_bits, 3072);
 	assert_true(c.ca.is_ca);
 	assert_false(c.client.is_ca);
@@ -158,9 +159,9 @@ static void test_generate(void **state)
 	assert_int_equal(tf_cert_fingerprint(c.ca_crt, c.ca_crt_len, fp, &err), 0);
 	assert_string_equal(fp, c.ca.fingerprint);
 	assert_int_equal(tt_sh("test \"sha256:$(openssl x509 -in ca.crt -noout -fingerprint "
-			       "-sha256 | cut -d= -f2 | tr -d : | tr A-F a-f)\" = '%s'",
-			       c.ca.fingerprint),
-			 0);
+	                       "-sha256 | cut -d= -f2 | tr -d : | tr A-F a-f)\" = '%s'",
+	                       c.ca.fingerprint),
+	                 0);
 	/* the files in TiUP's order, secrets marked */
 	tf_certs_files(&c, f);
 	assert_string_equal(f[0].name, "ca.crt");
@@ -172,13 +173,13 @@ static void test_generate(void **state)
 	assert_true(f[1].secret && f[3].secret && f[4].secret);
 	/* what the installer checks after decrypting */
 	assert_int_equal(tf_certs_check_pair(c.ca_crt, c.ca_crt_len, c.ca_pem, c.ca_pem_len, &err),
-			 0);
+	                 0);
 	assert_int_equal(tf_certs_check_pair(c.client_crt, c.client_crt_len, c.client_pem,
-					     c.client_pem_len, &err),
-			 0);
-	assert_int_equal(tf_certs_check_pair(c.ca_crt, c.ca_crt_len, c.client_pem,
-					     c.client_pem_len, &err),
-			 TF_E_INPUT);
+	                                     c.client_pem_len, &err),
+	                 0);
+	assert_int_equal(
+	    tf_certs_check_pair(c.ca_crt, c.ca_crt_len, c.client_pem, c.client_pem_len, &err),
+	    TF_E_INPUT);
 	assert_non_null(strstr(err.msg, "does not match"));
 	assert_int_equal(tt_sh("openssl pkcs8 -topk8 -nocrypt -in ca.pem -out ca8.pem"), 0);
 	{
@@ -187,7 +188,7 @@ static void test_generate(void **state)
 
 		assert_int_equal(tf_read_file("ca8.pem", 65536, &k8, &k8len, &err), 0);
 		assert_int_equal(tf_certs_check_pair(c.ca_crt, c.ca_crt_len, k8, k8len, &err),
-				 TF_E_INPUT);
+		                 TF_E_INPUT);
 		assert_non_null(strstr(err.msg, "PKCS#1"));
 		free(k8);
 	}
@@ -196,13 +197,13 @@ static void test_generate(void **state)
 	assert_null(strstr(json, "PRIVATE KEY"));
 	j = cJSON_Parse(json);
 	assert_non_null(j);
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "ca"), "fingerprint")
-				    ->valuestring,
-			    c.ca.fingerprint);
+	assert_string_equal(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(j, "ca"), "fingerprint")->valuestring,
+	    c.ca.fingerprint);
 	assert_string_equal(cJSON_GetObjectItem(j, "source")->valuestring, "generated");
-	assert_non_null(strstr(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "client"), "subject")
-				       ->valuestring,
-			       "CN=prod-client"));
+	assert_non_null(
+	    strstr(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "client"), "subject")->valuestring,
+	           "CN=prod-client"));
 	cJSON_Delete(j);
 	free(json);
 	tf_certs_release(&c);
@@ -267,15 +268,15 @@ static void test_import(void **state)
 	/* the imported CA is carried unchanged; its key is rewritten as PKCS#1 */
 	assert_int_equal(tt_sh("cmp -s ca.crt ../root.crt"), 0);
 	assert_int_equal(tt_sh("test \"$(openssl rsa -in ca.pem -outform DER 2>/dev/null | "
-			       "sha256sum)\" = \"$(openssl rsa -in ../root.key -outform DER "
-			       "2>/dev/null | sha256sum)\""),
-			 0);
+	                       "sha256sum)\" = \"$(openssl rsa -in ../root.key -outform DER "
+	                       "2>/dev/null | sha256sum)\""),
+	                 0);
 	assert_int_equal(chdir(".."), 0);
 	tf_certs_release(&c);
 	/* an encrypted (PKCS#8) CA key with its passphrase */
 	assert_int_equal(tt_sh("openssl pkcs8 -topk8 -in root.key -v2 aes-256-cbc -passout "
-			       "pass:keypass1 -out root-enc.key"),
-			 0);
+	                       "pass:keypass1 -out root-enc.key"),
+	                 0);
 	config_import(&cfg, "root.crt", "root-enc.key");
 	expect_refusal(&cfg, "give its passphrase");
 	cfg.ca_key_pass = "wrong";
@@ -297,9 +298,9 @@ static void test_import_chain(void **state)
 	tt_tmpdir();
 	cli_root("root", "rsa:2048", 365 * 40, "");
 	cli_signed("inter", "root", 365 * 30,
-		   "basicConstraints=critical,CA:TRUE,pathlen:0\n"
-		   "keyUsage=critical,keyCertSign,cRLSign,digitalSignature\n"
-		   "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid");
+	           "basicConstraints=critical,CA:TRUE,pathlen:0\n"
+	           "keyUsage=critical,keyCertSign,cRLSign,digitalSignature\n"
+	           "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid");
 	config_import(&cfg, "inter.crt", "inter.key");
 	cfg.chain_file = "root.crt";
 	tf_certs_init(&c);
@@ -312,14 +313,14 @@ static void test_import_chain(void **state)
 	/* ca.crt: the intermediate first (TiUP signs with the first), then the root */
 	assert_int_equal(tt_sh("test $(grep -c 'BEGIN CERTIFICATE' ca.crt) = 2"), 0);
 	assert_int_equal(tt_sh("openssl x509 -in ca.crt -noout -subject | grep -q 'CN = inter'"),
-			 0);
+	                 0);
 	assert_int_equal(tt_sh("openssl verify -CAfile root.crt -untrusted inter.crt client.crt "
-			       ">/dev/null"),
-			 0);
+	                       ">/dev/null"),
+	                 0);
 	/* the pfx carries the chain */
 	assert_int_equal(tt_sh("openssl pkcs12 -in client.pfx -passin pass:tiup -nokeys "
-			       "2>/dev/null | grep -c 'BEGIN CERTIFICATE' | grep -qx 3"),
-			 0);
+	                       "2>/dev/null | grep -c 'BEGIN CERTIFICATE' | grep -qx 3"),
+	                 0);
 	tf_certs_release(&c);
 	/* the chain appended to the CA file works the same */
 	assert_int_equal(tt_sh("cat inter.crt root.crt > both.crt"), 0);
@@ -341,7 +342,7 @@ static void test_import_chain(void **state)
 	/* a root that ends before the window plus ten years */
 	cli_root("shortroot", "rsa:2048", 365 * 5, "");
 	cli_signed("inter2", "shortroot", 365 * 30,
-		   "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign");
+	           "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign");
 	config_import(&cfg, "inter2.crt", "inter2.key");
 	cfg.chain_file = "shortroot.crt";
 	expect_refusal(&cfg, "chain certificate 'CN=shortroot,O=Bank' expires on");
@@ -359,10 +360,11 @@ static void test_import_refusals(void **state)
 	config_import(&cfg, "leaf.crt", "leaf.key");
 	expect_refusal(&cfg, "is not a CA: its basicConstraints say CA:FALSE");
 	/* no basicConstraints at all (a v1 certificate) */
-	assert_int_equal(tt_sh("openssl req -new -newkey rsa:2048 -nodes -keyout v1.key -out v1.csr "
-			       "-subj /CN=v1 2>/dev/null && openssl x509 -req -in v1.csr -signkey "
-			       "v1.key -days 20000 -out v1.crt 2>/dev/null"),
-			 0);
+	assert_int_equal(
+	    tt_sh("openssl req -new -newkey rsa:2048 -nodes -keyout v1.key -out v1.csr "
+	          "-subj /CN=v1 2>/dev/null && openssl x509 -req -in v1.csr -signkey "
+	          "v1.key -days 20000 -out v1.crt 2>/dev/null"),
+	    0);
 	config_import(&cfg, "v1.crt", "v1.key");
 	expect_refusal(&cfg, "is not a CA: it has no basicConstraints extension");
 	/* a key that does not match */
@@ -402,7 +404,7 @@ static void test_import_refusals(void **state)
 	expect_refusal(&cfg, "is not valid before");
 	/* keyUsage without keyCertSign */
 	cli_root("nosign", "rsa:2048", 365 * 30,
-		 "-addext keyUsage=critical,digitalSignature,cRLSign");
+	         "-addext keyUsage=critical,digitalSignature,cRLSign");
 	config_import(&cfg, "nosign.crt", "nosign.key");
 	expect_refusal(&cfg, "lacks keyCertSign");
 	/* extended key usage that Go's chain check would refuse */
@@ -469,16 +471,16 @@ static void test_plan(void **state)
 	assert_int_equal(p->entries[3].nsans, 2); /* 127.0.0.1 once */
 	assert_int_equal(p->nwarnings, 1);        /* one DNS host, warned once */
 	assert_non_null(strstr(p->warnings[0], "'tikv1.bank.example' (tikv, prometheus) is a DNS "
-					       "name"));
+	                                       "name"));
 	assert_int_equal(tf_certs_plan_json(p, &json, &err), 0);
 	j = cJSON_Parse(json);
 	assert_non_null(j);
 	certs = cJSON_GetObjectItem(j, "certificates");
 	assert_int_equal(cJSON_GetArraySize(certs), 4);
 	assert_string_equal(
-		cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(certs, 0), "files"), 1)
-			->valuestring,
-		"/tidb-deploy/pd-2379/tls/pd.crt");
+	    cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(certs, 0), "files"), 1)
+	        ->valuestring,
+	    "/tidb-deploy/pd-2379/tls/pd.crt");
 	assert_int_equal(cJSON_GetObjectItem(j, "node_days")->valueint, 3650);
 	cJSON_Delete(j);
 	free(json);
@@ -530,18 +532,18 @@ static void test_recipient_keygen(void **state)
 	(void)state;
 	tt_tmpdir();
 	assert_int_equal(tf_certs_recipient_keygen("tiferry recipient ctl-1", 0, 0, &key, &kl,
-						   &cert, &cl, fp, &err),
-			 0);
+	                                           &cert, &cl, fp, &err),
+	                 0);
 	tt_write("r.key", key, kl);
 	tt_write("r.crt", cert, cl);
 	assert_int_equal(tt_sh("openssl x509 -in r.crt -noout -ext keyUsage | "
-			       "grep -q 'Key Encipherment'"),
-			 0);
+	                       "grep -q 'Key Encipherment'"),
+	                 0);
 	assert_int_equal(tt_sh("openssl rsa -in r.key -noout -text | grep -q '3072 bit'"), 0);
 	assert_int_equal(tt_sh("test \"sha256:$(openssl x509 -in r.crt -noout -fingerprint "
-			       "-sha256 | cut -d= -f2 | tr -d : | tr A-F a-f)\" = '%s'",
-			       fp),
-			 0);
+	                       "-sha256 | cut -d= -f2 | tr -d : | tr A-F a-f)\" = '%s'",
+	                       fp),
+	                 0);
 	assert_int_equal(tf_cert_info_pem(cert, cl, &info, &err), 0);
 	assert_string_equal(info.subject, "CN=tiferry recipient ctl-1");
 	assert_string_equal(info.fingerprint, fp);
@@ -556,14 +558,14 @@ static void test_recipient_keygen(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_generate),
-		cmocka_unit_test(test_generate_defaults_and_refusals),
-		cmocka_unit_test(test_import),
-		cmocka_unit_test(test_import_chain),
-		cmocka_unit_test(test_import_refusals),
-		cmocka_unit_test(test_plan),
-		cmocka_unit_test(test_plan_from_meta),
-		cmocka_unit_test(test_recipient_keygen),
+	    cmocka_unit_test(test_generate),
+	    cmocka_unit_test(test_generate_defaults_and_refusals),
+	    cmocka_unit_test(test_import),
+	    cmocka_unit_test(test_import_chain),
+	    cmocka_unit_test(test_import_refusals),
+	    cmocka_unit_test(test_plan),
+	    cmocka_unit_test(test_plan_from_meta),
+	    cmocka_unit_test(test_recipient_keygen),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

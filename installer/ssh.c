@@ -230,6 +230,7 @@ static int session_open(struct tf_ssh *s, struct tf_err *err)
 	    ssh_options_set(session, SSH_OPTIONS_KNOWNHOSTS, s->known_hosts) != 0 ||
 	    ssh_options_set(session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null") != 0 ||
 	    ssh_options_set(session, SSH_OPTIONS_STRICTHOSTKEYCHECK, &yes) != 0 ||
+	    ssh_options_set(session, SSH_OPTIONS_NODELAY, &yes) != 0 ||
 	    ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &timeout) != 0) {
 		r = tf_err_set(err, TF_E_USAGE, "%s: bad ssh option: %s", s->name,
 			       ssh_get_error(session));

@@ -572,7 +572,7 @@ static int fan_task(void *arg, size_t i, struct tf_err *err)
 		return tf_err_set(err, TF_E_FAIL, "task 5 fails on purpose");
 	if ((r = tf_ssh_connect(&a->o[i], &s, err)) != 0)
 		return r;
-	r = tf_ssh_run(s, "sleep 0.3; true", 0, &res, err);
+	r = tf_ssh_run(s, "sleep 0.2; true", 0, &res, err);
 	tf_ssh_result_release(&res);
 	tf_ssh_free(s);
 	a->seconds[i] = tf_monotonic() - t0;
@@ -600,7 +600,7 @@ static void test_fanout(void **state)
 	assert_int_equal(tf_ssh_fanout(NFAN, 1, fan_task, &a, results, &err), TF_E_FAIL);
 	seq = tf_monotonic() - t0;
 	/* Measured, not asserted: a loaded machine must not fail the suite. */
-	print_message("fan-out over %d hosts (0.3 s command): parallel %.2fs, one at a time %.2fs\n",
+	print_message("fan-out over %d hosts (0.2 s command): parallel %.2fs, one at a time %.2fs\n",
 		      NFAN, par, seq);
 	assert_int_equal(tf_ssh_fanout(0, 0, fan_task, &a, results, &err), 0);
 }

@@ -598,10 +598,11 @@ static void chk_members(struct job *j, struct tf_vcheck *c)
 		set(c, TF_V_FAIL, members_evidence(j->members), "%s", bad);
 	else if (nun > 0)
 		set(c, TF_V_WARN, members_evidence(j->members),
-		    "%zu members, URLs https, but not started (no client URLs): %s", n, unstarted);
+		    "%zu member%s, URLs https, but not started (no client URLs): %s", n,
+		    n == 1 ? "" : "s", unstarted);
 	else
 		set(c, TF_V_PASS, members_evidence(j->members),
-		    "%zu members, every peer and client URL https", n);
+		    "%zu member%s, every peer and client URL https", n, n == 1 ? "" : "s");
 }
 
 static int listed(const cJSON *members, const char *name)
@@ -633,8 +634,9 @@ static void chk_member_count(struct job *j, struct tf_vcheck *c)
 	}
 	n = (size_t)cJSON_GetArraySize(j->members);
 	if (t == NULL) {
-		set(c, TF_V_SKIP, NULL, "%zu members listed; no meta.yaml to compare with (--cluster)",
-		    n);
+		set(c, TF_V_SKIP, NULL,
+		    "%zu member%s listed; no meta.yaml to compare with (--cluster)", n,
+		    n == 1 ? "" : "s");
 		return;
 	}
 	for (i = 0; i < t->ninstances; i++) {
@@ -675,7 +677,8 @@ static void chk_member_count(struct job *j, struct tf_vcheck *c)
 		set(c, TF_V_WARN, e, "%zu members as in meta.yaml, but names differ: missing %s, "
 				     "listed %s", n, missing, extra);
 	else
-		set(c, TF_V_PASS, e, "%zu members listed, as many as meta.yaml's PD", n);
+		set(c, TF_V_PASS, e, "%zu member%s listed, as many as meta.yaml's PD", n,
+		    n == 1 ? "" : "s");
 	(void)nextra;
 }
 

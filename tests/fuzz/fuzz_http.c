@@ -1,0 +1,32 @@
+/* Fuzz target: the verify probes' HTTP response parser (installer/http.c), which reads bytes
+ * from the servers being audited. */
+#include "installer/http.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct tf_http_response r;
+	struct tf_err err;
+	size_t cut;
+	int eof;
+
+	/* Whole input at EOF and not, with a small and a large body bound; then every prefix of a
+	 * short input, as a reader sees it arrive. */
+	for (eof = 0; eof <= 1; eof++) {
+		if (tf_http_parse_response((const char *)data, size, eof, 16, &r, &err) == 0) {
+			(void)tf_http_body_is_json(&r);
+			tf_http_response_release(&r);
+		}
+		if (tf_http_parse_response((const char *)data, size, eof, 1 << 20, &r, &err) == 0)
+			tf_http_response_release(&r);
+	}
+	if (size <= 512)
+		for (cut = 0; cut < size; cut++)
+			if (tf_http_parse_response((const char *)data, cut, 0, 64, &r, &err) == 0)
+				tf_http_response_release(&r);
+	return 0;
+}

@@ -178,6 +178,26 @@ out:
 
 /* ---- tls ---- */
 
+/* Reads a passphrase named in the spec; a relative "file:" path is relative to the spec. */
+static int spec_secret(const struct tf_spec *spec, const char *src, const char *prompt, int confirm,
+		       char **out, struct tf_err *err)
+{
+	char *path = NULL, *full = NULL;
+	int r;
+
+	if (strncmp(src, "file:", 5) != 0 || src[5] == '/')
+		return tf_secret_read(src, prompt, confirm, out, err);
+	if ((path = tf_spec_path(spec, src + 5)) == NULL || (full = malloc(strlen(path) + 6)) == NULL) {
+		free(path);
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	}
+	snprintf(full, strlen(path) + 6, "file:%s", path);
+	r = tf_secret_read(full, prompt, confirm, out, err);
+	free(full);
+	free(path);
+	return r;
+}
+
 static int read_recipients(const struct tf_spec *spec, const struct tf_yaml *t, char **pem,
 			   size_t *len, struct tf_err *err)
 {
@@ -273,8 +293,8 @@ int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, c
 		cfg.ca_key_file = cakey;
 		cfg.chain_file = chain;
 		if (tf_yaml_get_str(imp, "key_passin") != NULL) {
-			if ((r = tf_secret_read(tf_yaml_get_str(imp, "key_passin"), "CA key passphrase: ", 0,
-						&kpass, err)) != 0)
+			if ((r = spec_secret(spec, tf_yaml_get_str(imp, "key_passin"), "CA key passphrase: ",
+					     0, &kpass, err)) != 0)
 				goto out;
 			cfg.ca_key_pass = kpass;
 		}
@@ -282,8 +302,8 @@ int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, c
 	if ((r = read_recipients(spec, t, &rpem, &rlen, err)) != 0)
 		goto out;
 	if (tf_yaml_get_str(t, "passin") != NULL &&
-	    (r = tf_secret_read(tf_yaml_get_str(t, "passin"), "passphrase for the bundle's keys: ", 1,
-				&pass, err)) != 0)
+	    (r = spec_secret(spec, tf_yaml_get_str(t, "passin"), "passphrase for the bundle's keys: ", 1,
+			     &pass, err)) != 0)
 		goto out;
 	if (rpem == NULL && pass == NULL) {
 		r = tf_err_set(err, TF_E_INPUT,

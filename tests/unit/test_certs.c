@@ -402,6 +402,10 @@ static void test_import_refusals(void **state)
 	cfg.now = tf_time_now() - YEAR;
 	cfg.window_end = cfg.now + 30 * DAY;
 	expect_refusal(&cfg, "is not valid before");
+	/* a weak RSA key */
+	cli_root("weak", "rsa:1024", 365 * 30, "");
+	config_import(&cfg, "weak.crt", "weak.key");
+	expect_refusal(&cfg, "the CA key 'weak.key' has 1024 bits (at least 2048 needed)");
 	/* keyUsage without keyCertSign */
 	cli_root("nosign", "rsa:2048", 365 * 30,
 	         "-addext keyUsage=critical,digitalSignature,cRLSign");

@@ -536,6 +536,32 @@ assert_run "sign refuses a bundle with bytes after its end" 3 "data after the en
 	"$TIFERRY_BUILD" sign --key "$K/stranger.key" "$W/s-junk.tar"
 rm -f "$W/s.tar" "$W/s-junk.tar"
 
+# BUG (manifests/bundle.c, tf_bundle_append_signature: no lock between the scan and the
+# writes): two approvers signing the same bundle at once can both be told "signed" (exit 0)
+# while only one signature is in the file; the other is overwritten at the same offset. The race
+# is not deterministic: 60 tries lose a signature with high probability while the bug is there,
+# and never once it is fixed. Expected: every successful sign leaves its signature (the other
+# may wait or be refused, as it is now when it sees the first one's bytes).
+"$TIFERRY_BUILD" -q keygen --name race1 --out "$K" >/dev/null
+"$TIFERRY_BUILD" -q keygen --name race2 --out "$K" >/dev/null
+lost=0
+for i in $(seq 1 60); do
+	cp "$W/b-only.tar" "$W/race.tar"
+	"$TIFERRY_BUILD" -q sign --key "$K/race1.key" "$W/race.tar" 2>/dev/null &
+	p1=$!
+	"$TIFERRY_BUILD" -q sign --key "$K/race2.key" "$W/race.tar" 2>/dev/null &
+	p2=$!
+	r1=0 r2=0
+	wait "$p1" || r1=$?
+	wait "$p2" || r2=$?
+	n=$(tar -tf "$W/race.tar" 2>/dev/null | grep -c '^signatures/' || true)
+	if (((r1 == 0) + (r2 == 0) > n - 1)); then
+		lost=$((lost + 1))
+	fi
+done
+rm -f "$W/race.tar" "$K"/race[12].*
+assert_eq "BUG: concurrent signs never lose a signature they reported as written (runs that lost one of 60)" "$lost" 0
+
 # ---- passphrase-protected keys ----
 printf 'correct horse\n' >"$W/pass"
 printf 'wrong horse\n' >"$W/wrongpass"

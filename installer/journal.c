@@ -20,6 +20,12 @@ void tf_journal_init(struct tf_journal *j)
 
 void tf_journal_release(struct tf_journal *j)
 {
+	size_t i;
+
+	for (i = 0; i < j->nvalues; i++) {
+		free(j->keys[i]);
+		free(j->values[i]);
+	}
 	free(j->path);
 	free(j->cluster);
 	free(j->bundle);
@@ -45,6 +51,39 @@ struct tf_journal_step *tf_journal_step(struct tf_journal *j, const char *name)
 	memset(&j->steps[j->nsteps], 0, sizeof(j->steps[0]));
 	snprintf(j->steps[j->nsteps].name, sizeof(j->steps[0].name), "%s", name);
 	return &j->steps[j->nsteps++];
+}
+
+int tf_journal_set(struct tf_journal *j, const char *key, const char *value, struct tf_err *err)
+{
+	char *v = strdup(value), *k;
+	size_t i;
+
+	if (v == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	for (i = 0; i < j->nvalues; i++) {
+		if (strcmp(j->keys[i], key) == 0) {
+			free(j->values[i]);
+			j->values[i] = v;
+			return 0;
+		}
+	}
+	if (j->nvalues == TF_JOURNAL_MAX_VALUES || (k = strdup(key)) == NULL) {
+		free(v);
+		return tf_err_set(err, TF_E_NOMEM, "journal: no room for '%s'", key);
+	}
+	j->keys[j->nvalues] = k;
+	j->values[j->nvalues++] = v;
+	return 0;
+}
+
+const char *tf_journal_get(const struct tf_journal *j, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < j->nvalues; i++)
+		if (strcmp(j->keys[i], key) == 0)
+			return j->values[i];
+	return NULL;
 }
 
 const char *tf_journal_resume_command(const struct tf_journal *j)
@@ -84,6 +123,12 @@ int tf_journal_save(const struct tf_journal *j, struct tf_err *err)
 	cJSON_AddBoolToObject(root, "finished", j->finished);
 	if (!j->finished)
 		cJSON_AddStringToObject(root, "resume", tf_journal_resume_command(j));
+	if (j->nvalues > 0) {
+		cJSON *vals = cJSON_AddObjectToObject(root, "values");
+
+		for (i = 0; i < j->nvalues && vals != NULL; i++)
+			cJSON_AddStringToObject(vals, j->keys[i], j->values[i]);
+	}
 	steps = cJSON_AddArrayToObject(root, "steps");
 	for (i = 0; i < j->nsteps && steps != NULL; i++) {
 		if ((s = cJSON_CreateObject()) == NULL)
@@ -163,6 +208,15 @@ int tf_journal_load(const char *dir, struct tf_journal *j, struct tf_err *err)
 		s->ended = get_time(v, "ended");
 		if (cJSON_IsString(d))
 			snprintf(s->detail, sizeof(s->detail), "%s", d->valuestring);
+	}
+	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(root, "values"))
+	{
+		struct tf_err e2;
+
+		if (cJSON_IsString(v) && tf_journal_set(j, v->string, v->valuestring, &e2) != 0) {
+			r = tf_err_set(err, e2.code, "%s", e2.msg);
+			goto out;
+		}
 	}
 	if (j->cluster == NULL || j->bundle_id == NULL) {
 		r = tf_err_set(err, TF_E_INPUT, "journal '%s' is damaged", j->path);

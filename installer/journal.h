@@ -12,6 +12,7 @@
 
 #define TF_JOURNAL_FILE "journal.json"
 #define TF_JOURNAL_MAX_STEPS 32
+#define TF_JOURNAL_MAX_VALUES 32
 
 enum tf_step_status { TF_STEP_PENDING, TF_STEP_RUNNING, TF_STEP_DONE, TF_STEP_FAILED };
 
@@ -34,6 +35,10 @@ struct tf_journal {
 	int finished;       /* 1 when every step is done */
 	size_t nsteps;
 	struct tf_journal_step steps[TF_JOURNAL_MAX_STEPS];
+	/* What steps must remember across a crash (e.g. the PD members removed), as text. */
+	size_t nvalues;
+	char *keys[TF_JOURNAL_MAX_VALUES];
+	char *values[TF_JOURNAL_MAX_VALUES];
 };
 
 void tf_journal_init(struct tf_journal *j);
@@ -45,6 +50,11 @@ int tf_journal_save(const struct tf_journal *j, struct tf_err *err) TF_MUST_CHEC
 /* The step named name, added as pending when absent (NULL when the table is full). */
 struct tf_journal_step *tf_journal_step(struct tf_journal *j, const char *name);
 const char *tf_step_status_name(enum tf_step_status s);
+/* Remembers value under key (both copied; replaces an earlier value); save to persist it. */
+int tf_journal_set(struct tf_journal *j, const char *key, const char *value,
+		   struct tf_err *err) TF_MUST_CHECK;
+/* The value under key, or NULL. */
+const char *tf_journal_get(const struct tf_journal *j, const char *key);
 /* The command that continues this install (static buffer). */
 const char *tf_journal_resume_command(const struct tf_journal *j);
 

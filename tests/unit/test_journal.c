@@ -35,6 +35,9 @@ static void test_round_trip(void **state)
 	s->status = TF_STEP_FAILED;
 	snprintf(s->detail, sizeof(s->detail), "tiup exited 1");
 	assert_ptr_equal(tf_journal_step(&j, "check"), &j.steps[0]);
+	assert_int_equal(tf_journal_set(&j, "removed_pd", "127.0.0.12:2379", &err), 0);
+	assert_int_equal(tf_journal_set(&j, "removed_pd", "127.0.0.13:2379", &err), 0);
+	assert_int_equal(tf_journal_set(&j, "leader", "pd-127.0.0.11-2379", &err), 0);
 	assert_int_equal(tf_journal_save(&j, &err), 0);
 	assert_int_equal(stat("journal.json", &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -48,6 +51,9 @@ static void test_round_trip(void **state)
 	assert_int_equal(back.steps[0].ended, 200);
 	assert_int_equal(back.steps[1].status, TF_STEP_FAILED);
 	assert_string_equal(back.steps[1].detail, "tiup exited 1");
+	assert_string_equal(tf_journal_get(&back, "removed_pd"), "127.0.0.13:2379");
+	assert_string_equal(tf_journal_get(&back, "leader"), "pd-127.0.0.11-2379");
+	assert_null(tf_journal_get(&back, "nothing"));
 	assert_string_equal(tf_journal_resume_command(&back), "tiferry install '/tmp/b.tar' --resume");
 	tf_journal_release(&back);
 	tf_journal_release(&j);

@@ -1,0 +1,48 @@
+/* tiferry install, cluster half (DESIGN.md steps 6-10): preflight over SSH, scale PD in to one
+ * (keeping the leader), `tiup cluster tls <name> enable`, repair of http:// peer URLs through
+ * etcd, scale PD back out, health and verify. Each function is one journaled, idempotent step
+ * of installer/install.c; what a step must remember for --resume goes into the journal's values. */
+#ifndef TF_INSTALLER_ENABLE_H
+#define TF_INSTALLER_ENABLE_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+#include "installer/journal.h"
+
+/* Runs `<tiup> args...` for a step, audited (installer/install.c); output in *out when not
+ * NULL (caller frees). Returns 0, or TF_E_FAIL naming the command and its last output line. */
+typedef int (*tf_tiup_runner)(void *arg, const char *step, const char *const *args, char **out,
+			      struct tf_err *err);
+
+struct tf_enable {
+	const char *cluster;         /* TiUP cluster name */
+	const char *tiup_home;       /* $TIUP_HOME */
+	const char *meta_path;       /* <tiup_home>/storage/cluster/clusters/<cluster>/meta.yaml */
+	const char *tls_dir;         /* <tiup_home>/storage/cluster/clusters/<cluster>/tls */
+	const char *ssh_key;         /* <tiup_home>/storage/cluster/clusters/<cluster>/ssh/id_rsa */
+	const char *known_hosts;     /* NULL: $HOME/.ssh/known_hosts */
+	int pin_unknown_hosts;       /* --accept-new-host-keys: pin unknown keys (audited) */
+	const char *cluster_component; /* "cluster:v1.16.1": what to pass to tiup (TiUP #594) */
+	const char *pd_topology;     /* staging file: every PD instance of meta.yaml in TiUP's
+				      * scale-out schema (the builder writes it); the installer
+				      * scales out the ones it removed */
+	int stop_duplicate_exporters; /* the plan allows stopping duplicate node_exporter units */
+	unsigned long long min_free_kb; /* free disk needed in deploy folders (0: no check) */
+	const char *state_dir;       /* <state>/<cluster>: audit log, files written for tiup */
+	struct tf_journal *journal;  /* values persist with journal saves done by the caller */
+	tf_tiup_runner run_tiup;
+	void *run_arg;
+	unsigned wait_s;             /* how long to wait for ports and health (0: 120) */
+	unsigned parallel;           /* SSH fan-out (0: 16) */
+};
+
+/* Each returns 0, or a negative TF_E_* with err naming the host or member and what failed. */
+int tf_enable_preflight(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
+int tf_enable_scale_in(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
+int tf_enable_tls(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
+int tf_enable_repair_peers(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
+int tf_enable_scale_out(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
+int tf_enable_health(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
+
+#endif

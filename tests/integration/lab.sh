@@ -76,9 +76,10 @@ isolated() {
 	on "$PD1" "touch $LAB_DIR/host/only-on-pd1 && ls /etc/systemd/system | grep -qx pd-2379.service" &&
 		on "$PD2" "test ! -e $LAB_DIR/host/only-on-pd1 && ! ls /etc/systemd/system | grep -q tikv" &&
 		on "$KV1" "ls /etc/systemd/system | grep -qx tikv-20160.service && systemctl is-active tikv-20160.service" &&
-		on "$PD1" "test -d $LAB_DIR/host/tidb-deploy/pd-2379 && df -P $LAB_DIR/host/tidb-deploy/pd-2379 >/dev/null"
+		on "$PD1" "test -d $LAB_DIR/host/tidb-deploy/pd-2379 && df -P $LAB_DIR/host/tidb-deploy/pd-2379 >/dev/null" &&
+		[ "$(on "$PD2" "ss -ltn | grep -c ':2379 '")" -eq 1 ] && on "$PD2" "ss -ltn | grep -qF '$PD2:2379 '"
 }
-check "each host sees only its own root and units" isolated
+check "each host sees only its own root, units and sockets (ss)" isolated
 check "duplicate node_exporter planted" test "$(on "$KV1" "systemctl list-units --all --no-legend 'node_exporter-*'" | wc -l)" -eq 2
 
 # --- the double: versions, mirror set/show, update (verified), TIUP_MIRRORS, faults

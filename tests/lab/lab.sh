@@ -153,6 +153,7 @@ cmd_start() {
 	trap '[ "$(cat "'"$dir"'/lab.state" 2>/dev/null)" = running ] || cmd_stop "'"$dir"'" >&2 || true' EXIT
 	mkdir -p "$dir/host" "$dir/shim" "$dir/mirrors" "$cdir/ssh"
 	ln -sfn "$HERE/systemctl" "$dir/shim/systemctl"
+	ln -sfn "$HERE/ss" "$dir/shim/ss"
 	# OpenSSH's privilege separation directory; created when missing, never removed.
 	mkdir -p /run/sshd
 	[ -f "$key" ] || ssh-keygen -q -t rsa -b 2048 -m PEM -N '' -C "tiup-cluster-$CLUSTER" -f "$key"

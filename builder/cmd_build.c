@@ -189,7 +189,7 @@ static int build(const char *specpath, const char *outpath, const char *passin, 
 	struct tf_bundle_writer *w = NULL;
 	struct items it = {0};
 	struct tf_progress pr;
-	struct tf_section sec[2];
+	struct tf_section sec[3];
 	struct tf_spec_payload plain = {0};
 	struct tf_err werr;
 	char fp[72], *text = NULL, *work = NULL;
@@ -214,13 +214,16 @@ static int build(const char *specpath, const char *outpath, const char *passin, 
 	/* Sections are made in a private work folder, packed, then wiped. */
 	if ((r = tf_mkdtemp_private(tmp && *tmp ? tmp : "/tmp", "tiferry-build-", &work, err)) != 0 ||
 	    (r = tf_section_tiup(&spec, work, now, &sec[0], err)) != 0 ||
-	    (r = tf_section_tls(&spec, topo, work, now, &sec[1], err)) != 0)
+	    (r = tf_section_tls(&spec, topo, work, now, &sec[1], err)) != 0 ||
+	    (r = tf_section_plan(&spec, work, &sec[2], err)) != 0)
 		goto out;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
+		static const char *const names[] = {"tiup", "tls", "plan"};
+
 		if (sec[i].dir == NULL)
 			continue;
 		if ((r = walk(&it, sec[i].dir, sec[i].prefix, &plain, 0, err)) != 0 ||
-		    (r = tf_manifest_set_section(&m, i == 0 ? "tiup" : "tls", sec[i].json, err)) != 0)
+		    (r = tf_manifest_set_section(&m, names[i], sec[i].json, err)) != 0)
 			goto out;
 	}
 	if (tf_random_bytes(id, sizeof(id)) != 0) {
@@ -267,6 +270,7 @@ out:
 	free(work);
 	tf_section_release(&sec[0]);
 	tf_section_release(&sec[1]);
+	tf_section_release(&sec[2]);
 	free(text);
 	tf_bundle_writer_free(w);
 	items_release(&it);

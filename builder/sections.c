@@ -368,3 +368,83 @@ out:
 		tf_section_release(out);
 	return r;
 }
+
+/* ---- plan ---- */
+
+int tf_section_plan(const struct tf_spec *spec, const char *work, struct tf_section *out,
+		    struct tf_err *err)
+{
+	static const char *const keys[] = {"stop_duplicate_exporters", "min_free_mb"};
+	const struct tf_yaml *p = tf_yaml_get(spec->doc, "plan"), *pd;
+	struct tf_yaml *meta = NULL;
+	struct tf_yaml doc;
+	char *keyname = "pd_servers", *yaml = NULL, *dir = NULL, *path = NULL;
+	struct tf_yaml *items[1];
+	cJSON *root = NULL, *names;
+	uint64_t free_mb = 1024;
+	int stop = 0, r;
+	size_t len = 0, i;
+
+	memset(out, 0, sizeof(*out));
+	if (p != NULL) {
+		if (p->kind != TF_YAML_MAP)
+			return tf_err_set(err, TF_E_INPUT, "spec: 'plan' must be a mapping");
+		if ((r = only_keys(p, "plan", keys, 2, err)) != 0 ||
+		    (r = tf_yaml_get_bool(p, "stop_duplicate_exporters", 0, &stop, "spec plan", err)) != 0 ||
+		    (r = tf_yaml_get_u64(p, "min_free_mb", 1024, &free_mb, "spec plan", err)) != 0)
+			return r;
+	}
+	if ((r = tf_yaml_load_file(spec->meta, &meta, err)) != 0)
+		return r;
+	pd = tf_yaml_get(tf_yaml_get(meta, "topology"), "pd_servers");
+	if (pd == NULL || pd->kind != TF_YAML_SEQ || pd->n == 0) {
+		r = tf_err_set(err, TF_E_INPUT, "%s: no pd_servers: not a TiDB cluster's meta.yaml",
+			       spec->meta);
+		goto out;
+	}
+	items[0] = (struct tf_yaml *)(uintptr_t)pd;
+	memset(&doc, 0, sizeof(doc));
+	doc.kind = TF_YAML_MAP;
+	doc.n = 1;
+	doc.keys = &keyname;
+	doc.items = items;
+	if ((r = tf_yaml_emit(&doc, &yaml, &len, err)) != 0)
+		goto out;
+	if ((dir = tf_path_join(work, "topology")) == NULL || (path = tf_path_join(dir, "pd.yaml")) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = tf_mkdir_p(dir, 0700, err)) != 0 ||
+	    (r = tf_write_file_atomic(path, yaml, len, 0644, err)) != 0)
+		goto out;
+	if ((root = cJSON_CreateObject()) == NULL ||
+	    !cJSON_AddBoolToObject(root, "stop_duplicate_exporters", stop) ||
+	    !cJSON_AddNumberToObject(root, "min_free_mb", (double)free_mb) ||
+	    !cJSON_AddStringToObject(root, "pd_topology", "topology/pd.yaml") ||
+	    (names = cJSON_AddArrayToObject(root, "pd_hosts")) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < pd->n; i++) {
+		const char *h = tf_yaml_get_str(pd->items[i], "host");
+
+		if (h != NULL)
+			cJSON_AddItemToArray(names, cJSON_CreateString(h));
+	}
+	if ((out->json = cJSON_PrintUnformatted(root)) == NULL || (out->prefix = strdup("topology")) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	out->dir = dir;
+	dir = NULL; /* transferred */
+	r = 0;
+out:
+	cJSON_Delete(root);
+	free(yaml);
+	free(dir);
+	free(path);
+	tf_yaml_free(meta);
+	if (r != 0)
+		tf_section_release(out);
+	return r;
+}

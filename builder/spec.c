@@ -13,7 +13,7 @@
 #define MAX_DAYS 366
 
 static const char *const top_keys[] = {"cluster", "meta", "sequence", "validity", "signing_key",
-				       "payload", "tiup", "tls"};
+				       "payload", "tiup", "tls", "plan"};
 
 void tf_spec_release(struct tf_spec *s)
 {

@@ -304,3 +304,98 @@ int tf_yaml_get_bool(const struct tf_yaml *y, const char *key, int def, int *out
 	return tf_err_set(err, TF_E_INPUT, "%s: line %d: '%s' must be true or false", name, v->line,
 			  key);
 }
+
+/* ---- emitting ---- */
+
+struct sink {
+	char *buf;
+	size_t len, cap;
+	int failed;
+};
+
+static int sink_write(void *data, unsigned char *buffer, size_t size)
+{
+	struct sink *k = data;
+
+	if (k->len + size + 1 > k->cap) {
+		size_t cap = (k->len + size + 1) * 2;
+		char *nb = realloc(k->buf, cap);
+
+		if (nb == NULL) {
+			k->failed = 1;
+			return 0;
+		}
+		k->buf = nb;
+		k->cap = cap;
+	}
+	memcpy(k->buf + k->len, buffer, size);
+	k->len += size;
+	k->buf[k->len] = '\0';
+	return 1;
+}
+
+static int emit_node(yaml_emitter_t *em, const struct tf_yaml *y)
+{
+	yaml_event_t ev;
+	size_t i;
+
+	switch (y->kind) {
+	case TF_YAML_SCALAR:
+		if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)y->scalar,
+						  (int)strlen(y->scalar), 1, 1, YAML_ANY_SCALAR_STYLE))
+			return -1;
+		return yaml_emitter_emit(em, &ev) ? 0 : -1;
+	case TF_YAML_MAP:
+		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE) ||
+		    !yaml_emitter_emit(em, &ev))
+			return -1;
+		for (i = 0; i < y->n; i++) {
+			struct tf_yaml key = {.kind = TF_YAML_SCALAR, .scalar = y->keys[i]};
+
+			if (emit_node(em, &key) != 0 || emit_node(em, y->items[i]) != 0)
+				return -1;
+		}
+		if (!yaml_mapping_end_event_initialize(&ev))
+			return -1;
+		return yaml_emitter_emit(em, &ev) ? 0 : -1;
+	case TF_YAML_SEQ:
+		if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE) ||
+		    !yaml_emitter_emit(em, &ev))
+			return -1;
+		for (i = 0; i < y->n; i++)
+			if (emit_node(em, y->items[i]) != 0)
+				return -1;
+		if (!yaml_sequence_end_event_initialize(&ev))
+			return -1;
+		return yaml_emitter_emit(em, &ev) ? 0 : -1;
+	}
+	return -1;
+}
+
+int tf_yaml_emit(const struct tf_yaml *y, char **out, size_t *len, struct tf_err *err)
+{
+	yaml_emitter_t em;
+	yaml_event_t ev;
+	struct sink k = {0};
+	int ok;
+
+	if (!yaml_emitter_initialize(&em))
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	yaml_emitter_set_output(&em, sink_write, &k);
+	yaml_emitter_set_unicode(&em, 1);
+	ok = yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) &&
+	     yaml_emitter_emit(&em, &ev) &&
+	     yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) &&
+	     yaml_emitter_emit(&em, &ev) && emit_node(&em, y) == 0 &&
+	     yaml_document_end_event_initialize(&ev, 1) && yaml_emitter_emit(&em, &ev) &&
+	     yaml_stream_end_event_initialize(&ev) && yaml_emitter_emit(&em, &ev) &&
+	     yaml_emitter_flush(&em);
+	yaml_emitter_delete(&em);
+	if (!ok || k.failed || k.buf == NULL) {
+		free(k.buf);
+		return tf_err_set(err, k.failed ? TF_E_NOMEM : TF_E_FAIL, "YAML emitter failed");
+	}
+	*out = k.buf;
+	*len = k.len;
+	return 0;
+}

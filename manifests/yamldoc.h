@@ -26,6 +26,11 @@ int tf_yaml_parse(const char *buf, size_t len, const char *name, struct tf_yaml 
 int tf_yaml_load_file(const char *path, struct tf_yaml **out, struct tf_err *err) TF_MUST_CHECK;
 void tf_yaml_free(struct tf_yaml *y);
 
+/* Writes y as a YAML document (block style; scalars plain where YAML allows, so numbers and
+ * booleans keep their type) into *out (NUL-terminated, caller frees). */
+int tf_yaml_emit(const struct tf_yaml *y, char **out, size_t *len,
+		 struct tf_err *err) TF_MUST_CHECK;
+
 /* The value under key in a mapping; NULL when y is not a mapping or has no such key. */
 const struct tf_yaml *tf_yaml_get(const struct tf_yaml *y, const char *key);
 /* The scalar under key, or NULL when absent or not a scalar. */

@@ -28,14 +28,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	keep = t->ninstances;
-	if (argc > 6 && (size_t)atoi(argv[6]) < keep)
-		t->ninstances = (size_t)atoi(argv[6]);
+	if (argc > 6 && strtoul(argv[6], NULL, 10) < keep)
+		t->ninstances = strtoul(argv[6], NULL, 10);
 	o.user = t->user;
 	o.identity = argv[2];
 	o.known_hosts = argv[3];
 	p.topo = t;
 	p.ssh = &o;
-	p.parallel = (unsigned)atoi(argv[4]);
+	p.parallel = (unsigned)strtoul(argv[4], NULL, 10);
 	p.units_dir = argv[5];
 	p.min_free_kb = 1024;
 	rc = tf_preflight_run(&p, &r, &err);

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,8 +248,13 @@ static int df_avail(const char *line, unsigned long long *avail)
 	for (tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
 		size_t n = strlen(tok);
 
-		if (n > 1 && tok[n - 1] == '%' && prev != NULL)
-			return sscanf(prev, "%llu", avail) == 1 ? 0 : -1;
+		if (n > 1 && tok[n - 1] == '%' && prev != NULL) {
+			char *end;
+
+			errno = 0;
+			*avail = strtoull(prev, &end, 10);
+			return errno == 0 && end != prev && *end == '\0' ? 0 : -1;
+		}
 		prev = tok;
 	}
 	return -1;
@@ -386,7 +392,7 @@ static const char *find_listener(const char *ss, const char *host, uint64_t port
 			len = sizeof(buf) - 1;
 		memcpy(buf, line, len);
 		buf[len] = '\0';
-		for (f[0] = strtok_r(buf, " \t", &save); f[k] && k < 5;)
+		for (f[0] = strtok_r(buf, " \t", &save); k < 5 && f[k] != NULL;)
 			f[++k] = strtok_r(NULL, " \t", &save);
 		if (k >= 4 && listens(f[3], host, port, is_ip)) {
 			snprintf(proc, n, "%s", f[5] ? f[5] : "");
@@ -534,7 +540,7 @@ static char *section(const char *out, const char *name, int *rc)
 	start += n;
 	if ((end = strstr(start, "\n" MARK " rc ")) == NULL)
 		return NULL;
-	*rc = atoi(end + 1 + strlen(MARK " rc "));
+	*rc = (int)strtol(end + 1 + strlen(MARK " rc "), NULL, 10);
 	return strndup(start, (size_t)(end - start));
 }
 

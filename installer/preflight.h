@@ -15,7 +15,7 @@
 
 #define TF_PREFLIGHT_UNITS_DIR "/etc/systemd/system"
 #define TF_PREFLIGHT_NODE_EXPORTER_PORT 9100u
-#define TF_PREFLIGHT_MIN_FREE_KB (1024u * 1024u) /* 1 GiB per deploy folder */
+#define TF_PREFLIGHT_MIN_FREE_KB ((uint64_t)1024 * 1024) /* 1 GiB per deploy folder */
 
 enum tf_check_status {
 	TF_CHECK_OK = 0,

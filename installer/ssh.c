@@ -581,7 +581,7 @@ static int put(struct tf_ssh *s, const struct run_input *in, size_t len, const c
 	       mode_t mode, struct tf_err *err)
 {
 	struct tf_ssh_result res = {0};
-	char *qp = NULL, *tmp = NULL, *qt = NULL, *cmd = NULL;
+	char *qp = NULL, *tmp = NULL, *qt = NULL, *cmd = NULL, *end;
 	unsigned long long got;
 	int r;
 
@@ -609,7 +609,10 @@ static int put(struct tf_ssh *s, const struct run_input *in, size_t len, const c
 			       path, res.status, res.errout);
 		goto out;
 	}
-	if (sscanf(res.out, "%llu", &got) != 1 || got != (unsigned long long)len) {
+	errno = 0;
+	got = strtoull(res.out, &end, 10);
+	if (errno != 0 || end == res.out || (*end != '\n' && *end != '\0') ||
+	    got != (unsigned long long)len) {
 		r = tf_err_set(err, TF_E_IO, "%s: '%s' has %s bytes, not %zu", s->name, path,
 			       res.out, len);
 		goto out;

@@ -17,7 +17,7 @@
 #define TF_E_SSH_AUTH (-23)        /* the host refused the public key */
 #define TF_E_SSH_UNREACHABLE (-24) /* TCP connect or SSH handshake failed or timed out */
 
-#define TF_SSH_OUT_MAX (256u * 1024u) /* bytes kept of stdout and of stderr (the rest dropped) */
+#define TF_SSH_OUT_MAX ((size_t)256 * 1024) /* bytes kept of stdout and of stderr (the rest dropped) */
 #define TF_SSH_FANOUT_DEFAULT 16u
 #define TF_SSH_CONNECT_TIMEOUT_S 10u
 #define TF_SSH_COMMAND_TIMEOUT_S 300u

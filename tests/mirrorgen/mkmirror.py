@@ -50,11 +50,23 @@ def run(*args, data=None):
                           check=True).stdout
 
 
+KEY_CACHE = None
+
+
 class Key:
     def __init__(self, tmp, name, salt="max"):
         self.path = os.path.join(tmp, name + ".pem")
-        run("openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
-            "-out", self.path)
+        cached = os.path.join(KEY_CACHE, name + ".pem") if KEY_CACHE else None
+        if cached and os.path.exists(cached):
+            shutil.copyfile(cached, self.path)
+        else:
+            run("openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+                "-out", self.path)
+            if cached:
+                os.makedirs(KEY_CACHE, exist_ok=True)
+                part = "%s.%d" % (cached, os.getpid())
+                shutil.copyfile(self.path, part)
+                os.replace(part, cached)
         self.pem = run("openssl", "pkey", "-in", self.path, "-pubout").decode()
         self.salt = salt
         self.info = {"keytype": "rsa", "keyval": {"public": self.pem},
@@ -121,7 +133,12 @@ def main():
                     help="spoil one thing after signing")
     ap.add_argument("--package", metavar="DIR",
                     help="also pack OUT as DIR/tidb-community-server-v8.1.0-linux-amd64.tar.gz")
+    ap.add_argument("--key-cache", metavar="DIR",
+                    help="reuse throwaway keys kept in DIR (made there when absent): tests "
+                         "run faster; never for anything but tests")
     a = ap.parse_args()
+    global KEY_CACHE
+    KEY_CACHE = a.key_cache
 
     if os.path.exists(a.out):
         sys.exit("mkmirror: %s exists" % a.out)

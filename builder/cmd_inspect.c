@@ -6,6 +6,7 @@
 #include "manifests/bundle.h"
 #include "manifests/manifest.h"
 #include "manifests/policy.h"
+#include "manifests/receipt.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -224,23 +225,40 @@ out:
 	return r;
 }
 
+/* A verify receipt brought back from the control host (docs/verify.md). */
+static int inspect_receipt(const char *path, const char *key, struct tf_err *err)
+{
+	char *summary = NULL;
+	int r = tf_receipt_verify(path, key, &summary, err);
+
+	if (r == 0)
+		printf("%s\n", summary);
+	free(summary);
+	return r;
+}
+
 static const char usage_text[] =
 	"usage: tiferry-build inspect BUNDLE [--trust DIR] [--json]\n"
+	"       tiferry-build inspect --receipt RECEIPT [--key RECEIPT.pub]\n"
 	"\n"
 	"Shows the manifest (target, validity, files, sections) and the signatures. With --trust,\n"
 	"each signature is verified and named by holder and role, and the policy is evaluated.\n"
 	"Payload hashes are not checked here: run 'tiferry check' for the full verdict.\n"
 	"\n"
 	"  --trust DIR     trust folder holding policy.yaml and the public keys\n"
-	"  --json          machine-readable output\n";
+	"  --json          machine-readable output\n"
+	"  --receipt FILE  check a receipt from 'tiferry verify --receipt' against FILE.sig and\n"
+	"                  summarise it; with --key (the control host's receipt.pub) the signer is\n"
+	"                  pinned, without it only integrity is shown. Exit 3 when it does not verify.\n";
 
 int tf_cmd_inspect(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"trust", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
+		{"receipt", required_argument, NULL, 'r'}, {"key", required_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},        {"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},     {NULL, 0, NULL, 0}};
-	const char *trust = NULL;
+	const char *trust = NULL, *receipt = NULL, *key = NULL;
 	struct tf_err err = {0};
 	int c, json = 0;
 
@@ -255,12 +273,27 @@ int tf_cmd_inspect(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'r':
+			receipt = optarg;
+			break;
+		case 'k':
+			key = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
 		default:
 			return tf_cli_usage_error("inspect", "bad option");
 		}
+	}
+	if (receipt != NULL) {
+		if (optind != argc)
+			return tf_cli_usage_error("inspect", "--receipt takes no BUNDLE");
+		if (inspect_receipt(receipt, key, &err) != 0) {
+			tf_log_error("inspect receipt '%s': %s", receipt, err.msg);
+			return tf_err_exit_code(err.code);
+		}
+		return 0;
 	}
 	if (optind != argc - 1)
 		return tf_cli_usage_error("inspect", "needs one BUNDLE");

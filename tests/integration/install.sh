@@ -11,7 +11,7 @@ TIFERRY=${TIFERRY_BIN:-$TIFERRY}
 LAB=$TF_SRC/tests/lab/lab.sh
 lab=$TF_TMP/lab
 cleanup_lab() { bash "$LAB" stop "$lab" >/dev/null 2>&1 || true; }
-trap 'cleanup_lab; tf_cleanup' EXIT
+trap 'rc=$?; cleanup_lab; (exit $rc); tf_cleanup' EXIT
 
 bash "$LAB" start "$lab" >"$TF_TMP/lab-start.log" 2>&1 || { cat "$TF_TMP/lab-start.log" >&2; exit 1; }
 # shellcheck disable=SC1091

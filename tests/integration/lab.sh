@@ -38,8 +38,9 @@ cleanup() {
 			bad "lab left running: pids '$left'; listeners: $(ss -ltn | grep -cF " $NET.")"
 		fi
 	fi
-	echo "lab: $pass passed, $fail failed ($(($(date +%s) - started_at)) s)"
-	if [ "$fail" -eq 0 ] && [ "$rc" -eq 0 ]; then rm -rf "$LAB"; else echo "lab: kept $LAB"; fi
+	if [ "$fail" -eq 0 ] && [ "$rc" -eq 0 ]; then rm -rf "$LAB"; else echo "lab: kept $LAB for a look"; fi
+	echo "lab: took $(($(date +%s) - started_at)) s"
+	echo "lab: $pass passed, $fail failed"
 	[ "$fail" -eq 0 ] && [ "$rc" -eq 0 ] && exit 0
 	exit 1
 }

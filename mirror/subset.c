@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -417,7 +418,7 @@ int tf_mirror_subset_build(const struct tf_mirror_subset_opts *o, const char *ou
 	cJSON *files = NULL;
 	char *marker = NULL;
 	size_t i, j;
-	int r;
+	int r, made = 0, existed = 0;
 
 	tf_mirror_report_init(&again);
 	if ((r = check_opts(o, err)) != 0 || (r = dir_empty_or_absent(out_dir, err)) != 0)
@@ -470,8 +471,10 @@ int tf_mirror_subset_build(const struct tf_mirror_subset_opts *o, const char *ou
 	}
 	if ((r = select_all(m, plats, np, &s, rep, err)) != 0)
 		goto out;
+	existed = access(out_dir, F_OK) == 0;
 	if ((r = tf_mkdir_p(out_dir, 0755, err)) != 0)
 		goto out;
+	made = 1;
 	if ((files = cJSON_CreateArray()) == NULL) {
 		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
 		goto out;
@@ -527,6 +530,14 @@ int tf_mirror_subset_build(const struct tf_mirror_subset_opts *o, const char *ou
 	}
 	r = 0;
 out:
+	if (r != 0 && made) {
+		/* never leave half a subset behind: the folder was absent or empty */
+		struct tf_err ignored;
+
+		if (tf_rmtree(out_dir, &ignored) == 0 && existed &&
+		    tf_mkdir_p(out_dir, 0755, &ignored) != 0)
+			r = tf_err_prefix(err, "cannot recreate '%s' (%s)", out_dir, ignored.msg);
+	}
 	tf_mirror_report_release(&again);
 	tf_mirror_src_free(outsrc);
 	cJSON_Delete(files);

@@ -72,7 +72,13 @@ static int file_add(struct tf_tiup_file **v, size_t *n, const char *name, uint8_
 /* bin/<16 lowercase hex>.root.json: TiUP's cache of a remote mirror's root. */
 static int is_cache_name(const char *n)
 {
-	return strlen(n) == 26 && tf_hex_is_lower(n, 16) && strcmp(n + 16, ".root.json") == 0;
+	char id[17];
+
+	if (strlen(n) != 26 || strcmp(n + 16, ".root.json") != 0)
+		return 0;
+	memcpy(id, n, 16);
+	id[16] = '\0';
+	return tf_hex_is_lower(id, 16);
 }
 
 /* Reads the regular files of dir whose names pass keep (NULL: all) into v. A sub-folder

@@ -5,8 +5,7 @@ set -euo pipefail
 
 SRC=${TF_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 LABSH=$SRC/tests/lab/lab.sh
-NET=127.0.77
-PD1=$NET.11 PD2=$NET.12 PD3=$NET.13 KV1=$NET.21
+NET=none
 pass=0 fail=0
 LAB=$(mktemp -d /tmp/tf-lab-test.XXXXXX)
 started_at=$(date +%s)
@@ -50,9 +49,12 @@ for t in etcd etcdctl sshd ssh openssl curl python3 unshare; do
 	command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || { echo "lab: missing $t"; exit 1; }
 done
 
-# --- start: 3 PD hosts, 2 TiKV/TiDB hosts, a duplicate node_exporter on the first of them
-check "lab starts" "$LABSH" start --net "$NET" --hosts 2 --dup-node-exporter "$KV1" "$LAB"
+# --- start: 3 PD hosts, 2 TiKV/TiDB hosts (a free 127.0.N block), a duplicate node_exporter
+# on the first TiKV host
+check "lab starts" "$LABSH" start --net auto --hosts 2 --dup-node-exporter 21 "$LAB"
 eval "$("$LABSH" env "$LAB")"
+NET=$LAB_NET
+PD1=$NET.11 PD2=$NET.12 PD3=$NET.13 KV1=$NET.21
 CL=$TIUP_HOME/storage/cluster/clusters/lab
 T=$CL/tls
 SSHO=(-i "$LAB_SSH_KEY" -p "$LAB_SSH_PORT" -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$LAB_KNOWN_HOSTS")

@@ -1,14 +1,14 @@
 #!/bin/bash
 # The lab: a simulated TiDB cluster on loopback addresses, for tiferry's tests.
 #
-#   lab.sh start [--hosts N] [--pd N] [--dup-node-exporter HOST[=UNIT]] [--net 127.X.Y]
+#   lab.sh start [--hosts N] [--pd N] [--dup-node-exporter HOST[=UNIT]] [--net 127.X.Y|auto]
 #                [--tiup-version V] [--prod-versions V1,V2] [--ssh-port P] DIR
 #   lab.sh stop DIR        stop what `start` started, by the pids under DIR
 #   lab.sh env DIR         print export lines (TIUP_HOME, PATH with the tiup double first, LAB_*)
 #   lab.sh pids DIR        print the pids of the lab's processes that still run
 #
 # Hosts are 127.0.0.11.. (PD) and 127.0.0.21.. (TiKV and TiDB; --net picks another 127.X.Y
-# block so labs can run side by side), each with its own sshd on port 2222 and its own root
+# block so labs can run side by side, --net auto a free 127.0.100-199 block), each with its own sshd on port 2222 and its own root
 # DIR/hosts/<ip>/root; see README.md for the wiring.
 set -euo pipefail
 
@@ -55,6 +55,31 @@ lab_pids() {
 	done | sort -un
 }
 
+# claim_net DIR: a free 127.0.N block (N = 100..199) for `--net auto`, claimed for DIR under
+# /tmp/tiferry-lab-nets/ until `stop`; a claim whose lab folder is gone or stopped is reused.
+NETS=/tmp/tiferry-lab-nets
+claim_net() {
+	local dir=$1 n c owner
+	mkdir -p "$NETS"
+	for n in $(seq 100 199); do
+		c=$NETS/127.0.$n
+		if [ -d "$c" ]; then
+			owner=$(cat "$c/owner" 2>/dev/null || true)
+			if [ -n "$owner" ] && [ -f "$owner/lab.state" ] && [ "$(cat "$owner/lab.state")" != stopped ]; then continue; fi
+			# stale: move it aside atomically so only one claimant wins
+			mv "$c" "$c.stale.$$" 2>/dev/null || continue
+			rm -rf "$c.stale.$$"
+		fi
+		mkdir "$c" 2>/dev/null || continue
+		if ss -ltn | grep -qF " 127.0.$n."; then continue; fi
+		echo "$dir" >"$c/owner"
+		echo "127.0.$n" >"$dir/lab.net"
+		echo "127.0.$n"
+		return 0
+	done
+	die "no free 127.0.N block for --net auto"
+}
+
 cmd_pids() {
 	local dir
 	dir=$(cd "$1" && pwd)
@@ -87,6 +112,9 @@ cmd_stop() {
 	rm -f "$dir"/hosts/*/sshd.pid "$dir"/hosts/*/root/run/systemd/*.pid "$dir"/hosts/*/root/run/systemd/spawned.log
 	[ -z "$(lab_pids "$dir")" ] || die "some lab processes survived: $(lab_pids "$dir" | tr '\n' ' ')"
 	echo "stopped" >"$dir/lab.state"
+	if [ -f "$dir/lab.net" ] && [ "$(cat "$NETS/$(cat "$dir/lab.net")/owner" 2>/dev/null)" = "$dir" ]; then
+		rm -rf "${NETS:?}/$(cat "$dir/lab.net")"
+	fi
 	echo "lab: stopped $(echo "$pids" | wc -w) processes in $dir"
 }
 
@@ -128,12 +156,21 @@ cmd_start() {
 	[ $# -eq 1 ] || usage
 	[ "$npd" -ge 1 ] && [ "$npd" -le 9 ] || die "--pd must be 1..9"
 	[ "$nkv" -ge 0 ] && [ "$nkv" -le 200 ] || die "--hosts must be 0..200"
-	[[ "$net" =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || die "--net must be 127.X.Y (loopback only)"
+	[[ "$net" =~ ^(127\.[0-9]{1,3}\.[0-9]{1,3}|auto)$ ]] || die "--net must be 127.X.Y (loopback only) or auto"
 	prod_versions=${prod_versions:-$tiup_ver}
 	case ",$prod_versions," in *",$tiup_ver,"*) ;; *) die "--prod-versions must list --tiup-version $tiup_ver" ;; esac
 	mkdir -p "$1"
 	dir=$(cd "$1" && pwd)
 	case "$dir" in *' '*) die "the lab folder must not contain spaces" ;; esac
+	if [ "$net" = auto ]; then
+		[ -f "$dir/lab.state" ] || echo starting >"$dir/lab.state" # a claim needs a live owner
+		if [ -f "$dir/lab.net" ]; then
+			net=$(cat "$dir/lab.net")
+			mkdir -p "$NETS/$net" && echo "$dir" >"$NETS/$net/owner"
+		else
+			net=$(claim_net "$dir") || exit 1
+		fi
+	fi
 	if [ -f "$dir/lab.state" ] && [ "$(cat "$dir/lab.state")" = running ] && [ -n "$(lab_pids "$dir")" ]; then
 		die "a lab is already running in $dir"
 	fi
@@ -218,6 +255,7 @@ cmd_start() {
 		export LAB_KNOWN_HOSTS=$dir/known_hosts
 		export LAB_PD_HOSTS="${pd_hosts[*]}"
 		export LAB_KV_HOSTS="${kv_hosts[*]}"
+		export LAB_NET=$net
 		export LAB_PROD_MIRROR=$dir/mirrors/prod
 		export LAB_TOOLS=$HERE
 	EOF
@@ -248,6 +286,7 @@ cmd_start() {
 	if [ -n "$dup" ]; then
 		local dhost=${dup%%=*} dunit=node_exporter-9100-dup.service
 		[ "$dhost" != "$dup" ] && dunit=${dup#*=}
+		[[ "$dhost" == *.* ]] || dhost=$net.$dhost # the last octet alone, for --net auto
 		local ddir=$dir/host/old-deploy/monitor-9100
 		mkdir -p "$dir/hosts/$dhost/root/old-deploy/monitor-9100/scripts" "$dir/hosts/$dhost/root/old-deploy/monitor-9100/log" ||
 			die "no lab host $dhost"

@@ -147,27 +147,34 @@ fetch_source() { # pkg version: downloads into $dl, returns non-zero when the mi
 	return 1
 }
 
-for p in "${pkgs[@]}"; do
-	if [ -z "${cands[$p]:-}" ] && [ "$need_update" != 1 ]; then
-		need_update=1
-		apt_update
-		read_candidates
-	fi
-	[ -n "${cands[$p]:-}" ] || die "apt knows no source package '$p' (is the deb-src entry right?)"
+choose_version() { # pkg: sets ver[pkg] to the newest version downloaded or downloadable
+	local p=$1 v
 	ver[$p]=
 	# shellcheck disable=SC2086 # a list of versions
 	while read -r v; do
 		case $p:$v in
-		openssl:3.0.*|libssh:0.10.*) ;;
-		openssl:*|libssh:*) continue ;; # the build options below are for these series
+		openssl:3.0.* | libssh:0.10.*) ;;
+		openssl:* | libssh:*) continue ;; # the build options below are for these series
 		esac
-		if [ -f "$dl/${p}_${v#*:}.ok" ]; then ver[$p]=$v; break; fi
+		if [ -f "$dl/${p}_${v#*:}.ok" ]; then ver[$p]=$v; return 0; fi
 		grep -qxF "$p=$v" "$dl/unavailable" 2>/dev/null && continue
 		say "download $p $v"
-		if fetch_source "$p" "$v"; then ver[$p]=$v; break; fi
+		if fetch_source "$p" "$v"; then ver[$p]=$v; return 0; fi
 		say "$p $v: not on the mirror (see $dl/apt.log); trying an older version"
 		echo "$p=$v" >>"$dl/unavailable"
-	done < <(newest_first ${cands[$p]})
+	done < <(newest_first ${cands[$p]:-})
+	return 1
+}
+
+for p in "${pkgs[@]}"; do
+	# Stale or missing indexes: refresh once, then insist.
+	if ! choose_version "$p" && [ "$need_update" != 1 ]; then
+		need_update=1
+		apt_update
+		read_candidates
+		choose_version "$p" || true
+	fi
+	[ -n "${cands[$p]:-}" ] || die "apt knows no source package '$p' (is the deb-src entry right?)"
 	[ -n "${ver[$p]}" ] || die "no downloadable version of '$p' (candidates: ${cands[$p]})"
 done
 
@@ -348,5 +355,15 @@ fi
 
 [ "${TF_STATIC_KEEP_SOURCES:-0}" = 1 ] || rm -rf "$work"
 touch "$prefix/.complete"
+
+# Other keys' unpacked sources and unfinished prefixes are dead weight (hundreds of MB);
+# finished prefixes stay, another checkout may still use them. Skipped while a run holds them.
+for d in "$cache_root"/*; do
+	k=$(basename "$d")
+	if ! [[ $k =~ ^[0-9a-f]{16}(\.work)?$ ]] || [ ! -d "$d" ]; then continue; fi
+	[ "${k%.work}" != "$key" ] || continue
+	[ "$k" != "${k%.work}" ] || [ ! -f "$d/.complete" ] || continue
+	(flock -n 8 && rm -rf "$d") 8>"$cache_root/${k%.work}.lock" || true
+done
 say "built in $((SECONDS - total_start))s; logs in $prefix/logs"
 printf '%s\n' "$prefix"

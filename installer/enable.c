@@ -1,0 +1,1331 @@
+/* tiferry install, cluster half (DESIGN.md steps 6-10): preflight, PD scale-in to the leader,
+ * `tiup cluster tls enable`, repair of http:// peer URLs through etcd's API, PD scale-out from
+ * the bundle's topology, and the final health. Each step finds what is done and continues. */
+#include "installer/enable.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/progress.h"
+#include "installer/audit.h"
+#include "installer/preflight.h"
+#include "installer/ssh.h"
+#include "installer/tlsprobe.h"
+#include "installer/verify.h"
+#include "manifests/topology.h"
+#include "manifests/yamldoc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#define KEY_LEADER "pd_leader"   /* "host:client_port" of the PD leader kept */
+#define KEY_REMOVED "pd_removed" /* "host:port,host:port": the PD members scaled in */
+#define WAIT_DEFAULT_S 120u
+#define API_TIMEOUT_MS 3000
+#define API_BODY_MAX ((size_t)1 << 20)
+#define POLL_MS 500
+#define SCALE_OUT_FILE "scale-out-pd.yaml"
+#define PREFLIGHT_FILE "preflight.json"
+#define VERIFY_FILE "verify.json"
+#define MAX_PD 64
+
+/* One PD instance of the bundle's full PD topology (builder: topology/pd.yaml). */
+struct pd_node {
+	const char *host;
+	unsigned client_port, peer_port;
+	char name[300]; /* member name (TiUP's default "pd-<host>-<client_port>") */
+	char id[300];   /* "host:client_port", TiUP's node id for -N */
+	struct tf_yaml *spec;
+};
+
+struct pd_topo {
+	struct tf_yaml *doc;
+	size_t n;
+	struct pd_node nodes[MAX_PD];
+};
+
+/* ---- small helpers ---- */
+
+static void nap_ms(unsigned ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static unsigned wait_s(const struct tf_enable *e)
+{
+	return e->wait_s ? e->wait_s : WAIT_DEFAULT_S;
+}
+
+static const char *component(const struct tf_enable *e)
+{
+	return e->cluster_component ? e->cluster_component : "cluster";
+}
+
+static void audit_note(const struct tf_enable *e, const char *step, const char *host,
+		       const char *detail)
+{
+	struct tf_audit_entry ae = {.step = step, .event = "note", .host = host, .detail = detail};
+	struct tf_err aerr;
+
+	if (e->state_dir != NULL && tf_audit_append(e->state_dir, &ae, &aerr) != 0)
+		tf_log_warn("audit log: %s", aerr.msg);
+}
+
+/* 1 when the comma-separated list holds item. */
+static int in_list(const char *list, const char *item)
+{
+	size_t n = strlen(item);
+	const char *p = list;
+
+	while (p != NULL && *p) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len == n && strncmp(p, item, n) == 0)
+			return 1;
+		p = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+static int load_meta(const struct tf_enable *e, struct tf_topology **t, struct tf_err *err)
+{
+	int r = tf_topology_load(e->meta_path, t, err);
+
+	if (r != 0)
+		tf_err_prefix(err, "cluster '%s': meta.yaml", e->cluster);
+	return r;
+}
+
+/* The PD instance of meta.yaml whose node id is id, or NULL. */
+static const struct tf_topo_instance *meta_pd(const struct tf_topology *t, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < t->ninstances; i++) {
+		const struct tf_topo_instance *in = &t->instances[i];
+		uint64_t cp = tf_topo_port(in, "client_port");
+		char nid[300];
+
+		if (strcmp(in->role, "pd") != 0)
+			continue;
+		snprintf(nid, sizeof(nid), "%s:%llu", in->host, (unsigned long long)(cp ? cp : 2379));
+		if (strcmp(nid, id) == 0)
+			return in;
+	}
+	return NULL;
+}
+
+static size_t meta_pd_count(const struct tf_topology *t)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < t->ninstances; i++)
+		n += strcmp(t->instances[i].role, "pd") == 0;
+	return n;
+}
+
+static void pd_topo_release(struct pd_topo *p)
+{
+	tf_yaml_free(p->doc);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Reads the bundle's PD topology: "pd_servers:" with every PD instance in scale-out schema. */
+static int pd_topo_load(const struct tf_enable *e, struct pd_topo *p, struct tf_err *err)
+{
+	const struct tf_yaml *list;
+	size_t i;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	if (e->pd_topology == NULL)
+		return tf_err_set(err, TF_E_INPUT, "the bundle carries no PD topology (plan.pd_topology)");
+	if ((r = tf_yaml_load_file(e->pd_topology, &p->doc, err)) != 0)
+		return tf_err_prefix(err, "the bundle's PD topology");
+	list = tf_yaml_get(p->doc, "pd_servers");
+	if (list == NULL || list->kind != TF_YAML_SEQ || list->n == 0 || list->n > MAX_PD) {
+		pd_topo_release(p);
+		return tf_err_set(err, TF_E_INPUT, "%s: 'pd_servers' must list 1 to %d PD instances",
+				  e->pd_topology, MAX_PD);
+	}
+	for (i = 0; i < list->n; i++) {
+		struct pd_node *nd = &p->nodes[i];
+		struct tf_yaml *y = list->items[i];
+		uint64_t cp = 0, pp = 0;
+		const char *name;
+
+		nd->spec = y;
+		nd->host = tf_yaml_get_str(y, "host");
+		if (nd->host == NULL || nd->host[0] == '\0') {
+			r = tf_err_set(err, TF_E_INPUT, "%s: line %d: a PD instance without host",
+				       e->pd_topology, y->line);
+			pd_topo_release(p);
+			return r;
+		}
+		if ((r = tf_yaml_get_u64(y, "client_port", 2379, &cp, e->pd_topology, err)) != 0 ||
+		    (r = tf_yaml_get_u64(y, "peer_port", 2380, &pp, e->pd_topology, err)) != 0) {
+			pd_topo_release(p);
+			return r;
+		}
+		if (cp == 0 || cp > 65535 || pp == 0 || pp > 65535) {
+			r = tf_err_set(err, TF_E_INPUT, "%s: line %d: bad PD ports", e->pd_topology,
+				       y->line);
+			pd_topo_release(p);
+			return r;
+		}
+		nd->client_port = (unsigned)cp;
+		nd->peer_port = (unsigned)pp;
+		name = tf_yaml_get_str(y, "name");
+		if (name != NULL && name[0] != '\0')
+			snprintf(nd->name, sizeof(nd->name), "%s", name);
+		else
+			snprintf(nd->name, sizeof(nd->name), "pd-%s-%u", nd->host, nd->client_port);
+		snprintf(nd->id, sizeof(nd->id), "%s:%u", nd->host, nd->client_port);
+		p->n++;
+	}
+	return 0;
+}
+
+static const struct pd_node *pd_find(const struct pd_topo *p, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (strcmp(p->nodes[i].id, id) == 0)
+			return &p->nodes[i];
+	return NULL;
+}
+
+/* ---- TCP ports, seen from the control host ---- */
+
+/* 1 when something accepts a TCP connection on host:port, 0 when refused or silent. */
+static int port_open(const char *host, unsigned port)
+{
+	struct addrinfo hints, *ai = NULL, *a;
+	char svc[16];
+	int open_ = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(svc, sizeof(svc), "%u", port);
+	if (getaddrinfo(host, svc, &hints, &ai) != 0)
+		return 0;
+	for (a = ai; a != NULL && !open_; a = a->ai_next) {
+		int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		struct pollfd pfd;
+		int soerr = 0;
+		socklen_t sl = sizeof(soerr);
+
+		if (fd < 0)
+			continue;
+		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+			open_ = 1;
+		} else if (errno == EINPROGRESS) {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			if (poll(&pfd, 1, 1000) == 1 &&
+			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0)
+				open_ = 1;
+		}
+		close(fd);
+	}
+	freeaddrinfo(ai);
+	return open_;
+}
+
+/* ---- etcd's API (PD's client port) ---- */
+
+struct api {
+	struct tf_tls_client *tls; /* NULL: plain http (before TLS) */
+};
+
+static int api_open(const struct tf_enable *e, int tls, struct api *a, struct tf_err *err)
+{
+	char ca[PATH_MAX], crt[PATH_MAX], key[PATH_MAX];
+	int r;
+
+	a->tls = NULL;
+	if (!tls)
+		return 0;
+	snprintf(ca, sizeof(ca), "%s/ca.crt", e->tls_dir);
+	snprintf(crt, sizeof(crt), "%s/client.crt", e->tls_dir);
+	snprintf(key, sizeof(key), "%s/client.pem", e->tls_dir);
+	if ((r = tf_tls_client_new(ca, crt, key, &a->tls, err)) != 0)
+		return tf_err_prefix(err, "the cluster's client certificate in '%s'", e->tls_dir);
+	return 0;
+}
+
+static void api_close(struct api *a)
+{
+	tf_tls_client_free(a->tls);
+	a->tls = NULL;
+}
+
+/* One request to host:port; *out is the JSON answer of a 200 (cJSON_Delete it). */
+static int api_call(const struct api *a, const char *host, unsigned port, const char *method,
+		    const char *path, const char *body, cJSON **out, struct tf_err *err)
+{
+	struct tf_probe_target t = {.host = host, .port = port, .timeout_ms = API_TIMEOUT_MS};
+	struct tf_http_response resp;
+	cJSON *doc = NULL;
+	int r;
+
+	tf_http_response_init(&resp);
+	if ((r = tf_probe_http(&t, a->tls, method, path, body, API_BODY_MAX, &resp, err)) != 0) {
+		tf_err_prefix(err, "%s %s://%s:%u%s", method, a->tls ? "https" : "http", host, port,
+			      path);
+		goto out;
+	}
+	if (resp.status != 200 || resp.truncated) {
+		r = tf_err_set(err, TF_E_FAIL, "%s %s://%s:%u%s: HTTP %d: %.160s", method,
+			       a->tls ? "https" : "http", host, port, path, resp.status,
+			       resp.body ? resp.body : "");
+		goto out;
+	}
+	if ((doc = cJSON_ParseWithLength(resp.body, resp.body_len)) == NULL) {
+		r = tf_err_set(err, TF_E_FAIL, "%s %s:%u%s: the answer is not JSON", method, host, port,
+			       path);
+		goto out;
+	}
+	*out = doc;
+	doc = NULL; /* transferred */
+	r = 0;
+out:
+	cJSON_Delete(doc);
+	tf_http_response_release(&resp);
+	return r;
+}
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The member list through the first of hosts that answers; *members is the "members" array
+ * detached (cJSON_Delete it). */
+static int member_list(const struct api *a, const char *const *hosts, const unsigned *ports,
+		       size_t n, cJSON **members, struct tf_err *err)
+{
+	size_t i;
+	int r = tf_err_set(err, TF_E_FAIL, "no PD endpoint to ask");
+
+	for (i = 0; i < n; i++) {
+		cJSON *doc = NULL, *m;
+
+		if ((r = api_call(a, hosts[i], ports[i], "POST", "/v3/cluster/member/list", "{}", &doc,
+				  err)) != 0)
+			continue;
+		m = cJSON_DetachItemFromObjectCaseSensitive(doc, "members");
+		cJSON_Delete(doc);
+		if (!cJSON_IsArray(m)) {
+			cJSON_Delete(m);
+			r = tf_err_set(err, TF_E_FAIL, "%s:%u: member list without \"members\"", hosts[i],
+				       ports[i]);
+			continue;
+		}
+		*members = m;
+		return 0;
+	}
+	return r;
+}
+
+/* Endpoints of meta.yaml's PD instances. */
+struct endpoints {
+	size_t n;
+	const char *host[MAX_PD];
+	unsigned port[MAX_PD];
+	const char *name[MAX_PD];
+};
+
+static void meta_endpoints(const struct tf_topology *t, struct endpoints *ep)
+{
+	size_t i;
+
+	ep->n = 0;
+	for (i = 0; i < t->ninstances && ep->n < MAX_PD; i++) {
+		const struct tf_topo_instance *in = &t->instances[i];
+		uint64_t cp = tf_topo_port(in, "client_port");
+
+		if (strcmp(in->role, "pd") != 0)
+			continue;
+		ep->host[ep->n] = in->host;
+		ep->port[ep->n] = cp ? (unsigned)cp : 2379;
+		ep->name[ep->n] = in->name ? in->name : in->host;
+		ep->n++;
+	}
+}
+
+/* The leader flag of the member at host:port (maintenance/status: leader == own member_id). */
+static int member_status(const struct api *a, const char *host, unsigned port, int *is_leader,
+			 char *leader_id, size_t idlen, struct tf_err *err)
+{
+	cJSON *doc = NULL;
+	const char *self, *lead;
+	int r;
+
+	if ((r = api_call(a, host, port, "POST", "/v3/maintenance/status", "{}", &doc, err)) != 0)
+		return r;
+	self = jstr(cJSON_GetObjectItemCaseSensitive(doc, "header"), "member_id");
+	lead = jstr(doc, "leader");
+	if (self == NULL || lead == NULL || strcmp(lead, "0") == 0) {
+		r = tf_err_set(err, TF_E_FAIL, "%s:%u: no leader (maintenance/status)", host, port);
+	} else {
+		*is_leader = strcmp(self, lead) == 0;
+		if (leader_id != NULL)
+			snprintf(leader_id, idlen, "%s", lead);
+	}
+	cJSON_Delete(doc);
+	return r;
+}
+
+static int member_health(const struct api *a, const char *host, unsigned port, struct tf_err *err)
+{
+	cJSON *doc = NULL;
+	const cJSON *h;
+	int r;
+
+	if ((r = api_call(a, host, port, "GET", "/health", NULL, &doc, err)) != 0)
+		return r;
+	h = cJSON_GetObjectItemCaseSensitive(doc, "health");
+	if (!(cJSON_IsTrue(h) || (cJSON_IsString(h) && strcmp(h->valuestring, "true") == 0)))
+		r = tf_err_set(err, TF_E_FAIL, "%s:%u: /health is not true", host, port);
+	cJSON_Delete(doc);
+	return r;
+}
+
+static const char *member_name(const cJSON *m)
+{
+	const char *n = jstr(m, "name");
+
+	return n != NULL && n[0] ? n : NULL;
+}
+
+/* The first of the member's URLs under key that is not https://, or NULL. */
+static const char *plain_url(const cJSON *m, const char *key)
+{
+	const cJSON *u;
+
+	cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(m, key))
+	{
+		if (!cJSON_IsString(u) || strncmp(u->valuestring, "https://", 8) != 0)
+			return cJSON_IsString(u) ? u->valuestring : "(not a string)";
+	}
+	return NULL;
+}
+
+static int started(const cJSON *m)
+{
+	return member_name(m) != NULL &&
+	       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "clientURLs")) > 0;
+}
+
+/* The member whose peer URL is host:port (any scheme), or NULL. */
+static const cJSON *member_by_peer(const cJSON *members, const char *host, unsigned port)
+{
+	const cJSON *m, *u;
+	char hp[300];
+
+	snprintf(hp, sizeof(hp), "://%s:%u", host, port);
+	cJSON_ArrayForEach(m, members)
+	{
+		cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(m, "peerURLs"))
+		{
+			const char *s = cJSON_IsString(u) ? strstr(u->valuestring, hp) : NULL;
+
+			if (s != NULL && (s[strlen(hp)] == '\0' || s[strlen(hp)] == '/'))
+				return m;
+		}
+	}
+	return NULL;
+}
+
+/* ---- preflight ---- */
+
+struct pd_hook {
+	struct api api;
+};
+
+static int pd_check(void *arg, const struct tf_topo_instance *pd, int *is_leader,
+		    struct tf_err *err)
+{
+	const struct pd_hook *h = arg;
+	uint64_t cp = tf_topo_port(pd, "client_port");
+	unsigned port = cp ? (unsigned)cp : 2379;
+	int r;
+
+	if ((r = member_health(&h->api, pd->host, port, err)) != 0)
+		return r;
+	return member_status(&h->api, pd->host, port, is_leader, NULL, 0, err);
+}
+
+/* meta.yaml's monitored.node_exporter_port (0 when absent). */
+static uint64_t node_exporter_port(const struct tf_enable *e)
+{
+	struct tf_yaml *y = NULL;
+	struct tf_err ignore;
+	uint64_t port = 0;
+
+	if (tf_yaml_load_file(e->meta_path, &y, &ignore) != 0)
+		return 0;
+	if (tf_yaml_get_u64(tf_yaml_get(tf_yaml_get(y, "topology"), "monitored"),
+			    "node_exporter_port", 0, &port, "meta.yaml", &ignore) != 0)
+		port = 0;
+	tf_yaml_free(y);
+	return port;
+}
+
+/* Asks every PD of meta.yaml which member leads; fills leader ("host:port") and the others. */
+static int find_leader(const struct api *a, const struct endpoints *ep, char *leader,
+		       size_t llen, char *removed, size_t rlen, struct tf_err *err)
+{
+	size_t i, nlead = 0;
+	int r;
+
+	removed[0] = '\0';
+	leader[0] = '\0';
+	for (i = 0; i < ep->n; i++) {
+		int is_leader = 0;
+		char id[300];
+
+		if ((r = member_status(a, ep->host[i], ep->port[i], &is_leader, NULL, 0, err)) != 0)
+			return tf_err_prefix(err, "PD %s is not healthy", ep->name[i]);
+		snprintf(id, sizeof(id), "%s:%u", ep->host[i], ep->port[i]);
+		if (is_leader) {
+			nlead++;
+			snprintf(leader, llen, "%s", id);
+		} else {
+			size_t n = strlen(removed);
+
+			snprintf(removed + n, rlen - n, "%s%s", n ? "," : "", id);
+		}
+	}
+	if (nlead != 1)
+		return tf_err_set(err, TF_E_FAIL, "%zu PD leaders among the %zu members of meta.yaml",
+				  nlead, ep->n);
+	return 0;
+}
+
+static void report_items(const struct tf_enable *e, const struct tf_preflight_report *rep)
+{
+	size_t i;
+
+	for (i = 0; i < rep->nitems; i++) {
+		const struct tf_preflight_item *it = &rep->items[i];
+		char d[1200];
+
+		if (it->status == TF_CHECK_OK)
+			continue;
+		snprintf(d, sizeof(d), "%s: %s: %s", it->check, tf_check_status_name(it->status),
+			 it->detail);
+		tf_log_info("preflight %s: %s", it->host, d);
+		if (it->status != TF_CHECK_SKIPPED)
+			audit_note(e, "preflight", it->host, d);
+	}
+}
+
+static int save_report(const struct tf_enable *e, const struct tf_preflight_report *rep)
+{
+	char *json = NULL, path[PATH_MAX];
+	struct tf_err werr;
+	int r;
+
+	if (e->state_dir == NULL)
+		return 0;
+	if ((r = tf_preflight_report_json(rep, &json, &werr)) == 0) {
+		snprintf(path, sizeof(path), "%s/%s", e->state_dir, PREFLIGHT_FILE);
+		r = tf_write_file_atomic(path, json, strlen(json), 0600, &werr);
+	}
+	if (r != 0)
+		tf_log_warn("preflight report not saved: %s", werr.msg);
+	free(json);
+	return 0;
+}
+
+/* 1 when every failed check of the report is about reaching a host (a retry may help). */
+static int only_unreachable(const struct tf_preflight_report *rep)
+{
+	size_t i, nfail = 0;
+
+	for (i = 0; i < rep->nitems; i++) {
+		if (rep->items[i].status != TF_CHECK_FAIL)
+			continue;
+		nfail++;
+		if (strcmp(rep->items[i].check, "reachable") != 0 ||
+		    strstr(rep->items[i].detail, "refused") != NULL)
+			return 0;
+	}
+	return nfail > 0;
+}
+
+int tf_enable_preflight(struct tf_enable *e, struct tf_err *err)
+{
+	struct tf_topology *t = NULL;
+	struct tf_preflight_report *rep = NULL;
+	struct pd_hook hook;
+	struct endpoints ep;
+	struct tf_ssh_opts so;
+	struct tf_preflight_params pp;
+	char leader[300], removed[MAX_PD * 300];
+	const char *remove[MAX_PD + 1];
+	char *copy = NULL, *tok, *save = NULL;
+	size_t n = 0;
+	int r, attempt;
+
+	memset(&hook, 0, sizeof(hook));
+	if ((r = load_meta(e, &t, err)) != 0)
+		goto out;
+	meta_endpoints(t, &ep);
+	if (ep.n == 0) {
+		r = tf_err_set(err, TF_E_INPUT, "cluster '%s': meta.yaml lists no PD", e->cluster);
+		goto out;
+	}
+	/* Before TLS, etcd's API is plain http; on a cluster that has TLS already (a second
+	 * bundle, or a resume) it takes the cluster's client certificate. */
+	if ((r = api_open(e, t->enable_tls, &hook.api, err)) != 0)
+		goto out;
+	if ((r = find_leader(&hook.api, &ep, leader, sizeof(leader), removed, sizeof(removed),
+			     err)) != 0) {
+		tf_err_prefix(err, "preflight refused before any change");
+		goto out;
+	}
+	/* A rerun keeps what an earlier run chose (the leader may have moved since). */
+	if (tf_journal_get(e->journal, KEY_REMOVED) != NULL &&
+	    tf_journal_get(e->journal, KEY_LEADER) != NULL &&
+	    meta_pd(t, tf_journal_get(e->journal, KEY_LEADER)) != NULL) {
+		snprintf(leader, sizeof(leader), "%s", tf_journal_get(e->journal, KEY_LEADER));
+		snprintf(removed, sizeof(removed), "%s", tf_journal_get(e->journal, KEY_REMOVED));
+	}
+	if ((copy = strdup(removed)) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok && n < MAX_PD; tok = strtok_r(NULL, ",", &save))
+		if (meta_pd(t, tok) != NULL) /* only members still there have ports to check */
+			remove[n++] = tok;
+	remove[n] = NULL;
+	memset(&so, 0, sizeof(so));
+	so.user = t->user;
+	so.identity = e->ssh_key;
+	so.known_hosts = e->known_hosts;
+	so.pin_unknown = e->pin_unknown_hosts;
+	memset(&pp, 0, sizeof(pp));
+	pp.topo = t;
+	pp.ssh = &so;
+	pp.parallel = e->parallel;
+	pp.node_exporter_port = node_exporter_port(e);
+	pp.stop_duplicates = e->stop_duplicate_exporters;
+	pp.min_free_kb = e->min_free_kb;
+	pp.pd_remove = remove;
+	pp.pd_check = pd_check;
+	pp.pd_check_arg = &hook;
+	tf_log_info("preflight: %zu instances; PD leader %s is kept, %s to be scaled in",
+		    t->ninstances, leader, removed[0] ? removed : "no other PD");
+	for (attempt = 0; attempt < 2; attempt++) {
+		tf_preflight_report_free(rep);
+		rep = NULL;
+		r = tf_preflight_run(&pp, &rep, err);
+		/* A connection that dropped (TF_E_SSH_LOST) or timed out gets one more try. */
+		if (r == 0 || rep == NULL || !only_unreachable(rep) || attempt == 1)
+			break;
+		tf_log_info("preflight: a host could not be reached (%s); trying once more", err->msg);
+		nap_ms(1000);
+	}
+	if (rep != NULL) {
+		report_items(e, rep);
+		(void)save_report(e, rep);
+	}
+	if (r != 0)
+		goto out;
+	if ((r = tf_journal_set(e->journal, KEY_LEADER, leader, err)) != 0 ||
+	    (r = tf_journal_set(e->journal, KEY_REMOVED, removed, err)) != 0)
+		goto out;
+	{
+		char d[sizeof(removed) + 400];
+
+		snprintf(d, sizeof(d), "%zu hosts passed in %.1fs%s; leader %s kept; to scale in: %s",
+			 rep->nhosts, rep->seconds,
+			 rep->nfixed ? "; duplicate node_exporter units stopped" : "", leader,
+			 removed[0] ? removed : "none");
+		audit_note(e, "preflight", NULL, d);
+	}
+out:
+	free(copy);
+	api_close(&hook.api);
+	tf_preflight_report_free(rep);
+	tf_topology_free(t);
+	return r;
+}
+
+/* ---- scale-in ---- */
+
+static const char *removed_list(const struct tf_enable *e, struct tf_err *err)
+{
+	const char *v = tf_journal_get(e->journal, KEY_REMOVED);
+
+	if (v == NULL)
+		tf_err_set(err, TF_E_FAIL,
+			   "the journal does not name the PD members to scale in (the preflight records them); "
+			   "run 'tiferry status' and resume the install");
+	return v;
+}
+
+/* Waits until neither the client nor the peer port of nd accepts connections. */
+static int wait_ports_free(const struct tf_enable *e, const struct pd_node *nd,
+			   struct tf_err *err)
+{
+	double deadline = tf_monotonic() + wait_s(e);
+
+	for (;;) {
+		int c = port_open(nd->host, nd->client_port), p = port_open(nd->host, nd->peer_port);
+
+		if (!c && !p)
+			return 0;
+		if (tf_monotonic() >= deadline)
+			return tf_err_set(err, TF_E_FAIL,
+					  "PD %s on %s: %s%s%s still open %us after scale-in; stop the member there "
+					  "(systemctl stop pd-%u) and resume",
+					  nd->name, nd->host, c ? "client port" : "",
+					  c && p ? " and " : "", p ? "peer port" : "", wait_s(e),
+					  nd->client_port);
+		nap_ms(POLL_MS);
+	}
+}
+
+int tf_enable_scale_in(struct tf_enable *e, struct tf_err *err)
+{
+	struct tf_topology *t = NULL;
+	struct pd_topo pt;
+	struct endpoints ep;
+	struct api api = {NULL};
+	cJSON *members = NULL;
+	const char *removed;
+	char nodes[MAX_PD * 300] = "";
+	char *copy = NULL, *tok, *save = NULL;
+	int r;
+
+	memset(&pt, 0, sizeof(pt));
+	if ((removed = removed_list(e, err)) == NULL)
+		return err->code;
+	if ((r = pd_topo_load(e, &pt, err)) != 0 || (r = load_meta(e, &t, err)) != 0)
+		goto out;
+	if ((copy = strdup(removed)) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t n = strlen(nodes);
+
+		if (pd_find(&pt, tok) == NULL) {
+			r = tf_err_set(err, TF_E_INPUT,
+				       "PD %s is not in the bundle's PD topology: it could not be scaled out again; "
+				       "refusing to scale it in",
+				       tok);
+			goto out;
+		}
+		if (meta_pd(t, tok) != NULL) /* already gone: nothing to do for it */
+			snprintf(nodes + n, sizeof(nodes) - n, "%s%s", n ? "," : "", tok);
+	}
+	if (nodes[0] != '\0') {
+		const char *args[] = {component(e), "scale-in", e->cluster, "-N", nodes, "-y", NULL};
+
+		tf_log_info("scaling PD in to the leader %s: removing %s",
+			    tf_journal_get(e->journal, KEY_LEADER) ? tf_journal_get(e->journal, KEY_LEADER)
+								     : "?",
+			    nodes);
+		if ((r = e->run_tiup(e->run_arg, "scale-in-pd", args, NULL, err)) != 0) {
+			tf_err_prefix(err, "scale-in of PD %s", nodes);
+			goto out;
+		}
+	} else if (removed[0] != '\0') {
+		tf_log_info("PD %s already scaled in", removed);
+	}
+	/* The nodes are gone from meta.yaml; wait for their ports, then make sure etcd agrees. */
+	free(copy);
+	if ((copy = strdup(removed)) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	save = NULL;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		if ((r = wait_ports_free(e, pd_find(&pt, tok), err)) != 0)
+			goto out;
+	tf_topology_free(t);
+	t = NULL;
+	if ((r = load_meta(e, &t, err)) != 0 || (r = api_open(e, t->enable_tls, &api, err)) != 0)
+		goto out;
+	meta_endpoints(t, &ep);
+	if ((r = member_list(&api, ep.host, ep.port, ep.n, &members, err)) != 0) {
+		tf_err_prefix(err, "after scale-in, the PD member list");
+		goto out;
+	}
+	free(copy);
+	if ((copy = strdup(removed)) == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	save = NULL;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const struct pd_node *nd = pd_find(&pt, tok);
+
+		if (member_by_peer(members, nd->host, nd->peer_port) != NULL) {
+			r = tf_err_set(err, TF_E_FAIL,
+				       "PD %s was scaled in but etcd still lists it; remove it with "
+				       "'tiup ctl etcd member remove' and resume",
+				       nd->name);
+			goto out;
+		}
+	}
+	if (removed[0] != '\0') {
+		char d[MAX_PD * 300 + 64];
+
+		snprintf(d, sizeof(d), "PD scaled in, ports free: %s", removed);
+		audit_note(e, "scale-in-pd", NULL, d);
+	}
+	r = 0;
+out:
+	cJSON_Delete(members);
+	api_close(&api);
+	free(copy);
+	tf_topology_free(t);
+	pd_topo_release(&pt);
+	return r;
+}
+
+/* ---- tls enable ---- */
+
+/* 0 when some PD of meta.yaml lists members over mutual TLS (waiting up to secs). */
+static int pd_mtls_answers(const struct tf_enable *e, const struct tf_topology *t, unsigned secs,
+			   struct tf_err *err)
+{
+	struct api api = {NULL};
+	struct endpoints ep;
+	cJSON *members = NULL;
+	double deadline = tf_monotonic() + secs;
+	int r;
+
+	if ((r = api_open(e, 1, &api, err)) != 0)
+		return r;
+	meta_endpoints(t, &ep);
+	for (;;) {
+		if ((r = member_list(&api, ep.host, ep.port, ep.n, &members, err)) == 0 ||
+		    tf_monotonic() >= deadline)
+			break;
+		nap_ms(POLL_MS);
+	}
+	cJSON_Delete(members);
+	api_close(&api);
+	return r;
+}
+
+int tf_enable_tls(struct tf_enable *e, struct tf_err *err)
+{
+	const char *args[] = {component(e), "tls", e->cluster, "enable", "-y", NULL};
+	struct tf_topology *t = NULL;
+	struct tf_err probe, tiup_err;
+	int r;
+
+	tf_err_clear(&probe);
+	tf_err_clear(&tiup_err);
+	if ((r = load_meta(e, &t, err)) != 0)
+		goto out;
+	if (t->enable_tls && pd_mtls_answers(e, t, 0, &probe) == 0) {
+		tf_log_info("TLS is already enabled on '%s' and PD answers with the client certificate",
+			    e->cluster);
+		goto out;
+	}
+	if (meta_pd_count(t) != 1)
+		tf_log_warn("meta.yaml lists %zu PD; tiup tls enable needs exactly one", meta_pd_count(t));
+	tf_log_info("enabling TLS on '%s' (the whole cluster restarts)", e->cluster);
+	r = e->run_tiup(e->run_arg, "tls-enable", args, NULL, &tiup_err);
+	tf_topology_free(t);
+	t = NULL;
+	if (r == 0) {
+		if ((r = load_meta(e, &t, err)) != 0)
+			goto out;
+		if (!t->enable_tls) {
+			r = tf_err_set(err, TF_E_FAIL,
+				       "'tiup %s tls %s enable' succeeded but meta.yaml does not say enable_tls",
+				       component(e), e->cluster);
+			goto out;
+		}
+		if ((r = pd_mtls_answers(e, t, wait_s(e), err)) != 0) {
+			tf_err_prefix(err, "TLS enabled but PD does not answer with the client certificate");
+			goto out;
+		}
+		goto out;
+	}
+	/* TiUP saves meta.yaml before the restart; if PD answers over mutual TLS, the restart
+	 * happened and what may be left is the peer-URL update (tikv/pd#2996): repair-peers. */
+	if (load_meta(e, &t, &probe) == 0 && t->enable_tls &&
+	    pd_mtls_answers(e, t, 10, &probe) == 0) {
+		char d[TF_ERR_MSG_MAX + 160];
+
+		snprintf(d, sizeof(d),
+			 "tiup tls enable failed after the restart (%s); PD serves TLS: the peer URLs are "
+			 "repaired through etcd next",
+			 tiup_err.msg);
+		tf_log_warn("%s", d);
+		audit_note(e, "tls-enable", NULL, d);
+		r = 0;
+		goto out;
+	}
+	*err = tiup_err;
+	r = tf_err_prefix(err, "TLS enable failed and PD does not serve TLS yet (%s); after fixing the "
+			       "cause, resume",
+			  probe.msg[0] ? probe.msg : "meta.yaml does not say enable_tls");
+out:
+	tf_topology_free(t);
+	return r;
+}
+
+/* ---- peer URLs ---- */
+
+static char *https_of(const char *url)
+{
+	char *s = NULL;
+
+	if (strncmp(url, "http://", 7) == 0) {
+		if (asprintf(&s, "https://%s", url + 7) < 0)
+			s = NULL;
+	} else {
+		s = strdup(url);
+	}
+	return s;
+}
+
+static int update_peers(const struct api *a, const struct endpoints *ep, const cJSON *m,
+			const struct tf_enable *e, struct tf_err *err)
+{
+	cJSON *body = cJSON_CreateObject(), *urls = NULL, *doc = NULL;
+	const cJSON *u;
+	const char *id = jstr(m, "ID");
+	char *text = NULL, d[1200] = "";
+	size_t i;
+	int r = TF_E_NOMEM;
+
+	if (id == NULL) {
+		cJSON_Delete(body);
+		return tf_err_set(err, TF_E_FAIL, "member %s has no ID in the member list",
+				  member_name(m) ? member_name(m) : "(unnamed)");
+	}
+	if (body == NULL || cJSON_AddStringToObject(body, "ID", id) == NULL ||
+	    (urls = cJSON_AddArrayToObject(body, "peerURLs")) == NULL)
+		goto out;
+	cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(m, "peerURLs"))
+	{
+		char *s = cJSON_IsString(u) ? https_of(u->valuestring) : NULL;
+		size_t n = strlen(d);
+
+		if (s == NULL)
+			goto out;
+		snprintf(d + n, sizeof(d) - n, "%s%s -> %s", n ? ", " : "", u->valuestring, s);
+		cJSON_AddItemToArray(urls, cJSON_CreateString(s));
+		free(s);
+	}
+	if ((text = cJSON_PrintUnformatted(body)) == NULL)
+		goto out;
+	r = tf_err_set(err, TF_E_FAIL, "no PD endpoint to ask");
+	for (i = 0; i < ep->n; i++) {
+		if ((r = api_call(a, ep->host[i], ep->port[i], "POST", "/v3/cluster/member/update",
+				  text, &doc, err)) == 0)
+			break;
+	}
+	cJSON_Delete(doc);
+	if (r != 0) {
+		tf_err_prefix(err, "update the peer URLs of PD member %s",
+			      member_name(m) ? member_name(m) : id);
+		goto out;
+	}
+	{
+		char note[1400];
+
+		snprintf(note, sizeof(note), "member %s peerURLs updated: %s",
+			 member_name(m) ? member_name(m) : id, d);
+		tf_log_info("%s", note);
+		audit_note(e, "repair-peers", NULL, note);
+	}
+out:
+	if (r == TF_E_NOMEM)
+		tf_err_set(err, TF_E_NOMEM, "out of memory");
+	cJSON_free(text);
+	cJSON_Delete(body);
+	return r;
+}
+
+int tf_enable_repair_peers(struct tf_enable *e, struct tf_err *err)
+{
+	struct tf_topology *t = NULL;
+	struct api api = {NULL};
+	struct endpoints ep;
+	cJSON *members = NULL;
+	const cJSON *m;
+	double deadline;
+	size_t fixed = 0;
+	int r;
+
+	if ((r = load_meta(e, &t, err)) != 0 || (r = api_open(e, 1, &api, err)) != 0)
+		goto out;
+	meta_endpoints(t, &ep);
+	deadline = tf_monotonic() + wait_s(e);
+	while ((r = member_list(&api, ep.host, ep.port, ep.n, &members, err)) != 0) {
+		if (tf_monotonic() >= deadline) {
+			tf_err_prefix(err, "PD member list over mutual TLS with '%s/client.crt'",
+				      e->tls_dir);
+			goto out;
+		}
+		nap_ms(POLL_MS);
+	}
+	cJSON_ArrayForEach(m, members)
+	{
+		if (plain_url(m, "peerURLs") == NULL)
+			continue;
+		if ((r = update_peers(&api, &ep, m, e, err)) != 0)
+			goto out;
+		fixed++;
+	}
+	if (fixed == 0) {
+		tf_log_info("every PD peer URL is https already");
+		goto out;
+	}
+	cJSON_Delete(members);
+	members = NULL;
+	if ((r = member_list(&api, ep.host, ep.port, ep.n, &members, err)) != 0) {
+		tf_err_prefix(err, "re-reading the member list after the peer-URL update");
+		goto out;
+	}
+	cJSON_ArrayForEach(m, members)
+	{
+		const char *bad = plain_url(m, "peerURLs");
+
+		if (bad != NULL) {
+			r = tf_err_set(err, TF_E_FAIL,
+				       "PD member %s still has peer URL %s after the update; run "
+				       "'tiup ctl etcd member update' with https:// and resume",
+				       member_name(m) ? member_name(m) : "(unnamed)", bad);
+			goto out;
+		}
+	}
+out:
+	cJSON_Delete(members);
+	api_close(&api);
+	tf_topology_free(t);
+	return r;
+}
+
+/* ---- scale-out ---- */
+
+/* Writes the scale-out topology holding only the nodes in add (indexes into pt). */
+static int write_scale_out(const struct tf_enable *e, const struct pd_topo *pt,
+			   const size_t *add, size_t nadd, char *path, size_t plen,
+			   struct tf_err *err)
+{
+	struct tf_yaml doc, seq, *items[1], *list[MAX_PD];
+	char *key = "pd_servers", *text = NULL;
+	size_t len = 0, i;
+	int r;
+
+	for (i = 0; i < nadd; i++)
+		list[i] = pt->nodes[add[i]].spec;
+	memset(&seq, 0, sizeof(seq));
+	seq.kind = TF_YAML_SEQ;
+	seq.n = nadd;
+	seq.items = list;
+	items[0] = &seq;
+	memset(&doc, 0, sizeof(doc));
+	doc.kind = TF_YAML_MAP;
+	doc.n = 1;
+	doc.keys = &key;
+	doc.items = items;
+	if ((r = tf_yaml_emit(&doc, &text, &len, err)) != 0)
+		return r;
+	snprintf(path, plen, "%s/%s", e->state_dir, SCALE_OUT_FILE);
+	r = tf_write_file_atomic(path, text, len, 0600, err);
+	free(text);
+	return r;
+}
+
+/* Waits until etcd lists every node of pt, started, and each answers /health. */
+static int wait_members(const struct tf_enable *e, const struct pd_topo *pt, int tls,
+			struct tf_err *err)
+{
+	struct api api = {NULL};
+	const char *hosts[MAX_PD];
+	unsigned ports[MAX_PD];
+	double deadline = tf_monotonic() + wait_s(e);
+	size_t i;
+	int r;
+
+	if ((r = api_open(e, tls, &api, err)) != 0)
+		return r;
+	for (i = 0; i < pt->n; i++) {
+		hosts[i] = pt->nodes[i].host;
+		ports[i] = pt->nodes[i].client_port;
+	}
+	for (;;) {
+		cJSON *members = NULL;
+
+		r = member_list(&api, hosts, ports, pt->n, &members, err);
+		if (r == 0 && (size_t)cJSON_GetArraySize(members) != pt->n)
+			r = tf_err_set(err, TF_E_FAIL, "etcd lists %d PD members, the bundle's topology %zu",
+				       cJSON_GetArraySize(members), pt->n);
+		for (i = 0; r == 0 && i < pt->n; i++) {
+			const cJSON *m = member_by_peer(members, pt->nodes[i].host, pt->nodes[i].peer_port);
+
+			if (m == NULL || !started(m))
+				r = tf_err_set(err, TF_E_FAIL, "PD %s is %s", pt->nodes[i].name,
+					       m ? "added but not started" : "not a member");
+			else
+				r = member_health(&api, pt->nodes[i].host, pt->nodes[i].client_port, err);
+		}
+		cJSON_Delete(members);
+		if (r == 0 || tf_monotonic() >= deadline)
+			break;
+		nap_ms(POLL_MS);
+	}
+	api_close(&api);
+	if (r != 0)
+		tf_err_prefix(err, "PD not healthy with %zu members after %us", pt->n, wait_s(e));
+	return r;
+}
+
+int tf_enable_scale_out(struct tf_enable *e, struct tf_err *err)
+{
+	struct tf_topology *t = NULL;
+	struct pd_topo pt;
+	struct endpoints ep;
+	struct api api = {NULL};
+	cJSON *members = NULL;
+	const char *removed;
+	size_t add[MAX_PD], nadd = 0, i;
+	char path[PATH_MAX], names[MAX_PD * 300] = "";
+	int r;
+
+	memset(&pt, 0, sizeof(pt));
+	if ((removed = removed_list(e, err)) == NULL)
+		return err->code;
+	if ((r = pd_topo_load(e, &pt, err)) != 0 || (r = load_meta(e, &t, err)) != 0)
+		goto out;
+	for (i = 0; i < pt.n; i++) {
+		size_t n = strlen(names);
+
+		if (!in_list(removed, pt.nodes[i].id) || meta_pd(t, pt.nodes[i].id) != NULL)
+			continue; /* not ours to add, or already back */
+		add[nadd++] = i;
+		snprintf(names + n, sizeof(names) - n, "%s%s", n ? "," : "", pt.nodes[i].id);
+	}
+	if (nadd > 0) {
+		const char *args[] = {component(e), "scale-out", e->cluster, path, "-y", NULL};
+
+		/* A member that a broken scale-out added to etcd but never started holds a vote
+		 * the cluster cannot reach: TiUP cannot add it again, and etcd cannot remove it
+		 * without quorum. Say so rather than let tiup time out. */
+		if ((r = api_open(e, t->enable_tls, &api, err)) != 0)
+			goto out;
+		meta_endpoints(t, &ep);
+		if ((r = member_list(&api, ep.host, ep.port, ep.n, &members, err)) != 0) {
+			tf_err_prefix(err, "before scale-out, the PD member list");
+			goto out;
+		}
+		for (i = 0; i < nadd; i++) {
+			const struct pd_node *nd = &pt.nodes[add[i]];
+			const cJSON *m = member_by_peer(members, nd->host, nd->peer_port);
+
+			if (m != NULL && !started(m)) {
+				r = tf_err_set(err, TF_E_FAIL,
+					       "PD %s (peer %s:%u, member %s) was added to etcd but never started "
+					       "(an interrupted scale-out): start it on %s with the "
+					       "--initial-cluster etcd printed, or restore quorum and "
+					       "'tiup ctl etcd member remove %s', then resume",
+					       nd->name, nd->host, nd->peer_port,
+					       jstr(m, "ID") ? jstr(m, "ID") : "?", nd->host,
+					       jstr(m, "ID") ? jstr(m, "ID") : "<id>");
+				goto out;
+			}
+		}
+		if ((r = write_scale_out(e, &pt, add, nadd, path, sizeof(path), err)) != 0)
+			goto out;
+		tf_log_info("scaling PD out again: %s (topology %s)", names, path);
+		if ((r = e->run_tiup(e->run_arg, "scale-out-pd", args, NULL, err)) != 0) {
+			tf_err_prefix(err, "scale-out of PD %s", names);
+			goto out;
+		}
+		tf_topology_free(t);
+		t = NULL;
+		if ((r = load_meta(e, &t, err)) != 0)
+			goto out;
+	} else {
+		tf_log_info("every PD of the bundle's topology is in meta.yaml already");
+	}
+	if ((r = wait_members(e, &pt, t->enable_tls, err)) != 0)
+		goto out;
+	if (nadd > 0) {
+		char d[sizeof(names) + 64];
+
+		snprintf(d, sizeof(d), "PD scaled out: %s; %zu members healthy", names, pt.n);
+		audit_note(e, "scale-out-pd", NULL, d);
+	}
+out:
+	cJSON_Delete(members);
+	api_close(&api);
+	tf_topology_free(t);
+	pd_topo_release(&pt);
+	return r;
+}
+
+/* ---- health ---- */
+
+static int pd_health(const struct tf_enable *e, const struct pd_topo *pt, struct tf_err *err)
+{
+	struct api api = {NULL};
+	const char *hosts[MAX_PD];
+	unsigned ports[MAX_PD];
+	cJSON *members = NULL;
+	const cJSON *m;
+	char lead[64] = "";
+	size_t i;
+	int r, leader_listed = 0, is_leader = 0;
+
+	if ((r = api_open(e, 1, &api, err)) != 0)
+		return r;
+	for (i = 0; i < pt->n; i++) {
+		hosts[i] = pt->nodes[i].host;
+		ports[i] = pt->nodes[i].client_port;
+	}
+	if ((r = member_list(&api, hosts, ports, pt->n, &members, err)) != 0)
+		goto out;
+	if ((size_t)cJSON_GetArraySize(members) != pt->n) {
+		r = tf_err_set(err, TF_E_FAIL, "etcd lists %d PD members, the bundle's topology %zu",
+			       cJSON_GetArraySize(members), pt->n);
+		goto out;
+	}
+	cJSON_ArrayForEach(m, members)
+	{
+		const char *bad = plain_url(m, "peerURLs");
+
+		if (bad == NULL)
+			bad = plain_url(m, "clientURLs");
+		if (bad != NULL) {
+			r = tf_err_set(err, TF_E_FAIL, "PD member %s has URL %s, not https",
+				       member_name(m) ? member_name(m) : "(unnamed)", bad);
+			goto out;
+		}
+	}
+	for (i = 0; i < pt->n; i++) {
+		if ((r = member_health(&api, hosts[i], ports[i], err)) != 0) {
+			tf_err_prefix(err, "PD %s", pt->nodes[i].name);
+			goto out;
+		}
+	}
+	if ((r = member_status(&api, hosts[0], ports[0], &is_leader, lead, sizeof(lead), err)) != 0)
+		goto out;
+	cJSON_ArrayForEach(m, members)
+	{
+		const char *id = jstr(m, "ID");
+
+		leader_listed |= id != NULL && strcmp(id, lead) == 0;
+	}
+	if (!leader_listed)
+		r = tf_err_set(err, TF_E_FAIL, "the PD leader %s is not among the members", lead);
+out:
+	cJSON_Delete(members);
+	api_close(&api);
+	return r;
+}
+
+static int run_verify(const struct tf_enable *e, struct tf_err *err)
+{
+	struct tf_verify_opts vo;
+	struct tf_verify_report rep;
+	char *json = NULL, path[PATH_MAX];
+	size_t len = 0, i;
+	struct tf_err werr;
+	int r;
+
+	memset(&vo, 0, sizeof(vo));
+	vo.cluster = e->cluster;
+	vo.tiup_home = e->tiup_home;
+	tf_verify_report_init(&rep);
+	if ((r = tf_verify_run(&vo, &rep, err)) != 0) {
+		tf_err_prefix(err, "verify");
+		goto out;
+	}
+	if (e->state_dir != NULL && tf_verify_render_json(&rep, NULL, NULL, &json, &len, &werr) == 0) {
+		snprintf(path, sizeof(path), "%s/%s", e->state_dir, VERIFY_FILE);
+		if (tf_write_file_atomic(path, json, len, 0600, &werr) != 0)
+			tf_log_warn("verify report not saved: %s", werr.msg);
+	}
+	for (i = 0; i < rep.nchecks; i++)
+		if (rep.checks[i].status == TF_V_WARN)
+			tf_log_info("verify: warning: %s %s: %s", rep.checks[i].id, rep.checks[i].target,
+				    rep.checks[i].detail ? rep.checks[i].detail : "");
+	if (tf_verify_exit_code(&rep) != 0) {
+		const struct tf_vcheck *f = NULL;
+
+		for (i = 0; i < rep.nchecks && f == NULL; i++)
+			if (rep.checks[i].status == TF_V_FAIL)
+				f = &rep.checks[i];
+		r = tf_err_set(err, TF_E_FAIL,
+			       "verify: %zu check%s failed, first %s on %s: %s (run 'tiferry verify --cluster %s')",
+			       rep.counts[TF_V_FAIL], rep.counts[TF_V_FAIL] == 1 ? "" : "s",
+			       f ? f->id : "?", f ? f->target : "?", f && f->detail ? f->detail : "",
+			       e->cluster);
+		goto out;
+	}
+	{
+		char d[200];
+
+		snprintf(d, sizeof(d), "verify: %zu checks passed, %zu warnings, %zu skipped",
+			 rep.counts[TF_V_PASS], rep.counts[TF_V_WARN], rep.counts[TF_V_SKIP]);
+		tf_log_info("%s", d);
+		audit_note(e, "health", NULL, d);
+	}
+out:
+	free(json);
+	tf_verify_report_release(&rep);
+	return r;
+}
+
+int tf_enable_health(struct tf_enable *e, struct tf_err *err)
+{
+	struct tf_topology *t = NULL;
+	struct pd_topo pt;
+	double deadline;
+	int r;
+
+	memset(&pt, 0, sizeof(pt));
+	if ((r = pd_topo_load(e, &pt, err)) != 0 || (r = load_meta(e, &t, err)) != 0)
+		goto out;
+	if (!t->enable_tls) {
+		r = tf_err_set(err, TF_E_FAIL, "cluster '%s': meta.yaml does not say enable_tls",
+			       e->cluster);
+		goto out;
+	}
+	/* A leader election after the scale-out can take a moment. */
+	deadline = tf_monotonic() + wait_s(e);
+	while ((r = pd_health(e, &pt, err)) != 0 && tf_monotonic() < deadline)
+		nap_ms(POLL_MS);
+	if (r != 0)
+		goto out;
+	r = run_verify(e, err);
+out:
+	tf_topology_free(t);
+	pd_topo_release(&pt);
+	return r;
+}

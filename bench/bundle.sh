@@ -78,6 +78,7 @@ peak_rss_kib() {
 	echo "$hwm"
 }
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench: writing ${FILES} x ${FILE_MIB} MiB of random payload under $T" >&2
 for i in $(seq 1 "$FILES"); do
 	head -c $((FILE_MIB << 20)) /dev/urandom >"$T/payload/part-$i.bin"
@@ -173,6 +174,7 @@ verdict() { # VALUE OP LIMIT
 	fi
 }
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 kernel=$(uname -r)
 fs=$(df -PT "$T" | awk 'NR == 2 { print $2 }')
 ossl=$(openssl version | awk '{ print $1, $2 }')
@@ -184,6 +186,7 @@ Linux $kernel, $fs under ${BENCH_TMP:-/var/tmp}, $ossl; payload ${FILES} x ${FIL
 ($(mib $((total_bytes >> 10))) MiB, bundle $(mib $((bundle_bytes >> 10))) MiB). Medians of ${RUNS} alternating runs
 (all runs: build ${c_build[*]} s vs ${b_build[*]} s, with sync ${y_build[*]} s; check ${c_check[*]} s
 vs ${b_check[*]} s, openssl ${o_check[*]} s; sign ${s_big[*]} s vs ${s_small[*]} s). \`sync\` (untimed) before every timed build.
+Load average at the start ${load_start}, at the end ${load_end} (other work on the machine adds noise).
 
 | what | tiferry | baseline | ratio | goal | verdict |
 |---|---|---|---|---|---|

@@ -82,10 +82,10 @@ for t in "${targets[@]}"; do
 		-print_final_stats=1 -artifact_prefix="$run/artifacts/$t-" "$run/corpus-$t" \
 		>"$run/$t.log" 2>&1; then
 		execs=$(awk '/stat::number_of_executed_units/ { print $2 }' "$run/$t.log")
-		summary+=("$t: ok, ${execs:-?} runs in $(($(date +%s) - t0))s, corpus $(ls "$run/corpus-$t" | wc -l) inputs")
+		summary+=("$t: ok, ${execs:-?} runs in $(($(date +%s) - t0))s, corpus $(find "$run/corpus-$t" -type f | wc -l) inputs")
 	else
 		status=1
-		summary+=("$t: FINDING, see $run/$t.log and $(ls "$run/artifacts/$t-"* 2>/dev/null | tr '\n' ' ')")
+		summary+=("$t: FINDING, see $run/$t.log and $(find "$run/artifacts" -name "$t-*" | tr '\n' ' ')")
 		grep -m5 -E 'ERROR|SUMMARY|deadly signal|abort' "$run/$t.log" >&2 || true
 	fi
 	rm -rf "${run:?}/tmp/"*

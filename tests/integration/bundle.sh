@@ -2,6 +2,7 @@
 # The signed bundle end to end with the real binaries: keygen, build, sign, inspect, check, and
 # every way a bundle must be refused (issue 2, "Done when").
 set -euo pipefail
+# shellcheck source=tests/integration/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 tf_init bundle
 
@@ -496,7 +497,8 @@ assert_eq "inspect: policy satisfied" "$(jq -r .policy.satisfied <<<"$j")" true
 assert_eq "inspect: manifest target" "$(jq -r '.manifest.target.cluster' <<<"$j")" prod-1
 assert_eq "inspect: manifest sequence" "$(jq -r '.manifest.sequence' <<<"$j")" 5
 assert_eq "inspect: validity" "$(jq -r '.validity' <<<"$j")" "valid now"
-assert_eq "inspect: file count" "$(jq -r '.manifest.files | length' <<<"$j")" "$(find "$W/payload" -type f | wc -l)"
+# every bundle also carries payload/topology/pd.yaml (the PD scale-out topology, docs/spec.md)
+assert_eq "inspect: file count" "$(jq -r '.manifest.files | length' <<<"$j")" "$(($(find "$W/payload" -type f | wc -l) + 1))"
 assert_run "inspect --json without --trust" 0 "" "$TIFERRY_BUILD" inspect "$W/b-only.tar" --json
 assert_eq "inspect without --trust: signatures not checked, no policy" \
 	"$(jq -r '[.signatures[].status] | unique | join(",")' <<<"$TF_OUT")|$(jq -r '.policy' <<<"$TF_OUT")" \
@@ -545,7 +547,7 @@ rm -f "$W/s.tar" "$W/s-junk.tar"
 "$TIFERRY_BUILD" -q keygen --name race1 --out "$K" >/dev/null
 "$TIFERRY_BUILD" -q keygen --name race2 --out "$K" >/dev/null
 lost=0
-for i in $(seq 1 60); do
+for _ in $(seq 1 60); do
 	cp "$W/b-only.tar" "$W/race.tar"
 	"$TIFERRY_BUILD" -q sign --key "$K/race1.key" "$W/race.tar" 2>/dev/null &
 	p1=$!

@@ -81,8 +81,10 @@ void tf_time_format(time_t t, char *buf, size_t len)
 {
 	struct tm tm;
 
+	/* Not strftime's %Y: years below 1000 must keep four digits to parse again. */
 	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 time_t tf_time_now(void)

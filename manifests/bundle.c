@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -247,6 +248,9 @@ static int reader_open(struct reader *rd, const char *path, int flags, struct tf
 		return tf_err_sys(err, errno == ENOENT ? TF_E_NOTFOUND : TF_E_IO, "open '%s'", path);
 	if (fstat(rd->fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return tf_err_set(err, TF_E_INPUT, "'%s' is not a regular file", path);
+	/* A writer holds the lock from before its scan until its append is on disk. */
+	if ((flags & O_ACCMODE) == O_RDWR && flock(rd->fd, LOCK_EX) != 0)
+		return tf_err_sys(err, TF_E_IO, "lock '%s'", path);
 	/* Only uncompressed tar: no filter is enabled, so anything else fails to open. */
 	if ((rd->a = archive_read_new()) == NULL || archive_read_support_format_tar(rd->a) != ARCHIVE_OK)
 		return tf_err_set(err, TF_E_NOMEM, "out of memory");
@@ -711,6 +715,8 @@ int tf_bundle_append_signature(const char *path, const char *keyid, const uint8_
 	memset(&s, 0, sizeof(s));
 	if (!tf_hex_is_lower(keyid, 64) || len == 0 || len > TF_SIG_MAX)
 		return tf_err_set(err, TF_E_INPUT, "bad signature or key id");
+	/* O_RDWR asks reader_open to lock: two approvers signing at once must not both write at
+	 * the same end-of-archive marker. */
 	if ((r = reader_open(&rd, path, O_RDWR, err)) != 0 || (r = scan_fd(&rd, &s, err)) != 0)
 		goto out;
 	for (i = 0; i < s.nsigs; i++) {

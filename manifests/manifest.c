@@ -61,7 +61,8 @@ int tf_bundle_path_ok(const char *path)
 		const char *slash = strchr(p, '/');
 		size_t n = slash ? (size_t)(slash - p) : strlen(p);
 
-		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+		/* 255: NAME_MAX, so that every acceptable path can also be extracted */
+		if (n == 0 || n > 255 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
 			return 0;
 		if (slash == NULL)
 			return 1;
@@ -150,6 +151,7 @@ static int cmp_file(const void *a, const void *b)
 
 int tf_manifest_sort(struct tf_manifest *m, struct tf_err *err)
 {
+	char prefix[TF_PATH_MAX_LEN + 1];
 	size_t i;
 
 	if (m->nfiles > 1)
@@ -158,6 +160,24 @@ int tf_manifest_sort(struct tf_manifest *m, struct tf_err *err)
 		if (strcmp(m->files[i - 1].path, m->files[i].path) == 0)
 			return tf_err_set(err, TF_E_REJECT, "manifest lists '%s' twice",
 					  m->files[i].path);
+	/* A file cannot also be the folder of another file: such a bundle could never be
+	 * extracted, so it is refused before anything is written. */
+	for (i = 0; i < m->nfiles; i++) {
+		const char *p = m->files[i].path, *slash;
+
+		for (slash = strchr(p, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+			size_t n = (size_t)(slash - p);
+
+			if (n >= sizeof(prefix))
+				break;
+			memcpy(prefix, p, n);
+			prefix[n] = '\0';
+			if (tf_manifest_find(m, prefix) != NULL)
+				return tf_err_set(err, TF_E_REJECT,
+						  "manifest lists '%s' both as a file and as the folder of '%s'",
+						  prefix, p);
+		}
+	}
 	return 0;
 }
 
@@ -171,6 +191,16 @@ const struct tf_manifest_file *tf_manifest_find(const struct tf_manifest *m, con
 }
 
 /* ---- serialising ---- */
+
+/* An integer written digit for digit: cJSON prints numbers with 15 significant digits and would
+ * round larger ones. */
+static cJSON *add_uint(cJSON *o, const char *name, uint64_t v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	return cJSON_AddRawToObject(o, name, buf);
+}
 
 static cJSON *add_time(cJSON *o, const char *name, time_t t)
 {
@@ -189,11 +219,23 @@ int tf_manifest_serialize(const struct tf_manifest *m, char **out, size_t *len,
 	size_t i, n;
 	int r;
 
+	/* JSON numbers are doubles to most readers: refuse what would not read back exactly. */
+	if (m->sequence > TF_MANIFEST_MAX_INT) {
+		r = tf_err_set(err, TF_E_INPUT, "sequence %llu is above 2^53",
+			       (unsigned long long)m->sequence);
+		goto out;
+	}
+	for (i = 0; i < m->nfiles; i++) {
+		if (m->files[i].size > TF_MANIFEST_MAX_INT) {
+			r = tf_err_set(err, TF_E_INPUT, "'%s' is larger than 2^53 bytes", m->files[i].path);
+			goto out;
+		}
+	}
 	if ((root = cJSON_CreateObject()) == NULL)
 		goto nomem;
 	if (!cJSON_AddStringToObject(root, "format", TF_MANIFEST_FORMAT) ||
 	    !cJSON_AddStringToObject(root, "bundle_id", m->bundle_id) ||
-	    !cJSON_AddNumberToObject(root, "sequence", (double)m->sequence) ||
+	    !add_uint(root, "sequence", m->sequence) ||
 	    !add_time(root, "created", m->created) || !add_time(root, "not_before", m->not_before) ||
 	    !add_time(root, "not_after", m->not_after))
 		goto nomem;
@@ -209,7 +251,7 @@ int tf_manifest_serialize(const struct tf_manifest *m, char **out, size_t *len,
 		tf_hex_encode(m->files[i].sha256, TF_SHA256_LEN, hex);
 		snprintf(mode, sizeof(mode), "%04o", m->files[i].mode);
 		if (!cJSON_AddStringToObject(f, "path", m->files[i].path) ||
-		    !cJSON_AddNumberToObject(f, "size", (double)m->files[i].size) ||
+		    !add_uint(f, "size", m->files[i].size) ||
 		    !cJSON_AddStringToObject(f, "mode", mode) ||
 		    !cJSON_AddStringToObject(f, "sha256", hex))
 			goto nomem;
@@ -282,7 +324,7 @@ static int get_uint(const cJSON *o, const char *name, uint64_t min, uint64_t *ou
 	if (!cJSON_IsNumber(v))
 		return -1;
 	d = v->valuedouble;
-	if (!(d >= (double)min) || d > 9007199254740992.0 || floor(d) != d)
+	if (!(d >= (double)min) || d > (double)TF_MANIFEST_MAX_INT || floor(d) != d)
 		return -1;
 	*out = (uint64_t)d;
 	return 0;

@@ -16,6 +16,7 @@
 #define TF_MANIFEST_MAX_FILES 100000u
 #define TF_PAYLOAD_PREFIX "payload/"
 #define TF_PATH_MAX_LEN 1024u
+#define TF_MANIFEST_MAX_INT 9007199254740992ull /* 2^53: the largest integer JSON keeps exactly */
 
 struct tf_manifest_file {
 	char *path;  /* bundle path, "payload/..." */
@@ -64,7 +65,7 @@ int tf_manifest_parse(const char *buf, size_t len, struct tf_manifest *m,
 		      struct tf_err *err) TF_MUST_CHECK;
 
 /* 1 when path is an acceptable bundle path: relative, no empty, "." or ".." component, no
- * backslash or control character, at most TF_PATH_MAX_LEN bytes. */
+ * component over 255 bytes, no backslash or control character, at most TF_PATH_MAX_LEN bytes. */
 int tf_bundle_path_ok(const char *path);
 
 #endif

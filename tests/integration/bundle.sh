@@ -562,7 +562,7 @@ for _ in $(seq 1 60); do
 	fi
 done
 rm -f "$W/race.tar" "$K"/race[12].*
-assert_eq "BUG: concurrent signs never lose a signature they reported as written (runs that lost one of 60)" "$lost" 0
+assert_eq "concurrent signs never lose a signature they reported as written (runs that lost one of 60)" "$lost" 0
 
 # ---- passphrase-protected keys ----
 printf 'correct horse\n' >"$W/pass"
@@ -616,12 +616,12 @@ printf 'cluster: prod-1\nmeta: %s\nsequence: 5\nvalidity: {days: 3}\nsigning_key
 if expect_exit 0 "$TIFERRY_BUILD" build --spec "$W/spec-clash.yaml" --out "$W/clash.tar"; then
 	"$TIFERRY_BUILD" -q sign --key "$K/approver.key" "$W/clash.tar"
 	if expect_exit 3 "${CHECK[@]}" "$W/clash.tar"; then
-		pass "BUG check: file 'x' and file 'x/y' rejected by check"
+		pass "regression: file 'x' and file 'x/y' rejected by check"
 	else
-		fail "BUG (see test_bundle.c): build packed payload 'x' and 'x/y' and check exits $TF_RC (${TF_ERR}); the bundle cannot be extracted"
+		fail "regression (see test_bundle.c): build packed payload 'x' and 'x/y' and check exits $TF_RC (${TF_ERR}); the bundle cannot be extracted"
 	fi
 elif [[ $TF_RC -eq 2 ]]; then
-	pass "BUG check: build refuses payload 'x' and 'x/y'"
+	pass "regression: build refuses payload 'x' and 'x/y'"
 else
 	fail "build with payload 'x' and 'x/y' exits $TF_RC: $TF_ERR"
 fi

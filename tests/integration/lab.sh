@@ -20,9 +20,10 @@ bad() {
 }
 # check NAME CMD...: one check, passed when CMD succeeds
 check() {
-	local name=$1
+	local name=$1 t0=$SECONDS
 	shift
-	if "$@" >>"$LAB/checks.log" 2>&1; then ok "$name"; else bad "$name (see $LAB/checks.log)"; fi
+	echo "== $name" >>"$LAB/checks.log"
+	if "$@" >>"$LAB/checks.log" 2>&1; then ok "$name ($((SECONDS - t0)) s)"; else bad "$name ($((SECONDS - t0)) s, see $LAB/checks.log)"; fi
 }
 
 cleanup() {
@@ -48,6 +49,19 @@ trap cleanup EXIT
 for t in etcd etcdctl sshd ssh openssl curl python3 unshare; do
 	command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || { echo "lab: missing $t"; exit 1; }
 done
+
+# the mirrors the checks below use are made while the lab starts (RSA key generation is slow)
+(
+	python3 "$SRC/tests/lab/mkmirror.py" "$LAB/offline" --versions v1.7.0,v1.16.1 --keys "$LAB/offline-keys" &
+	if [ -f "$SRC/tests/mirrorgen/mkmirror.py" ]; then
+		g=$SRC/tests/mirrorgen/mkmirror.py
+		python3 "$g" "$LAB/mg" &
+		python3 "$g" "$LAB/mg-idx" --tamper index-sig &
+		python3 "$g" "$LAB/mg-tar" --tamper tarball-byte &
+	fi
+	wait
+) >"$LAB/mirrors.log" 2>&1 &
+mirrors_pid=$!
 
 # --- start: 3 PD hosts, 2 TiKV/TiDB hosts (a free 127.0.N block), a duplicate node_exporter
 # on the first TiKV host
@@ -86,7 +100,7 @@ check "each host sees only its own root, units and sockets (ss)" isolated
 check "duplicate node_exporter planted" test "$(on "$KV1" "systemctl list-units --all --no-legend 'node_exporter-*'" | wc -l)" -eq 2
 
 # --- the double: versions, mirror set/show, update (verified), TIUP_MIRRORS, faults
-python3 "$LAB_TOOLS/mkmirror.py" "$LAB/offline" --versions v1.7.0,v1.16.1 --keys "$LAB/offline-keys" >/dev/null
+wait "$mirrors_pid" || bad "making the test mirrors (see $LAB/mirrors.log)"
 v0_self=$(tiup --version | sed -n 1p)
 v0_cluster=$(tiup cluster --version | sed -n 1p)
 mirror_switch() {
@@ -115,9 +129,7 @@ tamper() {
 check "update refuses a tarball whose sha256 differs (TIUP_MIRRORS honoured)" tamper
 # tests/mirrorgen (another generator, when present): its good mirror installs, its tamper cases do not
 mirrorgen() {
-	local g=$SRC/tests/mirrorgen/mkmirror.py h=$LAB/mg-home
-	python3 "$g" "$LAB/mg" >/dev/null && python3 "$g" "$LAB/mg-idx" --tamper index-sig >/dev/null &&
-		python3 "$g" "$LAB/mg-tar" --tamper tarball-byte >/dev/null || return 1
+	local h=$LAB/mg-home
 	mkdir -p "$h/bin" && sed 's/^# tiup-double-version: .*/# tiup-double-version: v1.7.0/' "$TIUP_HOME/bin/tiup" >"$h/bin/tiup" &&
 		chmod 755 "$h/bin/tiup" || return 1
 	TIUP_HOME=$h tiup mirror set "$LAB/mg" >/dev/null && TIUP_HOME=$h tiup update --self cluster &&

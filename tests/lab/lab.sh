@@ -6,10 +6,12 @@
 #   lab.sh stop DIR        stop what `start` started, by the pids under DIR
 #   lab.sh env DIR         print export lines (TIUP_HOME, PATH with the tiup double first, LAB_*)
 #   lab.sh pids DIR        print the pids of the lab's processes that still run
+#   lab.sh sshd-stop DIR IP | sshd-start DIR IP    take one host's sshd down / up (faults)
+#   lab.sh rekey DIR IP    give a host a new host key (known_hosts now mismatches) and restart its sshd
 #
-# Hosts are 127.0.0.11.. (PD) and 127.0.0.21.. (TiKV and TiDB; --net picks another 127.X.Y
-# block so labs can run side by side, --net auto a free 127.0.100-199 block), each with its own sshd on port 2222 and its own root
-# DIR/hosts/<ip>/root; see README.md for the wiring.
+# Hosts are 127.0.0.11.. (PD) and 127.0.0.21.. (TiKV and TiDB); --net picks another 127.X.Y
+# block so labs can run side by side, --net auto a free one in 127.0.100-199. Each host has
+# its own sshd on port 2222 and its own root DIR/hosts/<ip>/root; see README.md.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,7 +24,7 @@ die() {
 }
 
 usage() {
-	sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -118,6 +120,43 @@ cmd_stop() {
 	echo "lab: stopped $(echo "$pids" | wc -w) processes in $dir"
 }
 
+host_dir() { # DIR IP -> DIR/hosts/IP, or die
+	local d
+	d=$(cd "$1" && pwd)/hosts/$2
+	[ -f "$d/sshd_config" ] || die "no lab host $2 in $1"
+	echo "$d"
+}
+
+cmd_sshd_stop() {
+	local hd pid dir
+	hd=$(host_dir "$1" "$2")
+	dir=$(cd "$1" && pwd)
+	pid=$(cat "$hd/sshd.pid" 2>/dev/null || true)
+	if [ -n "$pid" ] && is_lab_pid "$dir" "$pid"; then
+		kill -TERM "$pid"
+		for _ in $(seq 30); do is_lab_pid "$dir" "$pid" || break; sleep 0.1; done
+	fi
+	rm -f "$hd/sshd.pid"
+}
+
+cmd_sshd_start() {
+	local hd ip=$2 port
+	hd=$(host_dir "$1" "$2")
+	[ -f "$hd/sshd.pid" ] && is_lab_pid "$(cd "$1" && pwd)" "$(cat "$hd/sshd.pid")" && return 0
+	port=$(sed -n 's/^ListenAddress .*:\([0-9]*\)$/\1/p' "$hd/sshd_config")
+	/usr/sbin/sshd -f "$hd/sshd_config" -E "$hd/sshd.log"
+	wait_listen "$ip" "$port" 10 || die "sshd on $ip:$port did not start"
+}
+
+cmd_rekey() {
+	local hd
+	hd=$(host_dir "$1" "$2")
+	cmd_sshd_stop "$1" "$2"
+	rm -f "$hd/ssh_host_ed25519_key" "$hd/ssh_host_ed25519_key.pub"
+	ssh-keygen -q -t ed25519 -N '' -C "lab-$2-rekeyed" -f "$hd/ssh_host_ed25519_key"
+	cmd_sshd_start "$1" "$2"
+}
+
 cmd_env() {
 	[ -f "$1/lab.env" ] || die "no lab at '$1' (run: lab.sh start $1)"
 	cat "$1/lab.env"
@@ -195,6 +234,10 @@ cmd_start() {
 	mkdir -p /run/sshd
 	[ -f "$key" ] || ssh-keygen -q -t rsa -b 2048 -m PEM -N '' -C "tiup-cluster-$CLUSTER" -f "$key"
 	: >"$dir/known_hosts"
+	# the production mirror's RSA keys take seconds: made while the hosts start
+	[ -f "$dir/mirrors/prod/timestamp.json" ] ||
+		python3 "$HERE/mkmirror.py" "$dir/mirrors/prod" --versions "$prod_versions" --keys "$dir/mirrors/keys" >/dev/null &
+	local mirror_pid=$!
 	for ip in "${all_hosts[@]}"; do
 		local hd=$dir/hosts/$ip
 		mkdir -p "$hd/root/etc/systemd/system" "$hd/root/run/systemd"
@@ -240,7 +283,7 @@ cmd_start() {
 	fi
 
 	# The control host: TiUP at $tiup_ver installed from the site's production mirror.
-	python3 "$HERE/mkmirror.py" "$dir/mirrors/prod" --versions "$prod_versions" --keys "$dir/mirrors/keys" >/dev/null
+	wait "$mirror_pid" || die "making the production mirror failed"
 	mkdir -p "$home/bin"
 	printf '#!/bin/sh\n# tiup-double-version: %s\n# tiup-double-package-sha256: lab-bootstrap\nexec python3 %s "$@"\n' \
 		"$tiup_ver" "$HERE/tiup" >"$home/bin/tiup"
@@ -311,5 +354,8 @@ start) cmd_start "$@" ;;
 stop) [ $# -eq 1 ] || usage; cmd_stop "$1" ;;
 env) [ $# -eq 1 ] || usage; cmd_env "$1" ;;
 pids) [ $# -eq 1 ] || usage; cmd_pids "$1" ;;
+sshd-stop) [ $# -eq 2 ] || usage; cmd_sshd_stop "$1" "$2" ;;
+sshd-start) [ $# -eq 2 ] || usage; cmd_sshd_start "$1" "$2" ;;
+rekey) [ $# -eq 2 ] || usage; cmd_rekey "$1" "$2" ;;
 *) usage ;;
 esac

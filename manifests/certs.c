@@ -48,6 +48,12 @@ static int ossl_fail(struct tf_err *err, int code, const char *fmt, ...)
 	return code;
 }
 
+/* A read-only memory BIO over len bytes; NULL beyond 16 MiB (no PEM we read is near it). */
+static BIO *mem_bio(const void *p, size_t len)
+{
+	return len <= (16u << 20) ? BIO_new_mem_buf(p, (int)len) : NULL;
+}
+
 /* A PEM passphrase callback that never prompts. */
 static int pem_pass(char *buf, int size, int rwflag, void *u)
 {
@@ -412,7 +418,7 @@ static int load_certs(const char *path, STACK_OF(X509) * *out, struct tf_err *er
 
 	if ((r = tf_read_file(path, PEM_FILE_MAX, &buf, &len, err)) != 0)
 		goto out;
-	if ((sk = sk_X509_new_null()) == NULL || (bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
+	if ((sk = sk_X509_new_null()) == NULL || (bio = mem_bio(buf, len)) == NULL) {
 		r = ossl_fail(err, TF_E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -449,7 +455,7 @@ static int load_key(const char *path, const char *pass, EVP_PKEY **out, struct t
 
 	if ((r = tf_read_file(path, PEM_FILE_MAX, &buf, &len, err)) != 0)
 		goto out;
-	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
+	if ((bio = mem_bio(buf, len)) == NULL) {
 		r = ossl_fail(err, TF_E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -954,7 +960,7 @@ int tf_certs_write_dir(const struct tf_certs *c, const char *dir, struct tf_err 
 
 int tf_cert_info_pem(const char *pem, size_t len, struct tf_cert_info *out, struct tf_err *err)
 {
-	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	BIO *bio = mem_bio(pem, len);
 	X509 *x = NULL;
 	int r;
 
@@ -984,12 +990,12 @@ int tf_certs_check_pair(const char *cert_pem, size_t cert_len, const char *key_p
 		               "the only form TiUP reads");
 		goto out;
 	}
-	if ((cb = BIO_new_mem_buf(cert_pem, (int)cert_len)) == NULL ||
+	if ((cb = mem_bio(cert_pem, cert_len)) == NULL ||
 	    (x = PEM_read_bio_X509(cb, NULL, NULL, NULL)) == NULL) {
 		r = ossl_fail(err, TF_E_INPUT, "not a PEM certificate");
 		goto out;
 	}
-	if ((kb = BIO_new_mem_buf(key_pem, (int)key_len)) == NULL ||
+	if ((kb = mem_bio(key_pem, key_len)) == NULL ||
 	    (pk = PEM_read_bio_PrivateKey(kb, NULL, pem_pass, NULL)) == NULL) {
 		r = ossl_fail(err, TF_E_INPUT, "the key does not parse");
 		goto out;

@@ -45,6 +45,12 @@ static int ossl_fail(struct tf_err *err, int code, const char *fmt, ...)
 	return code;
 }
 
+/* A read-only memory BIO over len bytes; NULL beyond 16 MiB (no PEM we read is near it). */
+static BIO *mem_bio(const void *p, size_t len)
+{
+	return len <= (16u << 20) ? BIO_new_mem_buf(p, (int)len) : NULL;
+}
+
 /* A PEM passphrase callback that never prompts: without a passphrase an encrypted key fails. */
 static int pem_pass(char *buf, int size, int rwflag, void *u)
 {
@@ -217,7 +223,7 @@ static int parse(const void *in, size_t len, CMS_ContentInfo **out, struct shape
 		goto out;
 	}
 	if (len >= 11 && memcmp(in, "-----BEGIN ", 11) == 0) {
-		if ((bio = BIO_new_mem_buf(in, (int)len)) == NULL) {
+		if ((bio = mem_bio(in, len)) == NULL) {
 			r = ossl_fail(err, TF_E_NOMEM, "out of memory");
 			goto out;
 		}
@@ -283,7 +289,7 @@ static int add_cert_recipients(CMS_ContentInfo *cms, const struct tf_secrets_rec
 	X509 *x = NULL;
 	int rc;
 
-	if ((bio = BIO_new_mem_buf(r->cert_pem, (int)r->cert_len)) == NULL) {
+	if ((bio = mem_bio(r->cert_pem, r->cert_len)) == NULL) {
 		rc = ossl_fail(err, TF_E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -394,8 +400,7 @@ int tf_secrets_encrypt(const void *data, size_t len, const struct tf_secrets_rec
 		}
 		pass = NULL; /* transferred */
 	}
-	if ((in = BIO_new_mem_buf(data, (int)len)) == NULL ||
-	    (mem = BIO_new(BIO_s_mem())) == NULL) {
+	if ((in = mem_bio(data, len)) == NULL || (mem = BIO_new(BIO_s_mem())) == NULL) {
 		rc = ossl_fail(err, TF_E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -437,18 +442,18 @@ static int load_recipient(const struct tf_secrets_key *k, X509 **cert, EVP_PKEY 
 		r = tf_err_set(err, TF_E_USAGE, "the recipient key needs its certificate");
 		goto out;
 	}
-	if ((bio = BIO_new_mem_buf(k->cert_pem, (int)k->cert_len)) == NULL ||
+	if ((bio = mem_bio(k->cert_pem, k->cert_len)) == NULL ||
 	    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
 		r = ossl_fail(err, TF_E_INPUT, "the recipient certificate does not parse");
 		goto out;
 	}
 	BIO_free(bio);
+	bio = NULL;
 	if (cert_fp(x, fp) != 0) {
-		bio = NULL;
 		r = ossl_fail(err, TF_E_CRYPTO, "cannot hash the recipient certificate");
 		goto out;
 	}
-	if ((bio = BIO_new_mem_buf(k->key_pem, (int)k->key_len)) == NULL ||
+	if ((bio = mem_bio(k->key_pem, k->key_len)) == NULL ||
 	    (pk = PEM_read_bio_PrivateKey(bio, NULL, pem_pass, (void *)(uintptr_t)k->key_pass)) ==
 	        NULL) {
 		r = ossl_fail(err, TF_E_INPUT, "the recipient key does not load%s",

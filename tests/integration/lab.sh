@@ -46,6 +46,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+[ "$(id -u)" -eq 0 ] || { echo "lab: needs root (sshd per host, mount namespaces)"; exit 1; }
 for t in etcd etcdctl sshd ssh openssl curl python3 unshare; do
 	command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || { echo "lab: missing $t"; exit 1; }
 done

@@ -8,7 +8,8 @@
 # so page-cache warmth favours neither side. Goals (issue 2): build <= 1.1x, check <= 1.1x,
 # sign < 0.2 s at 1 GiB, check < 16 MiB peak RSS.
 #
-#   bench/bundle.sh [--update-doc]     (--update-doc rewrites our block in docs/benchmarks.md)
+#   bench/bundle.sh [--update-doc]     (--update-doc, or BENCH_UPDATE_DOC=1, rewrites our block
+#                                       in docs/benchmarks.md)
 # Environment: TF_BUILD (default <src>/build), BENCH_FILES (8), BENCH_FILE_MIB (128),
 # BENCH_RUNS (3), BENCH_TMP (/var/tmp).
 set -euo pipefail
@@ -20,7 +21,7 @@ TI=$TF_BUILD/installer/tiferry
 FILES=${BENCH_FILES:-8}
 FILE_MIB=${BENCH_FILE_MIB:-128}
 RUNS=${BENCH_RUNS:-3}
-UPDATE_DOC=0
+UPDATE_DOC=${BENCH_UPDATE_DOC:-0}
 if [[ ${1:-} == --update-doc ]]; then
 	UPDATE_DOC=1
 fi

@@ -8,12 +8,19 @@
 #   assert_run "bad sig rejected" 3 "does not verify" "$TIFERRY" check b.tar ...
 #   assert_true "file kept" test -f x
 #   tf_finish                      # prints "<name>: N passed, M failed"; exit 1 on any failure
+#                                  # (or when nothing was asserted at all)
 #
 # Binaries: $TF_BUILD (set by ctest; default /work/main/build) holds builder/tiferry-build and
 # installer/tiferry, exported as $TIFERRY_BUILD and $TIFERRY. $TF_SRC is the source tree.
 #
 # Assertions never stop the script: each records a pass or a failure with its message, so one
 # run reports every broken case. Set TF_VERBOSE=1 to echo every passing case too.
+#   expect_exit N CMD...           runs CMD (stdin /dev/null); TF_RC, TF_OUT, TF_ERR; 0 when it exits N
+#   assert_run DESC N PATTERN CMD  exit N and PATTERN (fixed string) in stderr or stdout
+#   assert_reject DESC PATTERN CMD exit 3, PATTERN in stderr, stderr exactly one line
+#   assert_true / assert_false DESC CMD...;  assert_eq DESC GOT WANT;  pass MSG;  fail MSG
+# tf_init also points TIFERRY_STATE_DIR and TIUP_HOME into $TF_TMP and unsets TIFERRY_NOW, so no
+# test reads or writes the machine's real state.
 #
 # Fixtures (all write below the folder given, usually $TF_TMP):
 #   tf_keygen DIR NAME [ALG] [--passin SRC]  DIR/NAME.key, DIR/NAME.pub (tiferry-build keygen)

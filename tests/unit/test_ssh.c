@@ -300,6 +300,12 @@ static int teardown(void **state)
 	(void)state;
 	for (i = 0; i < NSSHD; i++)
 		stop_sshd(i);
+	/* Session processes orphaned by closed channels came to us (the subreaper): all of our
+	 * descendants are processes this test started. */
+	kill_descendants(getpid());
+	usleep(50000);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 	tt_cleanup();
 	tf_ssh_global_finalize();
 	return 0;
@@ -322,6 +328,36 @@ static struct tf_ssh *conn(const char *host)
 	if (tf_ssh_connect(&o, &s, &err) != 0)
 		fail_msg("connect %s: %s", host, err.msg);
 	return s;
+}
+
+/* Whether a process with exactly this command line (spaces for NULs) runs. */
+static int running(const char *cmdline)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int found = 0;
+
+	while (d && !found && (e = readdir(d)) != NULL) {
+		char p[64], buf[256];
+		size_t n, k;
+		FILE *f;
+
+		if (atoi(e->d_name) <= 0)
+			continue;
+		snprintf(p, sizeof(p), "/proc/%s/cmdline", e->d_name);
+		if ((f = fopen(p, "r")) == NULL)
+			continue;
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		for (k = 0; k + 1 < n; k++)
+			if (buf[k] == '\0')
+				buf[k] = ' ';
+		buf[n] = '\0';
+		found = n > 0 && strcmp(buf, cmdline) == 0;
+	}
+	if (d)
+		closedir(d);
+	return found;
 }
 
 static void test_run_exit_codes(void **state)
@@ -359,9 +395,12 @@ static void test_run_exit_codes(void **state)
 	assert_string_equal(res.errout, "done\n");
 	tf_ssh_result_release(&res);
 	/* A command that outlives its time is cut off; the connection stays usable. */
-	assert_int_equal(tf_ssh_run(s, "sleep 20", 1, &res, &err), TF_E_SSH_TIMEOUT);
+	assert_int_equal(tf_ssh_run(s, "sleep 29.25", 1, &res, &err), TF_E_SSH_TIMEOUT);
 	assert_non_null(strstr(err.msg, "timed out"));
 	tf_ssh_result_release(&res);
+	/* OpenSSH refuses signal requests for ForceCommand sessions (ours are), so the sleep
+	 * outlives the channel here; teardown kills it with the sshd's other descendants. */
+	assert_true(running("sleep 29.25"));
 	assert_int_equal(tf_ssh_run(s, "echo still", 0, &res, &err), 0);
 	assert_string_equal(res.out, "still\n");
 	tf_ssh_result_release(&res);

@@ -37,6 +37,7 @@
 #define SCALE_OUT_FILE "scale-out-pd.yaml"
 #define PREFLIGHT_FILE "preflight.json"
 #define VERIFY_FILE "verify.json"
+#define META_BEFORE_FILE "meta-before.yaml" /* meta.yaml as the preflight found it */
 #define MAX_PD 64
 
 /* One PD instance of the bundle's full PD topology (builder: topology/pd.yaml). */
@@ -75,7 +76,7 @@ static const char *component(const struct tf_enable *e)
 }
 
 static void audit_note(const struct tf_enable *e, const char *step, const char *host,
-		       const char *detail)
+                       const char *detail)
 {
 	struct tf_audit_entry ae = {.step = step, .event = "note", .host = host, .detail = detail};
 	struct tf_err aerr;
@@ -122,7 +123,8 @@ static const struct tf_topo_instance *meta_pd(const struct tf_topology *t, const
 
 		if (strcmp(in->role, "pd") != 0)
 			continue;
-		snprintf(nid, sizeof(nid), "%s:%llu", in->host, (unsigned long long)(cp ? cp : 2379));
+		snprintf(nid, sizeof(nid), "%s:%llu", in->host,
+		         (unsigned long long)(cp ? cp : 2379));
 		if (strcmp(nid, id) == 0)
 			return in;
 	}
@@ -153,14 +155,16 @@ static int pd_topo_load(const struct tf_enable *e, struct pd_topo *p, struct tf_
 
 	memset(p, 0, sizeof(*p));
 	if (e->pd_topology == NULL)
-		return tf_err_set(err, TF_E_INPUT, "the bundle carries no PD topology (plan.pd_topology)");
-	if ((r = tf_yaml_load_file(e->pd_topology, &p->doc, err)) != 0)
+		return tf_err_set(err, TF_E_INPUT,
+		                  "the bundle carries no PD topology (plan.pd_topology)");
+	if (tf_yaml_load_file(e->pd_topology, &p->doc, err) != 0)
 		return tf_err_prefix(err, "the bundle's PD topology");
 	list = tf_yaml_get(p->doc, "pd_servers");
 	if (list == NULL || list->kind != TF_YAML_SEQ || list->n == 0 || list->n > MAX_PD) {
 		pd_topo_release(p);
-		return tf_err_set(err, TF_E_INPUT, "%s: 'pd_servers' must list 1 to %d PD instances",
-				  e->pd_topology, MAX_PD);
+		return tf_err_set(err, TF_E_INPUT,
+		                  "%s: 'pd_servers' must list 1 to %d PD instances", e->pd_topology,
+		                  MAX_PD);
 	}
 	for (i = 0; i < list->n; i++) {
 		struct pd_node *nd = &p->nodes[i];
@@ -172,7 +176,7 @@ static int pd_topo_load(const struct tf_enable *e, struct pd_topo *p, struct tf_
 		nd->host = tf_yaml_get_str(y, "host");
 		if (nd->host == NULL || nd->host[0] == '\0') {
 			r = tf_err_set(err, TF_E_INPUT, "%s: line %d: a PD instance without host",
-				       e->pd_topology, y->line);
+			               e->pd_topology, y->line);
 			pd_topo_release(p);
 			return r;
 		}
@@ -183,7 +187,7 @@ static int pd_topo_load(const struct tf_enable *e, struct pd_topo *p, struct tf_
 		}
 		if (cp == 0 || cp > 65535 || pp == 0 || pp > 65535) {
 			r = tf_err_set(err, TF_E_INPUT, "%s: line %d: bad PD ports", e->pd_topology,
-				       y->line);
+			               y->line);
 			pd_topo_release(p);
 			return r;
 		}
@@ -257,7 +261,6 @@ struct api {
 static int api_open(const struct tf_enable *e, int tls, struct api *a, struct tf_err *err)
 {
 	char ca[PATH_MAX], crt[PATH_MAX], key[PATH_MAX];
-	int r;
 
 	a->tls = NULL;
 	if (!tls)
@@ -265,7 +268,7 @@ static int api_open(const struct tf_enable *e, int tls, struct api *a, struct tf
 	snprintf(ca, sizeof(ca), "%s/ca.crt", e->tls_dir);
 	snprintf(crt, sizeof(crt), "%s/client.crt", e->tls_dir);
 	snprintf(key, sizeof(key), "%s/client.pem", e->tls_dir);
-	if ((r = tf_tls_client_new(ca, crt, key, &a->tls, err)) != 0)
+	if (tf_tls_client_new(ca, crt, key, &a->tls, err) != 0)
 		return tf_err_prefix(err, "the cluster's client certificate in '%s'", e->tls_dir);
 	return 0;
 }
@@ -278,7 +281,7 @@ static void api_close(struct api *a)
 
 /* One request to host:port; *out is the JSON answer of a 200 (cJSON_Delete it). */
 static int api_call(const struct api *a, const char *host, unsigned port, const char *method,
-		    const char *path, const char *body, cJSON **out, struct tf_err *err)
+                    const char *path, const char *body, cJSON **out, struct tf_err *err)
 {
 	struct tf_probe_target t = {.host = host, .port = port, .timeout_ms = API_TIMEOUT_MS};
 	struct tf_http_response resp;
@@ -288,18 +291,18 @@ static int api_call(const struct api *a, const char *host, unsigned port, const 
 	tf_http_response_init(&resp);
 	if ((r = tf_probe_http(&t, a->tls, method, path, body, API_BODY_MAX, &resp, err)) != 0) {
 		tf_err_prefix(err, "%s %s://%s:%u%s", method, a->tls ? "https" : "http", host, port,
-			      path);
+		              path);
 		goto out;
 	}
 	if (resp.status != 200 || resp.truncated) {
 		r = tf_err_set(err, TF_E_FAIL, "%s %s://%s:%u%s: HTTP %d: %.160s", method,
-			       a->tls ? "https" : "http", host, port, path, resp.status,
-			       resp.body ? resp.body : "");
+		               a->tls ? "https" : "http", host, port, path, resp.status,
+		               resp.body ? resp.body : "");
 		goto out;
 	}
 	if ((doc = cJSON_ParseWithLength(resp.body, resp.body_len)) == NULL) {
-		r = tf_err_set(err, TF_E_FAIL, "%s %s:%u%s: the answer is not JSON", method, host, port,
-			       path);
+		r = tf_err_set(err, TF_E_FAIL, "%s %s:%u%s: the answer is not JSON", method, host,
+		               port, path);
 		goto out;
 	}
 	*out = doc;
@@ -321,7 +324,7 @@ static const char *jstr(const cJSON *o, const char *key)
 /* The member list through the first of hosts that answers; *members is the "members" array
  * detached (cJSON_Delete it). */
 static int member_list(const struct api *a, const char *const *hosts, const unsigned *ports,
-		       size_t n, cJSON **members, struct tf_err *err)
+                       size_t n, cJSON **members, struct tf_err *err)
 {
 	size_t i;
 	int r = tf_err_set(err, TF_E_FAIL, "no PD endpoint to ask");
@@ -329,15 +332,15 @@ static int member_list(const struct api *a, const char *const *hosts, const unsi
 	for (i = 0; i < n; i++) {
 		cJSON *doc = NULL, *m;
 
-		if ((r = api_call(a, hosts[i], ports[i], "POST", "/v3/cluster/member/list", "{}", &doc,
-				  err)) != 0)
+		if ((r = api_call(a, hosts[i], ports[i], "POST", "/v3/cluster/member/list", "{}",
+		                  &doc, err)) != 0)
 			continue;
 		m = cJSON_DetachItemFromObjectCaseSensitive(doc, "members");
 		cJSON_Delete(doc);
 		if (!cJSON_IsArray(m)) {
 			cJSON_Delete(m);
-			r = tf_err_set(err, TF_E_FAIL, "%s:%u: member list without \"members\"", hosts[i],
-				       ports[i]);
+			r = tf_err_set(err, TF_E_FAIL, "%s:%u: member list without \"members\"",
+			               hosts[i], ports[i]);
 			continue;
 		}
 		*members = m;
@@ -374,7 +377,7 @@ static void meta_endpoints(const struct tf_topology *t, struct endpoints *ep)
 
 /* The leader flag of the member at host:port (maintenance/status: leader == own member_id). */
 static int member_status(const struct api *a, const char *host, unsigned port, int *is_leader,
-			 char *leader_id, size_t idlen, struct tf_err *err)
+                         char *leader_id, size_t idlen, struct tf_err *err)
 {
 	cJSON *doc = NULL;
 	const char *self, *lead;
@@ -463,7 +466,7 @@ struct pd_hook {
 };
 
 static int pd_check(void *arg, const struct tf_topo_instance *pd, int *is_leader,
-		    struct tf_err *err)
+                    struct tf_err *err)
 {
 	const struct pd_hook *h = arg;
 	uint64_t cp = tf_topo_port(pd, "client_port");
@@ -485,18 +488,17 @@ static uint64_t node_exporter_port(const struct tf_enable *e)
 	if (tf_yaml_load_file(e->meta_path, &y, &ignore) != 0)
 		return 0;
 	if (tf_yaml_get_u64(tf_yaml_get(tf_yaml_get(y, "topology"), "monitored"),
-			    "node_exporter_port", 0, &port, "meta.yaml", &ignore) != 0)
+	                    "node_exporter_port", 0, &port, "meta.yaml", &ignore) != 0)
 		port = 0;
 	tf_yaml_free(y);
 	return port;
 }
 
 /* Asks every PD of meta.yaml which member leads; fills leader ("host:port") and the others. */
-static int find_leader(const struct api *a, const struct endpoints *ep, char *leader,
-		       size_t llen, char *removed, size_t rlen, struct tf_err *err)
+static int find_leader(const struct api *a, const struct endpoints *ep, char *leader, size_t llen,
+                       char *removed, size_t rlen, struct tf_err *err)
 {
 	size_t i, nlead = 0;
-	int r;
 
 	removed[0] = '\0';
 	leader[0] = '\0';
@@ -504,7 +506,7 @@ static int find_leader(const struct api *a, const struct endpoints *ep, char *le
 		int is_leader = 0;
 		char id[300];
 
-		if ((r = member_status(a, ep->host[i], ep->port[i], &is_leader, NULL, 0, err)) != 0)
+		if (member_status(a, ep->host[i], ep->port[i], &is_leader, NULL, 0, err) != 0)
 			return tf_err_prefix(err, "PD %s is not healthy", ep->name[i]);
 		snprintf(id, sizeof(id), "%s:%u", ep->host[i], ep->port[i]);
 		if (is_leader) {
@@ -517,8 +519,9 @@ static int find_leader(const struct api *a, const struct endpoints *ep, char *le
 		}
 	}
 	if (nlead != 1)
-		return tf_err_set(err, TF_E_FAIL, "%zu PD leaders among the %zu members of meta.yaml",
-				  nlead, ep->n);
+		return tf_err_set(err, TF_E_FAIL,
+		                  "%zu PD leaders among the %zu members of meta.yaml", nlead,
+		                  ep->n);
 	return 0;
 }
 
@@ -533,7 +536,7 @@ static void report_items(const struct tf_enable *e, const struct tf_preflight_re
 		if (it->status == TF_CHECK_OK)
 			continue;
 		snprintf(d, sizeof(d), "%s: %s: %s", it->check, tf_check_status_name(it->status),
-			 it->detail);
+		         it->detail);
 		tf_log_info("preflight %s: %s", it->host, d);
 		if (it->status != TF_CHECK_SKIPPED)
 			audit_note(e, "preflight", it->host, d);
@@ -574,12 +577,30 @@ static int only_unreachable(const struct tf_preflight_report *rep)
 	return nfail > 0;
 }
 
+/* The topology fingerprint of a resumed install must be taken from meta.yaml as it was before
+ * PD was scaled in (--cluster-meta <state>/<cluster>/meta-before.yaml): keep that copy. */
+static int save_meta_before(const struct tf_enable *e, struct tf_err *err)
+{
+	char path[PATH_MAX], *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if (e->state_dir == NULL)
+		return 0;
+	if ((r = tf_read_file(e->meta_path, 4u << 20, &buf, &len, err)) != 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/%s", e->state_dir, META_BEFORE_FILE);
+	r = tf_write_file_atomic(path, buf, len, 0600, err);
+	free(buf);
+	return r;
+}
+
 int tf_enable_preflight(struct tf_enable *e, struct tf_err *err)
 {
 	struct tf_topology *t = NULL;
 	struct tf_preflight_report *rep = NULL;
 	struct pd_hook hook;
-	struct endpoints ep;
+	struct endpoints ep = {0};
 	struct tf_ssh_opts so;
 	struct tf_preflight_params pp;
 	char leader[300], removed[MAX_PD * 300];
@@ -601,7 +622,7 @@ int tf_enable_preflight(struct tf_enable *e, struct tf_err *err)
 	if ((r = api_open(e, t->enable_tls, &hook.api, err)) != 0)
 		goto out;
 	if ((r = find_leader(&hook.api, &ep, leader, sizeof(leader), removed, sizeof(removed),
-			     err)) != 0) {
+	                     err)) != 0) {
 		tf_err_prefix(err, "preflight refused before any change");
 		goto out;
 	}
@@ -636,7 +657,7 @@ int tf_enable_preflight(struct tf_enable *e, struct tf_err *err)
 	pp.pd_check = pd_check;
 	pp.pd_check_arg = &hook;
 	tf_log_info("preflight: %zu instances; PD leader %s is kept, %s to be scaled in",
-		    t->ninstances, leader, removed[0] ? removed : "no other PD");
+	            t->ninstances, leader, removed[0] ? removed : "no other PD");
 	for (attempt = 0; attempt < 2; attempt++) {
 		tf_preflight_report_free(rep);
 		rep = NULL;
@@ -644,7 +665,8 @@ int tf_enable_preflight(struct tf_enable *e, struct tf_err *err)
 		/* A connection that dropped (TF_E_SSH_LOST) or timed out gets one more try. */
 		if (r == 0 || rep == NULL || !only_unreachable(rep) || attempt == 1)
 			break;
-		tf_log_info("preflight: a host could not be reached (%s); trying once more", err->msg);
+		tf_log_info("preflight: a host could not be reached (%s); trying once more",
+		            err->msg);
 		nap_ms(1000);
 	}
 	if (rep != NULL) {
@@ -653,16 +675,22 @@ int tf_enable_preflight(struct tf_enable *e, struct tf_err *err)
 	}
 	if (r != 0)
 		goto out;
+	if (rep == NULL) {
+		r = tf_err_set(err, TF_E_FAIL, "preflight gave no report");
+		goto out;
+	}
 	if ((r = tf_journal_set(e->journal, KEY_LEADER, leader, err)) != 0 ||
-	    (r = tf_journal_set(e->journal, KEY_REMOVED, removed, err)) != 0)
+	    (r = tf_journal_set(e->journal, KEY_REMOVED, removed, err)) != 0 ||
+	    (r = save_meta_before(e, err)) != 0)
 		goto out;
 	{
 		char d[sizeof(removed) + 400];
 
-		snprintf(d, sizeof(d), "%zu hosts passed in %.1fs%s; leader %s kept; to scale in: %s",
-			 rep->nhosts, rep->seconds,
-			 rep->nfixed ? "; duplicate node_exporter units stopped" : "", leader,
-			 removed[0] ? removed : "none");
+		snprintf(d, sizeof(d),
+		         "%zu hosts passed in %.1fs%s; leader %s kept; to scale in: %s",
+		         rep->nhosts, rep->seconds,
+		         rep->nfixed ? "; duplicate node_exporter units stopped" : "", leader,
+		         removed[0] ? removed : "none");
 		audit_note(e, "preflight", NULL, d);
 	}
 out:
@@ -681,29 +709,31 @@ static const char *removed_list(const struct tf_enable *e, struct tf_err *err)
 
 	if (v == NULL)
 		tf_err_set(err, TF_E_FAIL,
-			   "the journal does not name the PD members to scale in (the preflight records them); "
-			   "run 'tiferry status' and resume the install");
+		           "the journal does not name the PD members to scale in (the preflight "
+		           "records them); "
+		           "run 'tiferry status' and resume the install");
 	return v;
 }
 
 /* Waits until neither the client nor the peer port of nd accepts connections. */
-static int wait_ports_free(const struct tf_enable *e, const struct pd_node *nd,
-			   struct tf_err *err)
+static int wait_ports_free(const struct tf_enable *e, const struct pd_node *nd, struct tf_err *err)
 {
 	double deadline = tf_monotonic() + wait_s(e);
 
 	for (;;) {
-		int c = port_open(nd->host, nd->client_port), p = port_open(nd->host, nd->peer_port);
+		int c = port_open(nd->host, nd->client_port),
+		    p = port_open(nd->host, nd->peer_port);
 
 		if (!c && !p)
 			return 0;
 		if (tf_monotonic() >= deadline)
 			return tf_err_set(err, TF_E_FAIL,
-					  "PD %s on %s: %s%s%s still open %us after scale-in; stop the member there "
-					  "(systemctl stop pd-%u) and resume",
-					  nd->name, nd->host, c ? "client port" : "",
-					  c && p ? " and " : "", p ? "peer port" : "", wait_s(e),
-					  nd->client_port);
+			                  "PD %s on %s: %s%s%s still open %us after scale-in; stop "
+			                  "the member there "
+			                  "(systemctl stop pd-%u) and resume",
+			                  nd->name, nd->host, c ? "client port" : "",
+			                  c && p ? " and " : "", p ? "peer port" : "", wait_s(e),
+			                  nd->client_port);
 		nap_ms(POLL_MS);
 	}
 }
@@ -712,7 +742,7 @@ int tf_enable_scale_in(struct tf_enable *e, struct tf_err *err)
 {
 	struct tf_topology *t = NULL;
 	struct pd_topo pt;
-	struct endpoints ep;
+	struct endpoints ep = {0};
 	struct api api = {NULL};
 	cJSON *members = NULL;
 	const char *removed;
@@ -734,21 +764,24 @@ int tf_enable_scale_in(struct tf_enable *e, struct tf_err *err)
 
 		if (pd_find(&pt, tok) == NULL) {
 			r = tf_err_set(err, TF_E_INPUT,
-				       "PD %s is not in the bundle's PD topology: it could not be scaled out again; "
-				       "refusing to scale it in",
-				       tok);
+			               "PD %s is not in the bundle's PD topology: it could not be "
+			               "scaled out again; "
+			               "refusing to scale it in",
+			               tok);
 			goto out;
 		}
 		if (meta_pd(t, tok) != NULL) /* already gone: nothing to do for it */
 			snprintf(nodes + n, sizeof(nodes) - n, "%s%s", n ? "," : "", tok);
 	}
 	if (nodes[0] != '\0') {
-		const char *args[] = {component(e), "scale-in", e->cluster, "-N", nodes, "-y", NULL};
+		const char *args[] = {component(e), "scale-in", e->cluster, "-N",
+		                      nodes,        "-y",       NULL};
 
 		tf_log_info("scaling PD in to the leader %s: removing %s",
-			    tf_journal_get(e->journal, KEY_LEADER) ? tf_journal_get(e->journal, KEY_LEADER)
-								     : "?",
-			    nodes);
+		            tf_journal_get(e->journal, KEY_LEADER)
+		                ? tf_journal_get(e->journal, KEY_LEADER)
+		                : "?",
+		            nodes);
 		if ((r = e->run_tiup(e->run_arg, "scale-in-pd", args, NULL, err)) != 0) {
 			tf_err_prefix(err, "scale-in of PD %s", nodes);
 			goto out;
@@ -785,10 +818,11 @@ int tf_enable_scale_in(struct tf_enable *e, struct tf_err *err)
 		const struct pd_node *nd = pd_find(&pt, tok);
 
 		if (member_by_peer(members, nd->host, nd->peer_port) != NULL) {
-			r = tf_err_set(err, TF_E_FAIL,
-				       "PD %s was scaled in but etcd still lists it; remove it with "
-				       "'tiup ctl etcd member remove' and resume",
-				       nd->name);
+			r = tf_err_set(
+			    err, TF_E_FAIL,
+			    "PD %s was scaled in but etcd still lists it; remove it with "
+			    "'tiup ctl etcd member remove' and resume",
+			    nd->name);
 			goto out;
 		}
 	}
@@ -812,10 +846,10 @@ out:
 
 /* 0 when some PD of meta.yaml lists members over mutual TLS (waiting up to secs). */
 static int pd_mtls_answers(const struct tf_enable *e, const struct tf_topology *t, unsigned secs,
-			   struct tf_err *err)
+                           struct tf_err *err)
 {
 	struct api api = {NULL};
-	struct endpoints ep;
+	struct endpoints ep = {0};
 	cJSON *members = NULL;
 	double deadline = tf_monotonic() + secs;
 	int r;
@@ -846,12 +880,14 @@ int tf_enable_tls(struct tf_enable *e, struct tf_err *err)
 	if ((r = load_meta(e, &t, err)) != 0)
 		goto out;
 	if (t->enable_tls && pd_mtls_answers(e, t, 0, &probe) == 0) {
-		tf_log_info("TLS is already enabled on '%s' and PD answers with the client certificate",
-			    e->cluster);
+		tf_log_info(
+		    "TLS is already enabled on '%s' and PD answers with the client certificate",
+		    e->cluster);
 		goto out;
 	}
 	if (meta_pd_count(t) != 1)
-		tf_log_warn("meta.yaml lists %zu PD; tiup tls enable needs exactly one", meta_pd_count(t));
+		tf_log_warn("meta.yaml lists %zu PD; tiup tls enable needs exactly one",
+		            meta_pd_count(t));
 	tf_log_info("enabling TLS on '%s' (the whole cluster restarts)", e->cluster);
 	r = e->run_tiup(e->run_arg, "tls-enable", args, NULL, &tiup_err);
 	tf_topology_free(t);
@@ -861,12 +897,14 @@ int tf_enable_tls(struct tf_enable *e, struct tf_err *err)
 			goto out;
 		if (!t->enable_tls) {
 			r = tf_err_set(err, TF_E_FAIL,
-				       "'tiup %s tls %s enable' succeeded but meta.yaml does not say enable_tls",
-				       component(e), e->cluster);
+			               "'tiup %s tls %s enable' succeeded but meta.yaml does not "
+			               "say enable_tls",
+			               component(e), e->cluster);
 			goto out;
 		}
 		if ((r = pd_mtls_answers(e, t, wait_s(e), err)) != 0) {
-			tf_err_prefix(err, "TLS enabled but PD does not answer with the client certificate");
+			tf_err_prefix(
+			    err, "TLS enabled but PD does not answer with the client certificate");
 			goto out;
 		}
 		goto out;
@@ -878,18 +916,20 @@ int tf_enable_tls(struct tf_enable *e, struct tf_err *err)
 		char d[TF_ERR_MSG_MAX + 160];
 
 		snprintf(d, sizeof(d),
-			 "tiup tls enable failed after the restart (%s); PD serves TLS: the peer URLs are "
-			 "repaired through etcd next",
-			 tiup_err.msg);
+		         "tiup tls enable failed after the restart (%s); PD serves TLS: the peer "
+		         "URLs are "
+		         "repaired through etcd next",
+		         tiup_err.msg);
 		tf_log_warn("%s", d);
 		audit_note(e, "tls-enable", NULL, d);
 		r = 0;
 		goto out;
 	}
 	*err = tiup_err;
-	r = tf_err_prefix(err, "TLS enable failed and PD does not serve TLS yet (%s); after fixing the "
-			       "cause, resume",
-			  probe.msg[0] ? probe.msg : "meta.yaml does not say enable_tls");
+	r = tf_err_prefix(err,
+	                  "TLS enable failed and PD does not serve TLS yet (%s); after fixing the "
+	                  "cause, resume",
+	                  probe.msg[0] ? probe.msg : "meta.yaml does not say enable_tls");
 out:
 	tf_topology_free(t);
 	return r;
@@ -911,7 +951,7 @@ static char *https_of(const char *url)
 }
 
 static int update_peers(const struct api *a, const struct endpoints *ep, const cJSON *m,
-			const struct tf_enable *e, struct tf_err *err)
+                        const struct tf_enable *e, struct tf_err *err)
 {
 	cJSON *body = cJSON_CreateObject(), *urls = NULL, *doc = NULL;
 	const cJSON *u;
@@ -923,7 +963,7 @@ static int update_peers(const struct api *a, const struct endpoints *ep, const c
 	if (id == NULL) {
 		cJSON_Delete(body);
 		return tf_err_set(err, TF_E_FAIL, "member %s has no ID in the member list",
-				  member_name(m) ? member_name(m) : "(unnamed)");
+		                  member_name(m) ? member_name(m) : "(unnamed)");
 	}
 	if (body == NULL || cJSON_AddStringToObject(body, "ID", id) == NULL ||
 	    (urls = cJSON_AddArrayToObject(body, "peerURLs")) == NULL)
@@ -944,20 +984,20 @@ static int update_peers(const struct api *a, const struct endpoints *ep, const c
 	r = tf_err_set(err, TF_E_FAIL, "no PD endpoint to ask");
 	for (i = 0; i < ep->n; i++) {
 		if ((r = api_call(a, ep->host[i], ep->port[i], "POST", "/v3/cluster/member/update",
-				  text, &doc, err)) == 0)
+		                  text, &doc, err)) == 0)
 			break;
 	}
 	cJSON_Delete(doc);
 	if (r != 0) {
 		tf_err_prefix(err, "update the peer URLs of PD member %s",
-			      member_name(m) ? member_name(m) : id);
+		              member_name(m) ? member_name(m) : id);
 		goto out;
 	}
 	{
 		char note[1400];
 
 		snprintf(note, sizeof(note), "member %s peerURLs updated: %s",
-			 member_name(m) ? member_name(m) : id, d);
+		         member_name(m) ? member_name(m) : id, d);
 		tf_log_info("%s", note);
 		audit_note(e, "repair-peers", NULL, note);
 	}
@@ -973,7 +1013,7 @@ int tf_enable_repair_peers(struct tf_enable *e, struct tf_err *err)
 {
 	struct tf_topology *t = NULL;
 	struct api api = {NULL};
-	struct endpoints ep;
+	struct endpoints ep = {0};
 	cJSON *members = NULL;
 	const cJSON *m;
 	double deadline;
@@ -987,7 +1027,7 @@ int tf_enable_repair_peers(struct tf_enable *e, struct tf_err *err)
 	while ((r = member_list(&api, ep.host, ep.port, ep.n, &members, err)) != 0) {
 		if (tf_monotonic() >= deadline) {
 			tf_err_prefix(err, "PD member list over mutual TLS with '%s/client.crt'",
-				      e->tls_dir);
+			              e->tls_dir);
 			goto out;
 		}
 		nap_ms(POLL_MS);
@@ -1016,9 +1056,9 @@ int tf_enable_repair_peers(struct tf_enable *e, struct tf_err *err)
 
 		if (bad != NULL) {
 			r = tf_err_set(err, TF_E_FAIL,
-				       "PD member %s still has peer URL %s after the update; run "
-				       "'tiup ctl etcd member update' with https:// and resume",
-				       member_name(m) ? member_name(m) : "(unnamed)", bad);
+			               "PD member %s still has peer URL %s after the update; run "
+			               "'tiup ctl etcd member update' with https:// and resume",
+			               member_name(m) ? member_name(m) : "(unnamed)", bad);
 			goto out;
 		}
 	}
@@ -1032,9 +1072,8 @@ out:
 /* ---- scale-out ---- */
 
 /* Writes the scale-out topology holding only the nodes in add (indexes into pt). */
-static int write_scale_out(const struct tf_enable *e, const struct pd_topo *pt,
-			   const size_t *add, size_t nadd, char *path, size_t plen,
-			   struct tf_err *err)
+static int write_scale_out(const struct tf_enable *e, const struct pd_topo *pt, const size_t *add,
+                           size_t nadd, char *path, size_t plen, struct tf_err *err)
 {
 	struct tf_yaml doc, seq, *items[1], *list[MAX_PD];
 	char *key = "pd_servers", *text = NULL;
@@ -1063,11 +1102,11 @@ static int write_scale_out(const struct tf_enable *e, const struct pd_topo *pt,
 
 /* Waits until etcd lists every node of pt, started, and each answers /health. */
 static int wait_members(const struct tf_enable *e, const struct pd_topo *pt, int tls,
-			struct tf_err *err)
+                        struct tf_err *err)
 {
 	struct api api = {NULL};
-	const char *hosts[MAX_PD];
-	unsigned ports[MAX_PD];
+	const char *hosts[MAX_PD] = {NULL};
+	unsigned ports[MAX_PD] = {0};
 	double deadline = tf_monotonic() + wait_s(e);
 	size_t i;
 	int r;
@@ -1083,16 +1122,19 @@ static int wait_members(const struct tf_enable *e, const struct pd_topo *pt, int
 
 		r = member_list(&api, hosts, ports, pt->n, &members, err);
 		if (r == 0 && (size_t)cJSON_GetArraySize(members) != pt->n)
-			r = tf_err_set(err, TF_E_FAIL, "etcd lists %d PD members, the bundle's topology %zu",
-				       cJSON_GetArraySize(members), pt->n);
+			r = tf_err_set(err, TF_E_FAIL,
+			               "etcd lists %d PD members, the bundle's topology %zu",
+			               cJSON_GetArraySize(members), pt->n);
 		for (i = 0; r == 0 && i < pt->n; i++) {
-			const cJSON *m = member_by_peer(members, pt->nodes[i].host, pt->nodes[i].peer_port);
+			const cJSON *m =
+			    member_by_peer(members, pt->nodes[i].host, pt->nodes[i].peer_port);
 
 			if (m == NULL || !started(m))
 				r = tf_err_set(err, TF_E_FAIL, "PD %s is %s", pt->nodes[i].name,
-					       m ? "added but not started" : "not a member");
+				               m ? "added but not started" : "not a member");
 			else
-				r = member_health(&api, pt->nodes[i].host, pt->nodes[i].client_port, err);
+				r = member_health(&api, pt->nodes[i].host, pt->nodes[i].client_port,
+				                  err);
 		}
 		cJSON_Delete(members);
 		if (r == 0 || tf_monotonic() >= deadline)
@@ -1109,7 +1151,7 @@ int tf_enable_scale_out(struct tf_enable *e, struct tf_err *err)
 {
 	struct tf_topology *t = NULL;
 	struct pd_topo pt;
-	struct endpoints ep;
+	struct endpoints ep = {0};
 	struct api api = {NULL};
 	cJSON *members = NULL;
 	const char *removed;
@@ -1148,14 +1190,16 @@ int tf_enable_scale_out(struct tf_enable *e, struct tf_err *err)
 			const cJSON *m = member_by_peer(members, nd->host, nd->peer_port);
 
 			if (m != NULL && !started(m)) {
-				r = tf_err_set(err, TF_E_FAIL,
-					       "PD %s (peer %s:%u, member %s) was added to etcd but never started "
-					       "(an interrupted scale-out): start it on %s with the "
-					       "--initial-cluster etcd printed, or restore quorum and "
-					       "'tiup ctl etcd member remove %s', then resume",
-					       nd->name, nd->host, nd->peer_port,
-					       jstr(m, "ID") ? jstr(m, "ID") : "?", nd->host,
-					       jstr(m, "ID") ? jstr(m, "ID") : "<id>");
+				r = tf_err_set(
+				    err, TF_E_FAIL,
+				    "PD %s (peer %s:%u, member %s) was added to etcd but never "
+				    "started "
+				    "(an interrupted scale-out): start it on %s with the "
+				    "--initial-cluster etcd printed, or restore quorum and "
+				    "'tiup ctl etcd member remove %s', then resume",
+				    nd->name, nd->host, nd->peer_port,
+				    jstr(m, "ID") ? jstr(m, "ID") : "?", nd->host,
+				    jstr(m, "ID") ? jstr(m, "ID") : "<id>");
 				goto out;
 			}
 		}
@@ -1194,8 +1238,8 @@ out:
 static int pd_health(const struct tf_enable *e, const struct pd_topo *pt, struct tf_err *err)
 {
 	struct api api = {NULL};
-	const char *hosts[MAX_PD];
-	unsigned ports[MAX_PD];
+	const char *hosts[MAX_PD] = {NULL};
+	unsigned ports[MAX_PD] = {0};
 	cJSON *members = NULL;
 	const cJSON *m;
 	char lead[64] = "";
@@ -1211,8 +1255,9 @@ static int pd_health(const struct tf_enable *e, const struct pd_topo *pt, struct
 	if ((r = member_list(&api, hosts, ports, pt->n, &members, err)) != 0)
 		goto out;
 	if ((size_t)cJSON_GetArraySize(members) != pt->n) {
-		r = tf_err_set(err, TF_E_FAIL, "etcd lists %d PD members, the bundle's topology %zu",
-			       cJSON_GetArraySize(members), pt->n);
+		r = tf_err_set(err, TF_E_FAIL,
+		               "etcd lists %d PD members, the bundle's topology %zu",
+		               cJSON_GetArraySize(members), pt->n);
 		goto out;
 	}
 	cJSON_ArrayForEach(m, members)
@@ -1223,7 +1268,7 @@ static int pd_health(const struct tf_enable *e, const struct pd_topo *pt, struct
 			bad = plain_url(m, "clientURLs");
 		if (bad != NULL) {
 			r = tf_err_set(err, TF_E_FAIL, "PD member %s has URL %s, not https",
-				       member_name(m) ? member_name(m) : "(unnamed)", bad);
+			               member_name(m) ? member_name(m) : "(unnamed)", bad);
 			goto out;
 		}
 	}
@@ -1266,15 +1311,17 @@ static int run_verify(const struct tf_enable *e, struct tf_err *err)
 		tf_err_prefix(err, "verify");
 		goto out;
 	}
-	if (e->state_dir != NULL && tf_verify_render_json(&rep, NULL, NULL, &json, &len, &werr) == 0) {
+	if (e->state_dir != NULL &&
+	    tf_verify_render_json(&rep, NULL, NULL, &json, &len, &werr) == 0) {
 		snprintf(path, sizeof(path), "%s/%s", e->state_dir, VERIFY_FILE);
 		if (tf_write_file_atomic(path, json, len, 0600, &werr) != 0)
 			tf_log_warn("verify report not saved: %s", werr.msg);
 	}
 	for (i = 0; i < rep.nchecks; i++)
 		if (rep.checks[i].status == TF_V_WARN)
-			tf_log_info("verify: warning: %s %s: %s", rep.checks[i].id, rep.checks[i].target,
-				    rep.checks[i].detail ? rep.checks[i].detail : "");
+			tf_log_info("verify: warning: %s %s: %s", rep.checks[i].id,
+			            rep.checks[i].target,
+			            rep.checks[i].detail ? rep.checks[i].detail : "");
 	if (tf_verify_exit_code(&rep) != 0) {
 		const struct tf_vcheck *f = NULL;
 
@@ -1282,17 +1329,18 @@ static int run_verify(const struct tf_enable *e, struct tf_err *err)
 			if (rep.checks[i].status == TF_V_FAIL)
 				f = &rep.checks[i];
 		r = tf_err_set(err, TF_E_FAIL,
-			       "verify: %zu check%s failed, first %s on %s: %s (run 'tiferry verify --cluster %s')",
-			       rep.counts[TF_V_FAIL], rep.counts[TF_V_FAIL] == 1 ? "" : "s",
-			       f ? f->id : "?", f ? f->target : "?", f && f->detail ? f->detail : "",
-			       e->cluster);
+		               "verify: %zu check%s failed, first %s on %s: %s (run 'tiferry "
+		               "verify --cluster %s')",
+		               rep.counts[TF_V_FAIL], rep.counts[TF_V_FAIL] == 1 ? "" : "s",
+		               f ? f->id : "?", f ? f->target : "?",
+		               f && f->detail ? f->detail : "", e->cluster);
 		goto out;
 	}
 	{
 		char d[200];
 
 		snprintf(d, sizeof(d), "verify: %zu checks passed, %zu warnings, %zu skipped",
-			 rep.counts[TF_V_PASS], rep.counts[TF_V_WARN], rep.counts[TF_V_SKIP]);
+		         rep.counts[TF_V_PASS], rep.counts[TF_V_WARN], rep.counts[TF_V_SKIP]);
 		tf_log_info("%s", d);
 		audit_note(e, "health", NULL, d);
 	}
@@ -1314,7 +1362,7 @@ int tf_enable_health(struct tf_enable *e, struct tf_err *err)
 		goto out;
 	if (!t->enable_tls) {
 		r = tf_err_set(err, TF_E_FAIL, "cluster '%s': meta.yaml does not say enable_tls",
-			       e->cluster);
+		               e->cluster);
 		goto out;
 	}
 	/* A leader election after the scale-out can take a moment. */

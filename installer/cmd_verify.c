@@ -18,38 +18,38 @@
 #define MAX_LIST 4096
 
 static const char usage_text[] =
-	"usage: tiferry verify [--cluster NAME | --pd URL... --ca F --cert F --key F]\n"
-	"                      [--scan HOST:PORT...] [--json] [--receipt FILE --receipt-key KEY]\n"
-	"                      [--timeout S] [-q|-v]\n"
-	"\n"
-	"Proves the fix for \"etcd API unauthorized access\": for every PD, a TLS handshake with\n"
-	"the CA and client certificate, the server certificate (chains to the CA, SANs cover the\n"
-	"host, days left), plain HTTP and TLS without a client certificate refused, the member\n"
-	"list (every peer and client URL https, as many members as meta.yaml), /health and PD's\n"
-	"/pd/api/v1/health; the same certificate and client-auth checks on TiKV, TiDB and TiFlash\n"
-	"status ports; the tls/ folder on this host. --scan runs a scanner's unauthenticated\n"
-	"probes and says VULNERABLE or FIXED per endpoint (needs no certificates and no TiUP).\n"
-	"Checks run concurrently. Exit 0 when no check fails (warnings are fine), 1 when one\n"
-	"fails, 2 on usage or input errors. See docs/verify.md.\n"
-	"\n"
-	"  --cluster NAME        endpoints from $TIUP_HOME/storage/cluster/clusters/NAME/meta.yaml,\n"
-	"                        certificates from its tls/ folder (ca.crt, client.crt, client.pem)\n"
-	"  --pd URL...           PD client URLs (https://HOST:PORT); needs --ca, --cert, --key\n"
-	"  --ca F, --cert F, --key F   the CA and the client certificate and key (PEM)\n"
-	"  --scan HOST:PORT...   the scanner's probes on these endpoints\n"
-	"  --json                the report as JSON on stdout\n"
-	"  --receipt FILE        also write the report as a signed receipt: FILE and FILE.sig\n"
-	"  --receipt-key KEY     its signing key (PKCS#8 PEM, e.g. from tiferry-build keygen);\n"
-	"                        default: this host's key $TIFERRY_STATE_DIR/receipt.key (default\n"
-	"                        /var/lib/tiferry), made with receipt.pub on first use\n"
-	"  --receipt-passin SRC  the key's passphrase: file:PATH, fd:N, env:NAME or tty\n"
-	"  --bundle-id ID        the bundle this change came from, recorded in the receipt\n"
-	"  --timeout S           seconds for each connect and each wait for bytes (default 5)\n"
-	"  --threads N           checks running at once (default 16)\n"
-	"  -q, -v                only failures and warnings, or every check with its evidence\n"
-	"\n"
-	"Lists take several values after the option, repeated options or commas.\n"
-	"Colour only on a terminal, and never when NO_COLOR is set.\n";
+    "usage: tiferry verify [--cluster NAME | --pd URL... --ca F --cert F --key F]\n"
+    "                      [--scan HOST:PORT...] [--json] [--receipt FILE --receipt-key KEY]\n"
+    "                      [--timeout S] [-q|-v]\n"
+    "\n"
+    "Proves the fix for \"etcd API unauthorized access\": for every PD, a TLS handshake with\n"
+    "the CA and client certificate, the server certificate (chains to the CA, SANs cover the\n"
+    "host, days left), plain HTTP and TLS without a client certificate refused, the member\n"
+    "list (every peer and client URL https, as many members as meta.yaml), /health and PD's\n"
+    "/pd/api/v1/health; the same certificate and client-auth checks on TiKV, TiDB and TiFlash\n"
+    "status ports; the tls/ folder on this host. --scan runs a scanner's unauthenticated\n"
+    "probes and says VULNERABLE or FIXED per endpoint (needs no certificates and no TiUP).\n"
+    "Checks run concurrently. Exit 0 when no check fails (warnings are fine), 1 when one\n"
+    "fails, 2 on usage or input errors. See docs/verify.md.\n"
+    "\n"
+    "  --cluster NAME        endpoints from $TIUP_HOME/storage/cluster/clusters/NAME/meta.yaml,\n"
+    "                        certificates from its tls/ folder (ca.crt, client.crt, client.pem)\n"
+    "  --pd URL...           PD client URLs (https://HOST:PORT); needs --ca, --cert, --key\n"
+    "  --ca F, --cert F, --key F   the CA and the client certificate and key (PEM)\n"
+    "  --scan HOST:PORT...   the scanner's probes on these endpoints\n"
+    "  --json                the report as JSON on stdout\n"
+    "  --receipt FILE        also write the report as a signed receipt: FILE and FILE.sig\n"
+    "  --receipt-key KEY     its signing key (PKCS#8 PEM, e.g. from tiferry-build keygen);\n"
+    "                        default: this host's key $TIFERRY_STATE_DIR/receipt.key (default\n"
+    "                        /var/lib/tiferry), made with receipt.pub on first use\n"
+    "  --receipt-passin SRC  the key's passphrase: file:PATH, fd:N, env:NAME or tty\n"
+    "  --bundle-id ID        the bundle this change came from, recorded in the receipt\n"
+    "  --timeout S           seconds for each connect and each wait for bytes (default 5)\n"
+    "  --threads N           checks running at once (default 16)\n"
+    "  -q, -v                only failures and warnings, or every check with its evidence\n"
+    "\n"
+    "Lists take several values after the option, repeated options or commas.\n"
+    "Colour only on a terminal, and never when NO_COLOR is set.\n";
 
 struct args {
 	const char *cluster, *ca, *cert, *key;
@@ -68,7 +68,7 @@ struct args {
 
 /* Adds value (comma-separated) to list. */
 static int add_list(struct args *a, const char **list, size_t *n, const char *value,
-		    const char **why)
+                    const char **why)
 {
 	char *copy, *tok, *save = NULL;
 
@@ -89,7 +89,7 @@ static int add_list(struct args *a, const char **list, size_t *n, const char *va
 
 /* "--name VALUE" or "--name=VALUE": *value, and *i advanced; 0 when argv[*i] is not --name. */
 static int opt_value(int argc, char **argv, int *i, const char *name, const char **value,
-		     const char **why)
+                     const char **why)
 {
 	size_t n = strlen(name);
 
@@ -169,7 +169,8 @@ static int parse_args(int argc, char **argv, struct args *a, const char **why)
 			if (m < 0)
 				return -1;
 			a->timeout = strtod(v, &end);
-			if (end == v || *end != '\0' || !(a->timeout >= 0.05 && a->timeout <= 600)) {
+			if (end == v || *end != '\0' ||
+			    !(a->timeout >= 0.05 && a->timeout <= 600)) {
 				*why = "--timeout takes seconds between 0.05 and 600";
 				return -1;
 			}
@@ -204,7 +205,8 @@ static int parse_args(int argc, char **argv, struct args *a, const char **why)
 		*why = "--receipt-key, --receipt-passin and --bundle-id go with --receipt";
 		return -1;
 	}
-	if (a->bundle_id != NULL && (strlen(a->bundle_id) != 32 || !tf_hex_is_lower(a->bundle_id, 32))) {
+	if (a->bundle_id != NULL &&
+	    (strlen(a->bundle_id) != 32 || !tf_hex_is_lower(a->bundle_id, 32))) {
 		*why = "--bundle-id takes a bundle id: 32 lowercase hex digits";
 		return -1;
 	}
@@ -227,7 +229,7 @@ static int colour_wanted(void)
 }
 
 static int write_receipt(const struct args *a, const struct tf_verify_report *rep,
-			 struct tf_sigkey *key, int created, struct tf_err *err)
+                         struct tf_sigkey *key, int created, struct tf_err *err)
 {
 	struct tf_verify_signer s;
 	char *pub = NULL, *json = NULL;
@@ -245,9 +247,9 @@ static int write_receipt(const struct args *a, const struct tf_verify_report *re
 		goto out;
 	if (created)
 		tf_log_info("made this host's receipt key %s/%s.key (public half %s.pub)",
-			    tf_rollback_dir(), TF_RECEIPT_KEY_NAME, TF_RECEIPT_KEY_NAME);
+		            tf_rollback_dir(), TF_RECEIPT_KEY_NAME, TF_RECEIPT_KEY_NAME);
 	tf_log_info("receipt %s and %s.sig written, signed by key %s (%s)", a->receipt, a->receipt,
-		    s.keyid, s.alg);
+	            s.keyid, s.alg);
 out:
 	free(pub);
 	free(json);
@@ -281,13 +283,14 @@ int tf_cmd_verify(int argc, char **argv)
 	/* A peer that closes while we write must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	if (a.receipt != NULL) {
-		if (a.passin != NULL &&
-		    (r = tf_secret_read(a.passin, "receipt key passphrase: ", 0, &pass, &err)) != 0) {
+		if (a.passin != NULL && (r = tf_secret_read(a.passin, "receipt key passphrase: ", 0,
+		                                            &pass, &err)) != 0) {
 			tf_log_error("verify: %s", err.msg);
 			rc = tf_err_exit_code(r);
 			goto out;
 		}
-		r = tf_receipt_key_open(a.receipt_key, pass, tf_rollback_dir(), &key, &created, &err);
+		r = tf_receipt_key_open(a.receipt_key, pass, tf_rollback_dir(), &key, &created,
+		                        &err);
 		if (r != 0) {
 			tf_log_error("verify: receipt key: %s", err.msg);
 			rc = r == TF_E_NOMEM || r == TF_E_IO ? TF_EXIT_FAIL : TF_EXIT_USAGE;
@@ -306,7 +309,7 @@ int tf_cmd_verify(int argc, char **argv)
 	o.threads = (int)a.threads;
 	if ((r = tf_verify_run(&o, &rep, &err)) != 0) {
 		tf_log_error("verify%s%s: %s", a.cluster ? " " : "", a.cluster ? a.cluster : "",
-			     err.msg);
+		             err.msg);
 		rc = tf_err_exit_code(r);
 		goto out;
 	}
@@ -314,10 +317,10 @@ int tf_cmd_verify(int argc, char **argv)
 		r = tf_verify_render_json(&rep, NULL, NULL, &text, &len, &err);
 	else
 		r = tf_verify_render_text(&rep, isatty(STDOUT_FILENO), colour_wanted(),
-					  tf_log_verbosity() == TF_QUIET	 ? 0
-					  : tf_log_verbosity() == TF_VERBOSE ? 2
-									     : 1,
-					  &text, &err);
+		                          tf_log_verbosity() == TF_QUIET     ? 0
+		                          : tf_log_verbosity() == TF_VERBOSE ? 2
+		                                                             : 1,
+		                          &text, &err);
 	if (r != 0) {
 		tf_log_error("verify: %s", err.msg);
 		rc = TF_EXIT_FAIL;
@@ -325,7 +328,7 @@ int tf_cmd_verify(int argc, char **argv)
 	}
 	fputs(text, stdout);
 	fflush(stdout);
-	if (a.receipt != NULL && (r = write_receipt(&a, &rep, key, created, &err)) != 0) {
+	if (a.receipt != NULL && write_receipt(&a, &rep, key, created, &err) != 0) {
 		tf_log_error("verify: receipt '%s': %s", a.receipt, err.msg);
 		rc = TF_EXIT_FAIL;
 		goto out;

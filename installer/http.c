@@ -48,12 +48,11 @@ static int is_tchar(int c)
 
 /* "HTTP/1.x NNN[ reason]" */
 static int parse_status_line(const char *p, size_t n, struct tf_http_response *r,
-			     struct tf_err *err)
+                             struct tf_err *err)
 {
 	size_t i, rl;
 
-	if (n < 12 || memcmp(p, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)p[7]) ||
-	    p[8] != ' ')
+	if (n < 12 || memcmp(p, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)p[7]) || p[8] != ' ')
 		return tf_err_set(err, TF_E_INPUT, "not an HTTP/1.x status line");
 	r->minor = p[7] - '0';
 	for (i = 9; i < 12; i++)
@@ -136,8 +135,8 @@ static void parse_transfer_encoding(const char *v, size_t n, struct head *h)
 }
 
 /* Parses the header lines in [p, end) (end is just after the blank line). */
-static int parse_headers(const char *p, const char *end, struct tf_http_response *r,
-			 struct head *h, struct tf_err *err)
+static int parse_headers(const char *p, const char *end, struct tf_http_response *r, struct head *h,
+                         struct tf_err *err)
 {
 	int rc;
 
@@ -158,7 +157,8 @@ static int parse_headers(const char *p, const char *end, struct tf_http_response
 		nn = (size_t)(colon - p);
 		for (size_t i = 0; i < nn; i++)
 			if (!is_tchar((unsigned char)p[i]))
-				return tf_err_set(err, TF_E_INPUT, "bad character in a header name");
+				return tf_err_set(err, TF_E_INPUT,
+				                  "bad character in a header name");
 		v = colon + 1;
 		vn = n - nn - 1;
 		trim(&v, &vn);
@@ -168,7 +168,8 @@ static int parse_headers(const char *p, const char *end, struct tf_http_response
 		} else if (nn == 17 && strncasecmp(p, "Transfer-Encoding", 17) == 0) {
 			parse_transfer_encoding(v, vn, h);
 		} else if (nn == 12 && strncasecmp(p, "Content-Type", 12) == 0) {
-			size_t cn = vn < sizeof(r->content_type) - 1 ? vn : sizeof(r->content_type) - 1;
+			size_t cn =
+			    vn < sizeof(r->content_type) - 1 ? vn : sizeof(r->content_type) - 1;
 
 			memcpy(r->content_type, v, cn);
 			r->content_type[cn] = '\0';
@@ -210,7 +211,7 @@ static int body_add(struct body *b, const char *p, size_t n, struct tf_err *err)
 		n = b->max - b->len;
 		b->truncated = 1;
 	}
-	if (b->len + n + 1 > b->cap) {
+	if (b->buf == NULL || b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 1024;
 		char *nb;
 
@@ -221,7 +222,8 @@ static int body_add(struct body *b, const char *p, size_t n, struct tf_err *err)
 		b->buf = nb;
 		b->cap = cap;
 	}
-	memcpy(b->buf + b->len, p, n);
+	if (n > 0)
+		memcpy(b->buf + b->len, p, n);
 	b->len += n;
 	b->buf[b->len] = '\0';
 	return 0;
@@ -289,7 +291,7 @@ static int parse_chunked(const char *p, const char *end, struct body *b, struct 
 }
 
 int tf_http_parse_response(const char *buf, size_t len, int eof, size_t max_body,
-			   struct tf_http_response *out, struct tf_err *err)
+                           struct tf_http_response *out, struct tf_err *err)
 {
 	const char *p = buf, *end = buf + len, *body_start = NULL, *nl;
 	struct tf_http_response r;
@@ -301,8 +303,8 @@ int tf_http_parse_response(const char *buf, size_t len, int eof, size_t max_body
 	for (;;) {
 		if (!find_head_end(p, end, &body_start)) {
 			if ((size_t)(end - p) > TF_HTTP_HEADER_MAX) {
-				rc = tf_err_set(err, TF_E_INPUT, "response head over %d bytes",
-						TF_HTTP_HEADER_MAX);
+				rc = tf_err_set(err, TF_E_INPUT, "response head over %zu bytes",
+				                TF_HTTP_HEADER_MAX);
 				goto out;
 			}
 			if (!eof) {
@@ -310,19 +312,20 @@ int tf_http_parse_response(const char *buf, size_t len, int eof, size_t max_body
 				size_t n = (size_t)(end - p) < 7 ? (size_t)(end - p) : 7;
 
 				if (memcmp(p, "HTTP/1.", n) != 0) {
-					rc = tf_err_set(err, TF_E_INPUT, "not an HTTP/1.x response");
+					rc =
+					    tf_err_set(err, TF_E_INPUT, "not an HTTP/1.x response");
 					goto out;
 				}
 				rc = TF_HTTP_INCOMPLETE;
 				goto out;
 			}
-			rc = tf_err_set(err, TF_E_INPUT, len == 0 ? "no response"
-								  : "response head cut short");
+			rc = tf_err_set(err, TF_E_INPUT,
+			                len == 0 ? "no response" : "response head cut short");
 			goto out;
 		}
 		if ((size_t)(body_start - p) > TF_HTTP_HEADER_MAX) {
-			rc = tf_err_set(err, TF_E_INPUT, "response head over %d bytes",
-					TF_HTTP_HEADER_MAX);
+			rc = tf_err_set(err, TF_E_INPUT, "response head over %zu bytes",
+			                TF_HTTP_HEADER_MAX);
 			goto out;
 		}
 		nl = line_end(p, body_start);
@@ -388,9 +391,8 @@ static int is_ipv6(const char *host)
 	return strchr(host, ':') != NULL;
 }
 
-int tf_http_format_request(const char *method, const char *path, const char *host,
-			   unsigned port, const char *body, char **out, size_t *len,
-			   struct tf_err *err)
+int tf_http_format_request(const char *method, const char *path, const char *host, unsigned port,
+                           const char *body, char **out, size_t *len, struct tf_err *err)
 {
 	char *buf = NULL;
 	size_t blen = body ? strlen(body) : 0, cap;
@@ -403,18 +405,20 @@ int tf_http_format_request(const char *method, const char *path, const char *hos
 	if ((buf = malloc(cap)) == NULL)
 		return tf_err_set(err, TF_E_NOMEM, "out of memory");
 	if (body != NULL)
-		n = snprintf(buf, cap,
-			     "%s %s HTTP/1.1\r\nHost: %s%s%s:%u\r\nUser-Agent: tiferry-verify/%s\r\n"
-			     "Accept: */*\r\nContent-Type: application/json\r\n"
-			     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-			     method, path, is_ipv6(host) ? "[" : "", host, is_ipv6(host) ? "]" : "",
-			     port, TF_VERSION, blen, body);
+		n = snprintf(
+		    buf, cap,
+		    "%s %s HTTP/1.1\r\nHost: %s%s%s:%u\r\nUser-Agent: tiferry-verify/%s\r\n"
+		    "Accept: */*\r\nContent-Type: application/json\r\n"
+		    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		    method, path, is_ipv6(host) ? "[" : "", host, is_ipv6(host) ? "]" : "", port,
+		    TF_VERSION, blen, body);
 	else
-		n = snprintf(buf, cap,
-			     "%s %s HTTP/1.1\r\nHost: %s%s%s:%u\r\nUser-Agent: tiferry-verify/%s\r\n"
-			     "Accept: */*\r\nConnection: close\r\n\r\n",
-			     method, path, is_ipv6(host) ? "[" : "", host, is_ipv6(host) ? "]" : "",
-			     port, TF_VERSION);
+		n = snprintf(
+		    buf, cap,
+		    "%s %s HTTP/1.1\r\nHost: %s%s%s:%u\r\nUser-Agent: tiferry-verify/%s\r\n"
+		    "Accept: */*\r\nConnection: close\r\n\r\n",
+		    method, path, is_ipv6(host) ? "[" : "", host, is_ipv6(host) ? "]" : "", port,
+		    TF_VERSION);
 	if (n < 0 || (size_t)n >= cap) {
 		free(buf);
 		return tf_err_set(err, TF_E_FAIL, "request for '%s' does not fit", path);

@@ -7,8 +7,8 @@
 
 #include "common/err.h"
 
-#define TF_HTTP_HEADER_MAX (64 * 1024) /* status line and headers together */
-#define TF_HTTP_INCOMPLETE 1           /* tf_http_parse_response: more bytes are needed */
+#define TF_HTTP_HEADER_MAX ((size_t)64 * 1024) /* status line and headers together */
+#define TF_HTTP_INCOMPLETE 1                   /* tf_http_parse_response: more bytes are needed */
 
 struct tf_http_response {
 	int minor;              /* HTTP/1.<minor> */
@@ -18,7 +18,7 @@ struct tf_http_response {
 	int chunked;            /* the body came with chunked transfer encoding */
 	int truncated;          /* the body was cut at the bound, or the peer closed early */
 	size_t body_len;
-	char *body;             /* body_len bytes and a NUL; owned, freed by release */
+	char *body; /* body_len bytes and a NUL; owned, freed by release */
 };
 
 void tf_http_response_init(struct tf_http_response *r);
@@ -30,14 +30,14 @@ void tf_http_response_release(struct tf_http_response *r);
  * (only when !eof), or TF_E_INPUT when the bytes are not an HTTP/1.x response. Interim 1xx
  * responses are skipped. *r is written only on 0. */
 int tf_http_parse_response(const char *buf, size_t len, int eof, size_t max_body,
-			   struct tf_http_response *r, struct tf_err *err) TF_MUST_CHECK;
+                           struct tf_http_response *r, struct tf_err *err) TF_MUST_CHECK;
 
 /* Formats a request: "METHOD PATH HTTP/1.1", Host (host:port, IPv6 in brackets), Accept,
  * Content-Type and Content-Length when body is not NULL, Connection: close. *out is
  * NUL-terminated (caller frees); *len its length. */
-int tf_http_format_request(const char *method, const char *path, const char *host,
-			   unsigned port, const char *body, char **out, size_t *len,
-			   struct tf_err *err) TF_MUST_CHECK;
+int tf_http_format_request(const char *method, const char *path, const char *host, unsigned port,
+                           const char *body, char **out, size_t *len,
+                           struct tf_err *err) TF_MUST_CHECK;
 
 /* 1 when the response declares a JSON content type or its body starts (after white space) like
  * a JSON object or array. */

@@ -24,7 +24,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#define READ_CHUNK 16384
+#define READ_CHUNK ((size_t)16384)
 
 struct tf_tls_client {
 	SSL_CTX *ctx;
@@ -73,14 +73,15 @@ void tf_tls_client_free(struct tf_tls_client *c)
 }
 
 int tf_tls_client_new(const char *ca_file, const char *cert_file, const char *key_file,
-		      struct tf_tls_client **out, struct tf_err *err)
+                      struct tf_tls_client **out, struct tf_err *err)
 {
 	struct tf_tls_client *c = NULL;
 	int r = 0;
 
 	if ((cert_file == NULL) != (key_file == NULL))
-		return tf_err_set(err, TF_E_USAGE, "a client certificate needs its key, and a key "
-						   "its certificate");
+		return tf_err_set(err, TF_E_USAGE,
+		                  "a client certificate needs its key, and a key "
+		                  "its certificate");
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return tf_err_set(err, TF_E_NOMEM, "out of memory");
 	if ((c->ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
@@ -111,8 +112,8 @@ int tf_tls_client_new(const char *ca_file, const char *cert_file, const char *ke
 			goto out;
 		}
 		if (SSL_CTX_check_private_key(c->ctx) != 1) {
-			r = ssl_err(err, TF_E_INPUT, "client key '%s' does not match the certificate",
-				    key_file);
+			r = ssl_err(err, TF_E_INPUT,
+			            "client key '%s' does not match the certificate", key_file);
 			goto out;
 		}
 	}
@@ -167,9 +168,9 @@ static int tcp_connect(const struct tf_probe_target *t, int *out, struct tf_err 
 			rc = wait_fd(fd, POLLOUT, t->timeout_ms);
 			if (rc == 0) {
 				r = tf_err_set(err, TF_E_IO, "connect %s:%u: timed out after %d ms",
-					       t->host, t->port, t->timeout_ms);
+				               t->host, t->port, t->timeout_ms);
 			} else if (rc > 0 &&
-				   getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0) {
+			           getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0) {
 				if (soerr == 0) {
 					r = 0;
 					break;
@@ -220,18 +221,18 @@ static int ssl_retry(struct conn *c, int ret, const char *what, struct tf_err *e
 			return 1;
 		if (w == 0)
 			return tf_err_set(err, TF_E_IO, "%s %s:%u: timed out after %d ms", what,
-					  c->host, c->port, c->timeout_ms);
+			                  c->host, c->port, c->timeout_ms);
 		return tf_err_sys(err, TF_E_IO, "%s %s:%u", what, c->host, c->port);
 	}
 	if (e == SSL_ERROR_ZERO_RETURN) {
 		ERR_clear_error();
 		return tf_err_set(err, TF_E_IO, "%s %s:%u: closed by the peer", what, c->host,
-				  c->port);
+		                  c->port);
 	}
 	if (e == SSL_ERROR_SYSCALL && ERR_peek_last_error() == 0) {
 		if (errno == 0)
 			return tf_err_set(err, TF_E_IO, "%s %s:%u: closed by the peer", what,
-					  c->host, c->port);
+			                  c->host, c->port);
 		return tf_err_sys(err, TF_E_IO, "%s %s:%u", what, c->host, c->port);
 	}
 	{
@@ -243,7 +244,7 @@ static int ssl_retry(struct conn *c, int ret, const char *what, struct tf_err *e
 }
 
 static int conn_open(const struct tf_probe_target *t, const struct tf_tls_client *tls,
-		     struct conn *c, struct tf_err *err)
+                     struct conn *c, struct tf_err *err)
 {
 	struct in6_addr a6;
 	int r, ret;
@@ -314,8 +315,8 @@ static int conn_write(struct conn *c, const char *p, size_t n, struct tf_err *er
 					continue;
 				if (rc == 0)
 					return tf_err_set(err, TF_E_IO,
-							  "write to %s:%u: timed out after %d ms",
-							  c->host, c->port, c->timeout_ms);
+					                  "write to %s:%u: timed out after %d ms",
+					                  c->host, c->port, c->timeout_ms);
 			}
 			return tf_err_sys(err, TF_E_IO, "write to %s:%u", c->host, c->port);
 		}
@@ -358,8 +359,8 @@ static int conn_read(struct conn *c, char *p, size_t n, size_t *got, struct tf_e
 					continue;
 				if (rc == 0)
 					return tf_err_set(err, TF_E_IO,
-							  "read from %s:%u: timed out after %d ms",
-							  c->host, c->port, c->timeout_ms);
+					                  "read from %s:%u: timed out after %d ms",
+					                  c->host, c->port, c->timeout_ms);
 			}
 			return tf_err_sys(err, TF_E_IO, "read from %s:%u", c->host, c->port);
 		}
@@ -418,7 +419,8 @@ static void sans_text(X509 *x, char *out, size_t len)
 			const unsigned char *d = ASN1_STRING_get0_data(g->d.dNSName);
 			int dl = ASN1_STRING_length(g->d.dNSName);
 
-			snprintf(one, sizeof(one), "DNS:%.*s", dl > 250 ? 250 : dl, (const char *)d);
+			snprintf(one, sizeof(one), "DNS:%.*s", dl > 250 ? 250 : dl,
+			         (const char *)d);
 		} else if (g->type == GEN_IPADD) {
 			const unsigned char *d = ASN1_STRING_get0_data(g->d.iPAddress);
 			int dl = ASN1_STRING_length(g->d.iPAddress);
@@ -462,7 +464,7 @@ static int fill_info(X509 *x, struct tf_cert_info *info, struct tf_err *err)
 }
 
 int tf_probe_tls(const struct tf_probe_target *t, const struct tf_tls_client *c,
-		 struct tf_cert_info *info, struct tf_err *err)
+                 struct tf_cert_info *info, struct tf_err *err)
 {
 	struct tf_cert_info in;
 	struct conn cn;
@@ -488,7 +490,7 @@ int tf_probe_tls(const struct tf_probe_target *t, const struct tf_tls_client *c,
 	in.chain_ok = c->has_ca && vr == X509_V_OK;
 	if (c->has_ca && vr != X509_V_OK)
 		snprintf(in.chain_error, sizeof(in.chain_error), "%s",
-			 X509_verify_cert_error_string(vr));
+		         X509_verify_cert_error_string(vr));
 	in.host_ok = host_covered(peer, t->host);
 	*info = in;
 out:
@@ -498,8 +500,8 @@ out:
 }
 
 int tf_probe_http(const struct tf_probe_target *t, const struct tf_tls_client *c,
-		  const char *method, const char *path, const char *body, size_t max_body,
-		  struct tf_http_response *resp, struct tf_err *err)
+                  const char *method, const char *path, const char *body, size_t max_body,
+                  struct tf_http_response *resp, struct tf_err *err)
 {
 	struct conn cn = {-1, NULL, 0, NULL, 0};
 	char *req = NULL, *buf = NULL;
@@ -507,7 +509,7 @@ int tf_probe_http(const struct tf_probe_target *t, const struct tf_tls_client *c
 	int r, eof = 0;
 
 	if ((r = tf_http_format_request(method, path, t->host, t->port, body, &req, &reqlen,
-					err)) != 0)
+	                                err)) != 0)
 		goto out;
 	if ((r = conn_open(t, c, &cn, err)) != 0)
 		goto out;
@@ -530,7 +532,8 @@ int tf_probe_http(const struct tf_probe_target *t, const struct tf_tls_client *c
 		}
 		r = conn_read(&cn, buf + len, READ_CHUNK, &got, &rerr);
 		if (r != 0) {
-			/* A reset after some bytes ends the stream; before any, it is the answer. */
+			/* A reset after some bytes ends the stream; before any, it is the answer.
+			 */
 			if (len == 0) {
 				*err = rerr;
 				goto out;
@@ -543,8 +546,9 @@ int tf_probe_http(const struct tf_probe_target *t, const struct tf_tls_client *c
 		if (len >= limit)
 			eof = 1;
 		if (len == 0 && eof) {
-			r = tf_err_set(err, TF_E_IO, "%s:%u closed the connection without an answer",
-				       t->host, t->port);
+			r = tf_err_set(err, TF_E_IO,
+			               "%s:%u closed the connection without an answer", t->host,
+			               t->port);
 			goto out;
 		}
 		r = tf_http_parse_response(buf, len, eof, max_body, resp, err);
@@ -594,7 +598,7 @@ int tf_cert_file_sha256(const char *path, char out[65], struct tf_err *err)
 }
 
 int tf_cert_file_info(const char *cert_file, const char *ca_file, const char *key_file,
-		      struct tf_cert_info *info, int *key_matches, struct tf_err *err)
+                      struct tf_cert_info *info, int *key_matches, struct tf_err *err)
 {
 	struct tf_cert_info in;
 	X509 *x = NULL;
@@ -626,7 +630,7 @@ int tf_cert_file_info(const char *cert_file, const char *ca_file, const char *ke
 		in.chain_ok = X509_verify_cert(sctx) == 1;
 		if (!in.chain_ok)
 			snprintf(in.chain_error, sizeof(in.chain_error), "%s",
-				 X509_verify_cert_error_string(X509_STORE_CTX_get_error(sctx)));
+			         X509_verify_cert_error_string(X509_STORE_CTX_get_error(sctx)));
 		ERR_clear_error();
 	}
 	if (key_file != NULL) {

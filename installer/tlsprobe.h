@@ -18,24 +18,24 @@ struct tf_tls_client;
 /* ca_file NULL: the server's chain is not checked (the scanner's view). cert_file and key_file
  * both NULL: no client certificate. Caller frees with tf_tls_client_free. */
 int tf_tls_client_new(const char *ca_file, const char *cert_file, const char *key_file,
-		      struct tf_tls_client **out, struct tf_err *err) TF_MUST_CHECK;
+                      struct tf_tls_client **out, struct tf_err *err) TF_MUST_CHECK;
 void tf_tls_client_free(struct tf_tls_client *c);
 
 #define TF_CERT_SANS_MAX 512
 
 /* What a certificate says and how it checks out. */
 struct tf_cert_info {
-	char protocol[16];           /* "TLSv1.3" (handshakes only) */
+	char protocol[16]; /* "TLSv1.3" (handshakes only) */
 	char cipher[64];
-	char sha256[65];             /* hex SHA-256 of the leaf certificate's DER */
+	char sha256[65]; /* hex SHA-256 of the leaf certificate's DER */
 	char subject[256];
 	char issuer[256];
 	char sans[TF_CERT_SANS_MAX]; /* "DNS:localhost, IP:127.0.0.1" (cut to fit) */
 	time_t not_before, not_after;
-	int chain_checked;           /* a CA was given */
-	int chain_ok;                /* chains to that CA */
-	char chain_error[160];       /* OpenSSL's reason when it does not */
-	int host_ok;                 /* the SANs cover the host (IP or DNS; never the CN) */
+	int chain_checked;     /* a CA was given */
+	int chain_ok;          /* chains to that CA */
+	char chain_error[160]; /* OpenSSL's reason when it does not */
+	int host_ok;           /* the SANs cover the host (IP or DNS; never the CN) */
 };
 
 struct tf_probe_target {
@@ -47,20 +47,21 @@ struct tf_probe_target {
 /* Connects and completes a TLS handshake with c, then fills *info (chain result against c's
  * CA, host coverage). Fails with the socket or OpenSSL reason when there is no session. */
 int tf_probe_tls(const struct tf_probe_target *t, const struct tf_tls_client *c,
-		 struct tf_cert_info *info, struct tf_err *err) TF_MUST_CHECK;
+                 struct tf_cert_info *info, struct tf_err *err) TF_MUST_CHECK;
 
 /* Sends one request (body NULL: none) over plain TCP (c NULL) or TLS with c, and reads the
  * response until it is complete, the peer closes, or max_body bytes of body are in. 0 with *resp
  * filled (release it); otherwise the reason there was no HTTP answer (refused, reset, timeout,
  * handshake alert, not HTTP). */
 int tf_probe_http(const struct tf_probe_target *t, const struct tf_tls_client *c,
-		  const char *method, const char *path, const char *body, size_t max_body,
-		  struct tf_http_response *resp, struct tf_err *err) TF_MUST_CHECK;
+                  const char *method, const char *path, const char *body, size_t max_body,
+                  struct tf_http_response *resp, struct tf_err *err) TF_MUST_CHECK;
 
 /* The facts of the certificate in cert_file, checked against ca_file (NULL: not checked);
  * *key_matches is 1 when key_file (NULL: not checked, 0) holds its private key. */
 int tf_cert_file_info(const char *cert_file, const char *ca_file, const char *key_file,
-		      struct tf_cert_info *info, int *key_matches, struct tf_err *err) TF_MUST_CHECK;
+                      struct tf_cert_info *info, int *key_matches,
+                      struct tf_err *err) TF_MUST_CHECK;
 
 /* SHA-256 (hex) of the first certificate in a PEM file. */
 int tf_cert_file_sha256(const char *path, char out[65], struct tf_err *err) TF_MUST_CHECK;

@@ -20,8 +20,8 @@
 
 #include <cjson/cJSON.h>
 
-#define PROBE_BODY_MAX (64 * 1024)
-#define MEMBERS_BODY_MAX (1024 * 1024)
+#define PROBE_BODY_MAX ((size_t)64 * 1024)
+#define MEMBERS_BODY_MAX ((size_t)1024 * 1024)
 #define DAY 86400
 
 /* ---- small helpers ---- */
@@ -61,8 +61,8 @@ const char *tf_vstatus_name(enum tf_vstatus s)
 
 const char *tf_vkind_name(enum tf_vkind k)
 {
-	static const char *const names[] = {"pd", "tikv", "tidb", "tiflash", "scan", "control",
-					    "node"};
+	static const char *const names[] = {"pd",   "tikv",    "tidb", "tiflash",
+	                                    "scan", "control", "node"};
 
 	return k < TF_VK_NKINDS ? names[k] : "?";
 }
@@ -96,25 +96,25 @@ struct probe {
 
 /* The scanners' "etcd API unauthorized access" probes (reference/tiup.md section 6). */
 static const struct probe etcd_probes[] = {
-	{"plain.v2-keys", 0, "GET", "/v2/keys/?recursive=true", NULL},
-	{"plain.v3-kv-range", 0, "POST", "/v3/kv/range", "{\"key\":\"AA==\"}"},
-	{"plain.version", 0, "GET", "/version", NULL},
-	{"tls.v2-keys", 1, "GET", "/v2/keys/?recursive=true", NULL},
-	{"tls.v3-kv-range", 1, "POST", "/v3/kv/range", "{\"key\":\"AA==\"}"},
-	{"tls.version", 1, "GET", "/version", NULL},
+    {"plain.v2-keys", 0, "GET", "/v2/keys/?recursive=true", NULL},
+    {"plain.v3-kv-range", 0, "POST", "/v3/kv/range", "{\"key\":\"AA==\"}"},
+    {"plain.version", 0, "GET", "/version", NULL},
+    {"tls.v2-keys", 1, "GET", "/v2/keys/?recursive=true", NULL},
+    {"tls.v3-kv-range", 1, "POST", "/v3/kv/range", "{\"key\":\"AA==\"}"},
+    {"tls.version", 1, "GET", "/version", NULL},
 };
 #define NPROBES (sizeof(etcd_probes) / sizeof(etcd_probes[0]))
 
 /* Status ports (TiKV, TiDB, TiFlash) answer these without authentication when TLS is off. */
 static const struct probe status_probes[] = {
-	{"plain.status", 0, "GET", "/status", NULL},
-	{"plain.metrics", 0, "GET", "/metrics", NULL},
-	{"tls.status", 1, "GET", "/status", NULL},
-	{"tls.metrics", 1, "GET", "/metrics", NULL},
+    {"plain.status", 0, "GET", "/status", NULL},
+    {"plain.metrics", 0, "GET", "/metrics", NULL},
+    {"tls.status", 1, "GET", "/status", NULL},
+    {"tls.metrics", 1, "GET", "/metrics", NULL},
 };
 
 int tf_verify_parse_endpoint(const char *s, unsigned default_port, char **host, unsigned *port,
-			     struct tf_err *err)
+                             struct tf_err *err)
 {
 	const char *p = s, *h, *hend, *colon;
 	unsigned long v = default_port;
@@ -208,7 +208,7 @@ struct job {
 
 /* Sets a check's verdict, detail and evidence (taken, may be NULL). */
 static void set(struct tf_vcheck *c, enum tf_vstatus s, cJSON *evidence, const char *f, ...)
-	TF_PRINTF(4, 5);
+    TF_PRINTF(4, 5);
 static void set(struct tf_vcheck *c, enum tf_vstatus s, cJSON *evidence, const char *f, ...)
 {
 	va_list ap;
@@ -255,7 +255,7 @@ static void ensure_tls(struct job *j)
 	j->tls_tried = 1;
 	if (j->run->mtls == NULL) {
 		snprintf(j->tls_error, sizeof(j->tls_error), "no client TLS set-up: %s",
-			 j->run->mtls_error);
+		         j->run->mtls_error);
 		return;
 	}
 	if (tf_probe_tls(&j->t, j->run->mtls, &j->cert, &err) == 0)
@@ -280,8 +280,7 @@ static void chk_handshake(struct job *j, struct tf_vcheck *c)
 	cJSON_AddStringToObject(e, "protocol", j->cert.protocol);
 	cJSON_AddStringToObject(e, "cipher", j->cert.cipher);
 	cJSON_AddStringToObject(e, "server_sha256", j->cert.sha256);
-	set(c, TF_V_PASS, e, "%s %s with the client certificate", j->cert.protocol,
-	    j->cert.cipher);
+	set(c, TF_V_PASS, e, "%s %s with the client certificate", j->cert.protocol, j->cert.cipher);
 }
 
 static void chk_chain(struct job *j, struct tf_vcheck *c)
@@ -321,7 +320,7 @@ static void chk_san(struct job *j, struct tf_vcheck *c)
 }
 
 static void expiry_verdict(const struct tf_cert_info *ci, time_t now, const char *what,
-			   struct tf_vcheck *c, cJSON *e)
+                           struct tf_vcheck *c, cJSON *e)
 {
 	long days = (long)((ci->not_after - now) / DAY);
 	char na[32];
@@ -346,7 +345,7 @@ static void chk_expiry(struct job *j, struct tf_vcheck *c)
 		return;
 	}
 	expiry_verdict(&j->cert, j->run->now, "server certificate", c,
-		       cert_evidence(&j->cert, j->run->ca_sha256));
+	               cert_evidence(&j->cert, j->run->ca_sha256));
 }
 
 /* Names of a JSON body's top-level keys: evidence of what answered without copying data. */
@@ -368,7 +367,7 @@ static cJSON *json_keys(const struct tf_http_response *r)
 
 /* Runs one probe; returns its verdict and adds its evidence to arr. */
 static enum tf_probe_verdict run_probe(struct job *j, const struct probe *p, cJSON *arr,
-				       int *connect_refused)
+                                       int *connect_refused)
 {
 	struct tf_http_response resp;
 	struct tf_err err = {0};
@@ -379,10 +378,10 @@ static enum tf_probe_verdict run_probe(struct job *j, const struct probe *p, cJS
 
 	tf_http_response_init(&resp);
 	answered = tf_probe_http(&j->t, p->tls ? j->run->anon : NULL, p->method, p->path, p->body,
-				 PROBE_BODY_MAX, &resp, &err) == 0;
+	                         PROBE_BODY_MAX, &resp, &err) == 0;
 	v = tf_scan_classify(answered, &resp);
 	snprintf(what, sizeof(what), "%s %s %s%s", p->tls ? "TLS (no client certificate)" : "plain",
-		 p->method, p->path, p->body ? " " : "");
+	         p->method, p->path, p->body ? " " : "");
 	if (p->body != NULL)
 		snprintf(what + strlen(what), sizeof(what) - strlen(what), "%s", p->body);
 	cJSON_AddStringToObject(e, "probe", p->id);
@@ -412,8 +411,8 @@ static const char *probe_detail(const cJSON *e, char *buf, size_t len)
 
 	if (cJSON_IsNumber(st))
 		snprintf(buf, len, "HTTP %d%s%s, %d bytes", st->valueint,
-			 cJSON_IsString(ct) && ct->valuestring[0] ? " " : "",
-			 cJSON_IsString(ct) ? ct->valuestring : "", bb ? bb->valueint : 0);
+		         cJSON_IsString(ct) && ct->valuestring[0] ? " " : "",
+		         cJSON_IsString(ct) ? ct->valuestring : "", bb ? bb->valueint : 0);
 	else
 		snprintf(buf, len, "%s", cJSON_IsString(er) ? er->valuestring : "no answer");
 	return buf;
@@ -423,7 +422,8 @@ static const char *probe_detail(const cJSON *e, char *buf, size_t len)
 static void probe_group(struct job *j, struct tf_vcheck *c, int tls, const char *what)
 {
 	const struct probe *set_p = j->ep->kind == TF_VK_PD ? etcd_probes : status_probes;
-	size_t n = j->ep->kind == TF_VK_PD ? NPROBES : sizeof(status_probes) / sizeof(status_probes[0]);
+	size_t n =
+	    j->ep->kind == TF_VK_PD ? NPROBES : sizeof(status_probes) / sizeof(status_probes[0]);
 	cJSON *arr = cJSON_CreateArray(), *e = cJSON_CreateObject();
 	char exposed[512] = "", buf[300];
 	size_t i, nexp = 0, nrun = 0;
@@ -437,10 +437,10 @@ static void probe_group(struct job *j, struct tf_vcheck *c, int tls, const char 
 		nrun++;
 		if (run_probe(j, &set_p[i], arr, &cr) == TF_PROBE_EXPOSED) {
 			nexp++;
-			snprintf(exposed + strlen(exposed), sizeof(exposed) - strlen(exposed),
-				 "%s%s %s (%s)", exposed[0] ? ", " : "", set_p[i].method,
-				 set_p[i].path,
-				 probe_detail(cJSON_GetArrayItem(arr, (int)nrun - 1), buf, sizeof(buf)));
+			snprintf(
+			    exposed + strlen(exposed), sizeof(exposed) - strlen(exposed),
+			    "%s%s %s (%s)", exposed[0] ? ", " : "", set_p[i].method, set_p[i].path,
+			    probe_detail(cJSON_GetArrayItem(arr, (int)nrun - 1), buf, sizeof(buf)));
 		}
 		last = cJSON_GetArrayItem(arr, (int)nrun - 1);
 	}
@@ -475,21 +475,21 @@ static void ensure_members(struct job *j)
 	j->members_tried = 1;
 	tf_http_response_init(&resp);
 	if (tf_probe_http(&j->t, j->run->mtls, "POST", "/v3/cluster/member/list", "{}",
-			  MEMBERS_BODY_MAX, &resp, &err) != 0) {
+	                  MEMBERS_BODY_MAX, &resp, &err) != 0) {
 		snprintf(j->members_error, sizeof(j->members_error), "%s", err.msg);
 		return;
 	}
 	if (resp.status != 200 || resp.truncated) {
 		snprintf(j->members_error, sizeof(j->members_error),
-			 "POST /v3/cluster/member/list: HTTP %d%s", resp.status,
-			 resp.truncated ? " (body cut)" : "");
+		         "POST /v3/cluster/member/list: HTTP %d%s", resp.status,
+		         resp.truncated ? " (body cut)" : "");
 		goto out;
 	}
 	doc = cJSON_ParseWithLength(resp.body, resp.body_len);
 	m = cJSON_GetObjectItemCaseSensitive(doc, "members");
 	if (!cJSON_IsArray(m)) {
 		snprintf(j->members_error, sizeof(j->members_error),
-			 "POST /v3/cluster/member/list: no \"members\" array in the answer");
+		         "POST /v3/cluster/member/list: no \"members\" array in the answer");
 		goto out;
 	}
 	j->members = cJSON_DetachItemViaPointer(doc, m);
@@ -508,7 +508,8 @@ static int api_ready(struct job *j, struct tf_vcheck *c)
 	}
 	if (!j->cert.chain_ok) {
 		set(c, TF_V_SKIP, NULL,
-		    "not asked: the server's certificate does not chain to the CA (see cert.chain)");
+		    "not asked: the server's certificate does not chain to the CA (see "
+		    "cert.chain)");
 		return 0;
 	}
 	return 1;
@@ -551,10 +552,11 @@ static cJSON *members_evidence(const cJSON *members)
 		else if (cJSON_IsNumber(id))
 			cJSON_AddNumberToObject(o, "id", id->valuedouble);
 		cJSON_AddStringToObject(o, "name", member_name(m));
-		cJSON_AddItemToObject(o, "peer_urls",
-				      cJSON_IsArray(p) ? cJSON_Duplicate(p, 1) : cJSON_CreateArray());
-		cJSON_AddItemToObject(o, "client_urls", cJSON_IsArray(cl) ? cJSON_Duplicate(cl, 1)
-									 : cJSON_CreateArray());
+		cJSON_AddItemToObject(
+		    o, "peer_urls", cJSON_IsArray(p) ? cJSON_Duplicate(p, 1) : cJSON_CreateArray());
+		cJSON_AddItemToObject(o, "client_urls",
+		                      cJSON_IsArray(cl) ? cJSON_Duplicate(cl, 1)
+		                                        : cJSON_CreateArray());
 		cJSON_AddItemToArray(arr, o);
 	}
 	cJSON_AddItemToObject(e, "members", arr);
@@ -585,13 +587,14 @@ static void chk_members(struct job *j, struct tf_vcheck *c)
 		if (bp != NULL || bc != NULL) {
 			nbad++;
 			snprintf(bad + strlen(bad), sizeof(bad) - strlen(bad),
-				 "%smember %s has %s URL %s", bad[0] ? "; " : "", member_name(m),
-				 bp ? "peer" : "client", bp ? bp : bc);
+			         "%smember %s has %s URL %s", bad[0] ? "; " : "", member_name(m),
+			         bp ? "peer" : "client", bp ? bp : bc);
 		}
 		if (!cJSON_IsArray(cl) || cJSON_GetArraySize(cl) == 0) {
 			nun++;
-			snprintf(unstarted + strlen(unstarted), sizeof(unstarted) - strlen(unstarted),
-				 "%s%s", unstarted[0] ? ", " : "", member_name(m));
+			snprintf(unstarted + strlen(unstarted),
+			         sizeof(unstarted) - strlen(unstarted), "%s%s",
+			         unstarted[0] ? ", " : "", member_name(m));
 		}
 	}
 	if (nbad > 0)
@@ -646,7 +649,7 @@ static void chk_member_count(struct job *j, struct tf_vcheck *c)
 			continue;
 		nmiss++;
 		snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
-			 missing[0] ? ", " : "", in->name);
+		         missing[0] ? ", " : "", in->name);
 	}
 	cJSON_ArrayForEach(m, j->members)
 	{
@@ -659,7 +662,7 @@ static void chk_member_count(struct job *j, struct tf_vcheck *c)
 		if (!known) {
 			nextra++;
 			snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), "%s%s",
-				 extra[0] ? ", " : "", member_name(m));
+			         extra[0] ? ", " : "", member_name(m));
 		}
 	}
 	e = cJSON_CreateObject();
@@ -668,14 +671,17 @@ static void chk_member_count(struct job *j, struct tf_vcheck *c)
 	cJSON_AddStringToObject(e, "missing", missing);
 	cJSON_AddStringToObject(e, "not_in_meta", extra);
 	if (n < want)
-		set(c, TF_V_FAIL, e, "%zu members listed, meta.yaml has %zu PD: %zu missing (%s)", n,
-		    want, want - n, missing[0] ? missing : "names differ");
+		set(c, TF_V_FAIL, e, "%zu members listed, meta.yaml has %zu PD: %zu missing (%s)",
+		    n, want, want - n, missing[0] ? missing : "names differ");
 	else if (n > want)
-		set(c, TF_V_FAIL, e, "%zu members listed, meta.yaml has %zu PD; not in meta.yaml: %s",
-		    n, want, extra[0] ? extra : "?");
+		set(c, TF_V_FAIL, e,
+		    "%zu members listed, meta.yaml has %zu PD; not in meta.yaml: %s", n, want,
+		    extra[0] ? extra : "?");
 	else if (nmiss > 0)
-		set(c, TF_V_WARN, e, "%zu members as in meta.yaml, but names differ: missing %s, "
-				     "listed %s", n, missing, extra);
+		set(c, TF_V_WARN, e,
+		    "%zu members as in meta.yaml, but names differ: missing %s, "
+		    "listed %s",
+		    n, missing, extra);
 	else
 		set(c, TF_V_PASS, e, "%zu member%s listed, as many as meta.yaml's PD", n,
 		    n == 1 ? "" : "s");
@@ -693,7 +699,7 @@ static void chk_health(struct job *j, struct tf_vcheck *c)
 		return;
 	tf_http_response_init(&resp);
 	if (tf_probe_http(&j->t, j->run->mtls, "GET", "/health", NULL, PROBE_BODY_MAX, &resp,
-			  &err) != 0) {
+	                  &err) != 0) {
 		set(c, TF_V_FAIL, NULL, "GET /health: %s", err.msg);
 		return;
 	}
@@ -703,7 +709,7 @@ static void chk_health(struct job *j, struct tf_vcheck *c)
 	cJSON_AddNumberToObject(e, "status", resp.status);
 	if (h != NULL)
 		cJSON_AddItemToObject(e, "health", cJSON_Duplicate(h, 1));
-	if (resp.status == 200 &&
+	if (resp.status == 200 && h != NULL &&
 	    ((cJSON_IsString(h) && strcmp(h->valuestring, "true") == 0) || cJSON_IsTrue(h)))
 		set(c, TF_V_PASS, e, "GET /health: healthy");
 	else
@@ -726,13 +732,14 @@ static void chk_pd_api_health(struct job *j, struct tf_vcheck *c)
 		return;
 	tf_http_response_init(&resp);
 	if (tf_probe_http(&j->t, j->run->mtls, "GET", "/pd/api/v1/health", NULL, PROBE_BODY_MAX,
-			  &resp, &err) != 0) {
+	                  &resp, &err) != 0) {
 		set(c, TF_V_WARN, NULL, "GET /pd/api/v1/health: %s", err.msg);
 		return;
 	}
 	if (resp.status == 404) {
-		set(c, TF_V_SKIP, NULL, "GET /pd/api/v1/health: not served (HTTP 404: not PD, e.g. an "
-					"etcd stand-in)");
+		set(c, TF_V_SKIP, NULL,
+		    "GET /pd/api/v1/health: not served (HTTP 404: not PD, e.g. an "
+		    "etcd stand-in)");
 		goto out;
 	}
 	doc = cJSON_ParseWithLength(resp.body, resp.body_len);
@@ -748,7 +755,7 @@ static void chk_pd_api_health(struct job *j, struct tf_vcheck *c)
 		n++;
 		if (!cJSON_IsTrue(h))
 			snprintf(bad + strlen(bad), sizeof(bad) - strlen(bad), "%s%s",
-				 bad[0] ? ", " : "", member_name(m));
+			         bad[0] ? ", " : "", member_name(m));
 	}
 	e = cJSON_CreateObject();
 	cJSON_AddItemToObject(e, "members", cJSON_Duplicate(doc, 1));
@@ -790,12 +797,12 @@ static void chk_scan_verdict(struct job *j, struct tf_vcheck *c)
 
 	for (i = 0; i < j->nprobes; i++) {
 		cJSON_AddStringToObject(p, j->probe_ids[i],
-					j->verdicts[i] == TF_PROBE_EXPOSED ? "EXPOSED" : "REFUSED");
+		                        j->verdicts[i] == TF_PROBE_EXPOSED ? "EXPOSED" : "REFUSED");
 		nconn += (size_t)j->probe_refused_connect[i];
 		if (j->verdicts[i] == TF_PROBE_EXPOSED) {
 			nexp++;
-			snprintf(exposed + strlen(exposed), sizeof(exposed) - strlen(exposed), "%s%s",
-				 exposed[0] ? ", " : "", j->probe_ids[i]);
+			snprintf(exposed + strlen(exposed), sizeof(exposed) - strlen(exposed),
+			         "%s%s", exposed[0] ? ", " : "", j->probe_ids[i]);
 		}
 	}
 	cJSON_AddItemToObject(e, "probes", p);
@@ -812,7 +819,7 @@ static void chk_scan_verdict(struct job *j, struct tf_vcheck *c)
 
 /* A file of the tls/ folder: regular (not a link), and 0600 or stricter when it is a secret. */
 static int file_ok(const char *dir, const char *name, int secret, int required, cJSON *files,
-		   char *bad, size_t badlen)
+                   char *bad, size_t badlen)
 {
 	char *path = dir ? tf_path_join(dir, name) : strdup(name);
 	struct stat st;
@@ -824,7 +831,7 @@ static int file_ok(const char *dir, const char *name, int secret, int required, 
 	if (lstat(path, &st) != 0) {
 		if (required || errno != ENOENT) {
 			snprintf(bad + strlen(bad), badlen - strlen(bad), "%s%s: %s",
-				 bad[0] ? "; " : "", name, strerror(errno));
+			         bad[0] ? "; " : "", name, strerror(errno));
 			ok = 0;
 		}
 		free(path);
@@ -843,21 +850,21 @@ static int file_ok(const char *dir, const char *name, int secret, int required, 
 	cJSON_AddItemToArray(files, f);
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(bad + strlen(bad), badlen - strlen(bad), "%s%s is not a regular file",
-			 bad[0] ? "; " : "", name);
+		         bad[0] ? "; " : "", name);
 		ok = 0;
 	} else if (secret && (st.st_mode & 077) != 0) {
 		snprintf(bad + strlen(bad), badlen - strlen(bad),
-			 "%s%s has mode %04o (a key must be 0600 or stricter)", bad[0] ? "; " : "",
-			 name, (unsigned)(st.st_mode & 07777));
+		         "%s%s has mode %04o (a key must be 0600 or stricter)", bad[0] ? "; " : "",
+		         name, (unsigned)(st.st_mode & 07777));
 		ok = 0;
 	} else if ((st.st_mode & 022) != 0) {
 		snprintf(bad + strlen(bad), badlen - strlen(bad),
-			 "%s%s has mode %04o (writable by others)", bad[0] ? "; " : "", name,
-			 (unsigned)(st.st_mode & 07777));
+		         "%s%s has mode %04o (writable by others)", bad[0] ? "; " : "", name,
+		         (unsigned)(st.st_mode & 07777));
 		ok = 0;
 	} else if (st.st_uid != geteuid() && st.st_uid != 0) {
 		snprintf(bad + strlen(bad), badlen - strlen(bad), "%s%s is owned by uid %u",
-			 bad[0] ? "; " : "", name, (unsigned)st.st_uid);
+		         bad[0] ? "; " : "", name, (unsigned)st.st_uid);
 		ok = 0;
 	}
 	free(path);
@@ -882,7 +889,7 @@ static void chk_tls_files(struct job *j, struct tf_vcheck *c)
 		}
 		if ((st.st_mode & 022) != 0) {
 			snprintf(bad, sizeof(bad), "the folder has mode %04o (writable by others)",
-				 (unsigned)(st.st_mode & 07777));
+			         (unsigned)(st.st_mode & 07777));
 			ok = 0;
 		}
 		/* reference/tiup.md section 3: TiUP's local certificate store. */
@@ -897,7 +904,8 @@ static void chk_tls_files(struct job *j, struct tf_vcheck *c)
 		ok &= file_ok(NULL, rn->key_file, 1, 1, files, bad, sizeof(bad));
 	}
 	if (ok)
-		set(c, TF_V_PASS, e, "%d files present, regular, keys 0600, none writable by others",
+		set(c, TF_V_PASS, e,
+		    "%d files present, regular, keys 0600, none writable by others",
 		    cJSON_GetArraySize(files));
 	else
 		set(c, TF_V_FAIL, e, "%s", bad);
@@ -923,8 +931,8 @@ static void chk_client_cert_file(struct job *j, struct tf_vcheck *c)
 	else if (!key_ok)
 		set(c, TF_V_FAIL, e, "client key does not match the client certificate");
 	else
-		expiry_verdict(&ci, rn->now, "client certificate (chains to the CA, key matches)", c,
-			       e);
+		expiry_verdict(&ci, rn->now, "client certificate (chains to the CA, key matches)",
+		               c, e);
 }
 
 static void chk_meta_tls(struct job *j, struct tf_vcheck *c)
@@ -934,7 +942,8 @@ static void chk_meta_tls(struct job *j, struct tf_vcheck *c)
 	else if (j->run->topo_enable_tls)
 		set(c, TF_V_PASS, NULL, "meta.yaml has global.enable_tls: true");
 	else
-		set(c, TF_V_FAIL, NULL, "meta.yaml has no global.enable_tls: true (TLS not enabled)");
+		set(c, TF_V_FAIL, NULL,
+		    "meta.yaml has no global.enable_tls: true (TLS not enabled)");
 }
 
 /* ---- the table of checks ---- */
@@ -959,26 +968,26 @@ struct check_def {
  *   {"control.tiup-version", K(TF_VK_CONTROL), ...}    TiUP and cluster at least the bundle's
  *   {"control.mirror-restored", K(TF_VK_CONTROL), ...} mirror equals the recorded one */
 static const struct check_def check_table[] = {
-	{"control.meta-tls", K(TF_VK_CONTROL), chk_meta_tls, NULL, 0},
-	{"control.tls-files", K(TF_VK_CONTROL), chk_tls_files, NULL, 0},
-	{"control.client-cert", K(TF_VK_CONTROL), chk_client_cert_file, NULL, 0},
-	{"tls.handshake", K_TLS, chk_handshake, NULL, 0},
-	{"cert.chain", K_TLS, chk_chain, NULL, 0},
-	{"cert.san", K_TLS, chk_san, NULL, 0},
-	{"cert.expiry", K_TLS, chk_expiry, NULL, 0},
-	{"auth.plain-http-refused", K_TLS, chk_plain, NULL, 0},
-	{"auth.client-cert-required", K_TLS, chk_client_cert, NULL, 0},
-	{"pd.members-https", K(TF_VK_PD), chk_members, NULL, 0},
-	{"pd.member-count", K(TF_VK_PD), chk_member_count, NULL, 0},
-	{"pd.health", K(TF_VK_PD), chk_health, NULL, 0},
-	{"pd.api-health", K(TF_VK_PD), chk_pd_api_health, NULL, 0},
-	{"scan.plain.v2-keys", K(TF_VK_SCAN), NULL, chk_scan_probe, 0},
-	{"scan.plain.v3-kv-range", K(TF_VK_SCAN), NULL, chk_scan_probe, 1},
-	{"scan.plain.version", K(TF_VK_SCAN), NULL, chk_scan_probe, 2},
-	{"scan.tls.v2-keys", K(TF_VK_SCAN), NULL, chk_scan_probe, 3},
-	{"scan.tls.v3-kv-range", K(TF_VK_SCAN), NULL, chk_scan_probe, 4},
-	{"scan.tls.version", K(TF_VK_SCAN), NULL, chk_scan_probe, 5},
-	{"scan.verdict", K(TF_VK_SCAN), chk_scan_verdict, NULL, 0},
+    {"control.meta-tls", K(TF_VK_CONTROL), chk_meta_tls, NULL, 0},
+    {"control.tls-files", K(TF_VK_CONTROL), chk_tls_files, NULL, 0},
+    {"control.client-cert", K(TF_VK_CONTROL), chk_client_cert_file, NULL, 0},
+    {"tls.handshake", K_TLS, chk_handshake, NULL, 0},
+    {"cert.chain", K_TLS, chk_chain, NULL, 0},
+    {"cert.san", K_TLS, chk_san, NULL, 0},
+    {"cert.expiry", K_TLS, chk_expiry, NULL, 0},
+    {"auth.plain-http-refused", K_TLS, chk_plain, NULL, 0},
+    {"auth.client-cert-required", K_TLS, chk_client_cert, NULL, 0},
+    {"pd.members-https", K(TF_VK_PD), chk_members, NULL, 0},
+    {"pd.member-count", K(TF_VK_PD), chk_member_count, NULL, 0},
+    {"pd.health", K(TF_VK_PD), chk_health, NULL, 0},
+    {"pd.api-health", K(TF_VK_PD), chk_pd_api_health, NULL, 0},
+    {"scan.plain.v2-keys", K(TF_VK_SCAN), NULL, chk_scan_probe, 0},
+    {"scan.plain.v3-kv-range", K(TF_VK_SCAN), NULL, chk_scan_probe, 1},
+    {"scan.plain.version", K(TF_VK_SCAN), NULL, chk_scan_probe, 2},
+    {"scan.tls.v2-keys", K(TF_VK_SCAN), NULL, chk_scan_probe, 3},
+    {"scan.tls.v3-kv-range", K(TF_VK_SCAN), NULL, chk_scan_probe, 4},
+    {"scan.tls.version", K(TF_VK_SCAN), NULL, chk_scan_probe, 5},
+    {"scan.verdict", K(TF_VK_SCAN), chk_scan_verdict, NULL, 0},
 };
 #define NCHECKS (sizeof(check_table) / sizeof(check_table[0]))
 
@@ -1028,7 +1037,7 @@ static void *worker(void *arg)
 /* ---- collecting endpoints ---- */
 
 static int add_endpoint(struct run *rn, enum tf_vkind kind, const char *host, unsigned port,
-			const char *name, struct tf_err *err)
+                        const char *name, struct tf_err *err)
 {
 	struct endpoint *n = realloc(rn->eps, (rn->neps + 1) * sizeof(*n)), *ep;
 
@@ -1041,10 +1050,11 @@ static int add_endpoint(struct run *rn, enum tf_vkind kind, const char *host, un
 	ep->host = xstrdup(host);
 	ep->port = port;
 	ep->name = xstrdup(name);
-	if (kind == TF_VK_CONTROL)
+	if (kind == TF_VK_CONTROL || host == NULL)
 		ep->hostport = strdup("control");
 	else
-		ep->hostport = strchr(host, ':') ? fmt("[%s]:%u", host, port) : fmt("%s:%u", host, port);
+		ep->hostport =
+		    strchr(host, ':') ? fmt("[%s]:%u", host, port) : fmt("%s:%u", host, port);
 	if (kind == TF_VK_CONTROL)
 		ep->target = strdup("control host");
 	else if (name != NULL)
@@ -1102,7 +1112,8 @@ static int cluster_endpoints(struct run *rn, struct tf_err *err)
 	size_t i;
 	int r = 0;
 
-	if (home == NULL || (cdir = fmt("%s/storage/cluster/clusters/%s", home, o->cluster)) == NULL ||
+	if (home == NULL ||
+	    (cdir = fmt("%s/storage/cluster/clusters/%s", home, o->cluster)) == NULL ||
 	    (meta = tf_path_join(cdir, "meta.yaml")) == NULL ||
 	    (rn->tls_dir = tf_path_join(cdir, "tls")) == NULL) {
 		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
@@ -1120,7 +1131,8 @@ static int cluster_endpoints(struct run *rn, struct tf_err *err)
 		goto out;
 	rn->topo_enable_tls = rn->topo->enable_tls;
 	rn->ca_file = o->ca_file ? strdup(o->ca_file) : tf_path_join(rn->tls_dir, "ca.crt");
-	rn->cert_file = o->cert_file ? strdup(o->cert_file) : tf_path_join(rn->tls_dir, "client.crt");
+	rn->cert_file =
+	    o->cert_file ? strdup(o->cert_file) : tf_path_join(rn->tls_dir, "client.crt");
 	rn->key_file = o->key_file ? strdup(o->key_file) : tf_path_join(rn->tls_dir, "client.pem");
 	if (rn->ca_file == NULL || rn->cert_file == NULL || rn->key_file == NULL) {
 		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
@@ -1136,7 +1148,8 @@ static int cluster_endpoints(struct run *rn, struct tf_err *err)
 			uint64_t p = tf_topo_port(in, "client_port");
 
 			rn->npd_expected++;
-			r = add_endpoint(rn, TF_VK_PD, in->host, p ? (unsigned)p : 2379, in->name, err);
+			r = add_endpoint(rn, TF_VK_PD, in->host, p ? (unsigned)p : 2379, in->name,
+			                 err);
 			if (r != 0)
 				goto out;
 			continue;
@@ -1219,7 +1232,7 @@ void tf_verify_report_release(struct tf_verify_report *rep)
 
 	if (rep == NULL)
 		return;
-	for (i = 0; i < rep->nchecks; i++) {
+	for (i = 0; rep->checks != NULL && i < rep->nchecks; i++) {
 		free(rep->checks[i].id);
 		free(rep->checks[i].target);
 		free(rep->checks[i].endpoint);
@@ -1236,8 +1249,7 @@ int tf_verify_exit_code(const struct tf_verify_report *rep)
 	return rep->counts[TF_V_FAIL] > 0 ? 1 : 0;
 }
 
-int tf_verify_run(const struct tf_verify_opts *o, struct tf_verify_report *rep,
-		  struct tf_err *err)
+int tf_verify_run(const struct tf_verify_opts *o, struct tf_verify_report *rep, struct tf_err *err)
 {
 	struct run rn;
 	struct tf_verify_report out;
@@ -1258,7 +1270,8 @@ int tf_verify_run(const struct tf_verify_opts *o, struct tf_verify_report *rep,
 		goto out;
 	}
 	if (o->cluster == NULL && o->npd == 0 && o->nscan == 0) {
-		r = tf_err_set(err, TF_E_USAGE, "nothing to verify: give --cluster, --pd or --scan");
+		r = tf_err_set(err, TF_E_USAGE,
+		               "nothing to verify: give --cluster, --pd or --scan");
 		goto out;
 	}
 	if (o->cluster != NULL)
@@ -1268,20 +1281,29 @@ int tf_verify_run(const struct tf_verify_opts *o, struct tf_verify_report *rep,
 	if (r != 0 || (r = scan_endpoints(&rn, err)) != 0)
 		goto out;
 	if (rn.ca_file != NULL) {
-		/* In --cluster mode a missing tls/ folder is a finding (TLS not on yet), not a usage
-		 * error; with explicit --ca/--cert/--key it is bad input. */
-		if (tf_tls_client_new(rn.ca_file, rn.cert_file, rn.key_file, &rn.mtls, &cerr) != 0) {
+		struct tf_tls_client *mtls = NULL;
+		char ca_sha256[65] = "";
+
+		/* In --cluster mode a missing tls/ folder is a finding (TLS not on yet), not a
+		 * usage error; with explicit --ca/--cert/--key it is bad input. */
+		if (tf_tls_client_new(rn.ca_file, rn.cert_file, rn.key_file, &mtls, &cerr) != 0) {
 			if (o->cluster == NULL) {
 				r = tf_err_set(err, cerr.code, "%s", cerr.msg);
 				goto out;
 			}
 			snprintf(rn.mtls_error, sizeof(rn.mtls_error), "%s", cerr.msg);
 		}
-		if (tf_cert_file_sha256(rn.ca_file, rn.ca_sha256, &cerr) != 0)
-			rn.ca_sha256[0] = '\0';
+		rn.mtls = mtls;
+		if (tf_cert_file_sha256(rn.ca_file, ca_sha256, &cerr) == 0)
+			memcpy(rn.ca_sha256, ca_sha256, sizeof(ca_sha256));
 	}
-	if ((r = tf_tls_client_new(NULL, NULL, NULL, &rn.anon, err)) != 0)
-		goto out;
+	{
+		struct tf_tls_client *anon = NULL;
+
+		if ((r = tf_tls_client_new(NULL, NULL, NULL, &anon, err)) != 0)
+			goto out;
+		rn.anon = anon;
+	}
 	/* The result slots: endpoint order, then table order. */
 	for (i = 0; i < rn.neps; i++) {
 		rn.eps[i].first = out.nchecks;
@@ -1426,8 +1448,8 @@ static int shown(const struct tf_vcheck *c, int verbosity)
 	return verbosity > 0 || c->status == TF_V_FAIL || c->status == TF_V_WARN;
 }
 
-int tf_verify_render_text(const struct tf_verify_report *rep, int table, int colour,
-			  int verbosity, char **out, struct tf_err *err)
+int tf_verify_render_text(const struct tf_verify_report *rep, int table, int colour, int verbosity,
+                          char **out, struct tf_err *err)
 {
 	struct sbuf b = {NULL, 0, 0, 0};
 	size_t i, wid = 5, wtarget = 6;
@@ -1451,9 +1473,9 @@ int tf_verify_render_text(const struct tf_verify_report *rep, int table, int col
 		if (!shown(c, verbosity))
 			continue;
 		if (table)
-			sb_add(&b, "%s%-6s%s %-*s %-*s %s\n", colour ? colour_of(c->status) : "", st,
-			       colour ? "\033[0m" : "", (int)wid, c->id, (int)wtarget, c->target,
-			       c->detail);
+			sb_add(&b, "%s%-6s%s %-*s %-*s %s\n", colour ? colour_of(c->status) : "",
+			       st, colour ? "\033[0m" : "", (int)wid, c->id, (int)wtarget,
+			       c->target, c->detail);
 		else
 			sb_add(&b, "%s %s %s: %s\n", st, c->id, c->target, c->detail);
 		if (verbosity > 1 && c->evidence != NULL)
@@ -1465,11 +1487,15 @@ int tf_verify_render_text(const struct tf_verify_report *rep, int table, int col
 		if (strcmp(c->id, "scan.verdict") == 0)
 			sb_add(&b, "scan %s: %s%s%s\n", c->endpoint,
 			       colour ? colour_of(c->status) : "",
-			       c->status == TF_V_FAIL ? "VULNERABLE" : "FIXED", colour ? "\033[0m" : "");
+			       c->status == TF_V_FAIL ? "VULNERABLE" : "FIXED",
+			       colour ? "\033[0m" : "");
 	}
-	res = rep->counts[TF_V_FAIL] ? "FAIL" : rep->counts[TF_V_WARN] ? "PASS with warnings" : "PASS";
-	sb_add(&b, "verify%s%s: %zu checks on %zu endpoints in %.2f s: %zu pass, %zu warn, %zu fail, "
-		   "%zu skip: %s%s%s\n",
+	res = rep->counts[TF_V_FAIL]   ? "FAIL"
+	      : rep->counts[TF_V_WARN] ? "PASS with warnings"
+	                               : "PASS";
+	sb_add(&b,
+	       "verify%s%s: %zu checks on %zu endpoints in %.2f s: %zu pass, %zu warn, %zu fail, "
+	       "%zu skip: %s%s%s\n",
 	       rep->cluster ? " " : "", rep->cluster ? rep->cluster : "", rep->nchecks,
 	       rep->nendpoints, rep->seconds, rep->counts[TF_V_PASS], rep->counts[TF_V_WARN],
 	       rep->counts[TF_V_FAIL], rep->counts[TF_V_SKIP],
@@ -1484,8 +1510,8 @@ int tf_verify_render_text(const struct tf_verify_report *rep, int table, int col
 }
 
 int tf_verify_render_json(const struct tf_verify_report *rep, const char *bundle_id,
-			  const struct tf_verify_signer *signer, char **out, size_t *len,
-			  struct tf_err *err)
+                          const struct tf_verify_signer *signer, char **out, size_t *len,
+                          struct tf_err *err)
 {
 	cJSON *root = cJSON_CreateObject(), *checks, *scan, *counts, *s;
 	char created[32], host[256] = "", *text = NULL, *with_nl = NULL;
@@ -1513,16 +1539,17 @@ int tf_verify_render_json(const struct tf_verify_report *rep, const char *bundle
 		cJSON_AddStringToObject(root, "control_host", host);
 	}
 	cJSON_AddStringToObject(root, "tiferry_version", TF_VERSION);
-	cJSON_AddStringToObject(root, "result", rep->counts[TF_V_FAIL] ? "fail"
-						: rep->counts[TF_V_WARN] ? "warn"
-									 : "pass");
+	cJSON_AddStringToObject(root, "result",
+	                        rep->counts[TF_V_FAIL]   ? "fail"
+	                        : rep->counts[TF_V_WARN] ? "warn"
+	                                                 : "pass");
 	cJSON_AddNumberToObject(root, "exit_code", tf_verify_exit_code(rep));
 	cJSON_AddNumberToObject(root, "endpoints", (double)rep->nendpoints);
 	cJSON_AddNumberToObject(root, "seconds", (double)((long)(rep->seconds * 1000)) / 1000.0);
 	counts = cJSON_AddObjectToObject(root, "counts");
 	for (i = 0; i < TF_V_NSTATUS; i++)
 		cJSON_AddNumberToObject(counts, tf_vstatus_name((enum tf_vstatus)i),
-					(double)rep->counts[i]);
+		                        (double)rep->counts[i]);
 	checks = cJSON_AddArrayToObject(root, "checks");
 	scan = cJSON_AddArrayToObject(root, "scan");
 	for (i = 0; i < rep->nchecks; i++) {
@@ -1540,12 +1567,13 @@ int tf_verify_render_json(const struct tf_verify_report *rep, const char *bundle
 			cJSON_AddItemToObject(o, "evidence", ev);
 		cJSON_AddItemToArray(checks, o);
 		if (strcmp(c->id, "scan.verdict") == 0) {
-			const cJSON *pr = ev ? cJSON_GetObjectItemCaseSensitive(ev, "probes") : NULL;
+			const cJSON *pr =
+			    ev ? cJSON_GetObjectItemCaseSensitive(ev, "probes") : NULL;
 
 			s = cJSON_CreateObject();
 			cJSON_AddStringToObject(s, "endpoint", c->endpoint);
 			cJSON_AddStringToObject(s, "verdict",
-						c->status == TF_V_FAIL ? "VULNERABLE" : "FIXED");
+			                        c->status == TF_V_FAIL ? "VULNERABLE" : "FIXED");
 			if (pr != NULL)
 				cJSON_AddItemToObject(s, "probes", cJSON_Duplicate(pr, 1));
 			cJSON_AddItemToArray(scan, s);

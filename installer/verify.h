@@ -31,21 +31,21 @@ enum tf_vkind {
 #define TF_VERIFY_CERT_WARN_DAYS 30
 
 struct tf_verify_opts {
-	const char *cluster;   /* --cluster NAME: meta.yaml and tls/ under TiUP's storage */
-	const char *tiup_home; /* NULL: $TIUP_HOME, else $HOME/.tiup */
+	const char *cluster;        /* --cluster NAME: meta.yaml and tls/ under TiUP's storage */
+	const char *tiup_home;      /* NULL: $TIUP_HOME, else $HOME/.tiup */
 	const char *const *pd_urls; /* --pd: https://HOST:PORT (or HOST:PORT) */
 	size_t npd;
 	const char *ca_file, *cert_file, *key_file; /* with --pd (else from tls/) */
-	const char *const *scan; /* --scan HOST:PORT */
+	const char *const *scan;                    /* --scan HOST:PORT */
 	size_t nscan;
-	int timeout_ms;  /* 0: TF_VERIFY_TIMEOUT_MS */
-	int threads;     /* 0: TF_VERIFY_THREADS */
-	time_t now;      /* 0: tf_time_now() (certificate days left) */
+	int timeout_ms; /* 0: TF_VERIFY_TIMEOUT_MS */
+	int threads;    /* 0: TF_VERIFY_THREADS */
+	time_t now;     /* 0: tf_time_now() (certificate days left) */
 };
 
 struct tf_vcheck {
-	char *id;       /* "tls.handshake", "pd.members", "scan.plain.v3-kv-range", ... */
-	char *target;   /* "pd pd-127.0.0.11-2379 127.0.0.11:2379" */
+	char *id;     /* "tls.handshake", "pd.members", "scan.plain.v3-kv-range", ... */
+	char *target; /* "pd pd-127.0.0.11-2379 127.0.0.11:2379" */
 	enum tf_vkind kind;
 	char *endpoint; /* "127.0.0.11:2379", or "control" */
 	enum tf_vstatus status;
@@ -56,7 +56,7 @@ struct tf_vcheck {
 struct tf_verify_report {
 	char *cluster; /* NULL without --cluster */
 	time_t created;
-	double seconds;  /* wall time of the checks */
+	double seconds; /* wall time of the checks */
 	size_t nendpoints;
 	size_t nchecks;
 	struct tf_vcheck *checks; /* endpoint order, then table order */
@@ -70,7 +70,7 @@ void tf_verify_report_release(struct tf_verify_report *rep);
  * (see tf_verify_exit_code); TF_E_USAGE / TF_E_INPUT / TF_E_NOTFOUND when they could not (bad
  * URL, no meta.yaml, unreadable certificate). */
 int tf_verify_run(const struct tf_verify_opts *o, struct tf_verify_report *rep,
-		  struct tf_err *err) TF_MUST_CHECK;
+                  struct tf_err *err) TF_MUST_CHECK;
 
 /* 0 when no check failed (warn and skip are fine), else 1. */
 int tf_verify_exit_code(const struct tf_verify_report *rep);
@@ -80,8 +80,8 @@ const char *tf_vkind_name(enum tf_vkind k);
 /* Text for people: an aligned table (table = 1) or one plain line per check; colour = 1 adds
  * ANSI colours; verbosity 0 shows only failures and warnings, 2 adds the evidence. Ends with the
  * scan verdicts and a summary line. *out is NUL-terminated; caller frees. */
-int tf_verify_render_text(const struct tf_verify_report *rep, int table, int colour,
-			  int verbosity, char **out, struct tf_err *err) TF_MUST_CHECK;
+int tf_verify_render_text(const struct tf_verify_report *rep, int table, int colour, int verbosity,
+                          char **out, struct tf_err *err) TF_MUST_CHECK;
 
 /* The signer of a receipt as it is written into it. */
 struct tf_verify_signer {
@@ -93,8 +93,8 @@ struct tf_verify_signer {
 /* The report as pretty JSON ending in a newline. With signer (a receipt), adds format,
  * bundle_id (NULL: null), control_host and signer. *out is NUL-terminated; caller frees. */
 int tf_verify_render_json(const struct tf_verify_report *rep, const char *bundle_id,
-			  const struct tf_verify_signer *signer, char **out, size_t *len,
-			  struct tf_err *err) TF_MUST_CHECK;
+                          const struct tf_verify_signer *signer, char **out, size_t *len,
+                          struct tf_err *err) TF_MUST_CHECK;
 
 /* ---- the scanner's view (unit-tested on its own) ---- */
 
@@ -110,6 +110,6 @@ int tf_scan_vulnerable(const enum tf_probe_verdict *v, size_t n);
 /* Splits "HOST:PORT", "[v6]:PORT" or a URL "http(s)://HOST:PORT[/...]" (default port
  * default_port when absent; 0 = required). *host is allocated (caller frees). */
 int tf_verify_parse_endpoint(const char *s, unsigned default_port, char **host, unsigned *port,
-			     struct tf_err *err) TF_MUST_CHECK;
+                             struct tf_err *err) TF_MUST_CHECK;
 
 #endif

@@ -14,7 +14,7 @@
 #define SIG_MAX 8192
 
 int tf_receipt_key_open(const char *key_path, const char *passphrase, const char *state_dir,
-			struct tf_sigkey **out, int *created, struct tf_err *err)
+                        struct tf_sigkey **out, int *created, struct tf_err *err)
 {
 	struct tf_sigkey *k = NULL;
 	char *keyfile = NULL, *pubfile = NULL, *priv = NULL, *pub = NULL;
@@ -69,7 +69,7 @@ out:
 }
 
 int tf_receipt_write(const char *path, const void *data, size_t len, const struct tf_sigkey *k,
-		     struct tf_err *err)
+                     struct tf_err *err)
 {
 	uint8_t *sig = NULL;
 	size_t siglen = 0;
@@ -108,8 +108,7 @@ static long count_field(const cJSON *counts, const char *name)
 	return cJSON_IsNumber(v) ? (long)v->valuedouble : -1;
 }
 
-int tf_receipt_verify(const char *path, const char *pubkey_path, char **summary,
-		      struct tf_err *err)
+int tf_receipt_verify(const char *path, const char *pubkey_path, char **summary, struct tf_err *err)
 {
 	char *data = NULL, *sigpath = NULL, *sig = NULL, *text = NULL;
 	size_t len = 0, siglen = 0;
@@ -128,6 +127,15 @@ int tf_receipt_verify(const char *path, const char *pubkey_path, char **summary,
 	sprintf(sigpath, "%s.sig", path);
 	if ((r = tf_read_file(sigpath, SIG_MAX, &sig, &siglen, err)) != 0)
 		goto out;
+	/* A pinned key checks the exact bytes before anything reads them. */
+	if (pinned) {
+		if ((r = tf_sigkey_load_public_file(pubkey_path, &k, err)) != 0)
+			goto out;
+		if ((r = tf_sigkey_verify(k, data, len, (const uint8_t *)sig, siglen, err)) != 0) {
+			tf_err_prefix(err, "receipt '%s'", path);
+			goto out;
+		}
+	}
 	root = cJSON_ParseWithLength(data, len);
 	if (!cJSON_IsObject(root) || str_field(root, "format") == NULL ||
 	    strcmp(str_field(root, "format"), TF_RECEIPT_FORMAT) != 0) {
@@ -146,30 +154,28 @@ int tf_receipt_verify(const char *path, const char *pubkey_path, char **summary,
 	result = str_field(root, "result");
 	if (keyid == NULL || created == NULL || result == NULL || !cJSON_IsObject(counts) ||
 	    !cJSON_IsArray(checks)) {
-		r = tf_err_set(err, TF_E_INPUT,
-			       "'%s': a receipt needs signer.keyid, created, result, counts, checks",
-			       path);
+		r = tf_err_set(
+		    err, TF_E_INPUT,
+		    "'%s': a receipt needs signer.keyid, created, result, counts, checks", path);
 		goto out;
 	}
-	if (pinned) {
-		if ((r = tf_sigkey_load_public_file(pubkey_path, &k, err)) != 0)
-			goto out;
-	} else {
+	if (!pinned) {
 		if (pem == NULL) {
 			r = tf_err_set(err, TF_E_INPUT,
-				       "'%s' carries no public key: give the signer's key", path);
+			               "'%s' carries no public key: give the signer's key", path);
 			goto out;
 		}
-		if ((r = tf_sigkey_load_public(pem, strlen(pem), "signer.public_key", &k, err)) != 0)
+		if ((r = tf_sigkey_load_public(pem, strlen(pem), "signer.public_key", &k, err)) !=
+		    0)
 			goto out;
 	}
 	if (strcmp(tf_sigkey_id(k), keyid) != 0) {
 		r = tf_err_set(err, TF_E_REJECT, "'%s' names key %.16s..., not %.16s...%s", path,
-			       keyid, tf_sigkey_id(k),
-			       pinned ? "" : " (its embedded public key)");
+		               keyid, tf_sigkey_id(k), pinned ? "" : " (its embedded public key)");
 		goto out;
 	}
-	if ((r = tf_sigkey_verify(k, data, len, (const uint8_t *)sig, siglen, err)) != 0) {
+	if (!pinned &&
+	    (r = tf_sigkey_verify(k, data, len, (const uint8_t *)sig, siglen, err)) != 0) {
 		tf_err_prefix(err, "receipt '%s'", path);
 		goto out;
 	}
@@ -180,17 +186,19 @@ int tf_receipt_verify(const char *path, const char *pubkey_path, char **summary,
 			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
 			goto out;
 		}
-		snprintf(text, cap,
-			 "receipt '%s': cluster %s, bundle %s, created %s\n"
-			 "result %s: %ld pass, %ld warn, %ld fail, %ld skip (%d checks)\n"
-			 "signed by key %s (%s): signature verifies%s",
-			 path, cluster ? cluster : "(none)", bundle ? bundle : "(none)", created,
-			 result, count_field(counts, "pass"), count_field(counts, "warn"),
-			 count_field(counts, "fail"), count_field(counts, "skip"),
-			 cJSON_GetArraySize(checks), keyid, alg ? alg : tf_sigalg_name(tf_sigkey_alg(k)),
-			 pinned ? " with the given key"
-				: "\nkey NOT pinned: the embedded public key proves integrity only; give "
-				  "the control host's receipt.pub to prove origin");
+		snprintf(
+		    text, cap,
+		    "receipt '%s': cluster %s, bundle %s, created %s\n"
+		    "result %s: %ld pass, %ld warn, %ld fail, %ld skip (%d checks)\n"
+		    "signed by key %s (%s): signature verifies%s",
+		    path, cluster ? cluster : "(none)", bundle ? bundle : "(none)", created, result,
+		    count_field(counts, "pass"), count_field(counts, "warn"),
+		    count_field(counts, "fail"), count_field(counts, "skip"),
+		    cJSON_GetArraySize(checks), keyid, alg ? alg : tf_sigalg_name(tf_sigkey_alg(k)),
+		    pinned
+		        ? " with the given key"
+		        : "\nkey NOT pinned: the embedded public key proves integrity only; give "
+		          "the control host's receipt.pub to prove origin");
 		*summary = text;
 		text = NULL; /* transferred */
 	}

@@ -26,7 +26,7 @@ static void test_content_length(void **state)
 {
 	struct tf_http_response r;
 	const char *s = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-			"Content-Length: 17\r\n\r\n{\"health\":\"true\"}";
+	                "Content-Length: 17\r\n\r\n{\"health\":\"true\"}";
 
 	(void)state;
 	assert_int_equal(parse(s, 0, 1024, &r), 0);
@@ -44,7 +44,8 @@ static void test_content_length(void **state)
 	for (size_t n = 0; n < strlen(s); n++) {
 		struct tf_err err = {0};
 
-		assert_int_equal(tf_http_parse_response(s, n, 0, 1024, &r, &err), TF_HTTP_INCOMPLETE);
+		assert_int_equal(tf_http_parse_response(s, n, 0, 1024, &r, &err),
+		                 TF_HTTP_INCOMPLETE);
 	}
 	/* extra bytes after the body are ignored */
 	{
@@ -61,11 +62,11 @@ static void test_chunked(void **state)
 {
 	struct tf_http_response r;
 	const char *s = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
-			"Content-Type: application/json\r\n\r\n"
-			"5\r\n{\"a\":\r\n"
-			"A;ext=1\r\n\"01234567\"\r\n"
-			"1 \r\n}\r\n"
-			"0\r\nX-Trailer: y\r\n\r\n";
+	                "Content-Type: application/json\r\n\r\n"
+	                "5\r\n{\"a\":\r\n"
+	                "A;ext=1\r\n\"01234567\"\r\n"
+	                "1 \r\n}\r\n"
+	                "0\r\nX-Trailer: y\r\n\r\n";
 
 	(void)state;
 	assert_int_equal(parse(s, 0, 1024, &r), 0);
@@ -77,25 +78,27 @@ static void test_chunked(void **state)
 	for (size_t n = 0; n < strlen(s); n++) {
 		struct tf_err err = {0};
 
-		assert_int_equal(tf_http_parse_response(s, n, 0, 1024, &r, &err), TF_HTTP_INCOMPLETE);
+		assert_int_equal(tf_http_parse_response(s, n, 0, 1024, &r, &err),
+		                 TF_HTTP_INCOMPLETE);
 	}
 	/* bare LF line ends, upper-case hex */
-	assert_int_equal(parse("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\nB\nhello world\n0\n\n",
-			       0, 1024, &r),
-			 0);
+	assert_int_equal(
+	    parse("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\nB\nhello world\n0\n\n", 0, 1024,
+	          &r),
+	    0);
 	assert_string_equal(r.body, "hello world");
 	tf_http_response_release(&r);
 	/* chunked wins over Content-Length (RFC 9112 6.3) */
 	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n"
-			       "Transfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
-			       0, 1024, &r),
-			 0);
+	                       "Transfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+	                       0, 1024, &r),
+	                 0);
 	assert_string_equal(r.body, "ok");
 	tf_http_response_release(&r);
 	/* closed mid-chunk: what arrived, marked truncated */
-	assert_int_equal(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc", 1,
-			       1024, &r),
-			 0);
+	assert_int_equal(
+	    parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc", 1, 1024, &r),
+	    0);
 	assert_true(r.truncated);
 	assert_string_equal(r.body, "abc");
 	tf_http_response_release(&r);
@@ -106,25 +109,25 @@ static void test_chunked_bad(void **state)
 	struct tf_http_response r;
 
 	(void)state;
-	assert_int_equal(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 0,
-			       1024, &r),
-			 TF_E_INPUT);
+	assert_int_equal(
+	    parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 0, 1024, &r),
+	    TF_E_INPUT);
 	assert_int_equal(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-			       "fffffffffffffffff\r\n",
-			       0, 1024, &r),
-			 TF_E_INPUT);
+	                       "fffffffffffffffff\r\n",
+	                       0, 1024, &r),
+	                 TF_E_INPUT);
 	assert_int_equal(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-			       "2\r\nokX\r\n0\r\n\r\n",
-			       0, 1024, &r),
-			 TF_E_INPUT);
-	assert_int_equal(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5 junk\r\n", 0,
-			       1024, &r),
-			 TF_E_INPUT);
+	                       "2\r\nokX\r\n0\r\n\r\n",
+	                       0, 1024, &r),
+	                 TF_E_INPUT);
+	assert_int_equal(
+	    parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5 junk\r\n", 0, 1024, &r),
+	    TF_E_INPUT);
 	/* a huge declared chunk is only read up to the bound */
 	assert_int_equal(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-			       "ffffffff\r\n0123456789",
-			       0, 4, &r),
-			 0);
+	                       "ffffffff\r\n0123456789",
+	                       0, 4, &r),
+	                 0);
 	assert_true(r.truncated);
 	assert_int_equal(r.body_len, 4);
 	tf_http_response_release(&r);
@@ -146,22 +149,22 @@ static void test_status_line(void **state)
 	tf_http_response_release(&r);
 	/* what Go answers plain HTTP on a TLS port: HTTP/1.0, no length, body until close */
 	assert_int_equal(parse("HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an "
-			       "HTTPS server.\n",
-			       0, 1024, &r),
-			 TF_HTTP_INCOMPLETE);
+	                       "HTTPS server.\n",
+	                       0, 1024, &r),
+	                 TF_HTTP_INCOMPLETE);
 	assert_int_equal(parse("HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an "
-			       "HTTPS server.\n",
-			       1, 1024, &r),
-			 0);
+	                       "HTTPS server.\n",
+	                       1, 1024, &r),
+	                 0);
 	assert_int_equal(r.minor, 0);
 	assert_int_equal(r.status, 400);
 	assert_false(tf_http_body_is_json(&r));
 	tf_http_response_release(&r);
 	/* interim 100 Continue is skipped */
 	assert_int_equal(parse("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n"
-			       "Content-Length: 2\r\n\r\n{}",
-			       0, 1024, &r),
-			 0);
+	                       "Content-Length: 2\r\n\r\n{}",
+	                       0, 1024, &r),
+	                 0);
 	assert_int_equal(r.status, 201);
 	assert_string_equal(r.body, "{}");
 	tf_http_response_release(&r);
@@ -193,22 +196,23 @@ static void test_headers_bad(void **state)
 	struct tf_http_response r;
 
 	(void)state;
-	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc",
-			       0, 1024, &r),
-			 TF_E_INPUT);
+	assert_int_equal(
+	    parse("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc", 0, 1024,
+	          &r),
+	    TF_E_INPUT);
 	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 2x\r\n\r\nab", 0, 1024, &r),
-			 TF_E_INPUT);
+	                 TF_E_INPUT);
 	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n",
-			       0, 1024, &r),
-			 TF_E_INPUT);
+	                       0, 1024, &r),
+	                 TF_E_INPUT);
 	assert_int_equal(parse("HTTP/1.1 200 OK\r\nX: a\r\n folded\r\n\r\n", 0, 1024, &r),
-			 TF_E_INPUT);
+	                 TF_E_INPUT);
 	assert_int_equal(parse("HTTP/1.1 200 OK\r\nNo colon\r\n\r\n", 0, 1024, &r), TF_E_INPUT);
 	assert_int_equal(parse("HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n", 0, 1024, &r), TF_E_INPUT);
 	/* equal duplicates are fine */
 	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length:2\r\n\r\nab",
-			       0, 1024, &r),
-			 0);
+	                       0, 1024, &r),
+	                 0);
 	assert_string_equal(r.body, "ab");
 	tf_http_response_release(&r);
 }
@@ -222,13 +226,15 @@ static void test_bounds(void **state)
 
 	(void)state;
 	/* body cut at the bound */
-	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", 0, 4, &r), 0);
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", 0, 4, &r),
+	                 0);
 	assert_true(r.truncated);
 	assert_int_equal(r.body_len, 4);
 	assert_string_equal(r.body, "0123");
 	tf_http_response_release(&r);
 	/* closed before Content-Length bytes came */
-	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234", 1, 1024, &r), 0);
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234", 1, 1024, &r),
+	                 0);
 	assert_true(r.truncated);
 	assert_int_equal(r.body_len, 5);
 	tf_http_response_release(&r);
@@ -250,8 +256,8 @@ static void test_request(void **state)
 
 	(void)state;
 	assert_int_equal(tf_http_format_request("POST", "/v3/kv/range", "127.0.0.1", 2379,
-						"{\"key\":\"AA==\"}", &req, &len, &err),
-			 0);
+	                                        "{\"key\":\"AA==\"}", &req, &len, &err),
+	                 0);
 	assert_int_equal(strlen(req), len);
 	assert_non_null(strstr(req, "POST /v3/kv/range HTTP/1.1\r\n"));
 	assert_non_null(strstr(req, "\r\nHost: 127.0.0.1:2379\r\n"));
@@ -259,22 +265,21 @@ static void test_request(void **state)
 	assert_non_null(strstr(req, "\r\nConnection: close\r\n\r\n{\"key\":\"AA==\"}"));
 	free(req);
 	req = NULL;
-	assert_int_equal(tf_http_format_request("GET", "/version", "::1", 2379, NULL, &req, &len,
-						&err),
-			 0);
+	assert_int_equal(
+	    tf_http_format_request("GET", "/version", "::1", 2379, NULL, &req, &len, &err), 0);
 	assert_non_null(strstr(req, "\r\nHost: [::1]:2379\r\n"));
 	assert_null(strstr(req, "Content-Length"));
 	free(req);
 	req = NULL;
 	/* no header injection through any part */
-	assert_int_equal(tf_http_format_request("GET", "/x\r\nEvil: 1", "h", 1, NULL, &req, &len,
-						&err),
-			 TF_E_USAGE);
-	assert_int_equal(tf_http_format_request("GET", "/x", "h\r\nEvil: 1", 1, NULL, &req, &len,
-						&err),
-			 TF_E_USAGE);
+	assert_int_equal(
+	    tf_http_format_request("GET", "/x\r\nEvil: 1", "h", 1, NULL, &req, &len, &err),
+	    TF_E_USAGE);
+	assert_int_equal(
+	    tf_http_format_request("GET", "/x", "h\r\nEvil: 1", 1, NULL, &req, &len, &err),
+	    TF_E_USAGE);
 	assert_int_equal(tf_http_format_request("GET", "x", "h", 1, NULL, &req, &len, &err),
-			 TF_E_USAGE);
+	                 TF_E_USAGE);
 	assert_null(req);
 }
 
@@ -291,22 +296,22 @@ static void test_scan_verdicts(void **state)
 	tf_http_response_release(&r);
 	/* etcd 3.4 with v2 off: 404 text; Go's answer to plain HTTP on TLS: 400 text */
 	assert_int_equal(parse("HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n"
-			       "Content-Length: 19\r\n\r\n404 page not found\n",
-			       0, 64, &r),
-			 0);
+	                       "Content-Length: 19\r\n\r\n404 page not found\n",
+	                       0, 64, &r),
+	                 0);
 	assert_int_equal(tf_scan_classify(1, &r), TF_PROBE_REFUSED);
 	tf_http_response_release(&r);
 	/* an error that is still the API talking (JSON) counts as exposed */
 	assert_int_equal(parse("HTTP/1.1 401 Unauthorized\r\nContent-Length: 40\r\n\r\n"
-			       "  {\"error\":\"etcdserver: user name empty\"}",
-			       0, 64, &r),
-			 0);
+	                       "  {\"error\":\"etcdserver: user name empty\"}",
+	                       0, 64, &r),
+	                 0);
 	assert_int_equal(tf_scan_classify(1, &r), TF_PROBE_EXPOSED);
 	tf_http_response_release(&r);
 	assert_int_equal(parse("HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\n"
-			       "Content-Length: 0\r\n\r\n",
-			       0, 64, &r),
-			 0);
+	                       "Content-Length: 0\r\n\r\n",
+	                       0, 64, &r),
+	                 0);
 	assert_int_equal(tf_scan_classify(1, &r), TF_PROBE_EXPOSED);
 	tf_http_response_release(&r);
 	assert_int_equal(parse("HTTP/1.1 299 Odd\r\nContent-Length: 0\r\n\r\n", 0, 64, &r), 0);
@@ -331,15 +336,13 @@ static void test_endpoints(void **state)
 	unsigned port = 0;
 
 	(void)state;
-	assert_int_equal(tf_verify_parse_endpoint("https://127.0.0.11:2379", 2379, &host, &port,
-						  &err),
-			 0);
+	assert_int_equal(
+	    tf_verify_parse_endpoint("https://127.0.0.11:2379", 2379, &host, &port, &err), 0);
 	assert_string_equal(host, "127.0.0.11");
 	assert_int_equal(port, 2379);
 	free(host);
-	assert_int_equal(tf_verify_parse_endpoint("http://pd-1.example:12379/", 2379, &host, &port,
-						  &err),
-			 0);
+	assert_int_equal(
+	    tf_verify_parse_endpoint("http://pd-1.example:12379/", 2379, &host, &port, &err), 0);
 	assert_string_equal(host, "pd-1.example");
 	assert_int_equal(port, 12379);
 	free(host);
@@ -354,9 +357,9 @@ static void test_endpoints(void **state)
 	assert_int_equal(tf_verify_parse_endpoint("10.0.0.1", 0, &host, &port, &err), TF_E_USAGE);
 	assert_int_equal(tf_verify_parse_endpoint("10.0.0.1:0", 0, &host, &port, &err), TF_E_USAGE);
 	assert_int_equal(tf_verify_parse_endpoint("10.0.0.1:65536", 0, &host, &port, &err),
-			 TF_E_USAGE);
+	                 TF_E_USAGE);
 	assert_int_equal(tf_verify_parse_endpoint("10.0.0.1:23x", 0, &host, &port, &err),
-			 TF_E_USAGE);
+	                 TF_E_USAGE);
 	assert_int_equal(tf_verify_parse_endpoint(":2379", 0, &host, &port, &err), TF_E_USAGE);
 	assert_int_equal(tf_verify_parse_endpoint("[::1", 0, &host, &port, &err), TF_E_USAGE);
 	assert_int_equal(tf_verify_parse_endpoint("a b:1", 0, &host, &port, &err), TF_E_USAGE);
@@ -447,9 +450,9 @@ static void test_receipt(void **state)
 	s.keyid = tf_sigkey_id(k);
 	s.alg = tf_sigalg_name(tf_sigkey_alg(k));
 	s.public_key = pub;
-	assert_int_equal(tf_verify_render_json(&rep, "0123456789abcdef0123456789abcdef", &s, &json,
-					       &len, &err),
-			 0);
+	assert_int_equal(
+	    tf_verify_render_json(&rep, "0123456789abcdef0123456789abcdef", &s, &json, &len, &err),
+	    0);
 	assert_non_null(strstr(json, "\"format\":\t\"tiferry-receipt/1\""));
 	assert_int_equal(tf_receipt_write("r.json", json, len, k, &err), 0);
 	assert_int_equal(tf_receipt_verify("r.json", "state/receipt.pub", &summary, &err), 0);
@@ -465,8 +468,8 @@ static void test_receipt(void **state)
 	summary = NULL;
 	/* stock openssl agrees (Ed25519) */
 	assert_int_equal(tt_sh("openssl pkeyutl -verify -pubin -inkey state/receipt.pub -rawin "
-			       "-in r.json -sigfile r.json.sig >/dev/null 2>&1"),
-			 0);
+	                       "-in r.json -sigfile r.json.sig >/dev/null 2>&1"),
+	                 0);
 	/* another key: rejected, pinned or named */
 	assert_int_equal(tf_sigkey_generate(TF_SIG_ECDSA_P256, &k2, &err), 0);
 	{
@@ -482,7 +485,7 @@ static void test_receipt(void **state)
 	strstr(json, "member pd-2")[7] ^= 1;
 	tt_write("r.json", json, len);
 	assert_int_equal(tf_receipt_verify("r.json", "state/receipt.pub", &summary, &err),
-			 TF_E_REJECT);
+	                 TF_E_REJECT);
 	assert_int_equal(tf_receipt_verify("r.json", NULL, &summary, &err), TF_E_REJECT);
 	assert_null(summary);
 	/* not a receipt */
@@ -515,12 +518,12 @@ static int receipt_verify_main(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_content_length), cmocka_unit_test(test_chunked),
-		cmocka_unit_test(test_chunked_bad),    cmocka_unit_test(test_status_line),
-		cmocka_unit_test(test_headers_bad),    cmocka_unit_test(test_bounds),
-		cmocka_unit_test(test_request),        cmocka_unit_test(test_scan_verdicts),
-		cmocka_unit_test(test_endpoints),      cmocka_unit_test(test_render),
-		cmocka_unit_test(test_receipt),
+	    cmocka_unit_test(test_content_length), cmocka_unit_test(test_chunked),
+	    cmocka_unit_test(test_chunked_bad),    cmocka_unit_test(test_status_line),
+	    cmocka_unit_test(test_headers_bad),    cmocka_unit_test(test_bounds),
+	    cmocka_unit_test(test_request),        cmocka_unit_test(test_scan_verdicts),
+	    cmocka_unit_test(test_endpoints),      cmocka_unit_test(test_render),
+	    cmocka_unit_test(test_receipt),
 	};
 
 	if (argc >= 3 && strcmp(argv[1], "--receipt-verify") == 0)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <openssl/bio.h>
@@ -1024,6 +1025,232 @@ int tf_cert_fingerprint(const char *pem, size_t len, char out[TF_FINGERPRINT_LEN
 		return r;
 	memcpy(out, info.fingerprint, TF_FINGERPRINT_LEN);
 	return 0;
+}
+
+/* ---- sealing for the bundle, unsealing on the control host ---- */
+
+static const char *const tls_names[TF_CERTS_NFILES] = {TF_CERTS_CA_CRT, TF_CERTS_CA_KEY,
+                                                       TF_CERTS_CLIENT_CRT, TF_CERTS_CLIENT_KEY,
+                                                       TF_CERTS_CLIENT_PFX};
+static const int tls_secret[TF_CERTS_NFILES] = {0, 1, 0, 1, 1};
+
+void tf_certs_sealed_release(struct tf_certs_sealed *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < TF_CERTS_NFILES; i++)
+		free(s->files[i].data);
+	memset(s, 0, sizeof(*s));
+}
+
+int tf_certs_seal(const struct tf_certs *c, const struct tf_secrets_recipients *r,
+                  struct tf_certs_sealed *out, struct tf_err *err)
+{
+	struct tf_certs_file f[TF_CERTS_NFILES];
+	struct tf_certs_sealed s;
+	size_t i;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	tf_certs_files(c, f);
+	for (i = 0; i < TF_CERTS_NFILES; i++) {
+		struct tf_certs_sealed_file *o = &s.files[i];
+
+		if (f[i].data == NULL) {
+			rc = tf_err_set(err, TF_E_USAGE, "no %s to seal", f[i].name);
+			goto out;
+		}
+		if (f[i].secret) {
+			snprintf(o->name, sizeof(o->name), "%s%s", f[i].name, TF_SECRETS_SUFFIX);
+			o->mode = 0600;
+			if ((rc = tf_secrets_encrypt(f[i].data, f[i].len, r, &o->data, &o->len,
+			                             err)) != 0) {
+				tf_err_prefix(err, "encrypt %s", f[i].name);
+				goto out;
+			}
+		} else {
+			snprintf(o->name, sizeof(o->name), "%s", f[i].name);
+			o->mode = 0644;
+			if ((o->data = malloc(f[i].len + 1)) == NULL) {
+				rc = tf_err_set(err, TF_E_NOMEM, "out of memory");
+				goto out;
+			}
+			memcpy(o->data, f[i].data, f[i].len);
+			o->data[f[i].len] = '\0';
+			o->len = f[i].len;
+		}
+	}
+	*out = s;
+	memset(&s, 0, sizeof(s)); /* transferred */
+	rc = 0;
+out:
+	tf_certs_sealed_release(&s);
+	return rc;
+}
+
+/* client.crt must verify against the certificates of ca.crt (the first one is the issuer TiUP
+ * uses; the rest its chain). */
+static int check_client_issued(const char *ca, size_t ca_len, const char *client, size_t client_len,
+                               struct tf_err *err)
+{
+	X509_STORE *store = NULL;
+	X509_STORE_CTX *ctx = NULL;
+	BIO *cb = NULL, *lb = NULL;
+	X509 *x = NULL, *leaf = NULL;
+	int r, n = 0;
+
+	if ((store = X509_STORE_new()) == NULL || (ctx = X509_STORE_CTX_new()) == NULL ||
+	    (cb = mem_bio(ca, ca_len)) == NULL || (lb = mem_bio(client, client_len)) == NULL) {
+		r = ossl_fail(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	while ((x = PEM_read_bio_X509(cb, NULL, NULL, NULL)) != NULL) {
+		int ok = X509_STORE_add_cert(store, x);
+
+		X509_free(x);
+		if (ok != 1) {
+			r = ossl_fail(err, TF_E_INPUT, "ca.crt: cannot use its certificates");
+			goto out;
+		}
+		n++;
+	}
+	ERR_clear_error();
+	if (n == 0 || (leaf = PEM_read_bio_X509(lb, NULL, NULL, NULL)) == NULL) {
+		r = ossl_fail(err, TF_E_INPUT, "ca.crt or client.crt holds no certificate");
+		goto out;
+	}
+	if (X509_STORE_CTX_init(ctx, store, leaf, NULL) != 1) {
+		r = ossl_fail(err, TF_E_CRYPTO, "cannot set up verification");
+		goto out;
+	}
+	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_PARTIAL_CHAIN);
+	if (X509_verify_cert(ctx) != 1) {
+		r = tf_err_set(err, TF_E_INPUT, "client.crt does not verify against ca.crt: %s",
+		               X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+		goto out;
+	}
+	r = 0;
+out:
+	X509_free(leaf);
+	BIO_free(cb);
+	BIO_free(lb);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	ERR_clear_error();
+	return r;
+}
+
+static int check_pfx(const char *pfx, size_t len, struct tf_err *err)
+{
+	BIO *b = mem_bio(pfx, len);
+	PKCS12 *p12 = NULL;
+	int r;
+
+	if (b == NULL || (p12 = d2i_PKCS12_bio(b, NULL)) == NULL) {
+		r = ossl_fail(err, TF_E_INPUT, "client.pfx is not PKCS#12");
+		goto out;
+	}
+	if (PKCS12_verify_mac(p12, TF_CERTS_PFX_PASSWORD, -1) != 1) {
+		r = ossl_fail(err, TF_E_INPUT, "client.pfx does not open with TiUP's password");
+		goto out;
+	}
+	r = 0;
+out:
+	PKCS12_free(p12);
+	BIO_free(b);
+	return r;
+}
+
+int tf_certs_unseal(const char *src_dir, const char *tls_dir, const struct tf_secrets_key *k,
+                    int replace, struct tf_err *err)
+{
+	/* the files TiUP looks for to reuse a CA (ca.crt, client.pem, client.crt) come last, so an
+	 * interrupted unseal never leaves a set TiUP would take as complete */
+	static const size_t order[TF_CERTS_NFILES] = {1, 4, 3, 0, 2};
+	char *plain[TF_CERTS_NFILES] = {NULL};
+	size_t len[TF_CERTS_NFILES] = {0};
+	char *path = NULL, *buf = NULL;
+	size_t i, blen = 0;
+	int r;
+
+	for (i = 0; i < TF_CERTS_NFILES; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%s%s", tls_names[i],
+		         tls_secret[i] ? TF_SECRETS_SUFFIX : "");
+		if ((path = tf_path_join(src_dir, name)) == NULL) {
+			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			goto out;
+		}
+		if ((r = tf_read_file(path, TF_SECRETS_MAX, &buf, &blen, err)) != 0)
+			goto out;
+		if (tls_secret[i]) {
+			uint8_t *p = NULL;
+
+			if ((r = tf_secrets_decrypt(buf, blen, k, &p, &len[i], err)) != 0) {
+				tf_err_prefix(err, "'%s'", path);
+				goto out;
+			}
+			plain[i] = (char *)p;
+			free(buf);
+		} else {
+			plain[i] = buf;
+			len[i] = blen;
+		}
+		buf = NULL;
+		free(path);
+		path = NULL;
+	}
+	if ((r = tf_certs_check_pair(plain[0], len[0], plain[1], len[1], err)) != 0) {
+		tf_err_prefix(err, "ca.pem");
+		goto out;
+	}
+	if ((r = tf_certs_check_pair(plain[2], len[2], plain[3], len[3], err)) != 0) {
+		tf_err_prefix(err, "client.pem");
+		goto out;
+	}
+	if ((r = check_client_issued(plain[0], len[0], plain[2], len[2], err)) != 0 ||
+	    (r = check_pfx(plain[4], len[4], err)) != 0)
+		goto out;
+	for (i = 0; i < TF_CERTS_NFILES && !replace; i++) {
+		if ((path = tf_path_join(tls_dir, tls_names[i])) == NULL) {
+			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			goto out;
+		}
+		if (access(path, F_OK) == 0) {
+			r = tf_err_set(err, TF_E_IO, "'%s' exists already", path);
+			goto out;
+		}
+		free(path);
+		path = NULL;
+	}
+	if ((r = tf_mkdir_p(tls_dir, 0700, err)) != 0)
+		goto out;
+	for (i = 0; i < TF_CERTS_NFILES; i++) {
+		size_t j = order[i];
+
+		if ((path = tf_path_join(tls_dir, tls_names[j])) == NULL) {
+			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			goto out;
+		}
+		if ((r = tf_write_file_atomic(path, plain[j], len[j], tls_secret[j] ? 0600 : 0644,
+		                              err)) != 0)
+			goto out;
+		free(path);
+		path = NULL;
+	}
+	r = 0;
+out:
+	for (i = 0; i < TF_CERTS_NFILES; i++) {
+		if (tls_secret[i])
+			tf_wipe(plain[i], len[i]);
+		free(plain[i]);
+	}
+	free(buf);
+	free(path);
+	return r;
 }
 
 /* ---- JSON ---- */

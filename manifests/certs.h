@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "common/err.h"
+#include "manifests/secrets.h"
 #include "manifests/topology.h"
 
 #define TF_CERTS_NODE_DAYS 3650u      /* TiUP signs node certificates for 10 x 365 days */
@@ -108,6 +109,33 @@ int tf_certs_make(const struct tf_certs_config *cfg, struct tf_certs *out,
 void tf_certs_files(const struct tf_certs *c, struct tf_certs_file out[TF_CERTS_NFILES]);
 /* Writes the five files into the existing folder dir (keys 0600), atomically each. */
 int tf_certs_write_dir(const struct tf_certs *c, const char *dir, struct tf_err *err) TF_MUST_CHECK;
+/* ---- the tls/ files in the bundle: secrets sealed (builder), opened and placed (installer) ----
+ */
+struct tf_certs_sealed_file {
+	char
+	    name[32]; /* "ca.crt", "ca.pem.cms", "client.crt", "client.pem.cms", "client.pfx.cms" */
+	char *data;   /* certificates as they are; secrets as CMS PEM (manifests/secrets.h) */
+	size_t len;
+	unsigned mode; /* 0644 certificates, 0600 the encrypted secrets */
+};
+
+struct tf_certs_sealed {
+	struct tf_certs_sealed_file files[TF_CERTS_NFILES];
+};
+
+/* The five files as they go into the bundle: ca.pem, client.pem and client.pfx encrypted to r
+ * (and named with TF_SECRETS_SUFFIX), the certificates as they are. Nothing in *out holds a
+ * plaintext key. Release with tf_certs_sealed_release. */
+int tf_certs_seal(const struct tf_certs *c, const struct tf_secrets_recipients *r,
+                  struct tf_certs_sealed *out, struct tf_err *err) TF_MUST_CHECK;
+void tf_certs_sealed_release(struct tf_certs_sealed *s);
+/* Reads the sealed files from src_dir, decrypts the secrets with k, checks them (each key is
+ * PKCS#1 and matches its certificate, client.crt verifies against ca.crt, client.pfx opens with
+ * "tiup") and only then writes the five files into tls_dir (created 0700 when missing; keys and
+ * client.pfx 0600, certificates 0644; atomically). Refuses to replace existing files unless
+ * replace is set. Every plaintext buffer is wiped. */
+int tf_certs_unseal(const char *src_dir, const char *tls_dir, const struct tf_secrets_key *k,
+                    int replace, struct tf_err *err) TF_MUST_CHECK;
 /* The "tls" section of the manifest as JSON text (caller frees): source, CA, chain and client
  * (subject, issuer, serial, fingerprint, validity, key), node_days, warnings, and the plan
  * when plan is not NULL. No secret goes into it. */

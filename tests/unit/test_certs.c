@@ -559,6 +559,80 @@ static void test_recipient_keygen(void **state)
 	tt_cleanup();
 }
 
+/* The builder seals, the installer unseals: no plaintext key in between, TiUP's files after. */
+static void test_seal_unseal(void **state)
+{
+	struct tf_certs_config cfg = {0};
+	struct tf_certs c;
+	struct tf_certs_sealed sealed;
+	struct tf_secrets_recipients to = {0};
+	struct tf_secrets_key by_key = {0}, by_pass = {0};
+	struct tf_err err;
+	char *rkey = NULL, *rcert = NULL, fp[TF_FINGERPRINT_LEN];
+	size_t rkl = 0, rcl = 0, i;
+
+	(void)state;
+	tt_tmpdir();
+	cfg.source = TF_CERTS_GENERATE;
+	cfg.cluster = "prod";
+	tf_certs_init(&c);
+	assert_int_equal(tf_certs_make(&cfg, &c, &err), 0);
+	assert_int_equal(
+	    tf_certs_recipient_keygen("ctl", 0, 0, &rkey, &rkl, &rcert, &rcl, fp, &err), 0);
+	to.cert_pem = rcert;
+	to.cert_len = rcl;
+	to.passphrase = "correct horse battery";
+	to.iterations = 1000;
+	assert_int_equal(tf_certs_seal(&c, &to, &sealed, &err), 0);
+	assert_int_equal(mkdir("payload", 0700), 0);
+	assert_int_equal(chdir("payload"), 0);
+	for (i = 0; i < TF_CERTS_NFILES; i++) {
+		const struct tf_certs_sealed_file *f = &sealed.files[i];
+
+		assert_null(memmem(f->data, f->len, "PRIVATE KEY", 11));
+		tt_write(f->name, f->data, f->len);
+	}
+	assert_int_equal(chdir(".."), 0);
+	assert_string_equal(sealed.files[1].name, "ca.pem.cms");
+	assert_string_equal(sealed.files[4].name, "client.pfx.cms");
+	assert_int_equal(sealed.files[1].mode, 0600);
+	assert_int_equal(sealed.files[0].mode, 0644);
+	assert_int_equal(tt_sh("grep -rl 'PRIVATE KEY' payload"), 1);
+	/* unsealed with the recipient key: TiUP's folder, checked with openssl */
+	by_key.key_pem = rkey;
+	by_key.key_len = rkl;
+	by_key.cert_pem = rcert;
+	by_key.cert_len = rcl;
+	assert_int_equal(tf_certs_unseal("payload", "tls", &by_key, 0, &err), 0);
+	assert_int_equal(chdir("tls"), 0);
+	check_tls_dir("prod-client");
+	assert_int_equal(chdir(".."), 0);
+	assert_int_equal(tf_certs_unseal("payload", "tls", &by_key, 0, &err), TF_E_IO);
+	assert_non_null(strstr(err.msg, "exists already"));
+	/* with the passphrase, replacing */
+	by_pass.passphrase = "correct horse battery";
+	assert_int_equal(tf_certs_unseal("payload", "tls", &by_pass, 1, &err), 0);
+	/* a wrong passphrase writes nothing */
+	by_pass.passphrase = "wrong horse battery";
+	assert_int_equal(tf_certs_unseal("payload", "tls2", &by_pass, 0, &err), TF_E_INPUT);
+	assert_non_null(strstr(err.msg, "wrong passphrase"));
+	assert_int_not_equal(access("tls2", F_OK), 0);
+	/* secrets swapped in the payload: the check finds it before anything is written */
+	assert_int_equal(tt_sh("cd payload && mv ca.pem.cms x && mv client.pem.cms ca.pem.cms && "
+	                       "mv x client.pem.cms"),
+	                 0);
+	by_pass.passphrase = "correct horse battery";
+	assert_int_equal(tf_certs_unseal("payload", "tls3", &by_pass, 0, &err), TF_E_INPUT);
+	assert_non_null(strstr(err.msg, "ca.pem: the key does not match the certificate"));
+	assert_int_not_equal(access("tls3", F_OK), 0);
+	tf_certs_sealed_release(&sealed);
+	tf_certs_release(&c);
+	tf_wipe(rkey, rkl);
+	free(rkey);
+	free(rcert);
+	tt_cleanup();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -570,6 +644,7 @@ int main(void)
 	    cmocka_unit_test(test_plan),
 	    cmocka_unit_test(test_plan_from_meta),
 	    cmocka_unit_test(test_recipient_keygen),
+	    cmocka_unit_test(test_seal_unseal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -374,7 +374,7 @@ out:
 int tf_section_plan(const struct tf_spec *spec, const char *work, struct tf_section *out,
 		    struct tf_err *err)
 {
-	static const char *const keys[] = {"stop_duplicate_exporters", "min_free_mb"};
+	static const char *const keys[] = {"stop_duplicate_exporters", "min_free_mb", "enable_tls"};
 	const struct tf_yaml *p = tf_yaml_get(spec->doc, "plan"), *pd;
 	struct tf_yaml *meta = NULL;
 	struct tf_yaml doc;
@@ -382,14 +382,15 @@ int tf_section_plan(const struct tf_spec *spec, const char *work, struct tf_sect
 	struct tf_yaml *items[1];
 	cJSON *root = NULL, *names;
 	uint64_t free_mb = 1024;
-	int stop = 0, r;
+	int stop = 0, enable = 1, r;
 	size_t len = 0, i;
 
 	memset(out, 0, sizeof(*out));
 	if (p != NULL) {
 		if (p->kind != TF_YAML_MAP)
 			return tf_err_set(err, TF_E_INPUT, "spec: 'plan' must be a mapping");
-		if ((r = only_keys(p, "plan", keys, 2, err)) != 0 ||
+		if ((r = only_keys(p, "plan", keys, 3, err)) != 0 ||
+		    (r = tf_yaml_get_bool(p, "enable_tls", 1, &enable, "spec plan", err)) != 0 ||
 		    (r = tf_yaml_get_bool(p, "stop_duplicate_exporters", 0, &stop, "spec plan", err)) != 0 ||
 		    (r = tf_yaml_get_u64(p, "min_free_mb", 1024, &free_mb, "spec plan", err)) != 0)
 			return r;
@@ -418,6 +419,7 @@ int tf_section_plan(const struct tf_spec *spec, const char *work, struct tf_sect
 	    (r = tf_write_file_atomic(path, yaml, len, 0644, err)) != 0)
 		goto out;
 	if ((root = cJSON_CreateObject()) == NULL ||
+	    !cJSON_AddBoolToObject(root, "enable_tls", enable) ||
 	    !cJSON_AddBoolToObject(root, "stop_duplicate_exporters", stop) ||
 	    !cJSON_AddNumberToObject(root, "min_free_mb", (double)free_mb) ||
 	    !cJSON_AddStringToObject(root, "pd_topology", "topology/pd.yaml") ||

@@ -10,12 +10,16 @@
 static const char usage_text[] =
 	"usage: tiferry install BUNDLE [--trust DIR] [--dry-run] [--resume] [--yes]\n"
 	"                      [--recipient DIR] [--passin SRC] [--cluster-meta FILE] [--tiup PROG]\n"
+	"                      [--known-hosts FILE] [--accept-new-host-keys]\n"
 	"\n"
 	"Checks the bundle (every rule of 'tiferry check'), takes a lock, opens a journal, extracts the\n"
 	"bundle into a private staging folder, records TiUP's mirror, runs 'tiup mirror set' to the\n"
 	"bundle's mirror, 'tiup update --self' and 'tiup update' of its components, ALWAYS switches the\n"
 	"mirror back (on success, on failure, and on --resume), checks that the upgraded versions still\n"
-	"resolve, and places the cluster's CA and client certificate in TiUP's tls/ folder.\n"
+	"resolve, and places the cluster's CA and client certificate in TiUP's tls/ folder. Then, over\n"
+	"SSH and etcd's API: preflight on every host, PD scaled in to the leader, 'tiup cluster tls\n"
+	"<name> enable', http:// peer URLs repaired, PD scaled out again from the bundle's topology,\n"
+	"and the checks of 'tiferry verify'.\n"
 	"\n"
 	"  --trust DIR          trust folder (default /etc/tiferry/trust)\n"
 	"  --dry-run            check the bundle and print every step and command; change nothing\n"
@@ -26,6 +30,12 @@ static const char usage_text[] =
 	"  --passin SRC         passphrase of the bundle's secrets: file:PATH, env:NAME, fd:N or tty\n"
 	"  --cluster-meta FILE  the cluster's meta.yaml (default: TiUP's, under $TIUP_HOME)\n"
 	"  --tiup PROG          the tiup program (default: tiup from PATH)\n"
+	"  --stop-after STEP    stop after that step (e.g. place-certificates: upgrade TiUP now,\n"
+	"                       change the cluster in the maintenance window with --resume)\n"
+	"  --known-hosts FILE   the cluster hosts' SSH host keys, checked strictly\n"
+	"                       (default ~/.ssh/known_hosts); an unknown or changed key refuses\n"
+	"  --accept-new-host-keys  pin the key of a host not in the file yet (written to the audit\n"
+	"                       log); a changed key is still refused\n"
 	"\n"
 	"State, journal and audit log: $TIFERRY_STATE_DIR/<cluster>/ (default /var/lib/tiferry).\n"
 	"'tiferry status' shows the journal and the command that continues.\n";
@@ -41,6 +51,9 @@ int tf_cmd_install(int argc, char **argv)
 		{"passin", required_argument, NULL, 'p'},
 		{"cluster-meta", required_argument, NULL, 'm'},
 		{"tiup", required_argument, NULL, 'T'},
+		{"stop-after", required_argument, NULL, 'S'},
+		{"known-hosts", required_argument, NULL, 'K'},
+		{"accept-new-host-keys", no_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
@@ -77,6 +90,15 @@ int tf_cmd_install(int argc, char **argv)
 			break;
 		case 'T':
 			o.tiup = optarg;
+			break;
+		case 'S':
+			o.stop_after = optarg;
+			break;
+		case 'K':
+			o.known_hosts = optarg;
+			break;
+		case 'A':
+			o.accept_new_host_keys = 1;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

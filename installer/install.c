@@ -8,6 +8,7 @@
 #include "common/secret.h"
 #include "common/timeutil.h"
 #include "installer/audit.h"
+#include "installer/enable.h"
 #include "installer/journal.h"
 #include "installer/proc.h"
 #include "manifests/bundle.h"
@@ -49,6 +50,8 @@ struct ctx {
 	char *ver[MAX_COMPONENTS];
 	int has_tiup;
 	int has_tls;
+	int paused; /* stopped after o->stop_after */
+	int enable_tls; /* the plan changes the cluster (steps preflight..health) */
 };
 
 typedef int (*step_fn)(struct ctx *c, struct tf_err *err);
@@ -139,6 +142,15 @@ static int read_sections(struct ctx *c, const struct tf_manifest *m, struct tf_e
 	cJSON *root = NULL, *v;
 
 	c->has_tls = tf_manifest_section(m, "tls") != NULL;
+	c->enable_tls = 1;
+	{
+		const char *plan = tf_manifest_section(m, "plan");
+		cJSON *p = plan ? cJSON_Parse(plan) : NULL;
+
+		if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(p, "enable_tls")))
+			c->enable_tls = 0;
+		cJSON_Delete(p);
+	}
 	if (tiup == NULL)
 		return 0;
 	if ((root = cJSON_Parse(tiup)) == NULL)
@@ -571,6 +583,108 @@ static int step_wipe_staging(struct ctx *c, struct tf_err *err)
 	return save(c, err);
 }
 
+/* ---- the cluster half (installer/enable.c): struct tf_enable from the bundle's plan ---- */
+
+static int enable_tiup(void *arg, const char *step, const char *const *args, char **out,
+		       struct tf_err *err)
+{
+	struct tf_proc_result res;
+	int r;
+
+	if (out == NULL)
+		return run_tiup(arg, step, args, NULL, err);
+	if ((r = run_tiup(arg, step, args, &res, err)) != 0)
+		return r;
+	*out = res.out;
+	res.out = NULL; /* transferred */
+	tf_proc_result_release(&res);
+	return 0;
+}
+
+static int enable_step(struct ctx *c, int (*fn)(struct tf_enable *, struct tf_err *),
+		       struct tf_err *err)
+{
+	const char *plan = tf_manifest_section(&c->res.manifest, "plan");
+	char cdir[PATH_MAX], meta[PATH_MAX + 16], tls[PATH_MAX + 16], key[PATH_MAX + 16];
+	char pd[PATH_MAX + 256], comp[96];
+	struct tf_enable e;
+	cJSON *root = NULL;
+	const cJSON *v;
+	int r;
+
+	if (plan == NULL)
+		return 0; /* a bundle without a plan changes TiUP only */
+	if ((root = cJSON_Parse(plan)) == NULL)
+		return tf_err_set(err, TF_E_REJECT, "manifest: 'plan' section is not JSON");
+	v = cJSON_GetObjectItemCaseSensitive(root, "pd_topology");
+	if (!cJSON_IsString(v) || v->valuestring[0] == '/' || strstr(v->valuestring, "..") != NULL) {
+		cJSON_Delete(root);
+		return tf_err_set(err, TF_E_REJECT, "manifest: 'plan' has no usable pd_topology");
+	}
+	snprintf(pd, sizeof(pd), "%s/%s", c->j.staging, v->valuestring);
+	snprintf(cdir, sizeof(cdir), "%s/storage/cluster/clusters/%s", c->tiup_home, c->j.cluster);
+	snprintf(meta, sizeof(meta), "%s/meta.yaml", cdir);
+	snprintf(tls, sizeof(tls), "%s/tls", cdir);
+	snprintf(key, sizeof(key), "%s/ssh/id_rsa", cdir);
+	if (comp_version(c, "cluster") != NULL)
+		snprintf(comp, sizeof(comp), "cluster:%s", comp_version(c, "cluster"));
+	else
+		snprintf(comp, sizeof(comp), "cluster");
+	memset(&e, 0, sizeof(e));
+	e.cluster = c->j.cluster;
+	e.tiup_home = c->tiup_home;
+	e.meta_path = meta; /* TiUP's own: it changes under the steps */
+	e.tls_dir = tls;
+	e.ssh_key = key;
+	e.known_hosts = c->o->known_hosts;
+	e.pin_unknown_hosts = c->o->accept_new_host_keys;
+	e.cluster_component = comp;
+	e.pd_topology = pd;
+	e.stop_duplicate_exporters =
+		cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "stop_duplicate_exporters"));
+	v = cJSON_GetObjectItemCaseSensitive(root, "min_free_mb");
+	e.min_free_kb = cJSON_IsNumber(v) && v->valuedouble > 0
+				? (unsigned long long)v->valuedouble * 1024ULL
+				: 0;
+	e.state_dir = c->dir;
+	e.journal = &c->j;
+	e.run_tiup = enable_tiup;
+	e.run_arg = c;
+	r = fn(&e, err);
+	cJSON_Delete(root);
+	return r;
+}
+
+static int step_enable_preflight(struct ctx *c, struct tf_err *err)
+{
+	return enable_step(c, tf_enable_preflight, err);
+}
+
+static int step_scale_in(struct ctx *c, struct tf_err *err)
+{
+	return enable_step(c, tf_enable_scale_in, err);
+}
+
+static int step_tls_enable(struct ctx *c, struct tf_err *err)
+{
+	return enable_step(c, tf_enable_tls, err);
+}
+
+static int step_repair_peers(struct ctx *c, struct tf_err *err)
+{
+	return enable_step(c, tf_enable_repair_peers, err);
+}
+
+static int step_scale_out(struct ctx *c, struct tf_err *err)
+{
+	return enable_step(c, tf_enable_scale_out, err);
+}
+
+static int step_health(struct ctx *c, struct tf_err *err)
+{
+	return enable_step(c, tf_enable_health, err);
+}
+
 static const struct step steps[] = {
 	{"check", step_check, "verify the bundle and extract it into a private staging folder"},
 	{"record-mirror", step_record_mirror, "record TiUP's mirror (tiup.toml, bin/root.json, manifests/)"},
@@ -583,6 +697,13 @@ static const struct step steps[] = {
 	 "tiup --version; tiup cluster:<version> --version; tiup cluster --version (TiUP #594)"},
 	{"place-certificates", step_place_certificates,
 	 "decrypt and place ca.crt, ca.pem, client.crt, client.pem, client.pfx in TiUP's tls/ folder"},
+	{"preflight", step_enable_preflight,
+	 "on every host over SSH: reachability, duplicate node_exporter units, disk, PD ports, PD health and leader"},
+	{"scale-in-pd", step_scale_in, "tiup cluster scale-in: PD down to the leader; wait for the ports"},
+	{"tls-enable", step_tls_enable, "tiup cluster tls <name> enable -y (restarts the cluster)"},
+	{"repair-peers", step_repair_peers, "etcd member update: every PD peer URL https://"},
+	{"scale-out-pd", step_scale_out, "tiup cluster scale-out with the bundle's PD topology; wait for health"},
+	{"health", step_health, "every PD https, healthy, one leader; the checks of tiferry verify"},
 	{"record-sequence", step_record_sequence, "record the bundle's sequence (anti-rollback)"},
 	{"wipe-staging", step_wipe_staging, "remove the staging folder"},
 };
@@ -700,6 +821,19 @@ static int open_journal(struct ctx *c, const struct tf_manifest *m, struct tf_er
 	return save(c, err);
 }
 
+/* 1 for the steps that change the cluster (DESIGN.md steps 6-10). */
+static int cluster_step(const char *name)
+{
+	static const char *const names[] = {"preflight", "scale-in-pd", "tls-enable", "repair-peers",
+					    "scale-out-pd", "health"};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 static int run_steps(struct ctx *c, struct tf_err *err)
 {
 	size_t i;
@@ -713,6 +847,12 @@ static int run_steps(struct ctx *c, struct tf_err *err)
 		/* The check always runs again: nothing on disk is trusted across a crash. */
 		if (s->status == TF_STEP_DONE && i != 0)
 			continue;
+		if (!c->enable_tls && cluster_step(steps[i].name)) {
+			s->status = TF_STEP_DONE;
+			snprintf(s->detail, sizeof(s->detail),
+				 "skipped: the bundle's plan does not change the cluster");
+			continue;
+		}
 		s->status = TF_STEP_RUNNING;
 		s->started = tf_time_now();
 		s->ended = 0;
@@ -734,7 +874,22 @@ static int run_steps(struct ctx *c, struct tf_err *err)
 		}
 		if (r != 0)
 			return tf_err_prefix(err, "step '%s'", steps[i].name);
+		if (c->o->stop_after != NULL && strcmp(c->o->stop_after, steps[i].name) == 0) {
+			c->paused = 1;
+			return 0;
+		}
 	}
+	return 0;
+}
+
+/* 1 when name is a step of the install. */
+static int is_step(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NSTEPS; i++)
+		if (strcmp(steps[i].name, name) == 0)
+			return 1;
 	return 0;
 }
 
@@ -787,6 +942,15 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 
 	memset(&c, 0, sizeof(c));
 	c.o = o;
+	if (o->stop_after != NULL && !is_step(o->stop_after))
+		return tf_err_set(err, TF_E_USAGE, "--stop-after: no step named '%s' (see --dry-run)",
+				  o->stop_after);
+	if (o->stop_after != NULL &&
+	    (strcmp(o->stop_after, "mirror-set") == 0 || strcmp(o->stop_after, "update-self") == 0 ||
+	     strcmp(o->stop_after, "update-components") == 0))
+		return tf_err_set(err, TF_E_USAGE,
+				  "--stop-after %s would leave TiUP on the bundle's mirror; stop after restore-mirror or later",
+				  o->stop_after);
 	tf_journal_init(&c.j);
 	tf_manifest_init(&peek);
 	if ((r = peek_manifest(o->bundle, &peek, err)) != 0)
@@ -839,7 +1003,11 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 				tf_log_warn("journal: %s", e2.msg);
 		}
 	}
-	if (r == 0) {
+	if (r == 0 && c.paused) {
+		if ((r = save(&c, err)) == 0)
+			tf_log_info("stopped after step '%s' as asked; continue with: %s", o->stop_after,
+				    tf_journal_resume_command(&c.j));
+	} else if (r == 0) {
 		c.j.finished = 1;
 		if ((r = save(&c, err)) == 0)
 			tf_log_info("installed bundle %s on '%s'", c.j.bundle_id, c.j.cluster);

@@ -13,10 +13,13 @@ struct tf_install_opts {
 	const char *tiup;        /* the tiup program; NULL: "tiup" from PATH */
 	const char *passin;      /* source of the secrets' passphrase (file:, env:, fd:, tty) */
 	const char *recipient_key; /* recipient key folder (tiferry keygen --recipient) */
+	const char *known_hosts; /* SSH known_hosts for the cluster's hosts; NULL: ~/.ssh/known_hosts */
+	int accept_new_host_keys; /* pin host keys not known yet (never a changed one); audited */
 	int dry_run;
 	int resume;
 	int yes;
 	int json;
+	const char *stop_after;  /* stop (finished = no) after this step; --resume continues */
 };
 
 /* Runs (or with dry_run prints) the install. Returns 0 or a negative TF_E_* code with err. */

@@ -47,6 +47,8 @@ make_bundle() { # make_bundle OUT SEQ [PLATFORM]
 		tls:
 		  ca: generate
 		  recipients: [rcp/recipient.crt]
+		plan:
+		  enable_tls: false   # this suite covers the control-host half; enable.sh the cluster
 	YAML
 	"$TIFERRY_BUILD" -q build --spec "$w/spec-$2.yaml" --out "$1"
 	"$TIFERRY_BUILD" -q sign --key "$w/keys/approver.key" "$1"
@@ -178,6 +180,19 @@ if mount -t tmpfs -o size=32k tmpfs "$small" 2>/dev/null; then
 else
 	fail "cannot mount a small tmpfs for the disk-full case (tests run as root)"
 fi
+
+# ---- --stop-after: upgrade TiUP now, the rest later with --resume ----
+reset_home
+assert_run "--stop-after inside the upgrade: refused" 2 "would leave TiUP on the bundle's mirror" \
+	install "$w/b1.tar" --stop-after update-self
+assert_run "--stop-after place-certificates" 0 "stopped after step 'place-certificates'" \
+	install "$w/b1.tar" --stop-after place-certificates
+upgraded "stopped after place-certificates"
+mirror_is_original "stopped after place-certificates"
+assert_run "status: not finished yet" 1 "continue:" "$TIFERRY" status
+assert_run "--resume finishes it" 0 "installed bundle" install "$w/b1.tar" --resume
+assert_run "status: finished" 0 "skipped: the bundle's plan does not change the cluster" "$TIFERRY" status
+no_staging "stop-after, resumed"
 
 # ---- refusals before any change ----
 reset_home

@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# tiferry install, cluster half (issue 6), against the lab: real sshd per host, real etcd as PD,
+# the tiup double. Refusals before any change (a host's sshd down, a host key that does not
+# match, a duplicate node_exporter the plan does not allow to stop), then one install through
+# two faults (tls enable failing after the restart: the peer-URL repair path; a PD host's sshd
+# killed during scale-out: --resume completes), the checks of "Done when" on the result, and a
+# second bundle over the TLS cluster (every step finds TLS on and continues).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+tf_init enable
+TIFERRY=${TIFERRY_BIN:-$TIFERRY}
+LAB=$TF_SRC/tests/lab/lab.sh
+HOSTSH=$TF_SRC/tests/lab/hostsh
+lab=$TF_TMP/lab
+cleanup_lab() { bash "$LAB" stop "$lab" >/dev/null 2>&1 || true; }
+trap 'cleanup_lab; tf_cleanup' EXIT
+t0=$SECONDS
+
+dup_unit=node_exporter-9100-dup.service
+# --net auto: a free 127.0.N block, so that other lab tests may run at the same time; the
+# duplicate exporter goes on the second TiKV/TiDB host (.22)
+bash "$LAB" start --net auto --dup-node-exporter 22 "$lab" >"$TF_TMP/lab-start.log" 2>&1 ||
+	{ cat "$TF_TMP/lab-start.log" >&2; exit 1; }
+# shellcheck disable=SC1091
+source "$lab/lab.env"
+export TIFERRY_STATE_DIR=$TF_TMP/state
+read -r -a pd_hosts <<<"$LAB_PD_HOSTS"
+read -r -a kv_hosts <<<"$LAB_KV_HOSTS"
+dup_host=${kv_hosts[1]}
+cdir=$TIUP_HOME/storage/cluster/clusters/lab
+home0=$TF_TMP/tiup-home-0
+cp -a "$TIUP_HOME" "$home0"
+w=$TF_TMP/w
+mkdir -p "$w"
+
+# ---- bundles: the generated offline package, a generated CA, the plan ----
+python3 "$TF_SRC/tests/mirrorgen/mkmirror.py" "$w/mirror" --package "$w/pkg" >/dev/null
+pkg=$(ls "$w"/pkg/tidb-community-server-*.tar.gz)
+tf_keygen "$w/keys" builder
+tf_keygen "$w/keys" approver
+tf_trust "$w/trust" "builder=1 approver=1" "$w/keys/builder.pub:Builder:builder" \
+	"$w/keys/approver.pub:Approver:approver"
+"$TIFERRY" -q keygen --recipient --out "$w/rcp" >/dev/null
+cp "$cdir/meta.yaml" "$w/meta.yaml"
+make_bundle() { # make_bundle OUT SEQ STOP_DUPLICATES [notls]
+	local tls_yaml="tls: {ca: generate, recipients: [rcp/recipient.crt]}"
+	if [[ ${4:-} == notls ]]; then tls_yaml="# no tls section: the cluster keeps its CA"; fi
+	cat >"$w/spec-$(basename "$1").yaml" <<-YAML
+		cluster: lab
+		meta: meta.yaml
+		sequence: $2
+		validity: {days: 2}
+		signing_key: keys/builder.key
+		tiup:
+		  source: $pkg
+		  platforms: [linux/amd64]
+		$tls_yaml
+		plan:
+		  stop_duplicate_exporters: $3
+	YAML
+	"$TIFERRY_BUILD" -q build --spec "$w/spec-$(basename "$1").yaml" --out "$1"
+	"$TIFERRY_BUILD" -q sign --key "$w/keys/approver.key" "$1"
+}
+make_bundle "$w/keep.tar" 1 false
+make_bundle "$w/stop.tar" 1 true
+
+reset_home() { # a fresh control host: TiUP as the lab left it, no tiferry state
+	rm -rf "$TIUP_HOME" "$TIFERRY_STATE_DIR"
+	cp -a "$home0" "$TIUP_HOME"
+}
+install() { "$TIFERRY" install "$@" --trust "$w/trust" --recipient "$w/rcp" --yes; }
+# The cluster as it stands: meta.yaml's bytes and the PD member list (names, peer URLs).
+members_plain() {
+	curl -s -m 5 -X POST "http://${pd_hosts[0]}:2379/v3/cluster/member/list" -d '{}' |
+		jq -c '[.members[] | {name, peerURLs}] | sort_by(.name)'
+}
+cluster_state() { printf '%s\n%s\n' "$(tf_sha256 "$cdir/meta.yaml")" "$(members_plain)"; }
+dup_active() { "$HOSTSH" "$lab" "$dup_host" systemctl is-active "$dup_unit" 2>/dev/null; }
+sshd_down() { bash "$LAB" sshd-stop "$lab" "$1"; }
+sshd_up() { bash "$LAB" sshd-start "$lab" "$1"; }
+no_cluster_command() { # DESC: the audit log has no tiup command that changes the cluster
+	assert_false "$1: no scale-in, tls or scale-out ran" grep -qE '"command":"[^"]* (scale-in|scale-out|tls) ' \
+		"$TIFERRY_STATE_DIR/lab/audit.log"
+}
+
+# ---- before: PD answers plain HTTP ----
+assert_true "before: curl http://${pd_hosts[0]}:2379/version answers" \
+	curl -sf -m 5 "http://${pd_hosts[0]}:2379/version"
+assert_eq "before: 3 PD members over plain http" "$(members_plain | jq length)" 3
+assert_eq "before: the duplicate node_exporter runs" "$(dup_active)" active
+before=$(cluster_state)
+
+# ---- one host's sshd down at preflight: refused, nothing changed ----
+reset_home
+sshd_down "${kv_hosts[2]}"
+assert_run "sshd down: refused" 1 "${kv_hosts[2]}:$LAB_SSH_PORT" install "$w/stop.tar" \
+	--known-hosts "$LAB_KNOWN_HOSTS"
+assert_true "sshd down: the refusal says preflight and nothing changed" \
+	grep -q "preflight refused.*nothing was changed" "$TF_TMP/last.err"
+assert_eq "sshd down: meta.yaml and member list unchanged" "$(cluster_state)" "$before"
+assert_eq "sshd down: duplicate not stopped (another host failed)" "$(dup_active)" active
+no_cluster_command "sshd down"
+assert_run "sshd down: status names the preflight" 1 "preflight" "$TIFERRY" status --cluster lab
+sshd_up "${kv_hosts[2]}"
+
+# ---- a host key that does not match: refused before any command on it ----
+reset_home
+sed "s|^\[${pd_hosts[1]}\]:$LAB_SSH_PORT .*|[${pd_hosts[1]}]:$LAB_SSH_PORT $(cut -d' ' -f1,2 \
+	"$lab/hosts/${pd_hosts[2]}/ssh_host_ed25519_key.pub")|" "$LAB_KNOWN_HOSTS" >"$w/known_hosts.bad"
+assert_false "the edited known_hosts differs" cmp -s "$w/known_hosts.bad" "$LAB_KNOWN_HOSTS"
+assert_run "host key mismatch: refused" 1 "${pd_hosts[1]}:$LAB_SSH_PORT" install "$w/stop.tar" \
+	--known-hosts "$w/known_hosts.bad"
+assert_true "host key mismatch: the refusal names the host key" grep -qi "host.key" "$TF_TMP/last.err"
+assert_eq "host key mismatch: meta.yaml and member list unchanged" "$(cluster_state)" "$before"
+assert_eq "host key mismatch: duplicate not stopped" "$(dup_active)" active
+no_cluster_command "host key mismatch"
+assert_true "host key mismatch: known_hosts not rewritten" \
+	grep -qF "$(cut -d' ' -f1,2 "$lab/hosts/${pd_hosts[2]}/ssh_host_ed25519_key.pub")" "$w/known_hosts.bad"
+
+# ---- an unknown host key without --accept-new-host-keys: refused ----
+reset_home
+grep -vF "[${kv_hosts[0]}]" "$LAB_KNOWN_HOSTS" >"$w/known_hosts.partial"
+assert_run "unknown host key: refused" 1 "${kv_hosts[0]}:$LAB_SSH_PORT" install "$w/keep.tar" \
+	--known-hosts "$w/known_hosts.partial"
+assert_eq "unknown host key: cluster unchanged" "$(cluster_state)" "$before"
+
+# ---- a duplicate node_exporter the plan does not allow to stop: reported, refused ----
+reset_home
+cp "$w/known_hosts.partial" "$w/known_hosts.pin"
+assert_run "duplicate exporter, plan keeps it: refused" 1 "$dup_unit" install "$w/keep.tar" \
+	--known-hosts "$w/known_hosts.pin" --accept-new-host-keys
+assert_true "duplicate exporter: reported with its host" grep -q "$dup_host:$LAB_SSH_PORT.*node_exporter" \
+	"$TF_TMP/last.err"
+assert_true "duplicate exporter: the plan's word quoted" grep -q "does not allow stopping" "$TF_TMP/last.err"
+assert_eq "duplicate exporter: still active" "$(dup_active)" active
+assert_eq "duplicate exporter: cluster unchanged" "$(cluster_state)" "$before"
+no_cluster_command "duplicate exporter"
+assert_true "accept-new-host-keys: the new key pinned in known_hosts" grep -qF "[${kv_hosts[0]}]" \
+	"$w/known_hosts.pin"
+assert_true "accept-new-host-keys: the pin is in the audit log" grep -q "pinned" \
+	"$TIFERRY_STATE_DIR/lab/audit.log"
+
+# ---- the install, through two faults ----
+# tls enable fails after the restart (tikv/pd#2996: PD serves https, peer URLs still http://),
+# and the sshd of the last PD host to scale out is killed as scale-out starts.
+reset_home
+killed=$w/killed-host
+cat >"$w/tiup-drop" <<-SH
+	#!/bin/sh
+	# test wrapper: at scale-out, kill the sshd of the last host of the topology file
+	case "\$*" in *" scale-out "*)
+		for a in "\$@"; do [ -f "\$a" ] && f=\$a; done
+		ip=\$(sed -n 's/^- host: //p' "\$f" | tail -n 1)
+		echo "\$ip" >"$killed"
+		bash "$LAB" sshd-stop "$lab" "\$ip" ;;
+	esac
+	exec tiup "\$@"
+SH
+chmod 755 "$w/tiup-drop"
+t_install=$SECONDS
+assert_run "faults: install stops at scale-out" 1 "--resume" env TIUP_DOUBLE_FAIL=tls-after-restart \
+	"$TIFERRY" install "$w/stop.tar" --trust "$w/trust" --recipient "$w/rcp" --yes \
+	--known-hosts "$LAB_KNOWN_HOSTS" --tiup "$w/tiup-drop"
+err_faults=$TF_ERR
+assert_true "faults: the duplicate reported as stopped" grep -q "$dup_host:$LAB_SSH_PORT: node_exporter: fixed" \
+	"$TF_TMP/last.err"
+assert_eq "faults: the duplicate is stopped" "$(dup_active || true)" inactive
+assert_true "faults: tls enable failed after the restart, noted" \
+	grep -q "tls enable failed after the restart" "$TIFERRY_STATE_DIR/lab/audit.log"
+assert_true "faults: peer URLs repaired through etcd" grep -q "peerURLs updated: http://" \
+	"$TIFERRY_STATE_DIR/lab/audit.log"
+assert_true "faults: the journal says scale-out-pd failed" \
+	jq -e '.steps[] | select(.name == "scale-out-pd") | .status == "failed"' "$TIFERRY_STATE_DIR/lab/journal.json"
+assert_true "faults: the journal names the PD members scaled in" \
+	jq -e '.values.pd_removed | test("2379")' "$TIFERRY_STATE_DIR/lab/journal.json"
+if [[ $err_faults != *scale-out* ]]; then fail "faults: the error does not name scale-out: ${err_faults:0:400}"; else pass "faults: the error names scale-out"; fi
+sshd_up "$(cat "$killed")"
+# The check that --resume runs again compares the bundle's topology fingerprint with meta.yaml,
+# which lists one PD now; the preflight kept meta.yaml as it was (install.c's step_check does
+# not use it by itself yet: see the report of issue 6).
+assert_true "faults: the preflight kept meta.yaml as it was" cmp -s "$TIFERRY_STATE_DIR/lab/meta-before.yaml" "$w/meta.yaml"
+assert_run "faults: --resume completes" 0 "installed bundle" install "$w/stop.tar" --resume \
+	--known-hosts "$LAB_KNOWN_HOSTS" --cluster-meta "$TIFERRY_STATE_DIR/lab/meta-before.yaml"
+echo "enable: install with two faults and resume took $((SECONDS - t_install)) s" >&2
+assert_run "status: finished" 0 "finished" "$TIFERRY" status --cluster lab
+
+# ---- after: the checks of "Done when" ----
+tls=$cdir/tls
+ca=$w/bundle-ca.crt
+tar -xOf "$w/stop.tar" payload/tls/ca.crt >"$ca"
+assert_eq "TiUP uses the bundle's CA" "$(tf_sha256 "$tls/ca.crt")" "$(tf_sha256 "$ca")"
+for ip in "${pd_hosts[@]}"; do
+	assert_false "after: plain http to $ip:2379 refused" curl -sf -m 5 "http://$ip:2379/version"
+	assert_false "after: TLS without a client certificate to $ip:2379 refused" \
+		curl -sf -m 5 --cacert "$ca" "https://$ip:2379/version"
+	assert_true "after: $ip's pd.crt chains to the bundle's CA" \
+		openssl verify -CAfile "$ca" "$lab/hosts/$ip/root/tidb-deploy/pd-2379/tls/pd.crt"
+done
+for ip in $LAB_KV_HOSTS; do
+	assert_true "after: $ip's tikv.crt chains to the bundle's CA" \
+		openssl verify -CAfile "$ca" "$lab/hosts/$ip/root/tidb-deploy/tikv-20160/tls/tikv.crt"
+done
+mtls=(--cacert "$ca" --cert "$tls/client.crt" --key "$tls/client.pem")
+list=$(curl -sf -m 5 "${mtls[@]}" -X POST "https://${pd_hosts[0]}:2379/v3/cluster/member/list" -d '{}')
+assert_eq "after: 3 members over mTLS" "$(jq '.members | length' <<<"$list")" 3
+assert_eq "after: every peer URL https" "$(jq '[.members[].peerURLs[] | select(startswith("https://") | not)] | length' <<<"$list")" 0
+assert_eq "after: the members are the original ones" \
+	"$(jq -c '[.members[].name] | sort' <<<"$list")" "$(jq -c '[.[].name]' <<<"$(sed -n 2p <<<"$before")")"
+assert_true "after: meta.yaml says enable_tls" grep -q "enable_tls: true" "$cdir/meta.yaml"
+assert_run "after: tiferry verify passes" 0 "" "$TIFERRY" verify --cluster lab
+assert_true "after: the verify report is kept" test -s "$TIFERRY_STATE_DIR/lab/verify.json"
+assert_true "after: the preflight report is kept" jq -e '.ok == true' "$TIFERRY_STATE_DIR/lab/preflight.json"
+
+# ---- a second bundle over the TLS cluster: etcd over mTLS, tls enable finds it done ----
+# (without a tls section: a new CA would not match the one the nodes' certificates chain to)
+make_bundle "$w/again.tar" 2 true notls
+t_again=$SECONDS
+assert_run "second bundle over TLS: installs" 0 "installed bundle" install "$w/again.tar" \
+	--known-hosts "$LAB_KNOWN_HOSTS"
+echo "enable: second install over TLS took $((SECONDS - t_again)) s" >&2
+assert_true "second bundle: tls enable found TLS on" grep -q "TLS is already enabled" "$TF_TMP/last.err"
+list=$(curl -sf -m 5 "${mtls[@]}" -X POST "https://${pd_hosts[1]}:2379/v3/cluster/member/list" -d '{}')
+assert_eq "second bundle: 3 https members" \
+	"$(jq '[.members[] | select(.peerURLs[0] | startswith("https://"))] | length' <<<"$list")" 3
+
+echo "enable: $((SECONDS - t0)) s in all" >&2
+tf_finish

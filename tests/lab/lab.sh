@@ -42,7 +42,7 @@ is_lab_pid() {
 # shims' pid files and their log of every process they spawned) that still runs, and
 # the children of those processes.
 lab_pids() {
-	local dir=$1 f pid c
+	local dir=$1 pid c
 	{
 		cat "$dir"/hosts/*/sshd.pid "$dir"/hosts/*/root/run/systemd/*.pid 2>/dev/null || true
 		cut -d' ' -f1 "$dir"/hosts/*/root/run/systemd/spawned.log 2>/dev/null || true

@@ -65,12 +65,15 @@ bookworm_entries() {
 			}' "$f"
 			;;
 		*)
-			sed -E 's/\[[^]]*\]//' "$f" | awk -v want="$want" '
-			$1 ~ /^#/ { next }
-			$3 ~ /^bookworm(-updates|-security)?$/ {
-				if (want == "check" && $1 == "deb-src") print
-				if (want != "check" && $1 == "deb") { $1 = "deb-src"; print }
-			}'
+			awk -v want="$want" '
+			$1 ~ /^#/ || NF < 3 { next }
+			{
+				i = 2 # the URI, after any [options]
+				if ($2 ~ /^\[/) { while (i < NF && $i !~ /\]$/) i++; i++ }
+				if ($(i + 1) !~ /^bookworm(-updates|-security)?$/) next
+				if (want == "check") { if ($1 == "deb-src") print; next }
+				if ($1 == "deb") { line = $0; sub(/^[ \t]*deb/, "deb-src", line); print line }
+			}' "$f"
 			;;
 		esac
 	done < <(sources_files)

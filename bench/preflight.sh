@@ -146,6 +146,24 @@ for ((r = 0; r < RUNS; r++)); do
 	ssh_loop
 	loop+=("$(elapsed "$t0" "$(now)")")
 done
+# CPU the 32-host preflight costs on this machine, all sides: the driver (libssh client) and
+# every sshd with what it ran (reaped children count in the listeners' cutime/cstime).
+cpu_ticks() {
+	local p sum=0 v
+	for p in "${pids[@]}"; do
+		v=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$p/stat" 2>/dev/null || echo 0)
+		sum=$((sum + v))
+	done
+	echo "$sum"
+}
+t_before=$(cpu_ticks)
+client_cpu=$( { TIMEFORMAT='%U %S'; time driver "$NHOSTS" "$NHOSTS" >/dev/null; } 2>&1 | tail -n 1)
+t_after=$(cpu_ticks)
+cpu_total=$(awk -v c="$client_cpu" -v d=$((t_after - t_before)) -v hz="$(getconf CLK_TCK)" \
+	'BEGIN { split(c, a, " "); printf "%.3f", a[1] + a[2] + d / hz }')
+cpu_floor=$(awk -v t="$cpu_total" -v n="$(nproc)" 'BEGIN { printf "%.3f", t / n }')
+cpu_client=$(awk -v c="$client_cpu" 'BEGIN { split(c, a, " "); printf "%.3f", a[1] + a[2] }')
+cpu_host=$(awk -v t="$cpu_total" -v n="$NHOSTS" 'BEGIN { printf "%.1f", t / n * 1000 }')
 m_one=$(median "${one[@]}")
 m_par=$(median "${par[@]}")
 m_def=$(median "${def[@]}")
@@ -175,6 +193,13 @@ same checks chained (reachability, unit listing, \`df -Pk\`).
 | preflight, $NHOSTS hosts, fan-out 16 (default) | $m_def s | 1 host | ${r_def}x | < 2x | $(verdict "$r_def" "<" 2) |
 | sequential \`ssh\` loop, $NHOSTS hosts | $m_loop s | fan-out $NHOSTS | ${s_par}x slower | > 10x | $(verdict "$s_par" ">" 10) |
 | | | fan-out 16 | ${s_def}x slower | > 10x | $(verdict "$s_def" ">" 10) |
+| CPU of the $NHOSTS-host preflight, all sides | $cpu_total s | | ${cpu_host} ms per host | | |
+| of which the control host (libssh, threads) | $cpu_client s | | | | |
+
+All $NHOSTS simulated hosts share this machine's $cpus CPU(s) with the control host, so the
+$NHOSTS-host run cannot take less than its CPU divided by the CPUs: $cpu_floor s here, against
+$m_one s for one host. On real hosts each sshd and each probe runs on its own machine and
+only the control host's share is shared.
 <!-- bench/preflight.sh:end -->
 EOF
 )

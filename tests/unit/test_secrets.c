@@ -434,6 +434,7 @@ static void test_secret_tty(void **state)
 		if (master >= 0)
 			close(master);
 		skip();
+		return; /* skip() does not return; this tells the analyzer */
 	}
 	assert_int_equal(pipe(pipefd), 0);
 	pid = fork();

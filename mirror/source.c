@@ -685,7 +685,7 @@ static int copy_archive(struct tf_mirror_src *s, const struct tf_mirror_copy *fi
 	struct archive_entry *ae;
 	char *done = NULL, *top = NULL;
 	size_t i, got = 0;
-	int r, ar;
+	int r, ar = ARCHIVE_OK;
 
 	if ((done = calloc(n ? n : 1, 1)) == NULL)
 		return tf_err_set(err, TF_E_NOMEM, "out of memory");
@@ -731,6 +731,11 @@ static int copy_archive(struct tf_mirror_src *s, const struct tf_mirror_copy *fi
 			goto out;
 		done[f - files] = 1;
 		got++;
+	}
+	if (got < n && ar != ARCHIVE_EOF) {
+		r = tf_err_set(err, TF_E_INPUT, "archive '%s': %s", s->path,
+		               archive_error_string(a));
+		goto out;
 	}
 	for (i = 0; i < n; i++) {
 		if (!done[i]) {

@@ -328,37 +328,32 @@ static int write_manifests(struct tf_mirror *m, const char *dir, const struct se
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static char *summary(const struct tf_mirror *m, const struct sel *s, const char *const *plats,
                      size_t np, const struct tf_mirror_subset_report *rep, const cJSON *files,
                      int marker)
 {
 	cJSON *doc = cJSON_CreateObject(), *vers, *pl, *fl;
 	const struct tf_tiup_manifest *root = tf_mirror_root(m, tf_mirror_nroots(m) - 1, NULL);
-	const char **names = NULL;
+	size_t *order = NULL;
 	char *out = NULL;
-	size_t i;
+	size_t i, j;
 
-	if (doc == NULL || (names = calloc(s->nw ? s->nw : 1, sizeof(*names))) == NULL)
+	if (doc == NULL || (order = calloc(s->nw ? s->nw : 1, sizeof(*order))) == NULL)
 		goto out;
-	for (i = 0; i < s->nw; i++)
-		names[i] = s->w[i].name;
-	qsort((void *)names, s->nw, sizeof(*names), cmp_str);
+	/* components by name, so the summary does not depend on the order asked */
+	for (i = 0; i < s->nw; i++) {
+		for (j = i; j > 0 && strcmp(s->w[order[j - 1]].name, s->w[i].name) > 0; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
 	if ((marker && cJSON_AddStringToObject(doc, "format", "tiferry-subset/1") == NULL) ||
 	    (vers = cJSON_AddObjectToObject(doc, "versions")) == NULL ||
 	    (pl = cJSON_AddArrayToObject(doc, "platforms")) == NULL)
 		goto out;
 	for (i = 0; i < s->nw; i++) {
-		size_t j;
+		const char *v = s->chosen[order[i]];
 
-		for (j = 0; j < s->nw; j++)
-			if (s->w[j].name == names[i])
-				break;
-		if (cJSON_AddStringToObject(vers, names[i], s->chosen[j]) == NULL)
+		if (cJSON_AddStringToObject(vers, s->w[order[i]].name, v ? v : "") == NULL)
 			goto out;
 	}
 	for (i = 0; i < np; i++)
@@ -371,7 +366,7 @@ static char *summary(const struct tf_mirror *m, const struct sel *s, const char 
 	cJSON_AddItemToObject(doc, "files", fl);
 	out = cJSON_PrintUnformatted(doc);
 out:
-	free((void *)names);
+	free(order);
 	cJSON_Delete(doc);
 	return out;
 }

@@ -420,6 +420,8 @@ static int parse_keyset(struct pctx *p, const cJSON *o, struct tf_tiup_keyset *k
 	if ((r = get_obj(p, o, "keys", 1, &keys)) != 0 ||
 	    (r = get_u64(p, o, "threshold", 0, &ks->threshold, &ks->has_threshold)) != 0)
 		return r;
+	if (keys == NULL)
+		return bad(p, "missing field", "keys");
 	if (role && (r = get_str(p, o, "url", 0, &ks->url)) != 0)
 		return r;
 	if (!role && (r = get_str(p, o, "name", 0, &ks->display)) != 0)
@@ -468,6 +470,8 @@ static int parse_index(struct pctx *p, const cJSON *s, struct tf_tiup_manifest *
 	if ((r = get_obj(p, s, "components", 1, &comps)) != 0 ||
 	    (r = get_obj(p, s, "owners", 1, &owners)) != 0)
 		return r;
+	if (comps == NULL || owners == NULL)
+		return bad(p, "missing field", "components");
 	m->nitems = nchildren(comps);
 	if ((m->items = alloc_n(p, m->nitems, sizeof(*m->items), &r)) == NULL)
 		return r;
@@ -525,6 +529,8 @@ static int parse_meta(struct pctx *p, const cJSON *s, struct tf_tiup_manifest *m
 
 	if ((r = get_obj(p, s, "meta", 1, &meta)) != 0)
 		return r;
+	if (meta == NULL)
+		return bad(p, "missing field", "meta");
 	m->nmeta = nchildren(meta);
 	if ((m->meta = alloc_n(p, m->nmeta, sizeof(*m->meta), &r)) == NULL)
 		return r;
@@ -594,6 +600,8 @@ static int parse_component(struct pctx *p, const cJSON *s, struct tf_tiup_manife
 	    (r = get_str(p, s, "nightly", 0, &m->nightly)) != 0 ||
 	    (r = get_obj(p, s, "platforms", 1, &plats)) != 0)
 		return r;
+	if (plats == NULL)
+		return bad(p, "missing field", "platforms");
 	for (pl = plats->child; pl != NULL; pl = pl->next) {
 		if (!cJSON_IsObject(pl))
 			return bad(p, "platform is not an object:", pl->string);
@@ -644,7 +652,7 @@ int tf_tiup_manifest_parse(const uint8_t *buf, size_t len, const char *name,
 	int r;
 
 	if (len > TF_TIUP_MANIFEST_MAX) {
-		r = tf_err_set(err, TF_E_INPUT, "manifest '%s': larger than %u bytes", name,
+		r = tf_err_set(err, TF_E_INPUT, "manifest '%s': larger than %zu bytes", name,
 		               TF_TIUP_MANIFEST_MAX);
 		goto out;
 	}

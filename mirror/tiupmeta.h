@@ -9,7 +9,7 @@
 #include "common/err.h"
 
 #define TF_TIUP_SPEC_VERSION "0.1.0"
-#define TF_TIUP_MANIFEST_MAX (16u << 20) /* no real manifest comes near this */
+#define TF_TIUP_MANIFEST_MAX ((size_t)16 << 20) /* no real manifest comes near this */
 
 /* One public key of a role or an owner. id is the keyid the manifest declares; computed_id
  * is the lowercase hex sha256 of the key object's canonical JSON (TiUP's keyid rule). */

@@ -432,7 +432,7 @@ int tf_tiup_state_load(const char *dir, struct tf_tiup_state *st, struct tf_err 
 		goto out;
 	doc = cJSON_ParseWithLength(text, len);
 	home = doc ? cJSON_GetObjectItemCaseSensitive(doc, "home") : NULL;
-	if (!cJSON_IsString(home)) {
+	if (home == NULL || !cJSON_IsString(home) || home->valuestring == NULL) {
 		r = tf_err_set(err, TF_E_INPUT, "'%s': not a saved tiup state", p);
 		goto out;
 	}

@@ -15,10 +15,10 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#define TIMESTAMP_MAX 1024u      /* TiUP's maxTimeStampSize */
-#define ROOT_MAX (1024u * 1024u) /* TiUP's maxRootSize */
-#define ROOT_CHAIN_MAX 10000     /* rotations followed at most */
-#define MARKER_MAX (4u << 20)
+#define TIMESTAMP_MAX ((size_t)1024)   /* TiUP's maxTimeStampSize */
+#define ROOT_MAX ((size_t)1024 * 1024) /* TiUP's maxRootSize */
+#define ROOT_CHAIN_MAX 10000           /* rotations followed at most */
+#define MARKER_MAX ((size_t)4 << 20)
 
 struct tf_mirror {
 	struct tf_mirror_src *src;
@@ -934,7 +934,6 @@ static void check_tarball(struct vctx *c, const struct tf_tiup_manifest *cm,
 	uint8_t d[TF_SHA256_LEN];
 	uint64_t len = 0;
 	struct tf_err e;
-	int r;
 
 	if (name == NULL) {
 		add(c, TF_MIRROR_TARBALL, TF_MIRROR_FAIL, rel->url, "url",
@@ -964,7 +963,7 @@ static void check_tarball(struct vctx *c, const struct tf_tiup_manifest *cm,
 		    "the manifest gives no sha256 for it");
 		return;
 	}
-	if ((r = tf_mirror_src_digest(c->m->src, name, d, &len, &e)) != 0) {
+	if (tf_mirror_src_digest(c->m->src, name, d, &len, &e) != 0) {
 		add(c, TF_MIRROR_TARBALL, TF_MIRROR_FAIL, name, "read", "%s", e.msg);
 		return;
 	}

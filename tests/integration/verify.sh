@@ -273,6 +273,23 @@ assert_eq "missing: member count fails" "$(status_at pd.member-count "$IP_M1:$CP
 assert_has "missing: names the missing member" "$(detail_at pd.member-count "$IP_M1:$CP")" \
 	"3 members listed, meta.yaml has 4 PD: 1 missing (pd-127.0.0.170-$CP)"
 
+# ---- before the change: no tls/ folder yet, verify still shows the exposure ----
+mkcluster notls $IP_PLAIN
+rm -rf "$TIUP_HOME/storage/cluster/clusters/notls/tls"
+assert_run "no tls/: verify fails, not a usage error" 1 "" "${V[@]}" --cluster notls --json
+assert_eq "no tls/: folder check fails" "$(status control.tls-files)" fail
+assert_has "no tls/: handshake says why" "$(detail tls.handshake)" "no client TLS set-up"
+assert_eq "no tls/: plain HTTP answered" "$(status auth.plain-http-refused)" fail
+
+# ---- colour only on a terminal, never with NO_COLOR ----
+if command -v script >/dev/null; then
+	out=$(env -u NO_COLOR script -qc "$TIFERRY verify --timeout 1 --scan $IP_M1:$CP" /dev/null </dev/null || true)
+	assert_has "terminal: a table in colour" "$out" $'\033[32mpass'
+	assert_has "terminal: table header" "$out" "STATUS"
+	out=$(NO_COLOR=1 script -qc "$TIFERRY verify --timeout 1 --scan $IP_M1:$CP" /dev/null </dev/null || true)
+	if [[ $out == *$'\033['* ]]; then fail "terminal with NO_COLOR: colour codes"; else pass "terminal with NO_COLOR: no colour codes"; fi
+fi
+
 # ---- the control host's key modes ----
 assert_run "bad mode: verify fails" 1 "client.pem has mode 0644" "${V[@]}" --cluster badmode
 

@@ -4,7 +4,8 @@
 # match, a duplicate node_exporter the plan does not allow to stop), then one install through
 # two faults (tls enable failing after the restart: the peer-URL repair path; a PD host's sshd
 # killed during scale-out: --resume completes), the checks of "Done when" on the result, and a
-# second bundle over the TLS cluster (every step finds TLS on and continues).
+# second bundle over the TLS cluster (every step finds TLS on and continues), and a scale-out
+# interrupted after etcd's member add (refused on --resume with the way out).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 tf_init enable
@@ -222,6 +223,19 @@ assert_true "second bundle: tls enable found TLS on" grep -q "TLS is already ena
 list=$(curl -sf -m 5 "${mtls[@]}" -X POST "https://${pd_hosts[1]}:2379/v3/cluster/member/list" -d '{}')
 assert_eq "second bundle: 3 https members" \
 	"$(jq '[.members[] | select(.peerURLs[0] | startswith("https://"))] | length' <<<"$list")" 3
+
+# ---- a scale-out that added a member to etcd and never started it (TIUP_DOUBLE_FAIL=
+# scale-out-after-add): quorum is lost, TiUP cannot add it again and etcd cannot remove it;
+# --resume must name the member and the way out instead of waiting on tiup ----
+make_bundle "$w/third.tar" 3 true notls
+assert_run "member added, never started: install stops" 1 "scale-out" env TIUP_DOUBLE_FAIL=scale-out-after-add \
+	"$TIFERRY" install "$w/third.tar" --trust "$w/trust" --recipient "$w/rcp" --yes --known-hosts "$LAB_KNOWN_HOSTS"
+t_dangling=$SECONDS
+assert_run "member added, never started: --resume names it" 1 "added to etcd but never started" \
+	install "$w/third.tar" --resume --known-hosts "$LAB_KNOWN_HOSTS" \
+	--cluster-meta "$TIFERRY_STATE_DIR/lab/meta-before.yaml"
+assert_true "member added, never started: the way out is named" grep -q "member remove" "$TF_TMP/last.err"
+assert_true "member added, never started: refused at once, not after tiup's timeout" test $((SECONDS - t_dangling)) -lt 60
 
 echo "enable: $((SECONDS - t0)) s in all" >&2
 tf_finish

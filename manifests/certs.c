@@ -132,7 +132,7 @@ static int x509_fingerprint(X509 *x, char out[TF_FINGERPRINT_LEN])
 	return 0;
 }
 
-static int x509_info(X509 *x, struct tf_cert_info *info, struct tf_err *err)
+static int x509_info(X509 *x, struct tf_certs_info *info, struct tf_err *err)
 {
 	EVP_PKEY *pk = X509_get0_pubkey(x);
 	BIGNUM *bn = NULL;
@@ -959,7 +959,7 @@ int tf_certs_write_dir(const struct tf_certs *c, const char *dir, struct tf_err 
 	return r;
 }
 
-int tf_cert_info_pem(const char *pem, size_t len, struct tf_cert_info *out, struct tf_err *err)
+int tf_certs_info_pem(const char *pem, size_t len, struct tf_certs_info *out, struct tf_err *err)
 {
 	BIO *bio = mem_bio(pem, len);
 	X509 *x = NULL;
@@ -1015,13 +1015,13 @@ out:
 	return r;
 }
 
-int tf_cert_fingerprint(const char *pem, size_t len, char out[TF_FINGERPRINT_LEN],
-                        struct tf_err *err)
+int tf_certs_fingerprint(const char *pem, size_t len, char out[TF_FINGERPRINT_LEN],
+                         struct tf_err *err)
 {
-	struct tf_cert_info info;
+	struct tf_certs_info info;
 	int r;
 
-	if ((r = tf_cert_info_pem(pem, len, &info, err)) != 0)
+	if ((r = tf_certs_info_pem(pem, len, &info, err)) != 0)
 		return r;
 	memcpy(out, info.fingerprint, TF_FINGERPRINT_LEN);
 	return 0;
@@ -1269,7 +1269,7 @@ static int put(cJSON *parent, const char *key, cJSON *item)
 	return ok != 0;
 }
 
-static cJSON *info_json(const struct tf_cert_info *i)
+static cJSON *info_json(const struct tf_certs_info *i)
 {
 	cJSON *o = cJSON_CreateObject();
 	char nb[32], na[32], key[32];

@@ -55,7 +55,7 @@ struct tf_certs_config {
 };
 
 /* What a certificate says, for display and the manifest. */
-struct tf_cert_info {
+struct tf_certs_info {
 	char subject[512]; /* RFC 2253, e.g. "CN=x,O=Bank" */
 	char issuer[512];
 	char serial[80];                      /* uppercase hex */
@@ -79,9 +79,9 @@ struct tf_certs {
 	size_t client_pem_len;
 	uint8_t *client_pfx; /* PKCS#12 (password "tiup"): key, certificate, CA and chain */
 	size_t client_pfx_len;
-	struct tf_cert_info ca, client;
+	struct tf_certs_info ca, client;
 	size_t nchain;
-	struct tf_cert_info *chain; /* the CA's issuers, in order */
+	struct tf_certs_info *chain; /* the CA's issuers, in order */
 	size_t nwarnings;
 	char **warnings; /* things the operator should read (e.g. no chain given) */
 };
@@ -149,12 +149,12 @@ int tf_certs_summary_json(const struct tf_certs *c, const struct tf_certs_plan *
 int tf_certs_check_pair(const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len,
                         struct tf_err *err) TF_MUST_CHECK;
 /* What the first certificate in pem (len bytes) says. */
-int tf_cert_info_pem(const char *pem, size_t len, struct tf_cert_info *out,
-                     struct tf_err *err) TF_MUST_CHECK;
+int tf_certs_info_pem(const char *pem, size_t len, struct tf_certs_info *out,
+                      struct tf_err *err) TF_MUST_CHECK;
 /* "sha256:<hex>" of the first certificate in pem: the lowercase, colon-free form of
  * `openssl x509 -noout -fingerprint -sha256`. */
-int tf_cert_fingerprint(const char *pem, size_t len, char out[TF_FINGERPRINT_LEN],
-                        struct tf_err *err) TF_MUST_CHECK;
+int tf_certs_fingerprint(const char *pem, size_t len, char out[TF_FINGERPRINT_LEN],
+                         struct tf_err *err) TF_MUST_CHECK;
 
 /* ---- the node certificates TiUP will issue (`tiup cluster tls <name> enable`) ---- */
 struct tf_certs_plan_entry {

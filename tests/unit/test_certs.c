@@ -156,7 +156,7 @@ static void test_generate(void **state)
 	assert_true(c.ca.not_after - c.ca.not_before >= (time_t)TF_CERTS_CA_DAYS * DAY);
 	assert_true(c.client.not_after - c.client.not_before == (time_t)TF_CERTS_CLIENT_DAYS * DAY);
 	/* fingerprints as openssl prints them */
-	assert_int_equal(tf_cert_fingerprint(c.ca_crt, c.ca_crt_len, fp, &err), 0);
+	assert_int_equal(tf_certs_fingerprint(c.ca_crt, c.ca_crt_len, fp, &err), 0);
 	assert_string_equal(fp, c.ca.fingerprint);
 	assert_int_equal(tt_sh("test \"sha256:$(openssl x509 -in ca.crt -noout -fingerprint "
 	                       "-sha256 | cut -d= -f2 | tr -d : | tr A-F a-f)\" = '%s'",
@@ -533,7 +533,7 @@ static void test_recipient_keygen(void **state)
 	struct tf_err err;
 	char *key = NULL, *cert = NULL, fp[TF_FINGERPRINT_LEN];
 	size_t kl = 0, cl = 0;
-	struct tf_cert_info info;
+	struct tf_certs_info info;
 
 	(void)state;
 	tt_tmpdir();
@@ -550,11 +550,11 @@ static void test_recipient_keygen(void **state)
 	                       "-sha256 | cut -d= -f2 | tr -d : | tr A-F a-f)\" = '%s'",
 	                       fp),
 	                 0);
-	assert_int_equal(tf_cert_info_pem(cert, cl, &info, &err), 0);
+	assert_int_equal(tf_certs_info_pem(cert, cl, &info, &err), 0);
 	assert_string_equal(info.subject, "CN=tiferry recipient ctl-1");
 	assert_string_equal(info.fingerprint, fp);
 	assert_false(info.is_ca);
-	assert_int_equal(tf_cert_info_pem("junk", 4, &info, &err), TF_E_INPUT);
+	assert_int_equal(tf_certs_info_pem("junk", 4, &info, &err), TF_E_INPUT);
 	tf_wipe(key, kl);
 	free(key);
 	free(cert);

@@ -25,7 +25,8 @@ static const char usage_text[] =
     "`openssl x509 -in recipient.crt -noout -fingerprint -sha256` on the build host.\n"
     "\n"
     "  --recipient     make a recipient key pair (the only kind there is; required)\n"
-    "  --out DIR       folder for the two files (default: the current folder; created 0700)\n"
+    "  --out DIR       folder for the two files (default " TF_CERTS_RECIPIENT_DIR ",\n"
+    "                  where tiferry install looks; created 0700)\n"
     "  --name CN       the certificate's common name (default: \"tiferry recipient <host>\")\n"
     "  --days N        certificate lifetime in days (default 3650)\n"
     "  --force         replace an existing key pair in DIR\n"
@@ -58,7 +59,7 @@ int tf_cmd_keygen(int argc, char **argv)
 	                                     {"quiet", no_argument, NULL, 'q'},
 	                                     {"verbose", no_argument, NULL, 'v'},
 	                                     {NULL, 0, NULL, 0}};
-	const char *dir = ".", *name = NULL;
+	const char *dir = TF_CERTS_RECIPIENT_DIR, *name = NULL;
 	char *key = NULL, *cert = NULL, *key_path = NULL, *cert_path = NULL;
 	char fp[TF_FINGERPRINT_LEN], ofp[TF_FINGERPRINT_LEN * 2], cn[HOST_NAME_MAX + 64];
 	size_t key_len = 0, cert_len = 0;

@@ -19,6 +19,7 @@
 #define TF_CERTS_PFX_PASSWORD "tiup"  /* TiUP's client.pfx password */
 #define TF_CERTS_RECIPIENT_BITS 3072u /* tiferry keygen --recipient */
 #define TF_CERTS_RECIPIENT_DAYS 3650u
+#define TF_CERTS_RECIPIENT_DIR "/etc/tiferry/recipient" /* keygen writes, install reads */
 #define TF_CERTS_RECIPIENT_KEY "recipient.key"
 #define TF_CERTS_RECIPIENT_CERT "recipient.crt"
 #define TF_FINGERPRINT_LEN 72 /* "sha256:" + 64 hex digits + NUL */

@@ -65,8 +65,10 @@ struct tf_preflight_report {
 
 /* Runs the preflight. Returns 0 when every check passed (duplicates may have been stopped:
  * TF_CHECK_FIXED items); TF_E_FAIL naming the failing hosts when any check failed, in which case
- * nothing was changed on any host. In both cases *out receives the report (freed with
- * tf_preflight_report_free) for the journal; on other errors *out is untouched. */
+ * nothing was changed on any host (the one exception: stopping a duplicate failed after all
+ * checks passed; the FIXED items then name what was stopped elsewhere). In both cases *out
+ * receives the report (freed with tf_preflight_report_free) for the journal; on other errors
+ * *out is untouched. */
 int tf_preflight_run(const struct tf_preflight_params *p, struct tf_preflight_report **out,
 		     struct tf_err *err) TF_MUST_CHECK;
 void tf_preflight_report_free(struct tf_preflight_report *r);

@@ -158,7 +158,7 @@ static int check_host_key(struct tf_ssh *s, struct tf_err *err)
 	case SSH_KNOWN_HOSTS_OTHER:
 		r = tf_err_set(err, TF_E_SSH_HOSTKEY,
 			       "%s: host key does not match '%s' (the host offers %s); refused, "
-			       "nothing was run. If the host was reinstalled, check the new "
+			       "nothing was run; if the host was reinstalled, check the new "
 			       "fingerprint with its owner, then: ssh-keygen -R '%s' -f '%s' && "
 			       "ssh-keyscan -p %u -t %s %s >> '%s'",
 			       s->name, s->known_hosts, desc, khn, s->known_hosts, s->port,
@@ -168,8 +168,8 @@ static int check_host_key(struct tf_ssh *s, struct tf_err *err)
 	case SSH_KNOWN_HOSTS_NOT_FOUND:
 		if (!s->pin_unknown) {
 			r = tf_err_set(err, TF_E_SSH_HOSTKEY,
-				       "%s: host key %s is not in '%s'; refused, nothing was run. "
-				       "Check the fingerprint with the host's owner, then pin it: "
+				       "%s: host key %s is not in '%s'; refused, nothing was run; "
+				       "check the fingerprint with the host's owner, then pin it: "
 				       "ssh-keyscan -p %u -t %s %s >> '%s' (ssh-keygen -lf '%s' "
 				       "lists the pinned fingerprints)",
 				       s->name, desc, s->known_hosts, s->port, type ? type : "ed25519",

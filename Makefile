@@ -3,6 +3,7 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 STATIC_BUILD ?= build-static
+STATIC_SUITES ?= install bundle sections examples receipt
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
@@ -44,6 +45,10 @@ static: deps
 check-static: static
 	@cmake --build $(STATIC_BUILD) -j $(JOBS) --target static_linkcheck static_resolve
 	tests/static/check.sh $(STATIC_BUILD) $(BUILD)/builder/tiferry-build
+	@# the static installer passes the installer's integration suites, not only the dynamic one
+	@for t in $(STATIC_SUITES); do \
+		TIFERRY_BIN=$(CURDIR)/$(STATIC_BUILD)/installer/tiferry TF_BUILD=$(CURDIR)/$(BUILD) \
+		TF_SRC=$(CURDIR) bash tests/integration/$$t.sh || exit 1; done
 
 fuzz: deps
 	@scripts/fuzz.sh

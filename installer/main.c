@@ -1,6 +1,8 @@
 /* tiferry: checks and installs signed bundles on the air-gapped TiUP control host. */
 #include "common/cli.h"
+#include "common/log.h"
 #include "installer/commands.h"
+#include "installer/ssh.h"
 
 static const struct tf_cli_command commands[] = {
 	{"check", tf_cmd_check, "verify a bundle; writes nothing"},
@@ -12,8 +14,18 @@ static const struct tf_cli_command commands[] = {
 
 int main(int argc, char **argv)
 {
-	return tf_cli_main("tiferry",
-			   "Checks and installs signed tiferry bundles: upgrades TiUP from the bundle,\n"
-			   "switches the mirror back, and enables TLS on the cluster.",
-			   commands, sizeof(commands) / sizeof(commands[0]), argc, argv);
+	struct tf_err err = {0};
+	int rc;
+
+	/* Libraries are set up here, before any thread: libssh (and OpenSSL under it). */
+	if (tf_ssh_global_init(&err) != 0) {
+		tf_log_error("%s", err.msg);
+		return 1;
+	}
+	rc = tf_cli_main("tiferry",
+			 "Checks and installs signed tiferry bundles: upgrades TiUP from the bundle,\n"
+			 "switches the mirror back, and enables TLS on the cluster.",
+			 commands, sizeof(commands) / sizeof(commands[0]), argc, argv);
+	tf_ssh_global_finalize();
+	return rc;
 }

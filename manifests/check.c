@@ -164,6 +164,9 @@ static int check_target(const struct tf_manifest *m, const struct tf_check_opts 
 	if (res->meta_path == NULL)
 		return tf_err_set(err, TF_E_NOMEM, "out of memory");
 	if ((r = tf_topology_load(res->meta_path, &t, err)) != 0) {
+		if (r == TF_E_NOTFOUND && o->cluster_meta != NULL)
+			return tf_err_set(err, TF_E_INPUT, "--cluster-meta '%s' does not exist",
+					  o->cluster_meta);
 		if (r == TF_E_NOTFOUND)
 			return tf_err_set(err, TF_E_REJECT,
 					  "target: cluster '%s' is not managed here (no '%s'; give --cluster-meta)",

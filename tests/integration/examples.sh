@@ -2,7 +2,7 @@
 # The documented example spec builds, and the bundle it makes checks against its meta.yaml.
 set -euo pipefail
 B=${TF_BUILD:-build}/builder/tiferry-build
-I=${TF_BUILD:-build}/installer/tiferry
+I=${TIFERRY_BIN:-${TF_BUILD:-build}/installer/tiferry}
 src=${TF_SRC:-.}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

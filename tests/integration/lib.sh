@@ -53,7 +53,7 @@ tf_init() {
 	TF_BUILD=${TF_BUILD:-/work/main/build}
 	TF_SRC=${TF_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 	TIFERRY_BUILD=$TF_BUILD/builder/tiferry-build
-	TIFERRY=$TF_BUILD/installer/tiferry
+	TIFERRY=${TIFERRY_BIN:-$TF_BUILD/installer/tiferry} # TIFERRY_BIN: another build (the static one)
 	export TF_BUILD TF_SRC TIFERRY_BUILD TIFERRY
 	local b
 	for b in "$TIFERRY_BUILD" "$TIFERRY"; do

@@ -223,8 +223,10 @@ refused() {
 check "plain http and TLS without a client cert refused; mTLS answers (2379 and 20180)" refused
 scale_out() {
 	printf 'pd_servers:\n  - host: %s\n  - host: %s\n' "$PD2" "$PD3" >"$LAB/scale-out.yaml" &&
+		! TIUP_DOUBLE_FAIL=scale-out-after-add tiup cluster scale-out lab "$LAB/scale-out.yaml" -y >/dev/null &&
+		members_tls | grep -q "unstarted" &&
 		tiup cluster scale-out lab "$LAB/scale-out.yaml" -y >/dev/null &&
 		[ "$(members_tls | grep -c "started, pd-.*https://$NET.1[123]:2380")" -eq 3 ] &&
 		[ "$(tiup cluster display lab | grep -cE "^$NET.1[123]:2379 +pd .* Up")" -eq 3 ]
 }
-check "scale-out back to 3 PDs, all https" scale_out
+check "scale-out cut after member add, run again: back to 3 PDs, all https" scale_out

@@ -242,7 +242,7 @@ int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, c
 	struct tf_certs_config cfg;
 	struct tf_certs certs;
 	struct tf_certs_plan *plan = NULL;
-	struct tf_certs_file files[TF_CERTS_NFILES];
+	struct tf_certs_sealed sealed;
 	struct tf_secrets_recipients rcp;
 	const char *ca;
 	char *dir = NULL, *rpem = NULL, *pass = NULL, *kpass = NULL;
@@ -254,6 +254,7 @@ int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, c
 	memset(out, 0, sizeof(*out));
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&rcp, 0, sizeof(rcp));
+	memset(&sealed, 0, sizeof(sealed));
 	tf_certs_init(&certs);
 	if (t == NULL)
 		return 0;
@@ -325,24 +326,16 @@ int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, c
 	}
 	if ((r = tf_mkdir_p(dir, 0700, err)) != 0)
 		goto out;
-	tf_certs_files(&certs, files);
+	if ((r = tf_certs_seal(&certs, &rcp, &sealed, err)) != 0)
+		goto out;
 	for (i = 0; i < TF_CERTS_NFILES; i++) {
 		char path[PATH_MAX];
 
-		if (!files[i].secret) {
-			snprintf(path, sizeof(path), "%s/%s", dir, files[i].name);
-			r = tf_write_file_atomic(path, files[i].data, files[i].len, 0644, err);
-		} else {
-			char *enc = NULL;
-			size_t elen = 0;
-
-			snprintf(path, sizeof(path), "%s/%s%s", dir, files[i].name, TF_SECRETS_SUFFIX);
-			r = tf_secrets_encrypt(files[i].data, files[i].len, &rcp, &enc, &elen, err);
-			if (r == 0)
-				r = tf_write_file_atomic(path, enc, elen, 0644, err);
-			free(enc);
-		}
-		if (r != 0)
+		snprintf(path, sizeof(path), "%s/%s", dir, sealed.files[i].name);
+		/* in the bundle every tls/ file is 0644: the secrets are CMS, readable only with the
+		 * recipient key or the passphrase */
+		if ((r = tf_write_file_atomic(path, sealed.files[i].data, sealed.files[i].len, 0644,
+					      err)) != 0)
 			goto out;
 	}
 	if ((r = tf_certs_summary_json(&certs, plan, &out->json, err)) != 0)
@@ -355,6 +348,7 @@ int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, c
 	}
 	r = 0;
 out:
+	tf_certs_sealed_release(&sealed);
 	tf_certs_release(&certs);
 	tf_certs_plan_free(plan);
 	tf_secret_free(pass);

@@ -495,11 +495,9 @@ static int load_recipient(const struct ctx *c, struct tf_secrets_key *k, char **
 
 static int step_place_certificates(struct ctx *c, struct tf_err *err)
 {
-	char src[PATH_MAX], tls[PATH_MAX], from[PATH_MAX + 256], to[PATH_MAX + 256];
+	char src[PATH_MAX], tls[PATH_MAX];
 	struct tf_secrets_key k;
 	char *key = NULL, *cert = NULL, *pass = NULL;
-	DIR *d = NULL;
-	struct dirent *e;
 	int r, placed = 0;
 
 	if (!c->has_tls)
@@ -519,31 +517,14 @@ static int step_place_certificates(struct ctx *c, struct tf_err *err)
 			       "the bundle's keys are encrypted: give --recipient DIR (from 'tiferry keygen --recipient') or --passin");
 		goto out;
 	}
+	/* Everything is decrypted and checked (PKCS#1 keys matching their certificates, the chain,
+	 * the pfx) before anything is written, and ca.crt/client.* last, so an interrupted run
+	 * never leaves a set TiUP would reuse. */
 	if ((r = tf_mkdir_p(tls, 0700, err)) != 0 || (r = backup_tls(c, tls, err)) != 0)
 		goto out;
-	if ((d = opendir(src)) == NULL) {
-		r = tf_err_sys(err, TF_E_FAIL, "the bundle has a 'tls' section but no '%s'", src);
+	if ((r = tf_certs_unseal(src, tls, &k, 1, err)) != 0)
 		goto out;
-	}
-	while ((e = readdir(d)) != NULL) {
-		size_t n = strlen(e->d_name), sl = strlen(TF_SECRETS_SUFFIX);
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(from, sizeof(from), "%s/%s", src, e->d_name);
-		if (n > sl && strcmp(e->d_name + n - sl, TF_SECRETS_SUFFIX) == 0) {
-			snprintf(to, sizeof(to), "%s/%.*s", tls, (int)(n - sl), e->d_name);
-			r = tf_secrets_decrypt_file(from, to, 1, &k, err);
-		} else {
-			snprintf(to, sizeof(to), "%s/%s", tls, e->d_name);
-			r = copy_file(from, to, 0644, err);
-		}
-		if (r != 0) {
-			tf_err_prefix(err, "place '%s'", to);
-			goto out;
-		}
-		placed++;
-	}
+	placed = TF_CERTS_NFILES;
 	{
 		char dtext[PATH_MAX + 64];
 
@@ -552,8 +533,6 @@ static int step_place_certificates(struct ctx *c, struct tf_err *err)
 	}
 	r = 0;
 out:
-	if (d != NULL)
-		closedir(d);
 	if (key != NULL) {
 		tf_wipe(key, strlen(key));
 		free(key);

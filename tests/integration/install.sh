@@ -13,7 +13,7 @@ lab=$TF_TMP/lab
 cleanup_lab() { bash "$LAB" stop "$lab" >/dev/null 2>&1 || true; }
 trap 'rc=$?; cleanup_lab; (exit $rc); tf_cleanup' EXIT
 
-bash "$LAB" start "$lab" >"$TF_TMP/lab-start.log" 2>&1 || { cat "$TF_TMP/lab-start.log" >&2; exit 1; }
+bash "$LAB" start --net auto "$lab" >"$TF_TMP/lab-start.log" 2>&1 || { cat "$TF_TMP/lab-start.log" >&2; exit 1; }
 # shellcheck disable=SC1091
 source "$lab/lab.env"
 export TIFERRY_STATE_DIR=$TF_TMP/state

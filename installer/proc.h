@@ -7,7 +7,7 @@
 
 #include "common/err.h"
 
-#define TF_PROC_OUT_MAX (256u * 1024u) /* bytes of output kept (the rest is counted, dropped) */
+#define TF_PROC_OUT_MAX ((size_t)256 * 1024) /* bytes of output kept (the rest is counted, dropped) */
 
 struct tf_proc_opts {
 	const char *const *env_set; /* "NAME=value" entries added to the environment, NULL-ended */

@@ -231,29 +231,16 @@ static int colour_wanted(void)
 static int write_receipt(const struct args *a, const struct tf_verify_report *rep,
                          struct tf_sigkey *key, int created, struct tf_err *err)
 {
-	struct tf_verify_signer s;
-	char *pub = NULL, *json = NULL;
-	size_t publen = 0, len = 0;
-	int r;
+	int r = tf_verify_write_receipt(rep, a->bundle_id, key, a->receipt, err);
 
-	if ((r = tf_sigkey_public_pem(key, &pub, &publen, err)) != 0)
-		goto out;
-	s.keyid = tf_sigkey_id(key);
-	s.alg = tf_sigalg_name(tf_sigkey_alg(key));
-	s.public_key = pub;
-	if ((r = tf_verify_render_json(rep, a->bundle_id, &s, &json, &len, err)) != 0)
-		goto out;
-	if ((r = tf_receipt_write(a->receipt, json, len, key, err)) != 0)
-		goto out;
+	if (r != 0)
+		return r;
 	if (created)
 		tf_log_info("made this host's receipt key %s/%s.key (public half %s.pub)",
 		            tf_rollback_dir(), TF_RECEIPT_KEY_NAME, TF_RECEIPT_KEY_NAME);
 	tf_log_info("receipt %s and %s.sig written, signed by key %s (%s)", a->receipt, a->receipt,
-	            s.keyid, s.alg);
-out:
-	free(pub);
-	free(json);
-	return r;
+	            tf_sigkey_id(key), tf_sigalg_name(tf_sigkey_alg(key)));
+	return 0;
 }
 
 int tf_cmd_verify(int argc, char **argv)

@@ -2,6 +2,9 @@
  * `tiup cluster tls enable`, repair of http:// peer URLs through etcd's API, PD scale-out from
  * the bundle's topology, and the final health. Each step finds what is done and continues. */
 #include "installer/enable.h"
+#include "manifests/sigkey.h"
+#include "manifests/check.h"
+#include "manifests/receipt.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/progress.h"
@@ -1316,6 +1319,25 @@ static int run_verify(const struct tf_enable *e, struct tf_err *err)
 		snprintf(path, sizeof(path), "%s/%s", e->state_dir, VERIFY_FILE);
 		if (tf_write_file_atomic(path, json, len, 0600, &werr) != 0)
 			tf_log_warn("verify report not saved: %s", werr.msg);
+	}
+	/* DESIGN.md step 10: the receipt for the change ticket, signed by this host's key. */
+	if (e->state_dir != NULL && tf_verify_exit_code(&rep) == 0) {
+		struct tf_sigkey *key = NULL;
+		int created = 0;
+
+		snprintf(path, sizeof(path), "%s/receipt-%s.json", e->state_dir,
+			 e->journal && e->journal->bundle_id ? e->journal->bundle_id : "install");
+		if ((r = tf_receipt_key_open(NULL, NULL, tf_rollback_dir(), &key, &created, err)) != 0 ||
+		    (r = tf_verify_write_receipt(&rep, e->journal ? e->journal->bundle_id : NULL, key,
+						  path, err)) != 0) {
+			tf_sigkey_free(key);
+			tf_err_prefix(err, "receipt");
+			goto out;
+		}
+		tf_sigkey_free(key);
+		tf_log_info("receipt for the change ticket: %s (and .sig; check it with "
+			    "tiferry-build inspect --receipt FILE --key %s/%s.pub)",
+			    path, tf_rollback_dir(), TF_RECEIPT_KEY_NAME);
 	}
 	for (i = 0; i < rep.nchecks; i++)
 		if (rep.checks[i].status == TF_V_WARN)

@@ -197,9 +197,16 @@ static int step_check(struct ctx *c, struct tf_err *err)
 	struct tf_check_opts co = {.trust_dir = c->o->trust_dir, .cluster_meta = c->o->cluster_meta,
 				   .state_dir = c->o->state_dir};
 	struct tf_progress pr;
-	char *staging = NULL;
+	char *staging = NULL, before[PATH_MAX + 32];
 	int r;
 
+	/* Once PD has been scaled in, meta.yaml lists fewer members than the bundle was built for:
+	 * a resume checks the target against meta.yaml as the preflight found it (kept in our
+	 * private state folder by installer/enable.c). */
+	snprintf(before, sizeof(before), "%s/meta-before.yaml", c->dir);
+	if (co.cluster_meta == NULL && tf_journal_get(&c->j, "pd_removed") != NULL &&
+	    access(before, R_OK) == 0)
+		co.cluster_meta = before;
 	/* A staging folder left by a crash is not trusted: wipe it and verify again. */
 	if (c->j.staging != NULL) {
 		if ((r = tf_rmtree(c->j.staging, err)) != 0)
@@ -218,6 +225,7 @@ static int step_check(struct ctx *c, struct tf_err *err)
 	if (c->have_res)
 		tf_check_result_release(&c->res);
 	tf_check_result_init(&c->res);
+	c->have_res = 1; /* released by tf_install_run, also when the check fails half-way */
 	r = tf_bundle_check(c->o->bundle, &co, &c->res, err);
 	tf_progress_finish(&pr);
 	if (r != 0) {
@@ -230,7 +238,6 @@ static int step_check(struct ctx *c, struct tf_err *err)
 		c->j.staging = NULL;
 		return r;
 	}
-	c->have_res = 1;
 	if (strcmp(c->res.manifest.bundle_id, c->j.bundle_id) != 0)
 		return tf_err_set(err, TF_E_REJECT, "the bundle changed while it was being installed");
 	return read_sections(c, &c->res.manifest, err);

@@ -1,6 +1,7 @@
 /* tiferry verify: endpoints, the table of checks, the bounded thread pool that runs them, and
  * the renderers. Network and certificate work is in tlsprobe.c, the HTTP wire format in http.c. */
 #include "installer/verify.h"
+#include "manifests/sigkey.h"
 #include "installer/tlsprobe.h"
 #include "common/fsutil.h"
 #include "common/progress.h"
@@ -1605,5 +1606,27 @@ out:
 	free(with_nl);
 	cJSON_free(text);
 	cJSON_Delete(root);
+	return r;
+}
+
+int tf_verify_write_receipt(const struct tf_verify_report *rep, const char *bundle_id,
+			    const struct tf_sigkey *key, const char *path, struct tf_err *err)
+{
+	struct tf_verify_signer s;
+	char *pub = NULL, *json = NULL;
+	size_t publen = 0, len = 0;
+	int r;
+
+	if ((r = tf_sigkey_public_pem(key, &pub, &publen, err)) != 0)
+		goto out;
+	s.keyid = tf_sigkey_id(key);
+	s.alg = tf_sigalg_name(tf_sigkey_alg(key));
+	s.public_key = pub;
+	if ((r = tf_verify_render_json(rep, bundle_id, &s, &json, &len, err)) != 0)
+		goto out;
+	r = tf_receipt_write(path, json, len, key, err);
+out:
+	free(pub);
+	free(json);
 	return r;
 }

@@ -96,6 +96,13 @@ int tf_verify_render_json(const struct tf_verify_report *rep, const char *bundle
                           const struct tf_verify_signer *signer, char **out, size_t *len,
                           struct tf_err *err) TF_MUST_CHECK;
 
+/* Renders rep as a receipt for bundle_id (NULL: none) signed by key, and writes path and
+ * "<path>.sig" (manifests/receipt.h). */
+struct tf_sigkey;
+int tf_verify_write_receipt(const struct tf_verify_report *rep, const char *bundle_id,
+			    const struct tf_sigkey *key, const char *path,
+			    struct tf_err *err) TF_MUST_CHECK;
+
 /* ---- the scanner's view (unit-tested on its own) ---- */
 
 enum tf_probe_verdict { TF_PROBE_REFUSED = 0, TF_PROBE_EXPOSED = 1 };

@@ -177,11 +177,11 @@ assert_true "faults: the journal names the PD members scaled in" \
 if [[ $err_faults != *scale-out* ]]; then fail "faults: the error does not name scale-out: ${err_faults:0:400}"; else pass "faults: the error names scale-out"; fi
 sshd_up "$(cat "$killed")"
 # The check that --resume runs again compares the bundle's topology fingerprint with meta.yaml,
-# which lists one PD now; the preflight kept meta.yaml as it was (install.c's step_check does
-# not use it by itself yet: see the report of issue 6).
+# which lists one PD now; the preflight kept meta.yaml as it was, and the resumed check uses it
+# by itself, so the plain command that status and the error message give works.
 assert_true "faults: the preflight kept meta.yaml as it was" cmp -s "$TIFERRY_STATE_DIR/lab/meta-before.yaml" "$w/meta.yaml"
 assert_run "faults: --resume completes" 0 "installed bundle" install "$w/stop.tar" --resume \
-	--known-hosts "$LAB_KNOWN_HOSTS" --cluster-meta "$TIFERRY_STATE_DIR/lab/meta-before.yaml"
+	--known-hosts "$LAB_KNOWN_HOSTS"
 echo "enable: install with two faults and resume took $((SECONDS - t_install)) s" >&2
 assert_run "status: finished" 0 "finished" "$TIFERRY" status --cluster lab
 
@@ -209,6 +209,17 @@ assert_eq "after: the members are the original ones" \
 	"$(jq -c '[.members[].name] | sort' <<<"$list")" "$(jq -c '[.[].name]' <<<"$(sed -n 2p <<<"$before")")"
 assert_true "after: meta.yaml says enable_tls" grep -q "enable_tls: true" "$cdir/meta.yaml"
 assert_run "after: tiferry verify passes" 0 "" "$TIFERRY" verify --cluster lab
+# issue 7: the install wrote a signed receipt; every check in it passed, and it verifies on the
+# builder's side, pinned to this host's receipt key, and with stock openssl
+receipt=$(ls "$TIFERRY_STATE_DIR"/lab/receipt-*.json | head -1)
+assert_true "after: install wrote a receipt" test -s "$receipt"
+assert_run "after: the receipt verifies (pinned key)" 0 "" "$TIFERRY_BUILD" inspect --receipt "$receipt" \
+	--key "$TIFERRY_STATE_DIR/receipt.pub"
+assert_eq "after: no failed check in the receipt" "$(jq -r '.counts.fail' "$receipt")" 0
+assert_eq "after: the receipt names the bundle" "$(jq -r '.bundle_id' "$receipt")" \
+	"$(basename "$receipt" .json | sed 's/^receipt-//')"
+assert_true "after: openssl verifies the receipt" openssl pkeyutl -verify -pubin \
+	-inkey "$TIFERRY_STATE_DIR/receipt.pub" -rawin -in "$receipt" -sigfile "$receipt.sig"
 assert_true "after: the verify report is kept" test -s "$TIFERRY_STATE_DIR/lab/verify.json"
 assert_true "after: the preflight report is kept" jq -e '.ok == true' "$TIFERRY_STATE_DIR/lab/preflight.json"
 
@@ -232,8 +243,7 @@ assert_run "member added, never started: install stops" 1 "scale-out" env TIUP_D
 	"$TIFERRY" install "$w/third.tar" --trust "$w/trust" --recipient "$w/rcp" --yes --known-hosts "$LAB_KNOWN_HOSTS"
 t_dangling=$SECONDS
 assert_run "member added, never started: --resume names it" 1 "added to etcd but never started" \
-	install "$w/third.tar" --resume --known-hosts "$LAB_KNOWN_HOSTS" \
-	--cluster-meta "$TIFERRY_STATE_DIR/lab/meta-before.yaml"
+	install "$w/third.tar" --resume --known-hosts "$LAB_KNOWN_HOSTS"
 assert_true "member added, never started: the way out is named" grep -q "member remove" "$TF_TMP/last.err"
 assert_true "member added, never started: refused at once, not after tiup's timeout" test $((SECONDS - t_dangling)) -lt 60
 

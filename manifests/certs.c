@@ -1,5 +1,6 @@
 /* Certificates for TiUP's tls/ folder over OpenSSL: generate or import-and-check the CA, issue
  * the client certificate and client.pfx, plan the node certificates, make recipient keys. */
+#include "manifests/ossl.h"
 #include "manifests/certs.h"
 #include "common/fsutil.h"
 #include "common/timeutil.h"
@@ -28,26 +29,6 @@
 #define CHAIN_MAX 8
 #define RSA_MIN_BITS 2048
 
-/* Sets err to code and the message followed by OpenSSL's first queued reason, then empties
- * OpenSSL's error queue. */
-static int ossl_fail(struct tf_err *err, int code, const char *fmt, ...) TF_PRINTF(3, 4);
-static int ossl_fail(struct tf_err *err, int code, const char *fmt, ...)
-{
-	char head[TF_ERR_MSG_MAX / 2];
-	unsigned long e = ERR_peek_error();
-	const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(head, sizeof(head), fmt, ap);
-	va_end(ap);
-	if (reason != NULL)
-		tf_err_set(err, code, "%s (openssl: %s)", head, reason);
-	else
-		tf_err_set(err, code, "%s", head);
-	ERR_clear_error();
-	return code;
-}
 
 /* A read-only memory BIO over len bytes; NULL beyond 16 MiB (no PEM we read is near it). */
 static BIO *mem_bio(const void *p, size_t len)
@@ -55,21 +36,6 @@ static BIO *mem_bio(const void *p, size_t len)
 	return len <= (16u << 20) ? BIO_new_mem_buf(p, (int)len) : NULL;
 }
 
-/* A PEM passphrase callback that never prompts. */
-static int pem_pass(char *buf, int size, int rwflag, void *u)
-{
-	const char *p = u;
-	size_t n;
-
-	(void)rwflag;
-	if (p == NULL)
-		return -1;
-	n = strlen(p);
-	if (n > (size_t)size)
-		return -1;
-	memcpy(buf, p, n);
-	return (int)n;
-}
 
 /* Copies a memory BIO's bytes into a new NUL-terminated buffer; NULL when out of memory. */
 static char *bio_take(BIO *b, size_t *len)
@@ -146,7 +112,7 @@ static int x509_info(X509 *x, struct tf_certs_info *info, struct tf_err *err)
 	    (hex = BN_bn2hex(bn)) == NULL || x509_fingerprint(x, info->fingerprint) != 0 ||
 	    asn1_time(X509_get0_notBefore(x), &info->not_before) != 0 ||
 	    asn1_time(X509_get0_notAfter(x), &info->not_after) != 0) {
-		r = ossl_fail(err, TF_E_CRYPTO, "cannot read a certificate's fields");
+		r = tf_ossl_fail(err, TF_E_CRYPTO, "cannot read a certificate's fields");
 		goto out;
 	}
 	snprintf(info->serial, sizeof(info->serial), "%s", hex);
@@ -178,7 +144,7 @@ static int parse_dn(const char *s, X509_NAME **out, struct tf_err *err)
 	int r;
 
 	if ((name = X509_NAME_new()) == NULL) {
-		r = ossl_fail(err, TF_E_NOMEM, "out of memory");
+		r = tf_ossl_fail(err, TF_E_NOMEM, "out of memory");
 		goto out;
 	}
 	while (*p != '\0') {
@@ -215,7 +181,7 @@ static int parse_dn(const char *s, X509_NAME **out, struct tf_err *err)
 			val++;
 		if (X509_NAME_add_entry_by_txt(name, key, MBSTRING_UTF8, (const unsigned char *)val,
 		                               -1, -1, 0) != 1) {
-			r = ossl_fail(err, TF_E_INPUT, "subject '%s': attribute '%s' is not known",
+			r = tf_ossl_fail(err, TF_E_INPUT, "subject '%s': attribute '%s' is not known",
 			              s, key);
 			goto out;
 		}
@@ -264,7 +230,7 @@ static int build_cert(const X509_NAME *subject, X509 *issuer, EVP_PKEY *pub, EVP
 	int r;
 
 	if (RAND_bytes(serial, sizeof(serial)) != 1) {
-		r = ossl_fail(err, TF_E_CRYPTO, "no random bytes for a serial number");
+		r = tf_ossl_fail(err, TF_E_CRYPTO, "no random bytes for a serial number");
 		goto out;
 	}
 	serial[0] = (unsigned char)((serial[0] & 0x7f) | 0x40); /* positive, never zero */
@@ -275,23 +241,23 @@ static int build_cert(const X509_NAME *subject, X509 *issuer, EVP_PKEY *pub, EVP
 	    X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : subject) != 1 ||
 	    ASN1_TIME_set(X509_getm_notBefore(x), nb) == NULL ||
 	    ASN1_TIME_set(X509_getm_notAfter(x), na) == NULL || X509_set_pubkey(x, pub) != 1) {
-		r = ossl_fail(err, TF_E_CRYPTO, "cannot build a certificate");
+		r = tf_ossl_fail(err, TF_E_CRYPTO, "cannot build a certificate");
 		goto out;
 	}
 	for (i = 0; i < nexts; i++)
 		if (add_ext(issuer ? issuer : x, x, exts[i].nid, exts[i].value) != 0) {
-			r = ossl_fail(err, TF_E_CRYPTO, "cannot add extension %s",
+			r = tf_ossl_fail(err, TF_E_CRYPTO, "cannot add extension %s",
 			              OBJ_nid2sn(exts[i].nid));
 			goto out;
 		}
 	if (add_ext(issuer ? issuer : x, x, NID_subject_key_identifier, "hash") != 0 ||
 	    add_ext(issuer ? issuer : x, x, NID_authority_key_identifier,
 	            issuer ? "keyid,issuer" : "keyid:always") != 0) {
-		r = ossl_fail(err, TF_E_CRYPTO, "cannot add the key identifiers");
+		r = tf_ossl_fail(err, TF_E_CRYPTO, "cannot add the key identifiers");
 		goto out;
 	}
 	if (X509_sign(x, signer, EVP_sha256()) <= 0) {
-		r = ossl_fail(err, TF_E_CRYPTO, "cannot sign a certificate");
+		r = tf_ossl_fail(err, TF_E_CRYPTO, "cannot sign a certificate");
 		goto out;
 	}
 	*out = x;
@@ -308,7 +274,7 @@ static int gen_rsa(unsigned bits, EVP_PKEY **out, struct tf_err *err)
 	EVP_PKEY *pk = EVP_RSA_gen(bits);
 
 	if (pk == NULL)
-		return ossl_fail(err, TF_E_CRYPTO, "cannot generate an RSA %u key", bits);
+		return tf_ossl_fail(err, TF_E_CRYPTO, "cannot generate an RSA %u key", bits);
 	*out = pk;
 	return 0;
 }
@@ -322,12 +288,12 @@ static int pem_certs(X509 *first, STACK_OF(X509) * more, char **out, size_t *len
 	int i, r;
 
 	if (mem == NULL || PEM_write_bio_X509(mem, first) != 1) {
-		r = ossl_fail(err, TF_E_CRYPTO, "cannot write a certificate");
+		r = tf_ossl_fail(err, TF_E_CRYPTO, "cannot write a certificate");
 		goto out;
 	}
 	for (i = 0; i < sk_X509_num(more); i++)
 		if (PEM_write_bio_X509(mem, sk_X509_value(more, i)) != 1) {
-			r = ossl_fail(err, TF_E_CRYPTO, "cannot write a certificate");
+			r = tf_ossl_fail(err, TF_E_CRYPTO, "cannot write a certificate");
 			goto out;
 		}
 	if ((*out = bio_take(mem, len)) == NULL) {
@@ -349,7 +315,7 @@ static int pem_pkcs1(EVP_PKEY *pk, char **out, size_t *len, struct tf_err *err)
 
 	if (mem == NULL ||
 	    PEM_write_bio_PrivateKey_traditional(mem, pk, NULL, NULL, 0, NULL, NULL) != 1) {
-		r = ossl_fail(err, TF_E_CRYPTO, "cannot write an RSA private key");
+		r = tf_ossl_fail(err, TF_E_CRYPTO, "cannot write an RSA private key");
 		goto out;
 	}
 	if ((*out = bio_take(mem, len)) == NULL) {
@@ -375,12 +341,12 @@ static int make_pfx(EVP_PKEY *key, X509 *cert, X509 *ca, STACK_OF(X509) * chain,
 	int i, r;
 
 	if (cas == NULL || mem == NULL || !sk_X509_push(cas, ca)) {
-		r = ossl_fail(err, TF_E_NOMEM, "out of memory");
+		r = tf_ossl_fail(err, TF_E_NOMEM, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < sk_X509_num(chain); i++)
 		if (!sk_X509_push(cas, sk_X509_value(chain, i))) {
-			r = ossl_fail(err, TF_E_NOMEM, "out of memory");
+			r = tf_ossl_fail(err, TF_E_NOMEM, "out of memory");
 			goto out;
 		}
 	if ((p12 = PKCS12_create(TF_CERTS_PFX_PASSWORD, NULL, key, cert, cas,
@@ -390,7 +356,7 @@ static int make_pfx(EVP_PKEY *key, X509 *cert, X509 *ca, STACK_OF(X509) * chain,
 	    PKCS12_set_mac(p12, TF_CERTS_PFX_PASSWORD, -1, NULL, 0, PKCS12_DEFAULT_ITER,
 	                   EVP_sha1()) != 1 ||
 	    i2d_PKCS12_bio(mem, p12) != 1) {
-		r = ossl_fail(err, TF_E_CRYPTO, "cannot write client.pfx");
+		r = tf_ossl_fail(err, TF_E_CRYPTO, "cannot write client.pfx");
 		goto out;
 	}
 	if ((*out = (uint8_t *)bio_take(mem, len)) == NULL) {
@@ -420,7 +386,7 @@ static int load_certs(const char *path, STACK_OF(X509) * *out, struct tf_err *er
 	if ((r = tf_read_file(path, PEM_FILE_MAX, &buf, &len, err)) != 0)
 		goto out;
 	if ((sk = sk_X509_new_null()) == NULL || (bio = mem_bio(buf, len)) == NULL) {
-		r = ossl_fail(err, TF_E_NOMEM, "out of memory");
+		r = tf_ossl_fail(err, TF_E_NOMEM, "out of memory");
 		goto out;
 	}
 	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
@@ -457,11 +423,11 @@ static int load_key(const char *path, const char *pass, EVP_PKEY **out, struct t
 	if ((r = tf_read_file(path, PEM_FILE_MAX, &buf, &len, err)) != 0)
 		goto out;
 	if ((bio = mem_bio(buf, len)) == NULL) {
-		r = ossl_fail(err, TF_E_NOMEM, "out of memory");
+		r = tf_ossl_fail(err, TF_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((pk = PEM_read_bio_PrivateKey(bio, NULL, pem_pass, (void *)(uintptr_t)pass)) == NULL) {
-		r = ossl_fail(err, TF_E_INPUT, "cannot read the CA key '%s'%s", path,
+	if ((pk = PEM_read_bio_PrivateKey(bio, NULL, tf_ossl_pass_cb, (void *)(uintptr_t)pass)) == NULL) {
+		r = tf_ossl_fail(err, TF_E_INPUT, "cannot read the CA key '%s'%s", path,
 		              pass ? " (wrong passphrase?)" : " (encrypted? give its passphrase)");
 		goto out;
 	}
@@ -486,7 +452,7 @@ static int check_validity(X509 *x, const char *what, time_t now, time_t window_e
 
 	if (asn1_time(X509_get0_notBefore(x), &nb) != 0 ||
 	    asn1_time(X509_get0_notAfter(x), &na) != 0)
-		return ossl_fail(err, TF_E_INPUT, "%s: unreadable validity", what);
+		return tf_ossl_fail(err, TF_E_INPUT, "%s: unreadable validity", what);
 	fmt_time(nb, a);
 	fmt_time(na, b);
 	fmt_time(need, w);
@@ -570,7 +536,7 @@ static int check_chain(X509 *ca, STACK_OF(X509) * chain, const char *what, time_
 	if (n == 0) {
 		if (X509_check_issued(ca, ca) == X509_V_OK) {
 			if (X509_verify(ca, X509_get0_pubkey(ca)) != 1) {
-				r = ossl_fail(err, TF_E_INPUT,
+				r = tf_ossl_fail(err, TF_E_INPUT,
 				              "%s: its self-signature does not verify", what);
 				goto out;
 			}
@@ -591,16 +557,16 @@ static int check_chain(X509 *ca, STACK_OF(X509) * chain, const char *what, time_
 	if ((store = X509_STORE_new()) == NULL || (ctx = X509_STORE_CTX_new()) == NULL ||
 	    (untrusted = sk_X509_new_null()) == NULL ||
 	    X509_STORE_add_cert(store, sk_X509_value(chain, n - 1)) != 1) {
-		r = ossl_fail(err, TF_E_NOMEM, "out of memory");
+		r = tf_ossl_fail(err, TF_E_NOMEM, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < n - 1; i++)
 		if (!sk_X509_push(untrusted, sk_X509_value(chain, i))) {
-			r = ossl_fail(err, TF_E_NOMEM, "out of memory");
+			r = tf_ossl_fail(err, TF_E_NOMEM, "out of memory");
 			goto out;
 		}
 	if (X509_STORE_CTX_init(ctx, store, ca, untrusted) != 1) {
-		r = ossl_fail(err, TF_E_CRYPTO, "cannot set up chain verification");
+		r = tf_ossl_fail(err, TF_E_CRYPTO, "cannot set up chain verification");
 		goto out;
 	}
 	X509_STORE_CTX_set_time(ctx, 0, now);
@@ -672,7 +638,7 @@ static int import_ca(const struct tf_certs_config *cfg, time_t now, time_t need,
 		goto out;
 	}
 	if (X509_check_private_key(ca, key) != 1) {
-		r = ossl_fail(err, TF_E_INPUT, "the CA key '%s' does not match %s",
+		r = tf_ossl_fail(err, TF_E_INPUT, "the CA key '%s' does not match %s",
 		              cfg->ca_key_file, what);
 		goto out;
 	}
@@ -751,7 +717,7 @@ static int generate_ca(const struct tf_certs_config *cfg, unsigned bits, time_t 
 		                               (const unsigned char *)"TiUP", -1, -1, 0) != 1 ||
 		    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn,
 		                               -1, -1, 0) != 1) {
-			r = ossl_fail(err, TF_E_INPUT, "cannot make the CA subject");
+			r = tf_ossl_fail(err, TF_E_INPUT, "cannot make the CA subject");
 			goto out;
 		}
 	}
@@ -796,12 +762,12 @@ static int issue_client(const struct tf_certs_config *cfg, unsigned bits, X509 *
 	if (asn1_time(X509_get0_notAfter(ca), &ca_na) == 0 && ca_na < na)
 		na = ca_na;
 	if ((name = X509_NAME_new()) == NULL) {
-		r = ossl_fail(err, TF_E_NOMEM, "out of memory");
+		r = tf_ossl_fail(err, TF_E_NOMEM, "out of memory");
 		goto out;
 	}
 	idx = X509_NAME_get_index_by_NID(caname, NID_organizationName, -1);
 	if (idx >= 0 && X509_NAME_add_entry(name, X509_NAME_get_entry(caname, idx), -1, 0) != 1) {
-		r = ossl_fail(err, TF_E_CRYPTO, "cannot make the client subject");
+		r = tf_ossl_fail(err, TF_E_CRYPTO, "cannot make the client subject");
 		goto out;
 	}
 	if (X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_UTF8,
@@ -809,7 +775,7 @@ static int issue_client(const struct tf_certs_config *cfg, unsigned bits, X509 *
 	                               0) != 1 ||
 	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
 	                               0) != 1) {
-		r = ossl_fail(err, TF_E_INPUT, "cannot make the client subject (CN '%s')", cn);
+		r = tf_ossl_fail(err, TF_E_INPUT, "cannot make the client subject (CN '%s')", cn);
 		goto out;
 	}
 	if ((r = gen_rsa(bits, &key, err)) != 0)
@@ -891,7 +857,7 @@ int tf_certs_make(const struct tf_certs_config *cfg, struct tf_certs *out, struc
 	if (r != 0)
 		goto out;
 	if (chain == NULL && (chain = sk_X509_new_null()) == NULL) {
-		r = ossl_fail(err, TF_E_NOMEM, "out of memory");
+		r = tf_ossl_fail(err, TF_E_NOMEM, "out of memory");
 		goto out;
 	}
 	if ((r = issue_client(cfg, bits, ca, cakey, now, &client, &ckey, err)) != 0)
@@ -966,7 +932,7 @@ int tf_certs_info_pem(const char *pem, size_t len, struct tf_certs_info *out, st
 	int r;
 
 	if (bio == NULL || (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
-		r = ossl_fail(err, TF_E_INPUT, "not a PEM certificate");
+		r = tf_ossl_fail(err, TF_E_INPUT, "not a PEM certificate");
 		goto out;
 	}
 	r = x509_info(x, out, err);
@@ -993,16 +959,16 @@ int tf_certs_check_pair(const char *cert_pem, size_t cert_len, const char *key_p
 	}
 	if ((cb = mem_bio(cert_pem, cert_len)) == NULL ||
 	    (x = PEM_read_bio_X509(cb, NULL, NULL, NULL)) == NULL) {
-		r = ossl_fail(err, TF_E_INPUT, "not a PEM certificate");
+		r = tf_ossl_fail(err, TF_E_INPUT, "not a PEM certificate");
 		goto out;
 	}
 	if ((kb = mem_bio(key_pem, key_len)) == NULL ||
-	    (pk = PEM_read_bio_PrivateKey(kb, NULL, pem_pass, NULL)) == NULL) {
-		r = ossl_fail(err, TF_E_INPUT, "the key does not parse");
+	    (pk = PEM_read_bio_PrivateKey(kb, NULL, tf_ossl_pass_cb, NULL)) == NULL) {
+		r = tf_ossl_fail(err, TF_E_INPUT, "the key does not parse");
 		goto out;
 	}
 	if (X509_check_private_key(x, pk) != 1) {
-		r = ossl_fail(err, TF_E_INPUT, "the key does not match the certificate");
+		r = tf_ossl_fail(err, TF_E_INPUT, "the key does not match the certificate");
 		goto out;
 	}
 	r = 0;
@@ -1103,7 +1069,7 @@ static int check_client_issued(const char *ca, size_t ca_len, const char *client
 
 	if ((store = X509_STORE_new()) == NULL || (ctx = X509_STORE_CTX_new()) == NULL ||
 	    (cb = mem_bio(ca, ca_len)) == NULL || (lb = mem_bio(client, client_len)) == NULL) {
-		r = ossl_fail(err, TF_E_NOMEM, "out of memory");
+		r = tf_ossl_fail(err, TF_E_NOMEM, "out of memory");
 		goto out;
 	}
 	while ((x = PEM_read_bio_X509(cb, NULL, NULL, NULL)) != NULL) {
@@ -1111,18 +1077,18 @@ static int check_client_issued(const char *ca, size_t ca_len, const char *client
 
 		X509_free(x);
 		if (ok != 1) {
-			r = ossl_fail(err, TF_E_INPUT, "ca.crt: cannot use its certificates");
+			r = tf_ossl_fail(err, TF_E_INPUT, "ca.crt: cannot use its certificates");
 			goto out;
 		}
 		n++;
 	}
 	ERR_clear_error();
 	if (n == 0 || (leaf = PEM_read_bio_X509(lb, NULL, NULL, NULL)) == NULL) {
-		r = ossl_fail(err, TF_E_INPUT, "ca.crt or client.crt holds no certificate");
+		r = tf_ossl_fail(err, TF_E_INPUT, "ca.crt or client.crt holds no certificate");
 		goto out;
 	}
 	if (X509_STORE_CTX_init(ctx, store, leaf, NULL) != 1) {
-		r = ossl_fail(err, TF_E_CRYPTO, "cannot set up verification");
+		r = tf_ossl_fail(err, TF_E_CRYPTO, "cannot set up verification");
 		goto out;
 	}
 	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_PARTIAL_CHAIN);
@@ -1149,11 +1115,11 @@ static int check_pfx(const char *pfx, size_t len, struct tf_err *err)
 	int r;
 
 	if (b == NULL || (p12 = d2i_PKCS12_bio(b, NULL)) == NULL) {
-		r = ossl_fail(err, TF_E_INPUT, "client.pfx is not PKCS#12");
+		r = tf_ossl_fail(err, TF_E_INPUT, "client.pfx is not PKCS#12");
 		goto out;
 	}
 	if (PKCS12_verify_mac(p12, TF_CERTS_PFX_PASSWORD, -1) != 1) {
-		r = ossl_fail(err, TF_E_INPUT, "client.pfx does not open with TiUP's password");
+		r = tf_ossl_fail(err, TF_E_INPUT, "client.pfx does not open with TiUP's password");
 		goto out;
 	}
 	r = 0;
@@ -1569,7 +1535,7 @@ int tf_certs_recipient_keygen(const char *cn, unsigned days, time_t now, char **
 	if ((name = X509_NAME_new()) == NULL ||
 	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
 	                               0) != 1) {
-		r = ossl_fail(err, TF_E_INPUT, "bad recipient name '%s'", cn);
+		r = tf_ossl_fail(err, TF_E_INPUT, "bad recipient name '%s'", cn);
 		goto out;
 	}
 	if ((r = gen_rsa(TF_CERTS_RECIPIENT_BITS, &key, err)) != 0 ||
@@ -1579,13 +1545,13 @@ int tf_certs_recipient_keygen(const char *cn, unsigned days, time_t now, char **
 	if ((kb = BIO_new(BIO_s_secmem())) == NULL ||
 	    PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL) != 1 ||
 	    (kp = bio_take(kb, &kl)) == NULL) {
-		r = ossl_fail(err, TF_E_CRYPTO, "cannot write the recipient key");
+		r = tf_ossl_fail(err, TF_E_CRYPTO, "cannot write the recipient key");
 		goto out;
 	}
 	if ((r = pem_certs(x, NULL, &cp, &cl, err)) != 0)
 		goto out;
 	if (x509_fingerprint(x, fp) != 0) {
-		r = ossl_fail(err, TF_E_CRYPTO, "cannot hash the recipient certificate");
+		r = tf_ossl_fail(err, TF_E_CRYPTO, "cannot hash the recipient certificate");
 		goto out;
 	}
 	*key_pem = kp;

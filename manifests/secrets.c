@@ -1,4 +1,5 @@
 /* Secrets as CMS EnvelopedData over OpenSSL's CMS API; a small DER walk bounds the input first. */
+#include "manifests/ossl.h"
 #include "manifests/secrets.h"
 #include "common/fsutil.h"
 #include "common/hex.h"
@@ -24,26 +25,6 @@
 
 #define MAX_RECIPIENTS 16
 
-/* Sets err to code and the formatted message followed by OpenSSL's first queued reason, then
- * empties OpenSSL's error queue so the next call starts clean. */
-static int ossl_fail(struct tf_err *err, int code, const char *fmt, ...) TF_PRINTF(3, 4);
-static int ossl_fail(struct tf_err *err, int code, const char *fmt, ...)
-{
-	char head[TF_ERR_MSG_MAX / 2];
-	unsigned long e = ERR_peek_error();
-	const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(head, sizeof(head), fmt, ap);
-	va_end(ap);
-	if (reason != NULL)
-		tf_err_set(err, code, "%s (openssl: %s)", head, reason);
-	else
-		tf_err_set(err, code, "%s", head);
-	ERR_clear_error();
-	return code;
-}
 
 /* A read-only memory BIO over len bytes; NULL beyond 16 MiB (no PEM we read is near it). */
 static BIO *mem_bio(const void *p, size_t len)
@@ -51,21 +32,6 @@ static BIO *mem_bio(const void *p, size_t len)
 	return len <= (16u << 20) ? BIO_new_mem_buf(p, (int)len) : NULL;
 }
 
-/* A PEM passphrase callback that never prompts: without a passphrase an encrypted key fails. */
-static int pem_pass(char *buf, int size, int rwflag, void *u)
-{
-	const char *p = u;
-	size_t n;
-
-	(void)rwflag;
-	if (p == NULL)
-		return -1;
-	n = strlen(p);
-	if (n > (size_t)size)
-		return -1;
-	memcpy(buf, p, n);
-	return (int)n;
-}
 
 /* ---- a bounded DER walk: the shape of the envelope and each PBKDF2 iteration count ---- */
 
@@ -224,12 +190,12 @@ static int parse(const void *in, size_t len, CMS_ContentInfo **out, struct shape
 	}
 	if (len >= 11 && memcmp(in, "-----BEGIN ", 11) == 0) {
 		if ((bio = mem_bio(in, len)) == NULL) {
-			r = ossl_fail(err, TF_E_NOMEM, "out of memory");
+			r = tf_ossl_fail(err, TF_E_NOMEM, "out of memory");
 			goto out;
 		}
 		if (PEM_read_bio(bio, &name, &header, &data, &dlen) != 1 ||
 		    (strcmp(name, "CMS") != 0 && strcmp(name, "PKCS7") != 0)) {
-			r = ossl_fail(err, TF_E_REJECT,
+			r = tf_ossl_fail(err, TF_E_REJECT,
 			              "corrupted secret: not a PEM \"CMS\" block");
 			goto out;
 		}
@@ -253,7 +219,7 @@ static int parse(const void *in, size_t len, CMS_ContentInfo **out, struct shape
 	p = der;
 	if ((cms = d2i_CMS_ContentInfo(NULL, &p, (long)derlen)) == NULL || p != der + derlen ||
 	    OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_enveloped) {
-		r = ossl_fail(err, TF_E_REJECT, "corrupted secret: CMS structure does not parse");
+		r = tf_ossl_fail(err, TF_E_REJECT, "corrupted secret: CMS structure does not parse");
 		goto out;
 	}
 	*out = cms;
@@ -290,7 +256,7 @@ static int add_cert_recipients(CMS_ContentInfo *cms, const struct tf_secrets_rec
 	int rc;
 
 	if ((bio = mem_bio(r->cert_pem, r->cert_len)) == NULL) {
-		rc = ossl_fail(err, TF_E_NOMEM, "out of memory");
+		rc = tf_ossl_fail(err, TF_E_NOMEM, "out of memory");
 		goto out;
 	}
 	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
@@ -300,7 +266,7 @@ static int add_cert_recipients(CMS_ContentInfo *cms, const struct tf_secrets_rec
 		char fp[TF_SHA256_HEX];
 
 		if (cert_fp(x, fp) != 0) {
-			rc = ossl_fail(err, TF_E_CRYPTO, "cannot hash a recipient certificate");
+			rc = tf_ossl_fail(err, TF_E_CRYPTO, "cannot hash a recipient certificate");
 			goto out;
 		}
 		if (pub == NULL || EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA) {
@@ -327,7 +293,7 @@ static int add_cert_recipients(CMS_ContentInfo *cms, const struct tf_secrets_rec
 		    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_OAEP_PADDING) <= 0 ||
 		    EVP_PKEY_CTX_set_rsa_oaep_md(pctx, EVP_sha256()) <= 0 ||
 		    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) <= 0) {
-			rc = ossl_fail(err, TF_E_CRYPTO, "cannot add recipient sha256:%s", fp);
+			rc = tf_ossl_fail(err, TF_E_CRYPTO, "cannot add recipient sha256:%s", fp);
 			goto out;
 		}
 		(*added)++;
@@ -379,7 +345,7 @@ int tf_secrets_encrypt(const void *data, size_t len, const struct tf_secrets_rec
 		goto out;
 	}
 	if ((cms = CMS_encrypt(NULL, NULL, EVP_aes_256_cbc(), CMS_BINARY | CMS_PARTIAL)) == NULL) {
-		rc = ossl_fail(err, TF_E_CRYPTO, "cannot start CMS enveloped data");
+		rc = tf_ossl_fail(err, TF_E_CRYPTO, "cannot start CMS enveloped data");
 		goto out;
 	}
 	if (r->cert_pem != NULL && (rc = add_cert_recipients(cms, r, &added, err)) != 0)
@@ -388,24 +354,24 @@ int tf_secrets_encrypt(const void *data, size_t len, const struct tf_secrets_rec
 		passlen = strlen(r->passphrase);
 		/* CMS takes ownership of the passphrase copy and wipes it when freed */
 		if ((pass = OPENSSL_memdup(r->passphrase, passlen)) == NULL) {
-			rc = ossl_fail(err, TF_E_NOMEM, "out of memory");
+			rc = tf_ossl_fail(err, TF_E_NOMEM, "out of memory");
 			goto out;
 		}
 		if (CMS_add0_recipient_password(
 		        cms, (int)(r->iterations ? r->iterations : TF_SECRETS_PBKDF2_ITER),
 		        NID_id_alg_PWRI_KEK, NID_id_pbkdf2, pass, (ossl_ssize_t)passlen,
 		        EVP_aes_256_cbc()) == NULL) {
-			rc = ossl_fail(err, TF_E_CRYPTO, "cannot add the passphrase recipient");
+			rc = tf_ossl_fail(err, TF_E_CRYPTO, "cannot add the passphrase recipient");
 			goto out;
 		}
 		pass = NULL; /* transferred */
 	}
 	if ((in = mem_bio(data, len)) == NULL || (mem = BIO_new(BIO_s_mem())) == NULL) {
-		rc = ossl_fail(err, TF_E_NOMEM, "out of memory");
+		rc = tf_ossl_fail(err, TF_E_NOMEM, "out of memory");
 		goto out;
 	}
 	if (CMS_final(cms, in, NULL, CMS_BINARY) != 1 || PEM_write_bio_CMS(mem, cms) != 1) {
-		rc = ossl_fail(err, TF_E_CRYPTO, "cannot encrypt the secret");
+		rc = tf_ossl_fail(err, TF_E_CRYPTO, "cannot encrypt the secret");
 		goto out;
 	}
 	if ((n = BIO_get_mem_data(mem, &ptr)) <= 0 || (text = malloc((size_t)n + 1)) == NULL) {
@@ -444,24 +410,24 @@ static int load_recipient(const struct tf_secrets_key *k, X509 **cert, EVP_PKEY 
 	}
 	if ((bio = mem_bio(k->cert_pem, k->cert_len)) == NULL ||
 	    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
-		r = ossl_fail(err, TF_E_INPUT, "the recipient certificate does not parse");
+		r = tf_ossl_fail(err, TF_E_INPUT, "the recipient certificate does not parse");
 		goto out;
 	}
 	BIO_free(bio);
 	bio = NULL;
 	if (cert_fp(x, fp) != 0) {
-		r = ossl_fail(err, TF_E_CRYPTO, "cannot hash the recipient certificate");
+		r = tf_ossl_fail(err, TF_E_CRYPTO, "cannot hash the recipient certificate");
 		goto out;
 	}
 	if ((bio = mem_bio(k->key_pem, k->key_len)) == NULL ||
-	    (pk = PEM_read_bio_PrivateKey(bio, NULL, pem_pass, (void *)(uintptr_t)k->key_pass)) ==
+	    (pk = PEM_read_bio_PrivateKey(bio, NULL, tf_ossl_pass_cb, (void *)(uintptr_t)k->key_pass)) ==
 	        NULL) {
-		r = ossl_fail(err, TF_E_INPUT, "the recipient key does not load%s",
+		r = tf_ossl_fail(err, TF_E_INPUT, "the recipient key does not load%s",
 		              k->key_pass ? " (wrong key passphrase?)" : "");
 		goto out;
 	}
 	if (X509_check_private_key(x, pk) != 1) {
-		r = ossl_fail(err, TF_E_INPUT,
+		r = tf_ossl_fail(err, TF_E_INPUT,
 		              "the recipient key does not match its certificate sha256:%s", fp);
 		goto out;
 	}
@@ -503,11 +469,11 @@ static int open_content(CMS_ContentInfo *cms, uint8_t **out, size_t *outlen, str
 
 	/* secure memory BIO: its buffer is wiped when it grows and when it is freed */
 	if ((sec = BIO_new(BIO_s_secmem())) == NULL) {
-		r = ossl_fail(err, TF_E_NOMEM, "out of memory");
+		r = tf_ossl_fail(err, TF_E_NOMEM, "out of memory");
 		goto out;
 	}
 	if (CMS_decrypt(cms, NULL, NULL, NULL, sec, CMS_BINARY) != 1) {
-		r = ossl_fail(err, TF_E_REJECT, "corrupted secret: the content does not decrypt");
+		r = tf_ossl_fail(err, TF_E_REJECT, "corrupted secret: the content does not decrypt");
 		goto out;
 	}
 	n = BIO_get_mem_data(sec, &ptr);
@@ -560,7 +526,7 @@ int tf_secrets_decrypt(const void *in, size_t len, const struct tf_secrets_key *
 	}
 	if (by_key) {
 		if (CMS_decrypt_set1_pkey(cms, key, cert) != 1) {
-			r = ossl_fail(err, TF_E_REJECT,
+			r = tf_ossl_fail(err, TF_E_REJECT,
 			              "corrupted secret: the recipient key cannot unwrap its "
 			              "content key");
 			goto out;

@@ -1,5 +1,6 @@
 /* Bundle signing keys over OpenSSL 3's EVP interface. */
 #include "manifests/sigkey.h"
+#include "manifests/ossl.h"
 #include "common/hex.h"
 
 #include <stdlib.h>
@@ -24,17 +25,6 @@ struct tf_sigkey {
 	char id[TF_SHA256_HEX];
 };
 
-/* Our message plus the newest OpenSSL error text, then clears OpenSSL's queue. */
-static int ssl_err(struct tf_err *err, int code, const char *what)
-{
-	unsigned long e = ERR_peek_last_error();
-	char buf[256] = "";
-
-	if (e != 0)
-		ERR_error_string_n(e, buf, sizeof(buf));
-	ERR_clear_error();
-	return tf_err_set(err, code, "%s%s%s", what, buf[0] ? ": " : "", buf);
-}
 
 int tf_sigalg_parse(const char *s, enum tf_sigalg *out, struct tf_err *err)
 {
@@ -110,7 +100,7 @@ static int wrap(EVP_PKEY *pkey, int priv, const char *name, struct tf_sigkey **o
 		goto out;
 	}
 	if ((derlen = i2d_PUBKEY(k->pkey, &der)) <= 0) {
-		r = ssl_err(err, TF_E_CRYPTO, "encode public key");
+		r = tf_ossl_fail(err, TF_E_CRYPTO, "encode public key");
 		goto out;
 	}
 	if ((r = tf_sha256(der, (size_t)derlen, d)) != 0) {
@@ -144,7 +134,7 @@ int tf_sigkey_generate(enum tf_sigalg alg, struct tf_sigkey **out, struct tf_err
 		break;
 	}
 	if (pkey == NULL)
-		return ssl_err(err, TF_E_CRYPTO, "generate key");
+		return tf_ossl_fail(err, TF_E_CRYPTO, "generate key");
 	return wrap(pkey, 1, "new", out, err);
 }
 
@@ -158,10 +148,7 @@ int tf_sigkey_load_public(const char *pem, size_t len, const char *name, struct 
 	if (len > INT32_MAX || (bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
 		return tf_err_set(err, TF_E_NOMEM, "out of memory");
 	if ((pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) == NULL) {
-		char what[512];
-
-		snprintf(what, sizeof(what), "'%s' is not a PEM public key", name);
-		r = ssl_err(err, TF_E_INPUT, what);
+		r = tf_ossl_fail(err, TF_E_INPUT, "'%s' is not a PEM public key", name);
 		goto out;
 	}
 	r = wrap(pkey, 0, name, out, err);
@@ -177,16 +164,10 @@ int tf_sigkey_load_public_file(const char *path, struct tf_sigkey **out, struct 
 	int r;
 
 	if ((bio = BIO_new_file(path, "r")) == NULL) {
-		char what[512];
-
-		snprintf(what, sizeof(what), "open '%s'", path);
-		return ssl_err(err, TF_E_NOTFOUND, what);
+		return tf_ossl_fail(err, TF_E_NOTFOUND, "open '%s'", path);
 	}
 	if ((pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) == NULL) {
-		char what[512];
-
-		snprintf(what, sizeof(what), "'%s' is not a PEM public key", path);
-		r = ssl_err(err, TF_E_INPUT, what);
+		r = tf_ossl_fail(err, TF_E_INPUT, "'%s' is not a PEM public key", path);
 		goto out;
 	}
 	r = wrap(pkey, 0, path, out, err);
@@ -195,20 +176,6 @@ out:
 	return r;
 }
 
-/* Gives OpenSSL the passphrase, or fails instead of prompting when there is none. */
-static int pass_cb(char *buf, int size, int rwflag, void *u)
-{
-	size_t n;
-
-	(void)rwflag;
-	if (u == NULL)
-		return -1;
-	n = strlen(u);
-	if (n > (size_t)size)
-		return -1;
-	memcpy(buf, u, n);
-	return (int)n;
-}
 
 int tf_sigkey_load_private_file(const char *path, const char *passphrase, struct tf_sigkey **out,
 				struct tf_err *err)
@@ -218,20 +185,13 @@ int tf_sigkey_load_private_file(const char *path, const char *passphrase, struct
 	int r;
 
 	if ((bio = BIO_new_file(path, "r")) == NULL) {
-		char what[512];
-
-		snprintf(what, sizeof(what), "open '%s'", path);
-		return ssl_err(err, TF_E_NOTFOUND, what);
+		return tf_ossl_fail(err, TF_E_NOTFOUND, "open '%s'", path);
 	}
-	pkey = PEM_read_bio_PrivateKey(bio, NULL, pass_cb, (void *)(uintptr_t)passphrase);
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, tf_ossl_pass_cb, (void *)(uintptr_t)passphrase);
 	if (pkey == NULL) {
-		char what[512];
-
-		snprintf(what, sizeof(what),
-			 passphrase ? "cannot read private key '%s' (wrong passphrase?)"
+		r = tf_ossl_fail(err, TF_E_INPUT, passphrase ? "cannot read private key '%s' (wrong passphrase?)"
 				    : "cannot read private key '%s' (encrypted? give a passphrase)",
 			 path);
-		r = ssl_err(err, TF_E_INPUT, what);
 		goto out;
 	}
 	r = wrap(pkey, 1, path, out, err);
@@ -267,7 +227,7 @@ int tf_sigkey_private_pem(const struct tf_sigkey *k, const char *passphrase, cha
 		return tf_err_set(err, TF_E_NOMEM, "out of memory");
 	if (!PEM_write_bio_PKCS8PrivateKey(bio, k->pkey, passphrase ? EVP_aes_256_cbc() : NULL,
 					   NULL, 0, NULL, (void *)(uintptr_t)passphrase)) {
-		r = ssl_err(err, TF_E_CRYPTO, "encode private key");
+		r = tf_ossl_fail(err, TF_E_CRYPTO, "encode private key");
 		goto out;
 	}
 	r = bio_take(bio, out, len, err);
@@ -284,7 +244,7 @@ int tf_sigkey_public_pem(const struct tf_sigkey *k, char **out, size_t *len, str
 	if ((bio = BIO_new(BIO_s_mem())) == NULL)
 		return tf_err_set(err, TF_E_NOMEM, "out of memory");
 	if (!PEM_write_bio_PUBKEY(bio, k->pkey)) {
-		r = ssl_err(err, TF_E_CRYPTO, "encode public key");
+		r = tf_ossl_fail(err, TF_E_CRYPTO, "encode public key");
 		goto out;
 	}
 	r = bio_take(bio, out, len, err);
@@ -342,7 +302,7 @@ int tf_sigkey_sign(const struct tf_sigkey *k, const void *data, size_t len, uint
 		goto out;
 	}
 	if (ctx_init(k, md, 1) != 0 || EVP_DigestSign(md, NULL, &n, data, len) != 1) {
-		r = ssl_err(err, TF_E_CRYPTO, "sign");
+		r = tf_ossl_fail(err, TF_E_CRYPTO, "sign");
 		goto out;
 	}
 	if ((s = malloc(n)) == NULL) {
@@ -350,7 +310,7 @@ int tf_sigkey_sign(const struct tf_sigkey *k, const void *data, size_t len, uint
 		goto out;
 	}
 	if (EVP_DigestSign(md, s, &n, data, len) != 1) {
-		r = ssl_err(err, TF_E_CRYPTO, "sign");
+		r = tf_ossl_fail(err, TF_E_CRYPTO, "sign");
 		goto out;
 	}
 	*sig = s;
@@ -372,7 +332,7 @@ int tf_sigkey_verify(const struct tf_sigkey *k, const void *data, size_t len, co
 	if ((md = EVP_MD_CTX_new()) == NULL)
 		return tf_err_set(err, TF_E_NOMEM, "out of memory");
 	if (ctx_init(k, md, 0) != 0) {
-		r = ssl_err(err, TF_E_CRYPTO, "verify");
+		r = tf_ossl_fail(err, TF_E_CRYPTO, "verify");
 		goto out;
 	}
 	if (EVP_DigestVerify(md, sig, siglen, data, len) != 1) {

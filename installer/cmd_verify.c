@@ -20,15 +20,20 @@
 static const char usage_text[] =
     "usage: tiferry verify [--cluster NAME | --pd URL... --ca F --cert F --key F]\n"
     "                      [--scan HOST:PORT...] [--json] [--receipt FILE --receipt-key KEY]\n"
-    "                      [--timeout S] [-q|-v]\n"
+    "                      [--known-hosts FILE] [--timeout S] [-q|-v]\n"
     "\n"
     "Proves the fix for \"etcd API unauthorized access\": for every PD, a TLS handshake with\n"
     "the CA and client certificate, the server certificate (chains to the CA, SANs cover the\n"
     "host, days left), plain HTTP and TLS without a client certificate refused, the member\n"
     "list (every peer and client URL https, as many members as meta.yaml), /health and PD's\n"
     "/pd/api/v1/health; the same certificate and client-auth checks on TiKV, TiDB and TiFlash\n"
-    "status ports; the tls/ folder on this host. --scan runs a scanner's unauthenticated\n"
-    "probes and says VULNERABLE or FIXED per endpoint (needs no certificates and no TiUP).\n"
+    "status ports; the tls/ folder on this host. With --cluster also each instance's\n"
+    "<deploy_dir>/tls/ over SSH (ca.crt, <role>.crt, <role>.pem present, the key readable by\n"
+    "its owner only, the certificate chaining to this host's CA and matching its key; the key\n"
+    "never leaves the host), TiUP and cluster versions at least the bundle's, and the TiUP\n"
+    "mirror as recorded before the install (both from the install journal: \"skip\" when\n"
+    "there is none). --scan runs a scanner's unauthenticated probes and says VULNERABLE or\n"
+    "FIXED per endpoint (needs no certificates and no TiUP).\n"
     "Checks run concurrently. Exit 0 when no check fails (warnings are fine), 1 when one\n"
     "fails, 2 on usage or input errors. See docs/verify.md.\n"
     "\n"
@@ -37,6 +42,10 @@ static const char usage_text[] =
     "  --pd URL...           PD client URLs (https://HOST:PORT); needs --ca, --cert, --key\n"
     "  --ca F, --cert F, --key F   the CA and the client certificate and key (PEM)\n"
     "  --scan HOST:PORT...   the scanner's probes on these endpoints\n"
+    "  --known-hosts FILE    the nodes' SSH host keys, checked strictly: an unknown or\n"
+    "                        changed key fails that node's checks, nothing is pinned\n"
+    "                        (default ~/.ssh/known_hosts; login with the cluster's key\n"
+    "                        $TIUP_HOME/storage/cluster/clusters/NAME/ssh/id_rsa)\n"
     "  --json                the report as JSON on stdout\n"
     "  --receipt FILE        also write the report as a signed receipt: FILE and FILE.sig\n"
     "  --receipt-key KEY     its signing key (PKCS#8 PEM, e.g. from tiferry-build keygen);\n"
@@ -60,7 +69,7 @@ struct args {
 	char *split[MAX_LIST]; /* copies made for comma lists, freed at the end */
 	size_t nsplit;
 	int json;
-	const char *receipt, *receipt_key, *passin, *bundle_id;
+	const char *receipt, *receipt_key, *passin, *bundle_id, *known_hosts;
 	double timeout;
 	long threads;
 	int help;
@@ -164,6 +173,7 @@ static int parse_args(int argc, char **argv, struct args *a, const char **why)
 		STR_OPT("--receipt-passin", passin)
 		STR_OPT("--receipt", receipt)
 		STR_OPT("--bundle-id", bundle_id)
+		STR_OPT("--known-hosts", known_hosts)
 #undef STR_OPT
 		if ((m = opt_value(argc, argv, &i, "--timeout", &v, why)) != 0) {
 			if (m < 0)
@@ -294,6 +304,8 @@ int tf_cmd_verify(int argc, char **argv)
 	o.nscan = a.nscan;
 	o.timeout_ms = a.timeout > 0 ? (int)(a.timeout * 1000) : 0;
 	o.threads = (int)a.threads;
+	o.host_checks = 1;
+	o.known_hosts = a.known_hosts;
 	if ((r = tf_verify_run(&o, &rep, &err)) != 0) {
 		tf_log_error("verify%s%s: %s", a.cluster ? " " : "", a.cluster ? a.cluster : "",
 		             err.msg);

@@ -240,7 +240,20 @@ static int step_check(struct ctx *c, struct tf_err *err)
 	}
 	if (strcmp(c->res.manifest.bundle_id, c->j.bundle_id) != 0)
 		return tf_err_set(err, TF_E_REJECT, "the bundle changed while it was being installed");
-	return read_sections(c, &c->res.manifest, err);
+	if ((r = read_sections(c, &c->res.manifest, err)) != 0)
+		return r;
+	{
+		/* tiferry verify compares TiUP with these after staging (and the manifest) is gone. */
+		const char *tiup = tf_manifest_section(&c->res.manifest, "tiup");
+		cJSON *t = tiup ? cJSON_Parse(tiup) : NULL;
+		char *vs = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(t, "versions"));
+
+		if (vs != NULL)
+			r = tf_journal_set(&c->j, "tiup_versions", vs, err);
+		free(vs);
+		cJSON_Delete(t);
+	}
+	return r;
 }
 
 static int step_record_mirror(struct ctx *c, struct tf_err *err)

@@ -8,6 +8,13 @@
 #include "common/timeutil.h"
 #include "manifests/receipt.h"
 #include "manifests/topology.h"
+#include "installer/journal.h"
+#include "installer/proc.h"
+#include "installer/ssh.h"
+#include "installer/verify_host.h"
+#include "manifests/check.h"
+#include "manifests/digest.h"
+#include "mirror/tiupstate.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -24,6 +31,8 @@
 #define PROBE_BODY_MAX ((size_t)64 * 1024)
 #define MEMBERS_BODY_MAX ((size_t)1024 * 1024)
 #define DAY 86400
+#define TIUP_VERSION_TIMEOUT_S 120
+#define NODE_COMMAND_TIMEOUT_S 60
 
 /* ---- small helpers ---- */
 
@@ -168,6 +177,11 @@ struct endpoint {
 	char *target; /* "pd pd-127.0.0.11-2379 127.0.0.11:2379" */
 	char *hostport;
 	size_t first, n; /* its slots in rep->checks */
+	/* TF_VK_NODE: the instance, and what its host reported (filled before the checks run) */
+	const struct tf_topo_instance *in;
+	int node_ran;
+	struct tf_vhost_node node;
+	char node_error[TF_ERR_MSG_MAX];
 };
 
 struct run {
@@ -186,6 +200,13 @@ struct run {
 	size_t npd_expected; /* PD instances in meta.yaml; 0 without --cluster */
 	time_t now;
 	int timeout_ms;
+	/* host checks (o->host_checks): the cluster's SSH key, the install journal */
+	char *identity;
+	char *state_dir; /* <state>/<cluster> */
+	int journal_found;
+	char journal_error[TF_ERR_MSG_MAX];
+	char *tiup_versions; /* the journal's "tiup_versions" (JSON), or NULL */
+	char *bundle_id;
 	pthread_mutex_t lock;
 	size_t next;
 };
@@ -947,6 +968,250 @@ static void chk_meta_tls(struct job *j, struct tf_vcheck *c)
 		    "meta.yaml has no global.enable_tls: true (TLS not enabled)");
 }
 
+/* ---- host checks: each node's tls/ over SSH, the control host's TiUP (verify_host.c) ---- */
+
+/* One line of text: an SSH error may span lines (the commands that pin a key). */
+static void one_line(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s == '\n' || *s == '\r' || *s == '\t')
+			*s = ' ';
+}
+
+static int node_ready(struct job *j, struct tf_vcheck *c, int first)
+{
+	struct endpoint *ep = j->ep;
+
+	if (!j->run->topo_enable_tls) {
+		set(c, TF_V_SKIP, NULL, "TLS not enabled (meta.yaml has no global.enable_tls)");
+		return 0;
+	}
+	if (ep->node_ran)
+		return 1;
+	if (first)
+		set(c, TF_V_FAIL, NULL, "no answer from %s over SSH: %s", ep->hostport,
+		    ep->node_error[0] ? ep->node_error : "not asked");
+	else
+		set(c, TF_V_SKIP, NULL, "not checked: no answer from %s (see node.tls-dir)",
+		    ep->hostport);
+	return 0;
+}
+
+static void chk_node_dir(struct job *j, struct tf_vcheck *c)
+{
+	const struct tf_vhost_node *n = &j->ep->node;
+	char d[400];
+	cJSON *e, *files;
+	enum tf_vstatus s;
+	size_t i;
+
+	if (!node_ready(j, c, 1))
+		return;
+	s = tf_vhost_judge_dir(n, d, sizeof(d));
+	e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "deploy_dir", j->ep->in->deploy_dir);
+	cJSON_AddBoolToObject(e, "tls_dir", n->dir_present);
+	files = cJSON_AddArrayToObject(e, "files");
+	for (i = 0; n->dir_present && i < 3; i++) {
+		cJSON *f = cJSON_CreateObject();
+		char mode[8];
+
+		snprintf(mode, sizeof(mode), "%04o", n->files[i].mode);
+		cJSON_AddStringToObject(f, "name", n->files[i].name);
+		cJSON_AddBoolToObject(f, "present", n->files[i].present);
+		if (n->files[i].present) {
+			cJSON_AddStringToObject(f, "mode", mode);
+			cJSON_AddStringToObject(f, "type", n->files[i].type);
+		}
+		cJSON_AddItemToArray(files, f);
+	}
+	set(c, s, e, "%s/%s", j->ep->in->deploy_dir, d);
+}
+
+static void chk_node_key_mode(struct job *j, struct tf_vcheck *c)
+{
+	const struct tf_vhost_file *k = &j->ep->node.files[TF_VHOST_KEY];
+	char d[300], mode[8];
+	cJSON *e = NULL;
+	enum tf_vstatus s;
+
+	if (!node_ready(j, c, 0))
+		return;
+	s = tf_vhost_judge_key_mode(&j->ep->node, d, sizeof(d));
+	if (k->present) {
+		e = cJSON_CreateObject();
+		snprintf(mode, sizeof(mode), "%04o", k->mode);
+		cJSON_AddStringToObject(e, "file", k->name);
+		cJSON_AddStringToObject(e, "mode", mode);
+	}
+	set(c, s, e, "%s", d);
+}
+
+static void chk_node_cert(struct job *j, struct tf_vcheck *c)
+{
+	struct tf_vhost_cert f;
+	char d[600];
+	cJSON *e = NULL;
+	enum tf_vstatus s;
+
+	if (!node_ready(j, c, 0))
+		return;
+	s = tf_vhost_judge_cert(&j->ep->node, j->run->ca_file, j->run->ca_sha256, &f, d, sizeof(d));
+	if (f.sha256[0] != '\0') {
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "sha256", f.sha256);
+		cJSON_AddStringToObject(e, "subject", f.subject);
+		cJSON_AddStringToObject(e, "issuer", f.issuer);
+		cJSON_AddBoolToObject(e, "chains_to_ca", f.chain_ok);
+		cJSON_AddStringToObject(e, "ca_sha256", j->run->ca_sha256);
+		cJSON_AddStringToObject(e, "node_ca_sha256", f.node_ca_sha256);
+		cJSON_AddBoolToObject(e, "key_matches", f.key_matches);
+		cJSON_AddStringToObject(e, "key_public_sha256", j->ep->node.key_pub);
+		cJSON_AddStringToObject(e, "cert_public_sha256", j->ep->node.cert_pub);
+	}
+	set(c, s, e, "%s", d);
+}
+
+/* Control-host checks compare with the install journal; without one they are "skip". */
+static int control_ready(struct job *j, struct tf_vcheck *c)
+{
+	struct run *rn = j->run;
+
+	if (rn->o->cluster == NULL) {
+		set(c, TF_V_SKIP, NULL, "needs --cluster (the install journal is per cluster)");
+		return 0;
+	}
+	if (!rn->o->host_checks) {
+		set(c, TF_V_SKIP, NULL, "host checks not asked");
+		return 0;
+	}
+	if (rn->journal_error[0] != '\0') {
+		set(c, TF_V_FAIL, NULL, "install journal: %s", rn->journal_error);
+		return 0;
+	}
+	if (!rn->journal_found) {
+		set(c, TF_V_SKIP, NULL,
+		    "no install journal in %s: nothing installed to compare with", rn->state_dir);
+		return 0;
+	}
+	return 1;
+}
+
+/* which: 0 TiUP itself, 1 the cluster component (pinned to the bundle's version). */
+static void chk_tiup_version(struct job *j, struct tf_vcheck *c, size_t which)
+{
+	struct run *rn = j->run;
+	const char *comp = which ? "cluster" : "tiup", *want;
+	cJSON *vs = NULL, *e;
+	const cJSON *w;
+	struct tf_proc_result res;
+	struct tf_err err = {0};
+	char pinned[96], what[128], found[64], d[600], env_home[4200];
+	const char *argv[4] = {"tiup", "--version", NULL, NULL};
+	const char *envs[2] = {NULL, NULL};
+	struct tf_proc_opts po;
+	enum tf_vstatus s;
+
+	if (!control_ready(j, c))
+		return;
+	if (rn->tiup_versions == NULL) {
+		set(c, TF_V_SKIP, NULL,
+		    "no install journal records the bundle's TiUP versions (tiup_versions)");
+		return;
+	}
+	vs = cJSON_Parse(rn->tiup_versions);
+	w = cJSON_GetObjectItemCaseSensitive(vs, comp);
+	if (!cJSON_IsString(w) || w->valuestring[0] == '\0') {
+		set(c, TF_V_SKIP, NULL, "the bundle brought no %s version", comp);
+		cJSON_Delete(vs);
+		return;
+	}
+	want = w->valuestring;
+	if (which) {
+		snprintf(pinned, sizeof(pinned), "cluster:%s", want);
+		argv[1] = pinned;
+		argv[2] = "--version";
+	}
+	snprintf(what, sizeof(what), "tiup %s%s", which ? pinned : "--version",
+	         which ? " --version" : "");
+	memset(&po, 0, sizeof(po));
+	po.timeout_s = TIUP_VERSION_TIMEOUT_S;
+	if (rn->o->tiup_home != NULL) {
+		snprintf(env_home, sizeof(env_home), "TIUP_HOME=%s", rn->o->tiup_home);
+		envs[0] = env_home;
+		po.env_set = envs;
+	}
+	memset(&res, 0, sizeof(res));
+	if (tf_proc_run(argv, &po, &res, &err) != 0) {
+		set(c, TF_V_FAIL, NULL, "cannot run '%s': %s", what, err.msg);
+		cJSON_Delete(vs);
+		return;
+	}
+	s = tf_vhost_judge_version(what, res.out, res.timed_out ? -1 : res.status, want, found,
+	                           sizeof(found), d, sizeof(d));
+	e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "command", what);
+	cJSON_AddStringToObject(e, "reported", found);
+	cJSON_AddStringToObject(e, "bundle", want);
+	if (rn->bundle_id != NULL)
+		cJSON_AddStringToObject(e, "bundle_id", rn->bundle_id);
+	set(c, s, e, "%s", d);
+	tf_proc_result_release(&res);
+	cJSON_Delete(vs);
+}
+
+static void add_root_hash(cJSON *e, const char *key, const struct tf_tiup_state *st)
+{
+	char hex[TF_SHA256_HEX];
+
+	if (st->has_root && tf_sha256_hex(st->root, st->root_len, hex) == 0)
+		cJSON_AddStringToObject(e, key, hex);
+	else
+		cJSON_AddNullToObject(e, key);
+}
+
+static void chk_mirror(struct job *j, struct tf_vcheck *c)
+{
+	struct run *rn = j->run;
+	struct tf_tiup_state before, now;
+	struct tf_err err = {0};
+	char *path = NULL, d[600];
+	cJSON *e;
+	enum tf_vstatus s;
+
+	if (!control_ready(j, c))
+		return;
+	memset(&before, 0, sizeof(before));
+	memset(&now, 0, sizeof(now));
+	if ((path = tf_path_join(rn->state_dir, "mirror-before")) == NULL) {
+		set(c, TF_V_FAIL, NULL, "out of memory");
+		return;
+	}
+	if (access(path, F_OK) != 0) {
+		set(c, TF_V_SKIP, NULL, "no mirror recorded before the install (%s)", path);
+		goto out;
+	}
+	if (tf_tiup_state_load(path, &before, &err) != 0) {
+		set(c, TF_V_FAIL, NULL, "the mirror recorded before the install: %s", err.msg);
+		goto out;
+	}
+	if (tf_tiup_state_record(rn->o->tiup_home, &now, &err) != 0) {
+		set(c, TF_V_FAIL, NULL, "TiUP's mirror now: %s", err.msg);
+		goto out;
+	}
+	s = tf_vhost_judge_mirror(&before, &now, d, sizeof(d));
+	e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "mirror_before", tf_tiup_state_mirror(&before));
+	cJSON_AddStringToObject(e, "mirror_now", tf_tiup_state_mirror(&now));
+	add_root_hash(e, "root_json_sha256_before", &before);
+	add_root_hash(e, "root_json_sha256_now", &now);
+	set(c, s, e, "%s", d);
+out:
+	tf_tiup_state_release(&before);
+	tf_tiup_state_release(&now);
+	free(path);
+}
+
 /* ---- the table of checks ---- */
 
 #define K(x) (1u << (x))
@@ -961,17 +1226,17 @@ struct check_def {
 };
 
 /* Every check, in the order each endpoint runs them (later ones reuse what earlier ones found
- * through struct job). To add one: a function above and a row here. Still to come (they need
- * the SSH transport or a finished install):
- *   {"node.tls-dir", K(TF_VK_NODE), ...}         <deploy_dir>/tls/ present on each host
- *   {"node.key-modes", K(TF_VK_NODE), ...}       keys not readable by others
- *   {"node.cert-matches", K(TF_VK_NODE), ...}    certificate matches its key and the CA
- *   {"control.tiup-version", K(TF_VK_CONTROL), ...}    TiUP and cluster at least the bundle's
- *   {"control.mirror-restored", K(TF_VK_CONTROL), ...} mirror equals the recorded one */
+ * through struct job). To add one: a function above and a row here. */
 static const struct check_def check_table[] = {
     {"control.meta-tls", K(TF_VK_CONTROL), chk_meta_tls, NULL, 0},
     {"control.tls-files", K(TF_VK_CONTROL), chk_tls_files, NULL, 0},
     {"control.client-cert", K(TF_VK_CONTROL), chk_client_cert_file, NULL, 0},
+    {"control.tiup-version", K(TF_VK_CONTROL), NULL, chk_tiup_version, 0},
+    {"control.cluster-version", K(TF_VK_CONTROL), NULL, chk_tiup_version, 1},
+    {"control.mirror-restored", K(TF_VK_CONTROL), chk_mirror, NULL, 0},
+    {"node.tls-dir", K(TF_VK_NODE), chk_node_dir, NULL, 0},
+    {"node.key-mode", K(TF_VK_NODE), chk_node_key_mode, NULL, 0},
+    {"node.cert-matches", K(TF_VK_NODE), chk_node_cert, NULL, 0},
     {"tls.handshake", K_TLS, chk_handshake, NULL, 0},
     {"cert.chain", K_TLS, chk_chain, NULL, 0},
     {"cert.san", K_TLS, chk_san, NULL, 0},
@@ -1078,6 +1343,7 @@ static void free_endpoints(struct run *rn)
 		free(rn->eps[i].name);
 		free(rn->eps[i].target);
 		free(rn->eps[i].hostport);
+		tf_vhost_node_release(&rn->eps[i].node);
 	}
 	free(rn->eps);
 	rn->eps = NULL;
@@ -1103,6 +1369,35 @@ static char *tiup_home(void)
 	if (h != NULL && *h != '\0')
 		return strdup(h);
 	return tf_path_join(home && *home ? home : "/root", ".tiup");
+}
+
+/* One TF_VK_NODE endpoint per instance: "node <role> <deploy_dir> <host>:<ssh_port>". */
+static int node_endpoints(struct run *rn, const char *cdir, struct tf_err *err)
+{
+	size_t i;
+	int r;
+
+	if ((rn->identity = fmt("%s/ssh/id_rsa", cdir)) == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	/* TiUP keeps the key of every cluster it deployed or imported; a cluster folder without
+	 * one (a hand-made meta.yaml) has no way in to its hosts, so no node endpoints. */
+	if (access(rn->identity, F_OK) != 0 && errno == ENOENT)
+		return 0;
+	for (i = 0; i < rn->topo->ninstances; i++) {
+		const struct tf_topo_instance *in = &rn->topo->instances[i];
+		char *name =
+		    fmt("%s %s", in->role, in->deploy_dir ? in->deploy_dir : "(no deploy_dir)");
+
+		if (name == NULL)
+			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = add_endpoint(rn, TF_VK_NODE, in->host,
+		                 in->ssh_port ? (unsigned)in->ssh_port : 22, name, err);
+		free(name);
+		if (r != 0)
+			return r;
+		rn->eps[rn->neps - 1].in = in;
+	}
+	return 0;
 }
 
 static int cluster_endpoints(struct run *rn, struct tf_err *err)
@@ -1166,6 +1461,8 @@ static int cluster_endpoints(struct run *rn, struct tf_err *err)
 		if ((r = add_endpoint(rn, k, in->host, status_port(in, k), NULL, err)) != 0)
 			goto out;
 	}
+	if (o->host_checks && (r = node_endpoints(rn, cdir, err)) != 0)
+		goto out;
 out:
 	free(home);
 	free(cdir);
@@ -1250,6 +1547,130 @@ int tf_verify_exit_code(const struct tf_verify_report *rep)
 	return rep->counts[TF_V_FAIL] > 0 ? 1 : 0;
 }
 
+/* The install journal's facts the control-host checks compare with; none is not an error. */
+static int load_journal(struct run *rn, struct tf_err *err)
+{
+	struct tf_journal jn;
+	struct tf_err jerr = {0};
+	const char *v;
+	int r = 0;
+
+	if ((rn->state_dir = tf_path_join(tf_rollback_dir(), rn->o->cluster)) == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	tf_journal_init(&jn);
+	if ((r = tf_journal_load(rn->state_dir, &jn, &jerr)) == TF_E_NOTFOUND) {
+		r = 0;
+		goto out;
+	}
+	if (r != 0) {
+		snprintf(rn->journal_error, sizeof(rn->journal_error), "%s", jerr.msg);
+		r = 0;
+		goto out;
+	}
+	rn->journal_found = 1;
+	if (((v = tf_journal_get(&jn, "tiup_versions")) != NULL &&
+	     (rn->tiup_versions = strdup(v)) == NULL) ||
+	    (jn.bundle_id != NULL && (rn->bundle_id = strdup(jn.bundle_id)) == NULL))
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+out:
+	tf_journal_release(&jn);
+	return r;
+}
+
+struct node_fan {
+	struct run *rn;
+	size_t *idx; /* the node endpoints' indexes in rn->eps */
+};
+
+/* One node: connect with strict host-key checking (never pinning), run the one command, keep
+ * what it printed. Touches only its own endpoint. */
+static int node_task(void *arg, size_t i, struct tf_err *err)
+{
+	struct node_fan *nf = arg;
+	struct run *rn = nf->rn;
+	struct endpoint *ep = &rn->eps[nf->idx[i]];
+	struct tf_ssh_opts so;
+	struct tf_ssh *s = NULL;
+	struct tf_ssh_result res;
+	char *cmd = NULL;
+	unsigned secs = (unsigned)((rn->timeout_ms + 999) / 1000);
+	int r;
+
+	memset(&so, 0, sizeof(so));
+	memset(&res, 0, sizeof(res));
+	so.host = ep->host;
+	so.port = ep->port;
+	so.user = rn->topo->user;
+	so.identity = rn->identity;
+	so.known_hosts = rn->o->known_hosts;
+	so.connect_timeout_s = secs > 0 ? secs : 1;
+	so.command_timeout_s = NODE_COMMAND_TIMEOUT_S;
+	if (so.user == NULL || so.user[0] == '\0')
+		return tf_err_set(err, TF_E_INPUT, "meta.yaml names no SSH user");
+	if (ep->in->deploy_dir == NULL)
+		return tf_err_set(err, TF_E_INPUT, "meta.yaml gives no deploy_dir");
+	if ((cmd = tf_vhost_node_command(ep->in->deploy_dir, ep->in->role)) == NULL)
+		return tf_err_set(err, TF_E_INPUT, "cannot make the command for role '%s'",
+		                  ep->in->role);
+	if ((r = tf_ssh_connect(&so, &s, err)) != 0)
+		goto out;
+	if ((r = tf_ssh_run(s, cmd, 0, &res, err)) != 0)
+		goto out;
+	if (res.status != 0) {
+		r = tf_err_set(err, TF_E_FAIL, "the check command exited with %d: %.200s",
+		               res.status, res.errout ? res.errout : "");
+		goto out;
+	}
+	if ((r = tf_vhost_node_parse(res.out ? res.out : "", ep->in->role, &ep->node, err)) == 0)
+		ep->node_ran = 1;
+out:
+	tf_ssh_result_release(&res);
+	tf_ssh_free(s);
+	free(cmd);
+	return r;
+}
+
+/* Asks every node at once (the verify's thread count) before the checks judge the answers. */
+static int ask_nodes(struct run *rn, struct tf_err *err)
+{
+	struct node_fan nf = {rn, NULL};
+	struct tf_err *results = NULL, ferr = {0};
+	size_t i, n = 0;
+	int r = 0;
+
+	for (i = 0; i < rn->neps; i++)
+		n += rn->eps[i].kind == TF_VK_NODE;
+	if (n == 0 || !rn->topo_enable_tls)
+		return 0;
+	nf.idx = calloc(n, sizeof(*nf.idx));
+	results = calloc(n, sizeof(*results));
+	if (nf.idx == NULL || results == NULL) {
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0, n = 0; i < rn->neps; i++)
+		if (rn->eps[i].kind == TF_VK_NODE)
+			nf.idx[n++] = i;
+	/* Each node's failure is its check's verdict, not the run's. */
+	if (tf_ssh_fanout(n, (unsigned)(rn->o->threads > 0 ? rn->o->threads : TF_VERIFY_THREADS),
+	                  node_task, &nf, results, &ferr) == TF_E_IO) {
+		r = tf_err_set(err, TF_E_IO, "%s", ferr.msg);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct endpoint *ep = &rn->eps[nf.idx[i]];
+
+		if (results[i].code != 0) {
+			snprintf(ep->node_error, sizeof(ep->node_error), "%s", results[i].msg);
+			one_line(ep->node_error);
+		}
+	}
+out:
+	free(nf.idx);
+	free(results);
+	return r;
+}
+
 int tf_verify_run(const struct tf_verify_opts *o, struct tf_verify_report *rep, struct tf_err *err)
 {
 	struct run rn;
@@ -1305,6 +1726,10 @@ int tf_verify_run(const struct tf_verify_opts *o, struct tf_verify_report *rep, 
 			goto out;
 		rn.anon = anon;
 	}
+	t0 = tf_monotonic(); /* the nodes' SSH round trips count too */
+	if (o->cluster != NULL && o->host_checks &&
+	    ((r = load_journal(&rn, err)) != 0 || (r = ask_nodes(&rn, err)) != 0))
+		goto out;
 	/* The result slots: endpoint order, then table order. */
 	for (i = 0; i < rn.neps; i++) {
 		rn.eps[i].first = out.nchecks;
@@ -1348,7 +1773,6 @@ int tf_verify_run(const struct tf_verify_opts *o, struct tf_verify_report *rep, 
 		goto out;
 	}
 	out.created = rn.now;
-	t0 = tf_monotonic();
 	for (i = 0; i < nthreads; i++) {
 		if (pthread_create(&threads[i], NULL, worker, &rn) != 0)
 			break;
@@ -1381,6 +1805,10 @@ out:
 	free(rn.cert_file);
 	free(rn.key_file);
 	free(rn.tls_dir);
+	free(rn.identity);
+	free(rn.state_dir);
+	free(rn.tiup_versions);
+	free(rn.bundle_id);
 	return r;
 }
 

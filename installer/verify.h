@@ -22,7 +22,7 @@ enum tf_vkind {
 	TF_VK_TIFLASH,
 	TF_VK_SCAN,    /* --scan HOST:PORT: the scanner's unauthenticated probes */
 	TF_VK_CONTROL, /* the control host: the tls/ folder */
-	TF_VK_NODE,    /* a cluster host over SSH (checks not written yet: see verify.c) */
+	TF_VK_NODE,    /* an instance's host over SSH: its <deploy_dir>/tls/ (verify_host.h) */
 	TF_VK_NKINDS
 };
 
@@ -41,6 +41,10 @@ struct tf_verify_opts {
 	int timeout_ms; /* 0: TF_VERIFY_TIMEOUT_MS */
 	int threads;    /* 0: TF_VERIFY_THREADS */
 	time_t now;     /* 0: tf_time_now() (certificate days left) */
+	/* --cluster only: also each instance's tls/ folder over SSH and the control host's TiUP
+	 * versions and mirror against the install journal. 0 leaves those checks "skip". */
+	int host_checks;
+	const char *known_hosts; /* the nodes' host keys, strict; NULL: $HOME/.ssh/known_hosts */
 };
 
 struct tf_vcheck {

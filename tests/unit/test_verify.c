@@ -7,6 +7,9 @@
 #include "common/err.h"
 #include "installer/http.h"
 #include "installer/verify.h"
+#include "installer/tlsprobe.h"
+#include "installer/verify_host.h"
+#include "mirror/tiupstate.h"
 #include "manifests/receipt.h"
 #include "manifests/sigkey.h"
 
@@ -515,6 +518,261 @@ static int receipt_verify_main(int argc, char **argv)
 	return 0;
 }
 
+/* ---- host checks (verify_host.c): the node command run here with sh, its parsing, the
+ * verdicts; TiUP versions and mirrors ---- */
+
+/* Runs the node command for role in deploy folder d with sh, as a node would; caller frees. */
+static char *run_node_command(const char *d, const char *role)
+{
+	char *cmd = tf_vhost_node_command(d, role), *out = NULL;
+	size_t len = 0, cap = 0;
+	char buf[4096];
+	FILE *f;
+
+	assert_non_null(cmd);
+	tt_write_str("cmd.sh", cmd);
+	free(cmd);
+	f = popen("sh cmd.sh", "r");
+	assert_non_null(f);
+	for (;;) {
+		size_t n = fread(buf, 1, sizeof(buf), f);
+
+		if (n == 0)
+			break;
+		if (len + n + 1 > cap) {
+			cap = (len + n + 1) * 2;
+			out = realloc(out, cap);
+			assert_non_null(out);
+		}
+		memcpy(out + len, buf, n);
+		len += n;
+	}
+	assert_int_equal(pclose(f), 0);
+	if (out == NULL)
+		out = calloc(1, 1);
+	assert_non_null(out);
+	out[len] = '\0';
+	return out;
+}
+
+static void node_facts(const char *d, const char *role, struct tf_vhost_node *n)
+{
+	struct tf_err err = {0};
+	char *out = run_node_command(d, role);
+
+	tf_vhost_node_init(n);
+	assert_int_equal(tf_vhost_node_parse(out, role, n, &err), 0);
+	free(out);
+}
+
+static void test_node_command(void **state)
+{
+	char *c;
+
+	(void)state;
+	c = tf_vhost_node_command("/tidb-deploy/pd-2379/", "pd");
+	assert_non_null(c);
+	assert_non_null(strstr(c, "cd '/tidb-deploy/pd-2379/tls'"));
+	assert_non_null(strstr(c, "pd.pem"));
+	/* the private key is only ever hashed on the host */
+	assert_null(strstr(c, "cat pd.pem"));
+	free(c);
+	c = tf_vhost_node_command("/it's here", "tikv");
+	assert_non_null(c);
+	assert_non_null(strstr(c, "'/it'\\''s here/tls'"));
+	free(c);
+	assert_null(tf_vhost_node_command("/d", "pd;rm -rf /"));
+	assert_null(tf_vhost_node_command("/d", ""));
+	assert_null(tf_vhost_node_command(NULL, "pd"));
+}
+
+static void test_node_verdicts(void **state)
+{
+	struct tf_vhost_node n;
+	struct tf_vhost_cert f;
+	struct tf_err err = {0};
+	char d[600], ca_sha[65];
+
+	(void)state;
+	tt_tmpdir();
+	/* the control host's CA, a node certificate it signed, another CA */
+	assert_int_equal(
+	    tt_sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.pem -out ca.crt -subj "
+		  "/CN=ca -days 30 2>/dev/null && openssl req -x509 -newkey rsa:2048 -nodes "
+		  "-keyout other.pem -out other.crt -subj /CN=other -days 30 2>/dev/null && "
+		  "mkdir -p dep/tls && cp ca.crt dep/tls/ && openssl req -new -newkey rsa:2048 "
+		  "-nodes -keyout dep/tls/pd.pem -out pd.csr -subj /CN=pd 2>/dev/null && openssl "
+		  "x509 -req -in pd.csr -CA ca.crt -CAkey ca.pem -CAcreateserial -out "
+		  "dep/tls/pd.crt -days 30 2>/dev/null && chmod 600 dep/tls/pd.pem"),
+	    0);
+	assert_int_equal(tf_cert_file_sha256("ca.crt", ca_sha, &err), 0);
+
+	node_facts("dep", "pd", &n);
+	assert_true(n.dir_present);
+	assert_true(n.files[TF_VHOST_KEY].present);
+	assert_int_equal(n.files[TF_VHOST_KEY].mode, 0600);
+	assert_string_equal(n.files[TF_VHOST_CERT].type, "regular file");
+	assert_int_equal(strlen(n.key_pub), 64);
+	assert_int_equal(tf_vhost_judge_dir(&n, d, sizeof(d)), TF_V_PASS);
+	assert_int_equal(tf_vhost_judge_key_mode(&n, d, sizeof(d)), TF_V_PASS);
+	assert_int_equal(tf_vhost_judge_cert(&n, "ca.crt", ca_sha, &f, d, sizeof(d)), TF_V_PASS);
+	assert_true(f.chain_ok);
+	assert_true(f.key_matches);
+	assert_string_equal(f.node_ca_sha256, ca_sha);
+	tf_vhost_node_release(&n);
+
+	/* o+r and g+r on the key fail; g+w too */
+	assert_int_equal(tt_sh("chmod 604 dep/tls/pd.pem"), 0);
+	node_facts("dep", "pd", &n);
+	assert_int_equal(tf_vhost_judge_key_mode(&n, d, sizeof(d)), TF_V_FAIL);
+	assert_non_null(strstr(d, "pd.pem has mode 0604: readable by others"));
+	tf_vhost_node_release(&n);
+	assert_int_equal(tt_sh("chmod 640 dep/tls/pd.pem"), 0);
+	node_facts("dep", "pd", &n);
+	assert_int_equal(tf_vhost_judge_key_mode(&n, d, sizeof(d)), TF_V_FAIL);
+	assert_non_null(strstr(d, "readable by its group"));
+	tf_vhost_node_release(&n);
+	assert_int_equal(tt_sh("chmod 620 dep/tls/pd.pem"), 0);
+	node_facts("dep", "pd", &n);
+	assert_int_equal(tf_vhost_judge_key_mode(&n, d, sizeof(d)), TF_V_FAIL);
+	tf_vhost_node_release(&n);
+	assert_int_equal(tt_sh("chmod 400 dep/tls/pd.pem"), 0);
+	node_facts("dep", "pd", &n);
+	assert_int_equal(tf_vhost_judge_key_mode(&n, d, sizeof(d)), TF_V_PASS);
+	tf_vhost_node_release(&n);
+
+	/* a key that is not the certificate's */
+	assert_int_equal(tt_sh("cp dep/tls/pd.pem pd.pem.keep && cp other.pem dep/tls/pd.pem"), 0);
+	node_facts("dep", "pd", &n);
+	assert_int_equal(tf_vhost_judge_cert(&n, "ca.crt", ca_sha, &f, d, sizeof(d)), TF_V_FAIL);
+	assert_false(f.key_matches);
+	assert_non_null(strstr(d, "pd.pem does not hold the key of pd.crt"));
+	tf_vhost_node_release(&n);
+	/* an unreadable key: never taken for a match */
+	assert_int_equal(tt_sh("echo garbage > dep/tls/pd.pem"), 0);
+	node_facts("dep", "pd", &n);
+	assert_string_equal(n.key_pub, "");
+	assert_int_equal(tf_vhost_judge_cert(&n, "ca.crt", ca_sha, &f, d, sizeof(d)), TF_V_FAIL);
+	assert_non_null(strstr(d, "could not read the key"));
+	tf_vhost_node_release(&n);
+	assert_int_equal(tt_sh("cp pd.pem.keep dep/tls/pd.pem"), 0);
+
+	/* a certificate from another CA; then the node's ca.crt not the control host's */
+	assert_int_equal(tt_sh("cp dep/tls/pd.crt pd.crt.keep && cp other.crt dep/tls/pd.crt"), 0);
+	node_facts("dep", "pd", &n);
+	assert_int_equal(tf_vhost_judge_cert(&n, "ca.crt", ca_sha, &f, d, sizeof(d)), TF_V_FAIL);
+	assert_false(f.chain_ok);
+	assert_non_null(strstr(d, "does not chain to the control host's CA"));
+	tf_vhost_node_release(&n);
+	assert_int_equal(tt_sh("cp pd.crt.keep dep/tls/pd.crt && cp other.crt dep/tls/ca.crt"), 0);
+	node_facts("dep", "pd", &n);
+	assert_int_equal(tf_vhost_judge_cert(&n, "ca.crt", ca_sha, &f, d, sizeof(d)), TF_V_FAIL);
+	assert_non_null(strstr(d, "the node's ca.crt"));
+	tf_vhost_node_release(&n);
+
+	/* a missing file, a link, no folder */
+	assert_int_equal(tt_sh("cp ca.crt dep/tls/ca.crt && rm dep/tls/pd.pem"), 0);
+	node_facts("dep", "pd", &n);
+	assert_int_equal(tf_vhost_judge_dir(&n, d, sizeof(d)), TF_V_FAIL);
+	assert_non_null(strstr(d, "pd.pem missing"));
+	assert_int_equal(tf_vhost_judge_key_mode(&n, d, sizeof(d)), TF_V_SKIP);
+	tf_vhost_node_release(&n);
+	assert_int_equal(tt_sh("ln -s ../../pd.pem.keep dep/tls/pd.pem"), 0);
+	node_facts("dep", "pd", &n);
+	assert_int_equal(tf_vhost_judge_dir(&n, d, sizeof(d)), TF_V_FAIL);
+	assert_non_null(strstr(d, "pd.pem is a symbolic link"));
+	tf_vhost_node_release(&n);
+	{
+		char *out = run_node_command("nowhere", "pd");
+
+		tf_vhost_node_init(&n);
+		assert_int_equal(tf_vhost_node_parse(out, "pd", &n, &err), 0);
+		free(out);
+	}
+	assert_false(n.dir_present);
+	assert_int_equal(tf_vhost_judge_dir(&n, d, sizeof(d)), TF_V_FAIL);
+	assert_int_equal(tf_vhost_judge_key_mode(&n, d, sizeof(d)), TF_V_SKIP);
+	assert_int_equal(tf_vhost_judge_cert(&n, "ca.crt", ca_sha, &f, d, sizeof(d)), TF_V_SKIP);
+	tf_vhost_node_release(&n);
+	/* an answer cut short is not taken as facts */
+	tf_vhost_node_init(&n);
+	assert_int_equal(tf_vhost_node_parse("TF-DIR\nTF-FILE ca.crt 644 regular file\n", "pd", &n,
+					     &err),
+			 TF_E_INPUT);
+	tf_vhost_node_release(&n);
+	tt_cleanup();
+}
+
+static void test_tiup_versions(void **state)
+{
+	char v[64], d[400];
+
+	(void)state;
+	assert_int_equal(tf_vhost_find_version("1.16.1 tiup\nGo Version: go1.21.4\nGit Ref: v1.16.1\n",
+					       v, sizeof(v)),
+			 0);
+	assert_string_equal(v, "v1.16.1");
+	assert_int_equal(tf_vhost_find_version("tiup version 1.16.1 tiup\nGo Version: go1.21\n", v,
+					       sizeof(v)),
+			 0);
+	assert_string_equal(v, "v1.16.1");
+	assert_int_equal(tf_vhost_find_version("cluster v8.1.0-beta.1, built", v, sizeof(v)), 0);
+	assert_string_equal(v, "v8.1.0-beta.1");
+	assert_int_equal(tf_vhost_find_version("Go Version: go1.21\nno version", v, sizeof(v)), -1);
+	assert_int_equal(tf_vhost_find_version("1.16 only two parts", v, sizeof(v)), -1);
+
+	assert_int_equal(tf_vhost_judge_version("tiup --version", "1.16.1 tiup\n", 0, "v1.16.1", v,
+						sizeof(v), d, sizeof(d)),
+			 TF_V_PASS);
+	assert_int_equal(tf_vhost_judge_version("tiup --version", "1.16.10 tiup\n", 0, "v1.16.9", v,
+						sizeof(v), d, sizeof(d)),
+			 TF_V_PASS); /* numerically, not as text */
+	assert_int_equal(tf_vhost_judge_version("tiup --version", "1.7.0 tiup\n", 0, "v1.16.1", v,
+						sizeof(v), d, sizeof(d)),
+			 TF_V_FAIL);
+	assert_non_null(strstr(d, "reports v1.7.0, older than the bundle's v1.16.1"));
+	assert_int_equal(tf_vhost_judge_version("tiup cluster:v1.16.1 --version",
+						"Error: component not installed\n", 1, "v1.16.1",
+						v, sizeof(v), d, sizeof(d)),
+			 TF_V_FAIL);
+	assert_non_null(strstr(d, "exited with 1 (Error: component not installed)"));
+	assert_int_equal(tf_vhost_judge_version("tiup --version", "nothing\n", 0, "1.16.1", v,
+						sizeof(v), d, sizeof(d)),
+			 TF_V_FAIL);
+}
+
+static void test_tiup_mirror(void **state)
+{
+	struct tf_tiup_state a, b;
+	uint8_t r1[] = "{\"root\":1}", r2[] = "{\"root\":2}";
+	char d[400];
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.mirror = b.mirror = (char *)"/srv/prod";
+	a.has_root = b.has_root = 1;
+	a.root = r1;
+	b.root = r1;
+	a.root_len = b.root_len = sizeof(r1) - 1;
+	assert_int_equal(tf_vhost_judge_mirror(&a, &b, d, sizeof(d)), TF_V_PASS);
+	b.root = r2;
+	assert_int_equal(tf_vhost_judge_mirror(&a, &b, d, sizeof(d)), TF_V_FAIL);
+	assert_non_null(strstr(d, "bin/root.json differs"));
+	b.has_root = 0;
+	assert_int_equal(tf_vhost_judge_mirror(&a, &b, d, sizeof(d)), TF_V_FAIL);
+	assert_non_null(strstr(d, "is gone"));
+	b.has_root = 1;
+	b.root = r1;
+	b.mirror = (char *)"/tmp/staging/mirror";
+	assert_int_equal(tf_vhost_judge_mirror(&a, &b, d, sizeof(d)), TF_V_FAIL);
+	assert_non_null(strstr(d, "TiUP uses mirror /tmp/staging/mirror"));
+	/* TIUP_MIRRORS wins over tiup.toml, as in TiUP */
+	b.has_env = 1;
+	b.env = (char *)"/srv/prod";
+	assert_int_equal(tf_vhost_judge_mirror(&a, &b, d, sizeof(d)), TF_V_PASS);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -523,7 +781,9 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_headers_bad),    cmocka_unit_test(test_bounds),
 	    cmocka_unit_test(test_request),        cmocka_unit_test(test_scan_verdicts),
 	    cmocka_unit_test(test_endpoints),      cmocka_unit_test(test_render),
-	    cmocka_unit_test(test_receipt),
+	    cmocka_unit_test(test_receipt),        cmocka_unit_test(test_node_command),
+	    cmocka_unit_test(test_node_verdicts),  cmocka_unit_test(test_tiup_versions),
+	    cmocka_unit_test(test_tiup_mirror),
 	};
 
 	if (argc >= 3 && strcmp(argv[1], "--receipt-verify") == 0)

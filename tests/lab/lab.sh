@@ -61,24 +61,32 @@ lab_pids() {
 # /tmp/tiferry-lab-nets/ until `stop`; a claim whose lab folder is gone or stopped is reused.
 NETS=/tmp/tiferry-lab-nets
 claim_net() {
-	local dir=$1 n c owner
+	local dir=$1 n c owner tmp
 	mkdir -p "$NETS"
+	# A claim appears whole, owner included: it is made aside and renamed into place, and a
+	# rename onto an existing (never empty) claim fails. A claim without an owner is never
+	# mistaken for a stale one by a concurrent `start`.
+	tmp=$(mktemp -d "$NETS/.claim.XXXXXX")
+	echo "$dir" >"$tmp/owner"
 	for n in $(seq 100 199); do
 		c=$NETS/127.0.$n
 		if [ -d "$c" ]; then
 			owner=$(cat "$c/owner" 2>/dev/null || true)
-			if [ -n "$owner" ] && [ -f "$owner/lab.state" ] && [ "$(cat "$owner/lab.state")" != stopped ]; then continue; fi
+			if [ -z "$owner" ]; then continue; fi
+			# taken while its lab folder exists and has not said "stopped" (a lab that is only
+			# starting has no state file yet)
+			if [ -d "$owner" ] && [ "$(cat "$owner/lab.state" 2>/dev/null || echo starting)" != stopped ]; then continue; fi
 			# stale: move it aside atomically so only one claimant wins
 			mv "$c" "$c.stale.$$" 2>/dev/null || continue
 			rm -rf "$c.stale.$$"
 		fi
-		mkdir "$c" 2>/dev/null || continue
 		if ss -ltn | grep -qF " 127.0.$n."; then continue; fi
-		echo "$dir" >"$c/owner"
+		mv -T "$tmp" "$c" 2>/dev/null || continue
 		echo "127.0.$n" >"$dir/lab.net"
 		echo "127.0.$n"
 		return 0
 	done
+	rm -rf "$tmp"
 	die "no free 127.0.N block for --net auto"
 }
 

@@ -1025,7 +1025,7 @@ static void chk_node_dir(struct job *j, struct tf_vcheck *c)
 		}
 		cJSON_AddItemToArray(files, f);
 	}
-	set(c, s, e, "%s/%s", j->ep->in->deploy_dir, d);
+	set(c, s, e, "%s: %s", j->ep->in->deploy_dir, d);
 }
 
 static void chk_node_key_mode(struct job *j, struct tf_vcheck *c)

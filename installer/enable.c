@@ -1309,6 +1309,9 @@ static int run_verify(const struct tf_enable *e, struct tf_err *err)
 	memset(&vo, 0, sizeof(vo));
 	vo.cluster = e->cluster;
 	vo.tiup_home = e->tiup_home;
+	/* the receipt covers the nodes' tls/ folders and TiUP on this host too */
+	vo.host_checks = 1;
+	vo.known_hosts = e->known_hosts;
 	tf_verify_report_init(&rep);
 	if ((r = tf_verify_run(&vo, &rep, err)) != 0) {
 		tf_err_prefix(err, "verify");

@@ -14,7 +14,7 @@ LAB=$TF_SRC/tests/lab/lab.sh
 HOSTSH=$TF_SRC/tests/lab/hostsh
 lab=$TF_TMP/lab
 cleanup_lab() { bash "$LAB" stop "$lab" >/dev/null 2>&1 || true; }
-trap 'cleanup_lab; tf_cleanup' EXIT
+trap 'rc=$?; cleanup_lab; (exit $rc); tf_cleanup' EXIT
 t0=$SECONDS
 
 dup_unit=node_exporter-9100-dup.service
@@ -208,7 +208,8 @@ assert_eq "after: every peer URL https" "$(jq '[.members[].peerURLs[] | select(s
 assert_eq "after: the members are the original ones" \
 	"$(jq -c '[.members[].name] | sort' <<<"$list")" "$(jq -c '[.[].name]' <<<"$(sed -n 2p <<<"$before")")"
 assert_true "after: meta.yaml says enable_tls" grep -q "enable_tls: true" "$cdir/meta.yaml"
-assert_run "after: tiferry verify passes" 0 "" "$TIFERRY" verify --cluster lab
+assert_run "after: tiferry verify passes" 0 "" "$TIFERRY" verify --cluster lab \
+	--known-hosts "$LAB_KNOWN_HOSTS"
 # issue 7: the install wrote a signed receipt; every check in it passed, and it verifies on the
 # builder's side, pinned to this host's receipt key, and with stock openssl
 receipt=$(ls "$TIFERRY_STATE_DIR"/lab/receipt-*.json | head -1)

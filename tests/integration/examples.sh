@@ -23,5 +23,15 @@ if TIFERRY_STATE_DIR="$tmp/state" "$I" -q check "$tmp/demo.tar" --trust "$tmp/tr
 	--cluster-meta "$src/docs/examples/meta.yaml"; then ok "example bundle checks"; else bad "example bundle checks"; fi
 if tar -tf "$tmp/demo.tar" | grep -x 'payload/topology/scale-out.yaml' >/dev/null; then ok "payload path as documented"; else bad "payload path"; fi
 
+# Long work shows progress (bytes, rate) on a terminal, and nothing otherwise or with -q.
+chk=("$I" check "$tmp/demo.tar" --trust "$tmp/trust" --cluster-meta "$src/docs/examples/meta.yaml")
+export TIFERRY_STATE_DIR="$tmp/state"
+tty_out=$(script -qec "${chk[*]}" /dev/null)
+if [[ $tty_out == *"verifying: "*"B/s"* ]]; then ok "progress on a terminal"; else bad "progress on a terminal: $tty_out"; fi
+quiet_out=$(script -qec "$I -q ${chk[*]:1}" /dev/null)
+if [[ -z $quiet_out ]]; then ok "-q on a terminal: silent"; else bad "-q on a terminal printed: $quiet_out"; fi
+plain_err=$("${chk[@]}" 2>&1 >/dev/null)
+if [[ $plain_err != *$'\r'* && $plain_err != *"B/s"* ]]; then ok "no progress without a terminal"; else bad "progress without a terminal"; fi
+
 echo "examples: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

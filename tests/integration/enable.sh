@@ -35,13 +35,8 @@ w=$TF_TMP/w
 mkdir -p "$w"
 
 # ---- bundles: the generated offline package, a generated CA, the plan ----
-python3 "$TF_SRC/tests/mirrorgen/mkmirror.py" "$w/mirror" --package "$w/pkg" >/dev/null
-pkg=$(ls "$w"/pkg/tidb-community-server-*.tar.gz)
-tf_keygen "$w/keys" builder
-tf_keygen "$w/keys" approver
-tf_trust "$w/trust" "builder=1 approver=1" "$w/keys/builder.pub:Builder:builder" \
-	"$w/keys/approver.pub:Approver:approver"
-"$TIFERRY" -q keygen --recipient --out "$w/rcp" >/dev/null
+tf_change_kit "$w"
+pkg=$TF_PKG
 cp "$cdir/meta.yaml" "$w/meta.yaml"
 make_bundle() { # make_bundle OUT SEQ STOP_DUPLICATES [notls]
 	local tls_yaml="tls: {ca: generate, recipients: [rcp/recipient.crt]}"

@@ -26,13 +26,8 @@ w=$TF_TMP/w
 mkdir -p "$w"
 
 # The bundle: the generated offline package (independent generator), a CA, signed twice.
-python3 "$TF_SRC/tests/mirrorgen/mkmirror.py" "$w/mirror" --package "$w/pkg" >/dev/null
-pkg=$(ls "$w"/pkg/tidb-community-server-*.tar.gz)
-tf_keygen "$w/keys" builder
-tf_keygen "$w/keys" approver
-tf_trust "$w/trust" "builder=1 approver=1" "$w/keys/builder.pub:Builder:builder" \
-	"$w/keys/approver.pub:Approver:approver"
-"$TIFERRY" -q keygen --recipient --out "$w/rcp" >/dev/null
+tf_change_kit "$w"
+pkg=$TF_PKG
 cp "$TIUP_HOME/storage/cluster/clusters/lab/meta.yaml" "$w/meta.yaml"
 make_bundle() { # make_bundle OUT SEQ [PLATFORM]
 	cat >"$w/spec-$2.yaml" <<-YAML

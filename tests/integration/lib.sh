@@ -319,3 +319,19 @@ EOF
 tf_snapshot() {
 	find "$1" -printf '%p %y %s %T@ %m\n' | LC_ALL=C sort
 }
+
+# tf_change_kit DIR: what a change needs on both sides of the air gap, made in DIR: a generated
+# offline package (tests/mirrorgen, independent of tiferry; its path in $TF_PKG), builder and
+# approver keys, a trust folder requiring one of each, and the control host's recipient key pair
+# (DIR/rcp).
+tf_change_kit() {
+	local d=$1
+	mkdir -p "$d"
+	python3 "$TF_SRC/tests/mirrorgen/mkmirror.py" "$d/mirror" --package "$d/pkg" >/dev/null
+	TF_PKG=$(ls "$d"/pkg/tidb-community-server-*.tar.gz)
+	tf_keygen "$d/keys" builder
+	tf_keygen "$d/keys" approver
+	tf_trust "$d/trust" "builder=1 approver=1" "$d/keys/builder.pub:Builder:builder" \
+		"$d/keys/approver.pub:Approver:approver"
+	"$TIFERRY" -q keygen --recipient --out "$d/rcp" >/dev/null
+}

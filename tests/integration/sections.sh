@@ -8,13 +8,8 @@ tf_init sections
 w=$TF_TMP/w
 mkdir -p "$w"
 
-python3 "$TF_SRC/tests/mirrorgen/mkmirror.py" "$w/mirror" --package "$w/pkg" >/dev/null
-pkg=$(ls "$w"/pkg/tidb-community-server-*.tar.gz)
-tf_keygen "$w/keys" builder
-tf_keygen "$w/keys" approver
-tf_trust "$w/trust" "builder=1 approver=1" "$w/keys/builder.pub:Builder:builder" \
-	"$w/keys/approver.pub:Approver:approver"
-"$TIFERRY" -q keygen --recipient --out "$w/rcp" >/dev/null
+tf_change_kit "$w"
+pkg=$TF_PKG
 tf_meta "$w/meta.yaml"
 printf 'secret-passphrase-1\n' >"$w/pass"
 cat >"$w/spec.yaml" <<YAML

@@ -26,13 +26,8 @@ mkdir -p "$w"
 
 # ---- a bundle as tests/integration/enable.sh makes it: the generated offline package, keys,
 # trust, a recipient, a spec with tiup and tls ----
-python3 "$TF_SRC/tests/mirrorgen/mkmirror.py" "$w/mirror" --package "$w/pkg" >/dev/null
-pkg=$(ls "$w"/pkg/tidb-community-server-*.tar.gz)
-tf_keygen "$w/keys" builder
-tf_keygen "$w/keys" approver
-tf_trust "$w/trust" "builder=1 approver=1" "$w/keys/builder.pub:Builder:builder" \
-	"$w/keys/approver.pub:Approver:approver"
-"$TIFERRY" -q keygen --recipient --out "$w/rcp" >/dev/null
+tf_change_kit "$w"
+pkg=$TF_PKG
 cp "$cdir/meta.yaml" "$w/meta.yaml"
 cat >"$w/spec.yaml" <<-YAML
 	cluster: lab

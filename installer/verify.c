@@ -1360,17 +1360,6 @@ static unsigned status_port(const struct tf_topo_instance *in, enum tf_vkind k)
 	return k == TF_VK_TIKV ? 20180 : k == TF_VK_TIDB ? 10080 : 8234;
 }
 
-/* $TIUP_HOME, else $HOME/.tiup (reference/tiup.md section 2); caller frees. Kept here so verify
- * depends on nothing but the meta.yaml reader. */
-static char *tiup_home(void)
-{
-	const char *h = getenv("TIUP_HOME"), *home = getenv("HOME");
-
-	if (h != NULL && *h != '\0')
-		return strdup(h);
-	return tf_path_join(home && *home ? home : "/root", ".tiup");
-}
-
 /* One TF_VK_NODE endpoint per instance: "node <role> <deploy_dir> <host>:<ssh_port>". */
 static int node_endpoints(struct run *rn, const char *cdir, struct tf_err *err)
 {
@@ -1403,11 +1392,15 @@ static int node_endpoints(struct run *rn, const char *cdir, struct tf_err *err)
 static int cluster_endpoints(struct run *rn, struct tf_err *err)
 {
 	const struct tf_verify_opts *o = rn->o;
-	char *home = o->tiup_home ? strdup(o->tiup_home) : tiup_home();
+	char *home = NULL;
 	char *cdir = NULL, *meta = NULL;
 	size_t i;
 	int r = 0;
 
+	if (o->tiup_home != NULL)
+		home = strdup(o->tiup_home);
+	else if (tf_tiup_home(&home, err) != 0)
+		return err->code;
 	if (home == NULL ||
 	    (cdir = fmt("%s/storage/cluster/clusters/%s", home, o->cluster)) == NULL ||
 	    (meta = tf_path_join(cdir, "meta.yaml")) == NULL ||

@@ -667,6 +667,62 @@ out:
 /* ---- signatures ---- */
 
 /* The tar bytes of one entry followed by the end-of-archive marker, built by libarchive. */
+int tf_bundle_read_payload(const char *path, const struct tf_manifest *m, const char *name,
+			   size_t max, char **out, size_t *len, struct tf_err *err)
+{
+	const struct tf_manifest_file *f = tf_manifest_find(m, name);
+	struct reader rd = {.fd = -1};
+	struct archive_entry *e;
+	uint8_t sum[TF_SHA256_LEN];
+	char *buf = NULL;
+	size_t n = 0;
+	int r, ar;
+
+	if (f == NULL)
+		return tf_err_set(err, TF_E_REJECT, "the manifest lists no '%s'", name);
+	if ((r = reader_open(&rd, path, O_RDONLY, err)) != 0)
+		goto out;
+	for (;;) {
+		if ((ar = archive_read_next_header(rd.a, &e)) == ARCHIVE_EOF) {
+			r = tf_err_set(err, TF_E_REJECT, "entry '%s' listed in the manifest is missing",
+				       name);
+			goto out;
+		}
+		if (ar != ARCHIVE_OK) {
+			r = arch_err(err, rd.a, path);
+			goto out;
+		}
+		if (archive_entry_pathname(e) != NULL && strcmp(archive_entry_pathname(e), name) == 0)
+			break;
+		if (archive_read_data_skip(rd.a) != ARCHIVE_OK) {
+			r = arch_err(err, rd.a, path);
+			goto out;
+		}
+	}
+	if (archive_entry_filetype(e) != AE_IFREG) {
+		r = tf_err_set(err, TF_E_REJECT, "entry '%s' is not a regular file", name);
+		goto out;
+	}
+	if ((r = read_small(&rd, e, max, &buf, &n, err)) != 0)
+		goto out;
+	if ((r = tf_sha256(buf, n, sum)) != 0) {
+		r = tf_err_set(err, TF_E_CRYPTO, "sha256 of '%s'", name);
+		goto out;
+	}
+	if (n != f->size || memcmp(sum, f->sha256, TF_SHA256_LEN) != 0) {
+		r = tf_err_set(err, TF_E_REJECT, "entry '%s': size or sha256 differs from the manifest",
+			       name);
+		goto out;
+	}
+	*out = buf;
+	*len = n;
+	buf = NULL; /* transferred */
+out:
+	free(buf);
+	reader_close(&rd);
+	return r;
+}
+
 static int sig_entry_bytes(const char *name, const uint8_t *sig, size_t len, uint8_t **out,
 			   size_t *outlen, struct tf_err *err)
 {

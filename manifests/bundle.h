@@ -70,6 +70,12 @@ int tf_bundle_verify_payload(const char *path, const struct tf_manifest *m, cons
 			     size_t manifest_len, const char *staging, struct tf_progress *pr,
 			     struct tf_err *err) TF_MUST_CHECK;
 
+/* Reads payload entry name of the bundle at path (at most max bytes) into *out, *len
+ * (NUL-terminated, caller frees) after checking its size and sha256 against m's entry for it.
+ * TF_E_REJECT when m does not list it, it is missing, or it differs. */
+int tf_bundle_read_payload(const char *path, const struct tf_manifest *m, const char *name,
+			   size_t max, char **out, size_t *len, struct tf_err *err) TF_MUST_CHECK;
+
 /* Appends "signatures/<keyid>.sig" holding sig in place: overwrites the end-of-archive marker
  * found by a scan, writes the new entry and a new marker, fsyncs. Refuses a key that signed
  * already. */

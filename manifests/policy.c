@@ -3,6 +3,7 @@
 #include "common/fsutil.h"
 #include "manifests/yamldoc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -263,4 +264,24 @@ void tf_policy_role(const struct tf_policy *p, size_t i, const char **role, unsi
 {
 	*role = p->roles[i].role;
 	*count = p->roles[i].count;
+}
+
+void tf_policy_describe(const struct tf_policy *p, char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (i = 0; i < tf_policy_nroles(p) && n < len; i++) {
+		const char *role;
+		unsigned count;
+		int w;
+
+		tf_policy_role(p, i, &role, &count);
+		w = snprintf(buf + n, len - n, "%s%u %s", i ? ", " : "", count, role);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
 }

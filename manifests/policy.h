@@ -36,5 +36,7 @@ int tf_policy_satisfied(const struct tf_policy *p, const char *const *keyids, si
 /* Requirements, for display: role i's name and count; returns the number of roles. */
 size_t tf_policy_nroles(const struct tf_policy *p);
 void tf_policy_role(const struct tf_policy *p, size_t i, const char **role, unsigned *count);
+/* "1 builder, 1 approver" into buf (truncated to len). */
+void tf_policy_describe(const struct tf_policy *p, char *buf, size_t len);
 
 #endif

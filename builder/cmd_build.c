@@ -11,6 +11,7 @@
 #include "common/timeutil.h"
 #include "manifests/bundle.h"
 #include "manifests/manifest.h"
+#include "manifests/runbook.h"
 #include "manifests/sigkey.h"
 #include "manifests/topology.h"
 
@@ -181,6 +182,56 @@ out:
 	return r;
 }
 
+/* The runbook, rendered from the manifest as it stands (sections and metadata, no files yet),
+ * packed as payload so that the signatures cover its sha256. */
+static int add_runbook(struct tf_manifest *m, struct items *it, const char *work,
+		       struct tf_err *err)
+{
+	static const struct {
+		enum tf_runbook_format f;
+		const char *path, *name;
+	} out[] = {{TF_RUNBOOK_MD, TF_RUNBOOK_MD_PATH, "runbook.md"},
+		   {TF_RUNBOOK_HTML, TF_RUNBOOK_HTML_PATH, "runbook.html"}};
+	char *dir = tf_path_join(work, "runbook"), *file = NULL, *doc = NULL, section[256];
+	size_t i, len = 0;
+	int r;
+
+	if (dir == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	if ((r = tf_mkdir_p(dir, 0700, err)) != 0)
+		goto out;
+	for (i = 0; i < sizeof(out) / sizeof(out[0]); i++) {
+		struct stat st;
+
+		if ((r = tf_runbook_render(m, out[i].f, &doc, &len, err)) != 0)
+			goto out;
+		if ((file = tf_path_join(dir, out[i].name)) == NULL) {
+			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			goto out;
+		}
+		if ((r = tf_write_file_atomic(file, doc, len, 0644, err)) != 0)
+			goto out;
+		if (stat(file, &st) != 0) {
+			r = tf_err_sys(err, TF_E_IO, "stat '%s'", file);
+			goto out;
+		}
+		if ((r = items_add(it, file, out[i].path + strlen(TF_PAYLOAD_PREFIX), 0644,
+				   (uint64_t)st.st_size, err)) != 0)
+			goto out;
+		free(file);
+		free(doc);
+		file = doc = NULL;
+	}
+	snprintf(section, sizeof(section), "{\"markdown\":\"%s\",\"html\":\"%s\"}",
+		 TF_RUNBOOK_MD_PATH, TF_RUNBOOK_HTML_PATH);
+	r = tf_manifest_set_section(m, "runbook", section, err);
+out:
+	free(file);
+	free(doc);
+	free(dir);
+	return r;
+}
+
 static int build(const char *specpath, const char *outpath, const char *passin, struct tf_err *err)
 {
 	struct tf_spec spec;
@@ -215,7 +266,7 @@ static int build(const char *specpath, const char *outpath, const char *passin, 
 	if ((r = tf_mkdtemp_private(tmp && *tmp ? tmp : "/tmp", "tiferry-build-", &work, err)) != 0 ||
 	    (r = tf_section_tiup(&spec, work, now, &sec[0], err)) != 0 ||
 	    (r = tf_section_tls(&spec, topo, work, now, &sec[1], err)) != 0 ||
-	    (r = tf_section_plan(&spec, work, &sec[2], err)) != 0)
+	    (r = tf_section_plan(&spec, topo, work, &sec[2], err)) != 0)
 		goto out;
 	for (i = 0; i < 3; i++) {
 		static const char *const names[] = {"tiup", "tls", "plan"};
@@ -240,6 +291,8 @@ static int build(const char *specpath, const char *outpath, const char *passin, 
 	m.created = now;
 	m.not_before = spec.not_before;
 	m.not_after = spec.not_after;
+	if ((r = add_runbook(&m, &it, work, err)) != 0)
+		goto out;
 	if ((r = tf_bundle_writer_open(outpath, now, &w, err)) != 0)
 		goto out;
 	tf_progress_start(&pr, "packing", it.total);

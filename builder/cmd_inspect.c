@@ -7,6 +7,7 @@
 #include "manifests/manifest.h"
 #include "manifests/policy.h"
 #include "manifests/receipt.h"
+#include "manifests/runbook.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -167,7 +168,46 @@ static int print_json_doc(const char *path, const struct tf_bundle_scan *s,
 	return 0;
 }
 
-static int inspect(const char *path, const char *trust, int json, struct tf_err *err)
+/* The signed runbook with the signatures as they stand (checked with --trust). Its sha256 is
+ * checked against the manifest; the signatures over the manifest only with --trust. */
+static int print_runbook(const char *path, const struct tf_manifest *m, const struct sigview *sv,
+			 size_t nsigs, const struct tf_policy *p, const char *policy_msg,
+			 enum tf_runbook_format f, struct tf_err *err)
+{
+	struct tf_runbook_signer *rs = calloc(nsigs + 1, sizeof(*rs));
+	struct tf_runbook_approvals a = {.nsigners = nsigs, .problem = policy_msg};
+	char required[256], *out = NULL;
+	size_t i, len = 0;
+	int r, rendered = 0;
+
+	if (rs == NULL)
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	for (i = 0; i < nsigs; i++) {
+		rs[i].keyid = sv[i].keyid;
+		rs[i].holder = sv[i].holder;
+		rs[i].role = sv[i].role;
+		rs[i].status = sv[i].status;
+	}
+	a.signers = rs;
+	if (p != NULL) {
+		tf_policy_describe(p, required, sizeof(required));
+		a.required = required;
+	}
+	if ((r = tf_runbook_show(path, m, f, &a, &out, &len, &rendered, err)) == 0) {
+		if (rendered && f != TF_RUNBOOK_JSON)
+			tf_log_warn("bundle %s carries no signed runbook: this one is rendered from its "
+				    "manifest",
+				    m->bundle_id);
+		if (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0)
+			r = tf_err_sys(err, TF_E_IO, "write the runbook");
+	}
+	free(out);
+	free(rs);
+	return r;
+}
+
+static int inspect(const char *path, const char *trust, int json, int runbook,
+		   enum tf_runbook_format f, struct tf_err *err)
 {
 	struct tf_bundle_scan s = {0};
 	struct tf_manifest m;
@@ -210,6 +250,10 @@ static int inspect(const char *path, const char *trust, int json, struct tf_err 
 	}
 	if (p != NULL && tf_policy_satisfied(p, valid, nvalid, &perr) != 0)
 		policy_msg = perr.msg;
+	if (runbook) {
+		r = print_runbook(path, &m, sv, s.nsigs, p, policy_msg, f, err);
+		goto out;
+	}
 	if (json)
 		r = print_json_doc(path, &s, &m, sv, p, policy_msg, now);
 	else
@@ -239,6 +283,7 @@ static int inspect_receipt(const char *path, const char *key, struct tf_err *err
 
 static const char usage_text[] =
 	"usage: tiferry-build inspect BUNDLE [--trust DIR] [--json]\n"
+	"       tiferry-build inspect BUNDLE --runbook [--trust DIR] [--format md|html|json]\n"
 	"       tiferry-build inspect --receipt RECEIPT [--key RECEIPT.pub]\n"
 	"\n"
 	"Shows the manifest (target, validity, files, sections) and the signatures. With --trust,\n"
@@ -247,6 +292,10 @@ static const char usage_text[] =
 	"\n"
 	"  --trust DIR     trust folder holding policy.yaml and the public keys\n"
 	"  --json          machine-readable output\n"
+	"  --runbook       print the bundle's runbook for approvers to read before they sign: the\n"
+	"                  signed text (its sha256 checked against the manifest) with the\n"
+	"                  signatures as they stand; with --trust they are verified\n"
+	"  --format FMT    the runbook as md (default), html (one self-contained page) or json\n"
 	"  --receipt FILE  check a receipt from 'tiferry verify --receipt' against FILE.sig and\n"
 	"                  summarise it; with --key (the control host's receipt.pub) the signer is\n"
 	"                  pinned, without it only integrity is shown. Exit 3 when it does not verify.\n";
@@ -256,11 +305,13 @@ int tf_cmd_inspect(int argc, char **argv)
 	static const struct option opts[] = {
 		{"trust", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
 		{"receipt", required_argument, NULL, 'r'}, {"key", required_argument, NULL, 'k'},
+		{"runbook", no_argument, NULL, 'b'},     {"format", required_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},        {"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},     {NULL, 0, NULL, 0}};
 	const char *trust = NULL, *receipt = NULL, *key = NULL;
 	struct tf_err err = {0};
-	int c, json = 0;
+	enum tf_runbook_format f = TF_RUNBOOK_MD;
+	int c, json = 0, runbook = 0, format = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hqv", opts, NULL)) != -1) {
@@ -275,6 +326,14 @@ int tf_cmd_inspect(int argc, char **argv)
 			break;
 		case 'r':
 			receipt = optarg;
+			break;
+		case 'b':
+			runbook = 1;
+			break;
+		case 'f':
+			if (tf_runbook_format_parse(optarg, &f, &err) != 0)
+				return tf_cli_usage_error("inspect", err.msg);
+			format = 1;
 			break;
 		case 'k':
 			key = optarg;
@@ -297,7 +356,11 @@ int tf_cmd_inspect(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return tf_cli_usage_error("inspect", "needs one BUNDLE");
-	if (inspect(argv[optind], trust, json, &err) != 0) {
+	if (format && !runbook)
+		return tf_cli_usage_error("inspect", "--format goes with --runbook");
+	if (json && runbook)
+		return tf_cli_usage_error("inspect", "--runbook --format json, not --json");
+	if (inspect(argv[optind], trust, json, runbook, f, &err) != 0) {
 		tf_log_error("inspect '%s': %s", argv[optind], err.msg);
 		return tf_err_exit_code(err.code);
 	}

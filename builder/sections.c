@@ -365,8 +365,54 @@ out:
 
 /* ---- plan ---- */
 
-int tf_section_plan(const struct tf_spec *spec, const char *work, struct tf_section *out,
-		    struct tf_err *err)
+/* "hosts": every host with its roles, and "pd_nodes": each PD member as TiUP names it in
+ * `scale-in -N` (host:client_port), for the runbook. */
+static int plan_hosts(const struct tf_topology *topo, cJSON *root)
+{
+	cJSON *hosts = cJSON_AddArrayToObject(root, "hosts"), *pd = cJSON_AddArrayToObject(root, "pd_nodes");
+	size_t i;
+
+	if (hosts == NULL || pd == NULL)
+		return -1;
+	for (i = 0; i < topo->ninstances; i++) {
+		const struct tf_topo_instance *in = &topo->instances[i];
+		cJSON *h = NULL, *roles, *v;
+		int seen = 0;
+
+		cJSON_ArrayForEach(h, hosts)
+		{
+			const cJSON *name = cJSON_GetObjectItemCaseSensitive(h, "host");
+
+			if (cJSON_IsString(name) && strcmp(name->valuestring, in->host) == 0)
+				break;
+		}
+		if (h == NULL && ((h = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(hosts, h) ||
+				  !cJSON_AddStringToObject(h, "host", in->host) ||
+				  cJSON_AddArrayToObject(h, "roles") == NULL))
+			return -1;
+		roles = cJSON_GetObjectItemCaseSensitive(h, "roles");
+		cJSON_ArrayForEach(v, roles)
+		{
+			seen |= strcmp(v->valuestring, in->role) == 0;
+		}
+		if (!seen && !cJSON_AddItemToArray(roles, cJSON_CreateString(in->role)))
+			return -1;
+		if (strcmp(in->role, "pd") == 0) {
+			char id[300];
+			cJSON *o = cJSON_CreateObject();
+
+			snprintf(id, sizeof(id), "%s:%llu", in->host,
+				 (unsigned long long)tf_topo_port(in, "client_port"));
+			if (o == NULL || !cJSON_AddItemToArray(pd, o) || !cJSON_AddStringToObject(o, "id", id) ||
+			    (in->name && !cJSON_AddStringToObject(o, "name", in->name)))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int tf_section_plan(const struct tf_spec *spec, const struct tf_topology *topo, const char *work,
+		    struct tf_section *out, struct tf_err *err)
 {
 	static const char *const keys[] = {"stop_duplicate_exporters", "min_free_mb", "enable_tls"};
 	const struct tf_yaml *p = tf_yaml_get(spec->doc, "plan"), *pd;
@@ -417,7 +463,7 @@ int tf_section_plan(const struct tf_spec *spec, const char *work, struct tf_sect
 	    !cJSON_AddBoolToObject(root, "stop_duplicate_exporters", stop) ||
 	    !cJSON_AddNumberToObject(root, "min_free_mb", (double)free_mb) ||
 	    !cJSON_AddStringToObject(root, "pd_topology", "topology/pd.yaml") ||
-	    (names = cJSON_AddArrayToObject(root, "pd_hosts")) == NULL) {
+	    (names = cJSON_AddArrayToObject(root, "pd_hosts")) == NULL || plan_hosts(topo, root) != 0) {
 		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
 		goto out;
 	}

@@ -26,8 +26,9 @@ int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, c
 
 /* The change plan: <work>/topology/pd.yaml (every PD instance of meta.yaml in TiUP's scale-out
  * schema, so the installer can scale out whichever it scaled in) and the "plan" section
- * (spec "plan:": stop_duplicate_exporters, min_free_mb). */
-int tf_section_plan(const struct tf_spec *spec, const char *work, struct tf_section *out,
-		    struct tf_err *err) TF_MUST_CHECK;
+ * (spec "plan:": stop_duplicate_exporters, min_free_mb; and the hosts and PD members of topo, for
+ * the runbook). */
+int tf_section_plan(const struct tf_spec *spec, const struct tf_topology *topo, const char *work,
+		    struct tf_section *out, struct tf_err *err) TF_MUST_CHECK;
 
 #endif

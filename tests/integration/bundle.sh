@@ -498,7 +498,8 @@ assert_eq "inspect: manifest target" "$(jq -r '.manifest.target.cluster' <<<"$j"
 assert_eq "inspect: manifest sequence" "$(jq -r '.manifest.sequence' <<<"$j")" 5
 assert_eq "inspect: validity" "$(jq -r '.validity' <<<"$j")" "valid now"
 # every bundle also carries payload/topology/pd.yaml (the PD scale-out topology, docs/spec.md)
-assert_eq "inspect: file count" "$(jq -r '.manifest.files | length' <<<"$j")" "$(($(find "$W/payload" -type f | wc -l) + 1))"
+# and the runbook, payload/runbook/runbook.md and .html
+assert_eq "inspect: file count" "$(jq -r '.manifest.files | length' <<<"$j")" "$(($(find "$W/payload" -type f | wc -l) + 3))"
 assert_run "inspect --json without --trust" 0 "" "$TIFERRY_BUILD" inspect "$W/b-only.tar" --json
 assert_eq "inspect without --trust: signatures not checked, no policy" \
 	"$(jq -r '[.signatures[].status] | unique | join(",")' <<<"$TF_OUT")|$(jq -r '.policy' <<<"$TF_OUT")" \

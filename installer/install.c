@@ -15,6 +15,7 @@
 #include "manifests/certs.h"
 #include "manifests/check.h"
 #include "manifests/manifest.h"
+#include "manifests/runbook.h"
 #include "manifests/secrets.h"
 #include "mirror/tiupstate.h"
 
@@ -59,7 +60,6 @@ typedef int (*step_fn)(struct ctx *c, struct tf_err *err);
 struct step {
 	const char *name;
 	step_fn run;
-	const char *what; /* for --dry-run and status */
 };
 
 static const char *tiup_prog(const struct ctx *c)
@@ -376,9 +376,30 @@ static int restore_mirror(struct ctx *c, struct tf_err *err)
 	return r;
 }
 
+/* The spec's `restore: <mirror>` (docs/spec.md): after the recorded mirror is back, TiUP is
+ * pointed at the mirror the bundle names. After a failure only the recorded one is restored. */
 static int step_restore_mirror(struct ctx *c, struct tf_err *err)
 {
-	return restore_mirror(c, err);
+	const char *tiup = tf_manifest_section(&c->res.manifest, "tiup");
+	cJSON *t = tiup ? cJSON_Parse(tiup) : NULL;
+	const cJSON *rs = cJSON_GetObjectItemCaseSensitive(t, "restore");
+	const cJSON *mode = cJSON_GetObjectItemCaseSensitive(rs, "mode");
+	const cJSON *mirror = cJSON_GetObjectItemCaseSensitive(rs, "mirror");
+	int r;
+
+	if ((r = restore_mirror(c, err)) == 0 && cJSON_IsString(mode) &&
+	    strcmp(mode->valuestring, "mirror") == 0) {
+		const char *args[] = {"mirror", "set", NULL, NULL};
+
+		if (!cJSON_IsString(mirror) || mirror->valuestring[0] == '\0') {
+			r = tf_err_set(err, TF_E_REJECT, "manifest: 'tiup' restore names no mirror");
+		} else {
+			args[2] = mirror->valuestring;
+			r = run_tiup(c, "restore-mirror", args, NULL, err);
+		}
+	}
+	cJSON_Delete(t);
+	return r;
 }
 
 /* 1 when text holds version (with or without its leading 'v') as a whole word. */
@@ -691,27 +712,26 @@ static int step_health(struct ctx *c, struct tf_err *err)
 	return enable_step(c, tf_enable_health, err);
 }
 
+/* In the order and with the names of manifests/runbook.c's table, which describes them (for
+ * the runbook, --dry-run and status); tf_install_run refuses to start if the two differ. */
 static const struct step steps[] = {
-	{"check", step_check, "verify the bundle and extract it into a private staging folder"},
-	{"record-mirror", step_record_mirror, "record TiUP's mirror (tiup.toml, bin/root.json, manifests/)"},
-	{"tiup-preflight", step_tiup_preflight, "tiup --version; the bundle has this host's platform"},
-	{"mirror-set", step_mirror_set, "tiup mirror set <staging>/mirror"},
-	{"update-self", step_update_self, "tiup update --self"},
-	{"update-components", step_update_components, "tiup update <component> (cluster, ctl)"},
-	{"restore-mirror", step_restore_mirror, "switch TiUP's mirror back to the recorded one"},
-	{"verify-versions", step_verify_versions,
-	 "tiup --version; tiup cluster:<version> --version; tiup cluster --version (TiUP #594)"},
-	{"place-certificates", step_place_certificates,
-	 "decrypt and place ca.crt, ca.pem, client.crt, client.pem, client.pfx in TiUP's tls/ folder"},
-	{"preflight", step_enable_preflight,
-	 "on every host over SSH: reachability, duplicate node_exporter units, disk, PD ports, PD health and leader"},
-	{"scale-in-pd", step_scale_in, "tiup cluster scale-in: PD down to the leader; wait for the ports"},
-	{"tls-enable", step_tls_enable, "tiup cluster tls <name> enable -y (restarts the cluster)"},
-	{"repair-peers", step_repair_peers, "etcd member update: every PD peer URL https://"},
-	{"scale-out-pd", step_scale_out, "tiup cluster scale-out with the bundle's PD topology; wait for health"},
-	{"health", step_health, "every PD https, healthy, one leader; the checks of tiferry verify"},
-	{"record-sequence", step_record_sequence, "record the bundle's sequence (anti-rollback)"},
-	{"wipe-staging", step_wipe_staging, "remove the staging folder"},
+	{"check", step_check},
+	{"record-mirror", step_record_mirror},
+	{"tiup-preflight", step_tiup_preflight},
+	{"mirror-set", step_mirror_set},
+	{"update-self", step_update_self},
+	{"update-components", step_update_components},
+	{"restore-mirror", step_restore_mirror},
+	{"verify-versions", step_verify_versions},
+	{"place-certificates", step_place_certificates},
+	{"preflight", step_enable_preflight},
+	{"scale-in-pd", step_scale_in},
+	{"tls-enable", step_tls_enable},
+	{"repair-peers", step_repair_peers},
+	{"scale-out-pd", step_scale_out},
+	{"health", step_health},
+	{"record-sequence", step_record_sequence},
+	{"wipe-staging", step_wipe_staging},
 };
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 
@@ -743,37 +763,45 @@ static int take_lock(const char *dir, int *fd, struct tf_err *err)
 	return 0;
 }
 
-static void dry_run(const struct ctx *c, const struct tf_manifest *m)
+static int dry_run(const struct ctx *c, const struct tf_manifest *m, struct tf_err *err)
+{
+	char staging[PATH_MAX + 32];
+	struct tf_runbook_subst sub = {.tiup = tiup_prog(c), .state = c->dir, .staging = staging};
+	size_t i;
+	int r;
+
+	snprintf(staging, sizeof(staging), "%s/staging-XXXXXX", c->dir);
+	printf("tiferry install --dry-run: bundle %s for cluster '%s' (sequence %llu)\n",
+	       m->bundle_id, m->cluster, (unsigned long long)m->sequence);
+	printf("the bundle passes every check; these steps would run, in order (the runbook, "
+	       "'tiferry plan', says more):\n");
+	for (i = 0; i < NSTEPS; i++) {
+		char *cmds = NULL, *line, *save = NULL;
+
+		printf("  %2zu. %-19s %s\n", i + 1, steps[i].name, tf_runbook_step(i)->where);
+		if ((r = tf_runbook_commands(m, i, &sub, &cmds, err)) != 0)
+			return r;
+		for (line = strtok_r(cmds, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+			printf("      $ %s\n", line);
+		free(cmds);
+	}
+	printf("nothing was changed.\n");
+	return 0;
+}
+
+/* The step table here and the runbook's must name the same steps in the same order. */
+static int steps_agree(struct tf_err *err)
 {
 	size_t i;
 
-	printf("tiferry install --dry-run: bundle %s for cluster '%s' (sequence %llu)\n",
-	       m->bundle_id, m->cluster, (unsigned long long)m->sequence);
-	printf("the bundle passes every check; these steps would run, in order:\n");
-	for (i = 0; i < NSTEPS; i++) {
-		printf("  %2zu. %-19s %s\n", i + 1, steps[i].name, steps[i].what);
-		if (strcmp(steps[i].name, "mirror-set") == 0)
-			printf("      $ %s mirror set %s/staging-XXXXXX/mirror\n", tiup_prog(c), c->dir);
-		if (strcmp(steps[i].name, "update-self") == 0)
-			printf("      $ %s update --self\n", tiup_prog(c));
-		if (strcmp(steps[i].name, "update-components") == 0) {
-			size_t k;
-
-			for (k = 0; k < c->ncomp; k++)
-				if (strcmp(c->comp[k], "tiup") != 0)
-					printf("      $ %s update %s\n", tiup_prog(c), c->comp[k]);
-		}
-		if (strcmp(steps[i].name, "verify-versions") == 0) {
-			printf("      $ %s --version\n", tiup_prog(c));
-			if (comp_version(c, "cluster") != NULL)
-				printf("      $ %s cluster:%s --version\n", tiup_prog(c),
-				       comp_version(c, "cluster"));
-			printf("      $ %s cluster --version\n", tiup_prog(c));
-		}
-		if (strcmp(steps[i].name, "tiup-preflight") == 0)
-			printf("      $ %s --version\n", tiup_prog(c));
-	}
-	printf("nothing was changed.\n");
+	if (tf_runbook_nsteps() != NSTEPS)
+		return tf_err_set(err, TF_E_FAIL, "internal: %zu install steps, the runbook lists %zu",
+				  NSTEPS, tf_runbook_nsteps());
+	for (i = 0; i < NSTEPS; i++)
+		if (strcmp(steps[i].name, tf_runbook_step(i)->name) != 0)
+			return tf_err_set(err, TF_E_FAIL, "internal: install step %zu is '%s', the runbook says '%s'",
+					  i + 1, steps[i].name, tf_runbook_step(i)->name);
+	return 0;
 }
 
 static int confirm(const struct ctx *c, const struct tf_manifest *m, struct tf_err *err)
@@ -948,6 +976,8 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 
 	memset(&c, 0, sizeof(c));
 	c.o = o;
+	if ((r = steps_agree(err)) != 0)
+		return r;
 	if (o->stop_after != NULL && !is_step(o->stop_after))
 		return tf_err_set(err, TF_E_USAGE, "--stop-after: no step named '%s' (see --dry-run)",
 				  o->stop_after);
@@ -976,7 +1006,7 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 		if ((r = tf_bundle_check(o->bundle, &co, &c.res, err)) != 0 ||
 		    (r = read_sections(&c, &c.res.manifest, err)) != 0)
 			goto out;
-		dry_run(&c, &c.res.manifest);
+		r = dry_run(&c, &c.res.manifest, err);
 		goto out;
 	}
 	if ((r = tf_mkdir_p(c.dir, 0700, err)) != 0 || (r = take_lock(c.dir, &lockfd, err)) != 0)

@@ -6,6 +6,7 @@
 
 static const struct tf_cli_command commands[] = {
 	{"check", tf_cmd_check, "verify a bundle; writes nothing"},
+	{"plan", tf_cmd_plan, "check a bundle, then show its runbook and who has signed it"},
 	{"install", tf_cmd_install, "install a bundle: upgrade TiUP, switch the mirror back, enable TLS"},
 	{"status", tf_cmd_status, "the journal of the last install, and the command that continues"},
 	{"keygen", tf_cmd_keygen, "make the recipient key pair the builder encrypts secrets to"},

@@ -15,6 +15,8 @@ pkgs=(
 	iproute2 procps psmisc
 	# tests: the man pages rendered (man -l, groff) and linted (mandoc -Tlint)
 	man-db groff-base mandoc
+	# tests: the runbook's HTML rendered in headless Chromium (a screenshot), with a font
+	chromium fonts-dejavu-core
 )
 
 missing=()

@@ -659,6 +659,7 @@ int tf_enable_preflight(struct tf_enable *e, struct tf_err *err)
 	pp.pd_remove = remove;
 	pp.pd_check = pd_check;
 	pp.pd_check_arg = &hook;
+	pp.audit_dir = e->state_dir;
 	tf_log_info("preflight: %zu instances; PD leader %s is kept, %s to be scaled in",
 	            t->ninstances, leader, removed[0] ? removed : "no other PD");
 	for (attempt = 0; attempt < 2; attempt++) {

@@ -1,6 +1,8 @@
 /* Preflight on every host over SSH: read-only checks everywhere first, then the one change it
  * may make (stopping duplicate node_exporter units) only when all hosts passed. */
 #include "installer/preflight.h"
+#include "installer/audit.h"
+#include "common/log.h"
 #include "common/progress.h"
 
 #include <arpa/inet.h>
@@ -605,53 +607,60 @@ out:
 	return r;
 }
 
-static int stop_dups(void *arg, size_t i, struct tf_err *err)
+/* One command per unit, each audited with its host: the runbook lists exactly this form. */
+static int stop_one(struct run *run, struct host *h, const char *unit, struct tf_err *err)
 {
-	struct run *run = arg;
-	struct host *h = &run->hosts[i];
 	struct tf_ssh_result res = {0};
-	char *cmd = NULL, *p, was[1024], *cut;
-	size_t k, len = 0, cap = 64, before, dup_item = h->dup_item;
+	struct tf_audit_entry ae = {.step = "preflight", .event = "command", .host = h->name};
+	struct tf_err aerr;
+	char *q = tf_ssh_quote(unit), *cmd = NULL;
 	int r;
 
-	if (h->ndups == 0)
-		return 0;
-	if ((cmd = malloc(cap)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
-	cmd[0] = '\0';
-	for (k = 0; k < h->ndups; k++) {
-		char *q = tf_ssh_quote(h->dups[k]);
-		size_t need = q ? 2 * strlen(q) + 64 : 0;
-
-		if (q == NULL || (p = realloc(cmd, len + need)) == NULL) {
-			free(q);
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
-			goto out;
-		}
-		cmd = p;
-		len += (size_t)sprintf(cmd + len, "%ssystemctl stop %s && systemctl disable %s",
-				       k ? " && " : "", q, q);
+	if (q == NULL || asprintf(&cmd, "systemctl stop %s && systemctl disable %s", q, q) < 0) {
 		free(q);
+		return tf_err_set(err, TF_E_NOMEM, "out of memory");
 	}
+	free(q);
 	if ((r = tf_ssh_run(h->ssh, cmd, 0, &res, err)) != 0) {
 		set_item(h, h->dup_item, TF_CHECK_FAIL, "stopping the duplicates failed: %s",
 			 err->msg);
 		goto out;
 	}
+	ae.command = cmd;
+	ae.exit_code = res.status;
+	if (run->p->audit_dir != NULL && tf_audit_append(run->p->audit_dir, &ae, &aerr) != 0)
+		tf_log_warn("audit log: %s", aerr.msg);
 	if (res.status != 0) {
 		char l[300];
 
 		set_item(h, h->dup_item, TF_CHECK_FAIL, "`%s` exited %d: %s", cmd, res.status,
 			 first_line(res.errout, l, sizeof(l)));
 		r = host_verdict(h, err);
-		goto out;
 	}
+out:
+	tf_ssh_result_release(&res);
+	free(cmd);
+	return r;
+}
+
+static int stop_dups(void *arg, size_t i, struct tf_err *err)
+{
+	struct run *run = arg;
+	struct host *h = &run->hosts[i];
+	struct tf_ssh_result res = {0};
+	char *cmd = NULL, was[1024], *cut;
+	size_t k, before, dup_item = h->dup_item;
+	int r;
+
+	if (h->ndups == 0)
+		return 0;
+	for (k = 0; k < h->ndups; k++)
+		if ((r = stop_one(run, h, h->dups[k], err)) != 0)
+			return r;
 	/* Check again: a unit that stays live is reported, never assumed gone. */
 	for (k = 0; k < h->ndups; k++)
 		free(h->dups[k]);
 	h->ndups = 0;
-	tf_ssh_result_release(&res);
-	free(cmd);
 	if ((cmd = units_cmd(run)) == NULL) {
 		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
 		goto out;

@@ -44,6 +44,7 @@ struct tf_preflight_params {
 	const char *const *pd_remove;   /* "host:client_port" of the PD nodes to remove, NULL-ended */
 	tf_preflight_pd_fn pd_check;    /* NULL: PD health is reported as skipped */
 	void *pd_check_arg;
+	const char *audit_dir;          /* the commands that change a host are audited here; NULL: not */
 };
 
 struct tf_preflight_item {

@@ -179,6 +179,19 @@ assert_run "faults: --resume completes" 0 "installed bundle" install "$w/stop.ta
 	--known-hosts "$LAB_KNOWN_HOSTS"
 echo "enable: install with two faults and resume took $((SECONDS - t_install)) s" >&2
 assert_run "status: finished" 0 "finished" "$TIFERRY" status --cluster lab
+# issue 8: every command the installs ran (refused attempts, the faults, the resume) is one the
+# signed runbook of the bundle lists; the duplicate exporter was stopped, so that one is too
+tar -xOf "$w/stop.tar" payload/runbook/runbook.md >"$w/stop-runbook.md"
+assert_run "the runbook lists every command the install ran (audit log)" 0 "0 not in the runbook" \
+	python3 "$TF_SRC/tests/tools/runbook_audit.py" --tiup "$w/tiup-drop" "$w/stop-runbook.md" \
+	"$TIFERRY_STATE_DIR/lab/audit.log"
+jq -r 'select(.event == "command") | .command' "$TIFERRY_STATE_DIR/lab/audit.log" >"$w/ran.txt"
+assert_true "the audit log holds the stop of the duplicate exporter, with its host" \
+	grep -qE '"step":"preflight","event":"command","host":"[0-9.]+:[0-9]+","command":"systemctl stop .node_exporter' \
+	"$TIFERRY_STATE_DIR/lab/audit.log"
+for c in scale-in tls scale-out; do
+	assert_true "the audit log holds the $c command" grep -qE "^(\S*/)?tiup(-drop)? cluster:v1.16.1 $c lab " "$w/ran.txt"
+done
 
 # ---- after: the checks of "Done when" ----
 tls=$cdir/tls

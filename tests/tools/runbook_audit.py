@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""runbook_audit.py RUNBOOK.md AUDIT.log: every command the install ran (the audit log's
-"command" events) must be one the runbook lists. A runbook command is a template: a word in
-angle brackets (<staging>, <state>, <pd-but-leader>, <unit>) stands for one word of the real
-command, and the program name is compared by its last path component (tiup may be called by
-its full path). Prints each audit command with the runbook line it matched; exits 1 naming
+"""runbook_audit.py [--tiup PROG]... RUNBOOK.md AUDIT.log: every command the install ran (the
+audit log's "command" events) must be one the runbook lists. A runbook command is a template: a
+word in angle brackets (<staging>, <state>, <pd-but-leader>, <unit>) stands for one word of the
+real command, and the program is compared by its last path component (tiup may be called by its
+full path). --tiup names a program the install was told to run instead of tiup (install --tiup). Prints each audit command with the runbook line it matched; exits 1 naming
 every command the runbook does not list, or when the audit log holds no command at all."""
 import json
 import os
@@ -24,12 +24,13 @@ def runbook_commands(path):
     return cmds
 
 
-def pattern(template):
+def pattern(template, tiups):
     words = template.split(" ")
     out = []
     for i, w in enumerate(words):
         if i == 0:
-            out.append(r"(?:\S*/)?" + re.escape(os.path.basename(w)))
+            names = [w] + (tiups if w == "tiup" else [])
+            out.append(r"(?:\S*/)?(?:" + "|".join(re.escape(os.path.basename(n)) for n in names) + ")")
             continue
         # a placeholder is one word, possibly inside a longer one (<staging>/mirror)
         parts = re.split(r"(<[a-z][a-z-]*>)", w)
@@ -39,12 +40,16 @@ def pattern(template):
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: runbook_audit.py RUNBOOK.md AUDIT.log")
-    templates = runbook_commands(sys.argv[1])
-    pats = [(t, pattern(t)) for t in templates]
+    args, tiups = sys.argv[1:], []
+    while len(args) > 2 and args[0] == "--tiup":
+        tiups.append(args[1])
+        args = args[2:]
+    if len(args) != 2:
+        sys.exit("usage: runbook_audit.py [--tiup PROG]... RUNBOOK.md AUDIT.log")
+    templates = runbook_commands(args[0])
+    pats = [(t, pattern(t, tiups)) for t in templates]
     ran, missing = 0, []
-    with open(sys.argv[2], encoding="utf-8") as f:
+    with open(args[1], encoding="utf-8") as f:
         for line in f:
             e = json.loads(line)
             if e.get("event") != "command":
@@ -58,7 +63,7 @@ def main():
                 print(f"ok  {cmd}  <-  {hit}")
     print(f"{len(templates)} runbook commands; {ran} commands run; {len(missing)} not in the runbook")
     for m in missing:
-        print(f"NOT IN RUNBOOK  {m}")
+        print(f"NOT IN RUNBOOK  {m}", file=sys.stderr)
     if ran == 0 or missing:
         sys.exit(1)
 

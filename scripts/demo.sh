@@ -152,17 +152,22 @@ finish() {
 	if [[ $rc -ne 0 ]]; then
 		[[ -n $FAILED ]] || FAILED="chapter $CH/$CHAPTERS ($CH_TITLE): exit $rc"
 		out ""
-		out "${R}${B}The demo failed${N}: $FAILED."
+		if [[ $rc -eq 130 || $rc -eq 143 ]]; then # interrupted: say so, to the caller too
+			out "${R}${B}The demo was interrupted${N}: $FAILED."
+			[[ -f $DEMO/.tiferry-demo ]] && echo "interrupted: $FAILED" >"$DEMO/result"
+		else
+			out "${R}${B}The demo failed${N}: $FAILED."
+			[[ -f $DEMO/.tiferry-demo ]] && echo "failed: $FAILED" >"$DEMO/result"
+			rc=1
+		fi
 		[[ $LOG == /dev/null ]] || out "Its log: $LOG"
-		[[ -f $DEMO/.tiferry-demo ]] && echo "failed: $FAILED" >"$DEMO/result"
-		[[ $rc -eq 130 || $rc -eq 143 ]] && exit "$rc" # interrupted: say so to the caller
-		exit 1
+		exit "$rc"
 	fi
 	exit 0
 }
 trap finish EXIT
-trap 'FAILED="chapter $CH/$CHAPTERS ($CH_TITLE): interrupted"; exit 130' INT
-trap 'FAILED="chapter $CH/$CHAPTERS ($CH_TITLE): terminated"; exit 143' TERM
+trap 'FAILED="chapter $CH/$CHAPTERS ($CH_TITLE)"; exit 130' INT
+trap 'FAILED="chapter $CH/$CHAPTERS ($CH_TITLE)"; exit 143' TERM
 
 # ---- a fresh demo folder ----------------------------------------------------------------------
 
@@ -352,9 +357,46 @@ result "approved: the approver's signature added in place, the payload byte for 
 
 # ---- 8. check on the control host, and the runbook ---------------------------------------------
 
-# write_runbook BUNDLE: the runbook for the change window, next to the bundle.
-# TODO(lead): `tiferry plan` and payload/runbook/ are being added; once `tiferry plan --help`
-# succeeds this writes runbook.html and runbook.md. Finish here (and in the summary below).
+# shorten_table FILE: verify's table with the demo folder left out of targets and details, its
+# columns aligned again; lines that are not rows of the table pass through (shortened too).
+shorten_table() {
+	awk -v pre="$DEMO/" '
+	function cut(s,   i, o) {
+		o = ""
+		while ((i = index(s, pre)) > 0) { o = o substr(s, 1, i - 1); s = substr(s, i + length(pre)) }
+		return o s
+	}
+	function rtrim(s) { sub(/ +$/, "", s); return s }
+	!ic && /^STATUS +CHECK +TARGET +DETAIL/ {
+		ic = index($0, "CHECK"); it = index($0, "TARGET"); id = index($0, "DETAIL")
+		n++; kind[n] = "head"; wc = 5; wt = 6; next
+	}
+	ic && $1 ~ /^(pass|warn|fail|skip)$/ && length($0) >= id {
+		n++; kind[n] = "row"
+		st[n] = rtrim(substr($0, 1, ic - 1)); ck[n] = rtrim(substr($0, ic, it - ic))
+		tg[n] = cut(rtrim(substr($0, it, id - it))); dt[n] = cut(substr($0, id))
+		if (length(ck[n]) > wc) wc = length(ck[n])
+		if (length(tg[n]) > wt) wt = length(tg[n])
+		next
+	}
+	{ n++; kind[n] = "line"; ln[n] = cut($0) }
+	END {
+		f = "%-6s %-" wc "s %-" wt "s %s\n"
+		for (i = 1; i <= n; i++) {
+			if (kind[i] == "head") printf f, "STATUS", "CHECK", "TARGET", "DETAIL"
+			else if (kind[i] == "row") printf f, st[i], ck[i], tg[i], dt[i]
+			else print ln[i]
+		}
+	}' "$1"
+}
+
+# ==== THE RUNBOOK: the one place the demo writes it =============================================
+# write_runbook BUNDLE: the runbook for the change window, next to the bundle (runbook.html and
+# runbook.md in the demo folder); sets RUNBOOK for the summary at the end.
+# TODO(lead): 'tiferry plan BUNDLE --format md|html|json' and payload/runbook/ are being added;
+# until 'tiferry plan --help' succeeds this only says so. Once they exist: check the output below
+# (and, if wanted, compare it with payload/runbook/runbook.md from the bundle), and add a line
+# about the runbook to chapter 8's narrative.
 RUNBOOK=
 write_runbook() {
 	local bundle=$1
@@ -366,8 +408,8 @@ write_runbook() {
 	cp "$TMPD/out" runbook.html
 	must tiferry plan "$bundle" --trust control-host/trust --format md
 	cp "$TMPD/out" runbook.md
-	RUNBOOK="runbook.html, runbook.md"
-	out "      runbook: $(short "$DEMO")/runbook.html (and .md)"
+	RUNBOOK="runbook.html (and runbook.md)"
+	out "      runbook: $(rel "$DEMO")/$RUNBOOK"
 }
 
 chapter check "Carried across: the control host checks the bundle"
@@ -375,8 +417,9 @@ tell "On the air-gapped host the static tiferry checks everything before it writ
 tell "structure, both signatures against the trust policy, validity, the target cluster's"
 tell "topology, the sequence number, every file's sha256."
 must tiferry check change-1.tar --trust control-host/trust
+verdict=$(cat "$TMPD/err" "$TMPD/out" | grep -m1 'passes every rule' || echo "bundle accepted")
 write_runbook change-1.tar
-result "$(head -1 "$TMPD/err" "$TMPD/out" 2>/dev/null | grep -v '^==>' | grep -m1 . | sed 's/^tiferry: //' || echo "bundle accepted")"
+result "${verdict#tiferry: }"
 
 # ---- 9. install -------------------------------------------------------------------------------
 
@@ -402,7 +445,9 @@ vcmd=(tiferry verify --cluster lab --known-hosts "$LAB_KNOWN_HOSTS" --scan "$(IF
 	--receipt receipt.json --bundle-id "$bundle_id")
 show "${vcmd[@]}"
 # tiferry prints its table on a terminal only; script(1) gives it one, so this is the table an
-# operator sees (without colour). Rows are cut at this terminal's width; the log has them whole.
+# operator sees (without colour). The lab's deploy folders are long paths inside the demo folder:
+# shown shortened like the commands (the columns aligned again), rows cut at this terminal's
+# width; the log has the table as printed.
 rc=0
 NO_COLOR=1 script -qefc "$(printf '%q ' "${vcmd[@]}")" /dev/null </dev/null >"$TMPD/tty" 2>&1 || rc=$?
 tr -d '\r' <"$TMPD/tty" >"$TMPD/out"
@@ -410,10 +455,12 @@ tr -d '\r' <"$TMPD/tty" >"$TMPD/out"
 width=0
 if [[ -t 1 ]]; then width=$(($(tput cols 2>/dev/null || echo 160) - 7)); fi
 out ""
+cut=
 while IFS= read -r l; do
-	if [[ $width -gt 20 && ${#l} -gt $width ]]; then l="${l:0:$((width - 1))}…"; fi
+	if [[ $width -gt 20 && ${#l} -gt $width ]]; then l="${l:0:$((width - 1))}…" cut=1; fi
 	out "       $l"
-done <"$TMPD/out"
+done < <(shorten_table "$TMPD/out")
+[[ -z $cut ]] || out "       ${D}(rows cut at this terminal's width; whole in $(short "$LOG"))${N}"
 out ""
 [[ $rc -eq 0 ]] || fail "tiferry verify exited $rc"
 [[ $(jq -r '.result' receipt.json) == pass ]] || fail "the receipt does not say pass"

@@ -124,7 +124,8 @@ kill -TERM "$pid"
 TF_RC=0
 wait "$pid" || TF_RC=$?
 assert_eq "TERM: exit 143" "$TF_RC" 143
-assert_true "TERM: says so" grep -q "^The demo failed: chapter 2/11 (Starting the lab cluster): terminated" "$t.out"
+assert_true "TERM: says so" grep -q "^The demo was interrupted: chapter 2/11 (Starting the lab cluster)" "$t.out"
+assert_true "TERM: result says interrupted" grep -q "^interrupted: chapter 2/11" "$t/result"
 lab_gone "TERM" "$t/lab"
 
 tf_finish

@@ -4,15 +4,17 @@
 # default build/demo); the real /etc/tiferry, /var/lib/tiferry and ~/.tiup are never touched.
 #
 #   scripts/demo.sh                 set up (packages, build, static installer), then the story
-#   DEMO_DIR=DIR                    where everything goes (removed and made again on each run)
+#   DEMO_DIR=DIR                    where everything goes (made afresh on each run; an existing
+#                                   folder is removed only when an earlier run made it)
 #   DEMO_SETUP=0                    skip the setup chapter (the binaries must exist)
 #   BUILD, STATIC_BUILD, JOBS       as in the Makefile
 #
 # Each chapter's commands and their output go to DEMO_DIR/logs/NN-*.log; the terminal gets one
 # or two sentences per chapter, the command, a short result and the time. Exit 0 when every
-# chapter did what it should, 1 otherwise (naming the chapter and its log); the lab is stopped
-# in every case, also on Ctrl-C.
+# chapter did what it should, 1 otherwise (naming the chapter and its log), 130/143 on Ctrl-C or
+# TERM; the lab is stopped in every case.
 set -euo pipefail
+export LC_NUMERIC=C # $EPOCHREALTIME and awk agree on the decimal point
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$SRC"
@@ -345,7 +347,7 @@ refusal=$(head -1 "$TMPD/err")
 refusal=${refusal#tiferry: }
 out "      ${D}refused: ${refusal#error: }${N}"
 must tiferry-build inspect change-1.tar --trust control-host/trust
-out "      ${D}$(grep -m1 '^valid:' "$TMPD/out"), $(grep -m1 '^files:' "$TMPD/out")${N}"
+out "      ${D}$(grep -m1 '^valid:' "$TMPD/out" | tr -s ' '), $(grep -m1 '^files:' "$TMPD/out" | tr -s ' ')${N}"
 payload_sum() { tar -xOf change-1.tar --wildcards 'payload/*' | sha256sum | cut -d' ' -f1; }
 sum_before=$(payload_sum)
 must tiferry-build sign --key connected/keys/approver.key change-1.tar

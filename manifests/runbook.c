@@ -925,9 +925,13 @@ static void approvals(struct doc *d, const struct tf_runbook_approvals *a)
 		d->b.failed = 1;
 		goto out;
 	}
-	if (a->required != NULL)
-		snprintf(line, sizeof(line), "Required by the trust policy: %s. %s", a->required,
-			 a->problem ? a->problem : "The policy is met.");
+	if (a->required != NULL && a->problem != NULL)
+		snprintf(line, sizeof(line), "Required by the trust policy: %s. Not met yet: %s.",
+			 a->required,
+			 strncmp(a->problem, "policy: ", 8) == 0 ? a->problem + 8 : a->problem);
+	else if (a->required != NULL)
+		snprintf(line, sizeof(line), "Required by the trust policy: %s. The policy is met.",
+			 a->required);
 	else
 		snprintf(line, sizeof(line), "No trust policy was given: the signatures below are "
 					     "not checked (pass `--trust DIR`).");

@@ -154,7 +154,7 @@ static void test_approvals(void **state)
 	struct tf_runbook_signer s[] = {
 		{"aaaaaaaaaaaaaaaabbbbbbbb", "Ann <ops>", "builder", "valid"},
 		{"cccccccccccccccc", NULL, NULL, "unknown key (not counted)"}};
-	struct tf_runbook_approvals a = {2, s, "1 builder, 1 approver", "role 'approver' needs 1"};
+	struct tf_runbook_approvals a = {2, s, "1 builder, 1 approver", "policy: role 'approver' needs 1"};
 	char *doc = NULL, *out = NULL;
 	size_t len = 0, olen = 0;
 
@@ -163,7 +163,7 @@ static void test_approvals(void **state)
 	assert_int_equal(tf_runbook_render(&m, TF_RUNBOOK_MD, &doc, &len, &err), 0);
 	assert_int_equal(tf_runbook_with_approvals(doc, len, TF_RUNBOOK_MD, &a, &out, &olen, &err), 0);
 	assert_null(strstr(out, TF_RUNBOOK_MARK));
-	assert_non_null(strstr(out, "Required by the trust policy: 1 builder, 1 approver. role 'approver' needs 1"));
+	assert_non_null(strstr(out, "Required by the trust policy: 1 builder, 1 approver. Not met yet: role 'approver' needs 1."));
 	assert_non_null(strstr(out, "| `aaaaaaaaaaaaaaaa` | Ann <ops> | builder | valid |"));
 	assert_non_null(strstr(out, "| `cccccccccccccccc` | - | - | unknown key (not counted) |"));
 	free(out);

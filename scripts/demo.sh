@@ -341,13 +341,16 @@ result "change-1.tar: bundle ${bundle_id:0:12}…, $nfiles files, $(du -k change
 
 chapter approve "Change management approves"
 tell "The bundle is signed by the builder; change management countersigns as approver. tiferry"
-tell "refuses a bundle without both (exit 3), so the approver's review is not optional."
+tell "refuses a bundle without both (exit 3), so the approver's review is not optional. The"
+tell "approver reads the runbook first: every step and command; its sha256 is in the signed manifest."
 expect 3 tiferry check change-1.tar --trust control-host/trust
 refusal=$(head -1 "$TMPD/err")
 refusal=${refusal#tiferry: }
 out "      ${D}refused: ${refusal#error: }${N}"
 must tiferry-build inspect change-1.tar --trust control-host/trust
 out "      ${D}$(grep -m1 '^valid:' "$TMPD/out" | tr -s ' '), $(grep -m1 '^files:' "$TMPD/out" | tr -s ' ')${N}"
+must tiferry-build inspect change-1.tar --runbook --trust control-host/trust
+out "      ${D}$(grep -m1 '^# ' "$TMPD/out" | sed 's/^# //'): $(grep -cE '^### [0-9]+\. ' "$TMPD/out") steps, $(awk '/^```sh/ { c = 1; next } /^```/ { c = 0 } c' "$TMPD/out" | wc -l) commands; $(grep -m1 '^Required by the trust policy' "$TMPD/out" | sed 's/^Required by the trust policy: /needs /')${N}"
 payload_sum() { tar -xOf change-1.tar --wildcards 'payload/*' | sha256sum | cut -d' ' -f1; }
 sum_before=$(payload_sum)
 must tiferry-build sign --key connected/keys/approver.key change-1.tar
@@ -395,29 +398,22 @@ shorten_table() {
 # ==== THE RUNBOOK: the one place the demo writes it =============================================
 # write_runbook BUNDLE: the runbook for the change window, next to the bundle (runbook.html and
 # runbook.md in the demo folder); sets RUNBOOK for the summary at the end.
-# TODO(lead): 'tiferry plan BUNDLE --format md|html|json' and payload/runbook/ are being added;
-# until 'tiferry plan --help' succeeds this only says so. Once they exist: check the output below
-# (and, if wanted, compare it with payload/runbook/runbook.md from the bundle), and add a line
-# about the runbook to chapter 8's narrative.
 RUNBOOK=
 write_runbook() {
 	local bundle=$1
-	if ! tiferry plan --help >/dev/null 2>&1; then
-		out "      runbook: not available in this build ('tiferry plan' is not there yet)"
-		return 0
-	fi
 	must tiferry plan "$bundle" --trust control-host/trust --format html
 	cp "$TMPD/out" runbook.html
 	must tiferry plan "$bundle" --trust control-host/trust --format md
 	cp "$TMPD/out" runbook.md
 	RUNBOOK="runbook.html (and runbook.md)"
-	out "      runbook: $(rel "$DEMO")/$RUNBOOK"
+	out "      ${D}runbook for the change window: $(rel "$DEMO")/runbook.html, the signed text with both approvals${N}"
 }
 
 chapter check "Carried across: the control host checks the bundle"
 tell "On the air-gapped host the static tiferry checks everything before it writes anything:"
 tell "structure, both signatures against the trust policy, validity, the target cluster's"
-tell "topology, the sequence number, every file's sha256."
+tell "topology, the sequence number, every file's sha256. 'tiferry plan' then prints the signed"
+tell "runbook with who signed it: the operator's script for the change window."
 must tiferry check change-1.tar --trust control-host/trust
 verdict=$(cat "$TMPD/err" "$TMPD/out" | grep -m1 'passes every rule' || echo "bundle accepted")
 write_runbook change-1.tar
@@ -488,7 +484,7 @@ echo ok >"$DEMO/result"
 out ""
 out "${B}Done.${N} Demo $(secs "$T_DEMO") s, plus $T_SETUP s of setup ($(secs "$T_ALL") s in all)."
 out "  bundle        $d/change-1.tar"
-out "  runbook       ${RUNBOOK:+$d/}${RUNBOOK:-not available in this build}"
+out "  runbook       $d/$RUNBOOK"
 out "  receipt       $d/receipt.json (+ .sig; the install's own: $d/control-host/state/lab/receipt-*.json)"
 out "  audit log     $d/control-host/state/lab/audit.log"
 out "  journal       $d/control-host/state/lab/journal.json"

@@ -4,7 +4,9 @@
 # verifies with stock openssl and says pass, a finished journal, a log per chapter); the lab is
 # stopped and its address block released; nothing outside the demo folder was written. Then the
 # two ways a demo ends early: a chapter that fails (named with its log, exit 1) and a TERM (exit
-# 143), both with the lab stopped. TIFERRY_BIN: the static installer (make check-demo sets it).
+# 143), both with the lab stopped. The demo's runbook is the signed one, lists every command the
+# install ran (audit log), and renders in headless Chromium (issue 8's "Done when").
+# TIFERRY_BIN: the static installer (make check-demo sets it).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 tf_init demo
@@ -58,7 +60,7 @@ assert_eq "a log per chapter" "$(find "$d/logs" -name '[0-9][0-9]-*.log' | wc -l
 assert_true "the finding: PD VULNERABLE before" grep -qE '^      scan [0-9.]+:2379: VULNERABLE' "$d.out"
 assert_true "the verify table is shown" grep -qE '^ +STATUS +CHECK +TARGET +DETAIL' "$d.out"
 assert_true "the fix: PD FIXED after" grep -qE '^ +scan [0-9.]+:2379: FIXED' "$d.out"
-assert_true "the runbook's place is named" grep -qE '^  runbook ' "$d.out"
+assert_true "the runbook's place is named" grep -qE '^  runbook +[^ ]+/runbook.html' "$d.out"
 secs=$(sed -n 's/^Done\. Demo \([0-9.]*\) s.*/\1/p' "$d.out")
 assert_true "demo time reported ($secs s)" test -n "$secs"
 assert_true "demo under $max s (took ${secs:-?} s)" awk -v s="${secs:-999999}" -v m="$max" 'BEGIN { exit !(s < m) }'
@@ -88,6 +90,33 @@ assert_run "journal: finished" 0 "finished" env TIFERRY_STATE_DIR="$d/control-ho
 	"$TIFERRY" status --cluster lab
 assert_true "audit log kept" test -s "$d/control-host/state/lab/audit.log"
 assert_eq "sequence 1 recorded" "$(cat "$d/control-host/state/lab/sequence")" 1
+# issue 8: the runbook the demo wrote is the bundle's signed one (plus the approvals), lists
+# every command the install then ran, and renders in headless Chromium
+tar -xOf "$b" payload/runbook/runbook.md >"$TF_TMP/signed-runbook.md"
+assert_true "runbook.md: the signed text with the approvals inserted" bash -c \
+	"diff <(grep -v '^<!-- tiferry:approvals -->' '$TF_TMP/signed-runbook.md' | cat -s) \
+		<(grep -v -e '^| \`[0-9a-f]\{16\}\` |' -e '^| Key |' -e '^| --- | --- | --- | --- |' \
+			-e '^Required by the trust policy' '$d/runbook.md' | cat -s)"
+assert_true "runbook.html: both approvals, valid" bash -c \
+	"grep -c '<td>\(builder\|approver\)</td><td>valid</td>' '$d/runbook.html' | grep -qx 2"
+assert_run "the runbook lists every command the install ran (audit log)" 0 "0 not in the runbook" \
+	python3 "$TF_SRC/tests/tools/runbook_audit.py" "$d/runbook.md" "$d/control-host/state/lab/audit.log"
+for c in "mirror set" "update --self" "cluster:v1.16.1 scale-in lab" "cluster:v1.16.1 tls lab enable" \
+	"cluster:v1.16.1 scale-out lab"; do
+	assert_true "the install ran 'tiup $c' (audit log)" grep -qF "\"command\":\"tiup $c" \
+		"$d/control-host/state/lab/audit.log"
+done
+assert_true "the stray exporter's stop is audited with its host" \
+	grep -qE '"host":"[0-9.]+:[0-9]+","command":"systemctl stop ' "$d/control-host/state/lab/audit.log"
+if timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
+	--user-data-dir="$TF_TMP/chromium" --window-size=1100,2400 --screenshot="$TF_TMP/runbook.png" \
+	"file://$d/runbook.html" >"$TF_TMP/chromium.log" 2>&1; then
+	assert_run "runbook.html renders in headless Chromium (screenshot drawn)" 0 "1100x2400" \
+		python3 "$TF_SRC/tests/tools/pngcheck.py" "$TF_TMP/runbook.png" 1000 2000
+	cp "$TF_TMP/runbook.png" "$d/runbook.png" 2>/dev/null || true
+else
+	fail "chromium screenshot of the demo's runbook failed: $(tail -3 "$TF_TMP/chromium.log")"
+fi
 lab_gone "after the demo" "$d/lab"
 assert_eq "nothing written outside the demo folder" "$(outside)" "$before"
 

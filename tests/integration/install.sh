@@ -208,4 +208,18 @@ assert_run "wrong recipient key: decrypt refused" 2 "place" env TIFERRY_STATE_DI
 	"$TIFERRY" "$w" "$w/b1.tar"
 mirror_is_original "wrong recipient"
 
+# ---- restore: <mirror> (docs/spec.md): set after the recorded one is back (was ignored) ----
+reset_home
+sed -e 's/^sequence: 1$/sequence: 4/' -e "s|^  platforms: \[linux/amd64\]$|&\n  restore: $w/mirror|" \
+	"$w/spec-1.yaml" >"$w/spec-restore.yaml"
+"$TIFERRY_BUILD" -q build --spec "$w/spec-restore.yaml" --out "$w/restore.tar"
+"$TIFERRY_BUILD" -q sign --key "$w/keys/approver.key" "$w/restore.tar"
+assert_true "restore: the runbook lists the mirror set" \
+	sh -c "tar -xOf '$w/restore.tar' payload/runbook/runbook.md | grep -qxF 'tiup mirror set $w/mirror'"
+assert_run "restore: installs" 0 "installed bundle" install "$w/restore.tar"
+assert_eq "restore: TiUP ends on the bundle's restore mirror" "$(tiup mirror show)" "$w/mirror"
+assert_true "restore: the audit log has the mirror set" grep -qF "\"step\":\"restore-mirror\",\"event\":\"command\",\"host\":\"control\",\"command\":\"tiup mirror set $w/mirror\"" \
+	"$TIFERRY_STATE_DIR/lab/audit.log"
+upgraded "restore mirror"
+
 tf_finish

@@ -2,6 +2,7 @@
  * rendered as Markdown or one self-contained HTML page. Texts use `backticks` for commands,
  * paths and values; the HTML renderer turns them into <code> and escapes everything else. */
 #include "manifests/runbook.h"
+#include "common/strbuf.h"
 #include "common/timeutil.h"
 #include "manifests/bundle.h"
 
@@ -73,67 +74,6 @@ const struct tf_runbook_step *tf_runbook_step(size_t i)
 	return i < NSTEPS ? &steps[i] : NULL;
 }
 
-/* ---- a growing string ---- */
-
-struct sb {
-	char *s;
-	size_t len, cap;
-	int failed;
-};
-
-static void sb_putn(struct sb *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *p;
-
-		while (b->len + n + 1 > cap)
-			cap *= 2;
-		if (cap > 4 * (size_t)TF_RUNBOOK_MAX || (p = realloc(b->s, cap)) == NULL) {
-			b->failed = 1;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
-	if (b->s == NULL) {
-		b->failed = 1;
-		return;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void sb_put(struct sb *b, const char *s)
-{
-	sb_putn(b, s, strlen(s));
-}
-
-static void sb_vprintf(struct sb *b, const char *fmt, va_list ap)
-{
-	char *t = NULL;
-
-	if (vasprintf(&t, fmt, ap) < 0) {
-		b->failed = 1;
-		return;
-	}
-	sb_put(b, t);
-	free(t);
-}
-
-static void sb_printf(struct sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sb *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	sb_vprintf(b, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- reading the manifest ---- */
 
 static const char *jstr(const cJSON *o, const char *key)
@@ -182,7 +122,7 @@ static int facts_load(const struct tf_manifest *m, struct facts *f, struct tf_er
 /* ---- the commands ---- */
 
 static void commands(const struct facts *f, size_t i, const struct tf_runbook_subst *s,
-		     struct sb *b)
+		     struct tf_strbuf *b)
 {
 	const char *name = steps[i].name, *tiup = s && s->tiup ? s->tiup : "tiup";
 	const char *state = s && s->state ? s->state : "<state>";
@@ -196,40 +136,40 @@ static void commands(const struct facts *f, size_t i, const struct tf_runbook_su
 	else
 		snprintf(comp, sizeof(comp), "cluster");
 	if (strcmp(name, "tiup-preflight") == 0) {
-		sb_printf(b, "%s --version\n", tiup);
+		tf_strbuf_printf(b, "%s --version\n", tiup);
 	} else if (strcmp(name, "mirror-set") == 0) {
-		sb_printf(b, "%s mirror set %s/mirror\n", tiup, staging);
+		tf_strbuf_printf(b, "%s mirror set %s/mirror\n", tiup, staging);
 	} else if (strcmp(name, "restore-mirror") == 0) {
 		const char *to = jstr(cJSON_GetObjectItemCaseSensitive(f->tiup, "restore"), "mirror");
 
 		if (to != NULL)
-			sb_printf(b, "%s mirror set %s\n", tiup, to);
+			tf_strbuf_printf(b, "%s mirror set %s\n", tiup, to);
 	} else if (strcmp(name, "update-self") == 0) {
-		sb_printf(b, "%s update --self\n", tiup);
+		tf_strbuf_printf(b, "%s update --self\n", tiup);
 	} else if (strcmp(name, "update-components") == 0) {
 		cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(f->tiup, "versions"))
 		{
 			if (v->string != NULL && strcmp(v->string, "tiup") != 0)
-				sb_printf(b, "%s update %s\n", tiup, v->string);
+				tf_strbuf_printf(b, "%s update %s\n", tiup, v->string);
 		}
 	} else if (strcmp(name, "verify-versions") == 0) {
 		if (jstr(cJSON_GetObjectItemCaseSensitive(f->tiup, "versions"), "tiup") != NULL)
-			sb_printf(b, "%s --version\n", tiup);
+			tf_strbuf_printf(b, "%s --version\n", tiup);
 		if (f->cluster_version != NULL)
-			sb_printf(b, "%s %s --version\n%s cluster --version\n", tiup, comp, tiup);
+			tf_strbuf_printf(b, "%s %s --version\n%s cluster --version\n", tiup, comp, tiup);
 	} else if (!f->enable_tls) {
 		return; /* the cluster steps are skipped */
 	} else if (strcmp(name, "preflight") == 0) {
 		if (f->stop_dups)
-			sb_put(b, "systemctl stop <unit> && systemctl disable <unit>\n");
+			tf_strbuf_puts(b, "systemctl stop <unit> && systemctl disable <unit>\n");
 	} else if (strcmp(name, "scale-in-pd") == 0) {
 		if (f->npd > 1)
-			sb_printf(b, "%s %s scale-in %s -N <pd-but-leader> -y\n", tiup, comp, cl);
+			tf_strbuf_printf(b, "%s %s scale-in %s -N <pd-but-leader> -y\n", tiup, comp, cl);
 	} else if (strcmp(name, "tls-enable") == 0) {
-		sb_printf(b, "%s %s tls %s enable -y\n", tiup, comp, cl);
+		tf_strbuf_printf(b, "%s %s tls %s enable -y\n", tiup, comp, cl);
 	} else if (strcmp(name, "scale-out-pd") == 0) {
 		if (f->npd > 1)
-			sb_printf(b, "%s %s scale-out %s %s/scale-out-pd.yaml -y\n", tiup, comp, cl,
+			tf_strbuf_printf(b, "%s %s scale-out %s %s/scale-out-pd.yaml -y\n", tiup, comp, cl,
 				  state);
 	}
 }
@@ -238,14 +178,14 @@ int tf_runbook_commands(const struct tf_manifest *m, size_t i, const struct tf_r
 			char **out, struct tf_err *err)
 {
 	struct facts f;
-	struct sb b = {0};
+	struct tf_strbuf b = {.max = TF_RUNBOOK_MAX};
 	int r;
 
 	if (i >= NSTEPS)
 		return tf_err_set(err, TF_E_INPUT, "no install step %zu", i + 1);
 	if ((r = facts_load(m, &f, err)) != 0)
 		return r;
-	sb_put(&b, "");
+	tf_strbuf_puts(&b, "");
 	commands(&f, i, s, &b);
 	facts_release(&f);
 	if (b.failed) {
@@ -299,7 +239,7 @@ static int model_steps(const struct facts *f, cJSON *arr)
 
 	for (i = 0; i < NSTEPS; i++) {
 		cJSON *o = cJSON_CreateObject(), *cmds;
-		struct sb b = {0};
+		struct tf_strbuf b = {.max = TF_RUNBOOK_MAX};
 		const char *skip = skip_reason(f, steps[i].name);
 		char *line, *save = NULL;
 
@@ -312,7 +252,7 @@ static int model_steps(const struct facts *f, cJSON *arr)
 		    (skip && !cJSON_AddStringToObject(o, "skipped", skip)) ||
 		    (cmds = cJSON_AddArrayToObject(o, "commands")) == NULL)
 			return -1;
-		sb_put(&b, "");
+		tf_strbuf_puts(&b, "");
 		commands(f, i, NULL, &b);
 		for (line = b.failed ? NULL : strtok_r(b.s, "\n", &save); line != NULL;
 		     line = strtok_r(NULL, "\n", &save))
@@ -518,33 +458,33 @@ out:
 /* ---- rendering ---- */
 
 struct doc {
-	struct sb b;
+	struct tf_strbuf b;
 	enum tf_runbook_format f;
 };
 
-static void html_escape(struct sb *b, const char *s, size_t n)
+static void html_escape(struct tf_strbuf *b, const char *s, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		switch (s[i]) {
 		case '&':
-			sb_put(b, "&amp;");
+			tf_strbuf_puts(b, "&amp;");
 			break;
 		case '<':
-			sb_put(b, "&lt;");
+			tf_strbuf_puts(b, "&lt;");
 			break;
 		case '>':
-			sb_put(b, "&gt;");
+			tf_strbuf_puts(b, "&gt;");
 			break;
 		case '"':
-			sb_put(b, "&quot;");
+			tf_strbuf_puts(b, "&quot;");
 			break;
 		case '\'':
-			sb_put(b, "&#39;");
+			tf_strbuf_puts(b, "&#39;");
 			break;
 		default:
-			sb_putn(b, s + i, 1);
+			tf_strbuf_putn(b, s + i, 1);
 		}
 	}
 }
@@ -558,11 +498,11 @@ static void text(struct doc *d, const char *s, int in_table)
 	if (d->f == TF_RUNBOOK_MD) {
 		for (p = s; *p; p++) {
 			if (*p == '|' && in_table)
-				sb_put(&d->b, "\\|");
+				tf_strbuf_puts(&d->b, "\\|");
 			else if (*p == '\n')
-				sb_put(&d->b, " ");
+				tf_strbuf_puts(&d->b, " ");
 			else
-				sb_putn(&d->b, p, 1);
+				tf_strbuf_putn(&d->b, p, 1);
 		}
 		return;
 	}
@@ -574,9 +514,9 @@ static void text(struct doc *d, const char *s, int in_table)
 			return;
 		}
 		html_escape(&d->b, s, (size_t)(open - s));
-		sb_put(&d->b, "<code>");
+		tf_strbuf_puts(&d->b, "<code>");
 		html_escape(&d->b, open + 1, (size_t)(close - open - 1));
-		sb_put(&d->b, "</code>");
+		tf_strbuf_puts(&d->b, "</code>");
 		s = close + 1;
 	}
 }
@@ -584,21 +524,21 @@ static void text(struct doc *d, const char *s, int in_table)
 static void heading(struct doc *d, int level, const char *id, const char *s)
 {
 	if (d->f == TF_RUNBOOK_MD) {
-		sb_printf(&d->b, "%.*s ", level, "####");
+		tf_strbuf_printf(&d->b, "%.*s ", level, "####");
 		text(d, s, 0);
-		sb_put(&d->b, "\n\n");
+		tf_strbuf_puts(&d->b, "\n\n");
 		return;
 	}
-	sb_printf(&d->b, "<h%d%s%s%s>", level, id ? " id=\"" : "", id ? id : "", id ? "\"" : "");
+	tf_strbuf_printf(&d->b, "<h%d%s%s%s>", level, id ? " id=\"" : "", id ? id : "", id ? "\"" : "");
 	text(d, s, 0);
-	sb_printf(&d->b, "</h%d>\n", level);
+	tf_strbuf_printf(&d->b, "</h%d>\n", level);
 }
 
 static void para(struct doc *d, const char *s)
 {
-	sb_put(&d->b, d->f == TF_RUNBOOK_MD ? "" : "<p>");
+	tf_strbuf_puts(&d->b, d->f == TF_RUNBOOK_MD ? "" : "<p>");
 	text(d, s, 0);
-	sb_put(&d->b, d->f == TF_RUNBOOK_MD ? "\n\n" : "</p>\n");
+	tf_strbuf_puts(&d->b, d->f == TF_RUNBOOK_MD ? "\n\n" : "</p>\n");
 }
 
 static void list(struct doc *d, const cJSON *arr)
@@ -607,16 +547,16 @@ static void list(struct doc *d, const cJSON *arr)
 
 	if (cJSON_GetArraySize(arr) == 0)
 		return;
-	sb_put(&d->b, d->f == TF_RUNBOOK_MD ? "" : "<ul>\n");
+	tf_strbuf_puts(&d->b, d->f == TF_RUNBOOK_MD ? "" : "<ul>\n");
 	cJSON_ArrayForEach(v, arr)
 	{
 		if (!cJSON_IsString(v))
 			continue;
-		sb_put(&d->b, d->f == TF_RUNBOOK_MD ? "- " : "<li>");
+		tf_strbuf_puts(&d->b, d->f == TF_RUNBOOK_MD ? "- " : "<li>");
 		text(d, v->valuestring, 0);
-		sb_put(&d->b, d->f == TF_RUNBOOK_MD ? "\n" : "</li>\n");
+		tf_strbuf_puts(&d->b, d->f == TF_RUNBOOK_MD ? "\n" : "</li>\n");
 	}
-	sb_put(&d->b, d->f == TF_RUNBOOK_MD ? "\n" : "</ul>\n");
+	tf_strbuf_puts(&d->b, d->f == TF_RUNBOOK_MD ? "\n" : "</ul>\n");
 }
 
 /* A table of n columns; cells is rows * n texts. */
@@ -627,42 +567,42 @@ static void table(struct doc *d, const char *const *head, size_t n, const char *
 
 	if (d->f == TF_RUNBOOK_MD) {
 		for (c = 0; c < n; c++) {
-			sb_put(&d->b, "| ");
+			tf_strbuf_puts(&d->b, "| ");
 			text(d, head[c], 1);
-			sb_put(&d->b, " ");
+			tf_strbuf_puts(&d->b, " ");
 		}
-		sb_put(&d->b, "|\n");
+		tf_strbuf_puts(&d->b, "|\n");
 		for (c = 0; c < n; c++)
-			sb_put(&d->b, "| --- ");
-		sb_put(&d->b, "|\n");
+			tf_strbuf_puts(&d->b, "| --- ");
+		tf_strbuf_puts(&d->b, "|\n");
 		for (r = 0; r < rows; r++) {
 			for (c = 0; c < n; c++) {
-				sb_put(&d->b, "| ");
+				tf_strbuf_puts(&d->b, "| ");
 				text(d, cells[r * n + c], 1);
-				sb_put(&d->b, " ");
+				tf_strbuf_puts(&d->b, " ");
 			}
-			sb_put(&d->b, "|\n");
+			tf_strbuf_puts(&d->b, "|\n");
 		}
-		sb_put(&d->b, "\n");
+		tf_strbuf_puts(&d->b, "\n");
 		return;
 	}
-	sb_put(&d->b, "<table>\n<thead><tr>");
+	tf_strbuf_puts(&d->b, "<table>\n<thead><tr>");
 	for (c = 0; c < n; c++) {
-		sb_put(&d->b, "<th>");
+		tf_strbuf_puts(&d->b, "<th>");
 		text(d, head[c], 1);
-		sb_put(&d->b, "</th>");
+		tf_strbuf_puts(&d->b, "</th>");
 	}
-	sb_put(&d->b, "</tr></thead>\n<tbody>\n");
+	tf_strbuf_puts(&d->b, "</tr></thead>\n<tbody>\n");
 	for (r = 0; r < rows; r++) {
-		sb_put(&d->b, "<tr>");
+		tf_strbuf_puts(&d->b, "<tr>");
 		for (c = 0; c < n; c++) {
-			sb_put(&d->b, "<td>");
+			tf_strbuf_puts(&d->b, "<td>");
 			text(d, cells[r * n + c], 1);
-			sb_put(&d->b, "</td>");
+			tf_strbuf_puts(&d->b, "</td>");
 		}
-		sb_put(&d->b, "</tr>\n");
+		tf_strbuf_puts(&d->b, "</tr>\n");
 	}
-	sb_put(&d->b, "</tbody>\n</table>\n");
+	tf_strbuf_puts(&d->b, "</tbody>\n</table>\n");
 }
 
 /* Commands, one per line: a ```sh block, or <pre class="commands">. */
@@ -672,18 +612,18 @@ static void code(struct doc *d, const cJSON *cmds)
 
 	if (cJSON_GetArraySize(cmds) == 0)
 		return;
-	sb_put(&d->b, d->f == TF_RUNBOOK_MD ? "```sh\n" : "<pre class=\"commands\"><code>");
+	tf_strbuf_puts(&d->b, d->f == TF_RUNBOOK_MD ? "```sh\n" : "<pre class=\"commands\"><code>");
 	cJSON_ArrayForEach(v, cmds)
 	{
 		if (!cJSON_IsString(v))
 			continue;
 		if (d->f == TF_RUNBOOK_MD)
-			sb_put(&d->b, v->valuestring);
+			tf_strbuf_puts(&d->b, v->valuestring);
 		else
 			html_escape(&d->b, v->valuestring, strlen(v->valuestring));
-		sb_put(&d->b, "\n");
+		tf_strbuf_puts(&d->b, "\n");
 	}
-	sb_put(&d->b, d->f == TF_RUNBOOK_MD ? "```\n\n" : "</code></pre>\n");
+	tf_strbuf_puts(&d->b, d->f == TF_RUNBOOK_MD ? "```\n\n" : "</code></pre>\n");
 }
 
 static const char html_head[] =
@@ -725,7 +665,7 @@ static void render_steps(struct doc *d, const cJSON *arr)
 			 jstr(s, "name") ? jstr(s, "name") : "?",
 			 jstr(s, "where") ? jstr(s, "where") : "?");
 		if (d->f == TF_RUNBOOK_HTML)
-			sb_printf(&d->b, "<div class=\"step\" id=\"step-%s\">\n",
+			tf_strbuf_printf(&d->b, "<div class=\"step\" id=\"step-%s\">\n",
 				  jstr(s, "name") ? jstr(s, "name") : "");
 		heading(d, 3, NULL, h);
 		para(d, jstr(s, "what") ? jstr(s, "what") : "");
@@ -734,15 +674,15 @@ static void render_steps(struct doc *d, const cJSON *arr)
 
 			snprintf(t, sizeof(t), "For this bundle: %s.", jstr(s, "skipped"));
 			if (d->f == TF_RUNBOOK_HTML)
-				sb_put(&d->b, "<div class=\"skipped\">");
+				tf_strbuf_puts(&d->b, "<div class=\"skipped\">");
 			para(d, t);
 			if (d->f == TF_RUNBOOK_HTML)
-				sb_put(&d->b, "</div>");
+				tf_strbuf_puts(&d->b, "</div>");
 		} else {
 			code(d, cJSON_GetObjectItemCaseSensitive(s, "commands"));
 		}
 		if (d->f == TF_RUNBOOK_HTML)
-			sb_put(&d->b, "</div>\n");
+			tf_strbuf_puts(&d->b, "</div>\n");
 	}
 }
 
@@ -792,15 +732,15 @@ static void render_target(struct doc *d, const cJSON *root)
 			cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(t, "hosts"))
 			{
 				const cJSON *roles = cJSON_GetObjectItemCaseSensitive(v, "roles"), *x;
-				struct sb rs = {0};
+				struct tf_strbuf rs = {0};
 
 				if (i >= n)
 					break;
-				sb_put(&rs, "");
+				tf_strbuf_puts(&rs, "");
 				cJSON_ArrayForEach(x, roles)
 				{
 					if (cJSON_IsString(x))
-						sb_printf(&rs, "%s%s", rs.len ? ", " : "", x->valuestring);
+						tf_strbuf_printf(&rs, "%s%s", rs.len ? ", " : "", x->valuestring);
 				}
 				if (asprintf(&own[2 * i], "`%s`", jstr(v, "host") ? jstr(v, "host") : "?") < 0)
 					own[2 * i] = NULL;
@@ -829,18 +769,18 @@ static void render_approvals_text(struct doc *d)
 	para(d, "Each signature covers the manifest, and the manifest holds the sha256 of this "
 		"runbook: an approval covers the text you are reading. The signatures are added after "
 		"the text is signed, so they are shown below as they stand now, not as part of it.");
-	sb_put(&d->b, TF_RUNBOOK_MARK "\n\n");
+	tf_strbuf_puts(&d->b, TF_RUNBOOK_MARK "\n\n");
 }
 
 static int render_doc(const cJSON *root, enum tf_runbook_format f, char **out, size_t *len)
 {
-	struct doc d = {.f = f};
+	struct doc d = {.b = {.max = 2 * (size_t)TF_RUNBOOK_MAX}, .f = f};
 	const char *title = jstr(root, "title") ? jstr(root, "title") : "runbook";
 
 	if (f == TF_RUNBOOK_HTML) {
-		sb_put(&d.b, html_head);
+		tf_strbuf_puts(&d.b, html_head);
 		html_escape(&d.b, title, strlen(title));
-		sb_put(&d.b, html_head2);
+		tf_strbuf_puts(&d.b, html_head2);
 	}
 	heading(&d, 1, NULL, title);
 	para(&d, "Runbook of a tiferry bundle: what it changes, what it costs, every step with the "
@@ -860,10 +800,10 @@ static int render_doc(const cJSON *root, enum tf_runbook_format f, char **out, s
 	list(&d, cJSON_GetObjectItemCaseSensitive(root, "changes"));
 	heading(&d, 2, "impact", "Expected impact");
 	if (f == TF_RUNBOOK_HTML)
-		sb_put(&d.b, "<div class=\"impact\">\n");
+		tf_strbuf_puts(&d.b, "<div class=\"impact\">\n");
 	list(&d, cJSON_GetObjectItemCaseSensitive(root, "impact"));
 	if (f == TF_RUNBOOK_HTML)
-		sb_put(&d.b, "</div>\n");
+		tf_strbuf_puts(&d.b, "</div>\n");
 	render_approvals_text(&d);
 	heading(&d, 2, "steps", "Steps");
 	para(&d, "`tiferry install BUNDLE` runs these steps in order on the control host, each "
@@ -876,7 +816,7 @@ static int render_doc(const cJSON *root, enum tf_runbook_format f, char **out, s
 	heading(&d, 2, "verification", "How success is verified");
 	list(&d, cJSON_GetObjectItemCaseSensitive(root, "verification"));
 	if (f == TF_RUNBOOK_HTML)
-		sb_put(&d.b, "</body>\n</html>\n");
+		tf_strbuf_puts(&d.b, "</body>\n</html>\n");
 	if (d.b.failed || d.b.s == NULL) {
 		free(d.b.s);
 		return -1;
@@ -936,7 +876,7 @@ static void approvals(struct doc *d, const struct tf_runbook_approvals *a)
 		snprintf(line, sizeof(line), "No trust policy was given: the signatures below are "
 					     "not checked (pass `--trust DIR`).");
 	if (d->f == TF_RUNBOOK_HTML)
-		sb_printf(&d->b, "<div class=\"%s\" id=\"signatures\">\n",
+		tf_strbuf_printf(&d->b, "<div class=\"%s\" id=\"signatures\">\n",
 			  a->required && !a->problem ? "approved" : "not-approved");
 	para(d, line);
 	for (i = 0; i < a->nsigners; i++) {
@@ -955,7 +895,7 @@ static void approvals(struct doc *d, const struct tf_runbook_approvals *a)
 	else
 		table(d, head, 4, cells, a->nsigners);
 	if (d->f == TF_RUNBOOK_HTML)
-		sb_put(&d->b, "</div>\n");
+		tf_strbuf_puts(&d->b, "</div>\n");
 out:
 	if (keys != NULL)
 		for (i = 0; i < a->nsigners; i++)
@@ -1006,7 +946,7 @@ int tf_runbook_with_approvals(const char *doc, size_t len, enum tf_runbook_forma
 			      const struct tf_runbook_approvals *a, char **out, size_t *outlen,
 			      struct tf_err *err)
 {
-	struct doc d = {.f = f};
+	struct doc d = {.b = {.max = 2 * (size_t)TF_RUNBOOK_MAX}, .f = f};
 	const char *mark;
 	size_t at;
 
@@ -1017,12 +957,12 @@ int tf_runbook_with_approvals(const char *doc, size_t len, enum tf_runbook_forma
 	if (memchr(doc, '\0', len) != NULL || (mark = strstr(doc, TF_RUNBOOK_MARK)) == NULL)
 		return tf_err_set(err, TF_E_INPUT, "the runbook has no place for the approvals");
 	at = (size_t)(mark - doc);
-	sb_putn(&d.b, doc, at);
+	tf_strbuf_putn(&d.b, doc, at);
 	approvals(&d, a);
 	at += strlen(TF_RUNBOOK_MARK);
 	if (at < len && doc[at] == '\n')
 		at++; /* the inserted block ends its own paragraph */
-	sb_putn(&d.b, doc + at, len - at);
+	tf_strbuf_putn(&d.b, doc + at, len - at);
 	if (d.b.failed) {
 		free(d.b.s);
 		return tf_err_set(err, TF_E_NOMEM, "out of memory");

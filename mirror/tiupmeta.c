@@ -1,5 +1,6 @@
 /* TiUP manifest parsing: cJSON for the structure, a byte scanner for the raw "signed" span. */
 #include "mirror/tiupmeta.h"
+#include "common/strbuf.h"
 #include "common/hex.h"
 #include "common/timeutil.h"
 #include "manifests/digest.h"
@@ -13,79 +14,45 @@
 
 #define MAX_SAFE_INT 9007199254740992.0 /* 2^53: larger integers lose precision in cJSON */
 
-struct buf {
-	char *p;
-	size_t n, cap;
-	int oom;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
+static void canon_string(struct tf_strbuf *b, const char *s)
 {
-	if (b->oom)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t ncap = b->cap ? b->cap * 2 : 256;
-		char *np;
-
-		while (ncap < b->n + n + 1)
-			ncap *= 2;
-		if ((np = realloc(b->p, ncap)) == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = ncap;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-static void buf_adds(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-/* Canonical JSON string: only '"', '\\' and control characters escaped, short forms first. */
-static void canon_string(struct buf *b, const char *s)
-{
-	buf_add(b, "\"", 1);
+	tf_strbuf_putn(b, "\"", 1);
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
 		char esc[8];
 
 		switch (c) {
 		case '"':
-			buf_adds(b, "\\\"");
+			tf_strbuf_puts(b, "\\\"");
 			break;
 		case '\\':
-			buf_adds(b, "\\\\");
+			tf_strbuf_puts(b, "\\\\");
 			break;
 		case '\b':
-			buf_adds(b, "\\b");
+			tf_strbuf_puts(b, "\\b");
 			break;
 		case '\f':
-			buf_adds(b, "\\f");
+			tf_strbuf_puts(b, "\\f");
 			break;
 		case '\n':
-			buf_adds(b, "\\n");
+			tf_strbuf_puts(b, "\\n");
 			break;
 		case '\r':
-			buf_adds(b, "\\r");
+			tf_strbuf_puts(b, "\\r");
 			break;
 		case '\t':
-			buf_adds(b, "\\t");
+			tf_strbuf_puts(b, "\\t");
 			break;
 		default:
 			if (c < 0x20) {
 				snprintf(esc, sizeof(esc), "\\u%04x", c);
-				buf_adds(b, esc);
+				tf_strbuf_puts(b, esc);
 			} else {
-				buf_add(b, (const char *)&c, 1);
+				tf_strbuf_putn(b, (const char *)&c, 1);
 			}
 		}
 	}
-	buf_add(b, "\"", 1);
+	tf_strbuf_putn(b, "\"", 1);
 }
 
 static int cmp_child_name(const void *a, const void *b)
@@ -119,7 +86,7 @@ static int sorted_children(const cJSON *obj, const cJSON ***out, size_t *n)
 }
 
 /* Appends the canonical JSON of v; -1 for values canonical JSON cannot hold (fractions). */
-static int canon_value(struct buf *b, const cJSON *v, int depth)
+static int canon_value(struct tf_strbuf *b, const cJSON *v, int depth)
 {
 	char num[32];
 
@@ -133,22 +100,22 @@ static int canon_value(struct buf *b, const cJSON *v, int depth)
 		if (d != (double)(long long)d || d > MAX_SAFE_INT || d < -MAX_SAFE_INT)
 			return -1;
 		snprintf(num, sizeof(num), "%lld", (long long)d);
-		buf_adds(b, num);
+		tf_strbuf_puts(b, num);
 	} else if (cJSON_IsBool(v)) {
-		buf_adds(b, cJSON_IsTrue(v) ? "true" : "false");
+		tf_strbuf_puts(b, cJSON_IsTrue(v) ? "true" : "false");
 	} else if (cJSON_IsNull(v)) {
-		buf_adds(b, "null");
+		tf_strbuf_puts(b, "null");
 	} else if (cJSON_IsArray(v)) {
 		const cJSON *c;
 
-		buf_adds(b, "[");
+		tf_strbuf_puts(b, "[");
 		for (c = v->child; c != NULL; c = c->next) {
 			if (c != v->child)
-				buf_adds(b, ",");
+				tf_strbuf_puts(b, ",");
 			if (canon_value(b, c, depth + 1) != 0)
 				return -1;
 		}
-		buf_adds(b, "]");
+		tf_strbuf_puts(b, "]");
 	} else if (cJSON_IsObject(v)) {
 		const cJSON **kids = NULL;
 		size_t n = 0, i;
@@ -156,21 +123,21 @@ static int canon_value(struct buf *b, const cJSON *v, int depth)
 
 		if (sorted_children(v, &kids, &n) != 0)
 			return -1;
-		buf_adds(b, "{");
+		tf_strbuf_puts(b, "{");
 		for (i = 0; i < n && r == 0; i++) {
 			if (i > 0)
-				buf_adds(b, ",");
+				tf_strbuf_puts(b, ",");
 			canon_string(b, kids[i]->string);
-			buf_adds(b, ":");
+			tf_strbuf_puts(b, ":");
 			r = canon_value(b, kids[i], depth + 1);
 		}
-		buf_adds(b, "}");
+		tf_strbuf_puts(b, "}");
 		free((void *)kids);
 		return r;
 	} else {
 		return -1;
 	}
-	return b->oom ? -1 : 0;
+	return b->failed ? -1 : 0;
 }
 
 /* 0 when no object below v holds a key twice (Go keeps the last, cJSON the first). */
@@ -387,7 +354,7 @@ static void *alloc_n(struct pctx *p, size_t n, size_t size, int *r)
 static int parse_key(struct pctx *p, const cJSON *kv, struct tf_tiup_key *k)
 {
 	const cJSON *val = NULL;
-	struct buf b = {0};
+	struct tf_strbuf b = {0};
 	uint8_t d[TF_SHA256_LEN];
 	int r;
 
@@ -401,9 +368,9 @@ static int parse_key(struct pctx *p, const cJSON *kv, struct tf_tiup_key *k)
 	    (r = get_str(p, val, "public", 1, &k->pem)) != 0)
 		return r;
 	k->computed_id[0] = '\0';
-	if (canon_value(&b, kv, 0) == 0 && !b.oom && tf_sha256(b.p, b.n, d) == 0)
+	if (canon_value(&b, kv, 0) == 0 && !b.failed && tf_sha256(b.s, b.len, d) == 0)
 		tf_hex_encode(d, sizeof(d), k->computed_id);
-	free(b.p);
+	free(b.s);
 	return 0;
 }
 

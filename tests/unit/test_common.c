@@ -4,6 +4,7 @@
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/hex.h"
+#include "common/strbuf.h"
 #include "common/timeutil.h"
 
 #include <stdlib.h>
@@ -99,12 +100,41 @@ static void test_files(void **state)
 	tt_cleanup();
 }
 
+static void test_strbuf(void **state)
+{
+	struct tf_strbuf b = {0}, small = {.max = 8};
+	size_t i;
+
+	(void)state;
+	tf_strbuf_puts(&b, "");
+	assert_non_null(b.s); /* an empty append still gives a string */
+	assert_string_equal(b.s, "");
+	for (i = 0; i < 1000; i++) /* grows past the first allocation */
+		tf_strbuf_printf(&b, "%zu,", i % 10);
+	assert_int_equal(b.len, 2000);
+	assert_int_equal(strlen(b.s), 2000);
+	assert_memory_equal(b.s + 1996, "8,9,", 4);
+	assert_false(b.failed);
+	tf_strbuf_release(&b);
+	assert_null(b.s);
+	tf_strbuf_putn(&small, "12345678", 8);
+	assert_false(small.failed);
+	tf_strbuf_puts(&small, "9"); /* past max: failed, contents kept as they were */
+	assert_true(small.failed);
+	assert_string_equal(small.s, "12345678");
+	tf_strbuf_puts(&small, "");
+	assert_int_equal(small.len, 8);
+	tf_strbuf_release(&small);
+	assert_int_equal(small.max, 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_err_prefix_and_exit),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_strbuf),
 		cmocka_unit_test(test_files),
 	};
 

@@ -114,10 +114,6 @@ int tf_cmd_install(int argc, char **argv)
 	o.bundle = argv[optind];
 	if (tf_install_run(&o, &err) != 0) {
 		tf_log_error("install '%s': %s", o.bundle, err.msg);
-		if (err.code == TF_E_FAIL)
-			tf_log_error("see 'tiferry status'; after fixing the cause, continue with: "
-				     "tiferry install '%s' --resume",
-				     o.bundle);
 		return tf_err_exit_code(err.code);
 	}
 	return 0;

@@ -759,7 +759,9 @@ static int take_lock(const char *dir, int *fd, struct tf_err *err)
 	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
 		return tf_err_sys(err, TF_E_IO, "open lock '%s'", path);
 	if (flock(*fd, LOCK_EX | LOCK_NB) != 0)
-		return tf_err_set(err, TF_E_FAIL, "another tiferry install holds '%s'", path);
+		return tf_err_set(err, TF_E_FAIL,
+				  "another tiferry install holds '%s': wait for it to end ('tiferry status' shows its steps)",
+				  path);
 	return 0;
 }
 
@@ -1050,6 +1052,13 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 	} else if (nothing_changed(&c)) {
 		/* Refused before any change: there is nothing to resume. */
 		unlink(c.j.path);
+	} else if (c.j.path != NULL && !c.j.finished) {
+		/* What the operator runs next, in the one message cmd_install prints. */
+		size_t n = strlen(err->msg);
+
+		snprintf(err->msg + n, sizeof(err->msg) - n,
+			 "; 'tiferry status --cluster %s' shows where it stopped; after fixing the cause, continue with: %s",
+			 c.j.cluster, tf_journal_resume_command(&c.j));
 	}
 out:
 	if (lockfd >= 0)

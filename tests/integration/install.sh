@@ -208,6 +208,15 @@ assert_run "wrong recipient key: decrypt refused" 2 "place" env TIFERRY_STATE_DI
 	"$TIFERRY" "$w" "$w/b1.tar"
 mirror_is_original "wrong recipient"
 
+# ---- a second install while one runs: refused at the lock, nothing to resume, no resume hint ----
+reset_home
+mkdir -p "$TIFERRY_STATE_DIR/lab"
+assert_run "another install holds the lock: refused" 1 "another tiferry install holds" \
+	flock "$TIFERRY_STATE_DIR/lab/lock" "$TIFERRY" install "$w/b1.tar" --trust "$w/trust" --recipient "$w/rcp" --yes
+assert_false "lock: no resume offered" grep -q -- "--resume" "$TF_TMP/last.err"
+assert_false "lock: no journal started" test -e "$TIFERRY_STATE_DIR/lab/journal.json"
+mirror_is_original "lock held"
+
 # ---- restore: <mirror> (docs/spec.md): set after the recorded one is back (was ignored) ----
 reset_home
 sed -e 's/^sequence: 1$/sequence: 4/' -e "s|^  platforms: \[linux/amd64\]$|&\n  restore: $w/mirror|" \

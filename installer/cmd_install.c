@@ -10,7 +10,8 @@
 static const char usage_text[] =
 	"usage: tiferry install BUNDLE [--trust DIR] [--dry-run] [--resume] [--yes]\n"
 	"                      [--recipient DIR] [--passin SRC] [--cluster-meta FILE] [--tiup PROG]\n"
-	"                      [--known-hosts FILE] [--accept-new-host-keys]\n"
+	"                      [--known-hosts FILE] [--accept-new-host-keys] [--stop-after STEP]\n"
+	"                      [--json]\n"
 	"\n"
 	"Checks the bundle (every rule of 'tiferry check'), takes a lock, opens a journal, extracts the\n"
 	"bundle into a private staging folder, records TiUP's mirror, runs 'tiup mirror set' to the\n"
@@ -36,6 +37,13 @@ static const char usage_text[] =
 	"                       (default ~/.ssh/known_hosts); an unknown or changed key refuses\n"
 	"  --accept-new-host-keys  pin the key of a host not in the file yet (written to the audit\n"
 	"                       log); a changed key is still refused\n"
+	"  --json               progress as JSON lines on stdout, one object per event: {time, event\n"
+	"                       (step|host), step, index, total, host, state, elapsed_s, detail}\n"
+	"\n"
+	"Progress: on a terminal, a table of the steps redrawn in place, with a line for each host\n"
+	"of the running step (state, elapsed time, detail); otherwise one line per event on stderr\n"
+	"('step 10/17 preflight: ok (1.2s)', 'host 10.0.1.11:22 preflight: ok (0.4s): ...').\n"
+	"-q shows neither; -v shows lines, with each command's output.\n"
 	"\n"
 	"State, journal and audit log: $TIFERRY_STATE_DIR/<cluster>/ (default /var/lib/tiferry).\n"
 	"'tiferry status' shows the journal and the command that continues.\n";
@@ -54,6 +62,7 @@ int tf_cmd_install(int argc, char **argv)
 		{"stop-after", required_argument, NULL, 'S'},
 		{"known-hosts", required_argument, NULL, 'K'},
 		{"accept-new-host-keys", no_argument, NULL, 'A'},
+		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
@@ -100,6 +109,9 @@ int tf_cmd_install(int argc, char **argv)
 		case 'A':
 			o.accept_new_host_keys = 1;
 			break;
+		case 'j':
+			o.json = 1;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -111,6 +123,9 @@ int tf_cmd_install(int argc, char **argv)
 		return tf_cli_usage_error("install", "needs one BUNDLE");
 	if (o.dry_run && o.resume)
 		return tf_cli_usage_error("install", "--dry-run and --resume do not go together");
+	if (o.dry_run && o.json)
+		return tf_cli_usage_error("install", "--json reports a run's progress; --dry-run prints "
+						     "the plan as text");
 	o.bundle = argv[optind];
 	if (tf_install_run(&o, &err) != 0) {
 		tf_log_error("install '%s': %s", o.bundle, err.msg);

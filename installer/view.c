@@ -127,22 +127,22 @@ enum tf_view_mode tf_view_choose(int json)
 /* ---- lines and JSON: one per event ---- */
 
 static void emit_line(struct tf_view *v, size_t idx, const struct vhost *h, enum tf_view_state st,
-		      double elapsed, const char *detail)
+                      double elapsed, const char *detail)
 {
 	char line[LINE_MAX_], secs[32] = "";
 	size_t n;
 
 	if (h != NULL)
 		n = (size_t)snprintf(line, sizeof(line), "host %s %s: %s", h->name, v->names[idx],
-				     tf_view_state_name(st, 1));
+		                     tf_view_state_name(st, 1));
 	else
 		n = (size_t)snprintf(line, sizeof(line), "step %zu/%zu %s: %s", idx + 1, v->n,
-				     v->names[idx], tf_view_state_name(st, 0));
+		                     v->names[idx], tf_view_state_name(st, 0));
 	if (final_state(st) && st != TF_VIEW_SKIPPED)
 		tf_view_format_seconds(elapsed, secs, sizeof(secs));
 	if (n < sizeof(line))
 		snprintf(line + n, sizeof(line) - n, "%s%s%s%s%s", secs[0] ? " (" : "", secs,
-			 secs[0] ? ")" : "", detail[0] ? ": " : "", detail);
+		         secs[0] ? ")" : "", detail[0] ? ": " : "", detail);
 	fprintf(v->out, "%s\n", line);
 }
 
@@ -159,7 +159,7 @@ static void now_rfc3339(char *buf, size_t len)
 }
 
 static void emit_json(struct tf_view *v, size_t idx, const struct vhost *h, enum tf_view_state st,
-		      double elapsed, const char *detail)
+                      double elapsed, const char *detail)
 {
 	cJSON *o = cJSON_CreateObject();
 	char when[40], *text = NULL;
@@ -171,11 +171,11 @@ static void emit_json(struct tf_view *v, size_t idx, const struct vhost *h, enum
 	    cJSON_AddNumberToObject(o, "index", (double)(idx + 1)) == NULL ||
 	    cJSON_AddNumberToObject(o, "total", (double)v->n) == NULL ||
 	    (h ? cJSON_AddStringToObject(o, "host", h->name) : cJSON_AddNullToObject(o, "host")) ==
-		    NULL ||
+	        NULL ||
 	    cJSON_AddStringToObject(o, "state", tf_view_state_name(st, h != NULL)) == NULL ||
-	    cJSON_AddNumberToObject(o, "elapsed_s",
-				    final_state(st) ? (double)(long long)(elapsed * 1000 + 0.5) / 1000
-						    : 0) == NULL ||
+	    cJSON_AddNumberToObject(
+	        o, "elapsed_s",
+	        final_state(st) ? (double)(long long)(elapsed * 1000 + 0.5) / 1000 : 0) == NULL ||
 	    cJSON_AddStringToObject(o, "detail", detail) == NULL ||
 	    (text = cJSON_PrintUnformatted(o)) == NULL)
 		goto out; /* out of memory: the event is lost, the install goes on */
@@ -209,13 +209,17 @@ static void put_line(FILE *f, int cols, const char *fmt, ...)
 {
 	char line[LINE_MAX_];
 	va_list ap;
+	size_t n;
 
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (cols > 1 && strlen(line) > (size_t)(cols - 1))
-		line[cols - 1] = '\0';
-	fprintf(f, "%s\n", line);
+	n = strlen(line);
+	if (cols > 1 && n > (size_t)(cols - 1))
+		n = (size_t)(cols - 1);
+	while (n > 0 && line[n - 1] == ' ')
+		n--;
+	fprintf(f, "%.*s\n", (int)n, line);
 }
 
 static const char *step_mark(enum tf_view_state st)
@@ -245,7 +249,7 @@ static void put_step(const struct tf_view *v, FILE *f, int cols, size_t i, doubl
 	if (s->st == TF_VIEW_RUNNING || (final_state(s->st) && s->st != TF_VIEW_SKIPPED))
 		tf_view_format_seconds(elapsed_of(s->t0, s->t1, now), secs, sizeof(secs));
 	put_line(f, cols, "%-7s %2zu/%zu  %-18s %6s  %s", step_mark(s->st), i + 1, v->n,
-		 v->names[i], secs, s->detail);
+	         v->names[i], secs, s->detail);
 }
 
 /* The hosts of step s, at most room lines: the ones not ok first, then a line that counts the
@@ -260,7 +264,7 @@ static int put_hosts(const struct vstep *s, FILE *f, int cols, int room, double 
 			const struct vhost *h = &s->hosts[i];
 			char secs[32];
 
-			/* pass 0: everything when it fits, else what is not ok; pass 1: the ok ones */
+			/* all fit: one pass; else the hosts not ok, then the ok ones */
 			if (!all && (pass == 0) == (h->st == TF_VIEW_OK))
 				continue;
 			if (all && pass == 1)
@@ -271,7 +275,7 @@ static int put_hosts(const struct vstep *s, FILE *f, int cols, int room, double 
 			}
 			tf_view_format_seconds(elapsed_of(h->t0, h->t1, now), secs, sizeof(secs));
 			put_line(f, cols, "%17s%-22s %-7s %6s  %s", "", h->name,
-				 tf_view_state_name(h->st, 1), secs, h->detail);
+			         tf_view_state_name(h->st, 1), secs, h->detail);
 			lines++;
 			shown++;
 		}
@@ -283,11 +287,11 @@ static int put_hosts(const struct vstep *s, FILE *f, int cols, int room, double 
 		for (k = 0; k <= TF_VIEW_SKIPPED; k++) {
 			n = strlen(sum);
 			if (rest[k] > 0)
-				snprintf(sum + n, sizeof(sum) - n, "%s%zu %s", n ? ", " : "", rest[k],
-					 tf_view_state_name((enum tf_view_state)k, 1));
+				snprintf(sum + n, sizeof(sum) - n, "%s%zu %s", n ? ", " : "",
+				         rest[k], tf_view_state_name((enum tf_view_state)k, 1));
 		}
 		put_line(f, cols, "%17s... %zu more host%s (%s)", "", s->nhosts - shown,
-			 s->nhosts - shown == 1 ? "" : "s", sum);
+		         s->nhosts - shown == 1 ? "" : "s", sum);
 		lines++;
 	}
 	return lines;
@@ -304,15 +308,16 @@ static int render(const struct tf_view *v, FILE *f, int final)
 
 	term_size(v, &cols, &rows);
 	for (i = 0; i < v->n; i++)
-		if (v->steps[i].st == TF_VIEW_RUNNING || (final && v->steps[i].st == TF_VIEW_FAILED))
+		if (v->steps[i].st == TF_VIEW_RUNNING ||
+		    (final && v->steps[i].st == TF_VIEW_FAILED))
 			nhosts += v->steps[i].nhosts;
 	room = final ? INT32_MAX : rows - 1 - (int)v->n;
 	if (room < 4)
 		room = 4;
 	if (!final) {
 		size_t cur = v->cur == NO_STEP ? v->n : v->cur;
-		long over = (long)v->n + (long)(nhosts < (size_t)room ? nhosts : (size_t)room) -
-			    (rows - 1);
+		long over =
+		    (long)v->n + (long)(nhosts < (size_t)room ? nhosts : (size_t)room) - (rows - 1);
 
 		/* folding k steps into one line saves k - 1 lines */
 		if (over > 0 && cur >= 2) {
@@ -320,8 +325,8 @@ static int render(const struct tf_view *v, FILE *f, int final)
 			over -= (long)top - 1;
 		}
 		if (over > 0 && v->n - cur >= 3) {
-			bottom = (size_t)over + 1 < v->n - cur - 1 ? (size_t)over + 1 : v->n - cur - 1;
-			over -= (long)bottom - 1;
+			bottom =
+			    (size_t)over + 1 < v->n - cur - 1 ? (size_t)over + 1 : v->n - cur - 1;
 		}
 	}
 	if (top > 0) {
@@ -427,7 +432,7 @@ static void *tick(void *arg)
 /* ---- the view ---- */
 
 struct tf_view *tf_view_new(enum tf_view_mode mode, const char *const *names, size_t nsteps,
-			    FILE *out)
+                            FILE *out)
 {
 	struct tf_view *v = NULL;
 	pthread_condattr_t ca;
@@ -554,8 +559,9 @@ void tf_view_step(struct tf_view *v, size_t index, enum tf_view_state st, const 
 			h->st = st == TF_VIEW_FAILED ? TF_VIEW_FAILED : TF_VIEW_OK;
 			h->t1 = now;
 			copy_clean(h->detail, sizeof(h->detail),
-				   st == TF_VIEW_FAILED ? "the step failed before this host's result"
-							: "");
+			           st == TF_VIEW_FAILED
+			               ? "the step failed before this host's result"
+			               : "");
 			if (v->mode != TF_VIEW_TERMINAL)
 				emit(v, index, h, now);
 		}
@@ -596,8 +602,7 @@ static struct vhost *host_slot(struct vstep *s, const char *name, double now)
 	return h;
 }
 
-void tf_view_host(struct tf_view *v, const char *host, enum tf_view_state st, const char *fmt,
-		  ...)
+void tf_view_host(struct tf_view *v, const char *host, enum tf_view_state st, const char *fmt, ...)
 {
 	char name[HOST_MAX], detail[DETAIL_MAX] = "", raw[DETAIL_MAX];
 	struct vhost *h;

@@ -21,8 +21,8 @@ enum tf_view_state {
 	TF_VIEW_PENDING = 0, /* not run yet (the table's idea; never reported) */
 	TF_VIEW_RUNNING,     /* a step "started", a host "running" */
 	TF_VIEW_OK,
-	TF_VIEW_WARN,    /* hosts: passed with something worth a look */
-	TF_VIEW_FIXED,   /* hosts: something was repaired (a duplicate unit stopped) */
+	TF_VIEW_WARN,  /* hosts: passed with something worth a look */
+	TF_VIEW_FIXED, /* hosts: something was repaired (a duplicate unit stopped) */
 	TF_VIEW_FAILED,
 	TF_VIEW_SKIPPED, /* steps: done in an earlier run, or not part of the bundle's plan */
 };
@@ -37,7 +37,7 @@ enum tf_view_mode tf_view_choose(int json);
  * messages scroll above it, and ticks once a second when out is a terminal. Returns NULL when
  * out of memory (the install then runs without a view). Free with tf_view_free. */
 struct tf_view *tf_view_new(enum tf_view_mode mode, const char *const *names, size_t nsteps,
-			    FILE *out);
+                            FILE *out);
 /* Stops the ticker, leaves the final table on the terminal, unregisters from tf_log. */
 void tf_view_free(struct tf_view *v);
 
@@ -48,8 +48,8 @@ void tf_view_step(struct tf_view *v, size_t index, enum tf_view_state st, const 
 /* A host of the running step (any name: "10.0.1.11:22" for SSH work, "10.0.1.11:2379" for a PD
  * member) is running, or has a result. Its elapsed time counts from its first event in this
  * step. fmt: a short detail, or NULL. */
-void tf_view_host(struct tf_view *v, const char *host, enum tf_view_state st, const char *fmt,
-		  ...) TF_PRINTF(4, 5);
+void tf_view_host(struct tf_view *v, const char *host, enum tf_view_state st, const char *fmt, ...)
+    TF_PRINTF(4, 5);
 
 /* The word for a state in the lines and JSON: "started" (a step) or "running" (a host), "ok",
  * "warn", "fixed", "failed", "skipped", "pending". */

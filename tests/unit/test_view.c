@@ -74,9 +74,9 @@ static void test_seconds(void **state)
 	static const struct {
 		double s;
 		const char *want;
-	} cases[] = {{-1, "0.0s"},  {0, "0.0s"},	   {0.44, "0.4s"},    {9.94, "9.9s"},
-		     {9.96, "10s"}, {59.4, "59s"},	   {59.6, "1m00s"},   {185, "3m05s"},
-		     {3599, "59m59s"}, {3725, "1h02m"}, {90061, "25h01m"}};
+	} cases[] = {{-1, "0.0s"},     {0, "0.0s"},     {0.44, "0.4s"},   {9.94, "9.9s"},
+	             {9.96, "10s"},    {59.4, "59s"},   {59.6, "1m00s"},  {185, "3m05s"},
+	             {3599, "59m59s"}, {3725, "1h02m"}, {90061, "25h01m"}};
 	size_t i;
 
 	(void)state;
@@ -174,8 +174,8 @@ static void test_json(void **state)
 
 		assert_non_null(o);
 		assert_int_equal(fnmatch("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T??:??:??.???Z",
-					 cJSON_GetObjectItem(o, "time")->valuestring, 0),
-				 0);
+		                         cJSON_GetObjectItem(o, "time")->valuestring, 0),
+		                 0);
 		assert_string_equal(cJSON_GetObjectItem(o, "step")->valuestring, "preflight");
 		assert_int_equal(cJSON_GetObjectItem(o, "index")->valueint, 2);
 		assert_int_equal(cJSON_GetObjectItem(o, "total")->valueint, 3);
@@ -187,7 +187,8 @@ static void test_json(void **state)
 		switch (n) {
 		case 0:
 			assert_string_equal(cJSON_GetObjectItem(o, "event")->valuestring, "step");
-			assert_string_equal(cJSON_GetObjectItem(o, "state")->valuestring, "started");
+			assert_string_equal(cJSON_GetObjectItem(o, "state")->valuestring,
+			                    "started");
 			assert_true(cJSON_IsNull(host));
 			assert_true(el->valuedouble == 0);
 			break;
@@ -196,7 +197,7 @@ static void test_json(void **state)
 			assert_string_equal(host->valuestring, "10.0.1.11:22");
 			assert_string_equal(cJSON_GetObjectItem(o, "state")->valuestring, "fixed");
 			assert_string_equal(cJSON_GetObjectItem(o, "detail")->valuestring,
-					    "stopped \"node_exporter-9100-dup\" ?");
+			                    "stopped \"node_exporter-9100-dup\" ?");
 			break;
 		case 2:
 			assert_string_equal(cJSON_GetObjectItem(o, "state")->valuestring, "ok");
@@ -239,12 +240,13 @@ static void check_frames(const char *t, size_t max_frame)
 
 static void test_terminal(void **state)
 {
-	static const char *const names17[] = {"check",	    "record-mirror",	 "tiup-preflight",
-					      "mirror-set", "update-self",	 "update-components",
-					      "restore-mirror", "verify-versions", "place-certificates",
-					      "preflight",  "scale-in-pd",	 "tls-enable",
-					      "repair-peers", "scale-out-pd",	 "health",
-					      "record-sequence", "wipe-staging"};
+	static const char *const names17[] = {
+	    "check",           "record-mirror",   "tiup-preflight",
+	    "mirror-set",      "update-self",     "update-components",
+	    "restore-mirror",  "verify-versions", "place-certificates",
+	    "preflight",       "scale-in-pd",     "tls-enable",
+	    "repair-peers",    "scale-out-pd",    "health",
+	    "record-sequence", "wipe-staging"};
 	struct capture c;
 	struct tf_view *v;
 	const char *t, *fin;
@@ -266,8 +268,8 @@ static void test_terminal(void **state)
 		tf_view_host(v, host, TF_VIEW_RUNNING, "checking");
 	}
 	tf_view_host(v, "10.0.1.12:22", TF_VIEW_FAILED,
-		     "reachable: a detail long enough to be cut at the terminal's width, which is "
-		     "eighty columns when it is not known");
+	             "reachable: a detail long enough to be cut at the terminal's width, which is "
+	             "eighty columns when it is not known");
 	/* a message scrolls above the table: hidden, printed, drawn again */
 	tf_log_info("a message from a step");
 	tf_log_live_hide(); /* the byte-progress line takes over... */
@@ -298,9 +300,9 @@ static void test_terminal(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_seconds),	 cmocka_unit_test(test_null_and_off),
-	    cmocka_unit_test(test_lines),	 cmocka_unit_test(test_lines_order),
-	    cmocka_unit_test(test_json),	 cmocka_unit_test(test_terminal),
+	    cmocka_unit_test(test_seconds), cmocka_unit_test(test_null_and_off),
+	    cmocka_unit_test(test_lines),   cmocka_unit_test(test_lines_order),
+	    cmocka_unit_test(test_json),    cmocka_unit_test(test_terminal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,7 +39,8 @@ static const char usage_text[] =
 	"                       log); a changed key is still refused\n"
 	"  --json               progress as JSON lines on stdout, nothing else there; one object\n"
 	"                       per event: time, event (step|host), step, index, total, host,\n"
-	"                       state, elapsed_s, detail (not with --dry-run)\n"
+	"                       state, elapsed_s, detail (not with --dry-run; the plan as JSON:\n"
+	"                       tiferry plan --format json)\n"
 	"\n"
 	"Progress: on a terminal, a table of the steps redrawn in place, with a line for each host\n"
 	"of the running step (state, elapsed time, detail); the final table stays. Otherwise one\n"
@@ -126,8 +127,9 @@ int tf_cmd_install(int argc, char **argv)
 	if (o.dry_run && o.resume)
 		return tf_cli_usage_error("install", "--dry-run and --resume do not go together");
 	if (o.dry_run && o.json)
-		return tf_cli_usage_error("install", "--json reports a run's progress; --dry-run prints "
-						     "the plan as text");
+		return tf_cli_usage_error("install", "--json reports a run's progress, --dry-run prints "
+						     "the plan as text; the plan as JSON: tiferry plan "
+						     "--format json");
 	o.bundle = argv[optind];
 	if (tf_install_run(&o, &err) != 0) {
 		tf_log_error("install '%s': %s", o.bundle, err.msg);

@@ -6,6 +6,8 @@
 
 static enum tf_verbosity verbosity = TF_NORMAL;
 static const char *prog = "tiferry";
+/* Set from the main thread while no other thread logs (before and after the install's steps). */
+static const struct tf_log_live *live;
 
 void tf_log_set_verbosity(enum tf_verbosity v)
 {
@@ -22,11 +24,41 @@ void tf_log_set_prog(const char *p)
 	prog = p;
 }
 
+void tf_log_set_live(const struct tf_log_live *l)
+{
+	live = l;
+}
+
+void tf_log_live_hide(void)
+{
+	if (live != NULL) {
+		flockfile(stderr);
+		live->hide(live->arg);
+		funlockfile(stderr);
+	}
+}
+
+void tf_log_live_show(void)
+{
+	if (live != NULL) {
+		flockfile(stderr);
+		live->show(live->arg);
+		funlockfile(stderr);
+	}
+}
+
 static void vlog(const char *kind, const char *fmt, va_list ap)
 {
+	/* One message at a time, whole, even from the preflight's threads. */
+	flockfile(stderr);
+	if (live != NULL)
+		live->hide(live->arg);
 	fprintf(stderr, "%s: %s", prog, kind);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	if (live != NULL)
+		live->show(live->arg);
+	funlockfile(stderr);
 }
 
 void tf_log_error(const char *fmt, ...)

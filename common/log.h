@@ -20,4 +20,18 @@ void tf_log_info(const char *fmt, ...) TF_PRINTF(1, 2);
 /* "prog: msg" - printed only with -v. */
 void tf_log_debug(const char *fmt, ...) TF_PRINTF(1, 2);
 
+/* A display redrawn in place at the bottom of the terminal (the install's step table) registers
+ * hide and show: every message is printed with it hidden, then it is drawn again, so that
+ * messages scroll above it. Both are called with stderr locked (flockfile). NULL: none. */
+struct tf_log_live {
+	void (*hide)(void *arg);
+	void (*show)(void *arg);
+	void *arg;
+};
+void tf_log_set_live(const struct tf_log_live *live);
+/* Hide the live display while something else draws on the terminal (the byte-progress line),
+ * and show it again; the calls pair up. No-ops without a live display. */
+void tf_log_live_hide(void);
+void tf_log_live_show(void);
+
 #endif

@@ -51,6 +51,8 @@ void tf_progress_start(struct tf_progress *p, const char *label, uint64_t total)
 	p->done = 0;
 	p->started = tf_monotonic();
 	p->last_draw = 0;
+	if (p->enabled)
+		tf_log_live_hide(); /* the progress line takes the terminal's last line */
 }
 
 void tf_progress_add(struct tf_progress *p, uint64_t n)
@@ -71,4 +73,5 @@ void tf_progress_finish(struct tf_progress *p)
 		return;
 	draw(p, tf_monotonic());
 	fputc('\n', stderr);
+	tf_log_live_show();
 }

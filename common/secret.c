@@ -1,6 +1,7 @@
 /* Passphrase reading: file, descriptor, environment, terminal without echo (libc only). */
 #include "common/secret.h"
 #include "common/fsutil.h"
+#include "common/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -171,6 +172,8 @@ int tf_secret_read_tty(const char *prompt, int confirm, char **out, struct tf_er
 
 	memset(buf, 0, sizeof(buf));
 	memset(again, 0, sizeof(again));
+	/* the install's live table would redraw over the prompt every second */
+	tf_log_live_hide();
 	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
 		r = tf_err_sys(err, TF_E_USAGE,
 		               "no terminal to read the passphrase from (open "
@@ -218,6 +221,7 @@ out:
 		close(fd);
 	tf_wipe(buf, sizeof(buf));
 	tf_wipe(again, sizeof(again));
+	tf_log_live_show();
 	if (handlers_set && tty_caught != 0)
 		raise(tty_caught);
 	return r;

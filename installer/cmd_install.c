@@ -10,7 +10,7 @@
 static const char usage_text[] =
 	"usage: tiferry install BUNDLE [--trust DIR] [--dry-run] [--resume] [--yes]\n"
 	"                      [--recipient DIR] [--passin SRC] [--cluster-meta FILE] [--tiup PROG]\n"
-	"                      [--known-hosts FILE] [--accept-new-host-keys]\n"
+	"                      [--known-hosts FILE] [--accept-new-host-keys] [--json]\n"
 	"\n"
 	"Checks the bundle (every rule of 'tiferry check'), takes a lock, opens a journal, extracts the\n"
 	"bundle into a private staging folder, records TiUP's mirror, runs 'tiup mirror set' to the\n"
@@ -36,6 +36,16 @@ static const char usage_text[] =
 	"                       (default ~/.ssh/known_hosts); an unknown or changed key refuses\n"
 	"  --accept-new-host-keys  pin the key of a host not in the file yet (written to the audit\n"
 	"                       log); a changed key is still refused\n"
+	"  --json               progress as JSON lines on stdout, nothing else there; one object\n"
+	"                       per event: time, event (step|host), step, index, total, host,\n"
+	"                       state, elapsed_s, detail (not with --dry-run; the plan as JSON:\n"
+	"                       tiferry plan --format json)\n"
+	"\n"
+	"Progress: on a terminal, a table of the steps redrawn in place, with a line for each host\n"
+	"of the running step (state, elapsed time, detail); the final table stays. Otherwise one\n"
+	"line per event on stderr: 'step 10/17 preflight: started', 'host 10.0.1.11:22 preflight:\n"
+	"ok (0.4s): 4 checks passed', 'step 10/17 preflight: ok (1.2s)'. -q shows neither; -v\n"
+	"shows the lines, with each tiup command's output.\n"
 	"\n"
 	"State, journal and audit log: $TIFERRY_STATE_DIR/<cluster>/ (default /var/lib/tiferry).\n"
 	"'tiferry status' shows the journal and the command that continues.\n";
@@ -54,6 +64,7 @@ int tf_cmd_install(int argc, char **argv)
 		{"stop-after", required_argument, NULL, 'S'},
 		{"known-hosts", required_argument, NULL, 'K'},
 		{"accept-new-host-keys", no_argument, NULL, 'A'},
+		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
@@ -100,6 +111,9 @@ int tf_cmd_install(int argc, char **argv)
 		case 'A':
 			o.accept_new_host_keys = 1;
 			break;
+		case 'j':
+			o.json = 1;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -111,6 +125,10 @@ int tf_cmd_install(int argc, char **argv)
 		return tf_cli_usage_error("install", "needs one BUNDLE");
 	if (o.dry_run && o.resume)
 		return tf_cli_usage_error("install", "--dry-run and --resume do not go together");
+	if (o.dry_run && o.json)
+		return tf_cli_usage_error("install", "--json reports a run's progress, --dry-run prints "
+						     "the plan as text; the plan as JSON: tiferry plan "
+						     "--format json");
 	o.bundle = argv[optind];
 	if (tf_install_run(&o, &err) != 0) {
 		tf_log_error("install '%s': %s", o.bundle, err.msg);

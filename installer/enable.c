@@ -13,6 +13,7 @@
 #include "installer/ssh.h"
 #include "installer/tlsprobe.h"
 #include "installer/verify.h"
+#include "installer/view.h"
 #include "manifests/topology.h"
 #include "manifests/yamldoc.h"
 
@@ -660,6 +661,7 @@ int tf_enable_preflight(struct tf_enable *e, struct tf_err *err)
 	pp.pd_check = pd_check;
 	pp.pd_check_arg = &hook;
 	pp.audit_dir = e->state_dir;
+	pp.view = e->view;
 	tf_log_info("preflight: %zu instances; PD leader %s is kept, %s to be scaled in",
 	            t->ninstances, leader, removed[0] ? removed : "no other PD");
 	for (attempt = 0; attempt < 2; attempt++) {
@@ -774,8 +776,12 @@ int tf_enable_scale_in(struct tf_enable *e, struct tf_err *err)
 			               tok);
 			goto out;
 		}
-		if (meta_pd(t, tok) != NULL) /* already gone: nothing to do for it */
+		if (meta_pd(t, tok) != NULL) { /* else already gone: nothing to do for it */
 			snprintf(nodes + n, sizeof(nodes) - n, "%s%s", n ? "," : "", tok);
+			tf_view_host(e->view, tok, TF_VIEW_RUNNING, "scaling in");
+		} else {
+			tf_view_host(e->view, tok, TF_VIEW_RUNNING, "scaled in already");
+		}
 	}
 	if (nodes[0] != '\0') {
 		const char *args[] = {component(e), "scale-in", e->cluster, "-N",
@@ -800,9 +806,13 @@ int tf_enable_scale_in(struct tf_enable *e, struct tf_err *err)
 		goto out;
 	}
 	save = NULL;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-		if ((r = wait_ports_free(e, pd_find(&pt, tok), err)) != 0)
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		tf_view_host(e->view, tok, TF_VIEW_RUNNING, "waiting for its ports to be free");
+		if ((r = wait_ports_free(e, pd_find(&pt, tok), err)) != 0) {
+			tf_view_host(e->view, tok, TF_VIEW_FAILED, "%s", err->msg);
 			goto out;
+		}
+	}
 	tf_topology_free(t);
 	t = NULL;
 	if ((r = load_meta(e, &t, err)) != 0 || (r = api_open(e, t->enable_tls, &api, err)) != 0)
@@ -827,8 +837,10 @@ int tf_enable_scale_in(struct tf_enable *e, struct tf_err *err)
 			    "PD %s was scaled in but etcd still lists it; remove it with "
 			    "'tiup ctl etcd member remove' and resume",
 			    nd->name);
+			tf_view_host(e->view, tok, TF_VIEW_FAILED, "etcd still lists it");
 			goto out;
 		}
+		tf_view_host(e->view, tok, TF_VIEW_OK, "removed: ports free, not an etcd member");
 	}
 	if (removed[0] != '\0') {
 		char d[MAX_PD * 300 + 64];
@@ -1209,6 +1221,8 @@ int tf_enable_scale_out(struct tf_enable *e, struct tf_err *err)
 		}
 		if ((r = write_scale_out(e, &pt, add, nadd, path, sizeof(path), err)) != 0)
 			goto out;
+		for (i = 0; i < nadd; i++)
+			tf_view_host(e->view, pt.nodes[add[i]].id, TF_VIEW_RUNNING, "scaling out");
 		tf_log_info("scaling PD out again: %s (topology %s)", names, path);
 		if ((r = e->run_tiup(e->run_arg, "scale-out-pd", args, NULL, err)) != 0) {
 			tf_err_prefix(err, "scale-out of PD %s", names);
@@ -1218,11 +1232,17 @@ int tf_enable_scale_out(struct tf_enable *e, struct tf_err *err)
 		t = NULL;
 		if ((r = load_meta(e, &t, err)) != 0)
 			goto out;
+		for (i = 0; i < nadd; i++)
+			tf_view_host(e->view, pt.nodes[add[i]].id, TF_VIEW_RUNNING,
+				     "waiting for it to start and be healthy");
 	} else {
 		tf_log_info("every PD of the bundle's topology is in meta.yaml already");
 	}
 	if ((r = wait_members(e, &pt, t->enable_tls, err)) != 0)
 		goto out;
+	for (i = 0; i < nadd; i++)
+		tf_view_host(e->view, pt.nodes[add[i]].id, TF_VIEW_OK, "member %s started, healthy",
+			     pt.nodes[add[i]].name);
 	if (nadd > 0) {
 		char d[sizeof(names) + 64];
 
@@ -1239,7 +1259,10 @@ out:
 
 /* ---- health ---- */
 
-static int pd_health(const struct tf_enable *e, const struct pd_topo *pt, struct tf_err *err)
+/* Every member https, healthy, one leader. healthy[i]: node i answered /health; *leader: the
+ * leader's index in pt (or pt->n when not known). */
+static int pd_health(const struct tf_enable *e, const struct pd_topo *pt, int *healthy,
+		     size_t *leader, struct tf_err *err)
 {
 	struct api api = {NULL};
 	const char *hosts[MAX_PD] = {NULL};
@@ -1281,6 +1304,7 @@ static int pd_health(const struct tf_enable *e, const struct pd_topo *pt, struct
 			tf_err_prefix(err, "PD %s", pt->nodes[i].name);
 			goto out;
 		}
+		healthy[i] = 1;
 	}
 	if ((r = member_status(&api, hosts[0], ports[0], &is_leader, lead, sizeof(lead), err)) != 0)
 		goto out;
@@ -1289,6 +1313,12 @@ static int pd_health(const struct tf_enable *e, const struct pd_topo *pt, struct
 		const char *id = jstr(m, "ID");
 
 		leader_listed |= id != NULL && strcmp(id, lead) == 0;
+	}
+	for (i = 0; i < pt->n; i++) {
+		const cJSON *lm = member_by_peer(members, pt->nodes[i].host, pt->nodes[i].peer_port);
+
+		if (lm != NULL && jstr(lm, "ID") != NULL && strcmp(jstr(lm, "ID"), lead) == 0)
+			*leader = i;
 	}
 	if (!leader_listed)
 		r = tf_err_set(err, TF_E_FAIL, "the PD leader %s is not among the members", lead);
@@ -1381,7 +1411,8 @@ int tf_enable_health(struct tf_enable *e, struct tf_err *err)
 	struct tf_topology *t = NULL;
 	struct pd_topo pt;
 	double deadline;
-	int r;
+	int healthy[MAX_PD], r;
+	size_t i, leader;
 
 	memset(&pt, 0, sizeof(pt));
 	if ((r = pd_topo_load(e, &pt, err)) != 0 || (r = load_meta(e, &t, err)) != 0)
@@ -1391,10 +1422,21 @@ int tf_enable_health(struct tf_enable *e, struct tf_err *err)
 		               e->cluster);
 		goto out;
 	}
+	for (i = 0; i < pt.n; i++)
+		tf_view_host(e->view, pt.nodes[i].id, TF_VIEW_RUNNING, "checking https, health, leader");
 	/* A leader election after the scale-out can take a moment. */
 	deadline = tf_monotonic() + wait_s(e);
-	while ((r = pd_health(e, &pt, err)) != 0 && tf_monotonic() < deadline)
+	for (;;) {
+		memset(healthy, 0, sizeof(healthy));
+		leader = pt.n;
+		if ((r = pd_health(e, &pt, healthy, &leader, err)) == 0 || tf_monotonic() >= deadline)
+			break;
 		nap_ms(POLL_MS);
+	}
+	for (i = 0; i < pt.n; i++)
+		if (healthy[i])
+			tf_view_host(e->view, pt.nodes[i].id, TF_VIEW_OK, "member %s https, healthy%s",
+				     pt.nodes[i].name, i == leader ? ", leader" : "");
 	if (r != 0)
 		goto out;
 	r = run_verify(e, err);

@@ -15,6 +15,8 @@
 typedef int (*tf_tiup_runner)(void *arg, const char *step, const char *const *args, char **out,
 			      struct tf_err *err);
 
+struct tf_view;
+
 struct tf_enable {
 	const char *cluster;         /* TiUP cluster name */
 	const char *tiup_home;       /* $TIUP_HOME */
@@ -35,6 +37,7 @@ struct tf_enable {
 	void *run_arg;
 	unsigned wait_s;             /* how long to wait for ports and health (0: 120) */
 	unsigned parallel;           /* SSH fan-out (0: 16) */
+	struct tf_view *view;        /* each host's progress is reported there (NULL: nowhere) */
 };
 
 /* Each returns 0, or a negative TF_E_* with err naming the host or member and what failed. */

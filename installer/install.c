@@ -11,6 +11,7 @@
 #include "installer/enable.h"
 #include "installer/journal.h"
 #include "installer/proc.h"
+#include "installer/view.h"
 #include "manifests/bundle.h"
 #include "manifests/certs.h"
 #include "manifests/check.h"
@@ -53,6 +54,7 @@ struct ctx {
 	int has_tls;
 	int paused; /* stopped after o->stop_after */
 	int enable_tls; /* the plan changes the cluster (steps preflight..health) */
+	struct tf_view *view; /* what the operator sees while run_steps runs (NULL: -q) */
 };
 
 typedef int (*step_fn)(struct ctx *c, struct tf_err *err);
@@ -677,6 +679,7 @@ static int enable_step(struct ctx *c, int (*fn)(struct tf_enable *, struct tf_er
 	e.journal = &c->j;
 	e.run_tiup = enable_tiup;
 	e.run_arg = c;
+	e.view = c->view;
 	r = fn(&e, err);
 	cJSON_Delete(root);
 	return r;
@@ -872,21 +875,31 @@ static int cluster_step(const char *name)
 
 static int run_steps(struct ctx *c, struct tf_err *err)
 {
+	const char *names[NSTEPS];
 	size_t i;
 	int r = 0;
 
+	for (i = 0; i < NSTEPS; i++)
+		names[i] = steps[i].name;
+	c->view = tf_view_new(tf_view_choose(c->o->json), names, NSTEPS, NULL);
 	for (i = 0; i < NSTEPS; i++) {
 		struct tf_journal_step *s = tf_journal_step(&c->j, steps[i].name);
 
-		if (s == NULL)
-			return tf_err_set(err, TF_E_FAIL, "journal is full");
+		if (s == NULL) {
+			r = tf_err_set(err, TF_E_FAIL, "journal is full");
+			goto out;
+		}
 		/* The check always runs again: nothing on disk is trusted across a crash. */
-		if (s->status == TF_STEP_DONE && i != 0)
+		if (s->status == TF_STEP_DONE && i != 0) {
+			tf_view_step(c->view, i, TF_VIEW_SKIPPED, "done in an earlier run");
 			continue;
+		}
 		if (!c->enable_tls && cluster_step(steps[i].name)) {
 			s->status = TF_STEP_DONE;
 			snprintf(s->detail, sizeof(s->detail),
 				 "skipped: the bundle's plan does not change the cluster");
+			tf_view_step(c->view, i, TF_VIEW_SKIPPED,
+				     "the bundle's plan does not change the cluster");
 			continue;
 		}
 		s->status = TF_STEP_RUNNING;
@@ -894,8 +907,8 @@ static int run_steps(struct ctx *c, struct tf_err *err)
 		s->ended = 0;
 		s->detail[0] = '\0';
 		if ((r = save(c, err)) != 0)
-			return r;
-		tf_log_info("step %zu/%zu: %s", i + 1, NSTEPS, steps[i].name);
+			goto out;
+		tf_view_step(c->view, i, TF_VIEW_RUNNING, NULL);
 		r = steps[i].run(c, err);
 		s = tf_journal_step(&c->j, steps[i].name);
 		s->ended = tf_time_now();
@@ -905,17 +918,26 @@ static int run_steps(struct ctx *c, struct tf_err *err)
 		{
 			struct tf_err e2;
 
-			if (save(c, &e2) != 0 && r == 0)
-				return tf_err_set(err, e2.code, "%s", e2.msg);
+			if (save(c, &e2) != 0 && r == 0) {
+				tf_view_step(c->view, i, TF_VIEW_FAILED, e2.msg);
+				r = tf_err_set(err, e2.code, "%s", e2.msg);
+				goto out;
+			}
 		}
-		if (r != 0)
-			return tf_err_prefix(err, "step '%s'", steps[i].name);
+		tf_view_step(c->view, i, r == 0 ? TF_VIEW_OK : TF_VIEW_FAILED, s->detail);
+		if (r != 0) {
+			tf_err_prefix(err, "step '%s'", steps[i].name);
+			goto out;
+		}
 		if (c->o->stop_after != NULL && strcmp(c->o->stop_after, steps[i].name) == 0) {
 			c->paused = 1;
-			return 0;
+			goto out;
 		}
 	}
-	return 0;
+out:
+	tf_view_free(c->view); /* the final table stays on the terminal */
+	c->view = NULL;
+	return r;
 }
 
 /* 1 when name is a step of the install. */

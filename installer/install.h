@@ -18,7 +18,7 @@ struct tf_install_opts {
 	int dry_run;
 	int resume;
 	int yes;
-	int json;
+	int json;                /* progress as JSON lines on stdout (installer/view.h) */
 	const char *stop_after;  /* stop (finished = no) after this step; --resume continues */
 };
 

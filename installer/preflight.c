@@ -4,6 +4,7 @@
 #include "installer/audit.h"
 #include "common/log.h"
 #include "common/progress.h"
+#include "installer/view.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -498,6 +499,31 @@ static int host_verdict(struct host *h, struct tf_err *err)
 	return 0;
 }
 
+/* The host's state for the install's view: its worst item, with that item's check and detail. */
+static void report_host(const struct run *run, const struct host *h)
+{
+	static const enum tf_view_state as_view[] = {
+	    [TF_CHECK_OK] = TF_VIEW_OK,	    [TF_CHECK_WARN] = TF_VIEW_WARN,
+	    [TF_CHECK_FIXED] = TF_VIEW_FIXED, [TF_CHECK_SKIPPED] = TF_VIEW_OK,
+	    [TF_CHECK_FAIL] = TF_VIEW_FAILED};
+	static const int rank[] = {[TF_CHECK_OK] = 0,	 [TF_CHECK_SKIPPED] = 0,
+				   [TF_CHECK_FIXED] = 1, [TF_CHECK_WARN] = 2,
+				   [TF_CHECK_FAIL] = 3};
+	const struct tf_preflight_item *worst = NULL;
+	size_t i;
+
+	if (run->p->view == NULL)
+		return;
+	for (i = 0; i < h->nitems; i++)
+		if (rank[h->items[i].status] > (worst ? rank[worst->status] : 0))
+			worst = &h->items[i];
+	if (worst != NULL)
+		tf_view_host(run->p->view, h->name, as_view[worst->status], "%s: %s", worst->check,
+			     worst->detail ? worst->detail : "");
+	else
+		tf_view_host(run->p->view, h->name, TF_VIEW_OK, "%zu checks passed", h->nitems);
+}
+
 /* The probe: every read-only check of a host in one command (one channel, one shell), each in
  * its own subshell between marker lines that carry its exit status. */
 #define MARK "@@tf-preflight@@"
@@ -558,11 +584,13 @@ static int check_host(void *arg, size_t i, struct tf_err *err)
 
 	o.host = h->addr;
 	o.port = h->port;
+	tf_view_host(run->p->view, h->name, TF_VIEW_RUNNING, "checking");
 	/* PD health is asked from the control host, so it is known even when SSH is not. */
 	check_pd_health(run, h);
 	if (tf_ssh_connect(&o, &h->ssh, &e) != 0) {
 		add_item(h, e.code == TF_E_SSH_HOSTKEY ? "host_key" : "reachable", TF_CHECK_FAIL, "%s",
 			 e.msg);
+		report_host(run, h);
 		return host_verdict(h, err);
 	}
 	if (tf_ssh_pinned(h->ssh) != NULL)
@@ -599,6 +627,7 @@ static int check_host(void *arg, size_t i, struct tf_err *err)
 		check_pd_ports(run, h, ss, rs, res.errout);
 	r = host_verdict(h, err);
 out:
+	report_host(run, h);
 	tf_ssh_result_release(&res);
 	free(units);
 	free(disk);
@@ -654,9 +683,11 @@ static int stop_dups(void *arg, size_t i, struct tf_err *err)
 
 	if (h->ndups == 0)
 		return 0;
+	tf_view_host(run->p->view, h->name, TF_VIEW_RUNNING,
+		     "stopping %zu duplicate node_exporter unit%s", h->ndups, h->ndups == 1 ? "" : "s");
 	for (k = 0; k < h->ndups; k++)
 		if ((r = stop_one(run, h, h->dups[k], err)) != 0)
-			return r;
+			goto out; /* the host's failed item is reported */
 	/* Check again: a unit that stays live is reported, never assumed gone. */
 	for (k = 0; k < h->ndups; k++)
 		free(h->dups[k]);
@@ -690,6 +721,7 @@ static int stop_dups(void *arg, size_t i, struct tf_err *err)
 	}
 	r = host_verdict(h, err);
 out:
+	report_host(run, h);
 	tf_ssh_result_release(&res);
 	free(cmd);
 	return r;
@@ -826,6 +858,9 @@ static void check_leader(struct run *run)
 	else
 		add_item(h, "pd_leader", TF_CHECK_OK, "leader %s is kept",
 			 t->instances[lead].name ? t->instances[lead].name : t->instances[lead].host);
+	/* the host's verdict was reported from its thread; this item may change it */
+	if (leaders != 1 || run->removing[lead])
+		report_host(run, h);
 }
 
 static int collect(struct run *run, double start, struct tf_preflight_report **out,

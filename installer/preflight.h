@@ -30,6 +30,8 @@ enum tf_check_status {
 typedef int (*tf_preflight_pd_fn)(void *arg, const struct tf_topo_instance *pd, int *is_leader,
 				  struct tf_err *err);
 
+struct tf_view;
+
 struct tf_preflight_params {
 	const struct tf_topology *topo;
 	const struct tf_ssh_opts *ssh;  /* user, key, known_hosts, pin flag, timeouts; host and
@@ -45,6 +47,7 @@ struct tf_preflight_params {
 	tf_preflight_pd_fn pd_check;    /* NULL: PD health is reported as skipped */
 	void *pd_check_arg;
 	const char *audit_dir;          /* the commands that change a host are audited here; NULL: not */
+	struct tf_view *view;           /* each host's state as it is known (NULL: nowhere) */
 };
 
 struct tf_preflight_item {

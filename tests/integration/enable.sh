@@ -177,6 +177,20 @@ sshd_up "$(cat "$killed")"
 assert_true "faults: the preflight kept meta.yaml as it was" cmp -s "$TIFERRY_STATE_DIR/lab/meta-before.yaml" "$w/meta.yaml"
 assert_run "faults: --resume completes" 0 "installed bundle" install "$w/stop.tar" --resume \
 	--known-hosts "$LAB_KNOWN_HOSTS"
+# stderr is not a terminal: one plain line per event
+assert_true "progress lines: steps done before are skipped" \
+	grep -qx 'step 10/17 preflight: skipped: done in an earlier run' "$TF_TMP/last.err"
+assert_true "progress lines: scale-out ran again" \
+	grep -qE '^step 14/17 scale-out-pd: ok \([0-9.ms]+\)$' "$TF_TMP/last.err"
+assert_true "progress lines: the killed host's PD member scaled out" \
+	grep -qE "^host $(cat "$killed"):2379 scale-out-pd: ok \([0-9.ms]+\): member .* started, healthy$" \
+	"$TF_TMP/last.err"
+for ip in "${pd_hosts[@]}"; do
+	assert_true "progress lines: health reports $ip" \
+		grep -qE "^host $ip:2379 health: ok \([0-9.ms]+\): member .* https, healthy" "$TF_TMP/last.err"
+done
+assert_eq "progress lines: one leader in health" "$(grep -c '^host .* health: ok .*, leader$' "$TF_TMP/last.err")" 1
+assert_false "progress lines: no terminal escapes" grep -q $'\033' "$TF_TMP/last.err"
 echo "enable: install with two faults and resume took $((SECONDS - t_install)) s" >&2
 assert_run "status: finished" 0 "finished" "$TIFERRY" status --cluster lab
 # issue 8: every command the installs ran (refused attempts, the faults, the resume) is one the
@@ -236,10 +250,20 @@ assert_true "after: the preflight report is kept" jq -e '.ok == true' "$TIFERRY_
 # (without a tls section: a new CA would not match the one the nodes' certificates chain to)
 make_bundle "$w/again.tar" 2 true notls
 t_again=$SECONDS
-assert_run "second bundle over TLS: installs" 0 "installed bundle" install "$w/again.tar" \
-	--known-hosts "$LAB_KNOWN_HOSTS"
+assert_run "second bundle over TLS: installs (--json)" 0 "installed bundle" install "$w/again.tar" \
+	--known-hosts "$LAB_KNOWN_HOSTS" --json
 echo "enable: second install over TLS took $((SECONDS - t_again)) s" >&2
 assert_true "second bundle: tls enable found TLS on" grep -q "TLS is already enabled" "$TF_TMP/last.err"
+# --json: stdout holds the events only; each step started and ended ok; the preflight reported
+# every lab host, health every PD member
+cp "$TF_TMP/last.out" "$w/again.json"
+all_hosts=$(for ip in $LAB_PD_HOSTS $LAB_KV_HOSTS; do printf '%s:%s,' "$ip" "$LAB_SSH_PORT"; done)
+pd_members=$(for ip in $LAB_PD_HOSTS; do printf '%s:2379,' "$ip"; done)
+assert_run "--json events: every step, every host" 0 "" python3 "$TF_SRC/tests/integration/progress.py" \
+	"$w/again.json" --ok --skipped "" --hosts "preflight=$all_hosts" --hosts "health=$pd_members"
+assert_eq "--json events: scale-in reports the two PD members it removes" \
+	"$(jq -r 'select(.step == "scale-in-pd" and .event == "host" and .state == "ok") | .host' \
+		"$w/again.json" | sort -u | wc -l)" 2
 list=$(curl -sf -m 5 "${mtls[@]}" -X POST "https://${pd_hosts[1]}:2379/v3/cluster/member/list" -d '{}')
 assert_eq "second bundle: 3 https members" \
 	"$(jq '[.members[] | select(.peerURLs[0] | startswith("https://"))] | length' <<<"$list")" 3
@@ -248,8 +272,33 @@ assert_eq "second bundle: 3 https members" \
 # scale-out-after-add): quorum is lost, TiUP cannot add it again and etcd cannot remove it;
 # --resume must name the member and the way out instead of waiting on tiup ----
 make_bundle "$w/third.tar" 3 true notls
+# (run on a terminal, through script(1): the live table)
 assert_run "member added, never started: install stops" 1 "scale-out" env TIUP_DOUBLE_FAIL=scale-out-after-add \
-	"$TIFERRY" install "$w/third.tar" --trust "$w/trust" --recipient "$w/rcp" --yes --known-hosts "$LAB_KNOWN_HOSTS"
+	TERM=xterm script -qfec "$(printf '%q ' "$TIFERRY" install "$w/third.tar" --trust "$w/trust" \
+	--recipient "$w/rcp" --yes --known-hosts "$LAB_KNOWN_HOSTS")" /dev/null
+tty_out=$TF_TMP/tty.out
+tr -d '\r' <"$TF_TMP/last.out" >"$tty_out"
+assert_true "terminal: the table is redrawn in place" grep -q $'\033\\[[0-9]*A\033\\[J' "$tty_out"
+assert_true "terminal: the running step's line" grep -qE '^(.*\[J)?running +10/17  preflight +[0-9.]+s' "$tty_out"
+assert_true "terminal: a line per host under it" \
+	grep -qE "^ +${kv_hosts[0]}:$LAB_SSH_PORT +ok +[0-9.]+s +[0-9]+ checks passed" "$tty_out"
+final=$(sed 's/.*\x1b\[J//' <<<"$(tr '\n' '\001' <"$tty_out")" | tr '\001' '\n')
+if [[ $final == *"ok      13/17  repair-peers"* && $final == *"FAILED  14/17  scale-out-pd"* &&
+	$final == *"-       15/17  health"* ]]; then
+	pass "terminal: the final table stays, with every step's result"
+else
+	fail "terminal: final table: ${final:0:1500}"
+fi
+if grep -qE '^ +[0-9.]+:2379 +failed ' <<<"$final"; then
+	pass "terminal: the failed step's PD members in the final table"
+else
+	fail "terminal: no failed PD member under scale-out-pd: ${final:0:1500}"
+fi
+if [[ $final == *"error: install"* ]]; then
+	pass "terminal: the error follows the table"
+else
+	fail "terminal: no error after the final table: ${final:0:1500}"
+fi
 t_dangling=$SECONDS
 assert_run "member added, never started: --resume names it" 1 "added to etcd but never started" \
 	install "$w/third.tar" --resume --known-hosts "$LAB_KNOWN_HOSTS"

@@ -79,6 +79,8 @@ before=$(tf_snapshot "$TIUP_HOME")
 assert_run "dry run lists the commands" 0 "tiup update --self" "$TIFERRY" install "$w/b1.tar" \
 	--trust "$w/trust" --dry-run
 assert_eq "dry run: TiUP home untouched" "$(tf_snapshot "$TIUP_HOME")" "$before"
+assert_run "--json with --dry-run: refused (the plan is text)" 2 "--json" "$TIFERRY" install "$w/b1.tar" \
+	--trust "$w/trust" --dry-run --json
 assert_false "dry run: no state" test -e "$TIFERRY_STATE_DIR/lab"
 
 # ---- without --yes and without a terminal: refused, nothing changed ----
@@ -182,10 +184,26 @@ assert_run "--stop-after inside the upgrade: refused" 2 "would leave TiUP on the
 	install "$w/b1.tar" --stop-after update-self
 assert_run "--stop-after place-certificates" 0 "stopped after step 'place-certificates'" \
 	install "$w/b1.tar" --stop-after place-certificates
+# stderr is not a terminal: one plain line per step event, no escape sequences
+assert_true "progress lines: step 1 started" grep -qx 'step 1/17 check: started' "$TF_TMP/last.err"
+assert_true "progress lines: the last step run ended ok" \
+	grep -qE '^step 9/17 place-certificates: ok \([0-9.]+s\)$' "$TF_TMP/last.err"
+assert_false "progress lines: nothing after --stop-after's step" grep -q '^step 10/17' "$TF_TMP/last.err"
+assert_false "progress lines: no terminal escapes" grep -q $'\033' "$TF_TMP/last.err"
 upgraded "stopped after place-certificates"
 mirror_is_original "stopped after place-certificates"
 assert_run "status: not finished yet" 1 "continue:" "$TIFERRY" status
-assert_run "--resume finishes it" 0 "installed bundle" install "$w/b1.tar" --resume
+assert_run "--resume finishes it (--json)" 0 "installed bundle" install "$w/b1.tar" --resume --json
+# --json: stdout is events only; steps done before and the cluster steps are skipped
+cp "$TF_TMP/last.out" "$w/resume.json"
+cp "$TF_TMP/last.err" "$w/resume.err"
+assert_run "--json events: every step started and ended, or was skipped" 0 "" python3 \
+	"$TF_SRC/tests/integration/progress.py" "$w/resume.json" --ok --skipped \
+	record-mirror,tiup-preflight,mirror-set,update-self,update-components,restore-mirror,verify-versions,place-certificates,preflight,scale-in-pd,tls-enable,repair-peers,scale-out-pd,health
+assert_eq "--json events: the skip says why" \
+	"$(jq -r 'select(.step == "tls-enable") | .detail' "$w/resume.json")" \
+	"the bundle's plan does not change the cluster"
+assert_true "--json: the messages stay on stderr" grep -q "installed bundle" "$w/resume.err"
 assert_run "status: finished" 0 "skipped: the bundle's plan does not change the cluster" "$TIFERRY" status
 no_staging "stop-after, resumed"
 

@@ -10,7 +10,8 @@
 static const char usage_text[] =
 	"usage: tiferry install BUNDLE [--trust DIR] [--dry-run] [--resume] [--yes]\n"
 	"                      [--recipient DIR] [--passin SRC] [--cluster-meta FILE] [--tiup PROG]\n"
-	"                      [--known-hosts FILE] [--accept-new-host-keys] [--json]\n"
+	"                      [--known-hosts FILE] [--accept-new-host-keys] [--stop-after STEP]\n"
+	"                      [--json]\n"
 	"\n"
 	"Checks the bundle (every rule of 'tiferry check'), takes a lock, opens a journal, extracts the\n"
 	"bundle into a private staging folder, records TiUP's mirror, runs 'tiup mirror set' to the\n"

@@ -89,7 +89,8 @@ show() {
 	c=$(short "$*")
 	out "      ${D}\$${N} ${c#bash }"
 }
-# stream CMD...: run, showing CMD's output (both streams, less its "step N/M:" lines) as it comes;
+# stream CMD...: run, showing CMD's output (both streams) as it comes, less install's progress
+# lines that say nothing new (a step started, a host running or fine: the log has them all);
 # the output is also in $TMPD/out and the chapter's log. Returns CMD's exit status.
 stream() {
 	local rc
@@ -98,7 +99,7 @@ stream() {
 	: >"$TMPD/out"
 	set +e
 	"$@" </dev/null 2>&1 | tee -a "$LOG" "$TMPD/out" |
-		grep --line-buffered -vE '^[a-z-]+: step [0-9]+/[0-9]+: ' |
+		grep --line-buffered -vE '^step [0-9]+/[0-9]+ [a-z-]+: started$|^host [^ ]+ [a-z-]+: (running|ok)([: ]|$)' |
 		while IFS= read -r l; do out "      ${D}$(short "${l#tiferry: }")${N}"; done
 	rc=${PIPESTATUS[0]}
 	set -e
@@ -429,7 +430,7 @@ rc=0
 stream tiferry install change-1.tar --trust control-host/trust --recipient control-host/recipient \
 	--known-hosts "$LAB_KNOWN_HOSTS" --yes || rc=$?
 [[ $rc -eq 0 ]] || fail "tiferry install exited $rc (tiferry status shows where it stopped)"
-nsteps=$(grep -cE '^tiferry: step [0-9]+/' "$TMPD/out" || true)
+nsteps=$(grep -cE '^step [0-9]+/[0-9]+ [a-z-]+: (ok|skipped)' "$TMPD/out" || true)
 must tiferry status --cluster lab
 grep -q '^state: *finished' "$TMPD/out" || fail "tiferry status does not say finished"
 result "$nsteps steps done, journal finished; TiUP now $(tiup --version 2>/dev/null | awk 'NR == 1 { print $1 }'), mirror back on $(short "$(tiup mirror show 2>/dev/null)")"

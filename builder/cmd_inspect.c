@@ -298,7 +298,8 @@ static const char usage_text[] =
 	"  --format FMT    the runbook as md (default), html (one self-contained page) or json\n"
 	"  --receipt FILE  check a receipt from 'tiferry verify --receipt' against FILE.sig and\n"
 	"                  summarise it; with --key (the control host's receipt.pub) the signer is\n"
-	"                  pinned, without it only integrity is shown. Exit 3 when it does not verify.\n";
+	"                  pinned, without it only integrity is shown. Exit 3 when it does not verify.\n"
+	"  -q, -v          quieter, or more detail\n";
 
 int tf_cmd_inspect(int argc, char **argv)
 {

@@ -108,7 +108,8 @@ static const char usage_text[] =
 	"  --out DIR       folder for the two files (default: the current folder)\n"
 	"  --alg ALG       ed25519 (default), ecdsa-p256 or rsa-pss-3072\n"
 	"  --passin SRC    protect the private key with a passphrase from file:PATH, env:NAME,\n"
-	"                  fd:N or tty (asked twice)\n";
+	"                  fd:N or tty (asked twice)\n"
+	"  -q, -v          quieter, or more detail\n";
 
 int tf_cmd_keygen(int argc, char **argv)
 {

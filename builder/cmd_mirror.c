@@ -41,6 +41,7 @@ static const char usage_text[] =
     "  --version C=V       subset: an exact version (default: newest not yanked)\n"
     "  --platform OS/ARCH  subset: a platform (repeatable; default linux/amd64, linux/arm64)\n"
     "  --sha256 HEX        subset: the sha256 the PATH file must have\n"
+    "  -q, -v              quieter, or more detail\n"
     "\n"
     "Exit codes: 0 all checks hold, 1 a check failed, 2 usage or input error.\n";
 

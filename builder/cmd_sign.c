@@ -55,7 +55,8 @@ static const char usage_text[] =
 	"payload. Review the bundle first (tiferry-build inspect). A key signs a bundle once.\n"
 	"\n"
 	"  --key FILE      private key (from tiferry-build keygen)\n"
-	"  --passin SRC    its passphrase: file:PATH, env:NAME, fd:N or tty\n";
+	"  --passin SRC    its passphrase: file:PATH, env:NAME, fd:N or tty\n"
+	"  -q, -v          quieter, or more detail\n";
 
 int tf_cmd_sign(int argc, char **argv)
 {

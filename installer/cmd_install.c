@@ -41,6 +41,7 @@ static const char usage_text[] =
 	"                       per event: time, event (step|host), step, index, total, host,\n"
 	"                       state, elapsed_s, detail (not with --dry-run; the plan as JSON:\n"
 	"                       tiferry plan --format json)\n"
+	"  -q, -v               quieter, or more detail (below)\n"
 	"\n"
 	"Progress: on a terminal, a table of the steps redrawn in place, with a line for each host\n"
 	"of the running step (state, elapsed time, detail); the final table stays. Otherwise one\n"

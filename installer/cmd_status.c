@@ -70,7 +70,10 @@ static const char usage_text[] =
 	"Shows the journal of the last install on a cluster: the steps done, the step in progress or\n"
 	"failed with its reason, and the command that continues. Without --cluster, the one cluster\n"
 	"with a journal under $TIFERRY_STATE_DIR (default /var/lib/tiferry). Exit 0 when the install\n"
-	"finished, 1 when it did not, 2 when there is no journal.\n";
+	"finished, 1 when it did not, 2 when there is no journal.\n"
+	"\n"
+	"  --cluster NAME  the cluster whose journal to show\n"
+	"  -q, -v          quieter, or more detail\n";
 
 int tf_cmd_status(int argc, char **argv)
 {

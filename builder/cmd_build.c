@@ -379,7 +379,8 @@ int tf_cmd_build(int argc, char **argv)
 	if (spec == NULL || out == NULL || optind != argc)
 		return tf_cli_usage_error("build", "needs --spec and --out");
 	if (build(spec, out, passin, &err) != 0) {
-		tf_log_error("build '%s': %s", out, err.msg);
+		/* "spec: line 12: ..." does not say which spec: name it once, here */
+		tf_log_error("build '%s' from '%s': %s", out, spec, err.msg);
 		return tf_err_exit_code(err.code);
 	}
 	return 0;

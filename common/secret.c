@@ -153,8 +153,10 @@ static int prompt_once(int fd, const char *prompt, char buf[TF_SECRET_MAX + 1], 
 {
 	int r;
 
-	if ((r = tf_write_all(fd, prompt, strlen(prompt), err)) != 0)
+	if ((r = tf_write_all(fd, prompt, strlen(prompt), err)) != 0) {
+		tf_err_prefix(err, "the passphrase prompt");
 		return r;
+	}
 	r = read_line(fd, buf, n, "the terminal", err);
 	/* echo is off, so the operator's Enter did not move the cursor */
 	if (tf_write_all(fd, "\n", 1, NULL) != 0 && r == 0)

@@ -74,7 +74,7 @@ int tf_time_parse(const char *s, time_t *out, struct tf_err *err)
 	*out = (time_t)t;
 	return 0;
 bad:
-	return tf_err_set(err, TF_E_INPUT, "'%s' is not an RFC 3339 time", s ? s : "(null)");
+	return tf_err_set(err, TF_E_INPUT, "'%s' is not an RFC 3339 time (like 2026-01-31T18:00:00Z)", s ? s : "(null)");
 }
 
 void tf_time_format(time_t t, char *buf, size_t len)

@@ -44,8 +44,10 @@ int tf_audit_append(const char *dir, const struct tf_audit_entry *e, struct tf_e
 		r = tf_err_sys(err, TF_E_IO, "open audit log '%s'", path);
 		goto out;
 	}
-	if ((r = tf_write_all(fd, text, n, err)) != 0)
+	if ((r = tf_write_all(fd, text, n, err)) != 0) {
+		tf_err_prefix(err, "audit log '%s'", path);
 		goto out;
+	}
 	if (fsync(fd) != 0)
 		r = tf_err_sys(err, TF_E_IO, "fsync '%s'", path);
 out:

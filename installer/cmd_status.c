@@ -109,16 +109,29 @@ int tf_cmd_status(int argc, char **argv)
 		int n = find_cluster(root, cluster, sizeof(cluster));
 
 		if (n == 0) {
-			tf_log_error("status: no install journal under '%s'", root);
+			tf_log_error("status: no install journal under '%s' (no install ran here; set "
+				     "TIFERRY_STATE_DIR if the state is kept elsewhere)",
+				     root);
 			return 2;
 		}
 		if (n > 1)
 			return tf_cli_usage_error("status", "several clusters have journals: give --cluster");
 	}
-	if (strchr(cluster, '/') != NULL || cluster[0] == '.')
-		return tf_cli_usage_error("status", "bad cluster name");
+	if (strchr(cluster, '/') != NULL || cluster[0] == '.') {
+		char why[300];
+
+		snprintf(why, sizeof(why), "--cluster '%.256s' is not a cluster name", cluster);
+		return tf_cli_usage_error("status", why);
+	}
 	snprintf(dir, sizeof(dir), "%s/%s", root, cluster);
 	r = tf_journal_load(dir, &j, &err);
+	if (r == TF_E_NOTFOUND) {
+		tf_log_error("status '%s': no install journal in '%s' (no install of that cluster ran "
+			     "here, or the state is elsewhere: set TIFERRY_STATE_DIR)",
+			     cluster, dir);
+		tf_journal_release(&j);
+		return 2;
+	}
 	if (r != 0) {
 		tf_log_error("status '%s': %s", cluster, err.msg);
 		tf_journal_release(&j);

@@ -1016,7 +1016,9 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 	if ((r = peek_manifest(o->bundle, &peek, err)) != 0)
 		goto out;
 	if ((size_t)snprintf(c.dir, sizeof(c.dir), "%s/%s", root, peek.cluster) >= sizeof(c.dir)) {
-		r = tf_err_set(err, TF_E_INPUT, "state folder path too long");
+		r = tf_err_set(err, TF_E_INPUT,
+			       "state folder '%s/%s' is too long: set TIFERRY_STATE_DIR to a shorter path",
+			       root, peek.cluster);
 		goto out;
 	}
 	if ((r = tf_tiup_home(&c.tiup_home, err)) != 0)

@@ -587,8 +587,10 @@ static int sink_write(struct sink *k, const void *p, size_t n, struct tf_err *er
 
 	if (tf_sha256_update(k->h, p, n) != 0)
 		return tf_err_set(err, TF_E_CRYPTO, "sha256 failed");
-	if ((r = tf_write_all(k->fd, p, n, err)) != 0)
+	if ((r = tf_write_all(k->fd, p, n, err)) != 0) {
+		tf_err_prefix(err, "'%s'", k->tmp);
 		return r;
+	}
 	k->n += n;
 	return 0;
 }
@@ -614,7 +616,7 @@ static int sink_close(struct sink *k, const struct tf_mirror_copy *want, struct 
 	}
 	k->fd = -1;
 	if (rename(k->tmp, k->final) != 0)
-		return tf_err_sys(err, TF_E_IO, "rename '%s'", k->tmp);
+		return tf_err_sys(err, TF_E_IO, "rename '%s' to '%s'", k->tmp, k->final);
 	free(k->tmp);
 	k->tmp = NULL;
 	return 0;

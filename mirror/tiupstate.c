@@ -26,7 +26,7 @@ int tf_tiup_home(char **out, struct tf_err *err)
 	} else {
 		h = getenv("HOME");
 		if (h == NULL || h[0] == '\0')
-			return tf_err_set(err, TF_E_INPUT, "neither TIUP_HOME nor HOME is set");
+			return tf_err_set(err, TF_E_INPUT, "neither TIUP_HOME nor HOME is set: set TIUP_HOME to TiUP's folder");
 		s = tf_path_join(h, ".tiup");
 	}
 	if (s == NULL)

@@ -647,4 +647,12 @@ for prog in "$TIFERRY_BUILD" "$TIFERRY"; do
 	done
 done
 
+# status on a host where no install ran: exit 2, and the message says where it looked and why
+assert_run "status without any journal" 2 "no install journal under '$TIFERRY_STATE_DIR' (no install ran here" \
+	"$TIFERRY" status
+assert_run "status of a cluster without a journal" 2 "status 'nosuch': no install journal in '$TIFERRY_STATE_DIR/nosuch'" \
+	"$TIFERRY" status --cluster nosuch
+assert_run "status with a path for a cluster" 2 "--cluster '../x' is not a cluster name" \
+	"$TIFERRY" status --cluster ../x
+
 tf_finish

@@ -126,6 +126,9 @@ expect 1 "subset of a tampered mirror refused" "$BIN" mirror subset t-tarball-by
 [ ! -e sub3 ] && ok "nothing left behind" || bad "sub3 left behind"
 expect 2 "subset of an unknown component" "$BIN" mirror subset g --out sub4 --component pd
 expect 2 "subset into a non-empty folder" "$BIN" mirror subset g --out sub
+has "output folder '.*sub' is not empty: give a new or empty folder" "non-empty folder: says what to give"
+expect 2 "subset for a platform without arch" "$BIN" mirror subset g --out sub5 --platform linux
+has "platform 'linux' is not os/arch \\(like linux/amd64\\)" "bad platform: shows the form"
 
 if [ "$fails" -gt 0 ]; then
 	echo "it_mirror: $fails failure(s)"

@@ -79,6 +79,8 @@ assert_true "inspect (text) shows the tiup section" sh -c "printf '%s' \"\$1\" |
 sed 's/^  passin: file:pass$//; s/^  recipients: \[rcp\/recipient.crt\]$//' "$w/spec.yaml" >"$w/nokeys.yaml"
 assert_run "tls without recipients or passphrase: refused" 2 "keys never travel in clear" \
 	"$TIFERRY_BUILD" build --spec "$w/nokeys.yaml" --out "$w/n.tar"
+assert_true "a refused spec is named" sh -c 'case $1 in *"$2"*) ;; *) exit 1 ;; esac' _ \
+	"$TF_ERR" "build '$w/n.tar' from '$w/nokeys.yaml': spec"
 assert_false "refused build leaves no file" test -e "$w/n.tar"
 sed "s/^  sha256: .*/  sha256: $(printf '0%.0s' {1..64})/" "$w/spec.yaml" >"$w/badsum.yaml"
 assert_run "offline package with another sha256: refused" 1 "sha256" \

@@ -180,7 +180,11 @@ int tf_journal_load(const char *dir, struct tf_journal *j, struct tf_err *err)
 	if ((r = tf_read_file(j->path, JOURNAL_MAX, &buf, &len, err)) != 0)
 		return r;
 	if ((root = cJSON_ParseWithLength(buf, len)) == NULL || !cJSON_IsObject(root)) {
-		r = tf_err_set(err, TF_E_INPUT, "journal '%s' is damaged", j->path);
+		r = tf_err_set(err, TF_E_INPUT,
+			       "journal '%s' is damaged: audit.log beside it shows the last steps run and "
+			       "the mirror recorded; check 'tiup mirror show' against it, then move the "
+			       "journal aside and run 'tiferry install BUNDLE --dry-run'",
+			       j->path);
 		goto out;
 	}
 	j->cluster = dup_str(root, "cluster");
@@ -219,7 +223,11 @@ int tf_journal_load(const char *dir, struct tf_journal *j, struct tf_err *err)
 		}
 	}
 	if (j->cluster == NULL || j->bundle_id == NULL) {
-		r = tf_err_set(err, TF_E_INPUT, "journal '%s' is damaged", j->path);
+		r = tf_err_set(err, TF_E_INPUT,
+			       "journal '%s' is damaged: audit.log beside it shows the last steps run and "
+			       "the mirror recorded; check 'tiup mirror show' against it, then move the "
+			       "journal aside and run 'tiferry install BUNDLE --dry-run'",
+			       j->path);
 		goto out;
 	}
 	r = 0;

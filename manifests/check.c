@@ -73,7 +73,11 @@ int tf_rollback_read(const char *dir, const char *cluster, uint64_t *seq, struct
 	v = strtoull(buf, &end, 10);
 	if (errno != 0 || end == buf || (*end != '\n' && *end != '\0')) {
 		free(buf);
-		return tf_err_set(err, TF_E_INPUT, "anti-rollback state '%s' is damaged", path);
+		return tf_err_set(err, TF_E_INPUT,
+				  "anti-rollback state '%s' is damaged: restore it from a backup, or write the "
+				  "last installed sequence into it (the receipts and audit.log beside it name "
+				  "the bundles installed); tiferry does not guess",
+				  path);
 	}
 	free(buf);
 	*seq = (uint64_t)v;

@@ -221,12 +221,24 @@ refused() {
 		curl -sf -m 3 --cacert "$T/ca.crt" --cert "$T/client.crt" --key "$T/client.pem" "https://$KV1:20180/" >/dev/null
 }
 check "plain http and TLS without a client cert refused; mTLS answers (2379 and 20180)" refused
+# unstarted_member: etcd lists a member added but never started. Polled for a few seconds: once
+# (1 in ~30 full runs) the list right after the add did not show it yet; what it showed is logged.
+unstarted_member() {
+	local i
+	for i in $(seq 1 30); do
+		members_tls >"$LAB/members.txt" 2>&1 && grep -q "unstarted" "$LAB/members.txt" && return 0
+		sleep 0.2
+	done
+	echo "member list after the cut scale-out:" >&2
+	cat "$LAB/members.txt" >&2
+	return 1
+}
 scale_out() {
 	printf 'pd_servers:\n  - host: %s\n  - host: %s\n' "$PD2" "$PD3" >"$LAB/scale-out.yaml" &&
 		! TIUP_DOUBLE_FAIL=scale-out-after-add tiup cluster scale-out lab "$LAB/scale-out.yaml" -y >/dev/null &&
-		members_tls | grep -q "unstarted" &&
+		unstarted_member &&
 		tiup cluster scale-out lab "$LAB/scale-out.yaml" -y >/dev/null &&
-		[ "$(members_tls | grep -c "started, pd-.*https://$NET.1[123]:2380")" -eq 3 ] &&
-		[ "$(tiup cluster display lab | grep -cE "^$NET.1[123]:2379 +pd .* Up")" -eq 3 ]
+		{ [ "$(members_tls | grep -c "started, pd-.*https://$NET.1[123]:2380")" -eq 3 ] || { members_tls >&2; false; }; } &&
+		{ [ "$(tiup cluster display lab | grep -cE "^$NET.1[123]:2379 +pd .* Up")" -eq 3 ] || { tiup cluster display lab >&2; false; }; }
 }
 check "scale-out cut after member add, run again: back to 3 PDs, all https" scale_out

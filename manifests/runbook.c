@@ -369,6 +369,36 @@ static int model_impact(const struct facts *f, cJSON *arr)
 	return r;
 }
 
+/* How success is verified: the TLS checks and the receipt only when the plan enables TLS (an
+ * upgrade-only bundle skips the health step that makes them). */
+static int model_verification(const struct facts *f, cJSON *ver)
+{
+	const char *cl = f->m->cluster;
+	int r = 0;
+
+	if (!f->enable_tls) {
+		r |= add_line(ver, "The `verify-versions` step checks that TiUP reports the bundle's "
+				   "versions under the restored mirror; `tiferry status --cluster %s` shows "
+				   "every step done.",
+			      cl);
+		r |= add_line(ver, "`tiferry verify --cluster %s` reports TiUP's versions and the "
+				   "restored mirror (control-host checks); the cluster's TLS checks apply "
+				   "once TLS is enabled.",
+			      cl);
+		return r;
+	}
+	r |= add_line(ver, "`tiferry verify --cluster %s` checks from the control host: mutual TLS "
+			   "enforced on every PD, plain HTTP and connections without a client "
+			   "certificate refused, every peer URL https, the certificates issued by the "
+			   "bundle's CA, and PD membership restored.",
+		      cl);
+	r |= add_line(ver, "The install runs the same checks in its `health` step and writes a "
+			   "receipt (`<state>/receipt-%s.json`); carry it back and read it with "
+			   "`tiferry-build inspect --receipt`.",
+		      f->m->bundle_id);
+	return r;
+}
+
 static int model_text(const struct facts *f, cJSON *root)
 {
 	cJSON *purpose = cJSON_AddArrayToObject(root, "purpose"),
@@ -403,27 +433,7 @@ static int model_text(const struct facts *f, cJSON *root)
 	r |= add_line(fail, "Every command run and its exit code is in the audit log, "
 			    "`<state>/audit.log`; docs/troubleshooting.md lists every exit code and "
 			    "common failure.");
-	if (!f->enable_tls) {
-		r |= add_line(ver, "The `verify-versions` step checks that TiUP reports the bundle's "
-				   "versions under the restored mirror; `tiferry status --cluster %s` shows "
-				   "every step done.",
-			      cl);
-		r |= add_line(ver, "`tiferry verify --cluster %s` reports TiUP's versions and the "
-				   "restored mirror (control-host checks); the cluster's TLS checks apply "
-				   "once TLS is enabled.",
-			      cl);
-		goto placeholders;
-	}
-	r |= add_line(ver, "`tiferry verify --cluster %s` checks from the control host: mutual TLS "
-			   "enforced on every PD, plain HTTP and connections without a client "
-			   "certificate refused, every peer URL https, the certificates issued by the "
-			   "bundle's CA, and PD membership restored.",
-		      cl);
-	r |= add_line(ver, "The install runs the same checks in its `health` step and writes a "
-			   "receipt (`<state>/receipt-%s.json`); carry it back and read it with "
-			   "`tiferry-build inspect --receipt`.",
-		      f->m->bundle_id);
-placeholders:
+	r |= model_verification(f, ver);
 	r |= add_line(ph, "`<state>`: tiferry's state folder for the cluster, "
 			  "`$TIFERRY_STATE_DIR/%s` (default `/var/lib/tiferry/%s`).",
 		      cl, cl);

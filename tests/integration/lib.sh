@@ -335,3 +335,31 @@ tf_change_kit() {
 		"$d/keys/approver.pub:Approver:approver"
 	"$TIFERRY" -q keygen --recipient --out "$d/rcp" >/dev/null
 }
+
+# ---- the runbook (issue 8) ----
+
+# assert_runbook_shown DESC SIGNED.md SHOWN.md: SHOWN (from tiferry plan or inspect --runbook) is
+# the signed runbook with only the approvals block inserted at its mark (blank lines squeezed).
+assert_runbook_shown() {
+	local desc=$1 signed=$2 shown=$3
+	if diff <(grep -v '^<!-- tiferry:approvals -->$' "$signed" | cat -s) \
+		<(grep -v -e '^| `[0-9a-f]\{16\}` |' -e '^| Key |' -e '^| --- | --- | --- | --- |' \
+			-e '^Required by the trust policy' "$shown" | cat -s) >"$TF_TMP/runbook.diff"; then
+		pass "$desc"
+	else
+		fail "$desc: $(head -20 "$TF_TMP/runbook.diff")"
+	fi
+}
+
+# assert_renders DESC HTML PNG: headless Chromium (scripts/deps.sh) screenshots HTML into PNG at
+# 1100x2400, and the picture is drawn, not blank (tests/tools/pngcheck.py).
+assert_renders() {
+	local desc=$1 html=$2 png=$3
+	if timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
+		--user-data-dir="$TF_TMP/chromium" --window-size=1100,2400 --screenshot="$png" \
+		"file://$html" >"$TF_TMP/chromium.log" 2>&1; then
+		assert_run "$desc" 0 "1100x2400" python3 "$TF_SRC/tests/tools/pngcheck.py" "$png" 1000 2000
+	else
+		fail "$desc: chromium failed: $(tail -3 "$TF_TMP/chromium.log")"
+	fi
+}

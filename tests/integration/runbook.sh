@@ -78,15 +78,7 @@ assert_run "inspect --runbook --format pdf: usage" 2 "'pdf'" "$TIFERRY_BUILD" in
 assert_run "plan (md)" 0 "" plan "$b"
 plan_md=$TF_OUT
 plan "$b" >"$w/plan.md" 2>/dev/null
-strip_approvals() { # the plan without the inserted block, blank lines squeezed
-	grep -v -e '^| `[0-9a-f]\{16\}` |' -e '^| Key |' -e '^| --- | --- | --- | --- |' \
-		-e '^Required by the trust policy' "$1" | cat -s
-}
-if diff <(sed '/<!-- tiferry:approvals -->/d' "$w/runbook.md" | cat -s) <(strip_approvals "$w/plan.md") >"$w/plan.diff"; then
-	pass "plan: the signed text with the approvals inserted, nothing else"
-else
-	fail "plan differs from the signed runbook: $(head -20 "$w/plan.diff")"
-fi
+assert_runbook_shown "plan: the signed text with the approvals inserted, nothing else" "$w/runbook.md" "$w/plan.md"
 [[ $plan_md == *"Required by the trust policy: 1 builder, 1 approver. The policy is met."* ]] &&
 	pass "plan: the policy is met" || fail "plan: no policy line"
 assert_run "plan --format json" 0 "" plan "$b" --format json
@@ -119,18 +111,8 @@ assert_reject "check: a changed runbook is refused" "payload/runbook/runbook.md"
 	"$TIFERRY" check "$w/tampered.tar" --trust "$w/trust" --cluster-meta "$w/meta.yaml"
 
 # ---- the HTML renders in headless Chromium ----
-shot() { # HTML PNG
-	timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
-		--user-data-dir="$TF_TMP/chromium" --window-size=1100,2400 \
-		--screenshot="$2" "file://$1" >"$TF_TMP/chromium.log" 2>&1
-}
 assert_true "chromium is installed (scripts/deps.sh)" command -v chromium
-if shot "$w/plan.html" "$w/plan.png"; then
-	assert_run "screenshot: a drawn page, not a blank one" 0 "1100x2400" python3 "$TF_SRC/tests/tools/pngcheck.py" \
-		"$w/plan.png" 1000 2000
-else
-	fail "chromium screenshot failed: $(tail -3 "$TF_TMP/chromium.log")"
-fi
+assert_renders "screenshot: a drawn page, not a blank one" "$w/plan.html" "$w/plan.png"
 timeout 120 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$TF_TMP/chromium" \
 	--dump-dom "file://$w/plan.html" >"$w/dom.html" 2>/dev/null || true
 assert_eq "chromium parsed every step" "$(grep -o '<div class="step" id="step-[a-z-]*">' "$w/dom.html" | wc -l)" 17

@@ -17,7 +17,7 @@ struct tf_strbuf {
 void tf_strbuf_putn(struct tf_strbuf *b, const char *s, size_t n);
 void tf_strbuf_puts(struct tf_strbuf *b, const char *s);
 void tf_strbuf_printf(struct tf_strbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Frees the contents and zeroes b (max kept). */
 void tf_strbuf_release(struct tf_strbuf *b);
 

@@ -12,24 +12,25 @@
 #include <stdlib.h>
 
 static const char usage_text[] =
-	"usage: tiferry plan BUNDLE [--trust DIR] [--cluster-meta meta.yaml] [--format md|html|json] [-q|-v]\n"
-	"\n"
-	"Checks the bundle as 'tiferry check' does, then prints its runbook: the purpose, target and\n"
-	"validity, the expected impact, every install step with the exact commands and where they\n"
-	"run, what to do on failure and how success is verified. Markdown and HTML are the signed\n"
-	"runbook from the bundle (its sha256 is in the manifest) with the signatures as they stand\n"
-	"inserted; JSON is the same plan as data. Nothing is written but standard output.\n"
-	"\n"
-	"  --trust DIR            trust folder (default /etc/tiferry/trust)\n"
-	"  --cluster-meta FILE    the target cluster's meta.yaml (default\n"
-	"                         $TIUP_HOME/storage/cluster/clusters/<cluster>/meta.yaml)\n"
-	"  --format FMT           md (default), html (one self-contained page) or json\n"
-	"  -q, -v                 quieter, or more detail\n"
-	"\n"
-	"Exit 0 with the runbook, 3 when the bundle is rejected (nothing is printed then).\n";
+    "usage: tiferry plan BUNDLE [--trust DIR] [--cluster-meta meta.yaml] [--format md|html|json] "
+    "[-q|-v]\n"
+    "\n"
+    "Checks the bundle as 'tiferry check' does, then prints its runbook: the purpose, target and\n"
+    "validity, the expected impact, every install step with the exact commands and where they\n"
+    "run, what to do on failure and how success is verified. Markdown and HTML are the signed\n"
+    "runbook from the bundle (its sha256 is in the manifest) with the signatures as they stand\n"
+    "inserted; JSON is the same plan as data. Nothing is written but standard output.\n"
+    "\n"
+    "  --trust DIR            trust folder (default /etc/tiferry/trust)\n"
+    "  --cluster-meta FILE    the target cluster's meta.yaml (default\n"
+    "                         $TIUP_HOME/storage/cluster/clusters/<cluster>/meta.yaml)\n"
+    "  --format FMT           md (default), html (one self-contained page) or json\n"
+    "  -q, -v                 quieter, or more detail\n"
+    "\n"
+    "Exit 0 with the runbook, 3 when the bundle is rejected (nothing is printed then).\n";
 
 static int show(const char *bundle, const struct tf_check_opts *o, enum tf_runbook_format f,
-		struct tf_err *err)
+                struct tf_err *err)
 {
 	struct tf_check_result res;
 	struct tf_runbook_signer *sv = NULL;
@@ -64,9 +65,10 @@ static int show(const char *bundle, const struct tf_check_opts *o, enum tf_runbo
 	if ((r = tf_runbook_show(bundle, &res.manifest, f, &a, &out, &len, &rendered, err)) != 0)
 		goto out;
 	if (rendered && f != TF_RUNBOOK_JSON)
-		tf_log_warn("bundle %s carries no signed runbook (built before runbooks): this one is "
-			    "rendered from its manifest",
-			    res.manifest.bundle_id);
+		tf_log_warn(
+		    "bundle %s carries no signed runbook (built before runbooks): this one is "
+		    "rendered from its manifest",
+		    res.manifest.bundle_id);
 	if (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0)
 		r = tf_err_sys(err, TF_E_IO, "write the runbook");
 out:
@@ -79,11 +81,13 @@ out:
 
 int tf_cmd_plan(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"trust", required_argument, NULL, 't'}, {"cluster-meta", required_argument, NULL, 'm'},
-		{"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
-		{"quiet", no_argument, NULL, 'q'},       {"verbose", no_argument, NULL, 'v'},
-		{NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"trust", required_argument, NULL, 't'},
+	                                     {"cluster-meta", required_argument, NULL, 'm'},
+	                                     {"format", required_argument, NULL, 'f'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {"quiet", no_argument, NULL, 'q'},
+	                                     {"verbose", no_argument, NULL, 'v'},
+	                                     {NULL, 0, NULL, 0}};
 	struct tf_check_opts o = {0};
 	enum tf_runbook_format f = TF_RUNBOOK_MD;
 	struct tf_progress pr;

@@ -16,51 +16,51 @@
 #define RUNBOOK_FORMAT "tiferry-runbook/1"
 
 static const struct tf_runbook_step steps[] = {
-	{"check", "control host",
-	 "Verify the bundle: structure, signatures against the trust policy, validity window, target "
-	 "cluster, anti-rollback sequence and every payload file's sha256; extract it into a private "
-	 "staging folder."},
-	{"record-mirror", "control host",
-	 "Record TiUP's current mirror (`$TIUP_HOME/tiup.toml`, `bin/root.json`, `manifests/`) so that "
-	 "it can be put back."},
-	{"tiup-preflight", "control host",
-	 "Check that the installed TiUP runs and that the bundle has packages for this host's "
-	 "platform."},
-	{"mirror-set", "control host", "Point TiUP at the bundle's verified mirror."},
-	{"update-self", "control host", "Upgrade TiUP itself from the bundle's mirror."},
-	{"update-components", "control host", "Upgrade the TiUP components the bundle carries."},
-	{"restore-mirror", "control host",
-	 "Switch TiUP's mirror back to the one recorded before: tiferry writes the recorded files "
-	 "back (this also happens after any failure, and first thing on `--resume`); then, when the "
-	 "bundle names a mirror to restore, point TiUP at it."},
-	{"verify-versions", "control host",
-	 "Check that the upgraded versions still resolve under the restored mirror."},
-	{"place-certificates", "control host",
-	 "Decrypt the CA and the client certificate and place them in TiUP's `tls/` folder "
-	 "(`$TIUP_HOME/storage/cluster/clusters/<cluster>/tls/`, keys 0600) so that `tiup cluster "
-	 "tls enable` reuses them; files already there are moved to a backup folder first."},
-	{"preflight", "every host (SSH)",
-	 "Read-only checks on every host in parallel: SSH reachability with the pinned host keys, "
-	 "duplicate `node_exporter` units, free disk in the deploy folders, the ports of the PD "
-	 "members to be removed; PD health and leader (from the control host)."},
-	{"scale-in-pd", "control host (TiUP)",
-	 "Scale PD in to one member, keeping the leader (TiUP enables TLS only on a single-PD "
-	 "cluster); wait until the removed members' ports are free."},
-	{"tls-enable", "control host (TiUP)",
-	 "Enable TLS between all components. TiUP issues node certificates from the bundle's CA and "
-	 "restarts the whole cluster."},
-	{"repair-peers", "control host (etcd API of PD)",
-	 "Only when PD serves https but etcd still lists `http://` peer URLs: update them through "
-	 "etcd's member API with the client certificate (as `etcdctl member update` would)."},
-	{"scale-out-pd", "control host (TiUP)",
-	 "Scale the removed PD members back out from the bundle's PD topology; wait until they are "
-	 "healthy."},
-	{"health", "control host (PD over https)",
-	 "Every PD member answers over https with the client certificate, is healthy, and there is "
-	 "one leader: the checks of `tiferry verify`. The verify receipt is written."},
-	{"record-sequence", "control host",
-	 "Record the bundle's sequence number: an older bundle is refused from now on."},
-	{"wipe-staging", "control host", "Remove the staging folder."},
+    {"check", "control host",
+     "Verify the bundle: structure, signatures against the trust policy, validity window, target "
+     "cluster, anti-rollback sequence and every payload file's sha256; extract it into a private "
+     "staging folder."},
+    {"record-mirror", "control host",
+     "Record TiUP's current mirror (`$TIUP_HOME/tiup.toml`, `bin/root.json`, `manifests/`) so that "
+     "it can be put back."},
+    {"tiup-preflight", "control host",
+     "Check that the installed TiUP runs and that the bundle has packages for this host's "
+     "platform."},
+    {"mirror-set", "control host", "Point TiUP at the bundle's verified mirror."},
+    {"update-self", "control host", "Upgrade TiUP itself from the bundle's mirror."},
+    {"update-components", "control host", "Upgrade the TiUP components the bundle carries."},
+    {"restore-mirror", "control host",
+     "Switch TiUP's mirror back to the one recorded before: tiferry writes the recorded files "
+     "back (this also happens after any failure, and first thing on `--resume`); then, when the "
+     "bundle names a mirror to restore, point TiUP at it."},
+    {"verify-versions", "control host",
+     "Check that the upgraded versions still resolve under the restored mirror."},
+    {"place-certificates", "control host",
+     "Decrypt the CA and the client certificate and place them in TiUP's `tls/` folder "
+     "(`$TIUP_HOME/storage/cluster/clusters/<cluster>/tls/`, keys 0600) so that `tiup cluster "
+     "tls enable` reuses them; files already there are moved to a backup folder first."},
+    {"preflight", "every host (SSH)",
+     "Read-only checks on every host in parallel: SSH reachability with the pinned host keys, "
+     "duplicate `node_exporter` units, free disk in the deploy folders, the ports of the PD "
+     "members to be removed; PD health and leader (from the control host)."},
+    {"scale-in-pd", "control host (TiUP)",
+     "Scale PD in to one member, keeping the leader (TiUP enables TLS only on a single-PD "
+     "cluster); wait until the removed members' ports are free."},
+    {"tls-enable", "control host (TiUP)",
+     "Enable TLS between all components. TiUP issues node certificates from the bundle's CA and "
+     "restarts the whole cluster."},
+    {"repair-peers", "control host (etcd API of PD)",
+     "Only when PD serves https but etcd still lists `http://` peer URLs: update them through "
+     "etcd's member API with the client certificate (as `etcdctl member update` would)."},
+    {"scale-out-pd", "control host (TiUP)",
+     "Scale the removed PD members back out from the bundle's PD topology; wait until they are "
+     "healthy."},
+    {"health", "control host (PD over https)",
+     "Every PD member answers over https with the client certificate, is healthy, and there is "
+     "one leader: the checks of `tiferry verify`. The verify receipt is written."},
+    {"record-sequence", "control host",
+     "Record the bundle's sequence number: an older bundle is refused from now on."},
+    {"wipe-staging", "control host", "Remove the staging folder."},
 };
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 
@@ -85,7 +85,7 @@ static const char *jstr(const cJSON *o, const char *key)
 
 struct facts {
 	const struct tf_manifest *m;
-	cJSON *tiup, *tls, *plan; /* parsed sections (NULL when absent) */
+	cJSON *tiup, *tls, *plan;    /* parsed sections (NULL when absent) */
 	const char *cluster_version; /* the tiup section's "cluster" version, or NULL */
 	int enable_tls;
 	int stop_dups;
@@ -102,7 +102,7 @@ static void facts_release(struct facts *f)
 static int facts_load(const struct tf_manifest *m, struct facts *f, struct tf_err *err)
 {
 	const char *t = tf_manifest_section(m, "tiup"), *l = tf_manifest_section(m, "tls"),
-		   *p = tf_manifest_section(m, "plan");
+	           *p = tf_manifest_section(m, "plan");
 
 	memset(f, 0, sizeof(*f));
 	f->m = m;
@@ -113,8 +113,9 @@ static int facts_load(const struct tf_manifest *m, struct facts *f, struct tf_er
 	}
 	f->cluster_version = jstr(cJSON_GetObjectItemCaseSensitive(f->tiup, "versions"), "cluster");
 	f->enable_tls = f->plan != NULL &&
-			!cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(f->plan, "enable_tls"));
-	f->stop_dups = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f->plan, "stop_duplicate_exporters"));
+	                !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(f->plan, "enable_tls"));
+	f->stop_dups =
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f->plan, "stop_duplicate_exporters"));
 	f->npd = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(f->plan, "pd_hosts"));
 	return 0;
 }
@@ -122,7 +123,7 @@ static int facts_load(const struct tf_manifest *m, struct facts *f, struct tf_er
 /* ---- the commands ---- */
 
 static void commands(const struct facts *f, size_t i, const struct tf_runbook_subst *s,
-		     struct tf_strbuf *b)
+                     struct tf_strbuf *b)
 {
 	const char *name = steps[i].name, *tiup = s && s->tiup ? s->tiup : "tiup";
 	const char *state = s && s->state ? s->state : "<state>";
@@ -140,7 +141,8 @@ static void commands(const struct facts *f, size_t i, const struct tf_runbook_su
 	} else if (strcmp(name, "mirror-set") == 0) {
 		tf_strbuf_printf(b, "%s mirror set %s/mirror\n", tiup, staging);
 	} else if (strcmp(name, "restore-mirror") == 0) {
-		const char *to = jstr(cJSON_GetObjectItemCaseSensitive(f->tiup, "restore"), "mirror");
+		const char *to =
+		    jstr(cJSON_GetObjectItemCaseSensitive(f->tiup, "restore"), "mirror");
 
 		if (to != NULL)
 			tf_strbuf_printf(b, "%s mirror set %s\n", tiup, to);
@@ -156,7 +158,8 @@ static void commands(const struct facts *f, size_t i, const struct tf_runbook_su
 		if (jstr(cJSON_GetObjectItemCaseSensitive(f->tiup, "versions"), "tiup") != NULL)
 			tf_strbuf_printf(b, "%s --version\n", tiup);
 		if (f->cluster_version != NULL)
-			tf_strbuf_printf(b, "%s %s --version\n%s cluster --version\n", tiup, comp, tiup);
+			tf_strbuf_printf(b, "%s %s --version\n%s cluster --version\n", tiup, comp,
+			                 tiup);
 	} else if (!f->enable_tls) {
 		return; /* the cluster steps are skipped */
 	} else if (strcmp(name, "preflight") == 0) {
@@ -164,18 +167,19 @@ static void commands(const struct facts *f, size_t i, const struct tf_runbook_su
 			tf_strbuf_puts(b, "systemctl stop <unit> && systemctl disable <unit>\n");
 	} else if (strcmp(name, "scale-in-pd") == 0) {
 		if (f->npd > 1)
-			tf_strbuf_printf(b, "%s %s scale-in %s -N <pd-but-leader> -y\n", tiup, comp, cl);
+			tf_strbuf_printf(b, "%s %s scale-in %s -N <pd-but-leader> -y\n", tiup, comp,
+			                 cl);
 	} else if (strcmp(name, "tls-enable") == 0) {
 		tf_strbuf_printf(b, "%s %s tls %s enable -y\n", tiup, comp, cl);
 	} else if (strcmp(name, "scale-out-pd") == 0) {
 		if (f->npd > 1)
-			tf_strbuf_printf(b, "%s %s scale-out %s %s/scale-out-pd.yaml -y\n", tiup, comp, cl,
-				  state);
+			tf_strbuf_printf(b, "%s %s scale-out %s %s/scale-out-pd.yaml -y\n", tiup,
+			                 comp, cl, state);
 	}
 }
 
 int tf_runbook_commands(const struct tf_manifest *m, size_t i, const struct tf_runbook_subst *s,
-			char **out, struct tf_err *err)
+                        char **out, struct tf_err *err)
 {
 	struct facts f;
 	struct tf_strbuf b = {.max = TF_RUNBOOK_MAX};
@@ -219,8 +223,8 @@ static int add_line(cJSON *arr, const char *fmt, ...)
 
 static const char *skip_reason(const struct facts *f, const char *name)
 {
-	static const char *const cluster[] = {"preflight", "scale-in-pd", "tls-enable",
-					      "repair-peers", "scale-out-pd", "health"};
+	static const char *const cluster[] = {"preflight",    "scale-in-pd",  "tls-enable",
+	                                      "repair-peers", "scale-out-pd", "health"};
 	size_t i;
 
 	for (i = 0; i < sizeof(cluster) / sizeof(cluster[0]); i++)
@@ -297,57 +301,64 @@ static int model_bundle(const struct tf_manifest *m, cJSON *root)
 	tf_time_format(m->not_before, nb, sizeof(nb));
 	tf_time_format(m->not_after, na, sizeof(na));
 	return b != NULL && cJSON_AddStringToObject(b, "id", m->bundle_id) &&
-			       cJSON_AddNumberToObject(b, "sequence", (double)m->sequence) &&
-			       cJSON_AddStringToObject(b, "created", c) &&
-			       cJSON_AddStringToObject(b, "not_before", nb) &&
-			       cJSON_AddStringToObject(b, "not_after", na)
-		       ? 0
-		       : -1;
+	               cJSON_AddNumberToObject(b, "sequence", (double)m->sequence) &&
+	               cJSON_AddStringToObject(b, "created", c) &&
+	               cJSON_AddStringToObject(b, "not_before", nb) &&
+	               cJSON_AddStringToObject(b, "not_after", na)
+	           ? 0
+	           : -1;
 }
 
 static int model_changes(const struct facts *f, cJSON *arr)
 {
 	const cJSON *v, *ca = cJSON_GetObjectItemCaseSensitive(f->tls, "ca"),
-			*cl = cJSON_GetObjectItemCaseSensitive(f->tls, "client");
+	                *cl = cJSON_GetObjectItemCaseSensitive(f->tls, "client");
 	const char *restore = jstr(cJSON_GetObjectItemCaseSensitive(f->tiup, "restore"), "mirror");
 	int r = 0;
 
 	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(f->tiup, "versions"))
 	{
 		if (cJSON_IsString(v))
-			r |= add_line(arr, "TiUP component `%s` upgraded to `%s` from the bundle's "
-					   "verified mirror subset.",
-				      v->string, v->valuestring);
+			r |= add_line(arr,
+			              "TiUP component `%s` upgraded to `%s` from the bundle's "
+			              "verified mirror subset.",
+			              v->string, v->valuestring);
 	}
 	if (f->tiup != NULL)
-		r |= add_line(arr, restore ? "TiUP's mirror is switched back afterwards to the one "
-					     "recorded before the upgrade, then set to `%s`."
-					   : "TiUP's mirror is switched back afterwards to the one "
-					     "recorded before the upgrade%s.",
-			      restore ? restore : "");
+		r |= add_line(arr,
+		              restore ? "TiUP's mirror is switched back afterwards to the one "
+		                        "recorded before the upgrade, then set to `%s`."
+		                      : "TiUP's mirror is switched back afterwards to the one "
+		                        "recorded before the upgrade%s.",
+		              restore ? restore : "");
 	if (ca != NULL)
-		r |= add_line(arr, "CA (%s) `%s`, sha256 fingerprint `%s`, valid to `%s`: TiUP "
-				   "issues the node certificates from it.",
-			      jstr(f->tls, "source") ? jstr(f->tls, "source") : "?",
-			      jstr(ca, "subject") ? jstr(ca, "subject") : "?",
-			      jstr(ca, "fingerprint") ? jstr(ca, "fingerprint") : "?",
-			      jstr(ca, "not_after") ? jstr(ca, "not_after") : "?");
+		r |= add_line(arr,
+		              "CA (%s) `%s`, sha256 fingerprint `%s`, valid to `%s`: TiUP "
+		              "issues the node certificates from it.",
+		              jstr(f->tls, "source") ? jstr(f->tls, "source") : "?",
+		              jstr(ca, "subject") ? jstr(ca, "subject") : "?",
+		              jstr(ca, "fingerprint") ? jstr(ca, "fingerprint") : "?",
+		              jstr(ca, "not_after") ? jstr(ca, "not_after") : "?");
 	if (cl != NULL)
-		r |= add_line(arr, "Client certificate `%s`, sha256 fingerprint `%s`, for TiUP and the "
-				   "operators' tools.",
-			      jstr(cl, "subject") ? jstr(cl, "subject") : "?",
-			      jstr(cl, "fingerprint") ? jstr(cl, "fingerprint") : "?");
+		r |= add_line(arr,
+		              "Client certificate `%s`, sha256 fingerprint `%s`, for TiUP and the "
+		              "operators' tools.",
+		              jstr(cl, "subject") ? jstr(cl, "subject") : "?",
+		              jstr(cl, "fingerprint") ? jstr(cl, "fingerprint") : "?");
 	if (f->tls != NULL)
-		r |= add_line(arr, "The private keys travel encrypted (CMS) and are decrypted only on "
-				   "the control host.");
+		r |= add_line(arr,
+		              "The private keys travel encrypted (CMS) and are decrypted only on "
+		              "the control host.");
 	if (f->enable_tls)
-		r |= add_line(arr, "TLS enabled between all components of cluster `%s`: PD's client "
-				   "port 2379 and peer port 2380 then require a client certificate "
-				   "signed by the CA.",
-			      f->m->cluster);
+		r |= add_line(arr,
+		              "TLS enabled between all components of cluster `%s`: PD's client "
+		              "port 2379 and peer port 2380 then require a client certificate "
+		              "signed by the CA.",
+		              f->m->cluster);
 	if (f->stop_dups)
-		r |= add_line(arr, "Duplicate `node_exporter` units found by the preflight are stopped "
-				   "and disabled.");
+		r |= add_line(arr,
+		              "Duplicate `node_exporter` units found by the preflight are stopped "
+		              "and disabled.");
 	return r;
 }
 
@@ -358,14 +369,15 @@ static int model_impact(const struct facts *f, cJSON *arr)
 	if (!f->enable_tls)
 		return add_line(arr, "The cluster is not changed: only TiUP on the control host.");
 	if (f->npd > 1)
-		r |= add_line(arr, "From `scale-in-pd` to `scale-out-pd`, PD runs as a single member: "
-				   "the cluster has no PD fault tolerance in that window. Make no "
-				   "other change meanwhile.");
+		r |= add_line(arr,
+		              "From `scale-in-pd` to `scale-out-pd`, PD runs as a single member: "
+		              "the cluster has no PD fault tolerance in that window. Make no "
+		              "other change meanwhile.");
 	r |= add_line(arr, "`tls-enable` restarts the whole cluster (every PD, TiKV, TiDB and "
-			   "monitoring component): plan for a short interruption of service.");
+	                   "monitoring component): plan for a short interruption of service.");
 	r |= add_line(arr, "Afterwards every client of PD and TiKV (`tiup ctl`, BR, Dumpling, "
-			   "monitoring, scripts calling port 2379) needs the CA and a client "
-			   "certificate. SQL clients on TiDB's port 4000 are not affected.");
+	                   "monitoring, scripts calling port 2379) needs the CA and a client "
+	                   "certificate. SQL clients on TiDB's port 4000 are not affected.");
 	return r;
 }
 
@@ -377,25 +389,31 @@ static int model_verification(const struct facts *f, cJSON *ver)
 	int r = 0;
 
 	if (!f->enable_tls) {
-		r |= add_line(ver, "The `verify-versions` step checks that TiUP reports the bundle's "
-				   "versions under the restored mirror; `tiferry status --cluster %s` shows "
-				   "every step done.",
-			      cl);
-		r |= add_line(ver, "`tiferry verify --cluster %s` reports TiUP's versions and the "
-				   "restored mirror (control-host checks); the cluster's TLS checks apply "
-				   "once TLS is enabled.",
-			      cl);
+		r |= add_line(
+		    ver,
+		    "The `verify-versions` step checks that TiUP reports the bundle's "
+		    "versions under the restored mirror; `tiferry status --cluster %s` shows "
+		    "every step done.",
+		    cl);
+		r |= add_line(
+		    ver,
+		    "`tiferry verify --cluster %s` reports TiUP's versions and the "
+		    "restored mirror (control-host checks); the cluster's TLS checks apply "
+		    "once TLS is enabled.",
+		    cl);
 		return r;
 	}
-	r |= add_line(ver, "`tiferry verify --cluster %s` checks from the control host: mutual TLS "
-			   "enforced on every PD, plain HTTP and connections without a client "
-			   "certificate refused, every peer URL https, the certificates issued by the "
-			   "bundle's CA, and PD membership restored.",
-		      cl);
-	r |= add_line(ver, "The install runs the same checks in its `health` step and writes a "
-			   "receipt (`<state>/receipt-%s.json`); carry it back and read it with "
-			   "`tiferry-build inspect --receipt`.",
-		      f->m->bundle_id);
+	r |= add_line(ver,
+	              "`tiferry verify --cluster %s` checks from the control host: mutual TLS "
+	              "enforced on every PD, plain HTTP and connections without a client "
+	              "certificate refused, every peer URL https, the certificates issued by the "
+	              "bundle's CA, and PD membership restored.",
+	              cl);
+	r |= add_line(ver,
+	              "The install runs the same checks in its `health` step and writes a "
+	              "receipt (`<state>/receipt-%s.json`); carry it back and read it with "
+	              "`tiferry-build inspect --receipt`.",
+	              f->m->bundle_id);
 	return r;
 }
 
@@ -411,40 +429,47 @@ static int model_text(const struct facts *f, cJSON *root)
 	if (purpose == NULL || fail == NULL || ver == NULL || ph == NULL)
 		return -1;
 	if (f->enable_tls)
-		r |= add_line(purpose, "Finding fixed: PD's etcd API on port 2379 of cluster `%s` "
-				       "accepts connections without authentication. This change "
-				       "turns on TLS between all components with `tiup cluster tls "
-				       "%s enable` (TiUP v1.10 or later), so that PD requires a "
-				       "client certificate signed by the cluster's CA.",
-			      cl, cl);
+		r |= add_line(purpose,
+		              "Finding fixed: PD's etcd API on port 2379 of cluster `%s` "
+		              "accepts connections without authentication. This change "
+		              "turns on TLS between all components with `tiup cluster tls "
+		              "%s enable` (TiUP v1.10 or later), so that PD requires a "
+		              "client certificate signed by the cluster's CA.",
+		              cl, cl);
 	else
-		r |= add_line(purpose, "This change upgrades TiUP on the control host of cluster `%s` "
-				       "and leaves the cluster itself as it is.",
-			      cl);
+		r |= add_line(purpose,
+		              "This change upgrades TiUP on the control host of cluster `%s` "
+		              "and leaves the cluster itself as it is.",
+		              cl);
 	r |= add_line(purpose, "tiferry carries it out from one signed bundle: every step below is "
-			       "journaled, and a failed or interrupted run continues with "
-			       "`--resume`.");
+	                       "journaled, and a failed or interrupted run continues with "
+	                       "`--resume`.");
 	r |= add_line(fail, "TiUP's mirror is switched back whatever fails.");
-	r |= add_line(fail, "See where it stopped and the command that continues: `tiferry status "
-			    "--cluster %s`.",
-		      cl);
+	r |= add_line(fail,
+	              "See where it stopped and the command that continues: `tiferry status "
+	              "--cluster %s`.",
+	              cl);
 	r |= add_line(fail, "Fix the cause it names, then continue: `tiferry install BUNDLE "
-			    "--resume` (steps already done are not repeated).");
-	r |= add_line(fail, "Every command run and its exit code is in the audit log, "
-			    "`<state>/audit.log`; docs/troubleshooting.md lists every exit code and "
-			    "common failure.");
+	                    "--resume` (steps already done are not repeated).");
+	r |=
+	    add_line(fail, "Every command run and its exit code is in the audit log, "
+	                   "`<state>/audit.log`; docs/troubleshooting.md lists every exit code and "
+	                   "common failure.");
 	r |= model_verification(f, ver);
-	r |= add_line(ph, "`<state>`: tiferry's state folder for the cluster, "
-			  "`$TIFERRY_STATE_DIR/%s` (default `/var/lib/tiferry/%s`).",
-		      cl, cl);
+	r |= add_line(ph,
+	              "`<state>`: tiferry's state folder for the cluster, "
+	              "`$TIFERRY_STATE_DIR/%s` (default `/var/lib/tiferry/%s`).",
+	              cl, cl);
 	r |= add_line(ph, "`<staging>`: the private staging folder the check extracts the bundle "
-			  "into, `<state>/staging-XXXXXX`.");
+	                  "into, `<state>/staging-XXXXXX`.");
 	if (f->enable_tls && f->npd > 1)
-		r |= add_line(ph, "`<pd-but-leader>`: every PD member but the leader, as the preflight "
-				  "finds it (`host:client_port`, comma-separated).");
+		r |= add_line(ph,
+		              "`<pd-but-leader>`: every PD member but the leader, as the preflight "
+		              "finds it (`host:client_port`, comma-separated).");
 	if (f->enable_tls && f->stop_dups)
-		r |= add_line(ph, "`<unit>`: a duplicate `node_exporter` unit the preflight found on "
-				  "that host (the command runs over SSH on that host).");
+		r |= add_line(ph,
+		              "`<unit>`: a duplicate `node_exporter` unit the preflight found on "
+		              "that host (the command runs over SSH on that host).");
 	return r;
 }
 
@@ -458,7 +483,7 @@ static int build_model(const struct tf_manifest *m, cJSON **out, struct tf_err *
 	if ((r = facts_load(m, &f, err)) != 0)
 		return r;
 	snprintf(title, sizeof(title), "%s on TiDB cluster '%s'",
-		 f.enable_tls ? "Enable TLS" : "Upgrade TiUP", m->cluster);
+	         f.enable_tls ? "Enable TLS" : "Upgrade TiUP", m->cluster);
 	r = -1;
 	if ((root = cJSON_CreateObject()) == NULL ||
 	    !cJSON_AddStringToObject(root, "format", RUNBOOK_FORMAT) ||
@@ -551,7 +576,8 @@ static void heading(struct doc *d, int level, const char *id, const char *s)
 		tf_strbuf_puts(&d->b, "\n\n");
 		return;
 	}
-	tf_strbuf_printf(&d->b, "<h%d%s%s%s>", level, id ? " id=\"" : "", id ? id : "", id ? "\"" : "");
+	tf_strbuf_printf(&d->b, "<h%d%s%s%s>", level, id ? " id=\"" : "", id ? id : "",
+	                 id ? "\"" : "");
 	text(d, s, 0);
 	tf_strbuf_printf(&d->b, "</h%d>\n", level);
 }
@@ -583,7 +609,7 @@ static void list(struct doc *d, const cJSON *arr)
 
 /* A table of n columns; cells is rows * n texts. */
 static void table(struct doc *d, const char *const *head, size_t n, const char *const *cells,
-		  size_t rows)
+                  size_t rows)
 {
 	size_t r, c;
 
@@ -649,30 +675,30 @@ static void code(struct doc *d, const cJSON *cmds)
 }
 
 static const char html_head[] =
-	"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-	"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	"<title>";
+    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<title>";
 
 static const char html_head2[] =
-	"</title>\n<style>\n"
-	"body{font-family:system-ui,-apple-system,\"Segoe UI\",Roboto,\"DejaVu Sans\",sans-serif;"
-	"max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1f23;line-height:1.45}\n"
-	"h1{border-bottom:2px solid #1b1f23;padding-bottom:.3rem}\n"
-	"h2{margin-top:2rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem}\n"
-	"h3{margin-bottom:.3rem}\n"
-	"code{font-family:\"DejaVu Sans Mono\",Menlo,Consolas,monospace;font-size:.9em;"
-	"background:#f3f4f6;padding:0 .2em;border-radius:3px;overflow-wrap:anywhere}\n"
-	"pre.commands{background:#0d1117;color:#e6edf3;padding:.6rem .8rem;border-radius:6px;"
-	"overflow-x:auto}\n"
-	"pre.commands code{background:none;color:inherit;padding:0}\n"
-	"table{border-collapse:collapse;margin:.5rem 0 1rem}\n"
-	"th,td{border:1px solid #d0d7de;padding:.25rem .6rem;text-align:left;vertical-align:top}\n"
-	"th{background:#f6f8fa}\n"
-	".step{border-left:4px solid #0969da;padding-left:.8rem;margin:1rem 0}\n"
-	".skipped{color:#57606a;font-style:italic}\n"
-	".impact{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:.2rem 1rem}\n"
-	"@media print{body{margin:0;max-width:none}pre.commands{white-space:pre-wrap}}\n"
-	"</style>\n</head>\n<body>\n";
+    "</title>\n<style>\n"
+    "body{font-family:system-ui,-apple-system,\"Segoe UI\",Roboto,\"DejaVu Sans\",sans-serif;"
+    "max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1f23;line-height:1.45}\n"
+    "h1{border-bottom:2px solid #1b1f23;padding-bottom:.3rem}\n"
+    "h2{margin-top:2rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem}\n"
+    "h3{margin-bottom:.3rem}\n"
+    "code{font-family:\"DejaVu Sans Mono\",Menlo,Consolas,monospace;font-size:.9em;"
+    "background:#f3f4f6;padding:0 .2em;border-radius:3px;overflow-wrap:anywhere}\n"
+    "pre.commands{background:#0d1117;color:#e6edf3;padding:.6rem .8rem;border-radius:6px;"
+    "overflow-x:auto}\n"
+    "pre.commands code{background:none;color:inherit;padding:0}\n"
+    "table{border-collapse:collapse;margin:.5rem 0 1rem}\n"
+    "th,td{border:1px solid #d0d7de;padding:.25rem .6rem;text-align:left;vertical-align:top}\n"
+    "th{background:#f6f8fa}\n"
+    ".step{border-left:4px solid #0969da;padding-left:.8rem;margin:1rem 0}\n"
+    ".skipped{color:#57606a;font-style:italic}\n"
+    ".impact{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:.2rem 1rem}\n"
+    "@media print{body{margin:0;max-width:none}pre.commands{white-space:pre-wrap}}\n"
+    "</style>\n</head>\n<body>\n";
 
 static void render_steps(struct doc *d, const cJSON *arr)
 {
@@ -684,11 +710,11 @@ static void render_steps(struct doc *d, const cJSON *arr)
 		char h[160];
 
 		snprintf(h, sizeof(h), "%d. %s — %s", cJSON_IsNumber(n) ? n->valueint : 0,
-			 jstr(s, "name") ? jstr(s, "name") : "?",
-			 jstr(s, "where") ? jstr(s, "where") : "?");
+		         jstr(s, "name") ? jstr(s, "name") : "?",
+		         jstr(s, "where") ? jstr(s, "where") : "?");
 		if (d->f == TF_RUNBOOK_HTML)
 			tf_strbuf_printf(&d->b, "<div class=\"step\" id=\"step-%s\">\n",
-				  jstr(s, "name") ? jstr(s, "name") : "");
+			                 jstr(s, "name") ? jstr(s, "name") : "");
 		heading(d, 3, NULL, h);
 		para(d, jstr(s, "what") ? jstr(s, "what") : "");
 		if (jstr(s, "skipped") != NULL) {
@@ -711,7 +737,7 @@ static void render_steps(struct doc *d, const cJSON *arr)
 static void render_target(struct doc *d, const cJSON *root)
 {
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "target"),
-		    *b = cJSON_GetObjectItemCaseSensitive(root, "bundle"), *v;
+	            *b = cJSON_GetObjectItemCaseSensitive(root, "bundle"), *v;
 	const char *head[] = {"Field", "Value"};
 	const char *cells[14];
 	char seq[32], cl[300], topo[100], id[64], nb[40], na[40], cr[40];
@@ -741,10 +767,11 @@ static void render_target(struct doc *d, const cJSON *root)
 	heading(d, 2, "target", "Target and validity");
 	table(d, head, 2, cells, 7);
 	para(d, "tiferry refuses the bundle outside this window, on a cluster whose topology "
-		"fingerprint differs, and after a bundle with an equal or higher sequence.");
+	        "fingerprint differs, and after a bundle with an equal or higher sequence.");
 	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(t, "hosts")) > 0) {
 		const char *hh[] = {"Host", "Roles"};
-		size_t n = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(t, "hosts")), i = 0;
+		size_t n = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(t, "hosts")),
+		       i = 0;
 		const char **hc = calloc(2 * n, sizeof(*hc));
 		char **own = calloc(2 * n, sizeof(*own));
 
@@ -753,7 +780,8 @@ static void render_target(struct doc *d, const cJSON *root)
 		} else {
 			cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(t, "hosts"))
 			{
-				const cJSON *roles = cJSON_GetObjectItemCaseSensitive(v, "roles"), *x;
+				const cJSON *roles = cJSON_GetObjectItemCaseSensitive(v, "roles"),
+				            *x;
 				struct tf_strbuf rs = {0};
 
 				if (i >= n)
@@ -762,9 +790,11 @@ static void render_target(struct doc *d, const cJSON *root)
 				cJSON_ArrayForEach(x, roles)
 				{
 					if (cJSON_IsString(x))
-						tf_strbuf_printf(&rs, "%s%s", rs.len ? ", " : "", x->valuestring);
+						tf_strbuf_printf(&rs, "%s%s", rs.len ? ", " : "",
+						                 x->valuestring);
 				}
-				if (asprintf(&own[2 * i], "`%s`", jstr(v, "host") ? jstr(v, "host") : "?") < 0)
+				if (asprintf(&own[2 * i], "`%s`",
+				             jstr(v, "host") ? jstr(v, "host") : "?") < 0)
 					own[2 * i] = NULL;
 				own[2 * i + 1] = rs.s;
 				hc[2 * i] = own[2 * i] ? own[2 * i] : "?";
@@ -785,12 +815,13 @@ static void render_approvals_text(struct doc *d)
 {
 	heading(d, 2, "approvals", "Approvals");
 	para(d, "The control host's trust policy (`/etc/tiferry/trust/policy.yaml`) says how many "
-		"signatures of each role a bundle needs, for example one `builder` and one "
-		"`approver`; roles come from the policy, never from the signature. tiferry refuses "
-		"to install the bundle until they are there.");
-	para(d, "Each signature covers the manifest, and the manifest holds the sha256 of this "
-		"runbook: an approval covers the text you are reading. The signatures are added after "
-		"the text is signed, so they are shown below as they stand now, not as part of it.");
+	        "signatures of each role a bundle needs, for example one `builder` and one "
+	        "`approver`; roles come from the policy, never from the signature. tiferry refuses "
+	        "to install the bundle until they are there.");
+	para(d,
+	     "Each signature covers the manifest, and the manifest holds the sha256 of this "
+	     "runbook: an approval covers the text you are reading. The signatures are added after "
+	     "the text is signed, so they are shown below as they stand now, not as part of it.");
 	tf_strbuf_puts(&d->b, TF_RUNBOOK_MARK "\n\n");
 }
 
@@ -806,7 +837,7 @@ static int render_doc(const cJSON *root, enum tf_runbook_format f, char **out, s
 	}
 	heading(&d, 1, NULL, title);
 	para(&d, "Runbook of a tiferry bundle: what it changes, what it costs, every step with the "
-		 "exact commands, what to do when a step fails, and how success is verified.");
+	         "exact commands, what to do when a step fails, and how success is verified.");
 	heading(&d, 2, "purpose", "Purpose");
 	{
 		const cJSON *v;
@@ -829,8 +860,8 @@ static int render_doc(const cJSON *root, enum tf_runbook_format f, char **out, s
 	render_approvals_text(&d);
 	heading(&d, 2, "steps", "Steps");
 	para(&d, "`tiferry install BUNDLE` runs these steps in order on the control host, each "
-		 "journaled. The commands are exactly those it runs; words in angle brackets are "
-		 "known only during the run:");
+	         "journaled. The commands are exactly those it runs; words in angle brackets are "
+	         "known only during the run:");
 	list(&d, cJSON_GetObjectItemCaseSensitive(root, "placeholders"));
 	render_steps(&d, cJSON_GetObjectItemCaseSensitive(root, "steps"));
 	heading(&d, 2, "on-failure", "If a step fails");
@@ -849,7 +880,7 @@ static int render_doc(const cJSON *root, enum tf_runbook_format f, char **out, s
 }
 
 int tf_runbook_render(const struct tf_manifest *m, enum tf_runbook_format f, char **out,
-		      size_t *len, struct tf_err *err)
+                      size_t *len, struct tf_err *err)
 {
 	cJSON *root = NULL;
 	int r;
@@ -889,17 +920,18 @@ static void approvals(struct doc *d, const struct tf_runbook_approvals *a)
 	}
 	if (a->required != NULL && a->problem != NULL)
 		snprintf(line, sizeof(line), "Required by the trust policy: %s. Not met yet: %s.",
-			 a->required,
-			 strncmp(a->problem, "policy: ", 8) == 0 ? a->problem + 8 : a->problem);
+		         a->required,
+		         strncmp(a->problem, "policy: ", 8) == 0 ? a->problem + 8 : a->problem);
 	else if (a->required != NULL)
 		snprintf(line, sizeof(line), "Required by the trust policy: %s. The policy is met.",
-			 a->required);
+		         a->required);
 	else
-		snprintf(line, sizeof(line), "No trust policy was given: the signatures below are "
-					     "not checked (pass `--trust DIR`).");
+		snprintf(line, sizeof(line),
+		         "No trust policy was given: the signatures below are "
+		         "not checked (pass `--trust DIR`).");
 	if (d->f == TF_RUNBOOK_HTML)
 		tf_strbuf_printf(&d->b, "<div class=\"%s\" id=\"signatures\">\n",
-			  a->required && !a->problem ? "approved" : "not-approved");
+		                 a->required && !a->problem ? "approved" : "not-approved");
 	para(d, line);
 	for (i = 0; i < a->nsigners; i++) {
 		if (asprintf(&keys[i], "`%.16s`", a->signers[i].keyid) < 0) {
@@ -927,7 +959,7 @@ out:
 }
 
 static int approvals_json(const char *doc, size_t len, const struct tf_runbook_approvals *a,
-			  char **out, size_t *outlen, struct tf_err *err)
+                          char **out, size_t *outlen, struct tf_err *err)
 {
 	cJSON *root = cJSON_ParseWithLength(doc, len), *o, *arr;
 	char *t = NULL;
@@ -948,9 +980,12 @@ static int approvals_json(const char *doc, size_t len, const struct tf_runbook_a
 
 		if (s == NULL || !cJSON_AddItemToArray(arr, s) ||
 		    !cJSON_AddStringToObject(s, "keyid", a->signers[i].keyid) ||
-		    (a->signers[i].holder && !cJSON_AddStringToObject(s, "holder", a->signers[i].holder)) ||
-		    (a->signers[i].role && !cJSON_AddStringToObject(s, "role", a->signers[i].role)) ||
-		    !cJSON_AddStringToObject(s, "status", a->signers[i].status ? a->signers[i].status : "?"))
+		    (a->signers[i].holder &&
+		     !cJSON_AddStringToObject(s, "holder", a->signers[i].holder)) ||
+		    (a->signers[i].role &&
+		     !cJSON_AddStringToObject(s, "role", a->signers[i].role)) ||
+		    !cJSON_AddStringToObject(s, "status",
+		                             a->signers[i].status ? a->signers[i].status : "?"))
 			goto nomem;
 	}
 	if ((t = cJSON_Print(root)) == NULL)
@@ -965,8 +1000,8 @@ nomem:
 }
 
 int tf_runbook_with_approvals(const char *doc, size_t len, enum tf_runbook_format f,
-			      const struct tf_runbook_approvals *a, char **out, size_t *outlen,
-			      struct tf_err *err)
+                              const struct tf_runbook_approvals *a, char **out, size_t *outlen,
+                              struct tf_err *err)
 {
 	struct doc d = {.b = {.max = 2 * (size_t)TF_RUNBOOK_MAX}, .f = f};
 	const char *mark;
@@ -995,8 +1030,8 @@ int tf_runbook_with_approvals(const char *doc, size_t len, enum tf_runbook_forma
 }
 
 int tf_runbook_show(const char *path, const struct tf_manifest *m, enum tf_runbook_format f,
-		    const struct tf_runbook_approvals *a, char **out, size_t *len, int *rendered,
-		    struct tf_err *err)
+                    const struct tf_runbook_approvals *a, char **out, size_t *len, int *rendered,
+                    struct tf_err *err)
 {
 	const char *entry = f == TF_RUNBOOK_MD ? TF_RUNBOOK_MD_PATH : TF_RUNBOOK_HTML_PATH;
 	char *doc = NULL;

@@ -41,12 +41,12 @@ struct tf_runbook_subst {
  * tiferry does the step itself). Placeholders in angle brackets stand for what only the run
  * knows (the PD leader, duplicate units). */
 int tf_runbook_commands(const struct tf_manifest *m, size_t i, const struct tf_runbook_subst *s,
-			char **out, struct tf_err *err) TF_MUST_CHECK;
+                        char **out, struct tf_err *err) TF_MUST_CHECK;
 
 /* Renders the runbook of m in format f into *out, *len bytes, NUL-terminated (caller frees).
  * Markdown and HTML carry TF_RUNBOOK_MARK where the approvals go. */
 int tf_runbook_render(const struct tf_manifest *m, enum tf_runbook_format f, char **out,
-		      size_t *len, struct tf_err *err) TF_MUST_CHECK;
+                      size_t *len, struct tf_err *err) TF_MUST_CHECK;
 
 struct tf_runbook_signer {
 	const char *keyid;
@@ -65,18 +65,19 @@ struct tf_runbook_approvals {
 /* doc (a rendered runbook of format f) with the approvals inserted at TF_RUNBOOK_MARK (for JSON:
  * as the "approvals" member), in *out, *len (caller frees). TF_E_INPUT when doc has no mark. */
 int tf_runbook_with_approvals(const char *doc, size_t len, enum tf_runbook_format f,
-			      const struct tf_runbook_approvals *a, char **out, size_t *outlen,
-			      struct tf_err *err) TF_MUST_CHECK;
+                              const struct tf_runbook_approvals *a, char **out, size_t *outlen,
+                              struct tf_err *err) TF_MUST_CHECK;
 
 /* The runbook of the bundle at path (manifest m, already scanned or checked) in format f with the
  * approvals a inserted, in *out, *len (caller frees). Markdown and HTML are the signed payload
  * files, their sha256 checked against m; JSON is rendered from m. A bundle built before runbooks
  * existed has its runbook rendered from m, and *rendered is set to 1. */
 int tf_runbook_show(const char *path, const struct tf_manifest *m, enum tf_runbook_format f,
-		    const struct tf_runbook_approvals *a, char **out, size_t *len, int *rendered,
-		    struct tf_err *err) TF_MUST_CHECK;
+                    const struct tf_runbook_approvals *a, char **out, size_t *len, int *rendered,
+                    struct tf_err *err) TF_MUST_CHECK;
 
 /* "md", "html", "json" -> *f; TF_E_USAGE otherwise. */
-int tf_runbook_format_parse(const char *s, enum tf_runbook_format *f, struct tf_err *err) TF_MUST_CHECK;
+int tf_runbook_format_parse(const char *s, enum tf_runbook_format *f,
+                            struct tf_err *err) TF_MUST_CHECK;
 
 #endif

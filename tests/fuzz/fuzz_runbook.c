@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (f == TF_RUNBOOK_HTML && (strstr(doc, "<script") || strstr(doc, "<img")))
 			abort();
 		if (tf_runbook_with_approvals(doc, len, (enum tf_runbook_format)f, &a, &out, &olen,
-					      &err) != 0)
+		                              &err) != 0)
 			abort(); /* a rendered runbook always has its place for the approvals */
 		free(out);
 		free(doc);

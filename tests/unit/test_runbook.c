@@ -11,19 +11,21 @@
 #define Z64 "0000000000000000000000000000000000000000000000000000000000000000"
 
 static const char manifest[] =
-	"{\"format\": \"tiferry-bundle/1\", \"bundle_id\": \"0123456789abcdef0123456789abcdef\",\n"
-	" \"sequence\": 3, \"created\": \"2026-11-27T00:00:00Z\",\n"
-	" \"not_before\": \"2026-11-27T00:00:00Z\", \"not_after\": \"2026-12-04T00:00:00Z\",\n"
-	" \"target\": {\"cluster\": \"prod-1\", \"topology\": \"sha256:" Z64 "\"},\n"
-	" \"files\": [],\n"
-	" \"tiup\": {\"versions\": {\"cluster\": \"v1.16.1\", \"ctl\": \"v8.1.0\", \"tiup\": \"v1.16.1\"},\n"
-	"          \"restore\": {\"mode\": \"as-recorded\"}},\n"
-	" \"tls\": {\"source\": \"generated\", \"ca\": {\"subject\": \"CN=<script>alert(1)</script> & co\",\n"
-	"          \"fingerprint\": \"sha256:ab\", \"not_after\": \"2076-01-01T00:00:00Z\"}},\n"
-	" \"plan\": {\"enable_tls\": true, \"stop_duplicate_exporters\": %s,\n"
-	"          \"pd_hosts\": [%s], \"pd_topology\": \"topology/pd.yaml\",\n"
-	"          \"hosts\": [{\"host\": \"10.0.0.1\", \"roles\": [\"pd\", \"tikv\"]}],\n"
-	"          \"pd_nodes\": [{\"id\": \"10.0.0.1:2379\"}]}}\n";
+    "{\"format\": \"tiferry-bundle/1\", \"bundle_id\": \"0123456789abcdef0123456789abcdef\",\n"
+    " \"sequence\": 3, \"created\": \"2026-11-27T00:00:00Z\",\n"
+    " \"not_before\": \"2026-11-27T00:00:00Z\", \"not_after\": \"2026-12-04T00:00:00Z\",\n"
+    " \"target\": {\"cluster\": \"prod-1\", \"topology\": \"sha256:" Z64 "\"},\n"
+    " \"files\": [],\n"
+    " \"tiup\": {\"versions\": {\"cluster\": \"v1.16.1\", \"ctl\": \"v8.1.0\", \"tiup\": "
+    "\"v1.16.1\"},\n"
+    "          \"restore\": {\"mode\": \"as-recorded\"}},\n"
+    " \"tls\": {\"source\": \"generated\", \"ca\": {\"subject\": \"CN=<script>alert(1)</script> & "
+    "co\",\n"
+    "          \"fingerprint\": \"sha256:ab\", \"not_after\": \"2076-01-01T00:00:00Z\"}},\n"
+    " \"plan\": {\"enable_tls\": true, \"stop_duplicate_exporters\": %s,\n"
+    "          \"pd_hosts\": [%s], \"pd_topology\": \"topology/pd.yaml\",\n"
+    "          \"hosts\": [{\"host\": \"10.0.0.1\", \"roles\": [\"pd\", \"tikv\"]}],\n"
+    "          \"pd_nodes\": [{\"id\": \"10.0.0.1:2379\"}]}}\n";
 
 static void load(struct tf_manifest *m, const char *stop, const char *pd)
 {
@@ -59,7 +61,8 @@ static char *cmds(const struct tf_manifest *m, const char *step, const struct tf
 static void test_commands(void **state)
 {
 	struct tf_manifest m;
-	struct tf_runbook_subst s = {.tiup = "/opt/tiup", .state = "/st", .staging = "/st/staging-1"};
+	struct tf_runbook_subst s = {
+	    .tiup = "/opt/tiup", .state = "/st", .staging = "/st/staging-1"};
 	char *c;
 
 	(void)state;
@@ -74,13 +77,15 @@ static void test_commands(void **state)
 	assert_string_equal(c, "tiup update cluster\ntiup update ctl\n");
 	free(c);
 	c = cmds(&m, "verify-versions", NULL);
-	assert_string_equal(c, "tiup --version\ntiup cluster:v1.16.1 --version\ntiup cluster --version\n");
+	assert_string_equal(
+	    c, "tiup --version\ntiup cluster:v1.16.1 --version\ntiup cluster --version\n");
 	free(c);
 	c = cmds(&m, "scale-in-pd", NULL);
 	assert_string_equal(c, "tiup cluster:v1.16.1 scale-in prod-1 -N <pd-but-leader> -y\n");
 	free(c);
 	c = cmds(&m, "scale-out-pd", &s);
-	assert_string_equal(c, "/opt/tiup cluster:v1.16.1 scale-out prod-1 /st/scale-out-pd.yaml -y\n");
+	assert_string_equal(
+	    c, "/opt/tiup cluster:v1.16.1 scale-out prod-1 /st/scale-out-pd.yaml -y\n");
 	free(c);
 	c = cmds(&m, "preflight", NULL); /* the plan does not allow stopping duplicates */
 	assert_string_equal(c, "");
@@ -137,7 +142,8 @@ static void test_html_escapes(void **state)
 	assert_non_null(strstr(doc, "</html>\n"));
 	/* a value from the manifest never becomes markup */
 	assert_null(strstr(doc, "<script>"));
-	assert_non_null(strstr(doc, "<code>CN=&lt;script&gt;alert(1)&lt;/script&gt; &amp; co</code>"));
+	assert_non_null(
+	    strstr(doc, "<code>CN=&lt;script&gt;alert(1)&lt;/script&gt; &amp; co</code>"));
 	/* self-contained: nothing is fetched */
 	assert_null(strstr(doc, "href="));
 	assert_null(strstr(doc, "url("));
@@ -152,48 +158,55 @@ static void test_approvals(void **state)
 	struct tf_manifest m;
 	struct tf_err err;
 	struct tf_runbook_signer s[] = {
-		{"aaaaaaaaaaaaaaaabbbbbbbb", "Ann <ops>", "builder", "valid"},
-		{"cccccccccccccccc", NULL, NULL, "unknown key (not counted)"}};
-	struct tf_runbook_approvals a = {2, s, "1 builder, 1 approver", "policy: role 'approver' needs 1"};
+	    {"aaaaaaaaaaaaaaaabbbbbbbb", "Ann <ops>", "builder", "valid"},
+	    {"cccccccccccccccc", NULL, NULL, "unknown key (not counted)"}};
+	struct tf_runbook_approvals a = {2, s, "1 builder, 1 approver",
+	                                 "policy: role 'approver' needs 1"};
 	char *doc = NULL, *out = NULL;
 	size_t len = 0, olen = 0;
 
 	(void)state;
 	load(&m, "false", "\"10.0.0.1\"");
 	assert_int_equal(tf_runbook_render(&m, TF_RUNBOOK_MD, &doc, &len, &err), 0);
-	assert_int_equal(tf_runbook_with_approvals(doc, len, TF_RUNBOOK_MD, &a, &out, &olen, &err), 0);
+	assert_int_equal(tf_runbook_with_approvals(doc, len, TF_RUNBOOK_MD, &a, &out, &olen, &err),
+	                 0);
 	assert_null(strstr(out, TF_RUNBOOK_MARK));
-	assert_non_null(strstr(out, "Required by the trust policy: 1 builder, 1 approver. Not met yet: role 'approver' needs 1."));
+	assert_non_null(strstr(out, "Required by the trust policy: 1 builder, 1 approver. Not met "
+	                            "yet: role 'approver' needs 1."));
 	assert_non_null(strstr(out, "| `aaaaaaaaaaaaaaaa` | Ann <ops> | builder | valid |"));
 	assert_non_null(strstr(out, "| `cccccccccccccccc` | - | - | unknown key (not counted) |"));
 	free(out);
 	free(doc);
 	assert_int_equal(tf_runbook_render(&m, TF_RUNBOOK_HTML, &doc, &len, &err), 0);
-	assert_int_equal(tf_runbook_with_approvals(doc, len, TF_RUNBOOK_HTML, &a, &out, &olen, &err), 0);
+	assert_int_equal(
+	    tf_runbook_with_approvals(doc, len, TF_RUNBOOK_HTML, &a, &out, &olen, &err), 0);
 	assert_non_null(strstr(out, "<td>Ann &lt;ops&gt;</td>"));
 	assert_non_null(strstr(out, "class=\"not-approved\""));
 	free(out);
 	free(doc);
 	assert_int_equal(tf_runbook_render(&m, TF_RUNBOOK_JSON, &doc, &len, &err), 0);
-	assert_int_equal(tf_runbook_with_approvals(doc, len, TF_RUNBOOK_JSON, &a, &out, &olen, &err), 0);
+	assert_int_equal(
+	    tf_runbook_with_approvals(doc, len, TF_RUNBOOK_JSON, &a, &out, &olen, &err), 0);
 	assert_non_null(strstr(out, "\"satisfied\":\tfalse"));
 	assert_non_null(strstr(out, "\"holder\":\t\"Ann <ops>\""));
 	assert_non_null(strstr(out, "\"name\":\t\"wipe-staging\""));
 	free(out);
 	free(doc);
 	/* a document without the mark is refused, not printed without the approvals */
-	assert_int_equal(tf_runbook_with_approvals("# x\n", 4, TF_RUNBOOK_MD, &a, &out, &olen, &err),
-			 TF_E_INPUT);
+	assert_int_equal(
+	    tf_runbook_with_approvals("# x\n", 4, TF_RUNBOOK_MD, &a, &out, &olen, &err),
+	    TF_E_INPUT);
 	tf_manifest_release(&m);
 }
 
 static void test_no_plan(void **state)
 {
 	static const char bare[] =
-		"{\"format\": \"tiferry-bundle/1\", \"bundle_id\": \"0123456789abcdef0123456789abcdef\","
-		" \"sequence\": 1, \"created\": \"2026-11-27T00:00:00Z\","
-		" \"not_before\": \"2026-11-27T00:00:00Z\", \"not_after\": \"2026-12-04T00:00:00Z\","
-		" \"target\": {\"cluster\": \"c\", \"topology\": \"sha256:" Z64 "\"}, \"files\": []}";
+	    "{\"format\": \"tiferry-bundle/1\", \"bundle_id\": "
+	    "\"0123456789abcdef0123456789abcdef\","
+	    " \"sequence\": 1, \"created\": \"2026-11-27T00:00:00Z\","
+	    " \"not_before\": \"2026-11-27T00:00:00Z\", \"not_after\": \"2026-12-04T00:00:00Z\","
+	    " \"target\": {\"cluster\": \"c\", \"topology\": \"sha256:" Z64 "\"}, \"files\": []}";
 	struct tf_manifest m;
 	struct tf_err err;
 	char *doc = NULL;
@@ -203,7 +216,8 @@ static void test_no_plan(void **state)
 	assert_int_equal(tf_manifest_parse(bare, strlen(bare), &m, &err), 0);
 	assert_int_equal(tf_runbook_render(&m, TF_RUNBOOK_MD, &doc, &len, &err), 0);
 	assert_non_null(strstr(doc, "# Upgrade TiUP on TiDB cluster 'c'"));
-	assert_non_null(strstr(doc, "For this bundle: skipped: the bundle's plan does not change the cluster."));
+	assert_non_null(strstr(
+	    doc, "For this bundle: skipped: the bundle's plan does not change the cluster."));
 	assert_null(strstr(doc, "tls c enable"));
 	/* nothing promised that an upgrade-only bundle does not do */
 	assert_null(strstr(doc, "writes a receipt"));
@@ -228,9 +242,9 @@ static void test_format_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_commands),     cmocka_unit_test(test_markdown),
-		cmocka_unit_test(test_html_escapes), cmocka_unit_test(test_approvals),
-		cmocka_unit_test(test_no_plan),      cmocka_unit_test(test_format_parse),
+	    cmocka_unit_test(test_commands),     cmocka_unit_test(test_markdown),
+	    cmocka_unit_test(test_html_escapes), cmocka_unit_test(test_approvals),
+	    cmocka_unit_test(test_no_plan),      cmocka_unit_test(test_format_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

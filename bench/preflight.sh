@@ -19,8 +19,9 @@ NHOSTS=${BENCH_HOSTS:-32}
 UPDATE_DOC=0
 [[ ${1:-} == --update-doc ]] && UPDATE_DOC=1
 ((NHOSTS >= 1 && NHOSTS <= 150)) || { echo "bench: BENCH_HOSTS must be 1..150" >&2; exit 2; }
-for lib in installer/libtf_installer.a mirror/libtf_mirror.a manifests/libtf_manifests.a \
-	common/libtf_common.a; do
+libs=(installer/libtf_installer.a cluster/libtf_cluster.a mirror/libtf_mirror.a
+	manifests/libtf_manifests.a crypto/libtf_crypto.a common/libtf_common.a)
+for lib in "${libs[@]}"; do
 	[[ -f $TF_BUILD/$lib ]] || { echo "bench: '$TF_BUILD/$lib' missing (build first or set TF_BUILD)" >&2; exit 2; }
 done
 [[ $(id -u) == 0 && -x /usr/sbin/sshd ]] || { echo "bench: needs root and /usr/sbin/sshd" >&2; exit 2; }
@@ -49,8 +50,7 @@ verdict() { awk -v v="$1" -v op="$2" -v g="$3" 'BEGIN { ok = op == "<" ? v < g :
 # The driver: installer/preflight over a meta.yaml, linked against the build's libraries.
 # shellcheck disable=SC2046
 cc -std=c11 -D_GNU_SOURCE -O2 -I"$SRC" "$SRC/bench/preflight_driver.c" -o "$T/driver" \
-	"$TF_BUILD/installer/libtf_installer.a" "$TF_BUILD/mirror/libtf_mirror.a" \
-	"$TF_BUILD/manifests/libtf_manifests.a" "$TF_BUILD/common/libtf_common.a" \
+	-Wl,--start-group "${libs[@]/#/$TF_BUILD/}" -Wl,--end-group \
 	$(pkg-config --libs libssh libcjson yaml-0.1 openssl libarchive zlib) -lpthread
 
 ips=()

@@ -2,8 +2,8 @@
  * "<seconds> <hosts> <failed>" (or the refusal on stderr). Not part of the product.
  *   preflight_driver META KEY KNOWN_HOSTS PARALLEL UNITS_DIR [MAX_HOSTS] */
 #include "installer/preflight.h"
-#include "installer/ssh.h"
-#include "manifests/topology.h"
+#include "cluster/ssh.h"
+#include "cluster/topology.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,8 +12,8 @@
 #include "manifests/bundle.h"
 #include "manifests/manifest.h"
 #include "manifests/runbook.h"
-#include "manifests/sigkey.h"
-#include "manifests/topology.h"
+#include "crypto/sigkey.h"
+#include "cluster/topology.h"
 
 #include <dirent.h>
 #include <getopt.h>

@@ -4,7 +4,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/secret.h"
-#include "manifests/sigkey.h"
+#include "crypto/sigkey.h"
 
 #include <errno.h>
 #include <fcntl.h>

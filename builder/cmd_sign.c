@@ -6,7 +6,7 @@
 #include "common/secret.h"
 #include "manifests/bundle.h"
 #include "manifests/manifest.h"
-#include "manifests/sigkey.h"
+#include "crypto/sigkey.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -2,8 +2,9 @@
 #include "builder/sections.h"
 #include "common/fsutil.h"
 #include "common/secret.h"
-#include "manifests/certs.h"
-#include "manifests/secrets.h"
+#include "cluster/certplan.h"
+#include "crypto/certs.h"
+#include "crypto/secrets.h"
 #include "mirror/subset.h"
 
 #include <limits.h>
@@ -241,7 +242,8 @@ int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, c
 	const struct tf_yaml *t = tf_yaml_get(spec->doc, "tls"), *imp;
 	struct tf_certs_config cfg;
 	struct tf_certs certs;
-	struct tf_certs_plan *plan = NULL;
+	struct tf_certplan *plan = NULL;
+	char *plan_json = NULL;
 	struct tf_certs_sealed sealed;
 	struct tf_secrets_recipients rcp;
 	const char *ca;
@@ -318,7 +320,8 @@ int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, c
 		tf_err_prefix(err, "spec 'tls'");
 		goto out;
 	}
-	if ((r = tf_certs_plan_make(topo, &plan, err)) != 0)
+	if ((r = tf_certplan_make(topo, &plan, err)) != 0 ||
+	    (r = tf_certplan_json(plan, &plan_json, err)) != 0)
 		goto out;
 	if ((dir = tf_path_join(work, "tls")) == NULL) {
 		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
@@ -338,7 +341,7 @@ int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, c
 					      err)) != 0)
 			goto out;
 	}
-	if ((r = tf_certs_summary_json(&certs, plan, &out->json, err)) != 0)
+	if ((r = tf_certs_summary_json(&certs, plan_json, &out->json, err)) != 0)
 		goto out;
 	out->dir = dir;
 	dir = NULL; /* transferred */
@@ -350,7 +353,8 @@ int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, c
 out:
 	tf_certs_sealed_release(&sealed);
 	tf_certs_release(&certs);
-	tf_certs_plan_free(plan);
+	tf_certplan_free(plan);
+	free(plan_json);
 	tf_secret_free(pass);
 	tf_secret_free(kpass);
 	free(rpem);

@@ -8,7 +8,7 @@
 
 #include "builder/spec.h"
 #include "common/err.h"
-#include "manifests/topology.h"
+#include "cluster/topology.h"
 
 struct tf_section {
 	char *dir;    /* files to pack, below payload/<prefix>/ (inside the build's work folder) */

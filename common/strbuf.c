@@ -1,4 +1,5 @@
 /* The growing string of common/strbuf.h. */
+#include "common/err.h"
 #include "common/strbuf.h"
 
 #include <stdarg.h>
@@ -62,4 +63,24 @@ void tf_strbuf_release(struct tf_strbuf *b)
 	free(b->s);
 	memset(b, 0, sizeof(*b));
 	b->max = max;
+}
+
+int tf_strv_addf(char ***list, size_t *n, const char *fmt, ...)
+{
+	char buf[TF_ERR_MSG_MAX];
+	char **nl, *s;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if ((s = strdup(buf)) == NULL)
+		return TF_E_NOMEM;
+	if ((nl = realloc(*list, (*n + 1) * sizeof(*nl))) == NULL) {
+		free(s);
+		return TF_E_NOMEM;
+	}
+	nl[(*n)++] = s;
+	*list = nl;
+	return 0;
 }

@@ -3,6 +3,7 @@
 #include "common/cli.h"
 #include "common/log.h"
 #include "common/progress.h"
+#include "cluster/topology.h"
 #include "manifests/check.h"
 
 #include <getopt.h>
@@ -30,7 +31,7 @@ int tf_cmd_check(int argc, char **argv)
 		{"trust", required_argument, NULL, 't'}, {"cluster-meta", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},        {"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},     {NULL, 0, NULL, 0}};
-	struct tf_check_opts o = {0};
+	struct tf_check_opts o = {.topology_fingerprint = tf_topology_file_fingerprint};
 	struct tf_check_result res;
 	struct tf_progress pr;
 	struct tf_err err = {0};

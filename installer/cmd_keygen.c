@@ -3,7 +3,7 @@
 #include "common/cli.h"
 #include "common/fsutil.h"
 #include "common/log.h"
-#include "manifests/certs.h"
+#include "crypto/certs.h"
 
 #include <ctype.h>
 #include <errno.h>

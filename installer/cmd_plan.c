@@ -3,6 +3,7 @@
 #include "common/cli.h"
 #include "common/log.h"
 #include "common/progress.h"
+#include "cluster/topology.h"
 #include "manifests/check.h"
 #include "manifests/policy.h"
 #include "manifests/runbook.h"
@@ -88,7 +89,7 @@ int tf_cmd_plan(int argc, char **argv)
 	                                     {"quiet", no_argument, NULL, 'q'},
 	                                     {"verbose", no_argument, NULL, 'v'},
 	                                     {NULL, 0, NULL, 0}};
-	struct tf_check_opts o = {0};
+	struct tf_check_opts o = {.topology_fingerprint = tf_topology_file_fingerprint};
 	enum tf_runbook_format f = TF_RUNBOOK_MD;
 	struct tf_progress pr;
 	struct tf_err err = {0};

@@ -2,7 +2,7 @@
  * `tiup cluster tls enable`, repair of http:// peer URLs through etcd's API, PD scale-out from
  * the bundle's topology, and the final health. Each step finds what is done and continues. */
 #include "installer/enable.h"
-#include "manifests/sigkey.h"
+#include "crypto/sigkey.h"
 #include "manifests/check.h"
 #include "manifests/receipt.h"
 #include "common/fsutil.h"
@@ -10,11 +10,11 @@
 #include "common/progress.h"
 #include "installer/audit.h"
 #include "installer/preflight.h"
-#include "installer/ssh.h"
-#include "installer/tlsprobe.h"
+#include "cluster/ssh.h"
+#include "cluster/tlsprobe.h"
 #include "installer/verify.h"
 #include "installer/view.h"
-#include "manifests/topology.h"
+#include "cluster/topology.h"
 #include "manifests/yamldoc.h"
 
 #include <arpa/inet.h>

@@ -10,14 +10,15 @@
 #include "installer/audit.h"
 #include "installer/enable.h"
 #include "installer/journal.h"
-#include "installer/proc.h"
+#include "common/proc.h"
 #include "installer/view.h"
+#include "cluster/topology.h"
 #include "manifests/bundle.h"
-#include "manifests/certs.h"
+#include "crypto/certs.h"
 #include "manifests/check.h"
 #include "manifests/manifest.h"
 #include "manifests/runbook.h"
-#include "manifests/secrets.h"
+#include "crypto/secrets.h"
 #include "mirror/tiupstate.h"
 
 #include <dirent.h>
@@ -196,7 +197,7 @@ static const char *comp_version(const struct ctx *c, const char *name)
 
 static int step_check(struct ctx *c, struct tf_err *err)
 {
-	struct tf_check_opts co = {.trust_dir = c->o->trust_dir, .cluster_meta = c->o->cluster_meta,
+	struct tf_check_opts co = {.topology_fingerprint = tf_topology_file_fingerprint, .trust_dir = c->o->trust_dir, .cluster_meta = c->o->cluster_meta,
 				   .state_dir = c->o->state_dir};
 	struct tf_progress pr;
 	char *staging = NULL, before[PATH_MAX + 32];
@@ -1024,7 +1025,7 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 	if ((r = tf_tiup_home(&c.tiup_home, err)) != 0)
 		goto out;
 	if (o->dry_run) {
-		struct tf_check_opts co = {.trust_dir = o->trust_dir, .cluster_meta = o->cluster_meta,
+		struct tf_check_opts co = {.topology_fingerprint = tf_topology_file_fingerprint, .trust_dir = o->trust_dir, .cluster_meta = o->cluster_meta,
 					   .state_dir = o->state_dir};
 
 		tf_check_result_init(&c.res);

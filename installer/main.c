@@ -2,7 +2,7 @@
 #include "common/cli.h"
 #include "common/log.h"
 #include "installer/commands.h"
-#include "installer/ssh.h"
+#include "cluster/ssh.h"
 
 static const struct tf_cli_command commands[] = {
 	{"check", tf_cmd_check, "verify a bundle; writes nothing"},

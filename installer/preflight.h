@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "installer/ssh.h"
-#include "manifests/topology.h"
+#include "cluster/ssh.h"
+#include "cluster/topology.h"
 
 #define TF_PREFLIGHT_UNITS_DIR "/etc/systemd/system"
 #define TF_PREFLIGHT_NODE_EXPORTER_PORT 9100u

@@ -1,19 +1,19 @@
 /* tiferry verify: endpoints, the table of checks, the bounded thread pool that runs them, and
  * the renderers. Network and certificate work is in tlsprobe.c, the HTTP wire format in http.c. */
 #include "installer/verify.h"
-#include "manifests/sigkey.h"
-#include "installer/tlsprobe.h"
+#include "crypto/sigkey.h"
+#include "cluster/tlsprobe.h"
 #include "common/fsutil.h"
 #include "common/progress.h"
 #include "common/timeutil.h"
 #include "manifests/receipt.h"
-#include "manifests/topology.h"
+#include "cluster/topology.h"
 #include "installer/journal.h"
-#include "installer/proc.h"
-#include "installer/ssh.h"
+#include "common/proc.h"
+#include "cluster/ssh.h"
 #include "installer/verify_host.h"
 #include "manifests/check.h"
-#include "manifests/digest.h"
+#include "crypto/digest.h"
 #include "mirror/tiupstate.h"
 
 #include <ctype.h>

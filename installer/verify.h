@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "common/err.h"
-#include "installer/http.h"
+#include "cluster/http.h"
 
 enum tf_vstatus { TF_V_PASS = 0, TF_V_WARN, TF_V_FAIL, TF_V_SKIP, TF_V_NSTATUS };
 

@@ -2,7 +2,7 @@
  * tls/ folder and on the control host's TiUP versions and mirror. */
 #include "installer/verify_host.h"
 #include "common/hex.h"
-#include "installer/ssh.h"
+#include "cluster/ssh.h"
 #include "mirror/tiupmeta.h"
 #include "mirror/tiupstate.h"
 

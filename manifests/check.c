@@ -4,7 +4,6 @@
 #include "common/timeutil.h"
 #include "manifests/bundle.h"
 #include "manifests/policy.h"
-#include "manifests/topology.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -148,7 +147,6 @@ out:
 static int check_target(const struct tf_manifest *m, const struct tf_check_opts *o,
 			struct tf_check_result *res, struct tf_err *err)
 {
-	struct tf_topology *t = NULL;
 	char fp[72];
 	char *home = NULL;
 	int r;
@@ -167,7 +165,9 @@ static int check_target(const struct tf_manifest *m, const struct tf_check_opts 
 	}
 	if (res->meta_path == NULL)
 		return tf_err_set(err, TF_E_NOMEM, "out of memory");
-	if ((r = tf_topology_load(res->meta_path, &t, err)) != 0) {
+	if (o->topology_fingerprint == NULL)
+		return tf_err_set(err, TF_E_INPUT, "target: no topology reader given");
+	if ((r = o->topology_fingerprint(res->meta_path, fp, err)) != 0) {
 		if (r == TF_E_NOTFOUND && o->cluster_meta != NULL)
 			return tf_err_set(err, TF_E_INPUT, "--cluster-meta '%s' does not exist",
 					  o->cluster_meta);
@@ -177,10 +177,6 @@ static int check_target(const struct tf_manifest *m, const struct tf_check_opts 
 					  m->cluster, res->meta_path);
 		return r;
 	}
-	r = tf_topology_fingerprint(t, fp, err);
-	tf_topology_free(t);
-	if (r != 0)
-		return r;
 	if (strcmp(fp, m->topology) != 0)
 		return tf_err_set(err, TF_E_REJECT,
 				  "target: topology of cluster '%s' (%s, from '%s') differs from the bundle's (%s)",

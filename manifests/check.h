@@ -11,7 +11,13 @@
 #include "common/progress.h"
 #include "manifests/manifest.h"
 
+/* Reads the topology of the cluster at meta_path and writes its fingerprint ("sha256:<hex>").
+ * The cluster library provides it (tf_topology_file_fingerprint); the bundle's rules do not
+ * parse meta.yaml themselves. TF_E_NOTFOUND when the file does not exist. */
+typedef int (*tf_check_fingerprint_fn)(const char *meta_path, char out[72], struct tf_err *err);
+
 struct tf_check_opts {
+	tf_check_fingerprint_fn topology_fingerprint; /* required */
 	const char *trust_dir;    /* NULL: TF_TRUST_DIR_DEFAULT */
 	const char *cluster_meta; /* NULL: $TIUP_HOME/storage/cluster/clusters/<name>/meta.yaml */
 	const char *state_dir;    /* NULL: tf_rollback_dir() */

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "common/err.h"
-#include "manifests/digest.h"
+#include "crypto/digest.h"
 
 #define TF_MANIFEST_FORMAT "tiferry-bundle/1"
 #define TF_MANIFEST_NAME "manifest.json"

@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "common/err.h"
-#include "manifests/sigkey.h"
+#include "crypto/sigkey.h"
 
 #define TF_POLICY_FILE "policy.yaml"
 #define TF_TRUST_DIR_DEFAULT "/etc/tiferry/trust"

@@ -1,13 +1,13 @@
 /* Verify receipts (docs/verify.md): a JSON file written by `tiferry verify --receipt FILE` and
  * its detached signature FILE.sig over the file's exact bytes, made with a signing key of the
- * control host (manifests/sigkey.h), checkable with stock openssl like a bundle's manifest. */
+ * control host (crypto/sigkey.h), checkable with stock openssl like a bundle's manifest. */
 #ifndef TF_MANIFESTS_RECEIPT_H
 #define TF_MANIFESTS_RECEIPT_H
 
 #include <stddef.h>
 
 #include "common/err.h"
-#include "manifests/sigkey.h"
+#include "crypto/sigkey.h"
 
 #define TF_RECEIPT_FORMAT "tiferry-receipt/1"
 #define TF_RECEIPT_KEY_NAME "receipt" /* <state>/receipt.key and <state>/receipt.pub */

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "manifests/digest.h"
+#include "crypto/digest.h"
 
 struct tf_mirror_src;
 

@@ -3,7 +3,7 @@
 #include "common/strbuf.h"
 #include "common/hex.h"
 #include "common/timeutil.h"
-#include "manifests/digest.h"
+#include "crypto/digest.h"
 
 #include <ctype.h>
 #include <stdio.h>

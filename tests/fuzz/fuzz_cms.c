@@ -3,7 +3,7 @@
  * fixture made for this target only; the seed corpus in tests/fuzz/corpus/cms/ is encrypted to
  * it and to FUZZ_PASS. */
 #include "common/fsutil.h"
-#include "manifests/secrets.h"
+#include "crypto/secrets.h"
 
 #include <stdint.h>
 #include <stdlib.h>

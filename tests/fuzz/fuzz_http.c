@@ -1,6 +1,6 @@
-/* Fuzz target: the verify probes' HTTP response parser (installer/http.c), which reads bytes
+/* Fuzz target: the verify probes' HTTP response parser (cluster/http.c), which reads bytes
  * from the servers being audited. */
-#include "installer/http.h"
+#include "cluster/http.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -2,7 +2,7 @@
  * two real public keys, b.pub and a.pub. */
 #include "common/fsutil.h"
 #include "manifests/policy.h"
-#include "manifests/sigkey.h"
+#include "crypto/sigkey.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
 
 #include "common/fsutil.h"
 #include "manifests/policy.h"
-#include "manifests/sigkey.h"
+#include "crypto/sigkey.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
-/* Unit tests for installer/proc: exit codes, captured output, time-outs, environment, quoting. */
+/* Unit tests for common/proc: exit codes, captured output, time-outs, environment, quoting. */
 #include "tests/unit/testutil.h"
 
-#include "installer/proc.h"
+#include "common/proc.h"
 
 #include <stdlib.h>
 #include <string.h>

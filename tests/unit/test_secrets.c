@@ -1,10 +1,10 @@
-/* Unit tests for manifests/secrets (CMS enveloped secrets) and common/secret (passphrases). */
+/* Unit tests for crypto/secrets (CMS enveloped secrets) and common/secret (passphrases). */
 #include "tests/unit/testutil.h"
 
 #include "common/fsutil.h"
 #include "common/secret.h"
-#include "manifests/certs.h"
-#include "manifests/secrets.h"
+#include "crypto/certs.h"
+#include "crypto/secrets.h"
 
 #include <fcntl.h>
 #include <signal.h>

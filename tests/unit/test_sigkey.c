@@ -1,9 +1,9 @@
-/* Unit tests for manifests/sigkey: the three algorithms, key ids, PEM round trips, passphrases,
+/* Unit tests for crypto/sigkey: the three algorithms, key ids, PEM round trips, passphrases,
  * refusals, and agreement with the stock openssl command line. */
 #include "tests/unit/testutil.h"
 
 #include "common/fsutil.h"
-#include "manifests/sigkey.h"
+#include "crypto/sigkey.h"
 
 #include <stdio.h>
 #include <stdlib.h>

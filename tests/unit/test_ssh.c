@@ -1,4 +1,4 @@
-/* Tests of installer/ssh and installer/preflight against real OpenSSH sshd processes that the
+/* Tests of cluster/ssh and installer/preflight against real OpenSSH sshd processes that the
  * test starts on loopback (own host keys, own authorized key, a per-host root chosen from the
  * address the client connected to) and stops by pid. */
 #include "tests/unit/testutil.h"
@@ -6,8 +6,8 @@
 #include "common/fsutil.h"
 #include "common/progress.h"
 #include "installer/preflight.h"
-#include "installer/ssh.h"
-#include "manifests/topology.h"
+#include "cluster/ssh.h"
+#include "cluster/topology.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

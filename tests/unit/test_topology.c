@@ -1,9 +1,9 @@
-/* Unit tests for manifests/topology: reading TiUP's meta.yaml and the topology fingerprint. */
+/* Unit tests for cluster/topology: reading TiUP's meta.yaml and the topology fingerprint. */
 #include "tests/unit/testutil.h"
 
 #include "common/hex.h"
-#include "manifests/digest.h"
-#include "manifests/topology.h"
+#include "crypto/digest.h"
+#include "cluster/topology.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -5,13 +5,13 @@
 #include "tests/unit/testutil.h"
 
 #include "common/err.h"
-#include "installer/http.h"
+#include "cluster/http.h"
 #include "installer/verify.h"
-#include "installer/tlsprobe.h"
+#include "cluster/tlsprobe.h"
 #include "installer/verify_host.h"
 #include "mirror/tiupstate.h"
 #include "manifests/receipt.h"
-#include "manifests/sigkey.h"
+#include "crypto/sigkey.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* Running a local command (tiup): argv without a shell, bounded captured output, a timeout that
  * kills the whole process group. */
-#ifndef TF_INSTALLER_PROC_H
-#define TF_INSTALLER_PROC_H
+#ifndef TF_COMMON_PROC_H
+#define TF_COMMON_PROC_H
 
 #include <stddef.h>
 

@@ -1,7 +1,7 @@
 /* What the modules wrapping OpenSSL share (OpenSSL's types stay out of this header): turning
  * OpenSSL's error queue into our error, and a passphrase callback that never prompts. */
-#ifndef TF_MANIFESTS_OSSL_H
-#define TF_MANIFESTS_OSSL_H
+#ifndef TF_CRYPTO_OSSL_H
+#define TF_CRYPTO_OSSL_H
 
 #include "common/err.h"
 

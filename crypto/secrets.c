@@ -1,9 +1,9 @@
 /* Secrets as CMS EnvelopedData over OpenSSL's CMS API; a small DER walk bounds the input first. */
-#include "manifests/ossl.h"
-#include "manifests/secrets.h"
+#include "crypto/ossl.h"
+#include "crypto/secrets.h"
 #include "common/fsutil.h"
 #include "common/hex.h"
-#include "manifests/digest.h"
+#include "crypto/digest.h"
 
 #include <errno.h>
 #include <stdarg.h>

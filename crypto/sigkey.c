@@ -1,6 +1,6 @@
 /* Bundle signing keys over OpenSSL 3's EVP interface. */
-#include "manifests/sigkey.h"
-#include "manifests/ossl.h"
+#include "crypto/sigkey.h"
+#include "crypto/ossl.h"
 #include "common/hex.h"
 
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* OpenSSL error translation and the no-prompt passphrase callback. */
-#include "manifests/ossl.h"
+#include "crypto/ossl.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,14 +1,14 @@
 /* Signing keys for bundles: Ed25519 (default), ECDSA P-256 with SHA-256, RSA-PSS 3072 with
  * SHA-256 (salt length 32). The algorithm follows from the key itself. Key id: lowercase hex
  * SHA-256 of the DER SubjectPublicKeyInfo. */
-#ifndef TF_MANIFESTS_SIGKEY_H
-#define TF_MANIFESTS_SIGKEY_H
+#ifndef TF_CRYPTO_SIGKEY_H
+#define TF_CRYPTO_SIGKEY_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/err.h"
-#include "manifests/digest.h"
+#include "crypto/digest.h"
 
 enum tf_sigalg { TF_SIG_ED25519, TF_SIG_ECDSA_P256, TF_SIG_RSA_PSS_3072 };
 

@@ -2,8 +2,8 @@
  * TiUP's cluster key, strict host-key checking against a known_hosts file, commands with
  * timeouts and bounded output, file copy, and a bounded parallel fan-out over hosts.
  * See docs/ssh.md for the host-key policy. */
-#ifndef TF_INSTALLER_SSH_H
-#define TF_INSTALLER_SSH_H
+#ifndef TF_CLUSTER_SSH_H
+#define TF_CLUSTER_SSH_H
 
 #include <stddef.h>
 #include <sys/types.h>

@@ -2,16 +2,15 @@
  * generated, or imported from the bank's PKI and checked; the node certificate plan TiUP will
  * follow; the recipient key pair for secrets. OpenSSL stays inside certs.c.
  * Files, refusals and the auditor's commands: docs/certificates.md. */
-#ifndef TF_MANIFESTS_CERTS_H
-#define TF_MANIFESTS_CERTS_H
+#ifndef TF_CRYPTO_CERTS_H
+#define TF_CRYPTO_CERTS_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "common/err.h"
-#include "manifests/secrets.h"
-#include "manifests/topology.h"
+#include "crypto/secrets.h"
 
 #define TF_CERTS_NODE_DAYS 3650u      /* TiUP signs node certificates for 10 x 365 days */
 #define TF_CERTS_CLIENT_DAYS 3650u    /* and its client certificate likewise */
@@ -92,7 +91,7 @@ struct tf_certs_file {
 	const void *data;
 	size_t len;
 	unsigned mode; /* 0644 certificates, 0600 keys and client.pfx */
-	int secret;    /* 1: must be encrypted in the bundle (manifests/secrets.h) */
+	int secret;    /* 1: must be encrypted in the bundle (crypto/secrets.h) */
 };
 
 void tf_certs_init(struct tf_certs *c);
@@ -115,7 +114,7 @@ int tf_certs_write_dir(const struct tf_certs *c, const char *dir, struct tf_err 
 struct tf_certs_sealed_file {
 	char
 	    name[32]; /* "ca.crt", "ca.pem.cms", "client.crt", "client.pem.cms", "client.pfx.cms" */
-	char *data;   /* certificates as they are; secrets as CMS PEM (manifests/secrets.h) */
+	char *data;   /* certificates as they are; secrets as CMS PEM (crypto/secrets.h) */
 	size_t len;
 	unsigned mode; /* 0644 certificates, 0600 the encrypted secrets */
 };
@@ -138,10 +137,10 @@ void tf_certs_sealed_release(struct tf_certs_sealed *s);
 int tf_certs_unseal(const char *src_dir, const char *tls_dir, const struct tf_secrets_key *k,
                     int replace, struct tf_err *err) TF_MUST_CHECK;
 /* The "tls" section of the manifest as JSON text (caller frees): source, CA, chain and client
- * (subject, issuer, serial, fingerprint, validity, key), node_days, warnings, and the plan
- * when plan is not NULL. No secret goes into it. */
-struct tf_certs_plan;
-int tf_certs_summary_json(const struct tf_certs *c, const struct tf_certs_plan *plan, char **out,
+ * (subject, issuer, serial, fingerprint, validity, key), node_days, warnings, and, under "plan",
+ * plan_json (the node certificate plan as JSON text, tf_certplan_json) when it is not NULL.
+ * No secret goes into it. */
+int tf_certs_summary_json(const struct tf_certs *c, const char *plan_json, char **out,
                           struct tf_err *err) TF_MUST_CHECK;
 
 /* Checks a key before it goes into TiUP's tls/ folder (e.g. just decrypted): key_pem must be one
@@ -156,32 +155,6 @@ int tf_certs_info_pem(const char *pem, size_t len, struct tf_certs_info *out,
  * `openssl x509 -noout -fingerprint -sha256`. */
 int tf_certs_fingerprint(const char *pem, size_t len, char out[TF_FINGERPRINT_LEN],
                          struct tf_err *err) TF_MUST_CHECK;
-
-/* ---- the node certificates TiUP will issue (`tiup cluster tls <name> enable`) ---- */
-struct tf_certs_plan_entry {
-	char *component; /* the certificate's CN and file name: "pd", "tikv", "prometheus", ... */
-	char *host;
-	uint64_t port;    /* the instance's main port, for display (0 when none) */
-	char *deploy_dir; /* NULL when meta.yaml has none */
-	size_t nsans;
-	char *sans[3];  /* "localhost", "127.0.0.1", host (once) */
-	int host_is_ip; /* 0: host is a DNS name (see the plan's warnings) */
-};
-
-struct tf_certs_plan {
-	size_t n;
-	struct tf_certs_plan_entry *entries;
-	size_t nwarnings;
-	char **warnings; /* one per distinct host that is a DNS name */
-};
-
-/* The certificate plan for every instance of t. */
-int tf_certs_plan_make(const struct tf_topology *t, struct tf_certs_plan **out,
-                       struct tf_err *err) TF_MUST_CHECK;
-void tf_certs_plan_free(struct tf_certs_plan *p);
-/* The plan as JSON text (caller frees): {"node_days":3650,"certificates":[...],"warnings":[...]}.
- */
-int tf_certs_plan_json(const struct tf_certs_plan *p, char **out, struct tf_err *err) TF_MUST_CHECK;
 
 /* ---- the recipient key pair (`tiferry keygen --recipient`) ---- */
 /* RSA TF_CERTS_RECIPIENT_BITS and a self-signed certificate (CN cn, keyEncipherment, valid days

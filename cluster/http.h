@@ -1,7 +1,7 @@
 /* The wire format of tiferry's minimal HTTP/1.1 client: the request text and a bounded response
  * parser (status line, headers, Content-Length, chunked transfer encoding). No I/O here. */
-#ifndef TF_INSTALLER_HTTP_H
-#define TF_INSTALLER_HTTP_H
+#ifndef TF_CLUSTER_HTTP_H
+#define TF_CLUSTER_HTTP_H
 
 #include <stddef.h>
 

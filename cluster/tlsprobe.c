@@ -1,7 +1,7 @@
 /* Sockets and OpenSSL for verify: non-blocking connects and I/O bounded by poll timeouts, TLS
  * handshakes that never abort on a bad chain (the chain is reported, not enforced, so the
  * evidence can say why), and certificate facts for files. */
-#include "installer/tlsprobe.h"
+#include "cluster/tlsprobe.h"
 #include "common/hex.h"
 
 #include <arpa/inet.h>

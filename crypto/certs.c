@@ -1,10 +1,11 @@
 /* Certificates for TiUP's tls/ folder over OpenSSL: generate or import-and-check the CA, issue
  * the client certificate and client.pfx, plan the node certificates, make recipient keys. */
-#include "manifests/ossl.h"
-#include "manifests/certs.h"
+#include "crypto/ossl.h"
+#include "crypto/certs.h"
+#include "common/strbuf.h"
 #include "common/fsutil.h"
 #include "common/timeutil.h"
-#include "manifests/digest.h"
+#include "crypto/digest.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -501,27 +502,6 @@ static int check_is_ca(X509 *x, const char *what, struct tf_err *err)
 	return 0;
 }
 
-static int add_warning(char ***list, size_t *n, const char *fmt, ...) TF_PRINTF(3, 4);
-static int add_warning(char ***list, size_t *n, const char *fmt, ...)
-{
-	char buf[TF_ERR_MSG_MAX];
-	char **nl, *s;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if ((s = strdup(buf)) == NULL)
-		return TF_E_NOMEM;
-	if ((nl = realloc(*list, (*n + 1) * sizeof(*nl))) == NULL) {
-		free(s);
-		return TF_E_NOMEM;
-	}
-	nl[(*n)++] = s;
-	*list = nl;
-	return 0;
-}
-
 /* Verifies ca against its chain (the last certificate given is the trust anchor), or its own
  * signature when it is self-issued and no chain is given. */
 static int check_chain(X509 *ca, STACK_OF(X509) * chain, const char *what, time_t now,
@@ -543,7 +523,7 @@ static int check_chain(X509 *ca, STACK_OF(X509) * chain, const char *what, time_
 		} else {
 			name_into(X509_get_subject_name(ca), subj, sizeof(subj));
 			name_into(X509_get_issuer_name(ca), iss, sizeof(iss));
-			if (add_warning(&c->warnings, &c->nwarnings,
+			if (tf_strv_addf(&c->warnings, &c->nwarnings,
 			                "the CA '%s' is issued by '%s' and no chain was given: "
 			                "ca.crt holds the intermediate alone",
 			                subj, iss) != 0) {
@@ -1269,51 +1249,6 @@ static cJSON *strings_json(char *const *s, size_t n)
 	return a;
 }
 
-static cJSON *entry_json(const struct tf_certs_plan_entry *e)
-{
-	cJSON *c = cJSON_CreateObject();
-	char files[3][1100];
-	char *fl[3] = {files[0], files[1], files[2]};
-
-	if (c == NULL || !put(c, "component", cJSON_CreateString(e->component)) ||
-	    !put(c, "host", cJSON_CreateString(e->host)) ||
-	    !put(c, "port", cJSON_CreateNumber((double)e->port)) ||
-	    !put(c, "cn", cJSON_CreateString(e->component)) ||
-	    !put(c, "sans", strings_json(e->sans, e->nsans)) ||
-	    !put(c, "host_is_ip", cJSON_CreateBool(e->host_is_ip)))
-		goto fail;
-	if (e->deploy_dir != NULL) {
-		snprintf(files[0], sizeof(files[0]), "%s/tls/ca.crt", e->deploy_dir);
-		snprintf(files[1], sizeof(files[1]), "%s/tls/%s.crt", e->deploy_dir, e->component);
-		snprintf(files[2], sizeof(files[2]), "%s/tls/%s.pem", e->deploy_dir, e->component);
-		if (!put(c, "files", strings_json(fl, 3)))
-			goto fail;
-	}
-	return c;
-fail:
-	cJSON_Delete(c);
-	return NULL;
-}
-
-static cJSON *plan_json(const struct tf_certs_plan *p)
-{
-	cJSON *o = cJSON_CreateObject(), *arr = cJSON_CreateArray();
-	size_t i;
-
-	for (i = 0; arr != NULL && i < p->n; i++)
-		if (!put(arr, NULL, entry_json(&p->entries[i]))) {
-			cJSON_Delete(arr);
-			arr = NULL;
-		}
-	if (o == NULL || !put(o, "node_days", cJSON_CreateNumber(TF_CERTS_NODE_DAYS)) ||
-	    !put(o, "certificates", arr) ||
-	    !put(o, "warnings", strings_json(p->warnings, p->nwarnings))) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
 static int print_json(cJSON *o, char **out, struct tf_err *err)
 {
 	char *s = o ? cJSON_Print(o) : NULL;
@@ -1325,12 +1260,7 @@ static int print_json(cJSON *o, char **out, struct tf_err *err)
 	return 0;
 }
 
-int tf_certs_plan_json(const struct tf_certs_plan *p, char **out, struct tf_err *err)
-{
-	return print_json(plan_json(p), out, err);
-}
-
-int tf_certs_summary_json(const struct tf_certs *c, const struct tf_certs_plan *plan, char **out,
+int tf_certs_summary_json(const struct tf_certs *c, const char *plan_json, char **out,
                           struct tf_err *err)
 {
 	struct tf_certs_file f[TF_CERTS_NFILES];
@@ -1347,7 +1277,7 @@ int tf_certs_summary_json(const struct tf_certs *c, const struct tf_certs_plan *
 	    (files = cJSON_AddArrayToObject(o, "files")) == NULL ||
 	    !put(o, "node_days", cJSON_CreateNumber(TF_CERTS_NODE_DAYS)) ||
 	    !put(o, "warnings", strings_json(c->warnings, c->nwarnings)) ||
-	    (plan != NULL && !put(o, "plan", plan_json(plan))))
+	    (plan_json != NULL && !put(o, "plan", cJSON_Parse(plan_json))))
 		goto fail;
 	for (i = 0; i < c->nchain; i++)
 		if (!put(chain, NULL, info_json(&c->chain[i])))
@@ -1363,151 +1293,6 @@ int tf_certs_summary_json(const struct tf_certs *c, const struct tf_certs_plan *
 fail:
 	cJSON_Delete(o);
 	return tf_err_set(err, TF_E_NOMEM, "out of memory writing JSON");
-}
-
-/* ---- the node certificate plan ---- */
-
-/* TiUP's component name for a meta.yaml list ("monitoring_servers" holds Prometheus). */
-static const char *component_of(const char *role, char *buf, size_t len)
-{
-	size_t i;
-
-	if (strcmp(role, "monitoring") == 0)
-		return "prometheus";
-	snprintf(buf, len, "%s", role);
-	for (i = 0; buf[i] != '\0'; i++)
-		if (buf[i] == '_')
-			buf[i] = '-';
-	return buf;
-}
-
-static uint64_t main_port(const struct tf_topo_instance *in)
-{
-	static const char *const names[] = {"client_port", "port", "tcp_port", "web_port",
-	                                    "status_port"};
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (tf_topo_port(in, names[i]) != 0)
-			return tf_topo_port(in, names[i]);
-	return in->nports > 0 ? in->ports[0].value : 0;
-}
-
-static int is_ip(const char *host)
-{
-	unsigned char buf[16];
-
-	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
-}
-
-void tf_certs_plan_free(struct tf_certs_plan *p)
-{
-	size_t i, j;
-
-	if (p == NULL)
-		return;
-	for (i = 0; i < p->n; i++) {
-		struct tf_certs_plan_entry *e = &p->entries[i];
-
-		free(e->component);
-		free(e->host);
-		free(e->deploy_dir);
-		for (j = 0; j < e->nsans; j++)
-			free(e->sans[j]);
-	}
-	free(p->entries);
-	for (i = 0; i < p->nwarnings; i++)
-		free(p->warnings[i]);
-	free(p->warnings);
-	free(p);
-}
-
-static int plan_warn_dns(struct tf_certs_plan *p, size_t upto)
-{
-	const struct tf_certs_plan_entry *e = &p->entries[upto];
-	char roles[256] = "";
-	size_t i, used = 0;
-
-	for (i = 0; i < upto; i++)
-		if (!p->entries[i].host_is_ip && strcmp(p->entries[i].host, e->host) == 0)
-			return 0; /* warned already */
-	for (i = upto; i < p->n; i++) {
-		const struct tf_certs_plan_entry *o = &p->entries[i];
-
-		if (strcmp(o->host, e->host) != 0 || strstr(roles, o->component) != NULL)
-			continue;
-		used += (size_t)snprintf(roles + used, sizeof(roles) - used, "%s%s",
-		                         used ? ", " : "", o->component);
-		if (used >= sizeof(roles))
-			break;
-	}
-	return add_warning(&p->warnings, &p->nwarnings,
-	                   "host '%s' (%s) is a DNS name, not an IP address: TiUP names it in "
-	                   "the node certificates as a DNS name, so every host and client must "
-	                   "resolve '%s' to the same address",
-	                   e->host, roles, e->host);
-}
-
-int tf_certs_plan_make(const struct tf_topology *t, struct tf_certs_plan **out, struct tf_err *err)
-{
-	struct tf_certs_plan *p = NULL;
-	size_t i;
-	int r;
-
-	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (t->ninstances > 0 &&
-	     (p->entries = calloc(t->ninstances, sizeof(*p->entries))) == NULL)) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < t->ninstances; i++) {
-		const struct tf_topo_instance *in = &t->instances[i];
-		struct tf_certs_plan_entry *e = &p->entries[i];
-		char buf[64];
-		const char *sans[3];
-		size_t j, k;
-
-		if (in->role == NULL || in->host == NULL || in->host[0] == '\0') {
-			r = tf_err_set(err, TF_E_INPUT, "instance %zu of the topology has no host",
-			               i + 1);
-			goto out;
-		}
-		p->n++;
-		e->host_is_ip = is_ip(in->host);
-		e->port = main_port(in);
-		sans[0] = "localhost";
-		sans[1] = "127.0.0.1";
-		sans[2] = in->host;
-		if ((e->component = strdup(component_of(in->role, buf, sizeof(buf)))) == NULL ||
-		    (e->host = strdup(in->host)) == NULL ||
-		    (in->deploy_dir != NULL && (e->deploy_dir = strdup(in->deploy_dir)) == NULL)) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
-			goto out;
-		}
-		for (j = 0; j < 3; j++) {
-			for (k = 0; k < e->nsans; k++)
-				if (strcmp(e->sans[k], sans[j]) == 0)
-					break;
-			if (k < e->nsans)
-				continue;
-			if ((e->sans[e->nsans] = strdup(sans[j])) == NULL) {
-				r = tf_err_set(err, TF_E_NOMEM, "out of memory");
-				goto out;
-			}
-			e->nsans++;
-		}
-	}
-	for (i = 0; i < p->n; i++)
-		if (!p->entries[i].host_is_ip && plan_warn_dns(p, i) != 0) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
-			goto out;
-		}
-	*out = p;
-	p = NULL; /* transferred */
-	r = 0;
-out:
-	tf_certs_plan_free(p);
-	return r;
 }
 
 /* ---- recipient keys ---- */

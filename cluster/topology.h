@@ -1,7 +1,7 @@
 /* TiUP's meta.yaml (reference/tiup.md section 4): the instances of a cluster and the topology
  * fingerprint that binds a bundle to one cluster (docs/bundle-format.md). */
-#ifndef TF_MANIFESTS_TOPOLOGY_H
-#define TF_MANIFESTS_TOPOLOGY_H
+#ifndef TF_CLUSTER_TOPOLOGY_H
+#define TF_CLUSTER_TOPOLOGY_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -43,5 +43,8 @@ uint64_t tf_topo_port(const struct tf_topo_instance *in, const char *name);
 /* The fingerprint "sha256:<64 hex>" over the set of (role, host, ports). */
 int tf_topology_fingerprint(const struct tf_topology *t, char out[72],
 			    struct tf_err *err) TF_MUST_CHECK;
+
+/* Loads the meta.yaml at path and writes its fingerprint (tf_check_opts.topology_fingerprint). */
+int tf_topology_file_fingerprint(const char *path, char out[72], struct tf_err *err) TF_MUST_CHECK;
 
 #endif

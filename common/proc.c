@@ -1,5 +1,5 @@
 /* Local commands: fork, exec, capture, time out. */
-#include "installer/proc.h"
+#include "common/proc.h"
 #include "common/progress.h"
 
 #include <errno.h>

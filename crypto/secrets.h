@@ -3,9 +3,9 @@
  * SHA-256, KeyTransRecipientInfo) and/or a passphrase (PasswordRecipientInfo, PBKDF2 then
  * AES-256 key wrap, RFC 3211). Stock `openssl cms -decrypt` opens them: docs/certificates.md.
  * Integrity comes from the bundle's signatures, which cover every encrypted file's sha256.
- * The recipient key pair itself comes from tf_certs_recipient_keygen (manifests/certs.h). */
-#ifndef TF_MANIFESTS_SECRETS_H
-#define TF_MANIFESTS_SECRETS_H
+ * The recipient key pair itself comes from tf_certs_recipient_keygen (crypto/certs.h). */
+#ifndef TF_CRYPTO_SECRETS_H
+#define TF_CRYPTO_SECRETS_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -2,14 +2,14 @@
  * server showed (certificate, chain result, SANs), one HTTP request per connection, and the
  * same certificate facts for files on the control host. OpenSSL stays inside tlsprobe.c.
  * Writing to a socket the peer closed raises SIGPIPE: the program ignores it (cmd_verify.c). */
-#ifndef TF_INSTALLER_TLSPROBE_H
-#define TF_INSTALLER_TLSPROBE_H
+#ifndef TF_CLUSTER_TLSPROBE_H
+#define TF_CLUSTER_TLSPROBE_H
 
 #include <stddef.h>
 #include <time.h>
 
 #include "common/err.h"
-#include "installer/http.h"
+#include "cluster/http.h"
 
 /* A TLS client configuration shared by threads: the CA to check servers against (or none) and
  * the client certificate to present (or none). */

@@ -1,5 +1,5 @@
 /* SHA-256 over OpenSSL's EVP interface. */
-#include "manifests/digest.h"
+#include "crypto/digest.h"
 #include "common/hex.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* SSH transport over libssh: strict host keys, public-key login, commands, copies, fan-out. */
-#include "installer/ssh.h"
+#include "cluster/ssh.h"
 #include "common/progress.h"
 
 #include <errno.h>

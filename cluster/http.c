@@ -1,6 +1,6 @@
 /* A bounded HTTP/1.x response parser and request formatter for the verify probes. Input comes
  * from servers we are auditing, so every length is checked and nothing is trusted. */
-#include "installer/http.h"
+#include "cluster/http.h"
 
 #include <ctype.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* SHA-256, one-shot and streaming, and secure random bytes (OpenSSL stays inside digest.c). */
-#ifndef TF_MANIFESTS_DIGEST_H
-#define TF_MANIFESTS_DIGEST_H
+#ifndef TF_CRYPTO_DIGEST_H
+#define TF_CRYPTO_DIGEST_H
 
 #include <stddef.h>
 #include <stdint.h>

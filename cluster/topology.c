@@ -1,6 +1,6 @@
 /* TiUP's meta.yaml: instances and the topology fingerprint. */
-#include "manifests/topology.h"
-#include "manifests/digest.h"
+#include "cluster/topology.h"
+#include "crypto/digest.h"
 #include "manifests/yamldoc.h"
 #include "common/fsutil.h"
 #include "common/hex.h"
@@ -274,5 +274,17 @@ out:
 			free(lines[i]);
 	free(lines);
 	tf_sha256_free(c);
+	return r;
+}
+
+int tf_topology_file_fingerprint(const char *path, char out[72], struct tf_err *err)
+{
+	struct tf_topology *t = NULL;
+	int r;
+
+	if ((r = tf_topology_load(path, &t, err)) != 0)
+		return r;
+	r = tf_topology_fingerprint(t, out, err);
+	tf_topology_free(t);
 	return r;
 }

@@ -60,7 +60,7 @@ static int items_add(struct items *it, const char *src, const char *rel, unsigne
 		struct item *nv = realloc(it->v, cap * sizeof(*nv));
 
 		if (nv == NULL)
-			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+			return tf_err_nomem(err);
 		it->v = nv;
 		it->cap = cap;
 	}
@@ -70,7 +70,7 @@ static int items_add(struct items *it, const char *src, const char *rel, unsigne
 	if (x->src == NULL || x->path == NULL) {
 		free(x->src);
 		free(x->path);
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	}
 	snprintf(x->path, n, "%s%s", TF_PAYLOAD_PREFIX, rel);
 	if (!tf_bundle_path_ok(x->path)) {
@@ -124,13 +124,13 @@ static int walk(struct items *it, const char *src, const char *rel, const struct
 			char **nn = realloc(names, (cap = cap ? cap * 2 : 32) * sizeof(*nn));
 
 			if (nn == NULL) {
-				r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+				r = tf_err_nomem(err);
 				goto out;
 			}
 			names = nn;
 		}
 		if ((names[n] = strdup(e->d_name)) == NULL) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 			goto out;
 		}
 		n++;
@@ -142,7 +142,7 @@ static int walk(struct items *it, const char *src, const char *rel, const struct
 		char *p = rel[0] ? tf_path_join(rel, names[i]) : strdup(names[i]);
 
 		if (s == NULL || p == NULL)
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 		else
 			r = walk(it, s, p, sp, depth + 1, err);
 		free(s);
@@ -197,7 +197,7 @@ static int add_runbook(struct tf_manifest *m, struct items *it, const char *work
 	int r;
 
 	if (dir == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	if ((r = tf_mkdir_p(dir, 0700, err)) != 0)
 		goto out;
 	for (i = 0; i < sizeof(out) / sizeof(out[0]); i++) {
@@ -206,7 +206,7 @@ static int add_runbook(struct tf_manifest *m, struct items *it, const char *work
 		if ((r = tf_runbook_render(m, out[i].f, &doc, &len, err)) != 0)
 			goto out;
 		if ((file = tf_path_join(dir, out[i].name)) == NULL) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 			goto out;
 		}
 		if ((r = tf_write_file_atomic(file, doc, len, 0644, err)) != 0)
@@ -243,7 +243,7 @@ static int build(const char *specpath, const char *outpath, const char *passin, 
 	struct tf_section sec[3];
 	struct tf_spec_payload plain = {0};
 	struct tf_err werr;
-	char fp[72], *text = NULL, *work = NULL;
+	char fp[TF_FINGERPRINT_LEN], *text = NULL, *work = NULL;
 	const char *tmp = getenv("TMPDIR");
 	uint8_t id[16];
 	char idhex[33];
@@ -284,7 +284,7 @@ static int build(const char *specpath, const char *outpath, const char *passin, 
 	tf_hex_encode(id, sizeof(id), idhex);
 	if ((m.bundle_id = strdup(idhex)) == NULL || (m.cluster = strdup(spec.cluster)) == NULL ||
 	    (m.topology = strdup(fp)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	m.sequence = spec.sequence;

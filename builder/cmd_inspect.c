@@ -181,7 +181,7 @@ static int print_runbook(const char *path, const struct tf_manifest *m, const st
 	int r, rendered = 0;
 
 	if (rs == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	for (i = 0; i < nsigs; i++) {
 		rs[i].keyid = sv[i].keyid;
 		rs[i].holder = sv[i].holder;
@@ -228,7 +228,7 @@ static int inspect(const char *path, const char *trust, int json, int runbook,
 		goto out;
 	if ((sv = calloc(s.nsigs + 1, sizeof(*sv))) == NULL ||
 	    (valid = calloc(s.nsigs + 1, sizeof(*valid))) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	for (i = 0; i < s.nsigs; i++) {

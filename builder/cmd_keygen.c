@@ -61,7 +61,7 @@ static int keygen(const char *name, const char *dir, enum tf_sigalg alg, const c
 	snprintf(fname, sizeof(fname), "%s.pub", name);
 	pp = tf_path_join(dir, fname);
 	if (kp == NULL || pp == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if (access(kp, F_OK) == 0 || access(pp, F_OK) == 0) {

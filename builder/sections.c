@@ -81,7 +81,7 @@ static int tiup_json(const struct tf_mirror_subset_report *rep, const char *rest
 	    (restore && !cJSON_AddStringToObject(r, "mirror", restore)) ||
 	    (*out = cJSON_PrintUnformatted(root)) == NULL) {
 		cJSON_Delete(root);
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	}
 	cJSON_Delete(root);
 	return 0;
@@ -129,7 +129,7 @@ int tf_section_tiup(const struct tf_spec *spec, const char *work, time_t now,
 			}
 			len = strlen(vers->keys[i]) + strlen(vers->items[i]->scalar) + 2;
 			if ((versions[nv] = malloc(len)) == NULL) {
-				r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+				r = tf_err_nomem(err);
 				goto out;
 			}
 			snprintf(versions[nv++], len, "%s=%s", vers->keys[i], vers->items[i]->scalar);
@@ -141,7 +141,7 @@ int tf_section_tiup(const struct tf_spec *spec, const char *work, time_t now,
 	if ((source = tf_spec_path(spec, tf_yaml_get_str(t, "source"))) == NULL ||
 	    (tf_yaml_get_str(t, "root") && (root = tf_spec_path(spec, tf_yaml_get_str(t, "root"))) == NULL) ||
 	    (dir = tf_path_join(work, "mirror")) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	o.source = source;
@@ -161,7 +161,7 @@ int tf_section_tiup(const struct tf_spec *spec, const char *work, time_t now,
 	out->dir = dir;
 	dir = NULL; /* transferred */
 	if ((out->prefix = strdup("mirror")) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	r = 0;
@@ -190,7 +190,7 @@ static int spec_secret(const struct tf_spec *spec, const char *src, const char *
 		return tf_secret_read(src, prompt, confirm, out, err);
 	if ((path = tf_spec_path(spec, src + 5)) == NULL || (full = malloc(strlen(path) + 6)) == NULL) {
 		free(path);
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	}
 	snprintf(full, strlen(path) + 6, "file:%s", path);
 	r = tf_secret_read(full, prompt, confirm, out, err);
@@ -215,14 +215,14 @@ static int read_recipients(const struct tf_spec *spec, const struct tf_yaml *t, 
 		size_t blen = 0;
 
 		if (path == NULL)
-			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+			return tf_err_nomem(err);
 		r = tf_read_file(path, 1 << 20, &buf, &blen, err);
 		free(path);
 		if (r != 0)
 			return tf_err_prefix(err, "spec 'tls.recipients'");
 		if ((grown = realloc(*pem, *len + blen + 2)) == NULL) {
 			free(buf);
-			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+			return tf_err_nomem(err);
 		}
 		*pem = grown;
 		memcpy(*pem + *len, buf, blen);
@@ -289,7 +289,7 @@ int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, c
 		if (tf_yaml_get_str(imp, "chain"))
 			chain = tf_spec_path(spec, tf_yaml_get_str(imp, "chain"));
 		if (cacert == NULL || cakey == NULL) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 			goto out;
 		}
 		cfg.ca_cert_file = cacert;
@@ -324,7 +324,7 @@ int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, c
 	    (r = tf_certplan_json(plan, &plan_json, err)) != 0)
 		goto out;
 	if ((dir = tf_path_join(work, "tls")) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if ((r = tf_mkdir_p(dir, 0700, err)) != 0)
@@ -346,7 +346,7 @@ int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, c
 	out->dir = dir;
 	dir = NULL; /* transferred */
 	if ((out->prefix = strdup("tls")) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	r = 0;
@@ -456,7 +456,7 @@ int tf_section_plan(const struct tf_spec *spec, const struct tf_topology *topo, 
 	if ((r = tf_yaml_emit(&doc, &yaml, &len, err)) != 0)
 		goto out;
 	if ((dir = tf_path_join(work, "topology")) == NULL || (path = tf_path_join(dir, "pd.yaml")) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if ((r = tf_mkdir_p(dir, 0700, err)) != 0 ||
@@ -468,7 +468,7 @@ int tf_section_plan(const struct tf_spec *spec, const struct tf_topology *topo, 
 	    !cJSON_AddNumberToObject(root, "min_free_mb", (double)free_mb) ||
 	    !cJSON_AddStringToObject(root, "pd_topology", "topology/pd.yaml") ||
 	    (names = cJSON_AddArrayToObject(root, "pd_hosts")) == NULL || plan_hosts(topo, root) != 0) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	for (i = 0; i < pd->n; i++) {
@@ -478,7 +478,7 @@ int tf_section_plan(const struct tf_spec *spec, const struct tf_topology *topo, 
 			cJSON_AddItemToArray(names, cJSON_CreateString(h));
 	}
 	if ((out->json = cJSON_PrintUnformatted(root)) == NULL || (out->prefix = strdup("topology")) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	out->dir = dir;

@@ -89,7 +89,7 @@ static int load_payload(struct tf_spec *s, const struct tf_yaml *p, struct tf_er
 	if (p->kind != TF_YAML_SEQ)
 		return tf_err_set(err, TF_E_INPUT, "spec: line %d: 'payload' must be a list", p->line);
 	if ((s->payload = calloc(p->n ? p->n : 1, sizeof(*s->payload))) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	for (i = 0; i < p->n; i++) {
 		const struct tf_yaml *e = p->items[i];
 		struct tf_spec_payload *sp = &s->payload[s->npayload];
@@ -117,7 +117,7 @@ static int load_payload(struct tf_spec *s, const struct tf_yaml *p, struct tf_er
 		}
 		if ((sp->source = tf_spec_path(s, src)) == NULL ||
 		    (sp->path = strdup(full + strlen(TF_PAYLOAD_PREFIX))) == NULL)
-			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+			return tf_err_nomem(err);
 		s->npayload++;
 	}
 	return 0;
@@ -148,7 +148,7 @@ int tf_spec_load(const char *path, time_t now, struct tf_spec *s, struct tf_err 
 		}
 	}
 	if ((copy = strdup(path)) == NULL || (s->dir = strdup(dirname(copy))) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	cluster = tf_yaml_get_str(s->doc, "cluster");
@@ -159,7 +159,7 @@ int tf_spec_load(const char *path, time_t now, struct tf_spec *s, struct tf_err 
 		goto out;
 	}
 	if ((s->cluster = strdup(cluster)) == NULL || (s->meta = tf_spec_path(s, meta)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if ((r = tf_yaml_get_u64(s->doc, "sequence", 0, &s->sequence, path, err)) != 0)
@@ -174,7 +174,7 @@ int tf_spec_load(const char *path, time_t now, struct tf_spec *s, struct tf_err 
 		goto out;
 	if ((key = tf_yaml_get_str(s->doc, "signing_key")) != NULL &&
 	    (s->signing_key = tf_spec_path(s, key)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	r = load_payload(s, tf_yaml_get(s->doc, "payload"), err);

@@ -184,7 +184,7 @@ int tf_certplan_make(const struct tf_topology *t, struct tf_certplan **out, stru
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
 	    (t->ninstances > 0 &&
 	     (p->entries = calloc(t->ninstances, sizeof(*p->entries))) == NULL)) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	for (i = 0; i < t->ninstances; i++) {
@@ -208,7 +208,7 @@ int tf_certplan_make(const struct tf_topology *t, struct tf_certplan **out, stru
 		if ((e->component = strdup(component_of(in->role, buf, sizeof(buf)))) == NULL ||
 		    (e->host = strdup(in->host)) == NULL ||
 		    (in->deploy_dir != NULL && (e->deploy_dir = strdup(in->deploy_dir)) == NULL)) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 			goto out;
 		}
 		for (j = 0; j < 3; j++) {
@@ -218,7 +218,7 @@ int tf_certplan_make(const struct tf_topology *t, struct tf_certplan **out, stru
 			if (k < e->nsans)
 				continue;
 			if ((e->sans[e->nsans] = strdup(sans[j])) == NULL) {
-				r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+				r = tf_err_nomem(err);
 				goto out;
 			}
 			e->nsans++;
@@ -226,7 +226,7 @@ int tf_certplan_make(const struct tf_topology *t, struct tf_certplan **out, stru
 	}
 	for (i = 0; i < p->n; i++)
 		if (!p->entries[i].host_is_ip && plan_warn_dns(p, i) != 0) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 			goto out;
 		}
 	*out = p;

@@ -218,7 +218,7 @@ static int body_add(struct body *b, const char *p, size_t n, struct tf_err *err)
 		while (cap < b->len + n + 1)
 			cap *= 2;
 		if ((nb = realloc(b->buf, cap)) == NULL)
-			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+			return tf_err_nomem(err);
 		b->buf = nb;
 		b->cap = cap;
 	}
@@ -372,7 +372,7 @@ int tf_http_parse_response(const char *buf, size_t len, int eof, size_t max_body
 	if (rc != 0)
 		goto out;
 	if (b.buf == NULL && (b.buf = calloc(1, 1)) == NULL) {
-		rc = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		rc = tf_err_nomem(err);
 		goto out;
 	}
 	r.body = b.buf;
@@ -403,7 +403,7 @@ int tf_http_format_request(const char *method, const char *path, const char *hos
 		return tf_err_set(err, TF_E_USAGE, "bad request line for '%s'", path);
 	cap = strlen(method) + strlen(path) + strlen(host) + blen + 256;
 	if ((buf = malloc(cap)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	if (body != NULL)
 		n = snprintf(
 		    buf, cap,

@@ -182,7 +182,7 @@ static int check_host_key(struct tf_ssh *s, struct tf_err *err)
 			break;
 		}
 		free(s->pinned);
-		r = (s->pinned = strdup(desc)) == NULL ? tf_err_set(err, TF_E_NOMEM, "out of memory")
+		r = (s->pinned = strdup(desc)) == NULL ? tf_err_nomem(err)
 						       : 0;
 		break;
 	case SSH_KNOWN_HOSTS_ERROR:
@@ -220,7 +220,7 @@ static int session_open(struct tf_ssh *s, struct tf_err *err)
 	int port = (int)s->port, no = 0, yes = 1, r, rc;
 
 	if ((session = ssh_new()) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	/* Only what we pass counts: no ~/.ssh/config, no /etc/ssh/ssh_known_hosts; the key is
 	 * given explicitly below, so no agent or default identity is tried. */
 	if (ssh_options_set(session, SSH_OPTIONS_PROCESS_CONFIG, &no) != 0 ||
@@ -279,7 +279,7 @@ int tf_ssh_connect(const struct tf_ssh_opts *o, struct tf_ssh **out, struct tf_e
 	if (o->host == NULL || o->user == NULL || o->identity == NULL)
 		return tf_err_set(err, TF_E_USAGE, "ssh needs a host, a user and a key");
 	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	s->port = o->port ? o->port : 22;
 	s->connect_timeout_s = o->connect_timeout_s ? o->connect_timeout_s : TF_SSH_CONNECT_TIMEOUT_S;
 	s->command_timeout_s = o->command_timeout_s ? o->command_timeout_s : TF_SSH_COMMAND_TIMEOUT_S;
@@ -291,7 +291,7 @@ int tf_ssh_connect(const struct tf_ssh_opts *o, struct tf_ssh **out, struct tf_e
 	s->identity = strdup(o->identity);
 	s->known_hosts = o->known_hosts ? strdup(o->known_hosts) : default_known_hosts();
 	if (!s->host || !s->user || !s->identity || !s->known_hosts) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if ((r = session_open(s, err)) != 0)
@@ -502,7 +502,7 @@ static int run_channel(struct tf_ssh *s, const char *cmd, const struct run_input
 	limit = (double)(timeout_s ? timeout_s : s->command_timeout_s);
 	ssh_callbacks_init(&cb);
 	if ((ch = ssh_channel_new(s->session)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if (ssh_channel_open_session(ch) != SSH_OK) {
@@ -545,7 +545,7 @@ static int run_channel(struct tf_ssh *s, const char *cmd, const struct run_input
 		}
 	}
 	if (c.nomem) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	r = 0;
@@ -566,7 +566,7 @@ out:
 	if (res->errout == NULL)
 		res->errout = calloc(1, 1);
 	if (r == 0 && (res->out == NULL || res->errout == NULL))
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 	res->seconds = tf_monotonic() - start;
 	return r;
 }
@@ -587,11 +587,11 @@ static int put(struct tf_ssh *s, const struct run_input *in, size_t len, const c
 
 	if (asprintf(&tmp, "%s.tf-tmp", path) < 0) {
 		tmp = NULL;
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if ((qp = tf_ssh_quote(path)) == NULL || (qt = tf_ssh_quote(tmp)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	/* A private temporary file renamed into place: a dropped connection never leaves a
@@ -599,7 +599,7 @@ static int put(struct tf_ssh *s, const struct run_input *in, size_t len, const c
 	if (asprintf(&cmd, "umask 077 && cat > %s && chmod %04o %s && mv -f %s %s && wc -c < %s",
 		     qt, (unsigned)(mode & 07777), qt, qt, qp, qp) < 0) {
 		cmd = NULL;
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if ((r = run_channel(s, cmd, in, 0, &res, err)) != 0)
@@ -702,7 +702,7 @@ int tf_ssh_fanout(size_t n, unsigned parallel, tf_ssh_task_fn fn, void *arg,
 	if (pthread_mutex_init(&f.lock, NULL) != 0)
 		return tf_err_set(err, TF_E_IO, "cannot create a lock");
 	if ((threads = calloc(nthreads, sizeof(*threads))) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	for (; started < nthreads; started++) {

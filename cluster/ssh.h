@@ -11,11 +11,6 @@
 #include "common/err.h"
 
 /* Error codes beyond common/err.h's (all map to exit code 1). */
-#define TF_E_SSH_LOST (-20)        /* the connection dropped: tf_ssh_reconnect and retry */
-#define TF_E_SSH_HOSTKEY (-21)     /* host key unknown or changed: refused before any command */
-#define TF_E_SSH_TIMEOUT (-22)     /* a command ran out of time (it may still run on the host) */
-#define TF_E_SSH_AUTH (-23)        /* the host refused the public key */
-#define TF_E_SSH_UNREACHABLE (-24) /* TCP connect or SSH handshake failed or timed out */
 
 #define TF_SSH_OUT_MAX ((size_t)256 * 1024) /* bytes kept of stdout and of stderr (the rest dropped) */
 #define TF_SSH_FANOUT_DEFAULT 16u

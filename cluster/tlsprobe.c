@@ -83,7 +83,7 @@ int tf_tls_client_new(const char *ca_file, const char *cert_file, const char *ke
 		                  "a client certificate needs its key, and a key "
 		                  "its certificate");
 	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	if ((c->ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
 		r = ssl_err(err, TF_E_CRYPTO, "%s", "TLS context");
 		goto out;
@@ -524,7 +524,7 @@ int tf_probe_http(const struct tf_probe_target *t, const struct tf_tls_client *c
 			char *nb;
 
 			if ((nb = realloc(buf, ncap)) == NULL) {
-				r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+				r = tf_err_nomem(err);
 				goto out;
 			}
 			buf = nb;
@@ -580,7 +580,7 @@ static X509 *read_cert(const char *path, struct tf_err *err)
 	return x;
 }
 
-int tf_cert_file_sha256(const char *path, char out[65], struct tf_err *err)
+int tf_cert_file_sha256(const char *path, char out[TF_SHA256_HEX], struct tf_err *err)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "common/err.h"
+#include "common/hex.h"
 #include "cluster/http.h"
 
 /* A TLS client configuration shared by threads: the CA to check servers against (or none) and
@@ -27,7 +28,7 @@ void tf_tls_client_free(struct tf_tls_client *c);
 struct tf_cert_info {
 	char protocol[16]; /* "TLSv1.3" (handshakes only) */
 	char cipher[64];
-	char sha256[65]; /* hex SHA-256 of the leaf certificate's DER */
+	char sha256[TF_SHA256_HEX]; /* hex SHA-256 of the leaf certificate's DER */
 	char subject[256];
 	char issuer[256];
 	char sans[TF_CERT_SANS_MAX]; /* "DNS:localhost, IP:127.0.0.1" (cut to fit) */
@@ -64,6 +65,6 @@ int tf_cert_file_info(const char *cert_file, const char *ca_file, const char *ke
                       struct tf_err *err) TF_MUST_CHECK;
 
 /* SHA-256 (hex) of the first certificate in a PEM file. */
-int tf_cert_file_sha256(const char *path, char out[65], struct tf_err *err) TF_MUST_CHECK;
+int tf_cert_file_sha256(const char *path, char out[TF_SHA256_HEX], struct tf_err *err) TF_MUST_CHECK;
 
 #endif

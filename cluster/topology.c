@@ -79,7 +79,7 @@ static int load_instance(struct tf_topology *t, const char *role, const struct t
 	in->deploy_dir = dup_or_null(tf_yaml_get_str(y, "deploy_dir"));
 	in->data_dir = dup_or_null(tf_yaml_get_str(y, "data_dir"));
 	if (in->role == NULL || in->host == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	if ((r = tf_yaml_get_u64(y, "ssh_port", ssh_default, &in->ssh_port, name, err)) != 0)
 		return r;
 	for (i = 0; i < y->n; i++) {
@@ -97,7 +97,7 @@ static int load_instance(struct tf_topology *t, const char *role, const struct t
 			return tf_err_set(err, TF_E_INPUT, "%s: line %d: %s %llu is not a port", name,
 					  y->items[i]->line, y->keys[i], (unsigned long long)p->value);
 		if ((p->name = strdup(y->keys[i])) == NULL)
-			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+			return tf_err_nomem(err);
 		in->nports++;
 	}
 	if (strcmp(role, "pd") == 0) {
@@ -109,7 +109,7 @@ static int load_instance(struct tf_topology *t, const char *role, const struct t
 			 (unsigned long long)(tf_topo_port(in, "client_port") ? tf_topo_port(in, "client_port")
 										 : 2379));
 		if ((in->name = strdup(n ? n : def)) == NULL)
-			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+			return tf_err_nomem(err);
 	}
 	return 0;
 }
@@ -135,7 +135,7 @@ int tf_topology_parse(const char *buf, size_t len, const char *name, struct tf_t
 	}
 	global = tf_yaml_get(topo, "global");
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if ((r = tf_yaml_get_u64(global, "ssh_port", 22, &ssh_default, name, err)) != 0 ||
@@ -145,7 +145,7 @@ int tf_topology_parse(const char *buf, size_t len, const char *name, struct tf_t
 	if (user == NULL)
 		user = tf_yaml_get_str(y, "user");
 	if ((t->user = strdup(user ? user : "tidb")) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	for (i = 0; i < topo->n; i++)
@@ -156,7 +156,7 @@ int tf_topology_parse(const char *buf, size_t len, const char *name, struct tf_t
 		goto out;
 	}
 	if ((t->instances = calloc(total ? total : 1, sizeof(*t->instances))) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	for (i = 0; i < topo->n; i++) {
@@ -209,7 +209,7 @@ static int cmp_port(const void *a, const void *b)
 	return strcmp(((const struct tf_topo_port *)a)->name, ((const struct tf_topo_port *)b)->name);
 }
 
-int tf_topology_fingerprint(const struct tf_topology *t, char out[72], struct tf_err *err)
+int tf_topology_fingerprint(const struct tf_topology *t, char out[TF_FINGERPRINT_LEN], struct tf_err *err)
 {
 	char **lines = NULL;
 	struct tf_sha256 *c = NULL;
@@ -220,7 +220,7 @@ int tf_topology_fingerprint(const struct tf_topology *t, char out[72], struct tf
 
 	if ((lines = calloc(t->ninstances ? t->ninstances : 1, sizeof(*lines))) == NULL ||
 	    (c = tf_sha256_new()) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	for (i = 0; i < t->ninstances; i++) {
@@ -243,7 +243,7 @@ int tf_topology_fingerprint(const struct tf_topology *t, char out[72], struct tf
 		line[n++] = '\n';
 		line[n] = '\0';
 		if ((lines[i] = strdup(line)) == NULL) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 			goto out;
 		}
 	}
@@ -277,7 +277,7 @@ out:
 	return r;
 }
 
-int tf_topology_file_fingerprint(const char *path, char out[72], struct tf_err *err)
+int tf_topology_file_fingerprint(const char *path, char out[TF_FINGERPRINT_LEN], struct tf_err *err)
 {
 	struct tf_topology *t = NULL;
 	int r;

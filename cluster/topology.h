@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/hex.h"
 
 #define TF_TOPO_MAX_PORTS 8
 
@@ -41,10 +42,10 @@ void tf_topology_free(struct tf_topology *t);
 /* The port named name of instance in, or 0 when it has none. */
 uint64_t tf_topo_port(const struct tf_topo_instance *in, const char *name);
 /* The fingerprint "sha256:<64 hex>" over the set of (role, host, ports). */
-int tf_topology_fingerprint(const struct tf_topology *t, char out[72],
+int tf_topology_fingerprint(const struct tf_topology *t, char out[TF_FINGERPRINT_LEN],
 			    struct tf_err *err) TF_MUST_CHECK;
 
 /* Loads the meta.yaml at path and writes its fingerprint (tf_check_opts.topology_fingerprint). */
-int tf_topology_file_fingerprint(const char *path, char out[72], struct tf_err *err) TF_MUST_CHECK;
+int tf_topology_file_fingerprint(const char *path, char out[TF_FINGERPRINT_LEN], struct tf_err *err) TF_MUST_CHECK;
 
 #endif

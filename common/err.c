@@ -51,12 +51,48 @@ int tf_err_prefix(struct tf_err *err, const char *fmt, ...)
 	return err->code;
 }
 
+int tf_err_nomem(struct tf_err *err)
+{
+	return tf_err_set(err, TF_E_NOMEM, "%s", tf_err_str(TF_E_NOMEM));
+}
+
 void tf_err_clear(struct tf_err *err)
 {
 	if (err == NULL)
 		return;
 	err->code = 0;
 	err->msg[0] = '\0';
+}
+
+/* Every code with its text, in the order of err.h; tf_err_str and the tests read it. */
+static const struct {
+	int code;
+	const char *text;
+} codes[] = {
+    {TF_OK, "no error"},
+    {TF_E_FAIL, "failed"},
+    {TF_E_USAGE, "bad command line"},
+    {TF_E_INPUT, "bad input"},
+    {TF_E_IO, "input/output error"},
+    {TF_E_NOMEM, "out of memory"},
+    {TF_E_CRYPTO, "cryptographic library error"},
+    {TF_E_REJECT, "bundle rejected"},
+    {TF_E_NOTFOUND, "not found"},
+    {TF_E_SSH_LOST, "SSH connection lost"},
+    {TF_E_SSH_HOSTKEY, "SSH host key unknown or changed"},
+    {TF_E_SSH_TIMEOUT, "SSH command timed out"},
+    {TF_E_SSH_AUTH, "SSH authentication refused"},
+    {TF_E_SSH_UNREACHABLE, "SSH host unreachable"},
+};
+
+const char *tf_err_str(int code)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (codes[i].code == code)
+			return codes[i].text;
+	return "unknown error";
 }
 
 int tf_err_exit_code(int code)

@@ -18,6 +18,12 @@ enum {
 	TF_E_CRYPTO = -6,   /* a cryptographic library call failed: exit 1 */
 	TF_E_REJECT = -7,   /* the bundle is rejected (signature, hash, policy, window): exit 3 */
 	TF_E_NOTFOUND = -8, /* something looked up does not exist: exit 2 */
+	/* SSH (cluster/ssh.h); each is exit 1 */
+	TF_E_SSH_LOST = -20,        /* the connection dropped: reconnect and retry */
+	TF_E_SSH_HOSTKEY = -21,     /* host key unknown or changed: refused before any command */
+	TF_E_SSH_TIMEOUT = -22,     /* a command ran out of time (it may still run on the host) */
+	TF_E_SSH_AUTH = -23,        /* the host refused the public key */
+	TF_E_SSH_UNREACHABLE = -24, /* TCP connect or SSH handshake failed or timed out */
 };
 
 #define TF_ERR_MSG_MAX 1024
@@ -31,8 +37,12 @@ struct tf_err {
 int tf_err_set(struct tf_err *err, int code, const char *fmt, ...) TF_PRINTF(3, 4);
 /* Prefixes the message already in err with a formatted context: "ctx: old"; returns err->code. */
 int tf_err_prefix(struct tf_err *err, const char *fmt, ...) TF_PRINTF(2, 3);
+/* Sets err to TF_E_NOMEM, "out of memory"; returns TF_E_NOMEM. */
+int tf_err_nomem(struct tf_err *err);
 /* Resets err to no error. */
 void tf_err_clear(struct tf_err *err);
+/* What an error code means, in a few words ("bundle rejected"); "unknown error" for others. */
+const char *tf_err_str(int code);
 /* The process exit code for an error code: 0, 1, 2 or 3. */
 int tf_err_exit_code(int code);
 /* Appends errno text: tf_err_sys(err, TF_E_IO, "open '%s'", path) -> "open 'x': No such file". */

@@ -211,7 +211,7 @@ int tf_mkdtemp_private(const char *parent, const char *prefix, char **out, struc
 	size_t n = strlen(parent) + strlen(prefix) + 8;
 
 	if ((p = malloc(n + 1)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	snprintf(p, n + 1, "%s/%sXXXXXX", parent, prefix);
 	if (mkdtemp(p) == NULL) {
 		int r = tf_err_sys(err, TF_E_IO, "create private folder under '%s'", parent);

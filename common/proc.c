@@ -93,7 +93,7 @@ int tf_proc_run(const char *const *argv, const struct tf_proc_opts *o, struct tf
 	memset(res, 0, sizeof(*res));
 	res->status = -1;
 	if ((res->out = malloc(TF_PROC_OUT_MAX + 1)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	res->out[0] = '\0';
 	if (pipe2(pipefd, O_CLOEXEC) != 0)
 		return tf_err_sys(err, TF_E_IO, "pipe");

@@ -74,7 +74,7 @@ static int finish(char *buf, size_t n, const char *what, char **out, struct tf_e
 	if (memchr(buf, '\0', n) != NULL)
 		return tf_err_set(err, TF_E_INPUT, "the passphrase from %s holds a NUL byte", what);
 	if ((p = dup_secret(buf, n)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	*out = p;
 	return 0;
 }
@@ -133,7 +133,7 @@ int tf_secret_read_env(const char *name, char **out, struct tf_err *err)
 		return tf_err_set(err, TF_E_INPUT,
 		                  "the passphrase from environment variable '%s' is empty", name);
 	if ((*out = dup_secret(v, n)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	return 0;
 }
 

@@ -298,7 +298,7 @@ static int pem_certs(X509 *first, STACK_OF(X509) * more, char **out, size_t *len
 			goto out;
 		}
 	if ((*out = bio_take(mem, len)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	r = 0;
@@ -320,7 +320,7 @@ static int pem_pkcs1(EVP_PKEY *pk, char **out, size_t *len, struct tf_err *err)
 		goto out;
 	}
 	if ((*out = bio_take(mem, len)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	r = 0;
@@ -361,7 +361,7 @@ static int make_pfx(EVP_PKEY *key, X509 *cert, X509 *ca, STACK_OF(X509) * chain,
 		goto out;
 	}
 	if ((*out = (uint8_t *)bio_take(mem, len)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	r = 0;
@@ -527,7 +527,7 @@ static int check_chain(X509 *ca, STACK_OF(X509) * chain, const char *what, time_
 			                "the CA '%s' is issued by '%s' and no chain was given: "
 			                "ca.crt holds the intermediate alone",
 			                subj, iss) != 0) {
-				r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+				r = tf_err_nomem(err);
 				goto out;
 			}
 		}
@@ -587,7 +587,7 @@ static int import_ca(const struct tf_certs_config *cfg, time_t now, time_t need,
 	 * first one of ca.crt), the rest its chain */
 	ca = sk_X509_shift(certs);
 	if ((chain = certs) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	certs = NULL;
@@ -852,7 +852,7 @@ int tf_certs_make(const struct tf_certs_config *cfg, struct tf_certs *out, struc
 		goto out;
 	if (sk_X509_num(chain) > 0) {
 		if ((c.chain = calloc((size_t)sk_X509_num(chain), sizeof(*c.chain))) == NULL) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 			goto out;
 		}
 		for (i = 0; i < sk_X509_num(chain); i++) {
@@ -898,7 +898,7 @@ int tf_certs_write_dir(const struct tf_certs *c, const char *dir, struct tf_err 
 		char *path = tf_path_join(dir, f[i].name);
 
 		if (path == NULL)
-			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+			return tf_err_nomem(err);
 		r = tf_write_file_atomic(path, f[i].data, f[i].len, f[i].mode, err);
 		free(path);
 	}
@@ -1020,7 +1020,7 @@ int tf_certs_seal(const struct tf_certs *c, const struct tf_secrets_recipients *
 			snprintf(o->name, sizeof(o->name), "%s", f[i].name);
 			o->mode = 0644;
 			if ((o->data = malloc(f[i].len + 1)) == NULL) {
-				rc = tf_err_set(err, TF_E_NOMEM, "out of memory");
+				rc = tf_err_nomem(err);
 				goto out;
 			}
 			memcpy(o->data, f[i].data, f[i].len);
@@ -1127,7 +1127,7 @@ int tf_certs_unseal(const char *src_dir, const char *tls_dir, const struct tf_se
 		snprintf(name, sizeof(name), "%s%s", tls_names[i],
 		         tls_secret[i] ? TF_SECRETS_SUFFIX : "");
 		if ((path = tf_path_join(src_dir, name)) == NULL) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 			goto out;
 		}
 		if ((r = tf_read_file(path, TF_SECRETS_MAX, &buf, &blen, err)) != 0)
@@ -1162,7 +1162,7 @@ int tf_certs_unseal(const char *src_dir, const char *tls_dir, const struct tf_se
 		goto out;
 	for (i = 0; i < TF_CERTS_NFILES && !replace; i++) {
 		if ((path = tf_path_join(tls_dir, tls_names[i])) == NULL) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 			goto out;
 		}
 		if (access(path, F_OK) == 0) {
@@ -1178,7 +1178,7 @@ int tf_certs_unseal(const char *src_dir, const char *tls_dir, const struct tf_se
 		size_t j = order[i];
 
 		if ((path = tf_path_join(tls_dir, tls_names[j])) == NULL) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 			goto out;
 		}
 		if ((r = tf_write_file_atomic(path, plain[j], len[j], tls_secret[j] ? 0600 : 0644,

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "common/err.h"
+#include "common/hex.h"
 #include "crypto/secrets.h"
 
 #define TF_CERTS_NODE_DAYS 3650u      /* TiUP signs node certificates for 10 x 365 days */
@@ -21,7 +22,6 @@
 #define TF_CERTS_RECIPIENT_DIR "/etc/tiferry/recipient" /* keygen writes, install reads */
 #define TF_CERTS_RECIPIENT_KEY "recipient.key"
 #define TF_CERTS_RECIPIENT_CERT "recipient.crt"
-#define TF_FINGERPRINT_LEN 72 /* "sha256:" + 64 hex digits + NUL */
 
 /* TiUP's tls/ folder: $TIUP_HOME/storage/cluster/clusters/<name>/tls/ */
 #define TF_CERTS_CA_CRT "ca.crt"

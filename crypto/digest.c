@@ -83,7 +83,7 @@ int tf_sha256_file(const char *path, uint8_t out[TF_SHA256_LEN], uint64_t *size,
 		goto out;
 	}
 	if ((c = tf_sha256_new()) == NULL || (buf = malloc(bufsz)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	for (;;) {

@@ -6,9 +6,9 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/hex.h"
 
 #define TF_SHA256_LEN 32
-#define TF_SHA256_HEX 65 /* 64 digits and NUL */
 
 struct tf_sha256;
 

@@ -375,7 +375,7 @@ int tf_secrets_encrypt(const void *data, size_t len, const struct tf_secrets_rec
 		goto out;
 	}
 	if ((n = BIO_get_mem_data(mem, &ptr)) <= 0 || (text = malloc((size_t)n + 1)) == NULL) {
-		rc = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		rc = tf_err_nomem(err);
 		goto out;
 	}
 	memcpy(text, ptr, (size_t)n);
@@ -478,7 +478,7 @@ static int open_content(CMS_ContentInfo *cms, uint8_t **out, size_t *outlen, str
 	}
 	n = BIO_get_mem_data(sec, &ptr);
 	if (n < 0 || (buf = malloc((size_t)n + 1)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if (n > 0)

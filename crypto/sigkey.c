@@ -64,7 +64,7 @@ static int wrap(EVP_PKEY *pkey, int priv, const char *name, struct tf_sigkey **o
 	int derlen, r;
 
 	if ((k = calloc(1, sizeof(*k))) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	k->pkey = pkey;
@@ -146,7 +146,7 @@ int tf_sigkey_load_public(const char *pem, size_t len, const char *name, struct 
 	int r;
 
 	if (len > INT32_MAX || (bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	if ((pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) == NULL) {
 		r = tf_ossl_fail(err, TF_E_INPUT, "'%s' is not a PEM public key", name);
 		goto out;
@@ -207,7 +207,7 @@ static int bio_take(BIO *bio, char **out, size_t *len, struct tf_err *err)
 	long n = BIO_get_mem_data(bio, &data);
 
 	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	memcpy(s, data, (size_t)n);
 	s[n] = '\0';
 	*out = s;
@@ -224,7 +224,7 @@ int tf_sigkey_private_pem(const struct tf_sigkey *k, const char *passphrase, cha
 	if (!k->priv)
 		return tf_err_set(err, TF_E_INPUT, "not a private key");
 	if ((bio = BIO_new(BIO_s_secmem())) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	if (!PEM_write_bio_PKCS8PrivateKey(bio, k->pkey, passphrase ? EVP_aes_256_cbc() : NULL,
 					   NULL, 0, NULL, (void *)(uintptr_t)passphrase)) {
 		r = tf_ossl_fail(err, TF_E_CRYPTO, "encode private key");
@@ -242,7 +242,7 @@ int tf_sigkey_public_pem(const struct tf_sigkey *k, char **out, size_t *len, str
 	int r;
 
 	if ((bio = BIO_new(BIO_s_mem())) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	if (!PEM_write_bio_PUBKEY(bio, k->pkey)) {
 		r = tf_ossl_fail(err, TF_E_CRYPTO, "encode public key");
 		goto out;
@@ -298,7 +298,7 @@ int tf_sigkey_sign(const struct tf_sigkey *k, const void *data, size_t len, uint
 	if (!k->priv)
 		return tf_err_set(err, TF_E_INPUT, "signing needs a private key");
 	if ((md = EVP_MD_CTX_new()) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if (ctx_init(k, md, 1) != 0 || EVP_DigestSign(md, NULL, &n, data, len) != 1) {
@@ -306,7 +306,7 @@ int tf_sigkey_sign(const struct tf_sigkey *k, const void *data, size_t len, uint
 		goto out;
 	}
 	if ((s = malloc(n)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if (EVP_DigestSign(md, s, &n, data, len) != 1) {
@@ -330,7 +330,7 @@ int tf_sigkey_verify(const struct tf_sigkey *k, const void *data, size_t len, co
 	int r;
 
 	if ((md = EVP_MD_CTX_new()) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	if (ctx_init(k, md, 0) != 0) {
 		r = tf_ossl_fail(err, TF_E_CRYPTO, "verify");
 		goto out;

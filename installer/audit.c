@@ -19,7 +19,7 @@ int tf_audit_append(const char *dir, const struct tf_audit_entry *e, struct tf_e
 	size_t n;
 
 	if (o == NULL || (path = tf_path_join(dir, TF_AUDIT_FILE)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	tf_time_format(tf_time_now(), now, sizeof(now));
@@ -35,7 +35,7 @@ int tf_audit_append(const char *dir, const struct tf_audit_entry *e, struct tf_e
 	if (e->detail != NULL)
 		cJSON_AddStringToObject(o, "detail", e->detail);
 	if ((text = cJSON_PrintUnformatted(o)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	n = strlen(text);

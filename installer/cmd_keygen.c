@@ -115,7 +115,7 @@ int tf_cmd_keygen(int argc, char **argv)
 	}
 	if ((key_path = tf_path_join(dir, TF_CERTS_RECIPIENT_KEY)) == NULL ||
 	    (cert_path = tf_path_join(dir, TF_CERTS_RECIPIENT_CERT)) == NULL) {
-		rc = tf_err_set(&err, TF_E_NOMEM, "out of memory");
+		rc = tf_err_nomem(&err);
 		goto out;
 	}
 	if (!force && (access(key_path, F_OK) == 0 || access(cert_path, F_OK) == 0)) {

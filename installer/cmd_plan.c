@@ -51,7 +51,7 @@ static int show(const char *bundle, const struct tf_check_opts *o, enum tf_runbo
 		goto out;
 	tf_policy_describe(p, required, sizeof(required));
 	if ((sv = calloc(res.nsigners + 1, sizeof(*sv))) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	for (i = 0; i < res.nsigners; i++) {

@@ -638,7 +638,7 @@ int tf_enable_preflight(struct tf_enable *e, struct tf_err *err)
 		snprintf(removed, sizeof(removed), "%s", tf_journal_get(e->journal, KEY_REMOVED));
 	}
 	if ((copy = strdup(removed)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	for (tok = strtok_r(copy, ",", &save); tok && n < MAX_PD; tok = strtok_r(NULL, ",", &save))
@@ -762,7 +762,7 @@ int tf_enable_scale_in(struct tf_enable *e, struct tf_err *err)
 	if ((r = pd_topo_load(e, &pt, err)) != 0 || (r = load_meta(e, &t, err)) != 0)
 		goto out;
 	if ((copy = strdup(removed)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -802,7 +802,7 @@ int tf_enable_scale_in(struct tf_enable *e, struct tf_err *err)
 	/* The nodes are gone from meta.yaml; wait for their ports, then make sure etcd agrees. */
 	free(copy);
 	if ((copy = strdup(removed)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	save = NULL;
@@ -824,7 +824,7 @@ int tf_enable_scale_in(struct tf_enable *e, struct tf_err *err)
 	}
 	free(copy);
 	if ((copy = strdup(removed)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	save = NULL;
@@ -1019,7 +1019,7 @@ static int update_peers(const struct api *a, const struct endpoints *ep, const c
 	}
 out:
 	if (r == TF_E_NOMEM)
-		tf_err_set(err, TF_E_NOMEM, "out of memory");
+		tf_err_nomem(err);
 	cJSON_free(text);
 	cJSON_Delete(body);
 	return r;

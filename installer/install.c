@@ -91,7 +91,7 @@ static int run_tiup(struct ctx *c, const char *step, const char *const *args,
 		argv[n++] = *args++;
 	argv[n] = NULL;
 	if ((line = tf_proc_format(argv)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	tf_log_debug("run: %s", line);
 	if ((r = tf_proc_run(argv, &po, &res, err)) != 0) {
 		free(line);
@@ -173,7 +173,7 @@ static int read_sections(struct ctx *c, const struct tf_manifest *m, struct tf_e
 			free(name);
 			free(ver);
 			cJSON_Delete(root);
-			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+			return tf_err_nomem(err);
 		}
 		c->comp[c->ncomp] = name;
 		c->ver[c->ncomp++] = ver;
@@ -857,7 +857,7 @@ static int open_journal(struct ctx *c, const struct tf_manifest *m, struct tf_er
 	c->j.bundle_id = strdup(m->bundle_id);
 	c->j.sequence = m->sequence;
 	if (c->j.path == NULL || c->j.cluster == NULL || c->j.bundle == NULL || c->j.bundle_id == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	return save(c, err);
 }
 

@@ -59,7 +59,7 @@ int tf_journal_set(struct tf_journal *j, const char *key, const char *value, str
 	size_t i;
 
 	if (v == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	for (i = 0; i < j->nvalues; i++) {
 		if (strcmp(j->keys[i], key) == 0) {
 			free(j->values[i]);
@@ -112,7 +112,7 @@ int tf_journal_save(const struct tf_journal *j, struct tf_err *err)
 	int r;
 
 	if (root == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	cJSON_AddStringToObject(root, "cluster", j->cluster ? j->cluster : "");
 	cJSON_AddStringToObject(root, "bundle", j->bundle ? j->bundle : "");
 	cJSON_AddStringToObject(root, "bundle_id", j->bundle_id ? j->bundle_id : "");
@@ -144,7 +144,7 @@ int tf_journal_save(const struct tf_journal *j, struct tf_err *err)
 	text = cJSON_Print(root);
 	cJSON_Delete(root);
 	if (text == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	r = tf_write_file_atomic(j->path, text, strlen(text), 0600, err);
 	cJSON_free(text);
 	return r;
@@ -176,7 +176,7 @@ int tf_journal_load(const char *dir, struct tf_journal *j, struct tf_err *err)
 
 	tf_journal_init(j);
 	if ((j->path = tf_path_join(dir, TF_JOURNAL_FILE)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	if ((r = tf_read_file(j->path, JOURNAL_MAX, &buf, &len, err)) != 0)
 		return r;
 	if ((root = cJSON_ParseWithLength(buf, len)) == NULL || !cJSON_IsObject(root)) {

@@ -491,7 +491,7 @@ static int host_verdict(struct host *h, struct tf_err *err)
 	size_t i;
 
 	if (h->nomem)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	for (i = 0; i < h->nitems; i++)
 		if (h->items[i].status == TF_CHECK_FAIL)
 			return tf_err_set(err, TF_E_FAIL, "%s: %s: %s", h->name, h->items[i].check,
@@ -597,7 +597,7 @@ static int check_host(void *arg, size_t i, struct tf_err *err)
 		add_item(h, "host_key", TF_CHECK_WARN, "pinned %s (accept-and-pin was asked for)",
 			 tf_ssh_pinned(h->ssh));
 	if ((cmd = probe_cmd(run, h, &no_disk)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if (run_cmd(h, "reachable", cmd, &res) != 0) {
@@ -647,7 +647,7 @@ static int stop_one(struct run *run, struct host *h, const char *unit, struct tf
 
 	if (q == NULL || asprintf(&cmd, "systemctl stop %s && systemctl disable %s", q, q) < 0) {
 		free(q);
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	}
 	free(q);
 	if ((r = tf_ssh_run(h->ssh, cmd, 0, &res, err)) != 0) {
@@ -693,7 +693,7 @@ static int stop_dups(void *arg, size_t i, struct tf_err *err)
 		free(h->dups[k]);
 	h->ndups = 0;
 	if ((cmd = units_cmd(run)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if ((r = tf_ssh_run(h->ssh, cmd, 0, &res, err)) != 0) {
@@ -771,7 +771,7 @@ static int group_hosts(struct run *run, struct tf_err *err)
 	if ((run->hosts = calloc(t->ninstances ? t->ninstances : 1, sizeof(*run->hosts))) == NULL ||
 	    (run->removing = calloc(t->ninstances + 1, sizeof(int))) == NULL ||
 	    (run->leader = calloc(t->ninstances + 1, sizeof(int))) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	for (i = 0; i < t->ninstances; i++) {
 		const struct tf_topo_instance *in = &t->instances[i];
 		unsigned port = in->ssh_port ? (unsigned)in->ssh_port : 22;
@@ -789,7 +789,7 @@ static int group_hosts(struct run *run, struct tf_err *err)
 			snprintf(h->name, sizeof(h->name), "%s:%u", in->host, port);
 		}
 		if ((p = realloc(h->inst, (h->ninst + 1) * sizeof(*p))) == NULL)
-			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+			return tf_err_nomem(err);
 		h->inst = p;
 		h->inst[h->ninst++] = i;
 	}
@@ -874,7 +874,7 @@ static int collect(struct run *run, double start, struct tf_preflight_report **o
 	if ((rep = calloc(1, sizeof(*rep))) == NULL ||
 	    (rep->items = calloc(n ? n : 1, sizeof(*rep->items))) == NULL) {
 		free(rep);
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	}
 	rep->nhosts = run->nhosts;
 	for (i = 0; i < run->nhosts; i++) {
@@ -912,7 +912,7 @@ int tf_preflight_run(const struct tf_preflight_params *p, struct tf_preflight_re
 	if ((r = group_hosts(&run, err)) != 0)
 		goto out;
 	if ((results = calloc(run.nhosts ? run.nhosts : 1, sizeof(*results))) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	/* Phase 1: read only, everywhere. */
@@ -923,7 +923,7 @@ int tf_preflight_run(const struct tf_preflight_params *p, struct tf_preflight_re
 	}
 	for (i = 0; i < run.nhosts; i++)
 		if (results[i].code == TF_E_NOMEM || run.hosts[i].nomem) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 			goto out;
 		}
 	check_leader(&run);
@@ -1014,5 +1014,5 @@ int tf_preflight_report_json(const struct tf_preflight_report *r, char **out, st
 out:
 	cJSON_free(text);
 	cJSON_Delete(o);
-	return ok ? 0 : tf_err_set(err, TF_E_NOMEM, "out of memory");
+	return ok ? 0 : tf_err_nomem(err);
 }

@@ -161,7 +161,7 @@ int tf_verify_parse_endpoint(const char *s, unsigned default_port, char **host, 
 		if (!isalnum((unsigned char)*q) && *q != '.' && *q != '-' && *q != ':' && *q != '_')
 			return tf_err_set(err, TF_E_USAGE, "bad endpoint '%s': bad host", s);
 	if ((out = strndup(h, (size_t)(hend - h))) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	*host = out;
 	*port = (unsigned)v;
 	return 0;
@@ -194,7 +194,7 @@ struct run {
 	char mtls_error[TF_ERR_MSG_MAX];
 	char *ca_file, *cert_file, *key_file;
 	char *tls_dir; /* TiUP's tls/ folder (--cluster), else NULL */
-	char ca_sha256[65];
+	char ca_sha256[TF_SHA256_HEX];
 	struct tf_topology *topo;
 	int topo_enable_tls;
 	size_t npd_expected; /* PD instances in meta.yaml; 0 without --cluster */
@@ -1308,7 +1308,7 @@ static int add_endpoint(struct run *rn, enum tf_vkind kind, const char *host, un
 	struct endpoint *n = realloc(rn->eps, (rn->neps + 1) * sizeof(*n)), *ep;
 
 	if (n == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	rn->eps = n;
 	ep = &rn->eps[rn->neps];
 	memset(ep, 0, sizeof(*ep));
@@ -1330,7 +1330,7 @@ static int add_endpoint(struct run *rn, enum tf_vkind kind, const char *host, un
 	rn->neps++;
 	if ((host && ep->host == NULL) || (name && ep->name == NULL) || ep->hostport == NULL ||
 	    ep->target == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	return 0;
 }
 
@@ -1367,7 +1367,7 @@ static int node_endpoints(struct run *rn, const char *cdir, struct tf_err *err)
 	int r;
 
 	if ((rn->identity = fmt("%s/ssh/id_rsa", cdir)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	/* TiUP keeps the key of every cluster it deployed or imported; a cluster folder without
 	 * one (a hand-made meta.yaml) has no way in to its hosts, so no node endpoints. */
 	if (access(rn->identity, F_OK) != 0 && errno == ENOENT)
@@ -1378,7 +1378,7 @@ static int node_endpoints(struct run *rn, const char *cdir, struct tf_err *err)
 		    fmt("%s %s", in->role, in->deploy_dir ? in->deploy_dir : "(no deploy_dir)");
 
 		if (name == NULL)
-			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+			return tf_err_nomem(err);
 		r = add_endpoint(rn, TF_VK_NODE, in->host,
 		                 in->ssh_port ? (unsigned)in->ssh_port : 22, name, err);
 		free(name);
@@ -1405,7 +1405,7 @@ static int cluster_endpoints(struct run *rn, struct tf_err *err)
 	    (cdir = fmt("%s/storage/cluster/clusters/%s", home, o->cluster)) == NULL ||
 	    (meta = tf_path_join(cdir, "meta.yaml")) == NULL ||
 	    (rn->tls_dir = tf_path_join(cdir, "tls")) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if (strchr(o->cluster, '/') != NULL || o->cluster[0] == '.' || o->cluster[0] == '\0') {
@@ -1424,7 +1424,7 @@ static int cluster_endpoints(struct run *rn, struct tf_err *err)
 	    o->cert_file ? strdup(o->cert_file) : tf_path_join(rn->tls_dir, "client.crt");
 	rn->key_file = o->key_file ? strdup(o->key_file) : tf_path_join(rn->tls_dir, "client.pem");
 	if (rn->ca_file == NULL || rn->cert_file == NULL || rn->key_file == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if ((r = add_endpoint(rn, TF_VK_CONTROL, NULL, 0, NULL, err)) != 0)
@@ -1474,7 +1474,7 @@ static int pd_endpoints(struct run *rn, struct tf_err *err)
 	if ((rn->ca_file = strdup(o->ca_file)) == NULL ||
 	    (rn->cert_file = strdup(o->cert_file)) == NULL ||
 	    (rn->key_file = strdup(o->key_file)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	if ((r = add_endpoint(rn, TF_VK_CONTROL, NULL, 0, NULL, err)) != 0)
 		return r;
 	for (i = 0; i < o->npd; i++) {
@@ -1549,7 +1549,7 @@ static int load_journal(struct run *rn, struct tf_err *err)
 	int r = 0;
 
 	if ((rn->state_dir = tf_path_join(tf_rollback_dir(), rn->o->cluster)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	tf_journal_init(&jn);
 	if ((r = tf_journal_load(rn->state_dir, &jn, &jerr)) == TF_E_NOTFOUND) {
 		r = 0;
@@ -1564,7 +1564,7 @@ static int load_journal(struct run *rn, struct tf_err *err)
 	if (((v = tf_journal_get(&jn, "tiup_versions")) != NULL &&
 	     (rn->tiup_versions = strdup(v)) == NULL) ||
 	    (jn.bundle_id != NULL && (rn->bundle_id = strdup(jn.bundle_id)) == NULL))
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 out:
 	tf_journal_release(&jn);
 	return r;
@@ -1638,7 +1638,7 @@ static int ask_nodes(struct run *rn, struct tf_err *err)
 	nf.idx = calloc(n, sizeof(*nf.idx));
 	results = calloc(n, sizeof(*results));
 	if (nf.idx == NULL || results == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	for (i = 0, n = 0; i < rn->neps; i++)
@@ -1697,7 +1697,7 @@ int tf_verify_run(const struct tf_verify_opts *o, struct tf_verify_report *rep, 
 		goto out;
 	if (rn.ca_file != NULL) {
 		struct tf_tls_client *mtls = NULL;
-		char ca_sha256[65] = "";
+		char ca_sha256[TF_SHA256_HEX] = "";
 
 		/* In --cluster mode a missing tls/ folder is a finding (TLS not on yet), not a
 		 * usage error; with explicit --ca/--cert/--key it is bad input. */
@@ -1732,7 +1732,7 @@ int tf_verify_run(const struct tf_verify_opts *o, struct tf_verify_report *rep, 
 		out.nchecks += rn.eps[i].n;
 	}
 	if ((out.checks = calloc(out.nchecks ? out.nchecks : 1, sizeof(*out.checks))) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	for (i = 0; i < rn.neps; i++) {
@@ -1747,7 +1747,7 @@ int tf_verify_run(const struct tf_verify_opts *o, struct tf_verify_report *rep, 
 			out.checks[s].kind = rn.eps[i].kind;
 			out.checks[s].status = TF_V_SKIP;
 			if (!out.checks[s].id || !out.checks[s].target || !out.checks[s].endpoint) {
-				r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+				r = tf_err_nomem(err);
 				goto out;
 			}
 			s++;
@@ -1762,7 +1762,7 @@ int tf_verify_run(const struct tf_verify_opts *o, struct tf_verify_report *rep, 
 	if (nthreads > rn.neps)
 		nthreads = rn.neps;
 	if ((threads = calloc(nthreads ? nthreads : 1, sizeof(*threads))) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	out.created = rn.now;
@@ -1780,7 +1780,7 @@ int tf_verify_run(const struct tf_verify_opts *o, struct tf_verify_report *rep, 
 	for (i = 0; i < out.nchecks; i++)
 		out.counts[out.checks[i].status]++;
 	if (o->cluster != NULL && (out.cluster = strdup(o->cluster)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	*rep = out;
@@ -1925,7 +1925,7 @@ int tf_verify_render_text(const struct tf_verify_report *rep, int table, int col
 	       res, colour ? "\033[0m" : "");
 	if (b.oom) {
 		free(b.p);
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	}
 	*out = b.p;
 	return 0;
@@ -1941,7 +1941,7 @@ int tf_verify_render_json(const struct tf_verify_report *rep, const char *bundle
 	int r = 0;
 
 	if (root == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	tf_time_format(rep->created, created, sizeof(created));
 	if (signer != NULL) {
 		cJSON_AddStringToObject(root, "format", TF_RECEIPT_FORMAT);
@@ -2008,12 +2008,12 @@ int tf_verify_render_json(const struct tf_verify_report *rep, const char *bundle
 		cJSON_AddStringToObject(s, "public_key", signer->public_key);
 	}
 	if ((text = cJSON_Print(root)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	n = strlen(text);
 	if ((with_nl = malloc(n + 2)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	memcpy(with_nl, text, n);

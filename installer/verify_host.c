@@ -92,9 +92,9 @@ static int append(char **buf, const char *line, size_t n)
 
 /* The hex digest at the start of a sha256sum line ("<64 hex>  -"); "" when absent or the
  * digest of nothing. */
-static void digest_of(const char *s, char out[65])
+static void digest_of(const char *s, char out[TF_SHA256_HEX])
 {
-	char d[65];
+	char d[TF_SHA256_HEX];
 
 	while (*s == ' ')
 		s++;
@@ -131,7 +131,7 @@ int tf_vhost_node_parse(const char *out, const char *role, struct tf_vhost_node 
 			len--;
 		if (strncmp(p, "TF-", 3) != 0 || len >= sizeof(line)) {
 			if (into != NULL && len > 0 && append(into, p, len) != 0)
-				return tf_err_set(err, TF_E_NOMEM, "out of memory");
+				return tf_err_nomem(err);
 			continue;
 		}
 		snprintf(line, sizeof(line), "%.*s", (int)len, p);
@@ -234,7 +234,7 @@ enum tf_vstatus tf_vhost_judge_key_mode(const struct tf_vhost_node *n, char *det
 	return TF_V_PASS;
 }
 
-static void der_sha256(X509 *x, char out[65])
+static void der_sha256(X509 *x, char out[TF_SHA256_HEX])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;

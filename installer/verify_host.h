@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "common/hex.h"
 #include "installer/verify.h"
 
 /* One file of a node's tls/ folder as `stat` saw it. */
@@ -28,7 +29,7 @@ struct tf_vhost_node {
 	int dir_present;
 	struct tf_vhost_file files[3];  /* TF_VHOST_CA, _CERT, _KEY */
 	char *ca_pem, *cert_pem;        /* NULL when not printed */
-	char key_pub[65], cert_pub[65]; /* hex; "" when the host could not read the key */
+	char key_pub[TF_SHA256_HEX], cert_pub[TF_SHA256_HEX]; /* hex; "" when the host could not read the key */
 };
 
 void tf_vhost_node_init(struct tf_vhost_node *n);
@@ -48,12 +49,12 @@ enum tf_vstatus tf_vhost_judge_key_mode(const struct tf_vhost_node *n, char *det
 
 /* The node certificate's facts, checked against the control host's CA. */
 struct tf_vhost_cert {
-	char sha256[65];
+	char sha256[TF_SHA256_HEX];
 	char subject[256];
 	char issuer[256];
 	int chain_ok;
 	char chain_error[160];
-	char node_ca_sha256[65]; /* of the node's ca.crt, "" when unreadable */
+	char node_ca_sha256[TF_SHA256_HEX]; /* of the node's ca.crt, "" when unreadable */
 	int key_matches;
 };
 

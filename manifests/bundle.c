@@ -47,11 +47,11 @@ int tf_bundle_writer_open(const char *path, time_t mtime, struct tf_bundle_write
 	int r;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	w->fd = -1;
 	w->mtime = mtime;
 	if ((w->path = strdup(path)) == NULL || (w->buf = malloc(IO_BLOCK)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if ((w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0) {
@@ -103,7 +103,7 @@ static int write_header(struct tf_bundle_writer *w, const char *path, uint64_t s
 	int r = 0;
 
 	if (e == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	if (archive_write_header(w->a, e) != ARCHIVE_OK)
 		r = tf_err_set(err, TF_E_IO, "'%s': write entry '%s': %s", w->path, path,
 			       archive_error_string(w->a));
@@ -143,7 +143,7 @@ int tf_bundle_writer_add_file(struct tf_bundle_writer *w, const char *path, cons
 		goto out;
 	}
 	if ((c = tf_sha256_new()) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if ((r = write_header(w, path, (uint64_t)st.st_size, mode, err)) != 0)
@@ -253,7 +253,7 @@ static int reader_open(struct reader *rd, const char *path, int flags, struct tf
 		return tf_err_sys(err, TF_E_IO, "lock '%s'", path);
 	/* Only uncompressed tar: no filter is enabled, so anything else fails to open. */
 	if ((rd->a = archive_read_new()) == NULL || archive_read_support_format_tar(rd->a) != ARCHIVE_OK)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	if (archive_read_open_fd(rd->a, rd->fd, IO_BLOCK) != ARCHIVE_OK)
 		return arch_err(err, rd->a, path);
 	return 0;
@@ -333,7 +333,7 @@ static int read_small(struct reader *rd, struct archive_entry *e, size_t max, ch
 		return tf_err_set(err, TF_E_REJECT, "entry '%s' is larger than %zu bytes",
 				  archive_entry_pathname(e), max);
 	if ((buf = malloc((size_t)size + 1)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	n = size > 0 ? archive_read_data(rd->a, buf, (size_t)size) : 0;
 	if (n != size) {
 		free(buf);
@@ -446,7 +446,7 @@ static int scan_fd(struct reader *rd, struct tf_bundle_scan *s, struct tf_err *e
 				return r;
 			if ((ns = realloc(s->sigs, (s->nsigs + 1) * sizeof(*ns))) == NULL) {
 				free(sig);
-				return tf_err_set(err, TF_E_NOMEM, "out of memory");
+				return tf_err_nomem(err);
 			}
 			s->sigs = ns;
 			memcpy(ns[s->nsigs].keyid, keyid, sizeof(keyid));
@@ -648,7 +648,7 @@ int tf_bundle_verify_payload(const char *path, const struct tf_manifest *m, cons
 
 	if ((v.seen = calloc(m->nfiles ? m->nfiles : 1, 1)) == NULL ||
 	    (v.c = tf_sha256_new()) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if ((r = reader_open(&v.rd, path, O_RDONLY, err)) != 0)
@@ -734,7 +734,7 @@ static int sig_entry_bytes(const char *name, const uint8_t *sig, size_t len, uin
 
 	if ((buf = calloc(1, cap)) == NULL || (a = archive_write_new()) == NULL ||
 	    (e = new_entry(name, len, 0644, time(NULL))) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||

@@ -1,5 +1,6 @@
 /* Every rule of a bundle, in order from cheap to costly; the payload is streamed last. */
 #include "manifests/check.h"
+#include "common/hex.h"
 #include "common/fsutil.h"
 #include "common/timeutil.h"
 #include "manifests/bundle.h"
@@ -113,7 +114,7 @@ static int check_signatures(const struct tf_bundle_scan *s, const struct tf_poli
 
 	if ((res->signers = calloc(s->nsigs ? s->nsigs : 1, sizeof(*res->signers))) == NULL ||
 	    (valid = calloc(s->nsigs ? s->nsigs : 1, sizeof(*valid))) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	for (i = 0; i < s->nsigs; i++) {
@@ -124,7 +125,7 @@ static int check_signatures(const struct tf_bundle_scan *s, const struct tf_poli
 		if (k == NULL)
 			continue; /* an unknown key counts for nothing */
 		if ((sg->holder = strdup(k->holder)) == NULL || (sg->role = strdup(k->role)) == NULL) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 			goto out;
 		}
 		if (tf_sigkey_verify(k->key, s->manifest, s->manifest_len, s->sigs[i].sig,
@@ -147,7 +148,7 @@ out:
 static int check_target(const struct tf_manifest *m, const struct tf_check_opts *o,
 			struct tf_check_result *res, struct tf_err *err)
 {
-	char fp[72];
+	char fp[TF_FINGERPRINT_LEN];
 	char *home = NULL;
 	int r;
 
@@ -157,14 +158,14 @@ static int check_target(const struct tf_manifest *m, const struct tf_check_opts 
 		char buf[4096];
 
 		if ((home = tiup_home()) == NULL)
-			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+			return tf_err_nomem(err);
 		snprintf(buf, sizeof(buf), "%s/storage/cluster/clusters/%s/meta.yaml", home,
 			 m->cluster);
 		res->meta_path = strdup(buf);
 		free(home);
 	}
 	if (res->meta_path == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	if (o->topology_fingerprint == NULL)
 		return tf_err_set(err, TF_E_INPUT, "target: no topology reader given");
 	if ((r = o->topology_fingerprint(res->meta_path, fp, err)) != 0) {

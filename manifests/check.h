@@ -8,13 +8,14 @@
 #include <time.h>
 
 #include "common/err.h"
+#include "common/hex.h"
 #include "common/progress.h"
 #include "manifests/manifest.h"
 
 /* Reads the topology of the cluster at meta_path and writes its fingerprint ("sha256:<hex>").
  * The cluster library provides it (tf_topology_file_fingerprint); the bundle's rules do not
  * parse meta.yaml themselves. TF_E_NOTFOUND when the file does not exist. */
-typedef int (*tf_check_fingerprint_fn)(const char *meta_path, char out[72], struct tf_err *err);
+typedef int (*tf_check_fingerprint_fn)(const char *meta_path, char out[TF_FINGERPRINT_LEN], struct tf_err *err);
 
 struct tf_check_opts {
 	tf_check_fingerprint_fn topology_fingerprint; /* required */
@@ -27,7 +28,7 @@ struct tf_check_opts {
 };
 
 struct tf_check_signer {
-	char keyid[65];
+	char keyid[TF_SHA256_HEX];
 	char *holder; /* NULL when the key is not in the policy */
 	char *role;
 	int valid;    /* 1 verified, 0 unknown key (not counted) */

@@ -80,11 +80,11 @@ int tf_manifest_add_file(struct tf_manifest *m, const char *path, uint64_t size,
 	if (m->nfiles >= TF_MANIFEST_MAX_FILES)
 		return tf_err_set(err, TF_E_INPUT, "more than %u files", TF_MANIFEST_MAX_FILES);
 	if ((nf = realloc(m->files, (m->nfiles + 1) * sizeof(*nf))) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	m->files = nf;
 	nf = &m->files[m->nfiles];
 	if ((nf->path = strdup(path)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	nf->size = size;
 	nf->mode = mode & 0777;
 	memcpy(nf->sha256, sha256, TF_SHA256_LEN);
@@ -107,7 +107,7 @@ int tf_manifest_set_section(struct tf_manifest *m, const char *name, const char 
 	}
 	cJSON_Delete(probe);
 	if ((j = strdup(json)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	for (i = 0; i < m->nsections; i++) {
 		if (strcmp(m->section_names[i], name) == 0) {
 			free(m->section_json[i]);
@@ -130,7 +130,7 @@ int tf_manifest_set_section(struct tf_manifest *m, const char *name, const char 
 nomem:
 	free(n);
 	free(j);
-	return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	return tf_err_nomem(err);
 }
 
 const char *tf_manifest_section(const struct tf_manifest *m, const char *name)
@@ -280,7 +280,7 @@ int tf_manifest_serialize(const struct tf_manifest *m, char **out, size_t *len,
 	r = 0;
 	goto out;
 nomem:
-	r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+	r = tf_err_nomem(err);
 out:
 	cJSON_free(text);
 	cJSON_Delete(root);
@@ -437,7 +437,7 @@ static int parse_root(const cJSON *root, struct tf_manifest *m, struct tf_err *e
 	if ((s = get_str(root, "bundle_id")) == NULL || !tf_hex_is_lower(s, 32))
 		return tf_err_set(err, TF_E_REJECT, "manifest: bad bundle_id");
 	if ((m->bundle_id = strdup(s)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	if (get_uint(root, "sequence", 1, &m->sequence) != 0)
 		return tf_err_set(err, TF_E_REJECT, "manifest: sequence must be a whole number >= 1");
 	if (get_time(root, "created", &m->created) != 0 ||
@@ -452,12 +452,12 @@ static int parse_root(const cJSON *root, struct tf_manifest *m, struct tf_err *e
 	    !cluster_name_ok(s))
 		return tf_err_set(err, TF_E_REJECT, "manifest: bad target cluster name");
 	if ((m->cluster = strdup(s)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	if ((s = get_str(target, "topology")) == NULL || strncmp(s, "sha256:", 7) != 0 ||
 	    !tf_hex_is_lower(s + 7, 64))
 		return tf_err_set(err, TF_E_REJECT, "manifest: bad target topology fingerprint");
 	if ((m->topology = strdup(s)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	files = cJSON_GetObjectItemCaseSensitive(root, "files");
 	if (!cJSON_IsArray(files))
 		return tf_err_set(err, TF_E_REJECT, "manifest: files must be an array");
@@ -475,7 +475,7 @@ static int parse_root(const cJSON *root, struct tf_manifest *m, struct tf_err *e
 		if (!is_section(c->string))
 			continue;
 		if ((text = cJSON_PrintUnformatted(c)) == NULL)
-			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+			return tf_err_nomem(err);
 		r = tf_manifest_set_section(m, c->string, text, err);
 		cJSON_free(text);
 		if (r != 0)
@@ -497,7 +497,7 @@ int tf_manifest_parse(const char *buf, size_t len, struct tf_manifest *m, struct
 		return tf_err_set(err, TF_E_REJECT, "manifest: NUL byte");
 	/* cJSON refuses trailing bytes only when it sees the terminating NUL inside the length. */
 	if ((copy = malloc(len + 1)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	memcpy(copy, buf, len);
 	copy[len] = '\0';
 	if ((root = cJSON_ParseWithLengthOpts(copy, len + 1, NULL, 1)) == NULL ||

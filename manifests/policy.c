@@ -88,7 +88,7 @@ static int load_key(struct tf_policy *p, const struct tf_yaml *e, size_t idx, co
 		return tf_err_set(err, TF_E_INPUT, "policy.yaml: line %d: bad role name '%s'",
 				  e->line, role);
 	if ((path = tf_path_join(dir, file)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	r = tf_sigkey_load_public_file(path, &p->owned[p->nkeys], err);
 	free(path);
 	if (r != 0)
@@ -109,7 +109,7 @@ static int load_key(struct tf_policy *p, const struct tf_yaml *e, size_t idx, co
 	k->role = strdup(role);
 	p->nkeys++;
 	if (k->file == NULL || k->holder == NULL || k->role == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	return 0;
 }
 
@@ -143,7 +143,7 @@ static int load_require(struct tf_policy *p, const struct tf_yaml *req, struct t
 					  "policy.yaml: role '%s' needs %u signatures but only %u keys hold it",
 					  req->keys[i], (unsigned)n, have);
 		if ((p->roles[p->nroles].role = strdup(req->keys[i])) == NULL)
-			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+			return tf_err_nomem(err);
 		p->roles[p->nroles++].count = (unsigned)n;
 	}
 	return 0;
@@ -172,7 +172,7 @@ int tf_policy_parse(const char *buf, size_t len, const char *dir, struct tf_poli
 		}
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	keys = tf_yaml_get(y, "keys");
@@ -205,7 +205,7 @@ int tf_policy_load(const char *dir, struct tf_policy **out, struct tf_err *err)
 	int r;
 
 	if ((path = tf_path_join(dir, TF_POLICY_FILE)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	if ((r = tf_read_file(path, MAX_POLICY, &buf, &len, err)) != 0) {
 		tf_err_prefix(err, "trust policy");
 		goto out;

@@ -29,7 +29,7 @@ int tf_receipt_key_open(const char *key_path, const char *passphrase, const char
 	}
 	if ((keyfile = tf_path_join(state_dir, TF_RECEIPT_KEY_NAME ".key")) == NULL ||
 	    (pubfile = tf_path_join(state_dir, TF_RECEIPT_KEY_NAME ".pub")) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if (stat(keyfile, &st) == 0) {
@@ -79,7 +79,7 @@ int tf_receipt_write(const char *path, const void *data, size_t len, const struc
 	if (!tf_sigkey_is_private(k))
 		return tf_err_set(err, TF_E_USAGE, "the receipt key is not a private key");
 	if ((sigpath = malloc(strlen(path) + 5)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	sprintf(sigpath, "%s.sig", path);
 	if ((r = tf_sigkey_sign(k, data, len, &sig, &siglen, err)) != 0)
 		goto out;
@@ -121,7 +121,7 @@ int tf_receipt_verify(const char *path, const char *pubkey_path, char **summary,
 	if ((r = tf_read_file(path, TF_RECEIPT_MAX, &data, &len, err)) != 0)
 		goto out;
 	if ((sigpath = malloc(strlen(path) + 5)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	sprintf(sigpath, "%s.sig", path);
@@ -183,7 +183,7 @@ int tf_receipt_verify(const char *path, const char *pubkey_path, char **summary,
 		size_t cap = 1024;
 
 		if ((text = malloc(cap)) == NULL) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 			goto out;
 		}
 		snprintf(

@@ -194,7 +194,7 @@ int tf_runbook_commands(const struct tf_manifest *m, size_t i, const struct tf_r
 	facts_release(&f);
 	if (b.failed) {
 		free(b.s);
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	}
 	*out = b.s;
 	return 0;
@@ -996,7 +996,7 @@ static int approvals_json(const char *doc, size_t len, const struct tf_runbook_a
 	return 0;
 nomem:
 	cJSON_Delete(root);
-	return tf_err_set(err, TF_E_NOMEM, "out of memory");
+	return tf_err_nomem(err);
 }
 
 int tf_runbook_with_approvals(const char *doc, size_t len, enum tf_runbook_format f,
@@ -1022,7 +1022,7 @@ int tf_runbook_with_approvals(const char *doc, size_t len, enum tf_runbook_forma
 	tf_strbuf_putn(&d.b, doc + at, len - at);
 	if (d.b.failed) {
 		free(d.b.s);
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	}
 	*out = d.b.s;
 	*outlen = d.b.len;

@@ -97,7 +97,7 @@ static int load_children(struct loader *l, struct tf_yaml *y, int depth, struct 
 			key = strndup((const char *)ev.data.scalar.value, ev.data.scalar.length);
 			yaml_event_delete(&ev);
 			if (key == NULL)
-				return tf_err_set(err, TF_E_NOMEM, "out of memory");
+				return tf_err_nomem(err);
 			for (i = 0; i < y->n; i++) {
 				if (strcmp(y->keys[i], key) == 0) {
 					r = tf_err_set(err, TF_E_INPUT, "%s: line %zu: duplicate key '%s'",
@@ -120,7 +120,7 @@ static int load_children(struct loader *l, struct tf_yaml *y, int depth, struct 
 		if (push(y, key, child) != 0) {
 			free(key);
 			tf_yaml_free(child);
-			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+			return tf_err_nomem(err);
 		}
 	}
 }
@@ -140,7 +140,7 @@ static int load_node(struct loader *l, yaml_event_t *ev, int depth, struct tf_ya
 		return tf_err_set(err, TF_E_INPUT, "%s: line %zu: aliases are not accepted", l->name,
 				  ev->start_mark.line + 1);
 	if ((y = calloc(1, sizeof(*y))) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	y->line = (int)ev->start_mark.line + 1;
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
@@ -148,7 +148,7 @@ static int load_node(struct loader *l, yaml_event_t *ev, int depth, struct tf_ya
 		y->scalar = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
 		if (y->scalar == NULL) {
 			tf_yaml_free(y);
-			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+			return tf_err_nomem(err);
 		}
 		if (strlen(y->scalar) != ev->data.scalar.length) {
 			tf_yaml_free(y);
@@ -182,7 +182,7 @@ int tf_yaml_parse(const char *buf, size_t len, const char *name, struct tf_yaml 
 	int r, have_ev = 0;
 
 	if (!yaml_parser_initialize(&l.parser))
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	yaml_parser_set_input_string(&l.parser, (const unsigned char *)buf, len);
 	/* Stream start, document start (or stream end for an empty input). */
 	if ((r = next_event(&l, &ev, err)) != 0)
@@ -380,7 +380,7 @@ int tf_yaml_emit(const struct tf_yaml *y, char **out, size_t *len, struct tf_err
 	int ok;
 
 	if (!yaml_emitter_initialize(&em))
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	yaml_emitter_set_output(&em, sink_write, &k);
 	yaml_emitter_set_unicode(&em, 1);
 	ok = yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) &&

@@ -119,7 +119,7 @@ static struct archive *archive_open(const char *path, struct tf_err *err)
 	struct archive *a = archive_read_new();
 
 	if (a == NULL) {
-		tf_err_set(err, TF_E_NOMEM, "out of memory");
+		tf_err_nomem(err);
 		return NULL;
 	}
 	archive_read_support_filter_all(a);
@@ -171,7 +171,7 @@ static int scan_archive(struct tf_mirror_src *s, struct tf_err *err)
 	if ((a = archive_open(s->path, err)) == NULL)
 		return err ? err->code : TF_E_INPUT;
 	if ((h = tf_sha256_new()) == NULL || (buf = malloc(IO_BUF)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	while ((ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
@@ -199,7 +199,7 @@ static int scan_archive(struct tf_mirror_src *s, struct tf_err *err)
 		if (rest == NULL)
 			continue;
 		if ((dupname = strdup(rest)) == NULL) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 			goto out;
 		}
 		if (ends_with(dupname, "/"))
@@ -212,11 +212,11 @@ static int scan_archive(struct tf_mirror_src *s, struct tf_err *err)
 		}
 		if (type == AE_IFDIR) {
 			if (find(s, dupname) == NULL && add_entry(s, dupname, 1) == NULL)
-				r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+				r = tf_err_nomem(err);
 			else
 				r = add_parents(s, dupname) == 0
 				        ? 0
-				        : tf_err_set(err, TF_E_NOMEM, "out of memory");
+				        : tf_err_nomem(err);
 			free(dupname);
 			if (r != 0)
 				goto out;
@@ -237,7 +237,7 @@ static int scan_archive(struct tf_mirror_src *s, struct tf_err *err)
 		r = (e == NULL || add_parents(s, dupname) != 0) ? -1 : 0;
 		free(dupname);
 		if (r != 0) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 			goto out;
 		}
 		{
@@ -248,7 +248,7 @@ static int scan_archive(struct tf_mirror_src *s, struct tf_err *err)
 			size_t cap = keep ? (size_t)declared : 0;
 
 			if (keep && (e->data = malloc(cap + 1)) == NULL) {
-				r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+				r = tf_err_nomem(err);
 				goto out;
 			}
 			for (;;) {
@@ -317,7 +317,7 @@ int tf_mirror_src_open(const char *path, struct tf_mirror_src **out, struct tf_e
 		goto out;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL || (s->path = strdup(path)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
@@ -387,7 +387,7 @@ static int open_in_folder(struct tf_mirror_src *s, const char *name, int *fd, st
 		return tf_err_set(err, TF_E_INPUT, "mirror '%s': unsafe file name '%s'", s->path,
 		                  name);
 	if ((p = tf_path_join(s->path, name)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	if ((*fd = open(p, O_RDONLY | O_CLOEXEC)) < 0) {
 		r = tf_err_sys(err, errno == ENOENT ? TF_E_NOTFOUND : TF_E_IO, "open '%s'", p);
 		goto out;
@@ -426,7 +426,7 @@ int tf_mirror_src_read(struct tf_mirror_src *s, const char *name, size_t max, ui
 			return tf_err_set(err, TF_E_INPUT, "'%s' is too large to hold in memory",
 			                  name);
 		if ((buf = malloc((size_t)e->size + 1)) == NULL)
-			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+			return tf_err_nomem(err);
 		memcpy(buf, e->data, (size_t)e->size + 1);
 		*out = buf;
 		*len = (size_t)e->size;
@@ -440,7 +440,7 @@ int tf_mirror_src_read(struct tf_mirror_src *s, const char *name, size_t max, ui
 		goto out;
 	}
 	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	while (n < (size_t)st.st_size) {
@@ -488,7 +488,7 @@ int tf_mirror_src_digest(struct tf_mirror_src *s, const char *name, uint8_t sha[
 		return tf_err_set(err, TF_E_INPUT, "mirror '%s': unsafe file name '%s'", s->path,
 		                  name);
 	if ((p = tf_path_join(s->path, name)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	r = tf_sha256_file(p, sha, len, err);
 	free(p);
 	return r;
@@ -570,10 +570,10 @@ static int sink_open(struct sink *k, const char *dir, const char *name, struct t
 	if (!name_ok(name) || strchr(name, '/') != NULL)
 		return tf_err_set(err, TF_E_INPUT, "unsafe file name '%s'", name);
 	if ((k->final = tf_path_join(dir, name)) == NULL || (k->h = tf_sha256_new()) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	if (asprintf(&k->tmp, "%s.tmp-%ld", k->final, (long)getpid()) < 0) {
 		k->tmp = NULL;
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	}
 	k->fd = open(k->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (k->fd < 0)
@@ -690,7 +690,7 @@ static int copy_archive(struct tf_mirror_src *s, const struct tf_mirror_copy *fi
 	int r, ar = ARCHIVE_OK;
 
 	if ((done = calloc(n ? n : 1, 1)) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	if ((a = archive_open(s->path, err)) == NULL) {
 		r = err ? err->code : TF_E_INPUT;
 		goto out;
@@ -762,7 +762,7 @@ int tf_mirror_src_copy(struct tf_mirror_src *s, const struct tf_mirror_copy *fil
 	int r = 0;
 
 	if (buf == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	if (s->archive) {
 		r = copy_archive(s, files, n, dir, buf, err);
 	} else {

@@ -92,7 +92,7 @@ static int want_add(struct sel *s, const char *name, const char *version, struct
 			return 0;
 		if (s->w[i].version == NULL && s->chosen[i] == NULL) {
 			if ((s->w[i].version = strdup(version)) == NULL)
-				return tf_err_set(err, TF_E_NOMEM, "out of memory");
+				return tf_err_nomem(err);
 			return 0;
 		}
 		return tf_err_set(err, TF_E_INPUT,
@@ -100,17 +100,17 @@ static int want_add(struct sel *s, const char *name, const char *version, struct
 		                  name, s->w[i].version ? s->w[i].version : s->chosen[i], version);
 	}
 	if ((nw = realloc(s->w, (s->nw + 1) * sizeof(*nw))) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	s->w = nw;
 	if ((nc = realloc(s->chosen, (s->nw + 1) * sizeof(*nc))) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	s->chosen = nc;
 	s->w[s->nw].name = strdup(name);
 	s->w[s->nw].version = version ? strdup(version) : NULL;
 	s->chosen[s->nw] = NULL;
 	s->nw++;
 	if (s->w[s->nw - 1].name == NULL || (version != NULL && s->w[s->nw - 1].version == NULL))
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	return 0;
 }
 
@@ -125,7 +125,7 @@ static int copy_add(struct sel *s, const char *name, const char *dest, const cha
 		           dest ? dest : name) == 0)
 			return 0;
 	if ((nc = realloc(s->copies, (s->ncopies + 1) * sizeof(*nc))) == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	s->copies = nc;
 	c = &nc[s->ncopies];
 	memset(c, 0, sizeof(*c));
@@ -137,7 +137,7 @@ static int copy_add(struct sel *s, const char *name, const char *dest, const cha
 	c->dest = dest ? strdup(dest) : NULL;
 	s->ncopies++;
 	if (c->name == NULL || (dest != NULL && c->dest == NULL))
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	c->c.name = c->name;
 	c->c.dest = c->dest;
 	return 0;
@@ -150,7 +150,7 @@ static int pick_add(struct tf_mirror_subset_report *rep, const char *comp, const
 	struct tf_mirror_pick *p;
 
 	if (np == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	rep->picks = np;
 	p = &np[rep->npicks++];
 	p->component = strdup(comp);
@@ -159,7 +159,7 @@ static int pick_add(struct tf_mirror_subset_report *rep, const char *comp, const
 	p->file = strdup(file);
 	p->length = length;
 	if (p->component == NULL || p->version == NULL || p->platform == NULL || p->file == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	return 0;
 }
 
@@ -212,7 +212,7 @@ static int select_all(struct tf_mirror *m, const char *const *plats, size_t np, 
 			                  "every selected platform",
 			                  s->w[i].name);
 		if ((s->chosen[i] = strdup(ver)) == NULL)
-			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+			return tf_err_nomem(err);
 		for (j = 0; j < np; j++) {
 			const struct tf_tiup_release *rel = tf_tiup_release_get(cm, plats[j], ver);
 			const char *tb;
@@ -279,7 +279,7 @@ static int write_bytes(const char *dir, const char *name, const void *data, size
 	int r;
 
 	if (p == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	r = tf_write_file_atomic(p, data, len, 0644, err);
 	free(p);
 	if (r != 0)
@@ -445,7 +445,7 @@ int tf_mirror_subset_build(const struct tf_mirror_subset_opts *o, const char *ou
 		char *name = strndup(o->versions[i], (size_t)(eq - o->versions[i]));
 
 		if (name == NULL) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 			goto out;
 		}
 		for (j = 0; j < s.nw && strcmp(s.w[j].name, name) != 0; j++)
@@ -460,7 +460,7 @@ int tf_mirror_subset_build(const struct tf_mirror_subset_opts *o, const char *ou
 		free(name);
 		free(s.w[j].version);
 		if ((s.w[j].version = strdup(eq + 1)) == NULL) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 			goto out;
 		}
 	}
@@ -471,7 +471,7 @@ int tf_mirror_subset_build(const struct tf_mirror_subset_opts *o, const char *ou
 		goto out;
 	made = 1;
 	if ((files = cJSON_CreateArray()) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if ((r = write_manifests(m, out_dir, &s, rep, files, err)) != 0)
@@ -485,7 +485,7 @@ int tf_mirror_subset_build(const struct tf_mirror_subset_opts *o, const char *ou
 		if (plain == NULL || dest == NULL) {
 			free(plain);
 			free(dest);
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 			goto out;
 		}
 		for (i = 0; i < s.ncopies; i++) {
@@ -511,7 +511,7 @@ int tf_mirror_subset_build(const struct tf_mirror_subset_opts *o, const char *ou
 	}
 	if ((marker = summary(m, &s, plats, np, rep, files, 1)) == NULL ||
 	    (rep->summary_json = summary(m, &s, plats, np, rep, files, 0)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if ((r = write_bytes(out_dir, TF_MIRROR_SUBSET_MARKER, marker, strlen(marker), rep, NULL,

@@ -279,7 +279,7 @@ static int get_str(struct pctx *p, const cJSON *o, const char *key, int required
 	if (!cJSON_IsString(v))
 		return bad(p, "not a string:", key);
 	if ((*out = strdup(v->valuestring)) == NULL)
-		return tf_err_set(p->err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(p->err);
 	return 0;
 }
 
@@ -347,7 +347,7 @@ static void *alloc_n(struct pctx *p, size_t n, size_t size, int *r)
 	void *v = calloc(n == 0 ? 1 : n, size);
 
 	if (v == NULL)
-		*r = tf_err_set(p->err, TF_E_NOMEM, "out of memory");
+		*r = tf_err_nomem(p->err);
 	return v;
 }
 
@@ -359,7 +359,7 @@ static int parse_key(struct pctx *p, const cJSON *kv, struct tf_tiup_key *k)
 	int r;
 
 	if ((k->id = strdup(kv->string)) == NULL)
-		return tf_err_set(p->err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(p->err);
 	if (!cJSON_IsObject(kv))
 		return bad(p, "key is not an object:", kv->string);
 	if ((r = get_str(p, kv, "keytype", 1, &k->keytype)) != 0 ||
@@ -381,7 +381,7 @@ static int parse_keyset(struct pctx *p, const cJSON *o, struct tf_tiup_keyset *k
 	int r = 0;
 
 	if ((ks->name = strdup(o->string)) == NULL)
-		return tf_err_set(p->err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(p->err);
 	if (!cJSON_IsObject(o))
 		return bad(p, "not an object:", o->string);
 	if ((r = get_obj(p, o, "keys", 1, &keys)) != 0 ||
@@ -446,7 +446,7 @@ static int parse_index(struct pctx *p, const cJSON *s, struct tf_tiup_manifest *
 		struct tf_tiup_item *it = &m->items[i++];
 
 		if ((it->name = strdup(c->string)) == NULL)
-			return tf_err_set(p->err, TF_E_NOMEM, "out of memory");
+			return tf_err_nomem(p->err);
 		if (!cJSON_IsObject(c))
 			return bad(p, "component entry is not an object:", c->string);
 		if ((r = get_str(p, c, "owner", 1, &it->owner)) != 0 ||
@@ -470,7 +470,7 @@ static int parse_index(struct pctx *p, const cJSON *s, struct tf_tiup_manifest *
 			if (!cJSON_IsString(c))
 				return bad(p, "not a string in", "default_components");
 			if ((m->defaults[i++] = strdup(c->valuestring)) == NULL)
-				return tf_err_set(p->err, TF_E_NOMEM, "out of memory");
+				return tf_err_nomem(p->err);
 		}
 	}
 	return 0;
@@ -505,7 +505,7 @@ static int parse_meta(struct pctx *p, const cJSON *s, struct tf_tiup_manifest *m
 		struct tf_tiup_meta *e = &m->meta[i++];
 
 		if ((e->path = strdup(c->string)) == NULL)
-			return tf_err_set(p->err, TF_E_NOMEM, "out of memory");
+			return tf_err_nomem(p->err);
 		if (!cJSON_IsObject(c))
 			return bad(p, "meta entry is not an object:", c->string);
 		if ((r = get_u64(p, c, "length", ts, &e->length, NULL)) != 0)
@@ -528,7 +528,7 @@ static int parse_release(struct pctx *p, const char *plat, const cJSON *c,
 	int r;
 
 	if ((rel->platform = strdup(plat)) == NULL || (rel->version = strdup(c->string)) == NULL)
-		return tf_err_set(p->err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(p->err);
 	if (!cJSON_IsObject(c))
 		return bad(p, "version entry is not an object:", c->string);
 	if ((r = get_str(p, c, "url", 1, &rel->url)) != 0 ||
@@ -552,7 +552,7 @@ static int parse_release(struct pctx *p, const char *plat, const cJSON *c,
 			return bad(p, "dependency is not a string:", d->string);
 		if ((dep->name = strdup(d->string)) == NULL ||
 		    (dep->version = strdup(d->valuestring)) == NULL)
-			return tf_err_set(p->err, TF_E_NOMEM, "out of memory");
+			return tf_err_nomem(p->err);
 	}
 	return 0;
 }
@@ -625,7 +625,7 @@ int tf_tiup_manifest_parse(const uint8_t *buf, size_t len, const char *name,
 	}
 	if ((m = calloc(1, sizeof(*m))) == NULL || (m->name = strdup(name)) == NULL ||
 	    (m->raw = malloc(len + 1)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if (len > 0)
@@ -650,7 +650,7 @@ int tf_tiup_manifest_parse(const uint8_t *buf, size_t len, const char *name,
 		goto out;
 	}
 	if ((r = check_dups(doc, &dup)) != 0) {
-		r = r < 0 ? tf_err_set(err, TF_E_NOMEM, "out of memory")
+		r = r < 0 ? tf_err_nomem(err)
 		          : tf_err_set(err, TF_E_INPUT, "manifest '%s': duplicate key '%s'", name,
 		                       dup);
 		goto out;

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "common/err.h"
+#include "common/hex.h"
 
 #define TF_TIUP_SPEC_VERSION "0.1.0"
 #define TF_TIUP_MANIFEST_MAX ((size_t)16 << 20) /* no real manifest comes near this */
@@ -15,7 +16,7 @@
  * is the lowercase hex sha256 of the key object's canonical JSON (TiUP's keyid rule). */
 struct tf_tiup_key {
 	char *id;
-	char computed_id[65];
+	char computed_id[TF_SHA256_HEX];
 	char *keytype;
 	char *scheme;
 	char *pem; /* keyval.public, a PKIX PEM public key */

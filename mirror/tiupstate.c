@@ -30,7 +30,7 @@ int tf_tiup_home(char **out, struct tf_err *err)
 		s = tf_path_join(h, ".tiup");
 	}
 	if (s == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	*out = s;
 	return 0;
 }
@@ -106,7 +106,7 @@ static int read_dir(const char *dir, int (*keep)(const char *), int flat, int *p
 		if (keep != NULL && !keep(e->d_name))
 			continue;
 		if ((p = tf_path_join(dir, e->d_name)) == NULL) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 			break;
 		}
 		if (lstat(p, &st) != 0) {
@@ -119,7 +119,7 @@ static int read_dir(const char *dir, int (*keep)(const char *), int flat, int *p
 			r = read_opt(p, &here, &data, &len, err);
 			if (r == 0 && here && file_add(v, n, e->d_name, data, len) != 0) {
 				free(data);
-				r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+				r = tf_err_nomem(err);
 			}
 		}
 		free(p);
@@ -161,7 +161,7 @@ int tf_tiup_state_record(const char *home, struct tf_tiup_state *st, struct tf_e
 
 	memset(st, 0, sizeof(*st));
 	if (home != NULL)
-		r = (st->home = strdup(home)) == NULL ? tf_err_set(err, TF_E_NOMEM, "out of memory")
+		r = (st->home = strdup(home)) == NULL ? tf_err_nomem(err)
 		                                      : 0;
 	else
 		r = tf_tiup_home(&st->home, err);
@@ -171,7 +171,7 @@ int tf_tiup_state_record(const char *home, struct tf_tiup_state *st, struct tf_e
 	    (bin = tf_path_join(st->home, "bin")) == NULL ||
 	    (root = tf_path_join(bin, "root.json")) == NULL ||
 	    (man = tf_path_join(st->home, "manifests")) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if ((r = read_opt(toml, &st->has_toml, &st->toml, &st->toml_len, err)) != 0 ||
@@ -185,7 +185,7 @@ int tf_tiup_state_record(const char *home, struct tf_tiup_state *st, struct tf_e
 	if (env != NULL && env[0] != '\0') {
 		st->has_env = 1;
 		if ((st->env = strdup(env)) == NULL) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 			goto out;
 		}
 	}
@@ -230,7 +230,7 @@ static int write_files(const char *dir, const struct tf_tiup_file *v, size_t n, 
 		    strcmp(v[i].name, ".") == 0)
 			return tf_err_set(err, TF_E_INPUT, "unsafe recorded name '%s'", v[i].name);
 		if ((p = tf_path_join(dir, v[i].name)) == NULL)
-			return tf_err_set(err, TF_E_NOMEM, "out of memory");
+			return tf_err_nomem(err);
 		r = tf_write_file_atomic(p, v[i].data, v[i].len, 0644, err);
 		free(p);
 		if (r != 0)
@@ -260,7 +260,7 @@ static int prune_caches(const char *bin, const struct tf_tiup_state *st, struct 
 		if (known)
 			continue;
 		if ((p = tf_path_join(bin, e->d_name)) == NULL) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 			break;
 		}
 		if (unlink(p) != 0 && errno != ENOENT)
@@ -280,7 +280,7 @@ int tf_tiup_state_restore(const struct tf_tiup_state *st, struct tf_err *err)
 	    (bin = tf_path_join(st->home, "bin")) == NULL ||
 	    (root = tf_path_join(bin, "root.json")) == NULL ||
 	    (man = tf_path_join(st->home, "manifests")) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if ((r = tf_mkdir_p(st->home, 0755, err)) != 0 ||
@@ -316,7 +316,7 @@ static int save_files(const char *dir, const char *sub, const struct tf_tiup_fil
 
 	if (p == NULL || arr == NULL) {
 		free(p);
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	}
 	if ((r = tf_mkdir_p(p, 0700, err)) == 0)
 		r = write_files(p, v, n, err);
@@ -333,7 +333,7 @@ static int save_blob(const char *dir, const char *name, int present, const uint8
 	int r;
 
 	if (p == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	r = put(p, present, data, len, err);
 	free(p);
 	return r;
@@ -346,7 +346,7 @@ int tf_tiup_state_save(const struct tf_tiup_state *st, const char *dir, struct t
 	int r;
 
 	if (doc == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if ((r = tf_mkdir_p(dir, 0700, err)) != 0)
@@ -357,7 +357,7 @@ int tf_tiup_state_save(const struct tf_tiup_state *st, const char *dir, struct t
 	    cJSON_AddBoolToObject(doc, "has_root", st->has_root) == NULL ||
 	    cJSON_AddBoolToObject(doc, "has_manifests", st->has_manifests) == NULL ||
 	    (st->has_env && cJSON_AddStringToObject(doc, "env", st->env) == NULL)) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if ((r = save_blob(dir, "tiup.toml", st->has_toml, st->toml, st->toml_len, err)) != 0 ||
@@ -366,7 +366,7 @@ int tf_tiup_state_save(const struct tf_tiup_state *st, const char *dir, struct t
 	    (r = save_files(dir, "manifests", st->manifests, st->nmanifests, doc, err)) != 0)
 		goto out;
 	if ((text = cJSON_Print(doc)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	r = save_blob(dir, "state.json", 1, (const uint8_t *)text, strlen(text), err);
@@ -384,7 +384,7 @@ static int load_named(const char *dir, const char *sub, const cJSON *names, stru
 	int r = 0;
 
 	if (d == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory");
+		return tf_err_nomem(err);
 	cJSON_ArrayForEach(it, names)
 	{
 		char *p;
@@ -397,7 +397,7 @@ static int load_named(const char *dir, const char *sub, const cJSON *names, stru
 			break;
 		}
 		if ((p = tf_path_join(d, it->valuestring)) == NULL) {
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 			break;
 		}
 		r = read_opt(p, &here, &data, &len, err);
@@ -405,7 +405,7 @@ static int load_named(const char *dir, const char *sub, const cJSON *names, stru
 			r = tf_err_set(err, TF_E_INPUT, "'%s' is missing from the saved state", p);
 		free(p);
 		if (r == 0 && file_add(v, n, it->valuestring, data, len) != 0)
-			r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+			r = tf_err_nomem(err);
 		if (r != 0) {
 			free(data);
 			break;
@@ -425,7 +425,7 @@ int tf_tiup_state_load(const char *dir, struct tf_tiup_state *st, struct tf_err 
 
 	memset(st, 0, sizeof(*st));
 	if ((p = tf_path_join(dir, "state.json")) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if ((r = tf_read_file(p, 1u << 20, &text, &len, err)) != 0)
@@ -442,13 +442,13 @@ int tf_tiup_state_load(const char *dir, struct tf_tiup_state *st, struct tf_err 
 	env = cJSON_GetObjectItemCaseSensitive(doc, "env");
 	if ((st->home = strdup(home->valuestring)) == NULL ||
 	    (cJSON_IsString(env) && (st->env = strdup(env->valuestring)) == NULL)) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	st->has_env = st->env != NULL;
 	free(p);
 	if ((p = tf_path_join(dir, "tiup.toml")) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if (st->has_toml &&
@@ -458,7 +458,7 @@ int tf_tiup_state_load(const char *dir, struct tf_tiup_state *st, struct tf_err 
 	}
 	free(p);
 	if ((p = tf_path_join(dir, "root.json")) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if (st->has_root &&

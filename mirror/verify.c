@@ -245,7 +245,7 @@ int tf_tiup_sig_verify(const char *pem, const uint8_t *data, size_t len, const c
 	int r;
 
 	if ((bio = BIO_new_mem_buf(pem, -1)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	if ((pk = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) == NULL) {
@@ -1118,7 +1118,7 @@ int tf_mirror_verify(const char *path, const struct tf_mirror_verify_opts *opts,
 	c.at = opts->at != 0 ? opts->at : tf_time_now();
 	rep->at = c.at;
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory");
+		r = tf_err_nomem(err);
 		goto out;
 	}
 	c.m = m;

@@ -1,6 +1,7 @@
 /* Fuzz target: the trust policy YAML (tf_policy_parse) against a temporary trust folder holding
  * two real public keys, b.pub and a.pub. */
 #include "common/fsutil.h"
+#include "common/hex.h"
 #include "manifests/policy.h"
 #include "crypto/sigkey.h"
 
@@ -12,7 +13,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char *dir;
-static char ids[2][65];
+static char ids[2][TF_SHA256_HEX];
 
 static void remove_dir(void)
 {

@@ -25,6 +25,12 @@ static void test_err_prefix_and_exit(void **state)
 	assert_int_equal(tf_err_exit_code(TF_E_INPUT), 2);
 	assert_int_equal(tf_err_exit_code(TF_E_IO), 1);
 	assert_int_equal(tf_err_exit_code(0), 0);
+	assert_int_equal(tf_err_exit_code(TF_E_SSH_HOSTKEY), 1);
+	assert_int_equal(tf_err_nomem(&err), TF_E_NOMEM);
+	assert_string_equal(err.msg, "out of memory");
+	assert_string_equal(tf_err_str(TF_E_REJECT), "bundle rejected");
+	assert_string_equal(tf_err_str(TF_E_SSH_AUTH), "SSH authentication refused");
+	assert_string_equal(tf_err_str(-99), "unknown error");
 }
 
 static void test_time(void **state)

@@ -1,6 +1,7 @@
 /* Unit tests for manifests/policy: loading policy.yaml, lookups, thresholds and every mistake
  * an operator can make in a trust folder. */
 #include "tests/unit/testutil.h"
+#include "common/hex.h"
 
 #include "common/fsutil.h"
 #include "manifests/policy.h"
@@ -12,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char ids[4][65];
+static char ids[4][TF_SHA256_HEX];
 
 /* trust/ with b.pub, a1.pub, a2.pub (ed25519) and x.pub (ecdsa); ids[] in that order. */
 static void make_keys(void)

@@ -77,7 +77,7 @@ static struct tf_topology *parse(const char *s)
 	return t;
 }
 
-static void fingerprint(const char *s, char out[72])
+static void fingerprint(const char *s, char out[TF_FINGERPRINT_LEN])
 {
 	struct tf_topology *t = parse(s);
 	struct tf_err err;
@@ -87,7 +87,7 @@ static void fingerprint(const char *s, char out[72])
 }
 
 /* base with the first occurrence of from replaced by to, fingerprinted. */
-static void fingerprint_variant(const char *from, const char *to, char out[72])
+static void fingerprint_variant(const char *from, const char *to, char out[TF_FINGERPRINT_LEN])
 {
 	char buf[4096];
 	const char *at = strstr(meta, from);
@@ -152,7 +152,7 @@ static void test_fingerprint_value(void **state)
 	static const char canon[] = "tiferry-topology/1\n"
 				    "pd 127.0.0.1 client_port=2379,peer_port=2380\n"
 				    "tikv 127.0.0.2 port=20160\n";
-	char fp[72], want[72], hex[TF_SHA256_HEX];
+	char fp[TF_FINGERPRINT_LEN], want[TF_FINGERPRINT_LEN], hex[TF_SHA256_HEX];
 	uint8_t d[TF_SHA256_LEN];
 
 	(void)state;
@@ -165,7 +165,7 @@ static void test_fingerprint_value(void **state)
 
 static void test_fingerprint_stable(void **state)
 {
-	char a[72], b[72];
+	char a[TF_FINGERPRINT_LEN], b[TF_FINGERPRINT_LEN];
 
 	(void)state;
 	fingerprint(meta, a);
@@ -195,7 +195,7 @@ static void test_fingerprint_changes(void **state)
 		{"    - host: 10.0.0.3\n", ""},
 		{"      port: 20160\n", "      port: 20160\n      extra_port: 1\n"},
 	};
-	char a[72], b[72];
+	char a[TF_FINGERPRINT_LEN], b[TF_FINGERPRINT_LEN];
 	size_t i;
 
 	(void)state;
@@ -244,7 +244,7 @@ static void test_errors(void **state)
 
 static void test_empty_cluster(void **state)
 {
-	char fp[72];
+	char fp[TF_FINGERPRINT_LEN];
 	struct tf_topology *t;
 
 	(void)state;

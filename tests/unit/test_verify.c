@@ -3,6 +3,7 @@
  * receipts. Also a helper for the integration test: `test_verify --receipt-verify FILE [PUB]`
  * runs tf_receipt_verify and prints its summary (exit 0 verifies, 3 rejected, 2 bad input). */
 #include "tests/unit/testutil.h"
+#include "common/hex.h"
 
 #include "common/err.h"
 #include "cluster/http.h"
@@ -591,7 +592,7 @@ static void test_node_verdicts(void **state)
 	struct tf_vhost_node n;
 	struct tf_vhost_cert f;
 	struct tf_err err = {0};
-	char d[600], ca_sha[65];
+	char d[600], ca_sha[TF_SHA256_HEX];
 
 	(void)state;
 	tt_tmpdir();

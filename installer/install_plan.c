@@ -10,13 +10,14 @@ int tf_install_stop_after_check(const char *name, struct tf_err *err)
 	if (name == NULL)
 		return 0;
 	if ((st = tf_step_find(name)) == NULL)
-		return tf_err_set(err, TF_E_USAGE, "--stop-after: no step named '%s' (see --dry-run)",
-		                  name);
-	if (st->flags & TF_STEPS_NO_STOP_AFTER)
 		return tf_err_set(err, TF_E_USAGE,
-		                  "--stop-after %s would leave TiUP on the bundle's mirror; stop after "
-		                  "restore-mirror or later",
-		                  name);
+		                  "--stop-after: no step named '%s' (see --dry-run)", name);
+	if (st->flags & TF_STEPS_NO_STOP_AFTER)
+		return tf_err_set(
+		    err, TF_E_USAGE,
+		    "--stop-after %s would leave TiUP on the bundle's mirror; stop after "
+		    "restore-mirror or later",
+		    name);
 	return 0;
 }
 

@@ -103,7 +103,8 @@ static void commands(const struct facts *f, size_t i, const struct tf_runbook_su
 	case TF_STEP_ID_UPDATE_COMPONENTS:
 		for (k = 0; k < f->tiup.ncomponents; k++)
 			if (strcmp(f->tiup.components[k].name, "tiup") != 0)
-				tf_strbuf_printf(b, "%s update %s\n", tiup, f->tiup.components[k].name);
+				tf_strbuf_printf(b, "%s update %s\n", tiup,
+				                 f->tiup.components[k].name);
 		break;
 	case TF_STEP_ID_VERIFY_VERSIONS:
 		if (tf_tiup_section_version(&f->tiup, "tiup") != NULL)

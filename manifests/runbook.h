@@ -28,9 +28,9 @@ struct tf_runbook_subst {
 	const char *staging;
 };
 
-/* The shell commands step i (an enum tf_step_id) runs for manifest m, one per line, in *out (caller frees; "" when
- * tiferry does the step itself). Placeholders in angle brackets stand for what only the run
- * knows (the PD leader, duplicate units). */
+/* The shell commands step i (an enum tf_step_id) runs for manifest m, one per line, in *out (caller
+ * frees; "" when tiferry does the step itself). Placeholders in angle brackets stand for what only
+ * the run knows (the PD leader, duplicate units). */
 int tf_runbook_commands(const struct tf_manifest *m, size_t i, const struct tf_runbook_subst *s,
                         char **out, struct tf_err *err) TF_MUST_CHECK;
 

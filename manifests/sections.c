@@ -175,7 +175,8 @@ int tf_tiup_section_emit(const char *subset_summary, const char *restore_mirror,
 	r = cJSON_AddObjectToObject(root, "restore");
 	if (r != NULL &&
 	    cJSON_AddStringToObject(r, "mode", restore_mirror ? "mirror" : "as-recorded") != NULL &&
-	    (restore_mirror == NULL || cJSON_AddStringToObject(r, "mirror", restore_mirror) != NULL))
+	    (restore_mirror == NULL ||
+	     cJSON_AddStringToObject(r, "mirror", restore_mirror) != NULL))
 		t = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	if (t == NULL)
@@ -336,7 +337,8 @@ static int emit_hosts(const struct tf_plan *p, cJSON *root)
 	for (i = 0; i < p->npd_nodes; i++)
 		if ((o = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(pd, o) ||
 		    (p->pd_nodes[i].id && !cJSON_AddStringToObject(o, "id", p->pd_nodes[i].id)) ||
-		    (p->pd_nodes[i].name && !cJSON_AddStringToObject(o, "name", p->pd_nodes[i].name)))
+		    (p->pd_nodes[i].name &&
+		     !cJSON_AddStringToObject(o, "name", p->pd_nodes[i].name)))
 			return -1;
 	return 0;
 }
@@ -379,8 +381,7 @@ int tf_plan_add_pd_host(struct tf_plan *p, const char *host, struct tf_err *err)
 	return 0;
 }
 
-int tf_plan_add_host_role(struct tf_plan *p, const char *host, const char *role,
-                          struct tf_err *err)
+int tf_plan_add_host_role(struct tf_plan *p, const char *host, const char *role, struct tf_err *err)
 {
 	struct tf_plan_host *h = NULL;
 	char **slot;
@@ -389,8 +390,8 @@ int tf_plan_add_host_role(struct tf_plan *p, const char *host, const char *role,
 	for (i = 0; i < p->nhosts; i++)
 		if (p->hosts[i].host != NULL && strcmp(p->hosts[i].host, host) == 0)
 			h = &p->hosts[i];
-	if (h == NULL && ((h = grow(&p->hosts, &p->nhosts, sizeof(*h))) == NULL ||
-	                  dup(&h->host, host) != 0))
+	if (h == NULL &&
+	    ((h = grow(&p->hosts, &p->nhosts, sizeof(*h))) == NULL || dup(&h->host, host) != 0))
 		return tf_err_nomem(err);
 	for (i = 0; i < h->nroles; i++)
 		if (strcmp(h->roles[i], role) == 0)

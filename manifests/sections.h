@@ -15,7 +15,10 @@
 #define TF_SECTION_TIUP "tiup"
 #define TF_SECTION_TLS "tls"
 #define TF_SECTION_PLAN "plan"
-#define TF_SECTION_NAMES {TF_SECTION_TIUP, TF_SECTION_TLS, TF_SECTION_PLAN}
+#define TF_SECTION_NAMES                                                                           \
+	{                                                                                          \
+		TF_SECTION_TIUP, TF_SECTION_TLS, TF_SECTION_PLAN                                   \
+	}
 
 /* ---- "tiup" ---- */
 
@@ -106,7 +109,8 @@ int tf_plan_parse(const char *json, struct tf_plan *p, struct tf_err *err) TF_MU
 int tf_plan_emit(const struct tf_plan *p, char **out, struct tf_err *err) TF_MUST_CHECK;
 /* pd_topology when it is a relative path inside the payload, in *out (not a copy); TF_E_REJECT
  * "manifest: 'plan' has no usable pd_topology" otherwise. */
-int tf_plan_pd_topology(const struct tf_plan *p, const char **out, struct tf_err *err) TF_MUST_CHECK;
+int tf_plan_pd_topology(const struct tf_plan *p, const char **out,
+                        struct tf_err *err) TF_MUST_CHECK;
 /* Builder helpers: append (copies). role is added to host once; a host is listed once. */
 int tf_plan_add_pd_host(struct tf_plan *p, const char *host, struct tf_err *err) TF_MUST_CHECK;
 int tf_plan_add_host_role(struct tf_plan *p, const char *host, const char *role,

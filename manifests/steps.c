@@ -32,8 +32,7 @@ static const struct tf_step steps[TF_STEPS_N] = {
      "bundle names a mirror to restore, point TiUP at it.",
      TF_STEPS_UPGRADE | TF_STEPS_TIUP},
     {TF_STEP_ID_VERIFY_VERSIONS, "verify-versions", "control host",
-     "Check that the upgraded versions still resolve under the restored mirror.",
-     TF_STEPS_UPGRADE},
+     "Check that the upgraded versions still resolve under the restored mirror.", TF_STEPS_UPGRADE},
     {TF_STEP_ID_PLACE_CERTIFICATES, "place-certificates", "control host",
      "Decrypt the CA and the client certificate and place them in TiUP's `tls/` folder "
      "(`$TIUP_HOME/storage/cluster/clusters/<cluster>/tls/`, keys 0600) so that `tiup cluster "

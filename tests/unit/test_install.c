@@ -172,8 +172,8 @@ static void test_nothing_changed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_stop_after),   cmocka_unit_test(test_upgrade_only_bundle),
-	    cmocka_unit_test(test_done_steps),   cmocka_unit_test(test_resume_reset),
+	    cmocka_unit_test(test_stop_after),      cmocka_unit_test(test_upgrade_only_bundle),
+	    cmocka_unit_test(test_done_steps),      cmocka_unit_test(test_resume_reset),
 	    cmocka_unit_test(test_nothing_changed),
 	};
 

@@ -159,8 +159,8 @@ static void test_tiup_round_trip(void **state)
 
 	(void)state;
 	assert_int_equal(tf_tiup_section_emit(summary, "https://mirror.example/", &json, &err), 0);
-	assert_non_null(
-	    strstr(json, ",\"restore\":{\"mode\":\"mirror\",\"mirror\":\"https://mirror.example/\"}}"));
+	assert_non_null(strstr(
+	    json, ",\"restore\":{\"mode\":\"mirror\",\"mirror\":\"https://mirror.example/\"}}"));
 	tf_tiup_section_init(&t);
 	assert_int_equal(tf_tiup_section_parse(json, &t, &err), 0);
 	assert_true(t.has_versions);
@@ -172,7 +172,8 @@ static void test_tiup_round_trip(void **state)
 	assert_string_equal(t.restore_mode, "mirror");
 	assert_string_equal(t.restore_mirror, "https://mirror.example/");
 	assert_int_equal(tf_tiup_section_versions_json(&t, &vs, &err), 0);
-	assert_string_equal(vs, "{\"cluster\":\"v1.16.1\",\"ctl\":\"v8.1.0\",\"tiup\":\"v1.16.1\"}");
+	assert_string_equal(vs,
+	                    "{\"cluster\":\"v1.16.1\",\"ctl\":\"v8.1.0\",\"tiup\":\"v1.16.1\"}");
 	free(vs);
 	free(json);
 	tf_tiup_section_release(&t);
@@ -194,11 +195,12 @@ static void test_tls(void **state)
 
 	(void)state;
 	tf_tls_section_init(&l);
-	assert_int_equal(tf_tls_section_parse("{\"source\":\"generated\",\"ca\":{\"subject\":\"CN=ca\","
-	                                      "\"fingerprint\":\"sha256:ab\",\"not_after\":"
-	                                      "\"2076-01-01T00:00:00Z\"}}",
-	                                      &l, &err),
-	                 0);
+	assert_int_equal(
+	    tf_tls_section_parse("{\"source\":\"generated\",\"ca\":{\"subject\":\"CN=ca\","
+	                         "\"fingerprint\":\"sha256:ab\",\"not_after\":"
+	                         "\"2076-01-01T00:00:00Z\"}}",
+	                         &l, &err),
+	    0);
 	assert_string_equal(l.source, "generated");
 	assert_true(l.has_ca);
 	assert_false(l.has_client);
@@ -212,9 +214,9 @@ static void test_tls(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_plan_round_trip),  cmocka_unit_test(test_plan_defaults),
-	    cmocka_unit_test(test_refusals),         cmocka_unit_test(test_tiup_many_components),
-	    cmocka_unit_test(test_tiup_round_trip),  cmocka_unit_test(test_tls),
+	    cmocka_unit_test(test_plan_round_trip), cmocka_unit_test(test_plan_defaults),
+	    cmocka_unit_test(test_refusals),        cmocka_unit_test(test_tiup_many_components),
+	    cmocka_unit_test(test_tiup_round_trip), cmocka_unit_test(test_tls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

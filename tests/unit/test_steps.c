@@ -51,7 +51,8 @@ static void test_flags(void **state)
 	with_flags(TF_STEPS_CLUSTER, b, sizeof(b));
 	assert_string_equal(b, "preflight,scale-in-pd,tls-enable,repair-peers,scale-out-pd,health");
 	with_flags(TF_STEPS_UPGRADE, b, sizeof(b));
-	assert_string_equal(b, "mirror-set,update-self,update-components,restore-mirror,verify-versions");
+	assert_string_equal(
+	    b, "mirror-set,update-self,update-components,restore-mirror,verify-versions");
 	with_flags(TF_STEPS_NO_STOP_AFTER, b, sizeof(b));
 	assert_string_equal(b, "mirror-set,update-self,update-components");
 	/* every step that leaves TiUP on the bundle's mirror is in the upgrade block */

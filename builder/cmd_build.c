@@ -269,7 +269,7 @@ static int build(const char *specpath, const char *outpath, const char *passin, 
 	    (r = tf_section_plan(&spec, topo, work, &sec[2], err)) != 0)
 		goto out;
 	for (i = 0; i < 3; i++) {
-		static const char *const names[] = {"tiup", "tls", "plan"};
+		static const char *const names[] = TF_SECTION_NAMES;
 
 		if (sec[i].dir == NULL)
 			continue;

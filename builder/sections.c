@@ -1,18 +1,17 @@
-/* Building the spec's "tiup" and "tls" sections. */
+/* Building the spec's "tiup", "tls" and "plan" sections (emitted through manifests/sections.h). */
 #include "builder/sections.h"
 #include "common/fsutil.h"
 #include "common/secret.h"
 #include "cluster/certplan.h"
 #include "crypto/certs.h"
 #include "crypto/secrets.h"
+#include "manifests/sections.h"
 #include "mirror/subset.h"
 
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cjson/cJSON.h>
 
 #define MAX_LIST 32
 
@@ -67,25 +66,6 @@ static int only_keys(const struct tf_yaml *y, const char *sect, const char *cons
 }
 
 /* ---- tiup ---- */
-
-static int tiup_json(const struct tf_mirror_subset_report *rep, const char *restore,
-		     char **out, struct tf_err *err)
-{
-	cJSON *root = cJSON_Parse(rep->summary_json), *r;
-
-	if (root == NULL)
-		return tf_err_set(err, TF_E_FAIL, "mirror subset summary is not JSON");
-	r = cJSON_AddObjectToObject(root, "restore");
-	if (r == NULL ||
-	    !cJSON_AddStringToObject(r, "mode", restore ? "mirror" : "as-recorded") ||
-	    (restore && !cJSON_AddStringToObject(r, "mirror", restore)) ||
-	    (*out = cJSON_PrintUnformatted(root)) == NULL) {
-		cJSON_Delete(root);
-		return tf_err_nomem(err);
-	}
-	cJSON_Delete(root);
-	return 0;
-}
 
 int tf_section_tiup(const struct tf_spec *spec, const char *work, time_t now,
 		    struct tf_section *out, struct tf_err *err)
@@ -156,7 +136,7 @@ int tf_section_tiup(const struct tf_spec *spec, const char *work, time_t now,
 		tf_err_prefix(err, "spec 'tiup': mirror '%s'", source);
 		goto out;
 	}
-	if ((r = tiup_json(&rep, restore, &out->json, err)) != 0)
+	if ((r = tf_tiup_section_emit(rep.summary_json, restore, &out->json, err)) != 0)
 		goto out;
 	out->dir = dir;
 	dir = NULL; /* transferred */
@@ -371,45 +351,23 @@ out:
 
 /* "hosts": every host with its roles, and "pd_nodes": each PD member as TiUP names it in
  * `scale-in -N` (host:client_port), for the runbook. */
-static int plan_hosts(const struct tf_topology *topo, cJSON *root)
+static int plan_hosts(const struct tf_topology *topo, struct tf_plan *p, struct tf_err *err)
 {
-	cJSON *hosts = cJSON_AddArrayToObject(root, "hosts"), *pd = cJSON_AddArrayToObject(root, "pd_nodes");
 	size_t i;
+	int r;
 
-	if (hosts == NULL || pd == NULL)
-		return -1;
 	for (i = 0; i < topo->ninstances; i++) {
 		const struct tf_topo_instance *in = &topo->instances[i];
-		cJSON *h = NULL, *roles, *v;
-		int seen = 0;
 
-		cJSON_ArrayForEach(h, hosts)
-		{
-			const cJSON *name = cJSON_GetObjectItemCaseSensitive(h, "host");
-
-			if (cJSON_IsString(name) && strcmp(name->valuestring, in->host) == 0)
-				break;
-		}
-		if (h == NULL && ((h = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(hosts, h) ||
-				  !cJSON_AddStringToObject(h, "host", in->host) ||
-				  cJSON_AddArrayToObject(h, "roles") == NULL))
-			return -1;
-		roles = cJSON_GetObjectItemCaseSensitive(h, "roles");
-		cJSON_ArrayForEach(v, roles)
-		{
-			seen |= strcmp(v->valuestring, in->role) == 0;
-		}
-		if (!seen && !cJSON_AddItemToArray(roles, cJSON_CreateString(in->role)))
-			return -1;
+		if ((r = tf_plan_add_host_role(p, in->host, in->role, err)) != 0)
+			return r;
 		if (strcmp(in->role, "pd") == 0) {
 			char id[300];
-			cJSON *o = cJSON_CreateObject();
 
 			snprintf(id, sizeof(id), "%s:%llu", in->host,
 				 (unsigned long long)tf_topo_port(in, "client_port"));
-			if (o == NULL || !cJSON_AddItemToArray(pd, o) || !cJSON_AddStringToObject(o, "id", id) ||
-			    (in->name && !cJSON_AddStringToObject(o, "name", in->name)))
-				return -1;
+			if ((r = tf_plan_add_pd_node(p, id, in->name, err)) != 0)
+				return r;
 		}
 	}
 	return 0;
@@ -424,12 +382,13 @@ int tf_section_plan(const struct tf_spec *spec, const struct tf_topology *topo, 
 	struct tf_yaml doc;
 	char *keyname = "pd_servers", *yaml = NULL, *dir = NULL, *path = NULL;
 	struct tf_yaml *items[1];
-	cJSON *root = NULL, *names;
+	struct tf_plan plan;
 	uint64_t free_mb = 1024;
 	int stop = 0, enable = 1, r;
 	size_t len = 0, i;
 
 	memset(out, 0, sizeof(*out));
+	tf_plan_init(&plan);
 	if (p != NULL) {
 		if (p->kind != TF_YAML_MAP)
 			return tf_err_set(err, TF_E_INPUT, "spec: 'plan' must be a mapping");
@@ -437,10 +396,10 @@ int tf_section_plan(const struct tf_spec *spec, const struct tf_topology *topo, 
 		    (r = tf_yaml_get_bool(p, "enable_tls", 1, &enable, "spec plan", err)) != 0 ||
 		    (r = tf_yaml_get_bool(p, "stop_duplicate_exporters", 0, &stop, "spec plan", err)) != 0 ||
 		    (r = tf_yaml_get_u64(p, "min_free_mb", 1024, &free_mb, "spec plan", err)) != 0)
-			return r;
+			goto out;
 	}
 	if ((r = tf_yaml_load_file(spec->meta, &meta, err)) != 0)
-		return r;
+		goto out;
 	pd = tf_yaml_get(tf_yaml_get(meta, "topology"), "pd_servers");
 	if (pd == NULL || pd->kind != TF_YAML_SEQ || pd->n == 0) {
 		r = tf_err_set(err, TF_E_INPUT, "%s: no pd_servers: not a TiDB cluster's meta.yaml",
@@ -462,22 +421,22 @@ int tf_section_plan(const struct tf_spec *spec, const struct tf_topology *topo, 
 	if ((r = tf_mkdir_p(dir, 0700, err)) != 0 ||
 	    (r = tf_write_file_atomic(path, yaml, len, 0644, err)) != 0)
 		goto out;
-	if ((root = cJSON_CreateObject()) == NULL ||
-	    !cJSON_AddBoolToObject(root, "enable_tls", enable) ||
-	    !cJSON_AddBoolToObject(root, "stop_duplicate_exporters", stop) ||
-	    !cJSON_AddNumberToObject(root, "min_free_mb", (double)free_mb) ||
-	    !cJSON_AddStringToObject(root, "pd_topology", "topology/pd.yaml") ||
-	    (names = cJSON_AddArrayToObject(root, "pd_hosts")) == NULL || plan_hosts(topo, root) != 0) {
+	plan.enable_tls = enable;
+	plan.stop_duplicate_exporters = stop;
+	plan.min_free_mb = free_mb;
+	if ((plan.pd_topology = strdup("topology/pd.yaml")) == NULL) {
 		r = tf_err_nomem(err);
 		goto out;
 	}
 	for (i = 0; i < pd->n; i++) {
 		const char *h = tf_yaml_get_str(pd->items[i], "host");
 
-		if (h != NULL)
-			cJSON_AddItemToArray(names, cJSON_CreateString(h));
+		if (h != NULL && (r = tf_plan_add_pd_host(&plan, h, err)) != 0)
+			goto out;
 	}
-	if ((out->json = cJSON_PrintUnformatted(root)) == NULL || (out->prefix = strdup("topology")) == NULL) {
+	if ((r = plan_hosts(topo, &plan, err)) != 0 || (r = tf_plan_emit(&plan, &out->json, err)) != 0)
+		goto out;
+	if ((out->prefix = strdup("topology")) == NULL) {
 		r = tf_err_nomem(err);
 		goto out;
 	}
@@ -485,7 +444,7 @@ int tf_section_plan(const struct tf_spec *spec, const struct tf_topology *topo, 
 	dir = NULL; /* transferred */
 	r = 0;
 out:
-	cJSON_Delete(root);
+	tf_plan_release(&plan);
 	free(yaml);
 	free(dir);
 	free(path);

@@ -9,6 +9,7 @@
 #include "builder/spec.h"
 #include "common/err.h"
 #include "cluster/topology.h"
+#include "manifests/sections.h" /* TF_SECTION_NAMES: the manifest names of the sections made here */
 
 struct tf_section {
 	char *dir;    /* files to pack, below payload/<prefix>/ (inside the build's work folder) */

@@ -9,6 +9,7 @@
 #include "common/timeutil.h"
 #include "installer/audit.h"
 #include "installer/enable.h"
+#include "installer/install_plan.h"
 #include "installer/journal.h"
 #include "common/proc.h"
 #include "installer/view.h"
@@ -18,6 +19,8 @@
 #include "manifests/check.h"
 #include "manifests/manifest.h"
 #include "manifests/runbook.h"
+#include "manifests/sections.h"
+#include "manifests/steps.h"
 #include "crypto/secrets.h"
 #include "mirror/tiupstate.h"
 
@@ -33,12 +36,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #define MIRROR_BEFORE "mirror-before"
 #define TIUP_TIMEOUT_S 1800
 #define RECIPIENT_DIR_DEFAULT "/etc/tiferry/recipient"
-#define MAX_COMPONENTS 16
 
 struct ctx {
 	const struct tf_install_opts *o;
@@ -47,23 +47,21 @@ struct ctx {
 	struct tf_journal j;
 	struct tf_check_result res;
 	int have_res;
-	/* from the manifest's "tiup" section */
-	size_t ncomp;
-	char *comp[MAX_COMPONENTS];
-	char *ver[MAX_COMPONENTS];
+	/* the manifest's sections */
+	struct tf_tiup_section tiup;
+	struct tf_plan plan;
 	int has_tiup;
 	int has_tls;
+	int has_plan;
 	int paused; /* stopped after o->stop_after */
 	int enable_tls; /* the plan changes the cluster (steps preflight..health) */
 	struct tf_view *view; /* what the operator sees while run_steps runs (NULL: -q) */
 };
 
-typedef int (*step_fn)(struct ctx *c, struct tf_err *err);
+/* A step's name in the one step table, for the journal and the audit log. */
+#define NAME(id) (tf_step_get(TF_STEP_ID_##id)->name)
 
-struct step {
-	const char *name;
-	step_fn run;
-};
+typedef int (*step_fn)(struct ctx *c, struct tf_err *err);
 
 static const char *tiup_prog(const struct ctx *c)
 {
@@ -139,58 +137,29 @@ static int save(struct ctx *c, struct tf_err *err)
 
 /* ---- the manifest's sections ---- */
 
+/* The sections the steps read, parsed once (again on a resume: the check runs again). */
 static int read_sections(struct ctx *c, const struct tf_manifest *m, struct tf_err *err)
 {
-	const char *tiup = tf_manifest_section(m, "tiup");
-	cJSON *root = NULL, *v;
-	char *name, *ver;
+	const char *tiup = tf_manifest_section(m, TF_SECTION_TIUP),
+		   *plan = tf_manifest_section(m, TF_SECTION_PLAN);
+	int r;
 
-	c->has_tls = tf_manifest_section(m, "tls") != NULL;
-	c->enable_tls = 1;
-	{
-		const char *plan = tf_manifest_section(m, "plan");
-		cJSON *p = plan ? cJSON_Parse(plan) : NULL;
-
-		if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(p, "enable_tls")))
-			c->enable_tls = 0;
-		cJSON_Delete(p);
-	}
-	if (tiup == NULL)
-		return 0;
-	if ((root = cJSON_Parse(tiup)) == NULL)
-		return tf_err_set(err, TF_E_REJECT, "manifest: 'tiup' section is not JSON");
-	c->has_tiup = 1;
-	/* The analyzer loses track of the copies once they are stored in *c (freed by
-	 * tf_install_run), and reports them as leaks. */
-	/* NOLINTBEGIN(clang-analyzer-unix.Malloc) */
-	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(root, "versions"))
-	{
-		if (!cJSON_IsString(v) || c->ncomp == MAX_COMPONENTS)
-			continue;
-		name = strdup(v->string);
-		ver = strdup(v->valuestring);
-		if (name == NULL || ver == NULL) {
-			free(name);
-			free(ver);
-			cJSON_Delete(root);
-			return tf_err_nomem(err);
-		}
-		c->comp[c->ncomp] = name;
-		c->ver[c->ncomp++] = ver;
-	}
-	/* NOLINTEND(clang-analyzer-unix.Malloc) */
-	cJSON_Delete(root);
+	tf_tiup_section_release(&c->tiup);
+	tf_plan_release(&c->plan);
+	c->has_tls = tf_manifest_section(m, TF_SECTION_TLS) != NULL;
+	c->has_plan = plan != NULL;
+	c->has_tiup = tiup != NULL;
+	if (plan != NULL && (r = tf_plan_parse(plan, &c->plan, err)) != 0)
+		return r;
+	c->enable_tls = c->plan.enable_tls; /* no plan: 1, and the cluster steps do nothing */
+	if (tiup != NULL && (r = tf_tiup_section_parse(tiup, &c->tiup, err)) != 0)
+		return r;
 	return 0;
 }
 
 static const char *comp_version(const struct ctx *c, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < c->ncomp; i++)
-		if (strcmp(c->comp[i], name) == 0)
-			return c->ver[i];
-	return NULL;
+	return tf_tiup_section_version(&c->tiup, name);
 }
 
 /* ---- steps ---- */
@@ -245,16 +214,14 @@ static int step_check(struct ctx *c, struct tf_err *err)
 		return tf_err_set(err, TF_E_REJECT, "the bundle changed while it was being installed");
 	if ((r = read_sections(c, &c->res.manifest, err)) != 0)
 		return r;
-	{
+	if (c->tiup.has_versions) {
 		/* tiferry verify compares TiUP with these after staging (and the manifest) is gone. */
-		const char *tiup = tf_manifest_section(&c->res.manifest, "tiup");
-		cJSON *t = tiup ? cJSON_Parse(tiup) : NULL;
-		char *vs = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(t, "versions"));
+		char *vs = NULL;
 
-		if (vs != NULL)
-			r = tf_journal_set(&c->j, "tiup_versions", vs, err);
+		if ((r = tf_tiup_section_versions_json(&c->tiup, &vs, err)) != 0)
+			return r;
+		r = tf_journal_set(&c->j, "tiup_versions", vs, err);
 		free(vs);
-		cJSON_Delete(t);
 	}
 	return r;
 }
@@ -278,7 +245,7 @@ static int step_record_mirror(struct ctx *c, struct tf_err *err)
 
 		snprintf(d, sizeof(d), "recorded mirror '%s'%s", tf_tiup_state_mirror(&st),
 			 st.has_env ? " (from TIUP_MIRRORS)" : "");
-		note(c, "record-mirror", d);
+		note(c, NAME(RECORD_MIRROR), d);
 		tf_log_info("recorded the TiUP mirror: %s", tf_tiup_state_mirror(&st));
 	}
 	tf_tiup_state_release(&st);
@@ -305,14 +272,12 @@ static void host_platform(char *buf, size_t len)
 static int step_tiup_preflight(struct ctx *c, struct tf_err *err)
 {
 	const char *args[] = {"--version", NULL};
-	const char *tiup = tf_manifest_section(&c->res.manifest, "tiup");
-	char plat[64], quoted[80];
+	char plat[64];
 
-	if (run_tiup(c, "tiup-preflight", args, NULL, err) != 0)
+	if (run_tiup(c, NAME(TIUP_PREFLIGHT), args, NULL, err) != 0)
 		return tf_err_prefix(err, "the installed TiUP does not run");
 	host_platform(plat, sizeof(plat));
-	snprintf(quoted, sizeof(quoted), "\"%s\"", plat);
-	if (tiup != NULL && strstr(tiup, quoted) == NULL)
+	if (c->has_tiup && !tf_tiup_section_has_platform(&c->tiup, plat))
 		return tf_err_set(err, TF_E_FAIL,
 				  "the bundle's mirror has no %s packages: TiUP on this host cannot install from it",
 				  plat);
@@ -330,14 +295,14 @@ static int step_mirror_set(struct ctx *c, struct tf_err *err)
 	c->j.mirror_switched = 1;
 	if ((r = save(c, err)) != 0)
 		return r;
-	return run_tiup(c, "mirror-set", args, NULL, err);
+	return run_tiup(c, NAME(MIRROR_SET), args, NULL, err);
 }
 
 static int step_update_self(struct ctx *c, struct tf_err *err)
 {
 	const char *args[] = {"update", "--self", NULL};
 
-	return run_tiup(c, "update-self", args, NULL, err);
+	return run_tiup(c, NAME(UPDATE_SELF), args, NULL, err);
 }
 
 static int step_update_components(struct ctx *c, struct tf_err *err)
@@ -345,12 +310,12 @@ static int step_update_components(struct ctx *c, struct tf_err *err)
 	size_t i;
 	int r;
 
-	for (i = 0; i < c->ncomp; i++) {
-		const char *args[] = {"update", c->comp[i], NULL};
+	for (i = 0; i < c->tiup.ncomponents; i++) {
+		const char *args[] = {"update", c->tiup.components[i].name, NULL};
 
-		if (strcmp(c->comp[i], "tiup") == 0)
+		if (strcmp(c->tiup.components[i].name, "tiup") == 0)
 			continue;
-		if ((r = run_tiup(c, "update-components", args, NULL, err)) != 0)
+		if ((r = run_tiup(c, NAME(UPDATE_COMPONENTS), args, NULL, err)) != 0)
 			return r;
 	}
 	return 0;
@@ -372,7 +337,7 @@ static int restore_mirror(struct ctx *c, struct tf_err *err)
 		c->j.mirror_switched = 0;
 		r = save(c, err);
 		snprintf(d, sizeof(d), "restored mirror '%s'", tf_tiup_state_mirror(&st));
-		note(c, "restore-mirror", d);
+		note(c, NAME(RESTORE_MIRROR), d);
 		tf_log_info("switched the TiUP mirror back to %s", tf_tiup_state_mirror(&st));
 	}
 	tf_tiup_state_release(&st);
@@ -383,25 +348,17 @@ static int restore_mirror(struct ctx *c, struct tf_err *err)
  * pointed at the mirror the bundle names. After a failure only the recorded one is restored. */
 static int step_restore_mirror(struct ctx *c, struct tf_err *err)
 {
-	const char *tiup = tf_manifest_section(&c->res.manifest, "tiup");
-	cJSON *t = tiup ? cJSON_Parse(tiup) : NULL;
-	const cJSON *rs = cJSON_GetObjectItemCaseSensitive(t, "restore");
-	const cJSON *mode = cJSON_GetObjectItemCaseSensitive(rs, "mode");
-	const cJSON *mirror = cJSON_GetObjectItemCaseSensitive(rs, "mirror");
+	const char *mode = c->tiup.restore_mode, *mirror = c->tiup.restore_mirror;
 	int r;
 
-	if ((r = restore_mirror(c, err)) == 0 && cJSON_IsString(mode) &&
-	    strcmp(mode->valuestring, "mirror") == 0) {
-		const char *args[] = {"mirror", "set", NULL, NULL};
+	if ((r = restore_mirror(c, err)) == 0 && mode != NULL && strcmp(mode, "mirror") == 0) {
+		const char *args[] = {"mirror", "set", mirror, NULL};
 
-		if (!cJSON_IsString(mirror) || mirror->valuestring[0] == '\0') {
+		if (mirror == NULL || mirror[0] == '\0')
 			r = tf_err_set(err, TF_E_REJECT, "manifest: 'tiup' restore names no mirror");
-		} else {
-			args[2] = mirror->valuestring;
-			r = run_tiup(c, "restore-mirror", args, NULL, err);
-		}
+		else
+			r = run_tiup(c, NAME(RESTORE_MIRROR), args, NULL, err);
 	}
-	cJSON_Delete(t);
 	return r;
 }
 
@@ -435,7 +392,7 @@ static int step_verify_versions(struct ctx *c, struct tf_err *err)
 	int r;
 
 	if ((want = comp_version(c, "tiup")) != NULL) {
-		if ((r = run_tiup(c, "verify-versions", self, &res, err)) != 0)
+		if ((r = run_tiup(c, NAME(VERIFY_VERSIONS), self, &res, err)) != 0)
 			return r;
 		r = mentions_version(res.out, want);
 		tf_proc_result_release(&res);
@@ -447,7 +404,7 @@ static int step_verify_versions(struct ctx *c, struct tf_err *err)
 		return 0;
 	/* The version tiferry's later steps call explicitly must run under the restored mirror. */
 	snprintf(pinned, sizeof(pinned), "cluster:%s", want);
-	if ((r = run_tiup(c, "verify-versions", cluster_pinned, &res, err)) != 0)
+	if ((r = run_tiup(c, NAME(VERIFY_VERSIONS), cluster_pinned, &res, err)) != 0)
 		return r;
 	r = mentions_version(res.out, want);
 	tf_proc_result_release(&res);
@@ -456,7 +413,7 @@ static int step_verify_versions(struct ctx *c, struct tf_err *err)
 	/* TiUP issue #594: a plain `tiup cluster` resolves against the restored mirror's manifest,
 	 * which may not list the new version. Not fatal (tiferry pins the version), but the
 	 * operator must know before running tiup by hand. */
-	if ((r = run_tiup(c, "verify-versions", cluster, &res, err)) != 0)
+	if ((r = run_tiup(c, NAME(VERIFY_VERSIONS), cluster, &res, err)) != 0)
 		return r;
 	r = mentions_version(res.out, want);
 	tf_proc_result_release(&res);
@@ -467,9 +424,9 @@ static int step_verify_versions(struct ctx *c, struct tf_err *err)
 			 "plain 'tiup cluster' does not resolve to %s under the restored mirror (TiUP issue #594): "
 			 "tiferry runs 'tiup %s'; run it so by hand too, or add %s to the production mirror",
 			 want, pinned, want);
-		note(c, "verify-versions", d);
+		note(c, NAME(VERIFY_VERSIONS), d);
 		tf_log_warn("%s", d);
-		snprintf(tf_journal_step(&c->j, "verify-versions")->detail,
+		snprintf(tf_journal_step(&c->j, NAME(VERIFY_VERSIONS))->detail,
 			 sizeof(c->j.steps[0].detail), "warning: %s", d);
 	}
 	return 0;
@@ -515,7 +472,7 @@ static int backup_tls(struct ctx *c, const char *tls, struct tf_err *err)
 		char d[PATH_MAX + 64];
 
 		snprintf(d, sizeof(d), "previous tls/ files moved to %s", backup);
-		note(c, "place-certificates", d);
+		note(c, NAME(PLACE_CERTIFICATES), d);
 	}
 	return 0;
 }
@@ -580,7 +537,7 @@ static int step_place_certificates(struct ctx *c, struct tf_err *err)
 		char dtext[PATH_MAX + 64];
 
 		snprintf(dtext, sizeof(dtext), "%d files placed in %s", placed, tls);
-		note(c, "place-certificates", dtext);
+		note(c, NAME(PLACE_CERTIFICATES), dtext);
 	}
 	r = 0;
 out:
@@ -634,24 +591,17 @@ static int enable_tiup(void *arg, const char *step, const char *const *args, cha
 static int enable_step(struct ctx *c, int (*fn)(struct tf_enable *, struct tf_err *),
 		       struct tf_err *err)
 {
-	const char *plan = tf_manifest_section(&c->res.manifest, "plan");
 	char cdir[PATH_MAX], meta[PATH_MAX + 16], tls[PATH_MAX + 16], key[PATH_MAX + 16];
 	char pd[PATH_MAX + 256], comp[96];
 	struct tf_enable e;
-	cJSON *root = NULL;
-	const cJSON *v;
+	const char *pdt;
 	int r;
 
-	if (plan == NULL)
+	if (!c->has_plan)
 		return 0; /* a bundle without a plan changes TiUP only */
-	if ((root = cJSON_Parse(plan)) == NULL)
-		return tf_err_set(err, TF_E_REJECT, "manifest: 'plan' section is not JSON");
-	v = cJSON_GetObjectItemCaseSensitive(root, "pd_topology");
-	if (!cJSON_IsString(v) || v->valuestring[0] == '/' || strstr(v->valuestring, "..") != NULL) {
-		cJSON_Delete(root);
-		return tf_err_set(err, TF_E_REJECT, "manifest: 'plan' has no usable pd_topology");
-	}
-	snprintf(pd, sizeof(pd), "%s/%s", c->j.staging, v->valuestring);
+	if ((r = tf_plan_pd_topology(&c->plan, &pdt, err)) != 0)
+		return r;
+	snprintf(pd, sizeof(pd), "%s/%s", c->j.staging, pdt);
 	snprintf(cdir, sizeof(cdir), "%s/storage/cluster/clusters/%s", c->tiup_home, c->j.cluster);
 	snprintf(meta, sizeof(meta), "%s/meta.yaml", cdir);
 	snprintf(tls, sizeof(tls), "%s/tls", cdir);
@@ -670,20 +620,14 @@ static int enable_step(struct ctx *c, int (*fn)(struct tf_enable *, struct tf_er
 	e.pin_unknown_hosts = c->o->accept_new_host_keys;
 	e.cluster_component = comp;
 	e.pd_topology = pd;
-	e.stop_duplicate_exporters =
-		cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "stop_duplicate_exporters"));
-	v = cJSON_GetObjectItemCaseSensitive(root, "min_free_mb");
-	e.min_free_kb = cJSON_IsNumber(v) && v->valuedouble > 0
-				? (unsigned long long)v->valuedouble * 1024ULL
-				: 0;
+	e.stop_duplicate_exporters = c->plan.stop_duplicate_exporters;
+	e.min_free_kb = (unsigned long long)c->plan.min_free_mb * 1024ULL;
 	e.state_dir = c->dir;
 	e.journal = &c->j;
 	e.run_tiup = enable_tiup;
 	e.run_arg = c;
 	e.view = c->view;
-	r = fn(&e, err);
-	cJSON_Delete(root);
-	return r;
+	return fn(&e, err);
 }
 
 static int step_enable_preflight(struct ctx *c, struct tf_err *err)
@@ -716,28 +660,26 @@ static int step_health(struct ctx *c, struct tf_err *err)
 	return enable_step(c, tf_enable_health, err);
 }
 
-/* In the order and with the names of manifests/runbook.c's table, which describes them (for
- * the runbook, --dry-run and status); tf_install_run refuses to start if the two differ. */
-static const struct step steps[] = {
-	{"check", step_check},
-	{"record-mirror", step_record_mirror},
-	{"tiup-preflight", step_tiup_preflight},
-	{"mirror-set", step_mirror_set},
-	{"update-self", step_update_self},
-	{"update-components", step_update_components},
-	{"restore-mirror", step_restore_mirror},
-	{"verify-versions", step_verify_versions},
-	{"place-certificates", step_place_certificates},
-	{"preflight", step_enable_preflight},
-	{"scale-in-pd", step_scale_in},
-	{"tls-enable", step_tls_enable},
-	{"repair-peers", step_repair_peers},
-	{"scale-out-pd", step_scale_out},
-	{"health", step_health},
-	{"record-sequence", step_record_sequence},
-	{"wipe-staging", step_wipe_staging},
+/* What runs each step of the one step table (manifests/steps.h), by its id. */
+static const step_fn step_run[TF_STEPS_N] = {
+	[TF_STEP_ID_CHECK] = step_check,
+	[TF_STEP_ID_RECORD_MIRROR] = step_record_mirror,
+	[TF_STEP_ID_TIUP_PREFLIGHT] = step_tiup_preflight,
+	[TF_STEP_ID_MIRROR_SET] = step_mirror_set,
+	[TF_STEP_ID_UPDATE_SELF] = step_update_self,
+	[TF_STEP_ID_UPDATE_COMPONENTS] = step_update_components,
+	[TF_STEP_ID_RESTORE_MIRROR] = step_restore_mirror,
+	[TF_STEP_ID_VERIFY_VERSIONS] = step_verify_versions,
+	[TF_STEP_ID_PLACE_CERTIFICATES] = step_place_certificates,
+	[TF_STEP_ID_PREFLIGHT] = step_enable_preflight,
+	[TF_STEP_ID_SCALE_IN_PD] = step_scale_in,
+	[TF_STEP_ID_TLS_ENABLE] = step_tls_enable,
+	[TF_STEP_ID_REPAIR_PEERS] = step_repair_peers,
+	[TF_STEP_ID_SCALE_OUT_PD] = step_scale_out,
+	[TF_STEP_ID_HEALTH] = step_health,
+	[TF_STEP_ID_RECORD_SEQUENCE] = step_record_sequence,
+	[TF_STEP_ID_WIPE_STAGING] = step_wipe_staging,
 };
-#define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 
 /* ---- driver ---- */
 
@@ -781,10 +723,10 @@ static int dry_run(const struct ctx *c, const struct tf_manifest *m, struct tf_e
 	       m->bundle_id, m->cluster, (unsigned long long)m->sequence);
 	printf("the bundle passes every check; these steps would run, in order (the runbook, "
 	       "'tiferry plan', says more):\n");
-	for (i = 0; i < NSTEPS; i++) {
+	for (i = 0; i < TF_STEPS_N; i++) {
 		char *cmds = NULL, *line, *save = NULL;
 
-		printf("  %2zu. %-19s %s\n", i + 1, steps[i].name, tf_runbook_step(i)->where);
+		printf("  %2zu. %-19s %s\n", i + 1, tf_step_get(i)->name, tf_step_get(i)->where);
 		if ((r = tf_runbook_commands(m, i, &sub, &cmds, err)) != 0)
 			return r;
 		for (line = strtok_r(cmds, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
@@ -792,21 +734,6 @@ static int dry_run(const struct ctx *c, const struct tf_manifest *m, struct tf_e
 		free(cmds);
 	}
 	printf("nothing was changed.\n");
-	return 0;
-}
-
-/* The step table here and the runbook's must name the same steps in the same order. */
-static int steps_agree(struct tf_err *err)
-{
-	size_t i;
-
-	if (tf_runbook_nsteps() != NSTEPS)
-		return tf_err_set(err, TF_E_FAIL, "internal: %zu install steps, the runbook lists %zu",
-				  NSTEPS, tf_runbook_nsteps());
-	for (i = 0; i < NSTEPS; i++)
-		if (strcmp(steps[i].name, tf_runbook_step(i)->name) != 0)
-			return tf_err_set(err, TF_E_FAIL, "internal: install step %zu is '%s', the runbook says '%s'",
-					  i + 1, steps[i].name, tf_runbook_step(i)->name);
 	return 0;
 }
 
@@ -861,41 +788,30 @@ static int open_journal(struct ctx *c, const struct tf_manifest *m, struct tf_er
 	return save(c, err);
 }
 
-/* 1 for the steps that change the cluster (DESIGN.md steps 6-10). */
-static int cluster_step(const char *name)
-{
-	static const char *const names[] = {"preflight", "scale-in-pd", "tls-enable", "repair-peers",
-					    "scale-out-pd", "health"};
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(names[i], name) == 0)
-			return 1;
-	return 0;
-}
-
 static int run_steps(struct ctx *c, struct tf_err *err)
 {
-	const char *names[NSTEPS];
+	const char *names[TF_STEPS_N];
 	size_t i;
 	int r = 0;
 
-	for (i = 0; i < NSTEPS; i++)
-		names[i] = steps[i].name;
-	c->view = tf_view_new(tf_view_choose(c->o->json), names, NSTEPS, NULL);
-	for (i = 0; i < NSTEPS; i++) {
-		struct tf_journal_step *s = tf_journal_step(&c->j, steps[i].name);
+	for (i = 0; i < TF_STEPS_N; i++)
+		names[i] = tf_step_get(i)->name;
+	c->view = tf_view_new(tf_view_choose(c->o->json), names, TF_STEPS_N, NULL);
+	for (i = 0; i < TF_STEPS_N; i++) {
+		const struct tf_step *st = tf_step_get(i);
+		struct tf_journal_step *s = tf_journal_step(&c->j, st->name);
+		enum tf_install_action act;
 
 		if (s == NULL) {
 			r = tf_err_set(err, TF_E_FAIL, "journal is full");
 			goto out;
 		}
-		/* The check always runs again: nothing on disk is trusted across a crash. */
-		if (s->status == TF_STEP_DONE && i != 0) {
+		act = tf_install_step_action(st, s, c->enable_tls);
+		if (act == TF_INSTALL_DONE_BEFORE) {
 			tf_view_step(c->view, i, TF_VIEW_SKIPPED, "done in an earlier run");
 			continue;
 		}
-		if (!c->enable_tls && cluster_step(steps[i].name)) {
+		if (act == TF_INSTALL_SKIP_CLUSTER) {
 			s->status = TF_STEP_DONE;
 			snprintf(s->detail, sizeof(s->detail),
 				 "skipped: the bundle's plan does not change the cluster");
@@ -910,8 +826,8 @@ static int run_steps(struct ctx *c, struct tf_err *err)
 		if ((r = save(c, err)) != 0)
 			goto out;
 		tf_view_step(c->view, i, TF_VIEW_RUNNING, NULL);
-		r = steps[i].run(c, err);
-		s = tf_journal_step(&c->j, steps[i].name);
+		r = step_run[i](c, err);
+		s = tf_journal_step(&c->j, st->name);
 		s->ended = tf_time_now();
 		s->status = r == 0 ? TF_STEP_DONE : TF_STEP_FAILED;
 		if (r != 0)
@@ -927,10 +843,10 @@ static int run_steps(struct ctx *c, struct tf_err *err)
 		}
 		tf_view_step(c->view, i, r == 0 ? TF_VIEW_OK : TF_VIEW_FAILED, s->detail);
 		if (r != 0) {
-			tf_err_prefix(err, "step '%s'", steps[i].name);
+			tf_err_prefix(err, "step '%s'", st->name);
 			goto out;
 		}
-		if (c->o->stop_after != NULL && strcmp(c->o->stop_after, steps[i].name) == 0) {
+		if (c->o->stop_after != NULL && strcmp(c->o->stop_after, st->name) == 0) {
 			c->paused = 1;
 			goto out;
 		}
@@ -941,77 +857,19 @@ out:
 	return r;
 }
 
-/* 1 when name is a step of the install. */
-static int is_step(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < NSTEPS; i++)
-		if (strcmp(steps[i].name, name) == 0)
-			return 1;
-	return 0;
-}
-
-/* The upgrade (mirror-set through verify-versions) is one block on resume: unless all of it is
- * done, it runs again from mirror-set, against the new staging folder and from the mirror TiUP
- * had before (restored at once after a failure, or first thing after a crash). */
-static void reset_upgrade_steps(struct ctx *c)
-{
-	static const char *const block[] = {"mirror-set", "update-self", "update-components",
-					     "restore-mirror", "verify-versions"};
-	size_t i;
-	int all_done = !c->j.mirror_switched;
-
-	for (i = 0; i < sizeof(block) / sizeof(block[0]); i++) {
-		struct tf_journal_step *s = tf_journal_step(&c->j, block[i]);
-
-		if (s == NULL || s->status != TF_STEP_DONE)
-			all_done = 0;
-	}
-	if (all_done)
-		return;
-	for (i = 0; i < sizeof(block) / sizeof(block[0]); i++) {
-		struct tf_journal_step *s = tf_journal_step(&c->j, block[i]);
-
-		if (s != NULL)
-			s->status = TF_STEP_PENDING;
-	}
-}
-
-/* 1 when only the check has run (and failed): TiUP and the cluster were not touched. */
-static int nothing_changed(struct ctx *c)
-{
-	size_t i;
-
-	if (c->j.mirror_switched || c->j.path == NULL)
-		return 0;
-	for (i = 1; i < c->j.nsteps; i++)
-		if (c->j.steps[i].status != TF_STEP_PENDING)
-			return 0;
-	return c->j.nsteps > 0 && strcmp(c->j.steps[0].name, "check") == 0;
-}
-
 int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 {
 	struct ctx c;
 	struct tf_manifest peek;
 	const char *root = o->state_dir ? o->state_dir : tf_rollback_dir();
 	int lockfd = -1, r;
-	size_t i;
 
 	memset(&c, 0, sizeof(c));
 	c.o = o;
-	if ((r = steps_agree(err)) != 0)
+	tf_tiup_section_init(&c.tiup);
+	tf_plan_init(&c.plan);
+	if ((r = tf_install_stop_after_check(o->stop_after, err)) != 0)
 		return r;
-	if (o->stop_after != NULL && !is_step(o->stop_after))
-		return tf_err_set(err, TF_E_USAGE, "--stop-after: no step named '%s' (see --dry-run)",
-				  o->stop_after);
-	if (o->stop_after != NULL &&
-	    (strcmp(o->stop_after, "mirror-set") == 0 || strcmp(o->stop_after, "update-self") == 0 ||
-	     strcmp(o->stop_after, "update-components") == 0))
-		return tf_err_set(err, TF_E_USAGE,
-				  "--stop-after %s would leave TiUP on the bundle's mirror; stop after restore-mirror or later",
-				  o->stop_after);
 	tf_journal_init(&c.j);
 	tf_manifest_init(&peek);
 	if ((r = peek_manifest(o->bundle, &peek, err)) != 0)
@@ -1049,13 +907,14 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 			tf_err_prefix(err, "switch TiUP's mirror back before resuming");
 			goto out;
 		}
-		reset_upgrade_steps(&c);
+		tf_install_resume_reset(&c.j);
 	}
 	r = run_steps(&c, err);
 	if (r != 0 && c.j.mirror_switched) {
 		/* Always switch the mirror back, whatever failed. */
 		struct tf_err e2;
-		struct tf_journal_step *s = tf_journal_step(&c.j, "restore-mirror");
+		struct tf_journal_step *s =
+			tf_journal_step(&c.j, NAME(RESTORE_MIRROR));
 
 		if (restore_mirror(&c, &e2) != 0) {
 			tf_err_prefix(err, "and the mirror could not be switched back (%s); run '%s'",
@@ -1074,7 +933,7 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 		c.j.finished = 1;
 		if ((r = save(&c, err)) == 0)
 			tf_log_info("installed bundle %s on '%s'", c.j.bundle_id, c.j.cluster);
-	} else if (nothing_changed(&c)) {
+	} else if (tf_install_nothing_changed(&c.j)) {
 		/* Refused before any change: there is nothing to resume. */
 		unlink(c.j.path);
 	} else if (c.j.path != NULL && !c.j.finished) {
@@ -1088,10 +947,8 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 out:
 	if (lockfd >= 0)
 		close(lockfd);
-	for (i = 0; i < c.ncomp; i++) {
-		free(c.comp[i]);
-		free(c.ver[i]);
-	}
+	tf_tiup_section_release(&c.tiup);
+	tf_plan_release(&c.plan);
 	if (c.have_res)
 		tf_check_result_release(&c.res);
 	tf_journal_release(&c.j);

@@ -1,8 +1,8 @@
 /* The runbook: what a bundle will do, in words change management can approve and an operator can
  * follow at 2 a.m. It is rendered from the manifest alone (metadata, the tiup, tls and plan
- * sections), so the builder packs it into the payload and the signatures cover its sha256; the
- * install steps and their commands are listed here once, for the runbook, install --dry-run and
- * install itself. */
+ * sections), so the builder packs it into the payload and the signatures cover its sha256. The
+ * steps are those of manifests/steps.h; the commands each runs are said here once, for the
+ * runbook, install --dry-run and install itself. */
 #ifndef TF_MANIFESTS_RUNBOOK_H
 #define TF_MANIFESTS_RUNBOOK_H
 
@@ -20,15 +20,6 @@
 
 enum tf_runbook_format { TF_RUNBOOK_MD, TF_RUNBOOK_HTML, TF_RUNBOOK_JSON };
 
-/* The install's steps, in order (installer/install.c runs them by these names). */
-struct tf_runbook_step {
-	const char *name;
-	const char *where; /* "control host", "every host (SSH)", ... */
-	const char *what;
-};
-size_t tf_runbook_nsteps(void);
-const struct tf_runbook_step *tf_runbook_step(size_t i);
-
 /* What the commands say for the parts known only on the control host. NULL members print as
  * placeholders: "tiup", "<state>", "<staging>". */
 struct tf_runbook_subst {
@@ -37,9 +28,9 @@ struct tf_runbook_subst {
 	const char *staging;
 };
 
-/* The shell commands step i runs for manifest m, one per line, in *out (caller frees; "" when
- * tiferry does the step itself). Placeholders in angle brackets stand for what only the run
- * knows (the PD leader, duplicate units). */
+/* The shell commands step i (an enum tf_step_id) runs for manifest m, one per line, in *out (caller
+ * frees; "" when tiferry does the step itself). Placeholders in angle brackets stand for what only
+ * the run knows (the PD leader, duplicate units). */
 int tf_runbook_commands(const struct tf_manifest *m, size_t i, const struct tf_runbook_subst *s,
                         char **out, struct tf_err *err) TF_MUST_CHECK;
 

@@ -3,6 +3,7 @@
 #include "tests/unit/testutil.h"
 
 #include "manifests/runbook.h"
+#include "manifests/steps.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,13 +41,11 @@ static void load(struct tf_manifest *m, const char *stop, const char *pd)
 
 static size_t step_index(const char *name)
 {
-	size_t i;
+	const struct tf_step *st = tf_step_find(name);
 
-	for (i = 0; i < tf_runbook_nsteps(); i++)
-		if (strcmp(tf_runbook_step(i)->name, name) == 0)
-			return i;
-	fail_msg("no step '%s'", name);
-	return 0;
+	if (st == NULL)
+		fail_msg("no step '%s'", name);
+	return st->id;
 }
 
 static char *cmds(const struct tf_manifest *m, const char *step, const struct tf_runbook_subst *s)

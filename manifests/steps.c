@@ -1,0 +1,84 @@
+/* The one table of the install's steps (manifests/steps.h). */
+#include "manifests/steps.h"
+
+#include <string.h>
+
+static const struct tf_step steps[TF_STEPS_N] = {
+    {TF_STEP_ID_CHECK, "check", "control host",
+     "Verify the bundle: structure, signatures against the trust policy, validity window, target "
+     "cluster, anti-rollback sequence and every payload file's sha256; extract it into a private "
+     "staging folder.",
+     TF_STEPS_RERUN},
+    {TF_STEP_ID_RECORD_MIRROR, "record-mirror", "control host",
+     "Record TiUP's current mirror (`$TIUP_HOME/tiup.toml`, `bin/root.json`, `manifests/`) so that "
+     "it can be put back.",
+     0},
+    {TF_STEP_ID_TIUP_PREFLIGHT, "tiup-preflight", "control host",
+     "Check that the installed TiUP runs and that the bundle has packages for this host's "
+     "platform.",
+     0},
+    {TF_STEP_ID_MIRROR_SET, "mirror-set", "control host",
+     "Point TiUP at the bundle's verified mirror.",
+     TF_STEPS_UPGRADE | TF_STEPS_NO_STOP_AFTER | TF_STEPS_TIUP},
+    {TF_STEP_ID_UPDATE_SELF, "update-self", "control host",
+     "Upgrade TiUP itself from the bundle's mirror.",
+     TF_STEPS_UPGRADE | TF_STEPS_NO_STOP_AFTER | TF_STEPS_TIUP},
+    {TF_STEP_ID_UPDATE_COMPONENTS, "update-components", "control host",
+     "Upgrade the TiUP components the bundle carries.",
+     TF_STEPS_UPGRADE | TF_STEPS_NO_STOP_AFTER | TF_STEPS_TIUP},
+    {TF_STEP_ID_RESTORE_MIRROR, "restore-mirror", "control host",
+     "Switch TiUP's mirror back to the one recorded before: tiferry writes the recorded files "
+     "back (this also happens after any failure, and first thing on `--resume`); then, when the "
+     "bundle names a mirror to restore, point TiUP at it.",
+     TF_STEPS_UPGRADE | TF_STEPS_TIUP},
+    {TF_STEP_ID_VERIFY_VERSIONS, "verify-versions", "control host",
+     "Check that the upgraded versions still resolve under the restored mirror.", TF_STEPS_UPGRADE},
+    {TF_STEP_ID_PLACE_CERTIFICATES, "place-certificates", "control host",
+     "Decrypt the CA and the client certificate and place them in TiUP's `tls/` folder "
+     "(`$TIUP_HOME/storage/cluster/clusters/<cluster>/tls/`, keys 0600) so that `tiup cluster "
+     "tls enable` reuses them; files already there are moved to a backup folder first.",
+     TF_STEPS_NEEDS_TLS | TF_STEPS_TIUP},
+    {TF_STEP_ID_PREFLIGHT, "preflight", "every host (SSH)",
+     "Read-only checks on every host in parallel: SSH reachability with the pinned host keys, "
+     "duplicate `node_exporter` units, free disk in the deploy folders, the ports of the PD "
+     "members to be removed; PD health and leader (from the control host).",
+     TF_STEPS_CLUSTER},
+    {TF_STEP_ID_SCALE_IN_PD, "scale-in-pd", "control host (TiUP)",
+     "Scale PD in to one member, keeping the leader (TiUP enables TLS only on a single-PD "
+     "cluster); wait until the removed members' ports are free.",
+     TF_STEPS_CLUSTER | TF_STEPS_PD_SCALE},
+    {TF_STEP_ID_TLS_ENABLE, "tls-enable", "control host (TiUP)",
+     "Enable TLS between all components. TiUP issues node certificates from the bundle's CA and "
+     "restarts the whole cluster.",
+     TF_STEPS_CLUSTER},
+    {TF_STEP_ID_REPAIR_PEERS, "repair-peers", "control host (etcd API of PD)",
+     "Only when PD serves https but etcd still lists `http://` peer URLs: update them through "
+     "etcd's member API with the client certificate (as `etcdctl member update` would).",
+     TF_STEPS_CLUSTER},
+    {TF_STEP_ID_SCALE_OUT_PD, "scale-out-pd", "control host (TiUP)",
+     "Scale the removed PD members back out from the bundle's PD topology; wait until they are "
+     "healthy.",
+     TF_STEPS_CLUSTER | TF_STEPS_PD_SCALE},
+    {TF_STEP_ID_HEALTH, "health", "control host (PD over https)",
+     "Every PD member answers over https with the client certificate, is healthy, and there is "
+     "one leader: the checks of `tiferry verify`. The verify receipt is written.",
+     TF_STEPS_CLUSTER},
+    {TF_STEP_ID_RECORD_SEQUENCE, "record-sequence", "control host",
+     "Record the bundle's sequence number: an older bundle is refused from now on.", 0},
+    {TF_STEP_ID_WIPE_STAGING, "wipe-staging", "control host", "Remove the staging folder.", 0},
+};
+
+const struct tf_step *tf_step_get(size_t id)
+{
+	return id < TF_STEPS_N ? &steps[id] : NULL;
+}
+
+const struct tf_step *tf_step_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < TF_STEPS_N; i++)
+		if (strcmp(steps[i].name, name) == 0)
+			return &steps[i];
+	return NULL;
+}

@@ -1,0 +1,181 @@
+/* Unit tests for the install's planning (installer/install_plan): which steps run for an
+ * upgrade-only bundle and for one that enables TLS, what --stop-after refuses, what a resume runs
+ * again, and when a failed run leaves nothing to resume. Journals are built as fixtures here. */
+#include "tests/unit/testutil.h"
+
+#include "installer/install_plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void test_stop_after(void **state)
+{
+	static const char *const refused[] = {"mirror-set", "update-self", "update-components"};
+	struct tf_err err;
+	char want[256];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(tf_install_stop_after_check(NULL, &err), 0);
+	assert_int_equal(tf_install_stop_after_check("nope", &err), TF_E_USAGE);
+	assert_string_equal(err.msg, "--stop-after: no step named 'nope' (see --dry-run)");
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_int_equal(tf_install_stop_after_check(refused[i], &err), TF_E_USAGE);
+		snprintf(want, sizeof(want),
+		         "--stop-after %s would leave TiUP on the bundle's mirror; stop after "
+		         "restore-mirror or later",
+		         refused[i]);
+		assert_string_equal(err.msg, want);
+	}
+	for (i = 0; i < TF_STEPS_N; i++) {
+		const struct tf_step *st = tf_step_get(i);
+		int r = tf_install_stop_after_check(st->name, &err);
+
+		assert_int_equal(r, (st->flags & TF_STEPS_NO_STOP_AFTER) ? TF_E_USAGE : 0);
+	}
+}
+
+/* The steps a fresh run executes, comma-separated. */
+static void runs(int enable_tls, char *buf, size_t len)
+{
+	struct tf_journal j;
+	size_t i;
+
+	tf_journal_init(&j);
+	buf[0] = '\0';
+	for (i = 0; i < TF_STEPS_N; i++) {
+		const struct tf_step *st = tf_step_get(i);
+
+		if (tf_install_step_action(st, tf_journal_step(&j, st->name), enable_tls) ==
+		    TF_INSTALL_RUN) {
+			strncat(buf, buf[0] ? "," : "", len - strlen(buf) - 1);
+			strncat(buf, st->name, len - strlen(buf) - 1);
+		}
+	}
+	tf_journal_release(&j);
+}
+
+static void test_upgrade_only_bundle(void **state)
+{
+	char b[1024];
+
+	(void)state;
+	runs(0, b, sizeof(b));
+	assert_string_equal(b, "check,record-mirror,tiup-preflight,mirror-set,update-self,"
+	                       "update-components,restore-mirror,verify-versions,"
+	                       "place-certificates,record-sequence,wipe-staging");
+	runs(1, b, sizeof(b));
+	assert_string_equal(b, "check,record-mirror,tiup-preflight,mirror-set,update-self,"
+	                       "update-components,restore-mirror,verify-versions,"
+	                       "place-certificates,preflight,scale-in-pd,tls-enable,repair-peers,"
+	                       "scale-out-pd,health,record-sequence,wipe-staging");
+}
+
+static void test_done_steps(void **state)
+{
+	struct tf_journal_step s = {.status = TF_STEP_DONE};
+
+	(void)state;
+	/* the check runs again whatever the journal says; other done steps are not repeated */
+	assert_int_equal(tf_install_step_action(tf_step_get(TF_STEP_ID_CHECK), &s, 1),
+	                 TF_INSTALL_RUN);
+	assert_int_equal(tf_install_step_action(tf_step_get(TF_STEP_ID_TLS_ENABLE), &s, 1),
+	                 TF_INSTALL_DONE_BEFORE);
+	assert_int_equal(tf_install_step_action(tf_step_get(TF_STEP_ID_TLS_ENABLE), &s, 0),
+	                 TF_INSTALL_DONE_BEFORE);
+	s.status = TF_STEP_FAILED;
+	assert_int_equal(tf_install_step_action(tf_step_get(TF_STEP_ID_TLS_ENABLE), &s, 0),
+	                 TF_INSTALL_SKIP_CLUSTER);
+	assert_int_equal(tf_install_step_action(tf_step_get(TF_STEP_ID_TLS_ENABLE), &s, 1),
+	                 TF_INSTALL_RUN);
+}
+
+/* A journal whose steps up to (not including) the step named upto are done, and upto has
+ * status st. */
+static void fixture(struct tf_journal *j, const char *upto, enum tf_step_status st)
+{
+	size_t i;
+
+	tf_journal_init(j);
+	for (i = 0; i < TF_STEPS_N; i++) {
+		struct tf_journal_step *s = tf_journal_step(j, tf_step_get(i)->name);
+
+		if (strcmp(s->name, upto) == 0) {
+			s->status = st;
+			break;
+		}
+		s->status = TF_STEP_DONE;
+	}
+}
+
+static enum tf_step_status status(struct tf_journal *j, const char *name)
+{
+	return tf_journal_step(j, name)->status;
+}
+
+static void test_resume_reset(void **state)
+{
+	struct tf_journal j;
+
+	(void)state;
+	/* crashed in update-components: the whole upgrade block runs again from mirror-set */
+	fixture(&j, "update-components", TF_STEP_RUNNING);
+	j.mirror_switched = 1;
+	tf_install_resume_reset(&j);
+	assert_int_equal(status(&j, "record-mirror"), TF_STEP_DONE);
+	assert_int_equal(status(&j, "tiup-preflight"), TF_STEP_DONE);
+	assert_int_equal(status(&j, "mirror-set"), TF_STEP_PENDING);
+	assert_int_equal(status(&j, "update-self"), TF_STEP_PENDING);
+	assert_int_equal(status(&j, "update-components"), TF_STEP_PENDING);
+	tf_journal_release(&j);
+
+	/* the upgrade done and the mirror back: a failure in tls-enable resumes at tls-enable */
+	fixture(&j, "tls-enable", TF_STEP_FAILED);
+	tf_install_resume_reset(&j);
+	assert_int_equal(status(&j, "mirror-set"), TF_STEP_DONE);
+	assert_int_equal(status(&j, "verify-versions"), TF_STEP_DONE);
+	assert_int_equal(status(&j, "scale-in-pd"), TF_STEP_DONE);
+	assert_int_equal(status(&j, "tls-enable"), TF_STEP_FAILED);
+	tf_journal_release(&j);
+
+	/* verify-versions failed: the block again, the steps after it untouched */
+	fixture(&j, "verify-versions", TF_STEP_FAILED);
+	tf_install_resume_reset(&j);
+	assert_int_equal(status(&j, "mirror-set"), TF_STEP_PENDING);
+	assert_int_equal(status(&j, "restore-mirror"), TF_STEP_PENDING);
+	assert_int_equal(status(&j, "verify-versions"), TF_STEP_PENDING);
+	assert_int_equal(status(&j, "place-certificates"), TF_STEP_PENDING);
+	assert_int_equal(status(&j, "tiup-preflight"), TF_STEP_DONE);
+	tf_journal_release(&j);
+}
+
+static void test_nothing_changed(void **state)
+{
+	struct tf_journal j;
+
+	(void)state;
+	fixture(&j, "check", TF_STEP_FAILED);
+	assert_int_equal(tf_install_nothing_changed(&j), 0); /* no journal file yet */
+	j.path = strdup("journal.json");
+	assert_int_equal(tf_install_nothing_changed(&j), 1);
+	j.mirror_switched = 1;
+	assert_int_equal(tf_install_nothing_changed(&j), 0);
+	tf_journal_release(&j);
+
+	fixture(&j, "tiup-preflight", TF_STEP_FAILED);
+	j.path = strdup("journal.json");
+	assert_int_equal(tf_install_nothing_changed(&j), 0);
+	tf_journal_release(&j);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_stop_after),      cmocka_unit_test(test_upgrade_only_bundle),
+	    cmocka_unit_test(test_done_steps),      cmocka_unit_test(test_resume_reset),
+	    cmocka_unit_test(test_nothing_changed),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -2,10 +2,10 @@
  * and the command that continues. */
 #include "common/cli.h"
 #include "common/log.h"
+#include "common/paths.h"
 #include "common/timeutil.h"
 #include "installer/commands.h"
 #include "installer/journal.h"
-#include "manifests/check.h"
 
 #include <dirent.h>
 #include <getopt.h>
@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* --cluster as given; longer is cut, then refused or not found as any other name. */
+#define CLUSTER_ARG_MAX 256
 
 static void show(const struct tf_journal *j)
 {
@@ -82,8 +85,8 @@ int tf_cmd_status(int argc, char **argv)
 					     {"quiet", no_argument, NULL, 'q'},
 					     {"verbose", no_argument, NULL, 'v'},
 					     {NULL, 0, NULL, 0}};
-	const char *root = tf_rollback_dir();
-	char cluster[256] = "", dir[PATH_MAX];
+	const char *root = tf_paths_state_root();
+	char cluster[CLUSTER_ARG_MAX] = "", dir[PATH_MAX];
 	struct tf_journal j;
 	struct tf_err err = {0};
 	int c, r;
@@ -118,9 +121,9 @@ int tf_cmd_status(int argc, char **argv)
 			return tf_cli_usage_error("status", "several clusters have journals: give --cluster");
 	}
 	if (strchr(cluster, '/') != NULL || cluster[0] == '.') {
-		char why[300];
+		char why[CLUSTER_ARG_MAX + 48];
 
-		snprintf(why, sizeof(why), "--cluster '%.256s' is not a cluster name", cluster);
+		snprintf(why, sizeof(why), "--cluster '%s' is not a cluster name", cluster);
 		return tf_cli_usage_error("status", why);
 	}
 	snprintf(dir, sizeof(dir), "%s/%s", root, cluster);

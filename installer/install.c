@@ -4,6 +4,7 @@
  * --resume continues after a crash. */
 #include "installer/install.h"
 #include "common/fsutil.h"
+#include "common/paths.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "common/timeutil.h"
@@ -503,17 +504,17 @@ static int load_recipient(const struct ctx *c, struct tf_secrets_key *k, char **
 
 static int step_place_certificates(struct ctx *c, struct tf_err *err)
 {
-	char src[PATH_MAX], tls[PATH_MAX];
+	char src[PATH_MAX];
 	struct tf_secrets_key k;
-	char *key = NULL, *cert = NULL, *pass = NULL;
+	char *key = NULL, *cert = NULL, *pass = NULL, *tls = NULL;
 	int r, placed = 0;
 
 	if (!c->has_tls)
 		return 0;
 	memset(&k, 0, sizeof(k));
 	snprintf(src, sizeof(src), "%s/tls", c->j.staging);
-	snprintf(tls, sizeof(tls), "%s/storage/cluster/clusters/%s/tls", c->tiup_home, c->j.cluster);
-	if ((r = load_recipient(c, &k, &key, &cert, err)) != 0)
+	if ((r = tf_paths_cluster_file(c->tiup_home, c->j.cluster, TF_PATHS_TLS, &tls, err)) != 0 ||
+	    (r = load_recipient(c, &k, &key, &cert, err)) != 0)
 		goto out;
 	if (c->o->passin != NULL) {
 		if ((r = tf_secret_read(c->o->passin, "bundle secrets passphrase: ", 0, &pass, err)) != 0)
@@ -546,13 +547,14 @@ out:
 		free(key);
 	}
 	free(cert);
+	free(tls);
 	tf_secret_free(pass);
 	return r;
 }
 
 static int step_record_sequence(struct ctx *c, struct tf_err *err)
 {
-	const char *root = c->o->state_dir ? c->o->state_dir : tf_rollback_dir();
+	const char *root = c->o->state_dir ? c->o->state_dir : tf_paths_state_root();
 
 	return tf_rollback_write(root, c->j.cluster, c->j.sequence, err);
 }
@@ -591,7 +593,7 @@ static int enable_tiup(void *arg, const char *step, const char *const *args, cha
 static int enable_step(struct ctx *c, int (*fn)(struct tf_enable *, struct tf_err *),
 		       struct tf_err *err)
 {
-	char cdir[PATH_MAX], meta[PATH_MAX + 16], tls[PATH_MAX + 16], key[PATH_MAX + 16];
+	char *meta = NULL, *tls = NULL, *key = NULL;
 	char pd[PATH_MAX + 256], comp[96];
 	struct tf_enable e;
 	const char *pdt;
@@ -602,10 +604,10 @@ static int enable_step(struct ctx *c, int (*fn)(struct tf_enable *, struct tf_er
 	if ((r = tf_plan_pd_topology(&c->plan, &pdt, err)) != 0)
 		return r;
 	snprintf(pd, sizeof(pd), "%s/%s", c->j.staging, pdt);
-	snprintf(cdir, sizeof(cdir), "%s/storage/cluster/clusters/%s", c->tiup_home, c->j.cluster);
-	snprintf(meta, sizeof(meta), "%s/meta.yaml", cdir);
-	snprintf(tls, sizeof(tls), "%s/tls", cdir);
-	snprintf(key, sizeof(key), "%s/ssh/id_rsa", cdir);
+	if ((r = tf_paths_cluster_file(c->tiup_home, c->j.cluster, TF_PATHS_META, &meta, err)) != 0 ||
+	    (r = tf_paths_cluster_file(c->tiup_home, c->j.cluster, TF_PATHS_TLS, &tls, err)) != 0 ||
+	    (r = tf_paths_cluster_file(c->tiup_home, c->j.cluster, TF_PATHS_SSH_KEY, &key, err)) != 0)
+		goto out;
 	if (comp_version(c, "cluster") != NULL)
 		snprintf(comp, sizeof(comp), "cluster:%s", comp_version(c, "cluster"));
 	else
@@ -627,7 +629,12 @@ static int enable_step(struct ctx *c, int (*fn)(struct tf_enable *, struct tf_er
 	e.run_tiup = enable_tiup;
 	e.run_arg = c;
 	e.view = c->view;
-	return fn(&e, err);
+	r = fn(&e, err);
+out:
+	free(meta);
+	free(tls);
+	free(key);
+	return r;
 }
 
 static int step_enable_preflight(struct ctx *c, struct tf_err *err)
@@ -861,7 +868,7 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 {
 	struct ctx c;
 	struct tf_manifest peek;
-	const char *root = o->state_dir ? o->state_dir : tf_rollback_dir();
+	const char *root = o->state_dir ? o->state_dir : tf_paths_state_root();
 	int lockfd = -1, r;
 
 	memset(&c, 0, sizeof(c));
@@ -880,7 +887,7 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 			       root, peek.cluster);
 		goto out;
 	}
-	if ((r = tf_tiup_home(&c.tiup_home, err)) != 0)
+	if ((r = tf_paths_tiup_home(&c.tiup_home, err)) != 0)
 		goto out;
 	if (o->dry_run) {
 		struct tf_check_opts co = {.topology_fingerprint = tf_topology_file_fingerprint, .trust_dir = o->trust_dir, .cluster_meta = o->cluster_meta,

@@ -1,6 +1,7 @@
 /* The install journal as JSON. */
 #include "installer/journal.h"
 #include "common/fsutil.h"
+#include "common/paths.h"
 #include "common/timeutil.h"
 
 #include <stdio.h>
@@ -88,7 +89,7 @@ const char *tf_journal_get(const struct tf_journal *j, const char *key)
 
 const char *tf_journal_resume_command(const struct tf_journal *j)
 {
-	static char buf[4200];
+	static char buf[TF_PATH_BUF + sizeof("tiferry install '' --resume")];
 
 	snprintf(buf, sizeof(buf), "tiferry install '%s' --resume", j->bundle ? j->bundle : "BUNDLE");
 	return buf;

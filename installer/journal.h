@@ -13,15 +13,17 @@
 #define TF_JOURNAL_FILE "journal.json"
 #define TF_JOURNAL_MAX_STEPS 32
 #define TF_JOURNAL_MAX_VALUES 32
+#define TF_JOURNAL_STEP_NAME 32 /* bytes of a step name, NUL included */
+#define TF_JOURNAL_DETAIL 512   /* bytes of a step's detail line, NUL included */
 
 enum tf_step_status { TF_STEP_PENDING, TF_STEP_RUNNING, TF_STEP_DONE, TF_STEP_FAILED };
 
 struct tf_journal_step {
-	char name[32];
+	char name[TF_JOURNAL_STEP_NAME];
 	enum tf_step_status status;
 	time_t started;
 	time_t ended;
-	char detail[512];
+	char detail[TF_JOURNAL_DETAIL];
 };
 
 struct tf_journal {

@@ -20,6 +20,8 @@
 #define IO_BLOCK (1u << 20)
 #define TRAILER_MAX (1u << 20) /* zero bytes allowed after the end-of-archive marker */
 #define MAX_ENTRIES (TF_MANIFEST_MAX_FILES + 1 + TF_SIGS_MAX)
+#define KEYID_LEN (TF_SHA256_HEX - 1) /* a key id's hex digits */
+#define TRAILER_READ 4096             /* bytes read at a time after the end marker */
 
 static int arch_err(struct tf_err *err, struct archive *a, const char *path)
 {
@@ -308,12 +310,12 @@ static int classify(struct archive_entry *e, const char *bundle, enum kind *k, c
 		return 0;
 	}
 	n = strlen(name);
-	if (n == strlen(TF_SIG_DIR) + 64 + strlen(TF_SIG_SUFFIX) &&
+	if (n == strlen(TF_SIG_DIR) + KEYID_LEN + strlen(TF_SIG_SUFFIX) &&
 	    strncmp(name, TF_SIG_DIR, strlen(TF_SIG_DIR)) == 0 &&
 	    strcmp(name + n - strlen(TF_SIG_SUFFIX), TF_SIG_SUFFIX) == 0) {
-		memcpy(keyid, name + strlen(TF_SIG_DIR), 64);
-		keyid[64] = '\0';
-		if (tf_hex_is_lower(keyid, 64)) {
+		memcpy(keyid, name + strlen(TF_SIG_DIR), KEYID_LEN);
+		keyid[KEYID_LEN] = '\0';
+		if (tf_hex_is_lower(keyid, KEYID_LEN)) {
 			*k = K_SIG;
 			return 0;
 		}
@@ -361,7 +363,7 @@ void tf_bundle_scan_release(struct tf_bundle_scan *s)
 /* After the end-of-archive marker only zero bytes may follow, and not many. */
 static int check_trailer(struct reader *rd, uint64_t end, struct tf_err *err)
 {
-	uint8_t buf[4096];
+	uint8_t buf[TRAILER_READ];
 	off_t size = lseek(rd->fd, 0, SEEK_END);
 	uint64_t pos;
 
@@ -763,13 +765,13 @@ int tf_bundle_append_signature(const char *path, const char *keyid, const uint8_
 {
 	struct reader rd = {.fd = -1};
 	struct tf_bundle_scan s;
-	char name[128];
+	char name[sizeof(TF_SIG_DIR) + KEYID_LEN + sizeof(TF_SIG_SUFFIX)];
 	uint8_t *bytes = NULL;
 	size_t nbytes = 0, i;
 	int r;
 
 	memset(&s, 0, sizeof(s));
-	if (!tf_hex_is_lower(keyid, 64) || len == 0 || len > TF_SIG_MAX)
+	if (!tf_hex_is_lower(keyid, KEYID_LEN) || len == 0 || len > TF_SIG_MAX)
 		return tf_err_set(err, TF_E_INPUT, "bad signature or key id");
 	/* O_RDWR asks reader_open to lock: two approvers signing at once must not both write at
 	 * the same end-of-archive marker. */

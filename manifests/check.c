@@ -2,6 +2,7 @@
 #include "manifests/check.h"
 #include "common/hex.h"
 #include "common/fsutil.h"
+#include "common/paths.h"
 #include "common/timeutil.h"
 #include "manifests/bundle.h"
 #include "manifests/policy.h"
@@ -35,27 +36,9 @@ void tf_check_result_release(struct tf_check_result *r)
 	tf_check_result_init(r);
 }
 
-/* $TIUP_HOME, else $HOME/.tiup (reference/tiup.md section 2); caller frees. */
-static char *tiup_home(void)
-{
-	const char *h = getenv("TIUP_HOME");
-	const char *home = getenv("HOME");
-
-	if (h != NULL && *h != '\0')
-		return strdup(h);
-	return tf_path_join(home && *home ? home : "/root", ".tiup");
-}
-
-const char *tf_rollback_dir(void)
-{
-	const char *d = getenv("TIFERRY_STATE_DIR");
-
-	return d != NULL && *d != '\0' ? d : "/var/lib/tiferry";
-}
-
 int tf_rollback_read(const char *dir, const char *cluster, uint64_t *seq, struct tf_err *err)
 {
-	char path[4096];
+	char path[TF_PATH_BUF];
 	char *buf = NULL, *end = NULL;
 	size_t len = 0;
 	unsigned long long v;
@@ -86,7 +69,7 @@ int tf_rollback_read(const char *dir, const char *cluster, uint64_t *seq, struct
 
 int tf_rollback_write(const char *dir, const char *cluster, uint64_t seq, struct tf_err *err)
 {
-	char path[4096], folder[4096], text[32];
+	char path[TF_PATH_BUF], folder[TF_PATH_BUF], text[32];
 	uint64_t cur = 0;
 	int r;
 
@@ -149,23 +132,16 @@ static int check_target(const struct tf_manifest *m, const struct tf_check_opts 
 			struct tf_check_result *res, struct tf_err *err)
 {
 	char fp[TF_FINGERPRINT_LEN];
-	char *home = NULL;
 	int r;
 
-	if (o->cluster_meta != NULL) {
-		res->meta_path = strdup(o->cluster_meta);
-	} else {
-		char buf[4096];
-
-		if ((home = tiup_home()) == NULL)
-			return tf_err_nomem(err);
-		snprintf(buf, sizeof(buf), "%s/storage/cluster/clusters/%s/meta.yaml", home,
-			 m->cluster);
-		res->meta_path = strdup(buf);
-		free(home);
-	}
-	if (res->meta_path == NULL)
-		return tf_err_nomem(err);
+	if (o->cluster_meta == NULL)
+		r = tf_paths_cluster_file(NULL, m->cluster, TF_PATHS_META, &res->meta_path, err);
+	else if ((res->meta_path = strdup(o->cluster_meta)) == NULL)
+		r = tf_err_nomem(err);
+	else
+		r = 0;
+	if (r != 0)
+		return r;
 	if (o->topology_fingerprint == NULL)
 		return tf_err_set(err, TF_E_INPUT, "target: no topology reader given");
 	if ((r = o->topology_fingerprint(res->meta_path, fp, err)) != 0) {
@@ -219,7 +195,7 @@ int tf_bundle_check(const char *path, const struct tf_check_opts *o, struct tf_c
 	}
 	if ((r = check_target(m, o, res, err)) != 0)
 		goto out;
-	if ((r = tf_rollback_read(o->state_dir ? o->state_dir : tf_rollback_dir(), m->cluster, &last,
+	if ((r = tf_rollback_read(o->state_dir ? o->state_dir : tf_paths_state_root(), m->cluster, &last,
 				  err)) != 0)
 		goto out;
 	if (m->sequence <= last) {

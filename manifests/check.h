@@ -9,6 +9,7 @@
 
 #include "common/err.h"
 #include "common/hex.h"
+#include "common/paths.h"
 #include "common/progress.h"
 #include "manifests/manifest.h"
 
@@ -21,7 +22,7 @@ struct tf_check_opts {
 	tf_check_fingerprint_fn topology_fingerprint; /* required */
 	const char *trust_dir;    /* NULL: TF_TRUST_DIR_DEFAULT */
 	const char *cluster_meta; /* NULL: $TIUP_HOME/storage/cluster/clusters/<name>/meta.yaml */
-	const char *state_dir;    /* NULL: tf_rollback_dir() */
+	const char *state_dir;    /* NULL: tf_paths_state_root() */
 	const char *staging;      /* NULL: verify only; else extract below this 0700 folder */
 	time_t now;               /* 0: tf_time_now() */
 	struct tf_progress *progress;
@@ -51,8 +52,12 @@ void tf_check_result_release(struct tf_check_result *r);
 int tf_bundle_check(const char *path, const struct tf_check_opts *o, struct tf_check_result *r,
 		    struct tf_err *err) TF_MUST_CHECK;
 
-/* The folder holding per-cluster install state: $TIFERRY_STATE_DIR, else /var/lib/tiferry. */
-const char *tf_rollback_dir(void);
+/* Deprecated: tf_paths_state_root() (common/paths.h). Kept only until installer/install.c,
+ * enable.c, verify.c and cmd_verify.c are switched (issue 15); add no new callers. */
+static inline const char *tf_rollback_dir(void)
+{
+	return tf_paths_state_root();
+}
 /* The highest sequence installed for cluster (0 when none) from <dir>/<cluster>/sequence. */
 int tf_rollback_read(const char *dir, const char *cluster, uint64_t *seq,
 		     struct tf_err *err) TF_MUST_CHECK;

@@ -3,6 +3,7 @@
 #include "mirror/tiupstate.h"
 #include "common/fsutil.h"
 #include "common/hex.h"
+#include "common/paths.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,25 +16,6 @@
 #include <cjson/cJSON.h>
 
 #define STATE_FILE_MAX (64u << 20)
-
-int tf_tiup_home(char **out, struct tf_err *err)
-{
-	const char *h = getenv("TIUP_HOME");
-	char *s;
-
-	if (h != NULL && h[0] != '\0') {
-		s = strdup(h);
-	} else {
-		h = getenv("HOME");
-		if (h == NULL || h[0] == '\0')
-			return tf_err_set(err, TF_E_INPUT, "neither TIUP_HOME nor HOME is set: set TIUP_HOME to TiUP's folder");
-		s = tf_path_join(h, ".tiup");
-	}
-	if (s == NULL)
-		return tf_err_nomem(err);
-	*out = s;
-	return 0;
-}
 
 /* Reads path into *data; *present = 0 (and 0 returned) when it does not exist. */
 static int read_opt(const char *path, int *present, uint8_t **data, size_t *len, struct tf_err *err)
@@ -164,7 +146,7 @@ int tf_tiup_state_record(const char *home, struct tf_tiup_state *st, struct tf_e
 		r = (st->home = strdup(home)) == NULL ? tf_err_nomem(err)
 		                                      : 0;
 	else
-		r = tf_tiup_home(&st->home, err);
+		r = tf_paths_tiup_home(&st->home, err);
 	if (r != 0)
 		goto out;
 	if ((toml = tf_path_join(st->home, "tiup.toml")) == NULL ||

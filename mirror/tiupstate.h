@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/paths.h"
 
 /* TiUP's mirror when neither tiup.toml nor TIUP_MIRRORS names one. */
 #define TF_TIUP_DEFAULT_MIRROR "https://tiup-mirrors.pingcap.com/"
@@ -36,10 +37,14 @@ struct tf_tiup_state {
 	size_t nmanifests;
 };
 
-/* $TIUP_HOME, else $HOME/.tiup (caller frees). */
-int tf_tiup_home(char **out, struct tf_err *err) TF_MUST_CHECK;
+/* Deprecated: tf_paths_tiup_home() (common/paths.h). Kept only until installer/install.c and
+ * verify.c are switched (issue 15); add no new callers. */
+static inline TF_MUST_CHECK int tf_tiup_home(char **out, struct tf_err *err)
+{
+	return tf_paths_tiup_home(out, err);
+}
 
-/* Records the state of home (NULL: tf_tiup_home()) and of TIUP_MIRRORS into st (release with
+/* Records the state of home (NULL: tf_paths_tiup_home()) and of TIUP_MIRRORS into st (release with
  * tf_tiup_state_release). A manifests/ folder holding sub-folders is refused (TiUP keeps it
  * flat), so a restore never loses what it did not record. */
 int tf_tiup_state_record(const char *home, struct tf_tiup_state *st,

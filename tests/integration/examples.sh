@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The documented example spec builds, and the bundle it makes checks against its meta.yaml.
 set -euo pipefail
-B=${TF_BUILD:-build}/builder/tiferry-build
-I=${TIFERRY_BIN:-${TF_BUILD:-build}/installer/tiferry}
-src=${TF_SRC:-.}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # TF_SRC and TF_BUILD only: no tf_init here
+B=$TF_BUILD/builder/tiferry-build
+I=${TIFERRY_BIN:-$TF_BUILD/installer/tiferry}
+src=$TF_SRC
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0 failed=0

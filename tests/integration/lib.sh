@@ -10,8 +10,10 @@
 #   tf_finish                      # prints "<name>: N passed, M failed"; exit 1 on any failure
 #                                  # (or when nothing was asserted at all)
 #
-# Binaries: $TF_BUILD (set by ctest; default /work/main/build) holds builder/tiferry-build and
-# installer/tiferry, exported as $TIFERRY_BUILD and $TIFERRY. $TF_SRC is the source tree.
+# Binaries: $TF_BUILD holds builder/tiferry-build and installer/tiferry, exported as
+# $TIFERRY_BUILD and $TIFERRY. $TF_SRC is the source tree. ctest sets both; run by hand
+# (`bash tests/integration/bundle.sh` from any folder) TF_SRC is found from this file's place and
+# TF_BUILD defaults to $TF_SRC/build. Sourcing this file sets and exports both (absolute).
 #
 # Assertions never stop the script: each records a pass or a failure with its message, so one
 # run reports every broken case. Set TF_VERBOSE=1 to echo every passing case too.
@@ -39,6 +41,11 @@ if [[ -n "${TF_LIB_LOADED:-}" ]]; then
 fi
 TF_LIB_LOADED=1
 
+# At source time, while BASH_SOURCE and the caller's folder still say where this file is.
+TF_SRC=$(realpath -m "${TF_SRC:-$(dirname "${BASH_SOURCE[0]}")/../..}")
+TF_BUILD=$(realpath -m "${TF_BUILD:-$TF_SRC/build}")
+export TF_SRC TF_BUILD
+
 TF_PASSED=0
 TF_FAILED=0
 TF_NAME=unnamed
@@ -50,11 +57,9 @@ TF_ERR=
 # tf_init NAME: counters, a private temporary folder removed on exit, the binaries.
 tf_init() {
 	TF_NAME=$1
-	TF_BUILD=${TF_BUILD:-/work/main/build}
-	TF_SRC=${TF_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 	TIFERRY_BUILD=$TF_BUILD/builder/tiferry-build
 	TIFERRY=${TIFERRY_BIN:-$TF_BUILD/installer/tiferry} # TIFERRY_BIN: another build (the static one)
-	export TF_BUILD TF_SRC TIFERRY_BUILD TIFERRY
+	export TIFERRY_BUILD TIFERRY
 	local b
 	for b in "$TIFERRY_BUILD" "$TIFERRY"; do
 		if [[ ! -x $b ]]; then

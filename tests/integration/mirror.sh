@@ -4,12 +4,13 @@
 # carries no keys/ and verifies again after a tar round trip.
 set -euo pipefail
 
-BIN=${TF_BUILD:?TF_BUILD is the build folder}/builder/tiferry-build
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # TF_SRC and TF_BUILD only: no tf_init here
+BIN=$TF_BUILD/builder/tiferry-build
 if [ ! -x "$BIN" ]; then
 	echo "it_mirror: SKIP: $BIN is not built (tiferry-build does not exist yet)"
 	exit 0
 fi
-SRC=${TF_SRC:?TF_SRC is the source folder}
+SRC=$TF_SRC
 SHARED=${TF_SHARED:-$SRC/../shared}
 FIX=$SHARED/fixtures/tiup-testdata
 GEN=$SRC/tests/mirrorgen/mkmirror.py

@@ -43,16 +43,6 @@ static void test_rollback_state(void **state)
 	tt_cleanup();
 }
 
-static void test_state_dir_env(void **state)
-{
-	(void)state;
-	unsetenv("TIFERRY_STATE_DIR");
-	assert_string_equal(tf_rollback_dir(), "/var/lib/tiferry");
-	setenv("TIFERRY_STATE_DIR", "/tmp/x", 1);
-	assert_string_equal(tf_rollback_dir(), "/tmp/x");
-	unsetenv("TIFERRY_STATE_DIR");
-}
-
 static void test_check_needs_policy_first(void **state)
 {
 	struct tf_check_opts o = {.trust_dir = "no-such-trust"};
@@ -74,7 +64,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rollback_state),
-		cmocka_unit_test(test_state_dir_env),
 		cmocka_unit_test(test_check_needs_policy_first),
 	};
 

@@ -4,95 +4,10 @@
 #include "common/strbuf.h"
 
 #include <arpa/inet.h>
-#include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Adds item to parent under key (to the array parent when key is NULL); frees item on failure.
- * 1 on success, 0 on failure (item NULL included). */
-static int put(cJSON *parent, const char *key, cJSON *item)
-{
-	int ok;
-
-	if (item == NULL)
-		return 0;
-	ok = key ? cJSON_AddItemToObject(parent, key, item) : cJSON_AddItemToArray(parent, item);
-	if (!ok)
-		cJSON_Delete(item);
-	return ok != 0;
-}
-
-static cJSON *strings_json(char *const *s, size_t n)
-{
-	cJSON *a = cJSON_CreateArray();
-	size_t i;
-
-	for (i = 0; a != NULL && i < n; i++)
-		if (!put(a, NULL, cJSON_CreateString(s[i]))) {
-			cJSON_Delete(a);
-			return NULL;
-		}
-	return a;
-}
-
-static cJSON *entry_json(const struct tf_certplan_entry *e)
-{
-	cJSON *c = cJSON_CreateObject();
-	char files[3][1100];
-	char *fl[3] = {files[0], files[1], files[2]};
-
-	if (c == NULL || !put(c, "component", cJSON_CreateString(e->component)) ||
-	    !put(c, "host", cJSON_CreateString(e->host)) ||
-	    !put(c, "port", cJSON_CreateNumber((double)e->port)) ||
-	    !put(c, "cn", cJSON_CreateString(e->component)) ||
-	    !put(c, "sans", strings_json(e->sans, e->nsans)) ||
-	    !put(c, "host_is_ip", cJSON_CreateBool(e->host_is_ip)))
-		goto fail;
-	if (e->deploy_dir != NULL) {
-		snprintf(files[0], sizeof(files[0]), "%s/tls/ca.crt", e->deploy_dir);
-		snprintf(files[1], sizeof(files[1]), "%s/tls/%s.crt", e->deploy_dir, e->component);
-		snprintf(files[2], sizeof(files[2]), "%s/tls/%s.pem", e->deploy_dir, e->component);
-		if (!put(c, "files", strings_json(fl, 3)))
-			goto fail;
-	}
-	return c;
-fail:
-	cJSON_Delete(c);
-	return NULL;
-}
-
-static cJSON *plan_json(const struct tf_certplan *p)
-{
-	cJSON *o = cJSON_CreateObject(), *arr = cJSON_CreateArray();
-	size_t i;
-
-	for (i = 0; arr != NULL && i < p->n; i++)
-		if (!put(arr, NULL, entry_json(&p->entries[i]))) {
-			cJSON_Delete(arr);
-			arr = NULL;
-		}
-	if (o == NULL || !put(o, "node_days", cJSON_CreateNumber(TF_CERTS_NODE_DAYS)) ||
-	    !put(o, "certificates", arr) ||
-	    !put(o, "warnings", strings_json(p->warnings, p->nwarnings))) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
-int tf_certplan_json(const struct tf_certplan *p, char **out, struct tf_err *err)
-{
-	cJSON *o = plan_json(p);
-	char *s = o ? cJSON_Print(o) : NULL;
-
-	cJSON_Delete(o);
-	if (s == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory writing JSON");
-	*out = s;
-	return 0;
-}
 
 /* TiUP's component name for a meta.yaml list ("monitoring_servers" holds Prometheus). */
 static const char *component_of(const char *role, char *buf, size_t len)
@@ -125,28 +40,6 @@ static int is_ip(const char *host)
 	unsigned char buf[16];
 
 	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
-}
-
-void tf_certplan_free(struct tf_certplan *p)
-{
-	size_t i, j;
-
-	if (p == NULL)
-		return;
-	for (i = 0; i < p->n; i++) {
-		struct tf_certplan_entry *e = &p->entries[i];
-
-		free(e->component);
-		free(e->host);
-		free(e->deploy_dir);
-		for (j = 0; j < e->nsans; j++)
-			free(e->sans[j]);
-	}
-	free(p->entries);
-	for (i = 0; i < p->nwarnings; i++)
-		free(p->warnings[i]);
-	free(p->warnings);
-	free(p);
 }
 
 static int plan_warn_dns(struct tf_certplan *p, size_t upto)

@@ -1,11 +1,12 @@
-/* Certificates for TiUP's tls/ folder over OpenSSL: generate or import-and-check the CA, issue
- * the client certificate and client.pfx, plan the node certificates, make recipient keys. */
+/* Certificates issued over OpenSSL: generate or import-and-check the CA, issue the client
+ * certificate and client.pfx for TiUP's tls/ folder, make recipient key pairs. Sealing and
+ * placing the folder: tlsdir.c; reading certificates: x509.c. */
 #include "crypto/ossl.h"
 #include "crypto/certs.h"
 #include "common/strbuf.h"
 #include "common/fsutil.h"
 #include "common/timeutil.h"
-#include "crypto/digest.h"
+#include "crypto/x509.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -59,71 +60,16 @@ static void fmt_time(time_t t, char buf[32])
 	tf_time_format(t, buf, 32);
 }
 
-static int asn1_time(const ASN1_TIME *a, time_t *out)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (a == NULL || ASN1_TIME_to_tm(a, &tm) != 1)
-		return -1;
-	*out = timegm(&tm);
-	return 0;
-}
-
-static void name_into(const X509_NAME *name, char *out, size_t outlen)
-{
-	BIO *mem = BIO_new(BIO_s_mem());
-	char *s = NULL;
-
-	out[0] = '\0';
-	if (mem != NULL && X509_NAME_print_ex(mem, name, 0, XN_FLAG_RFC2253) >= 0 &&
-	    (s = bio_take(mem, NULL)) != NULL)
-		snprintf(out, outlen, "%s", s);
-	free(s);
-	BIO_free(mem);
-}
-
-static int x509_fingerprint(X509 *x, char out[TF_FINGERPRINT_LEN])
+/* What x says (crypto/x509.h), through its DER. */
+static int x509_info(X509 *x, struct tf_x509_info *info, struct tf_err *err)
 {
 	unsigned char *der = NULL;
-	char hex[TF_SHA256_HEX];
 	int n = i2d_X509(x, &der), r;
 
 	if (n <= 0)
-		return TF_E_CRYPTO;
-	r = tf_sha256_hex(der, (size_t)n, hex);
+		return tf_ossl_fail(err, TF_E_CRYPTO, "cannot read a certificate's fields");
+	r = tf_x509_info_der(der, (size_t)n, info, err);
 	OPENSSL_free(der);
-	if (r != 0)
-		return r;
-	snprintf(out, TF_FINGERPRINT_LEN, "sha256:%s", hex);
-	return 0;
-}
-
-static int x509_info(X509 *x, struct tf_certs_info *info, struct tf_err *err)
-{
-	EVP_PKEY *pk = X509_get0_pubkey(x);
-	BIGNUM *bn = NULL;
-	char *hex = NULL;
-	int r;
-
-	memset(info, 0, sizeof(*info));
-	name_into(X509_get_subject_name(x), info->subject, sizeof(info->subject));
-	name_into(X509_get_issuer_name(x), info->issuer, sizeof(info->issuer));
-	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL)) == NULL ||
-	    (hex = BN_bn2hex(bn)) == NULL || x509_fingerprint(x, info->fingerprint) != 0 ||
-	    asn1_time(X509_get0_notBefore(x), &info->not_before) != 0 ||
-	    asn1_time(X509_get0_notAfter(x), &info->not_after) != 0) {
-		r = tf_ossl_fail(err, TF_E_CRYPTO, "cannot read a certificate's fields");
-		goto out;
-	}
-	snprintf(info->serial, sizeof(info->serial), "%s", hex);
-	if (pk != NULL && EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA)
-		info->key_bits = (unsigned)EVP_PKEY_get_bits(pk);
-	info->is_ca = (X509_get_extension_flags(x) & EXFLAG_CA) != 0;
-	r = 0;
-out:
-	OPENSSL_free(hex);
-	BN_free(bn);
 	return r;
 }
 
@@ -448,12 +394,14 @@ out:
 static int check_validity(X509 *x, const char *what, time_t now, time_t window_end, time_t need,
                           struct tf_err *err)
 {
-	time_t nb = 0, na = 0;
+	struct tf_x509_info in;
+	time_t nb, na;
 	char a[32], b[32], w[32];
 
-	if (asn1_time(X509_get0_notBefore(x), &nb) != 0 ||
-	    asn1_time(X509_get0_notAfter(x), &na) != 0)
+	if (x509_info(x, &in, err) != 0)
 		return tf_ossl_fail(err, TF_E_INPUT, "%s: unreadable validity", what);
+	nb = in.not_before;
+	na = in.not_after;
 	fmt_time(nb, a);
 	fmt_time(na, b);
 	fmt_time(need, w);
@@ -510,7 +458,7 @@ static int check_chain(X509 *ca, STACK_OF(X509) * chain, const char *what, time_
 	X509_STORE *store = NULL;
 	X509_STORE_CTX *ctx = NULL;
 	STACK_OF(X509) *untrusted = NULL;
-	char subj[512], iss[512];
+	struct tf_x509_info in;
 	int i, n = sk_X509_num(chain), r;
 
 	if (n == 0) {
@@ -521,12 +469,12 @@ static int check_chain(X509 *ca, STACK_OF(X509) * chain, const char *what, time_
 				goto out;
 			}
 		} else {
-			name_into(X509_get_subject_name(ca), subj, sizeof(subj));
-			name_into(X509_get_issuer_name(ca), iss, sizeof(iss));
+			if ((r = x509_info(ca, &in, err)) != 0)
+				goto out;
 			if (tf_strv_addf(&c->warnings, &c->nwarnings,
 			                "the CA '%s' is issued by '%s' and no chain was given: "
 			                "ca.crt holds the intermediate alone",
-			                subj, iss) != 0) {
+			                in.subject, in.issuer) != 0) {
 				r = tf_err_nomem(err);
 				goto out;
 			}
@@ -632,10 +580,12 @@ static int import_ca(const struct tf_certs_config *cfg, time_t now, time_t need,
 		goto out;
 	for (i = 0; i < sk_X509_num(chain); i++) {
 		X509 *x = sk_X509_value(chain, i);
-		char subj[512], w[TF_ERR_MSG_MAX / 2];
+		struct tf_x509_info in;
+		char w[TF_ERR_MSG_MAX / 2];
 
-		name_into(X509_get_subject_name(x), subj, sizeof(subj));
-		snprintf(w, sizeof(w), "chain certificate '%s'", subj);
+		if ((r = x509_info(x, &in, err)) != 0)
+			goto out;
+		snprintf(w, sizeof(w), "chain certificate '%s'", in.subject);
 		if ((r = check_is_ca(x, w, err)) != 0 ||
 		    (r = check_validity(x, w, now, cfg->window_end ? cfg->window_end : now, need,
 		                        err)) != 0)
@@ -732,15 +682,18 @@ static int issue_client(const struct tf_certs_config *cfg, unsigned bits, X509 *
 	EVP_PKEY *key = NULL;
 	X509 *x = NULL;
 	char cn[256];
-	time_t na = now + (time_t)TF_CERTS_CLIENT_DAYS * DAY, ca_na = 0;
+	struct tf_x509_info cai;
+	time_t na = now + (time_t)TF_CERTS_CLIENT_DAYS * DAY;
 	int r, idx;
 
 	if (cfg->client_cn != NULL)
 		snprintf(cn, sizeof(cn), "%s", cfg->client_cn);
 	else
 		snprintf(cn, sizeof(cn), "%s-client", cfg->cluster);
-	if (asn1_time(X509_get0_notAfter(ca), &ca_na) == 0 && ca_na < na)
-		na = ca_na;
+	if ((r = x509_info(ca, &cai, err)) != 0)
+		goto out;
+	if (cai.not_after < na)
+		na = cai.not_after;
 	if ((name = X509_NAME_new()) == NULL) {
 		r = tf_ossl_fail(err, TF_E_NOMEM, "out of memory");
 		goto out;
@@ -875,426 +828,6 @@ out:
 	return r;
 }
 
-void tf_certs_files(const struct tf_certs *c, struct tf_certs_file out[TF_CERTS_NFILES])
-{
-	out[0] = (struct tf_certs_file){TF_CERTS_CA_CRT, c->ca_crt, c->ca_crt_len, 0644, 0};
-	out[1] = (struct tf_certs_file){TF_CERTS_CA_KEY, c->ca_pem, c->ca_pem_len, 0600, 1};
-	out[2] =
-	    (struct tf_certs_file){TF_CERTS_CLIENT_CRT, c->client_crt, c->client_crt_len, 0644, 0};
-	out[3] =
-	    (struct tf_certs_file){TF_CERTS_CLIENT_KEY, c->client_pem, c->client_pem_len, 0600, 1};
-	out[4] =
-	    (struct tf_certs_file){TF_CERTS_CLIENT_PFX, c->client_pfx, c->client_pfx_len, 0600, 1};
-}
-
-int tf_certs_write_dir(const struct tf_certs *c, const char *dir, struct tf_err *err)
-{
-	struct tf_certs_file f[TF_CERTS_NFILES];
-	size_t i;
-	int r = 0;
-
-	tf_certs_files(c, f);
-	for (i = 0; i < TF_CERTS_NFILES && r == 0; i++) {
-		char *path = tf_path_join(dir, f[i].name);
-
-		if (path == NULL)
-			return tf_err_nomem(err);
-		r = tf_write_file_atomic(path, f[i].data, f[i].len, f[i].mode, err);
-		free(path);
-	}
-	return r;
-}
-
-int tf_certs_info_pem(const char *pem, size_t len, struct tf_certs_info *out, struct tf_err *err)
-{
-	BIO *bio = mem_bio(pem, len);
-	X509 *x = NULL;
-	int r;
-
-	if (bio == NULL || (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
-		r = tf_ossl_fail(err, TF_E_INPUT, "not a PEM certificate");
-		goto out;
-	}
-	r = x509_info(x, out, err);
-out:
-	X509_free(x);
-	BIO_free(bio);
-	return r;
-}
-
-int tf_certs_check_pair(const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len,
-                        struct tf_err *err)
-{
-	static const char head[] = "-----BEGIN RSA PRIVATE KEY-----";
-	BIO *cb = NULL, *kb = NULL;
-	X509 *x = NULL;
-	EVP_PKEY *pk = NULL;
-	int r;
-
-	if (key_len < sizeof(head) - 1 || memcmp(key_pem, head, sizeof(head) - 1) != 0) {
-		r = tf_err_set(err, TF_E_INPUT,
-		               "the key is not PEM \"RSA PRIVATE KEY\" (PKCS#1), "
-		               "the only form TiUP reads");
-		goto out;
-	}
-	if ((cb = mem_bio(cert_pem, cert_len)) == NULL ||
-	    (x = PEM_read_bio_X509(cb, NULL, NULL, NULL)) == NULL) {
-		r = tf_ossl_fail(err, TF_E_INPUT, "not a PEM certificate");
-		goto out;
-	}
-	if ((kb = mem_bio(key_pem, key_len)) == NULL ||
-	    (pk = PEM_read_bio_PrivateKey(kb, NULL, tf_ossl_pass_cb, NULL)) == NULL) {
-		r = tf_ossl_fail(err, TF_E_INPUT, "the key does not parse");
-		goto out;
-	}
-	if (X509_check_private_key(x, pk) != 1) {
-		r = tf_ossl_fail(err, TF_E_INPUT, "the key does not match the certificate");
-		goto out;
-	}
-	r = 0;
-out:
-	EVP_PKEY_free(pk);
-	X509_free(x);
-	BIO_free(kb);
-	BIO_free(cb);
-	ERR_clear_error();
-	return r;
-}
-
-int tf_certs_fingerprint(const char *pem, size_t len, char out[TF_FINGERPRINT_LEN],
-                         struct tf_err *err)
-{
-	struct tf_certs_info info;
-	int r;
-
-	if ((r = tf_certs_info_pem(pem, len, &info, err)) != 0)
-		return r;
-	memcpy(out, info.fingerprint, TF_FINGERPRINT_LEN);
-	return 0;
-}
-
-/* ---- sealing for the bundle, unsealing on the control host ---- */
-
-static const char *const tls_names[TF_CERTS_NFILES] = {TF_CERTS_CA_CRT, TF_CERTS_CA_KEY,
-                                                       TF_CERTS_CLIENT_CRT, TF_CERTS_CLIENT_KEY,
-                                                       TF_CERTS_CLIENT_PFX};
-static const int tls_secret[TF_CERTS_NFILES] = {0, 1, 0, 1, 1};
-
-void tf_certs_sealed_release(struct tf_certs_sealed *s)
-{
-	size_t i;
-
-	if (s == NULL)
-		return;
-	for (i = 0; i < TF_CERTS_NFILES; i++)
-		free(s->files[i].data);
-	memset(s, 0, sizeof(*s));
-}
-
-int tf_certs_seal(const struct tf_certs *c, const struct tf_secrets_recipients *r,
-                  struct tf_certs_sealed *out, struct tf_err *err)
-{
-	struct tf_certs_file f[TF_CERTS_NFILES];
-	struct tf_certs_sealed s;
-	size_t i;
-	int rc;
-
-	memset(&s, 0, sizeof(s));
-	tf_certs_files(c, f);
-	for (i = 0; i < TF_CERTS_NFILES; i++) {
-		struct tf_certs_sealed_file *o = &s.files[i];
-
-		if (f[i].data == NULL) {
-			rc = tf_err_set(err, TF_E_USAGE, "no %s to seal", f[i].name);
-			goto out;
-		}
-		if (f[i].secret) {
-			snprintf(o->name, sizeof(o->name), "%s%s", f[i].name, TF_SECRETS_SUFFIX);
-			o->mode = 0600;
-			if ((rc = tf_secrets_encrypt(f[i].data, f[i].len, r, &o->data, &o->len,
-			                             err)) != 0) {
-				tf_err_prefix(err, "encrypt %s", f[i].name);
-				goto out;
-			}
-		} else {
-			snprintf(o->name, sizeof(o->name), "%s", f[i].name);
-			o->mode = 0644;
-			if ((o->data = malloc(f[i].len + 1)) == NULL) {
-				rc = tf_err_nomem(err);
-				goto out;
-			}
-			memcpy(o->data, f[i].data, f[i].len);
-			o->data[f[i].len] = '\0';
-			o->len = f[i].len;
-		}
-	}
-	*out = s;
-	memset(&s, 0, sizeof(s)); /* transferred */
-	rc = 0;
-out:
-	tf_certs_sealed_release(&s);
-	return rc;
-}
-
-/* client.crt must verify against the certificates of ca.crt (the first one is the issuer TiUP
- * uses; the rest its chain). */
-static int check_client_issued(const char *ca, size_t ca_len, const char *client, size_t client_len,
-                               struct tf_err *err)
-{
-	X509_STORE *store = NULL;
-	X509_STORE_CTX *ctx = NULL;
-	BIO *cb = NULL, *lb = NULL;
-	X509 *x = NULL, *leaf = NULL;
-	int r, n = 0;
-
-	if ((store = X509_STORE_new()) == NULL || (ctx = X509_STORE_CTX_new()) == NULL ||
-	    (cb = mem_bio(ca, ca_len)) == NULL || (lb = mem_bio(client, client_len)) == NULL) {
-		r = tf_ossl_fail(err, TF_E_NOMEM, "out of memory");
-		goto out;
-	}
-	while ((x = PEM_read_bio_X509(cb, NULL, NULL, NULL)) != NULL) {
-		int ok = X509_STORE_add_cert(store, x);
-
-		X509_free(x);
-		if (ok != 1) {
-			r = tf_ossl_fail(err, TF_E_INPUT, "ca.crt: cannot use its certificates");
-			goto out;
-		}
-		n++;
-	}
-	ERR_clear_error();
-	if (n == 0 || (leaf = PEM_read_bio_X509(lb, NULL, NULL, NULL)) == NULL) {
-		r = tf_ossl_fail(err, TF_E_INPUT, "ca.crt or client.crt holds no certificate");
-		goto out;
-	}
-	if (X509_STORE_CTX_init(ctx, store, leaf, NULL) != 1) {
-		r = tf_ossl_fail(err, TF_E_CRYPTO, "cannot set up verification");
-		goto out;
-	}
-	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_PARTIAL_CHAIN);
-	if (X509_verify_cert(ctx) != 1) {
-		r = tf_err_set(err, TF_E_INPUT, "client.crt does not verify against ca.crt: %s",
-		               X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
-		goto out;
-	}
-	r = 0;
-out:
-	X509_free(leaf);
-	BIO_free(cb);
-	BIO_free(lb);
-	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(store);
-	ERR_clear_error();
-	return r;
-}
-
-static int check_pfx(const char *pfx, size_t len, struct tf_err *err)
-{
-	BIO *b = mem_bio(pfx, len);
-	PKCS12 *p12 = NULL;
-	int r;
-
-	if (b == NULL || (p12 = d2i_PKCS12_bio(b, NULL)) == NULL) {
-		r = tf_ossl_fail(err, TF_E_INPUT, "client.pfx is not PKCS#12");
-		goto out;
-	}
-	if (PKCS12_verify_mac(p12, TF_CERTS_PFX_PASSWORD, -1) != 1) {
-		r = tf_ossl_fail(err, TF_E_INPUT, "client.pfx does not open with TiUP's password");
-		goto out;
-	}
-	r = 0;
-out:
-	PKCS12_free(p12);
-	BIO_free(b);
-	return r;
-}
-
-int tf_certs_unseal(const char *src_dir, const char *tls_dir, const struct tf_secrets_key *k,
-                    int replace, struct tf_err *err)
-{
-	/* the files TiUP looks for to reuse a CA (ca.crt, client.pem, client.crt) come last, so an
-	 * interrupted unseal never leaves a set TiUP would take as complete */
-	static const size_t order[TF_CERTS_NFILES] = {1, 4, 3, 0, 2};
-	char *plain[TF_CERTS_NFILES] = {NULL};
-	size_t len[TF_CERTS_NFILES] = {0};
-	char *path = NULL, *buf = NULL;
-	size_t i, blen = 0;
-	int r;
-
-	for (i = 0; i < TF_CERTS_NFILES; i++) {
-		char name[64];
-
-		snprintf(name, sizeof(name), "%s%s", tls_names[i],
-		         tls_secret[i] ? TF_SECRETS_SUFFIX : "");
-		if ((path = tf_path_join(src_dir, name)) == NULL) {
-			r = tf_err_nomem(err);
-			goto out;
-		}
-		if ((r = tf_read_file(path, TF_SECRETS_MAX, &buf, &blen, err)) != 0)
-			goto out;
-		if (tls_secret[i]) {
-			uint8_t *p = NULL;
-
-			if ((r = tf_secrets_decrypt(buf, blen, k, &p, &len[i], err)) != 0) {
-				tf_err_prefix(err, "'%s'", path);
-				goto out;
-			}
-			plain[i] = (char *)p;
-			free(buf);
-		} else {
-			plain[i] = buf;
-			len[i] = blen;
-		}
-		buf = NULL;
-		free(path);
-		path = NULL;
-	}
-	if ((r = tf_certs_check_pair(plain[0], len[0], plain[1], len[1], err)) != 0) {
-		tf_err_prefix(err, "ca.pem");
-		goto out;
-	}
-	if ((r = tf_certs_check_pair(plain[2], len[2], plain[3], len[3], err)) != 0) {
-		tf_err_prefix(err, "client.pem");
-		goto out;
-	}
-	if ((r = check_client_issued(plain[0], len[0], plain[2], len[2], err)) != 0 ||
-	    (r = check_pfx(plain[4], len[4], err)) != 0)
-		goto out;
-	for (i = 0; i < TF_CERTS_NFILES && !replace; i++) {
-		if ((path = tf_path_join(tls_dir, tls_names[i])) == NULL) {
-			r = tf_err_nomem(err);
-			goto out;
-		}
-		if (access(path, F_OK) == 0) {
-			r = tf_err_set(err, TF_E_IO, "'%s' exists already", path);
-			goto out;
-		}
-		free(path);
-		path = NULL;
-	}
-	if ((r = tf_mkdir_p(tls_dir, 0700, err)) != 0)
-		goto out;
-	for (i = 0; i < TF_CERTS_NFILES; i++) {
-		size_t j = order[i];
-
-		if ((path = tf_path_join(tls_dir, tls_names[j])) == NULL) {
-			r = tf_err_nomem(err);
-			goto out;
-		}
-		if ((r = tf_write_file_atomic(path, plain[j], len[j], tls_secret[j] ? 0600 : 0644,
-		                              err)) != 0)
-			goto out;
-		free(path);
-		path = NULL;
-	}
-	r = 0;
-out:
-	for (i = 0; i < TF_CERTS_NFILES; i++) {
-		if (tls_secret[i])
-			tf_wipe(plain[i], len[i]);
-		free(plain[i]);
-	}
-	free(buf);
-	free(path);
-	return r;
-}
-
-/* ---- JSON ---- */
-
-/* Adds item to parent (under key, or appended when key is NULL); on failure deletes item.
- * 1 on success, 0 on failure (item NULL included). */
-static int put(cJSON *parent, const char *key, cJSON *item)
-{
-	int ok;
-
-	if (item == NULL)
-		return 0;
-	ok = key ? cJSON_AddItemToObject(parent, key, item) : cJSON_AddItemToArray(parent, item);
-	if (!ok)
-		cJSON_Delete(item);
-	return ok != 0;
-}
-
-static cJSON *info_json(const struct tf_certs_info *i)
-{
-	cJSON *o = cJSON_CreateObject();
-	char nb[32], na[32], key[32];
-
-	fmt_time(i->not_before, nb);
-	fmt_time(i->not_after, na);
-	snprintf(key, sizeof(key), "RSA %u", i->key_bits);
-	if (o == NULL || !put(o, "subject", cJSON_CreateString(i->subject)) ||
-	    !put(o, "issuer", cJSON_CreateString(i->issuer)) ||
-	    !put(o, "serial", cJSON_CreateString(i->serial)) ||
-	    !put(o, "fingerprint", cJSON_CreateString(i->fingerprint)) ||
-	    !put(o, "not_before", cJSON_CreateString(nb)) ||
-	    !put(o, "not_after", cJSON_CreateString(na)) ||
-	    !put(o, "key", cJSON_CreateString(i->key_bits ? key : "other"))) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
-static cJSON *strings_json(char *const *s, size_t n)
-{
-	cJSON *a = cJSON_CreateArray();
-	size_t i;
-
-	for (i = 0; a != NULL && i < n; i++)
-		if (!put(a, NULL, cJSON_CreateString(s[i]))) {
-			cJSON_Delete(a);
-			return NULL;
-		}
-	return a;
-}
-
-static int print_json(cJSON *o, char **out, struct tf_err *err)
-{
-	char *s = o ? cJSON_Print(o) : NULL;
-
-	cJSON_Delete(o);
-	if (s == NULL)
-		return tf_err_set(err, TF_E_NOMEM, "out of memory writing JSON");
-	*out = s;
-	return 0;
-}
-
-int tf_certs_summary_json(const struct tf_certs *c, const char *plan_json, char **out,
-                          struct tf_err *err)
-{
-	struct tf_certs_file f[TF_CERTS_NFILES];
-	cJSON *o = cJSON_CreateObject(), *chain, *files;
-	size_t i;
-
-	tf_certs_files(c, f);
-	if (o == NULL ||
-	    !put(o, "source",
-	         cJSON_CreateString(c->source == TF_CERTS_IMPORT ? "imported" : "generated")) ||
-	    !put(o, "ca", info_json(&c->ca)) ||
-	    (chain = cJSON_AddArrayToObject(o, "chain")) == NULL ||
-	    !put(o, "client", info_json(&c->client)) ||
-	    (files = cJSON_AddArrayToObject(o, "files")) == NULL ||
-	    !put(o, "node_days", cJSON_CreateNumber(TF_CERTS_NODE_DAYS)) ||
-	    !put(o, "warnings", strings_json(c->warnings, c->nwarnings)) ||
-	    (plan_json != NULL && !put(o, "plan", cJSON_Parse(plan_json))))
-		goto fail;
-	for (i = 0; i < c->nchain; i++)
-		if (!put(chain, NULL, info_json(&c->chain[i])))
-			goto fail;
-	for (i = 0; i < TF_CERTS_NFILES; i++) {
-		cJSON *x = cJSON_CreateObject();
-
-		if (!put(files, NULL, x) || !put(x, "name", cJSON_CreateString(f[i].name)) ||
-		    !put(x, "secret", cJSON_CreateBool(f[i].secret)))
-			goto fail;
-	}
-	return print_json(o, out, err);
-fail:
-	cJSON_Delete(o);
-	return tf_err_set(err, TF_E_NOMEM, "out of memory writing JSON");
-}
-
 /* ---- recipient keys ---- */
 
 int tf_certs_recipient_keygen(const char *cn, unsigned days, time_t now, char **key_pem,
@@ -1309,7 +842,8 @@ int tf_certs_recipient_keygen(const char *cn, unsigned days, time_t now, char **
 	X509_NAME *name = NULL;
 	X509 *x = NULL;
 	BIO *kb = NULL;
-	char *kp = NULL, *cp = NULL, fp[TF_FINGERPRINT_LEN];
+	struct tf_x509_info in;
+	char *kp = NULL, *cp = NULL;
 	size_t kl = 0, cl = 0;
 	int r;
 
@@ -1335,7 +869,7 @@ int tf_certs_recipient_keygen(const char *cn, unsigned days, time_t now, char **
 	}
 	if ((r = pem_certs(x, NULL, &cp, &cl, err)) != 0)
 		goto out;
-	if (x509_fingerprint(x, fp) != 0) {
+	if (x509_info(x, &in, err) != 0) {
 		r = tf_ossl_fail(err, TF_E_CRYPTO, "cannot hash the recipient certificate");
 		goto out;
 	}
@@ -1345,7 +879,7 @@ int tf_certs_recipient_keygen(const char *cn, unsigned days, time_t now, char **
 	*cert_pem = cp;
 	cp = NULL; /* transferred */
 	*cert_len = cl;
-	memcpy(fingerprint, fp, sizeof(fp));
+	memcpy(fingerprint, in.fingerprint, TF_FINGERPRINT_LEN);
 	r = 0;
 out:
 	if (kp != NULL)

@@ -1,7 +1,9 @@
 /* The cluster's CA and client certificate for TiUP's tls/ folder (reference/tiup.md section 3):
- * generated, or imported from the bank's PKI and checked; the node certificate plan TiUP will
- * follow; the recipient key pair for secrets. OpenSSL stays inside certs.c.
- * Files, refusals and the auditor's commands: docs/certificates.md. */
+ * generated, or imported from the bank's PKI and checked, and the recipient key pair for
+ * secrets (certs.c); the folder sealed for the bundle and placed on the control host, and the
+ * manifest's "tls" section with the node certificate plan TiUP will follow (tlsdir.c).
+ * OpenSSL stays inside the .c files. Files, refusals and the auditor's commands:
+ * docs/certificates.md. */
 #ifndef TF_CRYPTO_CERTS_H
 #define TF_CRYPTO_CERTS_H
 
@@ -12,6 +14,7 @@
 #include "common/err.h"
 #include "common/hex.h"
 #include "crypto/secrets.h"
+#include "crypto/x509.h"
 
 #define TF_CERTS_NODE_DAYS 3650u      /* TiUP signs node certificates for 10 x 365 days */
 #define TF_CERTS_CLIENT_DAYS 3650u    /* and its client certificate likewise */
@@ -54,17 +57,6 @@ struct tf_certs_config {
 	                    * valid until window_end + TF_CERTS_NODE_DAYS; 0: now */
 };
 
-/* What a certificate says, for display and the manifest. */
-struct tf_certs_info {
-	char subject[512]; /* RFC 2253, e.g. "CN=x,O=Bank" */
-	char issuer[512];
-	char serial[80];                      /* uppercase hex */
-	char fingerprint[TF_FINGERPRINT_LEN]; /* "sha256:<hex>" of the DER */
-	time_t not_before, not_after;
-	unsigned key_bits; /* RSA modulus bits, 0 for other keys */
-	int is_ca;
-};
-
 /* The five files of TiUP's tls/ folder. Secrets: ca_pem, client_pem, client_pfx (the pfx's
  * password is public, so it is as secret as the key inside). */
 struct tf_certs {
@@ -79,9 +71,9 @@ struct tf_certs {
 	size_t client_pem_len;
 	uint8_t *client_pfx; /* PKCS#12 (password "tiup"): key, certificate, CA and chain */
 	size_t client_pfx_len;
-	struct tf_certs_info ca, client;
+	struct tf_x509_info ca, client;
 	size_t nchain;
-	struct tf_certs_info *chain; /* the CA's issuers, in order */
+	struct tf_x509_info *chain; /* the CA's issuers, in order */
 	size_t nwarnings;
 	char **warnings; /* things the operator should read (e.g. no chain given) */
 };
@@ -107,8 +99,6 @@ int tf_certs_make(const struct tf_certs_config *cfg, struct tf_certs *out,
                   struct tf_err *err) TF_MUST_CHECK;
 /* The five files in TiUP's order: ca.crt, ca.pem, client.crt, client.pem, client.pfx. */
 void tf_certs_files(const struct tf_certs *c, struct tf_certs_file out[TF_CERTS_NFILES]);
-/* Writes the five files into the existing folder dir (keys 0600), atomically each. */
-int tf_certs_write_dir(const struct tf_certs *c, const char *dir, struct tf_err *err) TF_MUST_CHECK;
 /* ---- the tls/ files in the bundle: secrets sealed (builder), opened and placed (installer) ----
  */
 struct tf_certs_sealed_file {
@@ -136,6 +126,30 @@ void tf_certs_sealed_release(struct tf_certs_sealed *s);
  * replace is set. Every plaintext buffer is wiped. */
 int tf_certs_unseal(const char *src_dir, const char *tls_dir, const struct tf_secrets_key *k,
                     int replace, struct tf_err *err) TF_MUST_CHECK;
+/* ---- the node certificate plan: filled from meta.yaml by tf_certplan_make (cluster/certplan.h),
+ * written into the manifest here, with the rest of the "tls" section ---- */
+struct tf_certplan_entry {
+	char *component; /* the certificate's CN and file name: "pd", "tikv", "prometheus", ... */
+	char *host;
+	uint64_t port;    /* the instance's main port, for display (0 when none) */
+	char *deploy_dir; /* NULL when meta.yaml has none */
+	size_t nsans;
+	char *sans[3];  /* "localhost", "127.0.0.1", host (once) */
+	int host_is_ip; /* 0: host is a DNS name (see the plan's warnings) */
+};
+
+struct tf_certplan {
+	size_t n;
+	struct tf_certplan_entry *entries;
+	size_t nwarnings;
+	char **warnings; /* one per distinct host that is a DNS name */
+};
+
+void tf_certplan_free(struct tf_certplan *p);
+/* The plan as JSON text (caller frees): {"node_days":3650,"certificates":[...],"warnings":[...]}.
+ */
+int tf_certplan_json(const struct tf_certplan *p, char **out, struct tf_err *err) TF_MUST_CHECK;
+
 /* The "tls" section of the manifest as JSON text (caller frees): source, CA, chain and client
  * (subject, issuer, serial, fingerprint, validity, key), node_days, warnings, and, under "plan",
  * plan_json (the node certificate plan as JSON text, tf_certplan_json) when it is not NULL.
@@ -148,13 +162,6 @@ int tf_certs_summary_json(const struct tf_certs *c, const char *plan_json, char 
  * cert_pem. TF_E_INPUT saying which. */
 int tf_certs_check_pair(const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len,
                         struct tf_err *err) TF_MUST_CHECK;
-/* What the first certificate in pem (len bytes) says. */
-int tf_certs_info_pem(const char *pem, size_t len, struct tf_certs_info *out,
-                      struct tf_err *err) TF_MUST_CHECK;
-/* "sha256:<hex>" of the first certificate in pem: the lowercase, colon-free form of
- * `openssl x509 -noout -fingerprint -sha256`. */
-int tf_certs_fingerprint(const char *pem, size_t len, char out[TF_FINGERPRINT_LEN],
-                         struct tf_err *err) TF_MUST_CHECK;
 
 /* ---- the recipient key pair (`tiferry keygen --recipient`) ---- */
 /* RSA TF_CERTS_RECIPIENT_BITS and a self-signed certificate (CN cn, keyEncipherment, valid days

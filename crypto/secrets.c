@@ -555,32 +555,6 @@ out:
 	return r;
 }
 
-int tf_secrets_decrypt_file(const char *in_path, const char *out_path, int replace,
-                            const struct tf_secrets_key *k, struct tf_err *err)
-{
-	char *buf = NULL;
-	uint8_t *plain = NULL;
-	size_t len = 0, plen = 0;
-	int r;
-
-	if (!replace && access(out_path, F_OK) == 0) {
-		r = tf_err_set(err, TF_E_IO, "'%s' exists already", out_path);
-		goto out;
-	}
-	if ((r = tf_read_file(in_path, TF_SECRETS_MAX, &buf, &len, err)) != 0)
-		goto out;
-	if ((r = tf_secrets_decrypt(buf, len, k, &plain, &plen, err)) != 0) {
-		tf_err_prefix(err, "'%s'", in_path);
-		goto out;
-	}
-	r = tf_write_file_atomic(out_path, plain, plen, 0600, err);
-out:
-	tf_wipe(plain, plen);
-	free(plain);
-	free(buf);
-	return r;
-}
-
 /* ---- description ---- */
 
 static char *name_str(const X509_NAME *name)

@@ -3,7 +3,8 @@
  * SHA-256, KeyTransRecipientInfo) and/or a passphrase (PasswordRecipientInfo, PBKDF2 then
  * AES-256 key wrap, RFC 3211). Stock `openssl cms -decrypt` opens them: docs/certificates.md.
  * Integrity comes from the bundle's signatures, which cover every encrypted file's sha256.
- * The recipient key pair itself comes from tf_certs_recipient_keygen (crypto/certs.h). */
+ * The recipient key pair itself comes from tf_certs_recipient_keygen (crypto/certs.h); the tls/
+ * folder's secrets are opened from files by tf_certs_unseal. */
 #ifndef TF_CRYPTO_SECRETS_H
 #define TF_CRYPTO_SECRETS_H
 
@@ -48,10 +49,6 @@ int tf_secrets_encrypt(const void *data, size_t len, const struct tf_secrets_rec
  * PBKDF2 count over TF_SECRETS_PBKDF2_ITER_MAX. */
 int tf_secrets_decrypt(const void *in, size_t len, const struct tf_secrets_key *k, uint8_t **out,
                        size_t *outlen, struct tf_err *err) TF_MUST_CHECK;
-/* Decrypts the file in_path and writes the plaintext to out_path atomically with mode 0600
- * (refusing to replace an existing file unless replace is set); wipes every buffer. */
-int tf_secrets_decrypt_file(const char *in_path, const char *out_path, int replace,
-                            const struct tf_secrets_key *k, struct tf_err *err) TF_MUST_CHECK;
 /* Describes the recipients of a secret as JSON text (caller frees), for inspect:
  * {"cipher":"aes-256-cbc","recipients":[{"type":"certificate","issuer":"...","serial":"..."},
  * {"type":"passphrase","kdf":"pbkdf2","iterations":600000}]}. */

@@ -359,23 +359,6 @@ int tf_mirror_src_is_archive(const struct tf_mirror_src *s)
 	return s->archive;
 }
 
-const char *tf_mirror_src_path(const struct tf_mirror_src *s)
-{
-	return s->path;
-}
-
-char *tf_mirror_src_describe(const struct tf_mirror_src *s, const char *name)
-{
-	char *out = NULL;
-
-	if (s->archive) {
-		if (asprintf(&out, "%s:%s/%s", s->path, s->top, name) < 0)
-			return NULL;
-		return out;
-	}
-	return tf_path_join(s->path, name);
-}
-
 static int open_in_folder(struct tf_mirror_src *s, const char *name, int *fd, struct stat *st,
                           struct tf_err *err)
 {

@@ -26,10 +26,6 @@ int tf_mirror_src_open(const char *path, struct tf_mirror_src **out,
 void tf_mirror_src_free(struct tf_mirror_src *s);
 /* 1 when the source is a tar file. */
 int tf_mirror_src_is_archive(const struct tf_mirror_src *s);
-/* The path given to open. */
-const char *tf_mirror_src_path(const struct tf_mirror_src *s);
-/* "<path>/<name>" for a folder, "<path>:<top>/<name>" for an archive (caller frees). */
-char *tf_mirror_src_describe(const struct tf_mirror_src *s, const char *name);
 
 /* Reads file name (relative to the mirror) into *out (NUL-terminated, caller frees), at most
  * max bytes: TF_E_NOTFOUND when absent, TF_E_INPUT when larger (message names the limit). */

@@ -1,5 +1,9 @@
-/* TiUP mirror chain verification (the rules of pkg/repository in TiUP, plus tarball length). */
+/* TiUP mirror chain verification (the rules of pkg/repository in TiUP): root and its rotations,
+ * timestamp, snapshot, index and component manifests. The report: report.c; signatures:
+ * tiupsig.c; tarballs: verify_tarballs.c. */
 #include "mirror/verify.h"
+#include "mirror/tiupsig.h"
+#include "mirror/verify_int.h"
 #include "common/fsutil.h"
 #include "common/hex.h"
 #include "common/timeutil.h"
@@ -11,118 +15,25 @@
 #include <sys/stat.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
 
 #define TIMESTAMP_MAX ((size_t)1024)   /* TiUP's maxTimeStampSize */
 #define ROOT_MAX ((size_t)1024 * 1024) /* TiUP's maxRootSize */
 #define ROOT_CHAIN_MAX 10000           /* rotations followed at most */
 #define MARKER_MAX ((size_t)4 << 20)
 
-struct tf_mirror {
-	struct tf_mirror_src *src;
-	int home; /* a TIUP_HOME: bin/root.json and unversioned manifests/ */
-	struct tf_tiup_manifest **roots;
-	char **root_files;
-	size_t nroots;
-	struct tf_tiup_manifest *timestamp, *snapshot, *index;
-	char *index_file;
-	struct tf_tiup_manifest **comps;
-	char **comp_files;
-	size_t ncomps;
-	char **carried; /* from the subset marker */
-	size_t ncarried;
-	int has_marker;
-};
-
-struct vctx {
-	const struct tf_mirror_verify_opts *o;
-	time_t at;
-	struct tf_mirror_report *rep;
-	struct tf_mirror *m;
-	int nomem;
-};
-
-/* ---- report ---- */
-
-void tf_mirror_report_init(struct tf_mirror_report *rep)
-{
-	memset(rep, 0, sizeof(*rep));
-}
-
-void tf_mirror_report_release(struct tf_mirror_report *rep)
-{
-	size_t i;
-
-	if (rep == NULL)
-		return;
-	for (i = 0; i < rep->n; i++) {
-		free(rep->checks[i].file);
-		free(rep->checks[i].rule);
-		free(rep->checks[i].detail);
-	}
-	free(rep->checks);
-	memset(rep, 0, sizeof(*rep));
-}
-
-static void add(struct vctx *c, enum tf_mirror_kind kind, enum tf_mirror_status st,
-                const char *file, const char *rule, const char *fmt, ...) TF_PRINTF(6, 7);
-
-static void add(struct vctx *c, enum tf_mirror_kind kind, enum tf_mirror_status st,
+/* The report (report.c) with verify's out-of-memory flag: a check that cannot be recorded makes
+ * the whole verification fail. */
+void tf_mirror_add(struct vctx *c, enum tf_mirror_kind kind, enum tf_mirror_status st,
                 const char *file, const char *rule, const char *fmt, ...)
 {
-	struct tf_mirror_report *rep = c->rep;
-	struct tf_mirror_check *ck;
 	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (st == TF_MIRROR_OK && rep->failures > 0 && kind != TF_MIRROR_OTHER) {
-		/* what hangs below a failed link is not trusted, whatever its own checks say */
-		char tmp[1024];
-
-		snprintf(tmp, sizeof(tmp),
-		         "not trusted, an earlier link failed (own checks hold: %s)", msg);
-		memcpy(msg, tmp, sizeof(msg));
-		st = TF_MIRROR_SKIP;
-		rule = "untrusted";
-	}
-	if (st == TF_MIRROR_FAIL)
-		rep->failures++;
-	else if (st == TF_MIRROR_SKIP)
-		rep->skipped++;
-	else if (st == TF_MIRROR_OK && kind == TF_MIRROR_MANIFEST)
-		rep->manifests_ok++;
-	else if (st == TF_MIRROR_OK && kind == TF_MIRROR_TARBALL)
-		rep->tarballs_ok++;
-	if (rep->n == rep->cap) {
-		size_t ncap = rep->cap ? rep->cap * 2 : 64;
-		struct tf_mirror_check *nc = realloc(rep->checks, ncap * sizeof(*nc));
-
-		if (nc == NULL) {
-			c->nomem = 1;
-			return;
-		}
-		rep->checks = nc;
-		rep->cap = ncap;
-	}
-	ck = &rep->checks[rep->n];
-	ck->kind = kind;
-	ck->status = st;
-	ck->file = strdup(file);
-	ck->rule = strdup(rule);
-	ck->detail = strdup(msg);
-	if (ck->file == NULL || ck->rule == NULL || ck->detail == NULL) {
-		free(ck->file);
-		free(ck->rule);
-		free(ck->detail);
+	if (tf_mirror_report_add(c->rep, kind, st, file, rule, "%s", msg) != 0)
 		c->nomem = 1;
-		return;
-	}
-	rep->n++;
 }
 
 static void fail(struct vctx *c, const char *file, const char *rule, const char *fmt, ...)
@@ -136,150 +47,7 @@ static void fail(struct vctx *c, const char *file, const char *rule, const char 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	add(c, TF_MIRROR_MANIFEST, TF_MIRROR_FAIL, file, rule, "%s", msg);
-}
-
-static const char *status_name(enum tf_mirror_status s)
-{
-	switch (s) {
-	case TF_MIRROR_OK:
-		return "ok";
-	case TF_MIRROR_FAIL:
-		return "fail";
-	case TF_MIRROR_SKIP:
-		return "skip";
-	default:
-		return "note";
-	}
-}
-
-static const char *kind_name(enum tf_mirror_kind k)
-{
-	return k == TF_MIRROR_MANIFEST ? "manifest" : k == TF_MIRROR_TARBALL ? "tarball" : "other";
-}
-
-char *tf_mirror_report_json(const struct tf_mirror_report *rep, const char *path)
-{
-	cJSON *doc = cJSON_CreateObject(), *arr, *sum;
-	char at[32], *out = NULL;
-	size_t i;
-
-	if (doc == NULL)
-		return NULL;
-	tf_time_format(rep->at, at, sizeof(at));
-	if (cJSON_AddStringToObject(doc, "mirror", path) == NULL ||
-	    cJSON_AddBoolToObject(doc, "ok", rep->failures == 0) == NULL ||
-	    cJSON_AddStringToObject(doc, "at", at) == NULL ||
-	    (sum = cJSON_AddObjectToObject(doc, "summary")) == NULL ||
-	    cJSON_AddNumberToObject(sum, "failures", (double)rep->failures) == NULL ||
-	    cJSON_AddNumberToObject(sum, "manifests_ok", (double)rep->manifests_ok) == NULL ||
-	    cJSON_AddNumberToObject(sum, "tarballs_ok", (double)rep->tarballs_ok) == NULL ||
-	    cJSON_AddNumberToObject(sum, "skipped", (double)rep->skipped) == NULL ||
-	    cJSON_AddNumberToObject(sum, "tarball_bytes", (double)rep->tarball_bytes) == NULL ||
-	    cJSON_AddNumberToObject(sum, "mirror_bytes", (double)rep->full_size) == NULL ||
-	    (arr = cJSON_AddArrayToObject(doc, "checks")) == NULL)
-		goto out;
-	for (i = 0; i < rep->n; i++) {
-		const struct tf_mirror_check *ck = &rep->checks[i];
-		cJSON *o = cJSON_CreateObject();
-
-		if (o == NULL)
-			goto out;
-		cJSON_AddItemToArray(arr, o);
-		if (cJSON_AddStringToObject(o, "file", ck->file) == NULL ||
-		    cJSON_AddStringToObject(o, "kind", kind_name(ck->kind)) == NULL ||
-		    cJSON_AddStringToObject(o, "status", status_name(ck->status)) == NULL ||
-		    cJSON_AddStringToObject(o, "rule", ck->rule) == NULL ||
-		    cJSON_AddStringToObject(o, "detail", ck->detail) == NULL)
-			goto out;
-	}
-	out = cJSON_Print(doc);
-out:
-	cJSON_Delete(doc);
-	return out;
-}
-
-/* ---- signatures ---- */
-
-static int b64_decode(const char *in, uint8_t **out, size_t *len)
-{
-	size_t n = strlen(in), pad = 0, i;
-	uint8_t *buf;
-	int got;
-
-	if (n == 0 || n % 4 != 0 || n > 65536)
-		return -1;
-	for (i = 0; i < n; i++) {
-		char ch = in[i];
-		int alpha = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		            (ch >= '0' && ch <= '9') || ch == '+' || ch == '/';
-
-		if (ch == '=' && i >= n - 2) {
-			pad++;
-			continue;
-		}
-		if (!alpha || pad > 0)
-			return -1;
-	}
-	if ((buf = malloc(n / 4 * 3 + 1)) == NULL)
-		return -1;
-	got = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)n);
-	if (got < 0 || (size_t)got < pad) {
-		free(buf);
-		return -1;
-	}
-	*out = buf;
-	*len = (size_t)got - pad;
-	return 0;
-}
-
-int tf_tiup_sig_verify(const char *pem, const uint8_t *data, size_t len, const char *sig,
-                       struct tf_err *err)
-{
-	BIO *bio = NULL;
-	EVP_PKEY *pk = NULL;
-	EVP_MD_CTX *md = NULL;
-	EVP_PKEY_CTX *pctx = NULL;
-	uint8_t *raw = NULL;
-	size_t rawlen = 0;
-	int r;
-
-	if ((bio = BIO_new_mem_buf(pem, -1)) == NULL) {
-		r = tf_err_nomem(err);
-		goto out;
-	}
-	if ((pk = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) == NULL) {
-		r = tf_err_set(err, TF_E_INPUT, "public key is not a PEM public key");
-		goto out;
-	}
-	if (EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA || EVP_PKEY_get_bits(pk) < 2048) {
-		r = tf_err_set(err, TF_E_INPUT,
-		               "public key is not an RSA key of 2048 bits or more");
-		goto out;
-	}
-	if (b64_decode(sig, &raw, &rawlen) != 0) {
-		r = tf_err_set(err, TF_E_INPUT, "signature is not standard base64");
-		goto out;
-	}
-	if ((md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestVerifyInit(md, &pctx, EVP_sha256(), NULL, pk) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) != 1) {
-		r = tf_err_set(err, TF_E_CRYPTO, "cannot set up an rsa-pss verification");
-		goto out;
-	}
-	if (EVP_DigestVerify(md, raw, rawlen, data, len) != 1) {
-		r = tf_err_set(err, TF_E_REJECT, "signature does not verify");
-		goto out;
-	}
-	r = 0;
-out:
-	EVP_MD_CTX_free(md);
-	EVP_PKEY_free(pk);
-	BIO_free(bio);
-	free(raw);
-	return r;
+	tf_mirror_add(c, TF_MIRROR_MANIFEST, TF_MIRROR_FAIL, file, rule, "%s", msg);
 }
 
 static const struct tf_tiup_key *keyset_key(const struct tf_tiup_keyset *ks, const char *id)
@@ -570,7 +338,7 @@ static int verify_rotations(struct vctx *c, const struct tf_tiup_manifest **cur,
 			c->nomem = 1;
 			return -1;
 		}
-		add(c, TF_MIRROR_MANIFEST, TF_MIRROR_OK, file, "verified",
+		tf_mirror_add(c, TF_MIRROR_MANIFEST, TF_MIRROR_OK, file, "verified",
 		    "root v%llu, signed by the old and the new root keys",
 		    (unsigned long long)next->version);
 		*cur = next;
@@ -603,7 +371,7 @@ static int verify_root(struct vctx *c)
 		return -1;
 	}
 	if (ok)
-		add(c, TF_MIRROR_MANIFEST, TF_MIRROR_OK, name, "verified",
+		tf_mirror_add(c, TF_MIRROR_MANIFEST, TF_MIRROR_OK, name, "verified",
 		    "root v%llu (trust anchor), signed by its own threshold",
 		    (unsigned long long)anchor->version);
 	cur = anchor;
@@ -628,12 +396,12 @@ static const struct tf_tiup_manifest *cur_root(const struct tf_mirror *m)
 	return m->nroots > 0 ? m->roots[m->nroots - 1] : NULL;
 }
 
-static int is_sha256_hex(const char *s)
+int tf_mirror_is_sha256_hex(const char *s)
 {
 	return s != NULL && strlen(s) == 64 && tf_hex_is_lower(s, 64);
 }
 
-static int sha_matches(const uint8_t d[TF_SHA256_LEN], const char *hex)
+int tf_mirror_sha_matches(const uint8_t d[TF_SHA256_LEN], const char *hex)
 {
 	char got[TF_SHA256_HEX];
 
@@ -687,12 +455,12 @@ static int verify_timestamp(struct vctx *c)
 	if (e == NULL || c->m->timestamp->nmeta != 1) {
 		fail(c, file, "meta", "meta must hold exactly one entry, /snapshot.json");
 		ok = 0;
-	} else if (!is_sha256_hex(e->sha256)) {
+	} else if (!tf_mirror_is_sha256_hex(e->sha256)) {
 		fail(c, file, "meta", "no sha256 for /snapshot.json");
 		ok = 0;
 	}
 	if (ok)
-		add(c, TF_MIRROR_MANIFEST, TF_MIRROR_OK, file, "verified",
+		tf_mirror_add(c, TF_MIRROR_MANIFEST, TF_MIRROR_OK, file, "verified",
 		    "timestamp v%llu, expires %s", (unsigned long long)c->m->timestamp->version,
 		    c->m->timestamp->expires);
 	free(file);
@@ -720,14 +488,14 @@ static int verify_snapshot(struct vctx *c)
 		fail(c, file, "sha256", "no verified timestamp names its hash");
 		ok = 0;
 	} else if (tf_sha256(c->m->snapshot->raw, c->m->snapshot->raw_len, d) != 0 ||
-	           !sha_matches(d, e->sha256)) {
+	           !tf_mirror_sha_matches(d, e->sha256)) {
 		fail(c, file, "sha256", "sha256 differs from timestamp.json's");
 		ok = 0;
 	}
 	if (verify_role_manifest(c, file, c->m->snapshot, "snapshot") != 0)
 		ok = 0;
 	if (ok)
-		add(c, TF_MIRROR_MANIFEST, TF_MIRROR_OK, file, "verified",
+		tf_mirror_add(c, TF_MIRROR_MANIFEST, TF_MIRROR_OK, file, "verified",
 		    "snapshot, %zu entries, sha256 as timestamp.json says", c->m->snapshot->nmeta);
 	free(file);
 	return ok ? 0 : 1;
@@ -753,7 +521,7 @@ static char *versioned(const struct tf_mirror *m, const char *url, uint64_t vers
 	return s;
 }
 
-static int carried(const struct tf_mirror *m, const char *name)
+int tf_mirror_carried(const struct tf_mirror *m, const char *name)
 {
 	size_t i;
 
@@ -807,7 +575,7 @@ static int verify_index(struct vctx *c)
 			ok = 0;
 		}
 	if (ok)
-		add(c, TF_MIRROR_MANIFEST, TF_MIRROR_OK, c->m->index_file, "verified",
+		tf_mirror_add(c, TF_MIRROR_MANIFEST, TF_MIRROR_OK, c->m->index_file, "verified",
 		    "index v%llu, %zu components, %zu owners", (unsigned long long)ix->version,
 		    ix->nitems, ix->nowners);
 	return ok ? 0 : 1;
@@ -852,13 +620,13 @@ static int verify_component(struct vctx *c, const struct tf_tiup_item *it)
 	}
 	if (!tf_mirror_src_exists(c->m->src, file)) {
 		if (it->yanked)
-			add(c, TF_MIRROR_MANIFEST, TF_MIRROR_SKIP, file, "yanked",
+			tf_mirror_add(c, TF_MIRROR_MANIFEST, TF_MIRROR_SKIP, file, "yanked",
 			    "component '%s' is yanked and absent", it->name);
-		else if (c->m->has_marker && !carried(c->m, file))
-			add(c, TF_MIRROR_MANIFEST, TF_MIRROR_SKIP, file, "not-carried",
+		else if (c->m->has_marker && !tf_mirror_carried(c->m, file))
+			tf_mirror_add(c, TF_MIRROR_MANIFEST, TF_MIRROR_SKIP, file, "not-carried",
 			    "component '%s' is not carried by this subset", it->name);
 		else if (c->m->home)
-			add(c, TF_MIRROR_MANIFEST, TF_MIRROR_SKIP, file, "not-cached",
+			tf_mirror_add(c, TF_MIRROR_MANIFEST, TF_MIRROR_SKIP, file, "not-cached",
 			    "component '%s' is not in the local manifest cache", it->name);
 		else
 			fail(c, file, "present", "component '%s' manifest is absent", it->name);
@@ -887,7 +655,7 @@ static int verify_component(struct vctx *c, const struct tf_tiup_item *it)
 		ok = 0;
 	}
 	if (ok) {
-		add(c, TF_MIRROR_MANIFEST, TF_MIRROR_OK, file, "verified",
+		tf_mirror_add(c, TF_MIRROR_MANIFEST, TF_MIRROR_OK, file, "verified",
 		    "component '%s' v%llu, %zu releases, signed by %s", it->name,
 		    (unsigned long long)cm->version, cm->nreleases, who);
 		if (push_comp(c->m, cm, file) != 0) {
@@ -899,163 +667,6 @@ static int verify_component(struct vctx *c, const struct tf_tiup_item *it)
 	}
 	free(file);
 	return ok ? 0 : 1;
-}
-
-static const char *tarball_name(const char *url)
-{
-	if (url[0] == '/')
-		url++;
-	if (*url == '\0' || strchr(url, '/') != NULL || strstr(url, "..") != NULL)
-		return NULL;
-	return url;
-}
-
-static int seen_url(char ***seen, size_t *n, const char *url)
-{
-	size_t i;
-	char **ns;
-
-	for (i = 0; i < *n; i++)
-		if (strcmp((*seen)[i], url) == 0)
-			return 1;
-	if ((ns = realloc(*seen, (*n + 1) * sizeof(*ns))) == NULL)
-		return -1;
-	*seen = ns;
-	if ((ns[*n] = strdup(url)) == NULL)
-		return -1;
-	(*n)++;
-	return 0;
-}
-
-static void check_tarball(struct vctx *c, const struct tf_tiup_manifest *cm,
-                          const struct tf_tiup_release *rel)
-{
-	const char *name = tarball_name(rel->url);
-	uint8_t d[TF_SHA256_LEN];
-	uint64_t len = 0;
-	struct tf_err e;
-
-	if (name == NULL) {
-		add(c, TF_MIRROR_TARBALL, TF_MIRROR_FAIL, rel->url, "url",
-		    "%s %s %s: url is not a file of the mirror", cm->id, rel->version,
-		    rel->platform);
-		return;
-	}
-	if (rel->yanked) {
-		add(c, TF_MIRROR_TARBALL, TF_MIRROR_SKIP, name, "yanked", "%s %s %s is yanked",
-		    cm->id, rel->version, rel->platform);
-		return;
-	}
-	if (!tf_mirror_src_exists(c->m->src, name)) {
-		if (c->o->manifests_only)
-			add(c, TF_MIRROR_TARBALL, TF_MIRROR_SKIP, name, "absent",
-			    "absent, not checked (--manifests-only)");
-		else if (c->m->has_marker && !carried(c->m, name))
-			add(c, TF_MIRROR_TARBALL, TF_MIRROR_SKIP, name, "not-carried",
-			    "not carried by this subset");
-		else
-			add(c, TF_MIRROR_TARBALL, TF_MIRROR_FAIL, name, "present",
-			    "%s %s %s: tarball is absent", cm->id, rel->version, rel->platform);
-		return;
-	}
-	if (!is_sha256_hex(rel->sha256)) {
-		add(c, TF_MIRROR_TARBALL, TF_MIRROR_FAIL, name, "sha256",
-		    "the manifest gives no sha256 for it");
-		return;
-	}
-	if (tf_mirror_src_digest(c->m->src, name, d, &len, &e) != 0) {
-		add(c, TF_MIRROR_TARBALL, TF_MIRROR_FAIL, name, "read", "%s", e.msg);
-		return;
-	}
-	c->rep->tarball_bytes += len;
-	if (len != rel->length) {
-		add(c, TF_MIRROR_TARBALL, TF_MIRROR_FAIL, name, "length",
-		    "%llu bytes, the manifest says %llu", (unsigned long long)len,
-		    (unsigned long long)rel->length);
-		return;
-	}
-	if (!sha_matches(d, rel->sha256)) {
-		add(c, TF_MIRROR_TARBALL, TF_MIRROR_FAIL, name, "sha256",
-		    "sha256 differs from %s's", cm->name);
-		return;
-	}
-	add(c, TF_MIRROR_TARBALL, TF_MIRROR_OK, name, "verified", "%s %s %s, %llu bytes", cm->id,
-	    rel->version, rel->platform, (unsigned long long)len);
-}
-
-/* tiup-<os>-<arch>.tar.gz is in no manifest (local_install.sh unpacks it unchecked): it
- * passes only when its bytes are those of a signed tiup release for that platform. */
-static void check_tiup_copies(struct vctx *c)
-{
-	const struct tf_tiup_manifest *tiup = tf_mirror_component(c->m, "tiup", NULL);
-	char **plats = NULL;
-	size_t np = 0, i, j;
-
-	if (tiup == NULL)
-		return;
-	for (i = 0; i < tiup->nreleases; i++)
-		if (seen_url(&plats, &np, tiup->releases[i].platform) < 0)
-			c->nomem = 1;
-	for (i = 0; i < np; i++) {
-		char name[256], *slash;
-		uint8_t d[TF_SHA256_LEN];
-		uint64_t len = 0;
-		struct tf_err e;
-		const struct tf_tiup_release *match = NULL;
-
-		if ((slash = strchr(plats[i], '/')) == NULL || strcmp(plats[i], "any/any") == 0)
-			continue;
-		snprintf(name, sizeof(name), "tiup-%.*s-%s.tar.gz", (int)(slash - plats[i]),
-		         plats[i], slash + 1);
-		if (!tf_mirror_src_exists(c->m->src, name))
-			continue;
-		if (tf_mirror_src_digest(c->m->src, name, d, &len, &e) != 0) {
-			add(c, TF_MIRROR_TARBALL, TF_MIRROR_FAIL, name, "read", "%s", e.msg);
-			continue;
-		}
-		c->rep->tarball_bytes += len;
-		for (j = 0; j < tiup->nreleases && match == NULL; j++) {
-			const struct tf_tiup_release *rel = &tiup->releases[j];
-
-			if (strcmp(rel->platform, plats[i]) == 0 && rel->length == len &&
-			    sha_matches(d, rel->sha256))
-				match = rel;
-		}
-		if (match != NULL)
-			add(c, TF_MIRROR_TARBALL, TF_MIRROR_OK, name, "verified",
-			    "same bytes as the signed tiup %s %s", match->version, match->platform);
-		else
-			add(c, TF_MIRROR_TARBALL, TF_MIRROR_FAIL, name, "unsigned",
-			    "its bytes are no signed tiup release for %s", plats[i]);
-	}
-	for (i = 0; i < np; i++)
-		free(plats[i]);
-	free(plats);
-}
-
-static void verify_tarballs(struct vctx *c)
-{
-	char **seen = NULL;
-	size_t nseen = 0, i, j;
-
-	for (i = 0; i < c->m->ncomps; i++) {
-		const struct tf_tiup_manifest *cm = c->m->comps[i];
-
-		for (j = 0; j < cm->nreleases; j++) {
-			int s = seen_url(&seen, &nseen, cm->releases[j].url);
-
-			if (s < 0) {
-				c->nomem = 1;
-				break;
-			}
-			if (s == 0)
-				check_tarball(c, cm, &cm->releases[j]);
-		}
-	}
-	for (i = 0; i < nseen; i++)
-		free(seen[i]);
-	free(seen);
-	check_tiup_copies(c);
 }
 
 static int load_marker(struct vctx *c)
@@ -1090,7 +701,7 @@ static int load_marker(struct vctx *c)
 	}
 	m->ncarried = i;
 	m->has_marker = 1;
-	add(c, TF_MIRROR_OTHER, TF_MIRROR_NOTE, TF_MIRROR_SUBSET_MARKER, "subset",
+	tf_mirror_add(c, TF_MIRROR_OTHER, TF_MIRROR_NOTE, TF_MIRROR_SUBSET_MARKER, "subset",
 	    "a tiferry subset carrying %zu files; files it does not carry are not required", i);
 out:
 	cJSON_Delete(doc);
@@ -1132,13 +743,13 @@ int tf_mirror_verify(const char *path, const struct tf_mirror_verify_opts *opts,
 		for (i = 0; i < m->index->nitems; i++)
 			(void)verify_component(&c, &m->index->items[i]);
 		if (!opts->no_tarballs && !m->home)
-			verify_tarballs(&c);
+			tf_mirror_verify_tarballs(&c);
 	}
 	if (!m->home && tf_mirror_src_exists(m->src, "keys"))
-		add(&c, TF_MIRROR_OTHER, TF_MIRROR_NOTE, "keys/", "private-keys",
+		tf_mirror_add(&c, TF_MIRROR_OTHER, TF_MIRROR_NOTE, "keys/", "private-keys",
 		    "holds the mirror's private signing keys: never packed");
 	if (!m->home && tf_mirror_src_exists(m->src, "local_install.sh"))
-		add(&c, TF_MIRROR_OTHER, TF_MIRROR_NOTE, "local_install.sh", "installer",
+		tf_mirror_add(&c, TF_MIRROR_OTHER, TF_MIRROR_NOTE, "local_install.sh", "installer",
 		    "unpacks tiup without checks and switches the mirror: never packed");
 	if (c.nomem) {
 		r = tf_err_set(err, TF_E_NOMEM, "out of memory verifying '%s'", path);

@@ -40,6 +40,12 @@ struct tf_mirror_report {
 
 void tf_mirror_report_init(struct tf_mirror_report *rep);
 void tf_mirror_report_release(struct tf_mirror_report *rep);
+/* Appends one check to rep (the counts follow). An ok manifest or tarball check after a failure
+ * is recorded as skipped ("untrusted"): what hangs below a failed link is not trusted. 0, or
+ * TF_E_NOMEM when the check could not be recorded (the verification must then fail). */
+int tf_mirror_report_add(struct tf_mirror_report *rep, enum tf_mirror_kind kind,
+                         enum tf_mirror_status st, const char *file, const char *rule,
+                         const char *fmt, ...) TF_PRINTF(6, 7) TF_MUST_CHECK;
 /* The report as a JSON document (caller frees); NULL when out of memory. */
 char *tf_mirror_report_json(const struct tf_mirror_report *rep, const char *path);
 
@@ -78,11 +84,5 @@ const struct tf_tiup_manifest *tf_mirror_index(const struct tf_mirror *m, const 
  * carry it. */
 const struct tf_tiup_manifest *tf_mirror_component(const struct tf_mirror *m, const char *name,
                                                    const char **file);
-
-/* Verifies one RSASSA-PSS-SHA256 signature (base64 sig, any salt length) by the PKIX PEM
- * public key pem over data. 0 when it verifies; TF_E_REJECT when not; TF_E_INPUT for a
- * malformed key (not RSA, under 2048 bits) or signature encoding. */
-int tf_tiup_sig_verify(const char *pem, const uint8_t *data, size_t len, const char *sig,
-                       struct tf_err *err) TF_MUST_CHECK;
 
 #endif

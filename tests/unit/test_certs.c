@@ -1,4 +1,4 @@
-/* Unit tests for crypto/certs: TiUP's tls/ folder generated and imported, every refusal, and recipient keys, checked with the openssl command line. */
+/* Unit tests for crypto/certs and crypto/tlsdir: TiUP's tls/ folder generated, imported, sealed and unsealed, every refusal, and recipient keys, checked with the openssl command line. */
 #include "tests/unit/testutil.h"
 
 #include "common/fsutil.h"
@@ -119,13 +119,38 @@ static void check_tls_dir(const char *cn)
 	assert_int_equal(st.st_mode & 0777, 0644);
 }
 
+/* TiUP's tls/ folder in dir as the product makes it: sealed for the bundle (to a passphrase),
+ * then unsealed, checked and placed as the installer does. */
+static void place_tls(const struct tf_certs *c, const char *dir)
+{
+	struct tf_secrets_recipients to = {NULL, 0, "correct horse battery", 1000};
+	struct tf_secrets_key k = {0};
+	struct tf_certs_sealed sealed;
+	struct tf_err err;
+	char path[256];
+	size_t i;
+
+	k.passphrase = to.passphrase;
+	assert_int_equal(tf_certs_seal(c, &to, &sealed, &err), 0);
+	assert_int_equal(tt_sh("rm -rf sealed && mkdir sealed"), 0);
+	for (i = 0; i < TF_CERTS_NFILES; i++) {
+		snprintf(path, sizeof(path), "sealed/%s", sealed.files[i].name);
+		assert_int_equal(tf_write_file_atomic(path, sealed.files[i].data,
+		                                      sealed.files[i].len, 0644, &err),
+		                 0);
+	}
+	assert_int_equal(tf_certs_unseal("sealed", dir, &k, 1, &err), 0);
+	tf_certs_sealed_release(&sealed);
+}
+
 static void test_generate(void **state)
 {
 	struct tf_certs_config cfg = {0};
 	struct tf_certs c;
 	struct tf_certs_file f[TF_CERTS_NFILES];
 	struct tf_err err;
-	char fp[TF_FINGERPRINT_LEN], *json = NULL;
+	struct tf_x509_info info;
+	char *json = NULL;
 	cJSON *j;
 
 	(void)state;
@@ -137,7 +162,7 @@ static void test_generate(void **state)
 	cfg.window_end = tf_time_now() + 90 * DAY;
 	tf_certs_init(&c);
 	assert_int_equal(tf_certs_make(&cfg, &c, &err), 0);
-	assert_int_equal(tf_certs_write_dir(&c, ".", &err), 0);
+	place_tls(&c, ".");
 	check_tls_dir("prod-client");
 	assert_int_equal(tt_sh("openssl x509 -in ca.crt -noout -subject | grep -q "
 	                       "'C = CN, O = Example Bank, OU = DBA, CN = TiDB prod CA'"),
@@ -155,8 +180,8 @@ static void test_generate(void **state)
 	assert_true(c.ca.not_after - c.ca.not_before >= (time_t)TF_CERTS_CA_DAYS * DAY);
 	assert_true(c.client.not_after - c.client.not_before == (time_t)TF_CERTS_CLIENT_DAYS * DAY);
 	/* fingerprints as openssl prints them */
-	assert_int_equal(tf_certs_fingerprint(c.ca_crt, c.ca_crt_len, fp, &err), 0);
-	assert_string_equal(fp, c.ca.fingerprint);
+	assert_int_equal(tf_x509_info_pem(c.ca_crt, c.ca_crt_len, &info, &err), 0);
+	assert_string_equal(info.fingerprint, c.ca.fingerprint);
 	assert_int_equal(tt_sh("test \"sha256:$(openssl x509 -in ca.crt -noout -fingerprint "
 	                       "-sha256 | cut -d= -f2 | tr -d : | tr A-F a-f)\" = '%s'",
 	                       c.ca.fingerprint),
@@ -223,7 +248,7 @@ static void test_generate_defaults_and_refusals(void **state)
 	cfg.client_cn = "ops-client";
 	tf_certs_init(&c);
 	assert_int_equal(tf_certs_make(&cfg, &c, &err), 0);
-	assert_int_equal(tf_certs_write_dir(&c, ".", &err), 0);
+	place_tls(&c, ".");
 	check_tls_dir("ops-client");
 	assert_string_equal(c.ca.subject, "CN=lab CA,OU=TiUP,O=tiferry");
 	assert_int_equal(c.ca.key_bits, 2048);
@@ -261,7 +286,7 @@ static void test_import(void **state)
 	assert_int_equal(c.nchain, 0);
 	assert_int_equal(c.nwarnings, 0);
 	assert_int_equal(mkdir("tls", 0700), 0);
-	assert_int_equal(tf_certs_write_dir(&c, "tls", &err), 0);
+	place_tls(&c, "tls");
 	assert_int_equal(chdir("tls"), 0);
 	check_tls_dir("prod-client");
 	/* the imported CA is carried unchanged; its key is rewritten as PKCS#1 */
@@ -307,7 +332,7 @@ static void test_import_chain(void **state)
 	assert_int_equal(c.nchain, 1);
 	assert_non_null(strstr(c.ca.subject, "CN=inter"));
 	assert_non_null(strstr(c.chain[0].subject, "CN=root"));
-	assert_int_equal(tf_certs_write_dir(&c, ".", &err), 0);
+	place_tls(&c, ".");
 	check_tls_dir("prod-client");
 	/* ca.crt: the intermediate first (TiUP signs with the first), then the root */
 	assert_int_equal(tt_sh("test $(grep -c 'BEGIN CERTIFICATE' ca.crt) = 2"), 0);
@@ -434,7 +459,7 @@ static void test_recipient_keygen(void **state)
 	struct tf_err err;
 	char *key = NULL, *cert = NULL, fp[TF_FINGERPRINT_LEN];
 	size_t kl = 0, cl = 0;
-	struct tf_certs_info info;
+	struct tf_x509_info info;
 
 	(void)state;
 	tt_tmpdir();
@@ -451,11 +476,11 @@ static void test_recipient_keygen(void **state)
 	                       "-sha256 | cut -d= -f2 | tr -d : | tr A-F a-f)\" = '%s'",
 	                       fp),
 	                 0);
-	assert_int_equal(tf_certs_info_pem(cert, cl, &info, &err), 0);
+	assert_int_equal(tf_x509_info_pem(cert, cl, &info, &err), 0);
 	assert_string_equal(info.subject, "CN=tiferry recipient ctl-1");
 	assert_string_equal(info.fingerprint, fp);
 	assert_false(info.is_ca);
-	assert_int_equal(tf_certs_info_pem("junk", 4, &info, &err), TF_E_INPUT);
+	assert_int_equal(tf_x509_info_pem("junk", 4, &info, &err), TF_E_INPUT);
 	tf_wipe(key, kl);
 	free(key);
 	free(cert);
@@ -518,7 +543,7 @@ static void test_seal_unseal(void **state)
 	/* a wrong passphrase writes nothing */
 	by_pass.passphrase = "wrong horse battery";
 	assert_int_equal(tf_certs_unseal("payload", "tls2", &by_pass, 0, &err), TF_E_INPUT);
-	assert_non_null(strstr(err.msg, "wrong passphrase"));
+	assert_non_null(strstr(err.msg, "'payload/ca.pem.cms': wrong passphrase"));
 	assert_int_not_equal(access("tls2", F_OK), 0);
 	/* secrets swapped in the payload: the check finds it before anything is written */
 	assert_int_equal(tt_sh("cd payload && mv ca.pem.cms x && mv client.pem.cms ca.pem.cms && "

@@ -341,37 +341,6 @@ static void test_encrypt_refusals(void **state)
 	tt_cleanup();
 }
 
-static void test_decrypt_file(void **state)
-{
-	struct tf_secrets_key k = {0};
-	struct tf_err err;
-	struct stat st;
-	char *c, *back = NULL;
-	size_t len, blen = 0;
-
-	(void)state;
-	tt_tmpdir();
-	c = encrypt(NULL, PASS, FAST_ITER, &len);
-	tt_write("ca.pem.cms", c, len);
-	k.passphrase = PASS;
-	umask(022);
-	assert_int_equal(tf_secrets_decrypt_file("ca.pem.cms", "ca.pem", 0, &k, &err), 0);
-	assert_int_equal(stat("ca.pem", &st), 0);
-	assert_int_equal(st.st_mode & 0777, 0600);
-	assert_int_equal(tf_read_file("ca.pem", 65536, &back, &blen, &err), 0);
-	assert_int_equal(blen, sizeof(key_text) - 1);
-	assert_memory_equal(back, key_text, blen);
-	assert_int_equal(tf_secrets_decrypt_file("ca.pem.cms", "ca.pem", 0, &k, &err), TF_E_IO);
-	assert_non_null(strstr(err.msg, "exists"));
-	k.passphrase = "wrong horse battery";
-	assert_int_equal(tf_secrets_decrypt_file("ca.pem.cms", "new.pem", 0, &k, &err), TF_E_INPUT);
-	assert_non_null(strstr(err.msg, "'ca.pem.cms': wrong passphrase"));
-	assert_int_not_equal(access("new.pem", F_OK), 0);
-	free(back);
-	free(c);
-	tt_cleanup();
-}
-
 /* ---- common/secret ---- */
 
 static void test_secret_sources(void **state)
@@ -504,7 +473,6 @@ int main(void)
 	    cmocka_unit_test(test_corrupted),
 	    cmocka_unit_test(test_iteration_cap),
 	    cmocka_unit_test(test_encrypt_refusals),
-	    cmocka_unit_test(test_decrypt_file),
 	    cmocka_unit_test(test_secret_sources),
 	    cmocka_unit_test(test_secret_tty),
 	};

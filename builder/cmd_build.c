@@ -22,19 +22,15 @@ int tf_cmd_build(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"spec", required_argument, NULL, 's'}, {"out", required_argument, NULL, 'o'},
-		{"passin", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
-		{"quiet", no_argument, NULL, 'q'},       {"verbose", no_argument, NULL, 'v'},
-		{NULL, 0, NULL, 0}};
+		{"passin", required_argument, NULL, 'p'}, TF_CLI_OPTIONS_END};
 	const char *spec = NULL, *out = NULL, *passin = NULL;
 	struct tf_build_opts o = {0};
 	struct tf_build_result res;
 	struct tf_err err = {0};
-	int c;
+	int cli_rc, c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "hqv", opts, NULL)) != -1) {
-		if (tf_cli_verbosity_opt(c))
-			continue;
+	while ((c = tf_cli_getopt(argc, argv, "", opts, "build", usage_text, &cli_rc)) != -1) {
 		switch (c) {
 		case 's':
 			spec = optarg;
@@ -45,11 +41,8 @@ int tf_cmd_build(int argc, char **argv)
 		case 'p':
 			passin = optarg;
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			return tf_cli_usage_error("build", "bad option");
+		case TF_CLI_RETURN:
+			return cli_rc;
 		}
 	}
 	if (spec == NULL || out == NULL || optind != argc)

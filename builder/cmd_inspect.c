@@ -307,17 +307,14 @@ int tf_cmd_inspect(int argc, char **argv)
 		{"trust", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
 		{"receipt", required_argument, NULL, 'r'}, {"key", required_argument, NULL, 'k'},
 		{"runbook", no_argument, NULL, 'b'},     {"format", required_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},        {"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},     {NULL, 0, NULL, 0}};
+		TF_CLI_OPTIONS_END};
 	const char *trust = NULL, *receipt = NULL, *key = NULL;
 	struct tf_err err = {0};
 	enum tf_runbook_format f = TF_RUNBOOK_MD;
-	int c, json = 0, runbook = 0, format = 0;
+	int cli_rc, c, json = 0, runbook = 0, format = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "hqv", opts, NULL)) != -1) {
-		if (tf_cli_verbosity_opt(c))
-			continue;
+	while ((c = tf_cli_getopt(argc, argv, "", opts, "inspect", usage_text, &cli_rc)) != -1) {
 		switch (c) {
 		case 't':
 			trust = optarg;
@@ -339,11 +336,8 @@ int tf_cmd_inspect(int argc, char **argv)
 		case 'k':
 			key = optarg;
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			return tf_cli_usage_error("inspect", "bad option");
+		case TF_CLI_RETURN:
+			return cli_rc;
 		}
 	}
 	if (receipt != NULL) {

@@ -116,17 +116,14 @@ int tf_cmd_keygen(int argc, char **argv)
 	static const struct option opts[] = {
 		{"name", required_argument, NULL, 'n'}, {"out", required_argument, NULL, 'o'},
 		{"alg", required_argument, NULL, 'a'},  {"passin", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},       {"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},    {NULL, 0, NULL, 0}};
+		TF_CLI_OPTIONS_END};
 	const char *name = NULL, *dir = ".", *passin = NULL;
 	enum tf_sigalg alg = TF_SIG_ED25519;
 	struct tf_err err = {0};
-	int c;
+	int cli_rc, c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "hqv", opts, NULL)) != -1) {
-		if (tf_cli_verbosity_opt(c))
-			continue;
+	while ((c = tf_cli_getopt(argc, argv, "", opts, "keygen", usage_text, &cli_rc)) != -1) {
 		switch (c) {
 		case 'n':
 			name = optarg;
@@ -141,11 +138,8 @@ int tf_cmd_keygen(int argc, char **argv)
 		case 'p':
 			passin = optarg;
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			return tf_cli_usage_error("keygen", "bad option");
+		case TF_CLI_RETURN:
+			return cli_rc;
 		}
 	}
 	if (name == NULL || optind != argc)

@@ -99,17 +99,14 @@ static int cmd_verify(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"root", required_argument, NULL, 'r'},     {"at", required_argument, NULL, 'a'},
 	    {"manifests-only", no_argument, NULL, 'm'}, {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},           {"quiet", no_argument, NULL, 'q'},
-	    {"verbose", no_argument, NULL, 'v'},        {NULL, 0, NULL, 0}};
+	    TF_CLI_OPTIONS_END};
 	struct tf_mirror_verify_opts vo = {0};
 	struct tf_mirror_report rep;
 	struct tf_err err = {0};
-	int c, json = 0, r;
+	int cli_rc, c, json = 0, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "hqv", opts, NULL)) != -1) {
-		if (tf_cli_verbosity_opt(c))
-			continue;
+	while ((c = tf_cli_getopt(argc, argv, "", opts, "mirror verify", usage_text, &cli_rc)) != -1) {
 		switch (c) {
 		case 'r':
 			vo.root = optarg;
@@ -125,11 +122,8 @@ static int cmd_verify(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			return tf_cli_usage_error("mirror verify", "bad option");
+		case TF_CLI_RETURN:
+			return cli_rc;
 		}
 	}
 	if (optind + 1 != argc)
@@ -180,8 +174,7 @@ static int cmd_subset(int argc, char **argv)
 	    {"version", required_argument, NULL, 'V'}, {"platform", required_argument, NULL, 'p'},
 	    {"root", required_argument, NULL, 'r'},    {"at", required_argument, NULL, 'a'},
 	    {"sha256", required_argument, NULL, 's'},  {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},          {"quiet", no_argument, NULL, 'q'},
-	    {"verbose", no_argument, NULL, 'v'},       {NULL, 0, NULL, 0}};
+	    TF_CLI_OPTIONS_END};
 	struct tf_mirror_subset_opts so = {0};
 	struct tf_mirror_subset_report rep;
 	const char **comps = NULL, **vers = NULL, **plats = NULL, *out = NULL;
@@ -189,10 +182,10 @@ static int cmd_subset(int argc, char **argv)
 	int c, json = 0, r = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "hqv", opts, NULL)) != -1) {
-		if (tf_cli_verbosity_opt(c))
-			continue;
+	while ((c = tf_cli_getopt(argc, argv, "", opts, "mirror subset", usage_text, &r)) != -1) {
 		switch (c) {
+		case TF_CLI_RETURN:
+			goto out;
 		case 'o':
 			out = optarg;
 			break;
@@ -221,13 +214,6 @@ static int cmd_subset(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			r = 0;
-			goto out;
-		default:
-			r = tf_cli_usage_error("mirror subset", "bad option");
-			goto out;
 		}
 		if (r != 0) {
 			tf_log_error("mirror subset: out of memory");

@@ -62,16 +62,13 @@ int tf_cmd_sign(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"key", required_argument, NULL, 'k'}, {"passin", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},      {"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},   {NULL, 0, NULL, 0}};
+		TF_CLI_OPTIONS_END};
 	const char *key = NULL, *passin = NULL;
 	struct tf_err err = {0};
-	int c;
+	int cli_rc, c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "hqv", opts, NULL)) != -1) {
-		if (tf_cli_verbosity_opt(c))
-			continue;
+	while ((c = tf_cli_getopt(argc, argv, "", opts, "sign", usage_text, &cli_rc)) != -1) {
 		switch (c) {
 		case 'k':
 			key = optarg;
@@ -79,11 +76,8 @@ int tf_cmd_sign(int argc, char **argv)
 		case 'p':
 			passin = optarg;
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			return tf_cli_usage_error("sign", "bad option");
+		case TF_CLI_RETURN:
+			return cli_rc;
 		}
 	}
 	if (key == NULL || optind != argc - 1)

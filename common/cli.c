@@ -79,3 +79,24 @@ int tf_cli_usage_error(const char *cmd, const char *msg)
 	tf_log_error("%s: %s (run '%s %s --help')", cmd, msg, progname, cmd);
 	return TF_EXIT_USAGE;
 }
+
+int tf_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *opts,
+		  const char *cmd, const char *usage, int *rc)
+{
+	char so[32];
+	int c;
+
+	snprintf(so, sizeof(so), "hqv%s", shortopts);
+	while ((c = getopt_long(argc, argv, so, opts, NULL)) != -1 && tf_cli_verbosity_opt(c))
+		;
+	if (c == 'h') {
+		fputs(usage, stdout);
+		*rc = 0;
+		return TF_CLI_RETURN;
+	}
+	if (c == '?' || c == ':') {
+		*rc = tf_cli_usage_error(cmd, "bad option");
+		return TF_CLI_RETURN;
+	}
+	return c;
+}

@@ -29,18 +29,15 @@ int tf_cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"trust", required_argument, NULL, 't'}, {"cluster-meta", required_argument, NULL, 'm'},
-		{"help", no_argument, NULL, 'h'},        {"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},     {NULL, 0, NULL, 0}};
+		TF_CLI_OPTIONS_END};
 	struct tf_check_opts o = {.topology_fingerprint = tf_topology_file_fingerprint};
 	struct tf_check_result res;
 	struct tf_progress pr;
 	struct tf_err err = {0};
-	int c, r;
+	int cli_rc, c, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "hqv", opts, NULL)) != -1) {
-		if (tf_cli_verbosity_opt(c))
-			continue;
+	while ((c = tf_cli_getopt(argc, argv, "", opts, "check", usage_text, &cli_rc)) != -1) {
 		switch (c) {
 		case 't':
 			o.trust_dir = optarg;
@@ -48,11 +45,8 @@ int tf_cmd_check(int argc, char **argv)
 		case 'm':
 			o.cluster_meta = optarg;
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			return tf_cli_usage_error("check", "bad option");
+		case TF_CLI_RETURN:
+			return cli_rc;
 		}
 	}
 	if (optind != argc - 1)

@@ -67,18 +67,13 @@ int tf_cmd_install(int argc, char **argv)
 		{"known-hosts", required_argument, NULL, 'K'},
 		{"accept-new-host-keys", no_argument, NULL, 'A'},
 		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{NULL, 0, NULL, 0}};
+		TF_CLI_OPTIONS_END};
 	struct tf_install_opts o = {0};
 	struct tf_err err = {0};
-	int c;
+	int cli_rc, c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "hqvy", opts, NULL)) != -1) {
-		if (tf_cli_verbosity_opt(c))
-			continue;
+	while ((c = tf_cli_getopt(argc, argv, "y", opts, "install", usage_text, &cli_rc)) != -1) {
 		switch (c) {
 		case 't':
 			o.trust_dir = optarg;
@@ -116,11 +111,8 @@ int tf_cmd_install(int argc, char **argv)
 		case 'j':
 			o.json = 1;
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			return tf_cli_usage_error("install", "bad option");
+		case TF_CLI_RETURN:
+			return cli_rc;
 		}
 	}
 	if (optind != argc - 1)

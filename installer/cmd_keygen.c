@@ -55,22 +55,17 @@ int tf_cmd_keygen(int argc, char **argv)
 	                                     {"name", required_argument, NULL, 'n'},
 	                                     {"days", required_argument, NULL, 'd'},
 	                                     {"force", no_argument, NULL, 'f'},
-	                                     {"help", no_argument, NULL, 'h'},
-	                                     {"quiet", no_argument, NULL, 'q'},
-	                                     {"verbose", no_argument, NULL, 'v'},
-	                                     {NULL, 0, NULL, 0}};
+	                                     TF_CLI_OPTIONS_END};
 	const char *dir = TF_CERTS_RECIPIENT_DIR, *name = NULL;
 	char *key = NULL, *cert = NULL, *key_path = NULL, *cert_path = NULL;
 	char fp[TF_FINGERPRINT_LEN], ofp[TF_FINGERPRINT_LEN * 2], cn[HOST_NAME_MAX + 64];
 	size_t key_len = 0, cert_len = 0;
 	unsigned long days = 0;
 	struct tf_err err = {0};
-	int c, recipient = 0, force = 0, rc;
+	int cli_rc, c, recipient = 0, force = 0, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "hqv", opts, NULL)) != -1) {
-		if (tf_cli_verbosity_opt(c))
-			continue;
+	while ((c = tf_cli_getopt(argc, argv, "", opts, "keygen", usage_text, &cli_rc)) != -1) {
 		switch (c) {
 		case 'r':
 			recipient = 1;
@@ -93,11 +88,8 @@ int tf_cmd_keygen(int argc, char **argv)
 		case 'f':
 			force = 1;
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			return tf_cli_usage_error("keygen", "bad option");
+		case TF_CLI_RETURN:
+			return cli_rc;
 		}
 	}
 	if (!recipient)

@@ -85,20 +85,15 @@ int tf_cmd_plan(int argc, char **argv)
 	static const struct option opts[] = {{"trust", required_argument, NULL, 't'},
 	                                     {"cluster-meta", required_argument, NULL, 'm'},
 	                                     {"format", required_argument, NULL, 'f'},
-	                                     {"help", no_argument, NULL, 'h'},
-	                                     {"quiet", no_argument, NULL, 'q'},
-	                                     {"verbose", no_argument, NULL, 'v'},
-	                                     {NULL, 0, NULL, 0}};
+	                                     TF_CLI_OPTIONS_END};
 	struct tf_check_opts o = {.topology_fingerprint = tf_topology_file_fingerprint};
 	enum tf_runbook_format f = TF_RUNBOOK_MD;
 	struct tf_progress pr;
 	struct tf_err err = {0};
-	int c;
+	int cli_rc, c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "hqv", opts, NULL)) != -1) {
-		if (tf_cli_verbosity_opt(c))
-			continue;
+	while ((c = tf_cli_getopt(argc, argv, "", opts, "plan", usage_text, &cli_rc)) != -1) {
 		switch (c) {
 		case 't':
 			o.trust_dir = optarg;
@@ -110,11 +105,8 @@ int tf_cmd_plan(int argc, char **argv)
 			if (tf_runbook_format_parse(optarg, &f, &err) != 0)
 				return tf_cli_usage_error("plan", err.msg);
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			return tf_cli_usage_error("plan", "bad option");
+		case TF_CLI_RETURN:
+			return cli_rc;
 		}
 	}
 	if (optind != argc - 1)

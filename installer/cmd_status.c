@@ -81,29 +81,21 @@ static const char usage_text[] =
 int tf_cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {{"cluster", required_argument, NULL, 'c'},
-					     {"help", no_argument, NULL, 'h'},
-					     {"quiet", no_argument, NULL, 'q'},
-					     {"verbose", no_argument, NULL, 'v'},
-					     {NULL, 0, NULL, 0}};
+					     TF_CLI_OPTIONS_END};
 	const char *root = tf_paths_state_root();
 	char cluster[CLUSTER_ARG_MAX] = "", dir[PATH_MAX];
 	struct tf_journal j;
 	struct tf_err err = {0};
-	int c, r;
+	int cli_rc, c, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "hqv", opts, NULL)) != -1) {
-		if (tf_cli_verbosity_opt(c))
-			continue;
+	while ((c = tf_cli_getopt(argc, argv, "", opts, "status", usage_text, &cli_rc)) != -1) {
 		switch (c) {
 		case 'c':
 			snprintf(cluster, sizeof(cluster), "%s", optarg);
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			return tf_cli_usage_error("status", "bad option");
+		case TF_CLI_RETURN:
+			return cli_rc;
 		}
 	}
 	if (optind != argc)

@@ -32,25 +32,12 @@ char *tf_path_join(const char *a, const char *b)
 	return s;
 }
 
-int tf_read_file(const char *path, size_t max, char **out, size_t *len, struct tf_err *err)
+int tf_read_fd(int fd, const char *name, size_t max, char **out, size_t *len, struct tf_err *err)
 {
-	int fd = -1, r;
 	char *buf = NULL;
 	size_t cap = 0, n = 0;
-	struct stat st;
+	int r;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		r = tf_err_sys(err, errno == ENOENT ? TF_E_NOTFOUND : TF_E_IO, "open '%s'", path);
-		goto out;
-	}
-	if (fstat(fd, &st) != 0) {
-		r = tf_err_sys(err, TF_E_IO, "stat '%s'", path);
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		r = tf_err_set(err, TF_E_INPUT, "'%s' is a folder, not a file", path);
-		goto out;
-	}
 	for (;;) {
 		ssize_t got;
 
@@ -59,12 +46,12 @@ int tf_read_file(const char *path, size_t max, char **out, size_t *len, struct t
 			char *nb;
 
 			if (cap > max) {
-				r = tf_err_set(err, TF_E_INPUT, "'%s' is larger than %zu bytes", path,
+				r = tf_err_set(err, TF_E_INPUT, "'%s' is larger than %zu bytes", name,
 					       max);
 				goto out;
 			}
 			if ((nb = realloc(buf, ncap + 1)) == NULL) {
-				r = tf_err_set(err, TF_E_NOMEM, "out of memory reading '%s'", path);
+				r = tf_err_set(err, TF_E_NOMEM, "out of memory reading '%s'", name);
 				goto out;
 			}
 			buf = nb;
@@ -74,7 +61,7 @@ int tf_read_file(const char *path, size_t max, char **out, size_t *len, struct t
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
-			r = tf_err_sys(err, TF_E_IO, "read '%s'", path);
+			r = tf_err_sys(err, TF_E_IO, "read '%s'", name);
 			goto out;
 		}
 		if (got == 0)
@@ -82,11 +69,11 @@ int tf_read_file(const char *path, size_t max, char **out, size_t *len, struct t
 		n += (size_t)got;
 	}
 	if (n > max) {
-		r = tf_err_set(err, TF_E_INPUT, "'%s' is larger than %zu bytes", path, max);
+		r = tf_err_set(err, TF_E_INPUT, "'%s' is larger than %zu bytes", name, max);
 		goto out;
 	}
 	if (buf == NULL && (buf = malloc(1)) == NULL) {
-		r = tf_err_set(err, TF_E_NOMEM, "out of memory reading '%s'", path);
+		r = tf_err_set(err, TF_E_NOMEM, "out of memory reading '%s'", name);
 		goto out;
 	}
 	buf[n] = '\0';
@@ -95,9 +82,24 @@ int tf_read_file(const char *path, size_t max, char **out, size_t *len, struct t
 	*len = n;
 	r = 0;
 out:
-	if (fd >= 0)
-		close(fd);
 	free(buf);
+	return r;
+}
+
+int tf_read_file(const char *path, size_t max, char **out, size_t *len, struct tf_err *err)
+{
+	struct stat st;
+	int fd, r;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return tf_err_sys(err, errno == ENOENT ? TF_E_NOTFOUND : TF_E_IO, "open '%s'", path);
+	if (fstat(fd, &st) != 0)
+		r = tf_err_sys(err, TF_E_IO, "stat '%s'", path);
+	else if (S_ISDIR(st.st_mode))
+		r = tf_err_set(err, TF_E_INPUT, "'%s' is a folder, not a file", path);
+	else
+		r = tf_read_fd(fd, path, max, out, len, err);
+	close(fd);
 	return r;
 }
 

@@ -11,6 +11,10 @@
  * caller frees) and its length into *len. */
 int tf_read_file(const char *path, size_t max, char **out, size_t *len,
 		 struct tf_err *err) TF_MUST_CHECK;
+/* Reads fd to its end (at most max bytes, else TF_E_INPUT naming name) into *out
+ * (NUL-terminated, caller frees) and its length into *len; fd stays open. */
+int tf_read_fd(int fd, const char *name, size_t max, char **out, size_t *len,
+	       struct tf_err *err) TF_MUST_CHECK;
 /* Writes data to path atomically: a temporary file in the same folder with mode, fsync,
  * rename, fsync of the folder. Never leaves a partial file at path. */
 int tf_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,

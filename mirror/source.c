@@ -391,8 +391,8 @@ int tf_mirror_src_read(struct tf_mirror_src *s, const char *name, size_t max, ui
                        size_t *len, struct tf_err *err)
 {
 	uint8_t *buf = NULL;
+	char *text = NULL;
 	struct stat st;
-	size_t n = 0;
 	int fd = -1, r;
 
 	if (s->archive) {
@@ -422,32 +422,11 @@ int tf_mirror_src_read(struct tf_mirror_src *s, const char *name, size_t max, ui
 		               (unsigned long long)st.st_size, max);
 		goto out;
 	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		r = tf_err_nomem(err);
-		goto out;
-	}
-	while (n < (size_t)st.st_size) {
-		ssize_t got = read(fd, buf + n, (size_t)st.st_size - n);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			r = tf_err_sys(err, TF_E_IO, "read '%s'", name);
-			goto out;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	buf = NULL; /* transferred */
-	*len = n;
-	r = 0;
+	if ((r = tf_read_fd(fd, name, max, &text, len, err)) == 0)
+		*out = (uint8_t *)text; /* NUL-terminated, as the archive branch's copy */
 out:
 	if (fd >= 0)
 		close(fd);
-	free(buf);
 	return r;
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs clang-tidy (with the build's compile database) and cppcheck over our sources.
+# Runs clang-tidy (with the build's compile database) and cppcheck over our sources, then the
+# layer check (scripts/layers.sh) and the rule that a file past 1,000 lines says why.
 set -euo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/.."
@@ -11,4 +12,16 @@ echo "lint: cppcheck"
 # shellcheck disable=SC2086
 cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 	--inline-suppr --suppress=missingIncludeSystem -I . --std=c11 -D_GNU_SOURCE $srcs
+echo "lint: layers"
+scripts/layers.sh
+echo "lint: file length"
+# A file past 1,000 lines says near its top why it is one file (STYLE.md, "Layout").
+long=0
+while IFS= read -r f; do
+	if (($(wc -l <"$f") > 1000)) && ! head -n 15 "$f" | grep -qi 'one file'; then
+		echo "lint: $f has $(wc -l <"$f") lines and does not say at its top why it is one file"
+		long=1
+	fi
+done < <(git ls-files '*.c' '*.h' '*.sh' '*.py' 'tests/lab/*' 2>/dev/null)
+((long == 0))
 echo "lint: clean"

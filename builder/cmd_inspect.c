@@ -72,7 +72,7 @@ static void print_json(const cJSON *j, int indent)
 static void print_human(const char *path, const struct tf_manifest *m, const struct sigview *sv,
 			size_t nsigs, const struct tf_policy *p, const char *policy_msg, time_t now)
 {
-	char a[32], b[32], sz[32];
+	char a[TF_TIME_TEXT], b[TF_TIME_TEXT], sz[32];
 	uint64_t total = 0;
 	size_t i;
 

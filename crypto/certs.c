@@ -55,9 +55,9 @@ static char *bio_take(BIO *b, size_t *len)
 	return s;
 }
 
-static void fmt_time(time_t t, char buf[32])
+static void fmt_time(time_t t, char buf[TF_TIME_TEXT])
 {
-	tf_time_format(t, buf, 32);
+	tf_time_format(t, buf, TF_TIME_TEXT);
 }
 
 /* What x says (crypto/x509.h), through its DER. */
@@ -396,7 +396,7 @@ static int check_validity(X509 *x, const char *what, time_t now, time_t window_e
 {
 	struct tf_x509_info in;
 	time_t nb, na;
-	char a[32], b[32], w[32];
+	char a[TF_TIME_TEXT], b[TF_TIME_TEXT], w[TF_TIME_TEXT];
 
 	if (x509_info(x, &in, err) != 0)
 		return tf_ossl_fail(err, TF_E_INPUT, "%s: unreadable validity", what);
@@ -410,7 +410,7 @@ static int check_validity(X509 *x, const char *what, time_t now, time_t window_e
 	if (na < now)
 		return tf_err_set(err, TF_E_INPUT, "%s expired on %s", what, b);
 	if (na < need) {
-		char e[32];
+		char e[TF_TIME_TEXT];
 
 		fmt_time(window_end, e);
 		return tf_err_set(err, TF_E_INPUT,
@@ -621,7 +621,7 @@ static int generate_ca(const struct tf_certs_config *cfg, unsigned bits, time_t 
 	EVP_PKEY *key = NULL;
 	X509 *ca = NULL;
 	time_t na = now + (time_t)days * DAY;
-	char a[32], b[32];
+	char a[TF_TIME_TEXT], b[TF_TIME_TEXT];
 	int r;
 
 	if (na < need) {

@@ -252,7 +252,7 @@ static int put(cJSON *parent, const char *key, cJSON *item)
 static cJSON *info_json(const struct tf_x509_info *i)
 {
 	cJSON *o = cJSON_CreateObject();
-	char nb[32], na[32], key[32];
+	char nb[TF_TIME_TEXT], na[TF_TIME_TEXT], key[32];
 
 	tf_time_format(i->not_before, nb, sizeof(nb));
 	tf_time_format(i->not_after, na, sizeof(na));

@@ -14,7 +14,7 @@
 int tf_audit_append(const char *dir, const struct tf_audit_entry *e, struct tf_err *err)
 {
 	cJSON *o = cJSON_CreateObject();
-	char now[32], *text = NULL, *path = NULL;
+	char now[TF_TIME_TEXT], *text = NULL, *path = NULL;
 	int fd = -1, r;
 	size_t n;
 

@@ -28,7 +28,7 @@ static void show(const struct tf_journal *j)
 	if (j->mirror_switched)
 		printf("mirror:    TiUP STILL POINTS AT THE STAGING MIRROR (resume to switch it back)\n");
 	for (i = 0; i < j->nsteps; i++) {
-		char t[32] = "";
+		char t[TF_TIME_TEXT] = "";
 
 		if (j->steps[i].ended)
 			tf_time_format(j->steps[i].ended, t, sizeof(t));

@@ -97,7 +97,7 @@ const char *tf_journal_resume_command(const struct tf_journal *j)
 
 static void add_time(cJSON *o, const char *name, time_t t)
 {
-	char buf[32];
+	char buf[TF_TIME_TEXT];
 
 	if (t == 0)
 		return;

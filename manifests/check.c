@@ -169,7 +169,7 @@ int tf_bundle_check(const char *path, const struct tf_check_opts *o, struct tf_c
 	struct tf_manifest *m = &res->manifest;
 	time_t now = o->now ? o->now : tf_time_now();
 	uint64_t last = 0;
-	char t1[32], t2[32];
+	char t1[TF_TIME_TEXT], t2[TF_TIME_TEXT];
 	int r;
 
 	memset(&s, 0, sizeof(s));

@@ -196,7 +196,7 @@ const struct tf_manifest_file *tf_manifest_find(const struct tf_manifest *m, con
  * round larger ones. */
 static cJSON *add_uint(cJSON *o, const char *name, uint64_t v)
 {
-	char buf[32];
+	char buf[24]; /* 20 digits of a uint64_t and a NUL */
 
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
 	return cJSON_AddRawToObject(o, name, buf);
@@ -204,7 +204,7 @@ static cJSON *add_uint(cJSON *o, const char *name, uint64_t v)
 
 static cJSON *add_time(cJSON *o, const char *name, time_t t)
 {
-	char buf[32];
+	char buf[TF_TIME_TEXT];
 
 	tf_time_format(t, buf, sizeof(buf));
 	return cJSON_AddStringToObject(o, name, buf);

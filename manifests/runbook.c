@@ -256,7 +256,7 @@ static int model_target(const struct facts *f, cJSON *root)
 
 static int model_bundle(const struct tf_manifest *m, cJSON *root)
 {
-	char c[32], nb[32], na[32];
+	char c[TF_TIME_TEXT], nb[TF_TIME_TEXT], na[TF_TIME_TEXT];
 	cJSON *b = cJSON_AddObjectToObject(root, "bundle");
 
 	tf_time_format(m->created, c, sizeof(c));

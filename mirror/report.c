@@ -105,7 +105,7 @@ static const char *kind_name(enum tf_mirror_kind k)
 char *tf_mirror_report_json(const struct tf_mirror_report *rep, const char *path)
 {
 	cJSON *doc = cJSON_CreateObject(), *arr, *sum;
-	char at[32], *out = NULL;
+	char at[TF_TIME_TEXT], *out = NULL;
 	size_t i;
 
 	if (doc == NULL)

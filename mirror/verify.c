@@ -139,7 +139,7 @@ static int check_sigs(struct vctx *c, const char *file, const struct tf_tiup_man
 static int check_base(struct vctx *c, const char *file, const struct tf_tiup_manifest *m,
                       const char *type, int expiry)
 {
-	char at[32];
+	char at[TF_TIME_TEXT];
 	int ok = 1;
 
 	if (strcmp(m->type, type) != 0) {
@@ -380,7 +380,7 @@ static int verify_root(struct vctx *c)
 	/* TiUP checks every role's signature against the root's expiry, so an expired root
 	 * (TiUP issue #2722) fails everything after it. */
 	if (cur->expires_at < c->at) {
-		char at[32];
+		char at[TF_TIME_TEXT];
 
 		tf_time_format(c->at, at, sizeof(at));
 		fail(c, c->m->nroots > 1 ? c->m->root_files[c->m->nroots - 1] : name, "expiry",

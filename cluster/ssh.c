@@ -303,16 +303,6 @@ out:
 	return r;
 }
 
-int tf_ssh_reconnect(struct tf_ssh *s, struct tf_err *err)
-{
-	if (s->session != NULL) {
-		ssh_disconnect(s->session);
-		ssh_free(s->session);
-		s->session = NULL;
-	}
-	return session_open(s, err);
-}
-
 void tf_ssh_result_release(struct tf_ssh_result *r)
 {
 	free(r->out);
@@ -421,13 +411,6 @@ static void on_exit_signal(ssh_session session, ssh_channel ch, const char *sig,
 	c->exited = 1;
 }
 
-/* Input for a command: a buffer or a file descriptor, or nothing. */
-struct run_input {
-	const void *data;
-	size_t len;
-	int fd;
-};
-
 static int lost_or(struct tf_ssh *s, int code, const char *what, const char *cmd,
 		   struct tf_err *err)
 {
@@ -438,47 +421,8 @@ static int lost_or(struct tf_ssh *s, int code, const char *what, const char *cmd
 			  ssh_get_error(s->session));
 }
 
-static int write_input(struct tf_ssh *s, ssh_channel ch, const struct run_input *in,
-		       const char *cmd, struct tf_err *err)
-{
-	char buf[32768];
-	const char *p = in->data;
-	size_t left = in->len;
-	ssize_t got;
-
-	while (in->fd < 0 && left > 0) {
-		uint32_t chunk = left > sizeof(buf) ? (uint32_t)sizeof(buf) : (uint32_t)left;
-		int w = ssh_channel_write(ch, p, chunk);
-
-		if (w == SSH_ERROR || w == 0)
-			return lost_or(s, TF_E_IO, "sending input to", cmd, err);
-		p += w;
-		left -= (size_t)w;
-	}
-	while (in->fd >= 0) {
-		const char *q = buf;
-
-		if ((got = read(in->fd, buf, sizeof(buf))) < 0) {
-			if (errno == EINTR)
-				continue;
-			return tf_err_sys(err, TF_E_IO, "read local file for '%.200s'", cmd);
-		}
-		if (got == 0)
-			break;
-		while (got > 0) {
-			int w = ssh_channel_write(ch, q, (uint32_t)got);
-
-			if (w == SSH_ERROR || w == 0)
-				return lost_or(s, TF_E_IO, "sending input to", cmd, err);
-			q += w;
-			got -= w;
-		}
-	}
-	return 0;
-}
-
-static int run_channel(struct tf_ssh *s, const char *cmd, const struct run_input *in,
-		       unsigned timeout_s, struct tf_ssh_result *res, struct tf_err *err)
+static int run_channel(struct tf_ssh *s, const char *cmd, unsigned timeout_s,
+		       struct tf_ssh_result *res, struct tf_err *err)
 {
 	struct run_ctx c = {.res = res};
 	struct ssh_channel_callbacks_struct cb = {
@@ -517,8 +461,6 @@ static int run_channel(struct tf_ssh *s, const char *cmd, const struct run_input
 		r = lost_or(s, TF_E_IO, "starting", cmd, err);
 		goto out;
 	}
-	if (in != NULL && (r = write_input(s, ch, in, cmd, err)) != 0)
-		goto out;
 	if (ssh_channel_send_eof(ch) != SSH_OK) {
 		r = lost_or(s, TF_E_IO, "closing the input of", cmd, err);
 		goto out;
@@ -574,84 +516,7 @@ out:
 int tf_ssh_run(struct tf_ssh *s, const char *cmd, unsigned timeout_s, struct tf_ssh_result *res,
 	       struct tf_err *err)
 {
-	return run_channel(s, cmd, NULL, timeout_s, res, err);
-}
-
-static int put(struct tf_ssh *s, const struct run_input *in, size_t len, const char *path,
-	       mode_t mode, struct tf_err *err)
-{
-	struct tf_ssh_result res = {0};
-	char *qp = NULL, *tmp = NULL, *qt = NULL, *cmd = NULL, *end;
-	unsigned long long got;
-	int r;
-
-	if (asprintf(&tmp, "%s.tf-tmp", path) < 0) {
-		tmp = NULL;
-		r = tf_err_nomem(err);
-		goto out;
-	}
-	if ((qp = tf_ssh_quote(path)) == NULL || (qt = tf_ssh_quote(tmp)) == NULL) {
-		r = tf_err_nomem(err);
-		goto out;
-	}
-	/* A private temporary file renamed into place: a dropped connection never leaves a
-	 * partial file at path, and the byte count proves that all of it arrived. */
-	if (asprintf(&cmd, "umask 077 && cat > %s && chmod %04o %s && mv -f %s %s && wc -c < %s",
-		     qt, (unsigned)(mode & 07777), qt, qt, qp, qp) < 0) {
-		cmd = NULL;
-		r = tf_err_nomem(err);
-		goto out;
-	}
-	if ((r = run_channel(s, cmd, in, 0, &res, err)) != 0)
-		goto out;
-	if (res.status != 0) {
-		r = tf_err_set(err, TF_E_IO, "%s: cannot write '%s' (exit %d): %.300s", s->name,
-			       path, res.status, res.errout);
-		goto out;
-	}
-	errno = 0;
-	got = strtoull(res.out, &end, 10);
-	if (errno != 0 || end == res.out || (*end != '\n' && *end != '\0') ||
-	    got != (unsigned long long)len) {
-		r = tf_err_set(err, TF_E_IO, "%s: '%s' has %s bytes, not %zu", s->name, path,
-			       res.out, len);
-		goto out;
-	}
-	r = 0;
-out:
-	tf_ssh_result_release(&res);
-	free(cmd);
-	free(qt);
-	free(qp);
-	free(tmp);
-	return r;
-}
-
-int tf_ssh_put(struct tf_ssh *s, const void *data, size_t len, const char *path, mode_t mode,
-	       struct tf_err *err)
-{
-	struct run_input in = {.data = data, .len = len, .fd = -1};
-
-	return put(s, &in, len, path, mode, err);
-}
-
-int tf_ssh_put_file(struct tf_ssh *s, const char *local_path, const char *path, mode_t mode,
-		    struct tf_err *err)
-{
-	struct run_input in = {.fd = -1};
-	struct stat st;
-	int r;
-
-	if ((in.fd = open(local_path, O_RDONLY | O_CLOEXEC)) < 0)
-		return tf_err_sys(err, TF_E_IO, "open '%s'", local_path);
-	if (fstat(in.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		r = tf_err_set(err, TF_E_IO, "'%s' is not a readable regular file", local_path);
-		goto out;
-	}
-	r = put(s, &in, (size_t)st.st_size, path, mode, err);
-out:
-	close(in.fd);
-	return r;
+	return run_channel(s, cmd, timeout_s, res, err);
 }
 
 /* The fan-out: workers take the next index under a lock until none is left. */

@@ -10,6 +10,7 @@
 #include "common/progress.h"
 #include "installer/audit.h"
 #include "installer/preflight.h"
+#include "cluster/pdapi.h"
 #include "cluster/ssh.h"
 #include "cluster/tlsprobe.h"
 #include "installer/verify.h"
@@ -30,13 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #define KEY_LEADER "pd_leader"   /* "host:client_port" of the PD leader kept */
 #define KEY_REMOVED "pd_removed" /* "host:port,host:port": the PD members scaled in */
 #define WAIT_DEFAULT_S 120u
-#define API_TIMEOUT_MS 3000
-#define API_BODY_MAX ((size_t)1 << 20)
 #define POLL_MS 500
 #define SCALE_OUT_FILE "scale-out-pd.yaml"
 #define PREFLIGHT_FILE "preflight.json"
@@ -260,6 +257,7 @@ static int port_open(const char *host, unsigned port)
 
 struct api {
 	struct tf_tls_client *tls; /* NULL: plain http (before TLS) */
+	struct tf_pd_api pd;
 };
 
 static int api_open(const struct tf_enable *e, int tls, struct api *a, struct tf_err *err)
@@ -267,6 +265,9 @@ static int api_open(const struct tf_enable *e, int tls, struct api *a, struct tf
 	char ca[PATH_MAX], crt[PATH_MAX], key[PATH_MAX];
 
 	a->tls = NULL;
+	a->pd.tls = NULL;
+	a->pd.send = e->pd_send;
+	a->pd.send_arg = e->pd_send_arg;
 	if (!tls)
 		return 0;
 	snprintf(ca, sizeof(ca), "%s/ca.crt", e->tls_dir);
@@ -274,6 +275,7 @@ static int api_open(const struct tf_enable *e, int tls, struct api *a, struct tf
 	snprintf(key, sizeof(key), "%s/client.pem", e->tls_dir);
 	if (tf_tls_client_new(ca, crt, key, &a->tls, err) != 0)
 		return tf_err_prefix(err, "the cluster's client certificate in '%s'", e->tls_dir);
+	a->pd.tls = a->tls;
 	return 0;
 }
 
@@ -281,76 +283,7 @@ static void api_close(struct api *a)
 {
 	tf_tls_client_free(a->tls);
 	a->tls = NULL;
-}
-
-/* One request to host:port; *out is the JSON answer of a 200 (cJSON_Delete it). */
-static int api_call(const struct api *a, const char *host, unsigned port, const char *method,
-                    const char *path, const char *body, cJSON **out, struct tf_err *err)
-{
-	struct tf_probe_target t = {.host = host, .port = port, .timeout_ms = API_TIMEOUT_MS};
-	struct tf_http_response resp;
-	cJSON *doc = NULL;
-	int r;
-
-	tf_http_response_init(&resp);
-	if ((r = tf_probe_http(&t, a->tls, method, path, body, API_BODY_MAX, &resp, err)) != 0) {
-		tf_err_prefix(err, "%s %s://%s:%u%s", method, a->tls ? "https" : "http", host, port,
-		              path);
-		goto out;
-	}
-	if (resp.status != 200 || resp.truncated) {
-		r = tf_err_set(err, TF_E_FAIL, "%s %s://%s:%u%s: HTTP %d: %.160s", method,
-		               a->tls ? "https" : "http", host, port, path, resp.status,
-		               resp.body ? resp.body : "");
-		goto out;
-	}
-	if ((doc = cJSON_ParseWithLength(resp.body, resp.body_len)) == NULL) {
-		r = tf_err_set(err, TF_E_FAIL, "%s %s:%u%s: the answer is not JSON", method, host,
-		               port, path);
-		goto out;
-	}
-	*out = doc;
-	doc = NULL; /* transferred */
-	r = 0;
-out:
-	cJSON_Delete(doc);
-	tf_http_response_release(&resp);
-	return r;
-}
-
-static const char *jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* The member list through the first of hosts that answers; *members is the "members" array
- * detached (cJSON_Delete it). */
-static int member_list(const struct api *a, const char *const *hosts, const unsigned *ports,
-                       size_t n, cJSON **members, struct tf_err *err)
-{
-	size_t i;
-	int r = tf_err_set(err, TF_E_FAIL, "no PD endpoint to ask");
-
-	for (i = 0; i < n; i++) {
-		cJSON *doc = NULL, *m;
-
-		if ((r = api_call(a, hosts[i], ports[i], "POST", "/v3/cluster/member/list", "{}",
-		                  &doc, err)) != 0)
-			continue;
-		m = cJSON_DetachItemFromObjectCaseSensitive(doc, "members");
-		cJSON_Delete(doc);
-		if (!cJSON_IsArray(m)) {
-			cJSON_Delete(m);
-			r = tf_err_set(err, TF_E_FAIL, "%s:%u: member list without \"members\"",
-			               hosts[i], ports[i]);
-			continue;
-		}
-		*members = m;
-		return 0;
-	}
-	return r;
+	a->pd.tls = NULL;
 }
 
 /* Endpoints of meta.yaml's PD instances. */
@@ -379,90 +312,6 @@ static void meta_endpoints(const struct tf_topology *t, struct endpoints *ep)
 	}
 }
 
-/* The leader flag of the member at host:port (maintenance/status: leader == own member_id). */
-static int member_status(const struct api *a, const char *host, unsigned port, int *is_leader,
-                         char *leader_id, size_t idlen, struct tf_err *err)
-{
-	cJSON *doc = NULL;
-	const char *self, *lead;
-	int r;
-
-	if ((r = api_call(a, host, port, "POST", "/v3/maintenance/status", "{}", &doc, err)) != 0)
-		return r;
-	self = jstr(cJSON_GetObjectItemCaseSensitive(doc, "header"), "member_id");
-	lead = jstr(doc, "leader");
-	if (self == NULL || lead == NULL || strcmp(lead, "0") == 0) {
-		r = tf_err_set(err, TF_E_FAIL, "%s:%u: no leader (maintenance/status)", host, port);
-	} else {
-		*is_leader = strcmp(self, lead) == 0;
-		if (leader_id != NULL)
-			snprintf(leader_id, idlen, "%s", lead);
-	}
-	cJSON_Delete(doc);
-	return r;
-}
-
-static int member_health(const struct api *a, const char *host, unsigned port, struct tf_err *err)
-{
-	cJSON *doc = NULL;
-	const cJSON *h;
-	int r;
-
-	if ((r = api_call(a, host, port, "GET", "/health", NULL, &doc, err)) != 0)
-		return r;
-	h = cJSON_GetObjectItemCaseSensitive(doc, "health");
-	if (!(cJSON_IsTrue(h) || (cJSON_IsString(h) && strcmp(h->valuestring, "true") == 0)))
-		r = tf_err_set(err, TF_E_FAIL, "%s:%u: /health is not true", host, port);
-	cJSON_Delete(doc);
-	return r;
-}
-
-static const char *member_name(const cJSON *m)
-{
-	const char *n = jstr(m, "name");
-
-	return n != NULL && n[0] ? n : NULL;
-}
-
-/* The first of the member's URLs under key that is not https://, or NULL. */
-static const char *plain_url(const cJSON *m, const char *key)
-{
-	const cJSON *u;
-
-	cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(m, key))
-	{
-		if (!cJSON_IsString(u) || strncmp(u->valuestring, "https://", 8) != 0)
-			return cJSON_IsString(u) ? u->valuestring : "(not a string)";
-	}
-	return NULL;
-}
-
-static int started(const cJSON *m)
-{
-	return member_name(m) != NULL &&
-	       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "clientURLs")) > 0;
-}
-
-/* The member whose peer URL is host:port (any scheme), or NULL. */
-static const cJSON *member_by_peer(const cJSON *members, const char *host, unsigned port)
-{
-	const cJSON *m, *u;
-	char hp[300];
-
-	snprintf(hp, sizeof(hp), "://%s:%u", host, port);
-	cJSON_ArrayForEach(m, members)
-	{
-		cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(m, "peerURLs"))
-		{
-			const char *s = cJSON_IsString(u) ? strstr(u->valuestring, hp) : NULL;
-
-			if (s != NULL && (s[strlen(hp)] == '\0' || s[strlen(hp)] == '/'))
-				return m;
-		}
-	}
-	return NULL;
-}
-
 /* ---- preflight ---- */
 
 struct pd_hook {
@@ -477,9 +326,9 @@ static int pd_check(void *arg, const struct tf_topo_instance *pd, int *is_leader
 	unsigned port = cp ? (unsigned)cp : 2379;
 	int r;
 
-	if ((r = member_health(&h->api, pd->host, port, err)) != 0)
+	if ((r = tf_pd_health(&h->api.pd, pd->host, port, err)) != 0)
 		return r;
-	return member_status(&h->api, pd->host, port, is_leader, NULL, 0, err);
+	return tf_pd_status(&h->api.pd, pd->host, port, is_leader, NULL, 0, err);
 }
 
 /* meta.yaml's monitored.node_exporter_port (0 when absent). */
@@ -510,7 +359,7 @@ static int find_leader(const struct api *a, const struct endpoints *ep, char *le
 		int is_leader = 0;
 		char id[300];
 
-		if (member_status(a, ep->host[i], ep->port[i], &is_leader, NULL, 0, err) != 0)
+		if (tf_pd_status(&a->pd, ep->host[i], ep->port[i], &is_leader, NULL, 0, err) != 0)
 			return tf_err_prefix(err, "PD %s is not healthy", ep->name[i]);
 		snprintf(id, sizeof(id), "%s:%u", ep->host[i], ep->port[i]);
 		if (is_leader) {
@@ -749,8 +598,8 @@ int tf_enable_scale_in(struct tf_enable *e, struct tf_err *err)
 	struct tf_topology *t = NULL;
 	struct pd_topo pt;
 	struct endpoints ep = {0};
-	struct api api = {NULL};
-	cJSON *members = NULL;
+	struct api api = {0};
+	struct tf_pd_members members = {0};
 	const char *removed;
 	char nodes[MAX_PD * 300] = "";
 	char *copy = NULL, *tok, *save = NULL;
@@ -818,7 +667,7 @@ int tf_enable_scale_in(struct tf_enable *e, struct tf_err *err)
 	if ((r = load_meta(e, &t, err)) != 0 || (r = api_open(e, t->enable_tls, &api, err)) != 0)
 		goto out;
 	meta_endpoints(t, &ep);
-	if ((r = member_list(&api, ep.host, ep.port, ep.n, &members, err)) != 0) {
+	if ((r = tf_pd_member_list(&api.pd, ep.host, ep.port, ep.n, &members, err)) != 0) {
 		tf_err_prefix(err, "after scale-in, the PD member list");
 		goto out;
 	}
@@ -831,7 +680,7 @@ int tf_enable_scale_in(struct tf_enable *e, struct tf_err *err)
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		const struct pd_node *nd = pd_find(&pt, tok);
 
-		if (member_by_peer(members, nd->host, nd->peer_port) != NULL) {
+		if (tf_pd_member_by_peer(&members, nd->host, nd->peer_port) != NULL) {
 			r = tf_err_set(
 			    err, TF_E_FAIL,
 			    "PD %s was scaled in but etcd still lists it; remove it with "
@@ -850,7 +699,7 @@ int tf_enable_scale_in(struct tf_enable *e, struct tf_err *err)
 	}
 	r = 0;
 out:
-	cJSON_Delete(members);
+	tf_pd_members_release(&members);
 	api_close(&api);
 	free(copy);
 	tf_topology_free(t);
@@ -864,9 +713,9 @@ out:
 static int pd_mtls_answers(const struct tf_enable *e, const struct tf_topology *t, unsigned secs,
                            struct tf_err *err)
 {
-	struct api api = {NULL};
+	struct api api = {0};
 	struct endpoints ep = {0};
-	cJSON *members = NULL;
+	struct tf_pd_members members = {0};
 	double deadline = tf_monotonic() + secs;
 	int r;
 
@@ -874,12 +723,12 @@ static int pd_mtls_answers(const struct tf_enable *e, const struct tf_topology *
 		return r;
 	meta_endpoints(t, &ep);
 	for (;;) {
-		if ((r = member_list(&api, ep.host, ep.port, ep.n, &members, err)) == 0 ||
+		if ((r = tf_pd_member_list(&api.pd, ep.host, ep.port, ep.n, &members, err)) == 0 ||
 		    tf_monotonic() >= deadline)
 			break;
 		nap_ms(POLL_MS);
 	}
-	cJSON_Delete(members);
+	tf_pd_members_release(&members);
 	api_close(&api);
 	return r;
 }
@@ -966,72 +815,59 @@ static char *https_of(const char *url)
 	return s;
 }
 
-static int update_peers(const struct api *a, const struct endpoints *ep, const cJSON *m,
-                        const struct tf_enable *e, struct tf_err *err)
+static int update_peers(const struct api *a, const struct endpoints *ep,
+                        const struct tf_pd_member *m, const struct tf_enable *e,
+                        struct tf_err *err)
 {
-	cJSON *body = cJSON_CreateObject(), *urls = NULL, *doc = NULL;
-	const cJSON *u;
-	const char *id = jstr(m, "ID");
-	char *text = NULL, d[1200] = "";
-	size_t i;
+	const char *id = m->id;
+	char **urls = NULL, d[1200] = "";
+	size_t i, nurls = 0;
 	int r = TF_E_NOMEM;
 
-	if (id == NULL) {
-		cJSON_Delete(body);
+	if (id == NULL)
 		return tf_err_set(err, TF_E_FAIL, "member %s has no ID in the member list",
-		                  member_name(m) ? member_name(m) : "(unnamed)");
-	}
-	if (body == NULL || cJSON_AddStringToObject(body, "ID", id) == NULL ||
-	    (urls = cJSON_AddArrayToObject(body, "peerURLs")) == NULL)
+		                  m->name ? m->name : "(unnamed)");
+	if (m->npeer > 0 && (urls = calloc(m->npeer, sizeof(*urls))) == NULL)
 		goto out;
-	cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(m, "peerURLs"))
-	{
-		char *s = cJSON_IsString(u) ? https_of(u->valuestring) : NULL;
+	for (nurls = 0; nurls < m->npeer; nurls++) {
+		const char *u = m->peer_urls[nurls];
 		size_t n = strlen(d);
 
-		if (s == NULL)
+		if (u == NULL || (urls[nurls] = https_of(u)) == NULL)
 			goto out;
-		snprintf(d + n, sizeof(d) - n, "%s%s -> %s", n ? ", " : "", u->valuestring, s);
-		cJSON_AddItemToArray(urls, cJSON_CreateString(s));
-		free(s);
+		snprintf(d + n, sizeof(d) - n, "%s%s -> %s", n ? ", " : "", u, urls[nurls]);
 	}
-	if ((text = cJSON_PrintUnformatted(body)) == NULL)
-		goto out;
-	r = tf_err_set(err, TF_E_FAIL, "no PD endpoint to ask");
-	for (i = 0; i < ep->n; i++) {
-		if ((r = api_call(a, ep->host[i], ep->port[i], "POST", "/v3/cluster/member/update",
-		                  text, &doc, err)) == 0)
-			break;
-	}
-	cJSON_Delete(doc);
-	if (r != 0) {
-		tf_err_prefix(err, "update the peer URLs of PD member %s",
-		              member_name(m) ? member_name(m) : id);
+	if ((r = tf_pd_update_peers(&a->pd, ep->host, ep->port, ep->n, id,
+	                            (const char *const *)urls, nurls, err)) != 0) {
+		if (r != TF_E_NOMEM)
+			tf_err_prefix(err, "update the peer URLs of PD member %s",
+			              m->name ? m->name : id);
 		goto out;
 	}
 	{
 		char note[1400];
 
-		snprintf(note, sizeof(note), "member %s peerURLs updated: %s",
-		         member_name(m) ? member_name(m) : id, d);
+		snprintf(note, sizeof(note), "member %s peerURLs updated: %s", m->name ? m->name : id,
+		         d);
 		tf_log_info("%s", note);
 		audit_note(e, "repair-peers", NULL, note);
 	}
 out:
 	if (r == TF_E_NOMEM)
 		tf_err_nomem(err);
-	cJSON_free(text);
-	cJSON_Delete(body);
+	for (i = 0; i < nurls && urls != NULL; i++)
+		free(urls[i]);
+	free(urls);
 	return r;
 }
 
 int tf_enable_repair_peers(struct tf_enable *e, struct tf_err *err)
 {
 	struct tf_topology *t = NULL;
-	struct api api = {NULL};
+	struct api api = {0};
 	struct endpoints ep = {0};
-	cJSON *members = NULL;
-	const cJSON *m;
+	struct tf_pd_members members = {0};
+	const struct tf_pd_member *m;
 	double deadline;
 	size_t fixed = 0;
 	int r;
@@ -1040,7 +876,7 @@ int tf_enable_repair_peers(struct tf_enable *e, struct tf_err *err)
 		goto out;
 	meta_endpoints(t, &ep);
 	deadline = tf_monotonic() + wait_s(e);
-	while ((r = member_list(&api, ep.host, ep.port, ep.n, &members, err)) != 0) {
+	while ((r = tf_pd_member_list(&api.pd, ep.host, ep.port, ep.n, &members, err)) != 0) {
 		if (tf_monotonic() >= deadline) {
 			tf_err_prefix(err, "PD member list over mutual TLS with '%s/client.crt'",
 			              e->tls_dir);
@@ -1048,9 +884,8 @@ int tf_enable_repair_peers(struct tf_enable *e, struct tf_err *err)
 		}
 		nap_ms(POLL_MS);
 	}
-	cJSON_ArrayForEach(m, members)
-	{
-		if (plain_url(m, "peerURLs") == NULL)
+	for (m = members.m; m < members.m + members.n; m++) {
+		if (tf_pd_plain_url(m->peer_urls, m->npeer) == NULL)
 			continue;
 		if ((r = update_peers(&api, &ep, m, e, err)) != 0)
 			goto out;
@@ -1060,26 +895,24 @@ int tf_enable_repair_peers(struct tf_enable *e, struct tf_err *err)
 		tf_log_info("every PD peer URL is https already");
 		goto out;
 	}
-	cJSON_Delete(members);
-	members = NULL;
-	if ((r = member_list(&api, ep.host, ep.port, ep.n, &members, err)) != 0) {
+	tf_pd_members_release(&members);
+	if ((r = tf_pd_member_list(&api.pd, ep.host, ep.port, ep.n, &members, err)) != 0) {
 		tf_err_prefix(err, "re-reading the member list after the peer-URL update");
 		goto out;
 	}
-	cJSON_ArrayForEach(m, members)
-	{
-		const char *bad = plain_url(m, "peerURLs");
+	for (m = members.m; m < members.m + members.n; m++) {
+		const char *bad = tf_pd_plain_url(m->peer_urls, m->npeer);
 
 		if (bad != NULL) {
 			r = tf_err_set(err, TF_E_FAIL,
 			               "PD member %s still has peer URL %s after the update; run "
 			               "'tiup ctl etcd member update' with https:// and resume",
-			               member_name(m) ? member_name(m) : "(unnamed)", bad);
+			               m->name ? m->name : "(unnamed)", bad);
 			goto out;
 		}
 	}
 out:
-	cJSON_Delete(members);
+	tf_pd_members_release(&members);
 	api_close(&api);
 	tf_topology_free(t);
 	return r;
@@ -1120,7 +953,7 @@ static int write_scale_out(const struct tf_enable *e, const struct pd_topo *pt, 
 static int wait_members(const struct tf_enable *e, const struct pd_topo *pt, int tls,
                         struct tf_err *err)
 {
-	struct api api = {NULL};
+	struct api api = {0};
 	const char *hosts[MAX_PD] = {NULL};
 	unsigned ports[MAX_PD] = {0};
 	double deadline = tf_monotonic() + wait_s(e);
@@ -1134,25 +967,25 @@ static int wait_members(const struct tf_enable *e, const struct pd_topo *pt, int
 		ports[i] = pt->nodes[i].client_port;
 	}
 	for (;;) {
-		cJSON *members = NULL;
+		struct tf_pd_members members = {0};
 
-		r = member_list(&api, hosts, ports, pt->n, &members, err);
-		if (r == 0 && (size_t)cJSON_GetArraySize(members) != pt->n)
+		r = tf_pd_member_list(&api.pd, hosts, ports, pt->n, &members, err);
+		if (r == 0 && members.n != pt->n)
 			r = tf_err_set(err, TF_E_FAIL,
 			               "etcd lists %d PD members, the bundle's topology %zu",
-			               cJSON_GetArraySize(members), pt->n);
+			               (int)members.n, pt->n);
 		for (i = 0; r == 0 && i < pt->n; i++) {
-			const cJSON *m =
-			    member_by_peer(members, pt->nodes[i].host, pt->nodes[i].peer_port);
+			const struct tf_pd_member *m =
+			    tf_pd_member_by_peer(&members, pt->nodes[i].host, pt->nodes[i].peer_port);
 
-			if (m == NULL || !started(m))
+			if (m == NULL || !tf_pd_member_started(m))
 				r = tf_err_set(err, TF_E_FAIL, "PD %s is %s", pt->nodes[i].name,
 				               m ? "added but not started" : "not a member");
 			else
-				r = member_health(&api, pt->nodes[i].host, pt->nodes[i].client_port,
+				r = tf_pd_health(&api.pd, pt->nodes[i].host, pt->nodes[i].client_port,
 				                  err);
 		}
-		cJSON_Delete(members);
+		tf_pd_members_release(&members);
 		if (r == 0 || tf_monotonic() >= deadline)
 			break;
 		nap_ms(POLL_MS);
@@ -1168,8 +1001,8 @@ int tf_enable_scale_out(struct tf_enable *e, struct tf_err *err)
 	struct tf_topology *t = NULL;
 	struct pd_topo pt;
 	struct endpoints ep = {0};
-	struct api api = {NULL};
-	cJSON *members = NULL;
+	struct api api = {0};
+	struct tf_pd_members members = {0};
 	const char *removed;
 	size_t add[MAX_PD], nadd = 0, i;
 	char path[PATH_MAX], names[MAX_PD * 300] = "";
@@ -1197,15 +1030,15 @@ int tf_enable_scale_out(struct tf_enable *e, struct tf_err *err)
 		if ((r = api_open(e, t->enable_tls, &api, err)) != 0)
 			goto out;
 		meta_endpoints(t, &ep);
-		if ((r = member_list(&api, ep.host, ep.port, ep.n, &members, err)) != 0) {
+		if ((r = tf_pd_member_list(&api.pd, ep.host, ep.port, ep.n, &members, err)) != 0) {
 			tf_err_prefix(err, "before scale-out, the PD member list");
 			goto out;
 		}
 		for (i = 0; i < nadd; i++) {
 			const struct pd_node *nd = &pt.nodes[add[i]];
-			const cJSON *m = member_by_peer(members, nd->host, nd->peer_port);
+			const struct tf_pd_member *m = tf_pd_member_by_peer(&members, nd->host, nd->peer_port);
 
-			if (m != NULL && !started(m)) {
+			if (m != NULL && !tf_pd_member_started(m)) {
 				r = tf_err_set(
 				    err, TF_E_FAIL,
 				    "PD %s (peer %s:%u, member %s) was added to etcd but never "
@@ -1214,8 +1047,8 @@ int tf_enable_scale_out(struct tf_enable *e, struct tf_err *err)
 				    "--initial-cluster etcd printed, or restore quorum and "
 				    "'tiup ctl etcd member remove %s', then resume",
 				    nd->name, nd->host, nd->peer_port,
-				    jstr(m, "ID") ? jstr(m, "ID") : "?", nd->host,
-				    jstr(m, "ID") ? jstr(m, "ID") : "<id>");
+				    m->id ? m->id : "?", nd->host,
+				    m->id ? m->id : "<id>");
 				goto out;
 			}
 		}
@@ -1250,7 +1083,7 @@ int tf_enable_scale_out(struct tf_enable *e, struct tf_err *err)
 		audit_note(e, "scale-out-pd", NULL, d);
 	}
 out:
-	cJSON_Delete(members);
+	tf_pd_members_release(&members);
 	api_close(&api);
 	tf_topology_free(t);
 	pd_topo_release(&pt);
@@ -1264,11 +1097,11 @@ out:
 static int pd_health(const struct tf_enable *e, const struct pd_topo *pt, int *healthy,
 		     size_t *leader, struct tf_err *err)
 {
-	struct api api = {NULL};
+	struct api api = {0};
 	const char *hosts[MAX_PD] = {NULL};
 	unsigned ports[MAX_PD] = {0};
-	cJSON *members = NULL;
-	const cJSON *m;
+	struct tf_pd_members members = {0};
+	const struct tf_pd_member *m;
 	char lead[64] = "";
 	size_t i;
 	int r, leader_listed = 0, is_leader = 0;
@@ -1279,51 +1112,49 @@ static int pd_health(const struct tf_enable *e, const struct pd_topo *pt, int *h
 		hosts[i] = pt->nodes[i].host;
 		ports[i] = pt->nodes[i].client_port;
 	}
-	if ((r = member_list(&api, hosts, ports, pt->n, &members, err)) != 0)
+	if ((r = tf_pd_member_list(&api.pd, hosts, ports, pt->n, &members, err)) != 0)
 		goto out;
-	if ((size_t)cJSON_GetArraySize(members) != pt->n) {
+	if (members.n != pt->n) {
 		r = tf_err_set(err, TF_E_FAIL,
 		               "etcd lists %d PD members, the bundle's topology %zu",
-		               cJSON_GetArraySize(members), pt->n);
+		               (int)members.n, pt->n);
 		goto out;
 	}
-	cJSON_ArrayForEach(m, members)
-	{
-		const char *bad = plain_url(m, "peerURLs");
+	for (m = members.m; m < members.m + members.n; m++) {
+		const char *bad = tf_pd_plain_url(m->peer_urls, m->npeer);
 
 		if (bad == NULL)
-			bad = plain_url(m, "clientURLs");
+			bad = tf_pd_plain_url(m->client_urls, m->nclient);
 		if (bad != NULL) {
 			r = tf_err_set(err, TF_E_FAIL, "PD member %s has URL %s, not https",
-			               member_name(m) ? member_name(m) : "(unnamed)", bad);
+			               m->name ? m->name : "(unnamed)", bad);
 			goto out;
 		}
 	}
 	for (i = 0; i < pt->n; i++) {
-		if ((r = member_health(&api, hosts[i], ports[i], err)) != 0) {
+		if ((r = tf_pd_health(&api.pd, hosts[i], ports[i], err)) != 0) {
 			tf_err_prefix(err, "PD %s", pt->nodes[i].name);
 			goto out;
 		}
 		healthy[i] = 1;
 	}
-	if ((r = member_status(&api, hosts[0], ports[0], &is_leader, lead, sizeof(lead), err)) != 0)
+	if ((r = tf_pd_status(&api.pd, hosts[0], ports[0], &is_leader, lead, sizeof(lead), err)) != 0)
 		goto out;
-	cJSON_ArrayForEach(m, members)
-	{
-		const char *id = jstr(m, "ID");
+	for (m = members.m; m < members.m + members.n; m++) {
+		const char *id = m->id;
 
 		leader_listed |= id != NULL && strcmp(id, lead) == 0;
 	}
 	for (i = 0; i < pt->n; i++) {
-		const cJSON *lm = member_by_peer(members, pt->nodes[i].host, pt->nodes[i].peer_port);
+		const struct tf_pd_member *lm = tf_pd_member_by_peer(&members, pt->nodes[i].host, pt->nodes[i].peer_port);
 
-		if (lm != NULL && jstr(lm, "ID") != NULL && strcmp(jstr(lm, "ID"), lead) == 0)
+		if (lm != NULL && lm->id != NULL && strcmp(lm->id, lead) == 0)
 			*leader = i;
 	}
 	if (!leader_listed)
 		r = tf_err_set(err, TF_E_FAIL, "the PD leader %s is not among the members", lead);
 out:
-	cJSON_Delete(members);
+	tf_pd_members_release(&members);
 	api_close(&api);
 	return r;
 }

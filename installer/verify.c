@@ -2,6 +2,7 @@
  * the renderers. Network and certificate work is in tlsprobe.c, the HTTP wire format in http.c. */
 #include "installer/verify.h"
 #include "crypto/sigkey.h"
+#include "cluster/pdapi.h"
 #include "cluster/tlsprobe.h"
 #include "common/fsutil.h"
 #include "common/progress.h"
@@ -220,7 +221,8 @@ struct job {
 	struct tf_cert_info cert;
 	char tls_error[TF_ERR_MSG_MAX];
 	int members_tried;
-	cJSON *members; /* the "members" array of the member list, or NULL */
+	int members_ok;                /* members holds the member list */
+	struct tf_pd_members members;
 	char members_error[TF_ERR_MSG_MAX];
 	enum tf_probe_verdict verdicts[NPROBES];
 	const char *probe_ids[NPROBES];
@@ -490,7 +492,6 @@ static void ensure_members(struct job *j)
 {
 	struct tf_http_response resp;
 	struct tf_err err = {0};
-	cJSON *doc = NULL, *m;
 
 	if (j->members_tried)
 		return;
@@ -507,16 +508,13 @@ static void ensure_members(struct job *j)
 		         resp.truncated ? " (body cut)" : "");
 		goto out;
 	}
-	doc = cJSON_ParseWithLength(resp.body, resp.body_len);
-	m = cJSON_GetObjectItemCaseSensitive(doc, "members");
-	if (!cJSON_IsArray(m)) {
+	if (tf_pd_members_parse(resp.body, resp.body_len, &j->members, &err) != 0) {
 		snprintf(j->members_error, sizeof(j->members_error),
-		         "POST /v3/cluster/member/list: no \"members\" array in the answer");
+		         "POST /v3/cluster/member/list: %s", err.msg);
 		goto out;
 	}
-	j->members = cJSON_DetachItemViaPointer(doc, m);
+	j->members_ok = 1;
 out:
-	cJSON_Delete(doc);
 	tf_http_response_release(&resp);
 }
 
@@ -537,48 +535,36 @@ static int api_ready(struct job *j, struct tf_vcheck *c)
 	return 1;
 }
 
-static const char *member_name(const cJSON *m)
+static const char *member_name(const struct tf_pd_member *m)
 {
-	const cJSON *n = cJSON_GetObjectItemCaseSensitive(m, "name");
-
-	return cJSON_IsString(n) && n->valuestring[0] ? n->valuestring : "(unnamed)";
+	return m->name ? m->name : "(unnamed)";
 }
 
-/* The first URL of list that is not https, or NULL. */
-static const char *plain_url(const cJSON *list)
+static cJSON *url_array(char *const *urls, size_t n)
 {
-	const cJSON *u;
+	cJSON *a = cJSON_CreateArray();
+	size_t i;
 
-	cJSON_ArrayForEach(u, list)
-	{
-		if (!cJSON_IsString(u) || strncmp(u->valuestring, "https://", 8) != 0)
-			return cJSON_IsString(u) ? u->valuestring : "(not a string)";
-	}
-	return NULL;
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, urls[i] ? cJSON_CreateString(urls[i]) : cJSON_CreateNull());
+	return a;
 }
 
-static cJSON *members_evidence(const cJSON *members)
+static cJSON *members_evidence(const struct tf_pd_members *ms)
 {
 	cJSON *e = cJSON_CreateObject(), *arr = cJSON_CreateArray();
-	const cJSON *m;
+	const struct tf_pd_member *m;
 
-	cJSON_ArrayForEach(m, members)
-	{
+	for (m = ms->m; m < ms->m + ms->n; m++) {
 		cJSON *o = cJSON_CreateObject();
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "ID");
-		const cJSON *p = cJSON_GetObjectItemCaseSensitive(m, "peerURLs");
-		const cJSON *cl = cJSON_GetObjectItemCaseSensitive(m, "clientURLs");
 
-		if (cJSON_IsString(id))
-			cJSON_AddStringToObject(o, "id", id->valuestring);
-		else if (cJSON_IsNumber(id))
-			cJSON_AddNumberToObject(o, "id", id->valuedouble);
+		if (m->id_kind == TF_PD_ID_TEXT)
+			cJSON_AddStringToObject(o, "id", m->id);
+		else if (m->id_kind == TF_PD_ID_NUMBER)
+			cJSON_AddNumberToObject(o, "id", m->id_number);
 		cJSON_AddStringToObject(o, "name", member_name(m));
-		cJSON_AddItemToObject(
-		    o, "peer_urls", cJSON_IsArray(p) ? cJSON_Duplicate(p, 1) : cJSON_CreateArray());
-		cJSON_AddItemToObject(o, "client_urls",
-		                      cJSON_IsArray(cl) ? cJSON_Duplicate(cl, 1)
-		                                        : cJSON_CreateArray());
+		cJSON_AddItemToObject(o, "peer_urls", url_array(m->peer_urls, m->npeer));
+		cJSON_AddItemToObject(o, "client_urls", url_array(m->client_urls, m->nclient));
 		cJSON_AddItemToArray(arr, o);
 	}
 	cJSON_AddItemToObject(e, "members", arr);
@@ -588,23 +574,22 @@ static cJSON *members_evidence(const cJSON *members)
 static void chk_members(struct job *j, struct tf_vcheck *c)
 {
 	char bad[600] = "", unstarted[300] = "";
-	const cJSON *m;
+	const struct tf_pd_member *m;
 	size_t nbad = 0, nun = 0, n;
 
 	if (!api_ready(j, c))
 		return;
 	ensure_members(j);
-	if (j->members == NULL) {
+	if (!j->members_ok) {
 		set(c, TF_V_FAIL, NULL, "member list: %s", j->members_error);
 		return;
 	}
-	n = (size_t)cJSON_GetArraySize(j->members);
-	cJSON_ArrayForEach(m, j->members)
-	{
-		const cJSON *p = cJSON_GetObjectItemCaseSensitive(m, "peerURLs");
-		const cJSON *cl = cJSON_GetObjectItemCaseSensitive(m, "clientURLs");
-		const char *bp = cJSON_IsArray(p) ? plain_url(p) : "(no peerURLs)";
-		const char *bc = cJSON_IsArray(cl) ? plain_url(cl) : NULL;
+	n = j->members.n;
+	for (m = j->members.m; m < j->members.m + n; m++) {
+		const char *bp = m->has_peer_urls ? tf_pd_plain_url(m->peer_urls, m->npeer)
+		                                  : "(no peerURLs)";
+		const char *bc =
+		    m->has_client_urls ? tf_pd_plain_url(m->client_urls, m->nclient) : NULL;
 
 		if (bp != NULL || bc != NULL) {
 			nbad++;
@@ -612,7 +597,7 @@ static void chk_members(struct job *j, struct tf_vcheck *c)
 			         "%smember %s has %s URL %s", bad[0] ? "; " : "", member_name(m),
 			         bp ? "peer" : "client", bp ? bp : bc);
 		}
-		if (!cJSON_IsArray(cl) || cJSON_GetArraySize(cl) == 0) {
+		if (m->nclient == 0) {
 			nun++;
 			snprintf(unstarted + strlen(unstarted),
 			         sizeof(unstarted) - strlen(unstarted), "%s%s",
@@ -620,23 +605,22 @@ static void chk_members(struct job *j, struct tf_vcheck *c)
 		}
 	}
 	if (nbad > 0)
-		set(c, TF_V_FAIL, members_evidence(j->members), "%s", bad);
+		set(c, TF_V_FAIL, members_evidence(&j->members), "%s", bad);
 	else if (nun > 0)
-		set(c, TF_V_WARN, members_evidence(j->members),
+		set(c, TF_V_WARN, members_evidence(&j->members),
 		    "%zu member%s, URLs https, but not started (no client URLs): %s", n,
 		    n == 1 ? "" : "s", unstarted);
 	else
-		set(c, TF_V_PASS, members_evidence(j->members),
+		set(c, TF_V_PASS, members_evidence(&j->members),
 		    "%zu member%s, every peer and client URL https", n, n == 1 ? "" : "s");
 }
 
-static int listed(const cJSON *members, const char *name)
+static int listed(const struct tf_pd_members *ms, const char *name)
 {
-	const cJSON *m;
+	size_t i;
 
-	cJSON_ArrayForEach(m, members)
-	{
-		if (strcmp(member_name(m), name) == 0)
+	for (i = 0; i < ms->n; i++) {
+		if (strcmp(member_name(&ms->m[i]), name) == 0)
 			return 1;
 	}
 	return 0;
@@ -647,17 +631,17 @@ static void chk_member_count(struct job *j, struct tf_vcheck *c)
 	const struct tf_topology *t = j->run->topo;
 	char missing[600] = "", extra[600] = "";
 	size_t n, want = j->run->npd_expected, i, nmiss = 0, nextra = 0;
-	const cJSON *m;
+	const struct tf_pd_member *m;
 	cJSON *e;
 
 	if (!api_ready(j, c))
 		return;
 	ensure_members(j);
-	if (j->members == NULL) {
+	if (!j->members_ok) {
 		set(c, TF_V_FAIL, NULL, "member list: %s", j->members_error);
 		return;
 	}
-	n = (size_t)cJSON_GetArraySize(j->members);
+	n = j->members.n;
 	if (t == NULL) {
 		set(c, TF_V_SKIP, NULL,
 		    "%zu member%s listed; no meta.yaml to compare with (--cluster)", n,
@@ -667,14 +651,13 @@ static void chk_member_count(struct job *j, struct tf_vcheck *c)
 	for (i = 0; i < t->ninstances; i++) {
 		const struct tf_topo_instance *in = &t->instances[i];
 
-		if (strcmp(in->role, "pd") != 0 || in->name == NULL || listed(j->members, in->name))
+		if (strcmp(in->role, "pd") != 0 || in->name == NULL || listed(&j->members, in->name))
 			continue;
 		nmiss++;
 		snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
 		         missing[0] ? ", " : "", in->name);
 	}
-	cJSON_ArrayForEach(m, j->members)
-	{
+	for (m = j->members.m; m < j->members.m + n; m++) {
 		int known = 0;
 
 		for (i = 0; i < t->ninstances; i++)
@@ -741,6 +724,14 @@ static void chk_health(struct job *j, struct tf_vcheck *c)
 	tf_http_response_release(&resp);
 }
 
+/* A member of PD's /pd/api/v1/health answer, by name. */
+static const char *health_name(const cJSON *m)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(m, "name");
+
+	return cJSON_IsString(n) && n->valuestring[0] ? n->valuestring : "(unnamed)";
+}
+
 static void chk_pd_api_health(struct job *j, struct tf_vcheck *c)
 {
 	struct tf_http_response resp;
@@ -777,7 +768,7 @@ static void chk_pd_api_health(struct job *j, struct tf_vcheck *c)
 		n++;
 		if (!cJSON_IsTrue(h))
 			snprintf(bad + strlen(bad), sizeof(bad) - strlen(bad), "%s%s",
-			         bad[0] ? ", " : "", member_name(m));
+			         bad[0] ? ", " : "", health_name(m));
 	}
 	e = cJSON_CreateObject();
 	cJSON_AddItemToObject(e, "members", cJSON_Duplicate(doc, 1));
@@ -1281,7 +1272,7 @@ static void run_job(struct run *rn, struct endpoint *ep)
 		if (c->detail == NULL)
 			c->detail = strdup("(out of memory)");
 	}
-	cJSON_Delete(j.members);
+	tf_pd_members_release(&j.members);
 }
 
 static void *worker(void *arg)

@@ -1,5 +1,6 @@
 /* SSH transport over libssh: strict host keys, public-key login, commands, copies, fan-out. */
 #include "cluster/ssh.h"
+#include "common/pool.h"
 #include "common/progress.h"
 
 #include <errno.h>
@@ -519,81 +520,43 @@ int tf_ssh_run(struct tf_ssh *s, const char *cmd, unsigned timeout_s, struct tf_
 	return run_channel(s, cmd, timeout_s, res, err);
 }
 
-/* The fan-out: workers take the next index under a lock until none is left. */
+/* The fan-out: the pool runs the tasks, each outcome lands in its own slot. */
 struct fanout {
-	pthread_mutex_t lock;
-	size_t next, n;
 	tf_ssh_task_fn fn;
 	void *arg;
 	struct tf_err *results;
 };
 
-static void *worker(void *p)
+static void fanout_task(void *p, size_t i)
 {
 	struct fanout *f = p;
+	struct tf_err e;
 
-	for (;;) {
-		size_t i;
-		struct tf_err e;
-
-		pthread_mutex_lock(&f->lock);
-		i = f->next < f->n ? f->next++ : f->n;
-		pthread_mutex_unlock(&f->lock);
-		if (i >= f->n)
-			return NULL;
-		tf_err_clear(&e);
-		e.code = f->fn(f->arg, i, &e);
-		if (e.code != 0 && e.msg[0] == '\0')
-			snprintf(e.msg, sizeof(e.msg), "task %zu failed (code %d)", i, e.code);
-		f->results[i] = e;
-	}
+	tf_err_clear(&e);
+	e.code = f->fn(f->arg, i, &e);
+	if (e.code != 0 && e.msg[0] == '\0')
+		snprintf(e.msg, sizeof(e.msg), "task %zu failed (code %d)", i, e.code);
+	f->results[i] = e;
 }
 
 int tf_ssh_fanout(size_t n, unsigned parallel, tf_ssh_task_fn fn, void *arg,
 		  struct tf_err *results, struct tf_err *err)
 {
-	struct fanout f = {.n = n, .fn = fn, .arg = arg, .results = results};
-	pthread_t *threads = NULL;
-	size_t nthreads = parallel ? parallel : TF_SSH_FANOUT_DEFAULT, started = 0, i, failed = 0;
-	size_t first = 0;
-	int r = 0;
+	struct fanout f = {.fn = fn, .arg = arg, .results = results};
+	size_t i, failed = 0, first = 0;
+	int r;
 
-	if (nthreads > n)
-		nthreads = n;
 	for (i = 0; i < n; i++)
 		tf_err_clear(&results[i]);
-	if (n == 0)
-		return 0;
-	if (pthread_mutex_init(&f.lock, NULL) != 0)
-		return tf_err_set(err, TF_E_IO, "cannot create a lock");
-	if ((threads = calloc(nthreads, sizeof(*threads))) == NULL) {
-		r = tf_err_nomem(err);
-		goto out;
-	}
-	for (; started < nthreads; started++) {
-		if ((r = pthread_create(&threads[started], NULL, worker, &f)) != 0)
-			break;
-	}
-	if (started == 0) {
-		errno = r;
-		r = tf_err_sys(err, TF_E_IO, "cannot start a thread");
-		goto out;
-	}
-	/* Fewer threads than asked still finish the work: each takes tasks until none is left. */
-	for (i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
+	if ((r = tf_pool_run(n, parallel ? parallel : TF_SSH_FANOUT_DEFAULT, fanout_task, &f,
+			     err)) != 0)
+		return r;
 	for (i = 0; i < n; i++) {
 		if (results[i].code != 0 && failed++ == 0)
 			first = i;
 	}
-	if (failed > 0) {
-		r = tf_err_set(err, TF_E_FAIL, "%zu of %zu failed; first: %s", failed, n,
-			       results[first].msg);
-		goto out;
-	}
-	r = 0;
-out:
-	free(threads);
-	pthread_mutex_destroy(&f.lock);
-	return r;
+	if (failed > 0)
+		return tf_err_set(err, TF_E_FAIL, "%zu of %zu failed; first: %s", failed, n,
+				  results[first].msg);
+	return 0;
 }

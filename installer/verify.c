@@ -5,6 +5,7 @@
 #include "cluster/pdapi.h"
 #include "cluster/tlsprobe.h"
 #include "common/fsutil.h"
+#include "common/pool.h"
 #include "common/progress.h"
 #include "common/timeutil.h"
 #include "manifests/receipt.h"
@@ -19,7 +20,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,8 +208,6 @@ struct run {
 	char journal_error[TF_ERR_MSG_MAX];
 	char *tiup_versions; /* the journal's "tiup_versions" (JSON), or NULL */
 	char *bundle_id;
-	pthread_mutex_t lock;
-	size_t next;
 };
 
 /* One endpoint's state while its checks run, in table order, on one thread. */
@@ -1275,20 +1273,11 @@ static void run_job(struct run *rn, struct endpoint *ep)
 	tf_pd_members_release(&j.members);
 }
 
-static void *worker(void *arg)
+static void endpoint_task(void *arg, size_t i)
 {
 	struct run *rn = arg;
 
-	for (;;) {
-		size_t i;
-
-		pthread_mutex_lock(&rn->lock);
-		i = rn->next++;
-		pthread_mutex_unlock(&rn->lock);
-		if (i >= rn->neps)
-			return NULL;
-		run_job(rn, &rn->eps[i]);
-	}
+	run_job(rn, &rn->eps[i]);
 }
 
 /* ---- collecting endpoints ---- */
@@ -1660,10 +1649,9 @@ int tf_verify_run(const struct tf_verify_opts *o, struct tf_verify_report *rep, 
 	struct run rn;
 	struct tf_verify_report out;
 	struct tf_err cerr = {0};
-	pthread_t *threads = NULL;
-	size_t i, k, nthreads = 0, started = 0;
+	size_t i, k;
 	double t0;
-	int r = 0, lock_ok = 0;
+	int r = 0;
 
 	memset(&rn, 0, sizeof(rn));
 	tf_verify_report_init(&out);
@@ -1744,28 +1732,12 @@ int tf_verify_run(const struct tf_verify_opts *o, struct tf_verify_report *rep, 
 			s++;
 		}
 	}
-	if (pthread_mutex_init(&rn.lock, NULL) != 0) {
-		r = tf_err_set(err, TF_E_FAIL, "cannot create a mutex");
-		goto out;
-	}
-	lock_ok = 1;
-	nthreads = (size_t)(o->threads > 0 ? o->threads : TF_VERIFY_THREADS);
-	if (nthreads > rn.neps)
-		nthreads = rn.neps;
-	if ((threads = calloc(nthreads ? nthreads : 1, sizeof(*threads))) == NULL) {
-		r = tf_err_nomem(err);
-		goto out;
-	}
 	out.created = rn.now;
-	for (i = 0; i < nthreads; i++) {
-		if (pthread_create(&threads[i], NULL, worker, &rn) != 0)
-			break;
-		started++;
+	if (tf_pool_run(rn.neps, (unsigned)(o->threads > 0 ? o->threads : TF_VERIFY_THREADS),
+	                endpoint_task, &rn, &cerr) != 0) {
+		for (i = 0; i < rn.neps; i++) /* no thread could start: run them here, one by one */
+			endpoint_task(&rn, i);
 	}
-	if (started == 0)
-		worker(&rn); /* no thread could start: run them here, one by one */
-	for (i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
 	out.seconds = tf_monotonic() - t0;
 	out.nendpoints = rn.neps;
 	for (i = 0; i < out.nchecks; i++)
@@ -1778,9 +1750,6 @@ int tf_verify_run(const struct tf_verify_opts *o, struct tf_verify_report *rep, 
 	tf_verify_report_init(&out); /* transferred */
 out:
 	tf_verify_report_release(&out);
-	if (lock_ok)
-		pthread_mutex_destroy(&rn.lock);
-	free(threads);
 	free_endpoints(&rn);
 	tf_tls_client_free(rn.mtls);
 	tf_tls_client_free(rn.anon);

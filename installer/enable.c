@@ -9,8 +9,8 @@
 #include "common/log.h"
 #include "common/progress.h"
 #include "installer/audit.h"
-#include "installer/preflight.h"
 #include "cluster/pdapi.h"
+#include "cluster/preflight.h"
 #include "cluster/ssh.h"
 #include "cluster/tlsprobe.h"
 #include "installer/verify.h"
@@ -331,6 +331,32 @@ static int pd_check(void *arg, const struct tf_topo_instance *pd, int *is_leader
 	return tf_pd_status(&h->api.pd, pd->host, port, is_leader, NULL, 0, err);
 }
 
+/* The preflight's hosts in the install's view. */
+static void preflight_host(void *arg, const char *host, int running, enum tf_check_status st,
+                           const char *detail)
+{
+	static const enum tf_view_state as_view[] = {
+	    [TF_CHECK_OK] = TF_VIEW_OK,       [TF_CHECK_WARN] = TF_VIEW_WARN,
+	    [TF_CHECK_FIXED] = TF_VIEW_FIXED, [TF_CHECK_SKIPPED] = TF_VIEW_OK,
+	    [TF_CHECK_FAIL] = TF_VIEW_FAILED};
+	const struct tf_enable *e = arg;
+
+	tf_view_host(e->view, host, running ? TF_VIEW_RUNNING : as_view[st], "%s", detail);
+}
+
+/* The commands the preflight ran to change a host, in the audit log. */
+static void preflight_command(void *arg, const char *host, const char *command, int exit_code)
+{
+	const struct tf_enable *e = arg;
+	struct tf_audit_entry ae = {.step = "preflight", .event = "command", .host = host};
+	struct tf_err aerr;
+
+	ae.command = command;
+	ae.exit_code = exit_code;
+	if (e->state_dir != NULL && tf_audit_append(e->state_dir, &ae, &aerr) != 0)
+		tf_log_warn("audit log: %s", aerr.msg);
+}
+
 /* meta.yaml's monitored.node_exporter_port (0 when absent). */
 static uint64_t node_exporter_port(const struct tf_enable *e)
 {
@@ -509,8 +535,9 @@ int tf_enable_preflight(struct tf_enable *e, struct tf_err *err)
 	pp.pd_remove = remove;
 	pp.pd_check = pd_check;
 	pp.pd_check_arg = &hook;
-	pp.audit_dir = e->state_dir;
-	pp.view = e->view;
+	pp.hooks.host = preflight_host;
+	pp.hooks.command = preflight_command;
+	pp.hooks.arg = e;
 	tf_log_info("preflight: %zu instances; PD leader %s is kept, %s to be scaled in",
 	            t->ninstances, leader, removed[0] ? removed : "no other PD");
 	for (attempt = 0; attempt < 2; attempt++) {

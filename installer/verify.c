@@ -1,14 +1,14 @@
-/* tiferry verify: endpoints, the table of checks, the bounded thread pool that runs them, and
- * the renderers. Network and certificate work is in tlsprobe.c, the HTTP wire format in http.c. */
+/* tiferry verify: endpoints, the table of checks, and the run over the thread pool; the
+ * renderers are in verify_render.c. Network and certificate work is in tlsprobe.c, the HTTP
+ * wire format in http.c. */
 #include "installer/verify.h"
-#include "crypto/sigkey.h"
 #include "cluster/pdapi.h"
+#include "cluster/scan.h"
 #include "cluster/tlsprobe.h"
 #include "common/fsutil.h"
 #include "common/pool.h"
 #include "common/progress.h"
 #include "common/timeutil.h"
-#include "manifests/receipt.h"
 #include "cluster/topology.h"
 #include "installer/journal.h"
 #include "common/proc.h"
@@ -78,96 +78,6 @@ const char *tf_vkind_name(enum tf_vkind k)
 	return k < TF_VK_NKINDS ? names[k] : "?";
 }
 
-/* ---- the scanner's view ---- */
-
-enum tf_probe_verdict tf_scan_classify(int answered, const struct tf_http_response *r)
-{
-	if (!answered || r == NULL)
-		return TF_PROBE_REFUSED;
-	if ((r->status >= 200 && r->status <= 299) || tf_http_body_is_json(r))
-		return TF_PROBE_EXPOSED;
-	return TF_PROBE_REFUSED;
-}
-
-int tf_scan_vulnerable(const enum tf_probe_verdict *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (v[i] == TF_PROBE_EXPOSED)
-			return 1;
-	return 0;
-}
-
-struct probe {
-	const char *id;
-	int tls; /* over TLS without a client certificate and without checking the server */
-	const char *method, *path, *body;
-};
-
-/* The scanners' "etcd API unauthorized access" probes (reference/tiup.md section 6). */
-static const struct probe etcd_probes[] = {
-    {"plain.v2-keys", 0, "GET", "/v2/keys/?recursive=true", NULL},
-    {"plain.v3-kv-range", 0, "POST", "/v3/kv/range", "{\"key\":\"AA==\"}"},
-    {"plain.version", 0, "GET", "/version", NULL},
-    {"tls.v2-keys", 1, "GET", "/v2/keys/?recursive=true", NULL},
-    {"tls.v3-kv-range", 1, "POST", "/v3/kv/range", "{\"key\":\"AA==\"}"},
-    {"tls.version", 1, "GET", "/version", NULL},
-};
-#define NPROBES (sizeof(etcd_probes) / sizeof(etcd_probes[0]))
-
-/* Status ports (TiKV, TiDB, TiFlash) answer these without authentication when TLS is off. */
-static const struct probe status_probes[] = {
-    {"plain.status", 0, "GET", "/status", NULL},
-    {"plain.metrics", 0, "GET", "/metrics", NULL},
-    {"tls.status", 1, "GET", "/status", NULL},
-    {"tls.metrics", 1, "GET", "/metrics", NULL},
-};
-
-int tf_verify_parse_endpoint(const char *s, unsigned default_port, char **host, unsigned *port,
-                             struct tf_err *err)
-{
-	const char *p = s, *h, *hend, *colon;
-	unsigned long v = default_port;
-	char *end = NULL, *out;
-
-	if (strncmp(p, "https://", 8) == 0)
-		p += 8;
-	else if (strncmp(p, "http://", 7) == 0)
-		p += 7;
-	if (*p == '[') {
-		h = p + 1;
-		if ((hend = strchr(h, ']')) == NULL)
-			return tf_err_set(err, TF_E_USAGE, "bad endpoint '%s': no ']'", s);
-		colon = hend[1] == ':' ? hend + 1 : NULL;
-		if (hend[1] != '\0' && hend[1] != ':' && hend[1] != '/')
-			return tf_err_set(err, TF_E_USAGE, "bad endpoint '%s'", s);
-	} else {
-		h = p;
-		hend = p + strcspn(p, ":/");
-		colon = *hend == ':' ? hend : NULL;
-	}
-	if (hend == h)
-		return tf_err_set(err, TF_E_USAGE, "bad endpoint '%s': no host", s);
-	if (colon != NULL) {
-		errno = 0;
-		v = strtoul(colon + 1, &end, 10);
-		if (errno != 0 || end == colon + 1 || (*end != '\0' && *end != '/') || v == 0 ||
-		    v > 65535)
-			return tf_err_set(err, TF_E_USAGE, "bad endpoint '%s': bad port", s);
-	} else if (default_port == 0) {
-		return tf_err_set(err, TF_E_USAGE, "bad endpoint '%s': HOST:PORT expected", s);
-	}
-	for (const char *q = h; q < hend; q++)
-		if (!isalnum((unsigned char)*q) && *q != '.' && *q != '-' && *q != ':' && *q != '_')
-			return tf_err_set(err, TF_E_USAGE, "bad endpoint '%s': bad host", s);
-	if ((out = strndup(h, (size_t)(hend - h))) == NULL)
-		return tf_err_nomem(err);
-	*host = out;
-	*port = (unsigned)v;
-	return 0;
-}
-
 /* ---- endpoints and the run ---- */
 
 struct endpoint {
@@ -222,9 +132,9 @@ struct job {
 	int members_ok;                /* members holds the member list */
 	struct tf_pd_members members;
 	char members_error[TF_ERR_MSG_MAX];
-	enum tf_probe_verdict verdicts[NPROBES];
-	const char *probe_ids[NPROBES];
-	int probe_refused_connect[NPROBES];
+	enum tf_probe_verdict verdicts[TF_SCAN_NETCD_PROBES];
+	const char *probe_ids[TF_SCAN_NETCD_PROBES];
+	int probe_refused_connect[TF_SCAN_NETCD_PROBES];
 	size_t nprobes;
 };
 
@@ -388,7 +298,7 @@ static cJSON *json_keys(const struct tf_http_response *r)
 }
 
 /* Runs one probe; returns its verdict and adds its evidence to arr. */
-static enum tf_probe_verdict run_probe(struct job *j, const struct probe *p, cJSON *arr,
+static enum tf_probe_verdict run_probe(struct job *j, const struct tf_scan_probe *p, cJSON *arr,
                                        int *connect_refused)
 {
 	struct tf_http_response resp;
@@ -443,9 +353,9 @@ static const char *probe_detail(const cJSON *e, char *buf, size_t len)
 /* A group of probes that must all be REFUSED (plain HTTP, or TLS without a client cert). */
 static void probe_group(struct job *j, struct tf_vcheck *c, int tls, const char *what)
 {
-	const struct probe *set_p = j->ep->kind == TF_VK_PD ? etcd_probes : status_probes;
+	const struct tf_scan_probe *set_p = j->ep->kind == TF_VK_PD ? tf_scan_etcd_probes : tf_scan_status_probes;
 	size_t n =
-	    j->ep->kind == TF_VK_PD ? NPROBES : sizeof(status_probes) / sizeof(status_probes[0]);
+	    j->ep->kind == TF_VK_PD ? TF_SCAN_NETCD_PROBES : TF_SCAN_NSTATUS_PROBES;
 	cJSON *arr = cJSON_CreateArray(), *e = cJSON_CreateObject();
 	char exposed[512] = "", buf[300];
 	size_t i, nexp = 0, nrun = 0;
@@ -785,12 +695,12 @@ static void chk_scan_probe(struct job *j, struct tf_vcheck *c, size_t idx)
 	cJSON *arr = cJSON_CreateArray(), *e;
 	char buf[300];
 	int cr = 0;
-	enum tf_probe_verdict v = run_probe(j, &etcd_probes[idx], arr, &cr);
+	enum tf_probe_verdict v = run_probe(j, &tf_scan_etcd_probes[idx], arr, &cr);
 
 	e = cJSON_DetachItemFromArray(arr, 0);
 	cJSON_Delete(arr);
 	j->verdicts[j->nprobes] = v;
-	j->probe_ids[j->nprobes] = etcd_probes[idx].id;
+	j->probe_ids[j->nprobes] = tf_scan_etcd_probes[idx].id;
 	j->probe_refused_connect[j->nprobes] = cr;
 	j->nprobes++;
 	probe_detail(e, buf, sizeof(buf));
@@ -1461,7 +1371,7 @@ static int pd_endpoints(struct run *rn, struct tf_err *err)
 		char *host = NULL;
 		unsigned port = 0;
 
-		if ((r = tf_verify_parse_endpoint(o->pd_urls[i], 2379, &host, &port, err)) != 0)
+		if ((r = tf_scan_parse_endpoint(o->pd_urls[i], 2379, &host, &port, err)) != 0)
 			return r;
 		r = add_endpoint(rn, TF_VK_PD, host, port, NULL, err);
 		free(host);
@@ -1480,7 +1390,7 @@ static int scan_endpoints(struct run *rn, struct tf_err *err)
 		char *host = NULL;
 		unsigned port = 0;
 
-		if ((r = tf_verify_parse_endpoint(rn->o->scan[i], 2379, &host, &port, err)) != 0)
+		if ((r = tf_scan_parse_endpoint(rn->o->scan[i], 2379, &host, &port, err)) != 0)
 			return r;
 		r = add_endpoint(rn, TF_VK_SCAN, host, port, NULL, err);
 		free(host);
@@ -1762,252 +1672,5 @@ out:
 	free(rn.state_dir);
 	free(rn.tiup_versions);
 	free(rn.bundle_id);
-	return r;
-}
-
-/* ---- rendering ---- */
-
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void sb_add(struct sbuf *b, const char *f, ...) TF_PRINTF(2, 3);
-static void sb_add(struct sbuf *b, const char *f, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	for (;;) {
-		size_t room = b->cap - b->len;
-
-		va_start(ap, f);
-		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? room : 0, f, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = 1;
-			return;
-		}
-		if (b->p != NULL && (size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		{
-			size_t cap = b->cap ? b->cap : 4096;
-			char *np;
-
-			while (cap < b->len + (size_t)n + 1)
-				cap *= 2;
-			if ((np = realloc(b->p, cap)) == NULL) {
-				b->oom = 1;
-				return;
-			}
-			b->p = np;
-			b->cap = cap;
-		}
-	}
-}
-
-static const char *colour_of(enum tf_vstatus s)
-{
-	switch (s) {
-	case TF_V_PASS:
-		return "\033[32m";
-	case TF_V_WARN:
-		return "\033[33m";
-	case TF_V_FAIL:
-		return "\033[1;31m";
-	default:
-		return "\033[2m";
-	}
-}
-
-static int shown(const struct tf_vcheck *c, int verbosity)
-{
-	return verbosity > 0 || c->status == TF_V_FAIL || c->status == TF_V_WARN;
-}
-
-int tf_verify_render_text(const struct tf_verify_report *rep, int table, int colour, int verbosity,
-                          char **out, struct tf_err *err)
-{
-	struct sbuf b = {NULL, 0, 0, 0};
-	size_t i, wid = 5, wtarget = 6;
-	const char *res;
-
-	for (i = 0; i < rep->nchecks; i++) {
-		if (!shown(&rep->checks[i], verbosity))
-			continue;
-		if (strlen(rep->checks[i].id) > wid)
-			wid = strlen(rep->checks[i].id);
-		if (strlen(rep->checks[i].target) > wtarget)
-			wtarget = strlen(rep->checks[i].target);
-	}
-	if (table)
-		sb_add(&b, "%s%-6s %-*s %-*s %s%s\n", colour ? "\033[1m" : "", "STATUS", (int)wid,
-		       "CHECK", (int)wtarget, "TARGET", "DETAIL", colour ? "\033[0m" : "");
-	for (i = 0; i < rep->nchecks; i++) {
-		const struct tf_vcheck *c = &rep->checks[i];
-		const char *st = tf_vstatus_name(c->status);
-
-		if (!shown(c, verbosity))
-			continue;
-		if (table)
-			sb_add(&b, "%s%-6s%s %-*s %-*s %s\n", colour ? colour_of(c->status) : "",
-			       st, colour ? "\033[0m" : "", (int)wid, c->id, (int)wtarget,
-			       c->target, c->detail);
-		else
-			sb_add(&b, "%s %s %s: %s\n", st, c->id, c->target, c->detail);
-		if (verbosity > 1 && c->evidence != NULL)
-			sb_add(&b, "%s  evidence: %s\n", table ? "      " : "", c->evidence);
-	}
-	for (i = 0; i < rep->nchecks; i++) {
-		const struct tf_vcheck *c = &rep->checks[i];
-
-		if (strcmp(c->id, "scan.verdict") == 0)
-			sb_add(&b, "scan %s: %s%s%s\n", c->endpoint,
-			       colour ? colour_of(c->status) : "",
-			       c->status == TF_V_FAIL ? "VULNERABLE" : "FIXED",
-			       colour ? "\033[0m" : "");
-	}
-	res = rep->counts[TF_V_FAIL]   ? "FAIL"
-	      : rep->counts[TF_V_WARN] ? "PASS with warnings"
-	                               : "PASS";
-	sb_add(&b,
-	       "verify%s%s: %zu checks on %zu endpoints in %.2f s: %zu pass, %zu warn, %zu fail, "
-	       "%zu skip: %s%s%s\n",
-	       rep->cluster ? " " : "", rep->cluster ? rep->cluster : "", rep->nchecks,
-	       rep->nendpoints, rep->seconds, rep->counts[TF_V_PASS], rep->counts[TF_V_WARN],
-	       rep->counts[TF_V_FAIL], rep->counts[TF_V_SKIP],
-	       colour ? (rep->counts[TF_V_FAIL] ? colour_of(TF_V_FAIL) : colour_of(TF_V_PASS)) : "",
-	       res, colour ? "\033[0m" : "");
-	if (b.oom) {
-		free(b.p);
-		return tf_err_nomem(err);
-	}
-	*out = b.p;
-	return 0;
-}
-
-int tf_verify_render_json(const struct tf_verify_report *rep, const char *bundle_id,
-                          const struct tf_verify_signer *signer, char **out, size_t *len,
-                          struct tf_err *err)
-{
-	cJSON *root = cJSON_CreateObject(), *checks, *scan, *counts, *s;
-	char created[32], host[256] = "", *text = NULL, *with_nl = NULL;
-	size_t i, n;
-	int r = 0;
-
-	if (root == NULL)
-		return tf_err_nomem(err);
-	tf_time_format(rep->created, created, sizeof(created));
-	if (signer != NULL) {
-		cJSON_AddStringToObject(root, "format", TF_RECEIPT_FORMAT);
-		if (bundle_id != NULL)
-			cJSON_AddStringToObject(root, "bundle_id", bundle_id);
-		else
-			cJSON_AddNullToObject(root, "bundle_id");
-	}
-	if (rep->cluster != NULL)
-		cJSON_AddStringToObject(root, "cluster", rep->cluster);
-	else
-		cJSON_AddNullToObject(root, "cluster");
-	cJSON_AddStringToObject(root, "created", created);
-	if (signer != NULL) {
-		if (gethostname(host, sizeof(host) - 1) != 0)
-			snprintf(host, sizeof(host), "unknown");
-		cJSON_AddStringToObject(root, "control_host", host);
-	}
-	cJSON_AddStringToObject(root, "tiferry_version", TF_VERSION);
-	cJSON_AddStringToObject(root, "result",
-	                        rep->counts[TF_V_FAIL]   ? "fail"
-	                        : rep->counts[TF_V_WARN] ? "warn"
-	                                                 : "pass");
-	cJSON_AddNumberToObject(root, "exit_code", tf_verify_exit_code(rep));
-	cJSON_AddNumberToObject(root, "endpoints", (double)rep->nendpoints);
-	cJSON_AddNumberToObject(root, "seconds", (double)((long)(rep->seconds * 1000)) / 1000.0);
-	counts = cJSON_AddObjectToObject(root, "counts");
-	for (i = 0; i < TF_V_NSTATUS; i++)
-		cJSON_AddNumberToObject(counts, tf_vstatus_name((enum tf_vstatus)i),
-		                        (double)rep->counts[i]);
-	checks = cJSON_AddArrayToObject(root, "checks");
-	scan = cJSON_AddArrayToObject(root, "scan");
-	for (i = 0; i < rep->nchecks; i++) {
-		const struct tf_vcheck *c = &rep->checks[i];
-		cJSON *o = cJSON_CreateObject(), *ev;
-
-		cJSON_AddStringToObject(o, "id", c->id);
-		cJSON_AddStringToObject(o, "kind", tf_vkind_name(c->kind));
-		cJSON_AddStringToObject(o, "target", c->target);
-		cJSON_AddStringToObject(o, "endpoint", c->endpoint);
-		cJSON_AddStringToObject(o, "status", tf_vstatus_name(c->status));
-		cJSON_AddStringToObject(o, "detail", c->detail ? c->detail : "");
-		ev = c->evidence ? cJSON_Parse(c->evidence) : NULL;
-		if (ev != NULL)
-			cJSON_AddItemToObject(o, "evidence", ev);
-		cJSON_AddItemToArray(checks, o);
-		if (strcmp(c->id, "scan.verdict") == 0) {
-			const cJSON *pr =
-			    ev ? cJSON_GetObjectItemCaseSensitive(ev, "probes") : NULL;
-
-			s = cJSON_CreateObject();
-			cJSON_AddStringToObject(s, "endpoint", c->endpoint);
-			cJSON_AddStringToObject(s, "verdict",
-			                        c->status == TF_V_FAIL ? "VULNERABLE" : "FIXED");
-			if (pr != NULL)
-				cJSON_AddItemToObject(s, "probes", cJSON_Duplicate(pr, 1));
-			cJSON_AddItemToArray(scan, s);
-		}
-	}
-	if (signer != NULL) {
-		s = cJSON_AddObjectToObject(root, "signer");
-		cJSON_AddStringToObject(s, "keyid", signer->keyid);
-		cJSON_AddStringToObject(s, "alg", signer->alg);
-		cJSON_AddStringToObject(s, "public_key", signer->public_key);
-	}
-	if ((text = cJSON_Print(root)) == NULL) {
-		r = tf_err_nomem(err);
-		goto out;
-	}
-	n = strlen(text);
-	if ((with_nl = malloc(n + 2)) == NULL) {
-		r = tf_err_nomem(err);
-		goto out;
-	}
-	memcpy(with_nl, text, n);
-	with_nl[n] = '\n';
-	with_nl[n + 1] = '\0';
-	*out = with_nl;
-	with_nl = NULL; /* transferred */
-	if (len != NULL)
-		*len = n + 1;
-out:
-	free(with_nl);
-	cJSON_free(text);
-	cJSON_Delete(root);
-	return r;
-}
-
-int tf_verify_write_receipt(const struct tf_verify_report *rep, const char *bundle_id,
-			    const struct tf_sigkey *key, const char *path, struct tf_err *err)
-{
-	struct tf_verify_signer s;
-	char *pub = NULL, *json = NULL;
-	size_t publen = 0, len = 0;
-	int r;
-
-	if ((r = tf_sigkey_public_pem(key, &pub, &publen, err)) != 0)
-		goto out;
-	s.keyid = tf_sigkey_id(key);
-	s.alg = tf_sigalg_name(tf_sigkey_alg(key));
-	s.public_key = pub;
-	if ((r = tf_verify_render_json(rep, bundle_id, &s, &json, &len, err)) != 0)
-		goto out;
-	r = tf_receipt_write(path, json, len, key, err);
-out:
-	free(pub);
-	free(json);
 	return r;
 }

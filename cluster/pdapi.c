@@ -12,10 +12,9 @@
 #define API_TIMEOUT_MS 3000
 #define API_BODY_MAX ((size_t)1 << 20)
 
-static int send_default(void *arg, const char *host, unsigned port,
-                        const struct tf_tls_client *tls, int timeout_ms, const char *method,
-                        const char *path, const char *body, size_t max_body,
-                        struct tf_http_response *resp, struct tf_err *err)
+static int send_default(void *arg, const char *host, unsigned port, const struct tf_tls_client *tls,
+                        int timeout_ms, const char *method, const char *path, const char *body,
+                        size_t max_body, struct tf_http_response *resp, struct tf_err *err)
 {
 	struct tf_probe_target t = {.host = host, .port = port, .timeout_ms = timeout_ms};
 
@@ -24,9 +23,8 @@ static int send_default(void *arg, const char *host, unsigned port,
 }
 
 /* One request to host:port; *out is the JSON answer of a 200 (cJSON_Delete it). */
-static int api_call(const struct tf_pd_api *a, const char *host, unsigned port,
-                    const char *method, const char *path, const char *body, cJSON **out,
-                    struct tf_err *err)
+static int api_call(const struct tf_pd_api *a, const char *host, unsigned port, const char *method,
+                    const char *path, const char *body, cJSON **out, struct tf_err *err)
 {
 	tf_pd_transport send = a->send ? a->send : send_default;
 	struct tf_http_response resp;
@@ -169,8 +167,7 @@ static int members_of(const cJSON *members, struct tf_pd_members *out, struct tf
 	return 0;
 }
 
-int tf_pd_members_parse(const char *body, size_t len, struct tf_pd_members *out,
-                        struct tf_err *err)
+int tf_pd_members_parse(const char *body, size_t len, struct tf_pd_members *out, struct tf_err *err)
 {
 	cJSON *doc = cJSON_ParseWithLength(body, len);
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(doc, "members");

@@ -16,10 +16,9 @@ struct tf_http_response;
 /* Sends one request and reads its answer into *resp (released by the caller, also after a
  * failure); the contract of tf_probe_http (cluster/tlsprobe.h), which is the default. */
 typedef int (*tf_pd_transport)(void *arg, const char *host, unsigned port,
-                               const struct tf_tls_client *tls, int timeout_ms,
-                               const char *method, const char *path, const char *body,
-                               size_t max_body, struct tf_http_response *resp,
-                               struct tf_err *err);
+                               const struct tf_tls_client *tls, int timeout_ms, const char *method,
+                               const char *path, const char *body, size_t max_body,
+                               struct tf_http_response *resp, struct tf_err *err);
 
 struct tf_pd_api {
 	const struct tf_tls_client *tls; /* NULL: plain http (before TLS); the caller's */

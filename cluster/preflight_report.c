@@ -59,8 +59,8 @@ int tf_preflight_report_json(const struct tf_preflight_report *r, char **out, st
 		cJSON_AddItemToArray(arr, c);
 		if (cJSON_AddStringToObject(c, "host", r->items[i].host) == NULL ||
 		    cJSON_AddStringToObject(c, "check", r->items[i].check) == NULL ||
-		    cJSON_AddStringToObject(c, "status", tf_check_status_name(r->items[i].status)) ==
-			    NULL ||
+		    cJSON_AddStringToObject(c, "status",
+		                            tf_check_status_name(r->items[i].status)) == NULL ||
 		    cJSON_AddStringToObject(c, "detail", r->items[i].detail) == NULL)
 			goto out;
 	}

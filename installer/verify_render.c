@@ -237,7 +237,7 @@ out:
 }
 
 int tf_verify_write_receipt(const struct tf_verify_report *rep, const char *bundle_id,
-			    const struct tf_sigkey *key, const char *path, struct tf_err *err)
+                            const struct tf_sigkey *key, const char *path, struct tf_err *err)
 {
 	struct tf_verify_signer s;
 	char *pub = NULL, *json = NULL;

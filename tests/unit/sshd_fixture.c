@@ -128,24 +128,26 @@ void start_sshd(int idx, const char *const *addrs)
 	snprintf(key, sizeof(key), "hostkey%d", idx);
 	snprintf(log, sizeof(log), "sshd%d.log", idx);
 	if (access(key, F_OK) != 0)
-		assert_int_equal(tt_sh("ssh-keygen -q -t ed25519 -N '' -C host%d -f %s", idx, key), 0);
+		assert_int_equal(tt_sh("ssh-keygen -q -t ed25519 -N '' -C host%d -f %s", idx, key),
+		                 0);
 	assert_non_null(f = fopen(cfg, "w"));
 	fprintf(f, "Port %u\n", port);
 	for (i = 0; addrs[i]; i++)
 		fprintf(f, "ListenAddress %s\n", addrs[i]);
 	fprintf(f,
-		"HostKey %s\nPidFile none\nAuthorizedKeysFile %s\nStrictModes no\n"
-		"PermitRootLogin prohibit-password\nPasswordAuthentication no\n"
-		"KbdInteractiveAuthentication no\nUsePAM no\nMaxStartups 200\nMaxSessions 64\n"
-		"ForceCommand %s\nLogLevel ERROR\n"
-		/* bash skips ~/.bashrc for ssh commands when SHLVL>1; root's rc may be slow. */
-		"SetEnv SHLVL=1\n",
-		path(key), path("authorized_keys"), path("hostsh"));
+	        "HostKey %s\nPidFile none\nAuthorizedKeysFile %s\nStrictModes no\n"
+	        "PermitRootLogin prohibit-password\nPasswordAuthentication no\n"
+	        "KbdInteractiveAuthentication no\nUsePAM no\nMaxStartups 200\nMaxSessions 64\n"
+	        "ForceCommand %s\nLogLevel ERROR\n"
+	        /* bash skips ~/.bashrc for ssh commands when SHLVL>1; root's rc may be slow. */
+	        "SetEnv SHLVL=1\n",
+	        path(key), path("authorized_keys"), path("hostsh"));
 	fclose(f);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		execl("/usr/sbin/sshd", "/usr/sbin/sshd", "-D", "-f", path(cfg), "-E", path(log), (char *)NULL);
+		execl("/usr/sbin/sshd", "/usr/sbin/sshd", "-D", "-f", path(cfg), "-E", path(log),
+		      (char *)NULL);
 		_exit(127);
 	}
 	sshd_pid[idx] = pid;
@@ -194,29 +196,29 @@ void pin(const char *file, const char *const *addrs, int idx, const char *mode)
 }
 
 static const char hostsh[] =
-	"#!/bin/bash\n"
-	"# A test host's login: its own root, chosen from the address the client connected to.\n"
-	"set -- $SSH_CONNECTION\n"
-	"root=%s/hosts/$3\n"
-	"mkdir -p \"$root\" && cd \"$root\" || exit 255\n"
-	"export HOST_ROOT=$root PATH=%s/bin:$PATH\n"
-	"exec /bin/bash -c \"${SSH_ORIGINAL_COMMAND:-true}\"\n";
+    "#!/bin/bash\n"
+    "# A test host's login: its own root, chosen from the address the client connected to.\n"
+    "set -- $SSH_CONNECTION\n"
+    "root=%s/hosts/$3\n"
+    "mkdir -p \"$root\" && cd \"$root\" || exit 255\n"
+    "export HOST_ROOT=$root PATH=%s/bin:$PATH\n"
+    "exec /bin/bash -c \"${SSH_ORIGINAL_COMMAND:-true}\"\n";
 
 /* systemctl for a test host: a unit is active or enabled while a file under state/ says so. */
 static const char systemctl[] =
-	"#!/bin/bash\n"
-	"echo \"$*\" >> \"$HOST_ROOT/systemctl.log\"\n"
-	"verb=$1; shift; rc=0\n"
-	"case $verb in\n"
-	"is-active) for u; do if [ -e \"$HOST_ROOT/state/$u.active\" ]; then echo active; else "
-	"echo inactive; rc=3; fi; done ;;\n"
-	"is-enabled) for u; do if [ -e \"$HOST_ROOT/state/$u.enabled\" ]; then echo enabled; "
-	"else echo disabled; rc=1; fi; done ;;\n"
-	"stop) for u; do rm -f \"$HOST_ROOT/state/$u.active\"; done ;;\n"
-	"disable) for u; do rm -f \"$HOST_ROOT/state/$u.enabled\"; done ;;\n"
-	"*) echo \"systemctl: $verb not faked\" >&2; rc=1 ;;\n"
-	"esac\n"
-	"exit $rc\n";
+    "#!/bin/bash\n"
+    "echo \"$*\" >> \"$HOST_ROOT/systemctl.log\"\n"
+    "verb=$1; shift; rc=0\n"
+    "case $verb in\n"
+    "is-active) for u; do if [ -e \"$HOST_ROOT/state/$u.active\" ]; then echo active; else "
+    "echo inactive; rc=3; fi; done ;;\n"
+    "is-enabled) for u; do if [ -e \"$HOST_ROOT/state/$u.enabled\" ]; then echo enabled; "
+    "else echo disabled; rc=1; fi; done ;;\n"
+    "stop) for u; do rm -f \"$HOST_ROOT/state/$u.active\"; done ;;\n"
+    "disable) for u; do rm -f \"$HOST_ROOT/state/$u.enabled\"; done ;;\n"
+    "*) echo \"systemctl: $verb not faked\" >&2; rc=1 ;;\n"
+    "esac\n"
+    "exit $rc\n";
 
 int sshd_setup(void **state)
 {
@@ -244,9 +246,9 @@ int sshd_setup(void **state)
 	/* sshd insists on its privilege separation folder. */
 	(void)mkdir("/run/sshd", 0755);
 	assert_int_equal(tt_sh("ssh-keygen -q -t rsa -b 2048 -m PEM -N '' -f id_rsa && "
-			       "cp id_rsa.pub authorized_keys && "
-			       "ssh-keygen -q -t ed25519 -N '' -f stranger && mkdir -p bin hosts"),
-			 0);
+	                       "cp id_rsa.pub authorized_keys && "
+	                       "ssh-keygen -q -t ed25519 -N '' -f stranger && mkdir -p bin hosts"),
+	                 0);
 	assert_non_null(f = fopen("hostsh", "w"));
 	fprintf(f, hostsh, dir, dir);
 	fclose(f);
@@ -301,9 +303,13 @@ int sshd_teardown(void **state)
 
 struct tf_ssh_opts opts(const char *host)
 {
-	struct tf_ssh_opts o = {.host = host, .port = port, .user = "root",
-				.identity = key_path, .known_hosts = kh_path,
-				.connect_timeout_s = 5, .command_timeout_s = 30};
+	struct tf_ssh_opts o = {.host = host,
+	                        .port = port,
+	                        .user = "root",
+	                        .identity = key_path,
+	                        .known_hosts = kh_path,
+	                        .connect_timeout_s = 5,
+	                        .command_timeout_s = 30};
 	return o;
 }
 
@@ -347,4 +353,3 @@ int running(const char *cmdline)
 		closedir(d);
 	return found;
 }
-

@@ -12,13 +12,13 @@
 /* Recorded from etcd v3.5 (grpc-gateway): POST /v3/cluster/member/list during a scale-out, one
  * member added but not started yet (no name, no client URLs). */
 static const char members_json[] =
-	"{\"header\":{\"cluster_id\":\"14841639068965178418\",\"member_id\":"
-	"\"10276657743932975437\",\"raft_term\":\"2\"},\"members\":["
-	"{\"ID\":\"10276657743932975437\",\"name\":\"pd-127.0.0.11-2379\","
-	"\"peerURLs\":[\"http://127.0.0.11:2380\"],\"clientURLs\":[\"https://127.0.0.11:2379\"]},"
-	"{\"ID\":\"3\",\"name\":\"pd-b\",\"peerURLs\":[\"https://127.0.0.12:2380\"],"
-	"\"clientURLs\":[\"https://127.0.0.12:2379\",7]},"
-	"{\"ID\":\"4\",\"peerURLs\":[\"https://127.0.0.13:2380\"],\"isLearner\":false}]}";
+    "{\"header\":{\"cluster_id\":\"14841639068965178418\",\"member_id\":"
+    "\"10276657743932975437\",\"raft_term\":\"2\"},\"members\":["
+    "{\"ID\":\"10276657743932975437\",\"name\":\"pd-127.0.0.11-2379\","
+    "\"peerURLs\":[\"http://127.0.0.11:2380\"],\"clientURLs\":[\"https://127.0.0.11:2379\"]},"
+    "{\"ID\":\"3\",\"name\":\"pd-b\",\"peerURLs\":[\"https://127.0.0.12:2380\"],"
+    "\"clientURLs\":[\"https://127.0.0.12:2379\",7]},"
+    "{\"ID\":\"4\",\"peerURLs\":[\"https://127.0.0.13:2380\"],\"isLearner\":false}]}";
 
 static void test_parse(void **state)
 {
@@ -82,7 +82,8 @@ static int fake_send(void *arg, const char *host, unsigned port, const struct tf
 		             ? "{\"header\":{\"member_id\":\"7\"},\"leader\":\"7\"}"
 		             : "{\"header\":{\"member_id\":\"8\"},\"leader\":\"7\"}";
 	else if (strcmp(path, "/health") == 0)
-		answer = strcmp(host, "sick") == 0 ? "{\"health\":\"false\"}" : "{\"health\":\"true\"}";
+		answer =
+		    strcmp(host, "sick") == 0 ? "{\"health\":\"false\"}" : "{\"health\":\"true\"}";
 	resp->status = f->status ? f->status : 200;
 	resp->body_len = strlen(answer);
 	assert_non_null(resp->body = strdup(answer));
@@ -107,7 +108,8 @@ static void test_requests(void **state)
 	assert_string_equal(f.last_host, "up");
 	tf_pd_members_release(&ms);
 	assert_int_equal(tf_pd_member_list(&a, hosts, ports, 1, &ms, &err), TF_E_IO);
-	assert_string_equal(err.msg, "POST http://down:2379/v3/cluster/member/list: connection refused");
+	assert_string_equal(err.msg,
+	                    "POST http://down:2379/v3/cluster/member/list: connection refused");
 	assert_int_equal(tf_pd_member_list(&a, hosts, ports, 0, &ms, &err), TF_E_FAIL);
 	assert_string_equal(err.msg, "no PD endpoint to ask");
 
@@ -121,7 +123,8 @@ static void test_requests(void **state)
 	assert_string_equal(err.msg, "sick:2379: /health is not true");
 
 	assert_int_equal(tf_pd_update_peers(&a, hosts, ports, 2, "3", urls, 1, &err), 0);
-	assert_string_equal(f.last_body, "{\"ID\":\"3\",\"peerURLs\":[\"https://127.0.0.11:2380\"]}");
+	assert_string_equal(f.last_body,
+	                    "{\"ID\":\"3\",\"peerURLs\":[\"https://127.0.0.11:2380\"]}");
 
 	f.status = 500;
 	assert_int_equal(tf_pd_health(&a, "up", 2379, &err), TF_E_FAIL);
@@ -131,8 +134,8 @@ static void test_requests(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_requests),
+	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_requests),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -59,7 +59,7 @@ static void test_every_task_once(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_task_once),
+	    cmocka_unit_test(test_every_task_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

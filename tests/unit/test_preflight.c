@@ -16,8 +16,7 @@
 
 static const char *pd_sick; /* host whose PD reports unhealthy */
 
-static int pd_hook(void *arg, const struct tf_topo_instance *pd, int *is_leader,
-		   struct tf_err *err)
+static int pd_hook(void *arg, const struct tf_topo_instance *pd, int *is_leader, struct tf_err *err)
 {
 	(void)arg;
 	if (pd_sick != NULL && strcmp(pd->host, pd_sick) == 0)
@@ -35,20 +34,21 @@ static struct tf_topology *lab_topology(void)
 	char *y = NULL;
 	int i;
 
-	assert_true(asprintf(&y,
-			     "user: root\ntopology:\n  global:\n    user: root\n    ssh_port: %u\n"
-			     "  pd_servers:\n"
-			     "    - host: 127.0.7.1\n      client_port: %u\n      peer_port: %u\n"
-			     "      deploy_dir: %s/deploy/pd\n"
-			     "    - host: 127.0.7.2\n      client_port: %u\n      peer_port: %u\n"
-			     "      deploy_dir: %s/deploy/pd\n"
-			     "    - host: 127.0.7.3\n      client_port: %u\n      peer_port: %u\n"
-			     "      deploy_dir: %s/deploy/pd\n"
-			     "  tikv_servers:\n"
-			     "    - host: 127.0.7.4\n      port: 20160\n      deploy_dir: /\n"
-			     "    - host: 127.0.0.206\n      port: 20160\n      deploy_dir: %s/x/y/z\n",
-			     port, port + 1, port + 2, dir, port + 1, port + 2, dir, port + 1,
-			     port + 2, dir, dir) > 0);
+	assert_true(
+	    asprintf(&y,
+	             "user: root\ntopology:\n  global:\n    user: root\n    ssh_port: %u\n"
+	             "  pd_servers:\n"
+	             "    - host: 127.0.7.1\n      client_port: %u\n      peer_port: %u\n"
+	             "      deploy_dir: %s/deploy/pd\n"
+	             "    - host: 127.0.7.2\n      client_port: %u\n      peer_port: %u\n"
+	             "      deploy_dir: %s/deploy/pd\n"
+	             "    - host: 127.0.7.3\n      client_port: %u\n      peer_port: %u\n"
+	             "      deploy_dir: %s/deploy/pd\n"
+	             "  tikv_servers:\n"
+	             "    - host: 127.0.7.4\n      port: 20160\n      deploy_dir: /\n"
+	             "    - host: 127.0.0.206\n      port: 20160\n      deploy_dir: %s/x/y/z\n",
+	             port, port + 1, port + 2, dir, port + 1, port + 2, dir, port + 1, port + 2,
+	             dir, dir) > 0);
 	i = tf_topology_parse(y, strlen(y), "meta.yaml", &t, &err);
 	free(y);
 	if (i != 0)
@@ -56,13 +56,15 @@ static struct tf_topology *lab_topology(void)
 	return t;
 }
 
-static struct tf_preflight_params params(const struct tf_topology *t,
-					 const struct tf_ssh_opts *o)
+static struct tf_preflight_params params(const struct tf_topology *t, const struct tf_ssh_opts *o)
 {
 	static char spec[32];
 	static const char *rm[2];
-	struct tf_preflight_params p = {.topo = t, .ssh = o, .units_dir = "etc/systemd/system",
-					.min_free_kb = 1024, .pd_check = pd_hook};
+	struct tf_preflight_params p = {.topo = t,
+	                                .ssh = o,
+	                                .units_dir = "etc/systemd/system",
+	                                .min_free_kb = 1024,
+	                                .pd_check = pd_hook};
 
 	snprintf(spec, sizeof(spec), "127.0.7.2:%u", port + 1);
 	rm[0] = spec;
@@ -73,16 +75,17 @@ static struct tf_preflight_params params(const struct tf_topology *t,
 
 static void plant_units(const char *host)
 {
-	assert_int_equal(tt_sh("h=hosts/%s; mkdir -p $h/etc/systemd/system $h/state && "
-			       "for u in node_exporter-9100.service node_exporter-9100-dup.service "
-			       "node_exporter-9101.service; do touch $h/etc/systemd/system/$u "
-			       "$h/state/$u.active $h/state/$u.enabled; done && rm -f $h/systemctl.log",
-			       host),
-			 0);
+	assert_int_equal(
+	    tt_sh("h=hosts/%s; mkdir -p $h/etc/systemd/system $h/state && "
+	          "for u in node_exporter-9100.service node_exporter-9100-dup.service "
+	          "node_exporter-9101.service; do touch $h/etc/systemd/system/$u "
+	          "$h/state/$u.active $h/state/$u.enabled; done && rm -f $h/systemctl.log",
+	          host),
+	    0);
 }
 
 static const struct tf_preflight_item *find_item(const struct tf_preflight_report *r,
-						 const char *host, const char *check)
+                                                 const char *host, const char *check)
 {
 	char name[64];
 	size_t i;
@@ -94,8 +97,8 @@ static const struct tf_preflight_item *find_item(const struct tf_preflight_repor
 	return NULL;
 }
 
-static const struct tf_preflight_item *item(const struct tf_preflight_report *r,
-					    const char *host, const char *check)
+static const struct tf_preflight_item *item(const struct tf_preflight_report *r, const char *host,
+                                            const char *check)
 {
 	const struct tf_preflight_item *it = find_item(r, host, check);
 
@@ -189,9 +192,8 @@ static void test_preflight_duplicates(void **state)
 	assert_int_equal(it->status, TF_CHECK_FAIL);
 	assert_null(strstr(it->detail, "node_exporter-9101.service")); /* another port: left */
 	assert_null(strstr(it->detail, "node_exporter-9100.service"));
-	assert_int_equal(access(path("hosts/127.0.7.3/state/node_exporter-9100-dup.service.active"),
-				F_OK),
-			 0);
+	assert_int_equal(
+	    access(path("hosts/127.0.7.3/state/node_exporter-9100-dup.service.active"), F_OK), 0);
 	assert_int_equal(tt_sh("! grep -q stop hosts/127.0.7.3/systemctl.log"), 0);
 	tf_preflight_report_free(r);
 	r = NULL;
@@ -218,19 +220,16 @@ static void test_preflight_duplicates(void **state)
 	assert_non_null(strstr(it->detail, "node_exporter-9100-dup.service"));
 	assert_int_equal(r->nfixed, 1);
 	assert_int_equal(tt_sh("grep -qx 'stop node_exporter-9100-dup.service' "
-			       "hosts/127.0.7.3/systemctl.log && "
-			       "grep -qx 'disable node_exporter-9100-dup.service' "
-			       "hosts/127.0.7.3/systemctl.log"),
-			 0);
-	assert_int_equal(access(path("hosts/127.0.7.3/state/node_exporter-9100-dup.service.active"),
-				F_OK),
-			 -1);
-	assert_int_equal(access(path("hosts/127.0.7.3/state/node_exporter-9100.service.active"),
-				F_OK),
-			 0);
-	assert_int_equal(access(path("hosts/127.0.7.3/state/node_exporter-9101.service.active"),
-				F_OK),
-			 0);
+	                       "hosts/127.0.7.3/systemctl.log && "
+	                       "grep -qx 'disable node_exporter-9100-dup.service' "
+	                       "hosts/127.0.7.3/systemctl.log"),
+	                 0);
+	assert_int_equal(
+	    access(path("hosts/127.0.7.3/state/node_exporter-9100-dup.service.active"), F_OK), -1);
+	assert_int_equal(
+	    access(path("hosts/127.0.7.3/state/node_exporter-9100.service.active"), F_OK), 0);
+	assert_int_equal(
+	    access(path("hosts/127.0.7.3/state/node_exporter-9101.service.active"), F_OK), 0);
 	tf_preflight_report_free(r);
 	r = NULL;
 	/* Run again: nothing left to stop. */
@@ -247,8 +246,11 @@ static void test_preflight_32_hosts(void **state)
 {
 	struct tf_topology *t = NULL;
 	struct tf_ssh_opts o = opts(NULL);
-	struct tf_preflight_params p = {.topo = NULL, .ssh = &o, .units_dir = "etc/systemd/system",
-					.min_free_kb = 1024, .parallel = NFAN};
+	struct tf_preflight_params p = {.topo = NULL,
+	                                .ssh = &o,
+	                                .units_dir = "etc/systemd/system",
+	                                .min_free_kb = 1024,
+	                                .parallel = NFAN};
 	struct tf_preflight_report *r = NULL;
 	struct tf_err err;
 	char *y = NULL;
@@ -283,9 +285,9 @@ static void test_preflight_32_hosts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_preflight_ok_and_json),
-		cmocka_unit_test(test_preflight_duplicates),
-		cmocka_unit_test(test_preflight_32_hosts),
+	    cmocka_unit_test(test_preflight_ok_and_json),
+	    cmocka_unit_test(test_preflight_duplicates),
+	    cmocka_unit_test(test_preflight_32_hosts),
 	};
 
 	return cmocka_run_group_tests(tests, sshd_setup, sshd_teardown);

@@ -25,8 +25,8 @@ enum tf_check_status {
 	TF_CHECK_FAIL,    /* refuses the install */
 };
 
-/* The PD health hook, called from worker threads once per PD instance (the HTTP client is the
- * verify module's). Returns 0 when the member is healthy and sets *is_leader; else fills err. */
+/* The PD health hook, called from worker threads once per PD instance (the caller asks through
+ * cluster/pdapi). Returns 0 when the member is healthy and sets *is_leader; else fills err. */
 typedef int (*tf_preflight_pd_fn)(void *arg, const struct tf_topo_instance *pd, int *is_leader,
 				  struct tf_err *err);
 

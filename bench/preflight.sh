@@ -19,8 +19,7 @@ NHOSTS=${BENCH_HOSTS:-32}
 UPDATE_DOC=0
 [[ ${1:-} == --update-doc ]] && UPDATE_DOC=1
 ((NHOSTS >= 1 && NHOSTS <= 150)) || { echo "bench: BENCH_HOSTS must be 1..150" >&2; exit 2; }
-libs=(installer/libtf_installer.a cluster/libtf_cluster.a mirror/libtf_mirror.a
-	manifests/libtf_manifests.a crypto/libtf_crypto.a common/libtf_common.a)
+libs=(cluster/libtf_cluster.a manifests/libtf_manifests.a crypto/libtf_crypto.a common/libtf_common.a)
 for lib in "${libs[@]}"; do
 	[[ -f $TF_BUILD/$lib ]] || { echo "bench: '$TF_BUILD/$lib' missing (build first or set TF_BUILD)" >&2; exit 2; }
 done
@@ -47,7 +46,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int(
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 verdict() { awk -v v="$1" -v op="$2" -v g="$3" 'BEGIN { ok = op == "<" ? v < g : v > g; print ok ? "met" : "not met" }'; }
 
-# The driver: installer/preflight over a meta.yaml, linked against the build's libraries.
+# The driver: cluster/preflight over a meta.yaml, linked against the build's libraries.
 # shellcheck disable=SC2046
 cc -std=c11 -D_GNU_SOURCE -O2 -I"$SRC" "$SRC/bench/preflight_driver.c" -o "$T/driver" \
 	-Wl,--start-group "${libs[@]/#/$TF_BUILD/}" -Wl,--end-group \

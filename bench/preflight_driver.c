@@ -1,7 +1,7 @@
-/* bench/preflight.sh's driver: runs installer/preflight over a meta.yaml and prints
+/* bench/preflight.sh's driver: runs cluster/preflight over a meta.yaml and prints
  * "<seconds> <hosts> <failed>" (or the refusal on stderr). Not part of the product.
  *   preflight_driver META KEY KNOWN_HOSTS PARALLEL UNITS_DIR [MAX_HOSTS] */
-#include "installer/preflight.h"
+#include "cluster/preflight.h"
 #include "cluster/ssh.h"
 #include "cluster/topology.h"
 

@@ -1,5 +1,6 @@
 /* SSH transport over libssh: strict host keys, public-key login, commands, copies, fan-out. */
 #include "cluster/ssh.h"
+#include "common/pool.h"
 #include "common/progress.h"
 
 #include <errno.h>
@@ -303,16 +304,6 @@ out:
 	return r;
 }
 
-int tf_ssh_reconnect(struct tf_ssh *s, struct tf_err *err)
-{
-	if (s->session != NULL) {
-		ssh_disconnect(s->session);
-		ssh_free(s->session);
-		s->session = NULL;
-	}
-	return session_open(s, err);
-}
-
 void tf_ssh_result_release(struct tf_ssh_result *r)
 {
 	free(r->out);
@@ -421,13 +412,6 @@ static void on_exit_signal(ssh_session session, ssh_channel ch, const char *sig,
 	c->exited = 1;
 }
 
-/* Input for a command: a buffer or a file descriptor, or nothing. */
-struct run_input {
-	const void *data;
-	size_t len;
-	int fd;
-};
-
 static int lost_or(struct tf_ssh *s, int code, const char *what, const char *cmd,
 		   struct tf_err *err)
 {
@@ -438,47 +422,8 @@ static int lost_or(struct tf_ssh *s, int code, const char *what, const char *cmd
 			  ssh_get_error(s->session));
 }
 
-static int write_input(struct tf_ssh *s, ssh_channel ch, const struct run_input *in,
-		       const char *cmd, struct tf_err *err)
-{
-	char buf[32768];
-	const char *p = in->data;
-	size_t left = in->len;
-	ssize_t got;
-
-	while (in->fd < 0 && left > 0) {
-		uint32_t chunk = left > sizeof(buf) ? (uint32_t)sizeof(buf) : (uint32_t)left;
-		int w = ssh_channel_write(ch, p, chunk);
-
-		if (w == SSH_ERROR || w == 0)
-			return lost_or(s, TF_E_IO, "sending input to", cmd, err);
-		p += w;
-		left -= (size_t)w;
-	}
-	while (in->fd >= 0) {
-		const char *q = buf;
-
-		if ((got = read(in->fd, buf, sizeof(buf))) < 0) {
-			if (errno == EINTR)
-				continue;
-			return tf_err_sys(err, TF_E_IO, "read local file for '%.200s'", cmd);
-		}
-		if (got == 0)
-			break;
-		while (got > 0) {
-			int w = ssh_channel_write(ch, q, (uint32_t)got);
-
-			if (w == SSH_ERROR || w == 0)
-				return lost_or(s, TF_E_IO, "sending input to", cmd, err);
-			q += w;
-			got -= w;
-		}
-	}
-	return 0;
-}
-
-static int run_channel(struct tf_ssh *s, const char *cmd, const struct run_input *in,
-		       unsigned timeout_s, struct tf_ssh_result *res, struct tf_err *err)
+static int run_channel(struct tf_ssh *s, const char *cmd, unsigned timeout_s,
+		       struct tf_ssh_result *res, struct tf_err *err)
 {
 	struct run_ctx c = {.res = res};
 	struct ssh_channel_callbacks_struct cb = {
@@ -517,8 +462,6 @@ static int run_channel(struct tf_ssh *s, const char *cmd, const struct run_input
 		r = lost_or(s, TF_E_IO, "starting", cmd, err);
 		goto out;
 	}
-	if (in != NULL && (r = write_input(s, ch, in, cmd, err)) != 0)
-		goto out;
 	if (ssh_channel_send_eof(ch) != SSH_OK) {
 		r = lost_or(s, TF_E_IO, "closing the input of", cmd, err);
 		goto out;
@@ -574,161 +517,46 @@ out:
 int tf_ssh_run(struct tf_ssh *s, const char *cmd, unsigned timeout_s, struct tf_ssh_result *res,
 	       struct tf_err *err)
 {
-	return run_channel(s, cmd, NULL, timeout_s, res, err);
+	return run_channel(s, cmd, timeout_s, res, err);
 }
 
-static int put(struct tf_ssh *s, const struct run_input *in, size_t len, const char *path,
-	       mode_t mode, struct tf_err *err)
-{
-	struct tf_ssh_result res = {0};
-	char *qp = NULL, *tmp = NULL, *qt = NULL, *cmd = NULL, *end;
-	unsigned long long got;
-	int r;
-
-	if (asprintf(&tmp, "%s.tf-tmp", path) < 0) {
-		tmp = NULL;
-		r = tf_err_nomem(err);
-		goto out;
-	}
-	if ((qp = tf_ssh_quote(path)) == NULL || (qt = tf_ssh_quote(tmp)) == NULL) {
-		r = tf_err_nomem(err);
-		goto out;
-	}
-	/* A private temporary file renamed into place: a dropped connection never leaves a
-	 * partial file at path, and the byte count proves that all of it arrived. */
-	if (asprintf(&cmd, "umask 077 && cat > %s && chmod %04o %s && mv -f %s %s && wc -c < %s",
-		     qt, (unsigned)(mode & 07777), qt, qt, qp, qp) < 0) {
-		cmd = NULL;
-		r = tf_err_nomem(err);
-		goto out;
-	}
-	if ((r = run_channel(s, cmd, in, 0, &res, err)) != 0)
-		goto out;
-	if (res.status != 0) {
-		r = tf_err_set(err, TF_E_IO, "%s: cannot write '%s' (exit %d): %.300s", s->name,
-			       path, res.status, res.errout);
-		goto out;
-	}
-	errno = 0;
-	got = strtoull(res.out, &end, 10);
-	if (errno != 0 || end == res.out || (*end != '\n' && *end != '\0') ||
-	    got != (unsigned long long)len) {
-		r = tf_err_set(err, TF_E_IO, "%s: '%s' has %s bytes, not %zu", s->name, path,
-			       res.out, len);
-		goto out;
-	}
-	r = 0;
-out:
-	tf_ssh_result_release(&res);
-	free(cmd);
-	free(qt);
-	free(qp);
-	free(tmp);
-	return r;
-}
-
-int tf_ssh_put(struct tf_ssh *s, const void *data, size_t len, const char *path, mode_t mode,
-	       struct tf_err *err)
-{
-	struct run_input in = {.data = data, .len = len, .fd = -1};
-
-	return put(s, &in, len, path, mode, err);
-}
-
-int tf_ssh_put_file(struct tf_ssh *s, const char *local_path, const char *path, mode_t mode,
-		    struct tf_err *err)
-{
-	struct run_input in = {.fd = -1};
-	struct stat st;
-	int r;
-
-	if ((in.fd = open(local_path, O_RDONLY | O_CLOEXEC)) < 0)
-		return tf_err_sys(err, TF_E_IO, "open '%s'", local_path);
-	if (fstat(in.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		r = tf_err_set(err, TF_E_IO, "'%s' is not a readable regular file", local_path);
-		goto out;
-	}
-	r = put(s, &in, (size_t)st.st_size, path, mode, err);
-out:
-	close(in.fd);
-	return r;
-}
-
-/* The fan-out: workers take the next index under a lock until none is left. */
+/* The fan-out: the pool runs the tasks, each outcome lands in its own slot. */
 struct fanout {
-	pthread_mutex_t lock;
-	size_t next, n;
 	tf_ssh_task_fn fn;
 	void *arg;
 	struct tf_err *results;
 };
 
-static void *worker(void *p)
+static void fanout_task(void *p, size_t i)
 {
 	struct fanout *f = p;
+	struct tf_err e;
 
-	for (;;) {
-		size_t i;
-		struct tf_err e;
-
-		pthread_mutex_lock(&f->lock);
-		i = f->next < f->n ? f->next++ : f->n;
-		pthread_mutex_unlock(&f->lock);
-		if (i >= f->n)
-			return NULL;
-		tf_err_clear(&e);
-		e.code = f->fn(f->arg, i, &e);
-		if (e.code != 0 && e.msg[0] == '\0')
-			snprintf(e.msg, sizeof(e.msg), "task %zu failed (code %d)", i, e.code);
-		f->results[i] = e;
-	}
+	tf_err_clear(&e);
+	e.code = f->fn(f->arg, i, &e);
+	if (e.code != 0 && e.msg[0] == '\0')
+		snprintf(e.msg, sizeof(e.msg), "task %zu failed (code %d)", i, e.code);
+	f->results[i] = e;
 }
 
 int tf_ssh_fanout(size_t n, unsigned parallel, tf_ssh_task_fn fn, void *arg,
 		  struct tf_err *results, struct tf_err *err)
 {
-	struct fanout f = {.n = n, .fn = fn, .arg = arg, .results = results};
-	pthread_t *threads = NULL;
-	size_t nthreads = parallel ? parallel : TF_SSH_FANOUT_DEFAULT, started = 0, i, failed = 0;
-	size_t first = 0;
-	int r = 0;
+	struct fanout f = {.fn = fn, .arg = arg, .results = results};
+	size_t i, failed = 0, first = 0;
+	int r;
 
-	if (nthreads > n)
-		nthreads = n;
 	for (i = 0; i < n; i++)
 		tf_err_clear(&results[i]);
-	if (n == 0)
-		return 0;
-	if (pthread_mutex_init(&f.lock, NULL) != 0)
-		return tf_err_set(err, TF_E_IO, "cannot create a lock");
-	if ((threads = calloc(nthreads, sizeof(*threads))) == NULL) {
-		r = tf_err_nomem(err);
-		goto out;
-	}
-	for (; started < nthreads; started++) {
-		if ((r = pthread_create(&threads[started], NULL, worker, &f)) != 0)
-			break;
-	}
-	if (started == 0) {
-		errno = r;
-		r = tf_err_sys(err, TF_E_IO, "cannot start a thread");
-		goto out;
-	}
-	/* Fewer threads than asked still finish the work: each takes tasks until none is left. */
-	for (i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
+	if ((r = tf_pool_run(n, parallel ? parallel : TF_SSH_FANOUT_DEFAULT, fanout_task, &f,
+			     err)) != 0)
+		return r;
 	for (i = 0; i < n; i++) {
 		if (results[i].code != 0 && failed++ == 0)
 			first = i;
 	}
-	if (failed > 0) {
-		r = tf_err_set(err, TF_E_FAIL, "%zu of %zu failed; first: %s", failed, n,
-			       results[first].msg);
-		goto out;
-	}
-	r = 0;
-out:
-	free(threads);
-	pthread_mutex_destroy(&f.lock);
-	return r;
+	if (failed > 0)
+		return tf_err_set(err, TF_E_FAIL, "%zu of %zu failed; first: %s", failed, n,
+				  results[first].msg);
+	return 0;
 }

@@ -1,6 +1,6 @@
 /* The SSH transport to the cluster's hosts (libssh behind an opaque type): public-key login with
  * TiUP's cluster key, strict host-key checking against a known_hosts file, commands with
- * timeouts and bounded output, file copy, and a bounded parallel fan-out over hosts.
+ * timeouts and bounded output, and a bounded parallel fan-out over hosts.
  * See docs/ssh.md for the host-key policy. */
 #ifndef TF_CLUSTER_SSH_H
 #define TF_CLUSTER_SSH_H
@@ -53,8 +53,6 @@ void tf_ssh_global_finalize(void);
  * *out is freed with tf_ssh_free. */
 int tf_ssh_connect(const struct tf_ssh_opts *o, struct tf_ssh **out,
 		   struct tf_err *err) TF_MUST_CHECK;
-/* Drops the connection and connects again with the same options (same host-key check). */
-int tf_ssh_reconnect(struct tf_ssh *s, struct tf_err *err) TF_MUST_CHECK;
 /* Disconnects and frees; takes NULL. */
 void tf_ssh_free(struct tf_ssh *s);
 /* "host:port" of the connection, for messages. */
@@ -69,14 +67,6 @@ const char *tf_ssh_pinned(const struct tf_ssh *s);
 int tf_ssh_run(struct tf_ssh *s, const char *cmd, unsigned timeout_s, struct tf_ssh_result *res,
 	       struct tf_err *err) TF_MUST_CHECK;
 void tf_ssh_result_release(struct tf_ssh_result *r);
-
-/* Writes len bytes to path on the host with mode, atomically: `cat` into "<path>.tf-tmp"
- * (umask 077), chmod, rename, and a byte count checked against len. */
-int tf_ssh_put(struct tf_ssh *s, const void *data, size_t len, const char *path, mode_t mode,
-	       struct tf_err *err) TF_MUST_CHECK;
-/* Same, streaming the local file local_path. */
-int tf_ssh_put_file(struct tf_ssh *s, const char *local_path, const char *path, mode_t mode,
-		    struct tf_err *err) TF_MUST_CHECK;
 
 /* s single-quoted for a POSIX shell (caller frees); NULL when out of memory. */
 char *tf_ssh_quote(const char *s);

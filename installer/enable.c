@@ -1,7 +1,7 @@
-/* tiferry install, cluster half (DESIGN.md steps 6-10): preflight, PD scale-in to the leader,
- * `tiup cluster tls enable`, repair of http:// peer URLs through etcd's API, PD scale-out from
- * the bundle's topology, and the final health. Each step finds what is done and continues. */
-#include "installer/enable.h"
+/* tiferry install, cluster half (DESIGN.md steps 6-10): the helpers the steps share, the
+ * preflight and the final health; the PD steps (scale-in, tls enable, peer repair, scale-out)
+ * are in enable_pd.c. Each step finds what is done and continues. */
+#include "installer/enable_int.h"
 #include "crypto/sigkey.h"
 #include "manifests/check.h"
 #include "manifests/receipt.h"
@@ -9,7 +9,8 @@
 #include "common/log.h"
 #include "common/progress.h"
 #include "installer/audit.h"
-#include "installer/preflight.h"
+#include "cluster/pdapi.h"
+#include "cluster/preflight.h"
 #include "cluster/ssh.h"
 #include "cluster/tlsprobe.h"
 #include "installer/verify.h"
@@ -30,38 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
-#define KEY_LEADER "pd_leader"   /* "host:client_port" of the PD leader kept */
-#define KEY_REMOVED "pd_removed" /* "host:port,host:port": the PD members scaled in */
-#define WAIT_DEFAULT_S 120u
-#define API_TIMEOUT_MS 3000
-#define API_BODY_MAX ((size_t)1 << 20)
-#define POLL_MS 500
-#define SCALE_OUT_FILE "scale-out-pd.yaml"
-#define PREFLIGHT_FILE "preflight.json"
-#define VERIFY_FILE "verify.json"
-#define META_BEFORE_FILE "meta-before.yaml" /* meta.yaml as the preflight found it */
-#define MAX_PD 64
-
-/* One PD instance of the bundle's full PD topology (builder: topology/pd.yaml). */
-struct pd_node {
-	const char *host;
-	unsigned client_port, peer_port;
-	char name[300]; /* member name (TiUP's default "pd-<host>-<client_port>") */
-	char id[300];   /* "host:client_port", TiUP's node id for -N */
-	struct tf_yaml *spec;
-};
-
-struct pd_topo {
-	struct tf_yaml *doc;
-	size_t n;
-	struct pd_node nodes[MAX_PD];
-};
-
 /* ---- small helpers ---- */
 
-static void nap_ms(unsigned ms)
+void tf_enable_nap_ms(unsigned ms)
 {
 	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
 
@@ -69,17 +41,12 @@ static void nap_ms(unsigned ms)
 		;
 }
 
-static unsigned wait_s(const struct tf_enable *e)
+unsigned tf_enable_wait_s(const struct tf_enable *e)
 {
 	return e->wait_s ? e->wait_s : WAIT_DEFAULT_S;
 }
 
-static const char *component(const struct tf_enable *e)
-{
-	return e->cluster_component ? e->cluster_component : "cluster";
-}
-
-static void audit_note(const struct tf_enable *e, const char *step, const char *host,
+void tf_enable_audit_note(const struct tf_enable *e, const char *step, const char *host,
                        const char *detail)
 {
 	struct tf_audit_entry ae = {.step = step, .event = "note", .host = host, .detail = detail};
@@ -89,24 +56,7 @@ static void audit_note(const struct tf_enable *e, const char *step, const char *
 		tf_log_warn("audit log: %s", aerr.msg);
 }
 
-/* 1 when the comma-separated list holds item. */
-static int in_list(const char *list, const char *item)
-{
-	size_t n = strlen(item);
-	const char *p = list;
-
-	while (p != NULL && *p) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-
-		if (len == n && strncmp(p, item, n) == 0)
-			return 1;
-		p = end ? end + 1 : NULL;
-	}
-	return 0;
-}
-
-static int load_meta(const struct tf_enable *e, struct tf_topology **t, struct tf_err *err)
+int tf_enable_load_meta(const struct tf_enable *e, struct tf_topology **t, struct tf_err *err)
 {
 	int r = tf_topology_load(e->meta_path, t, err);
 
@@ -116,7 +66,7 @@ static int load_meta(const struct tf_enable *e, struct tf_topology **t, struct t
 }
 
 /* The PD instance of meta.yaml whose node id is id, or NULL. */
-static const struct tf_topo_instance *meta_pd(const struct tf_topology *t, const char *id)
+const struct tf_topo_instance *tf_enable_meta_pd(const struct tf_topology *t, const char *id)
 {
 	size_t i;
 
@@ -135,23 +85,14 @@ static const struct tf_topo_instance *meta_pd(const struct tf_topology *t, const
 	return NULL;
 }
 
-static size_t meta_pd_count(const struct tf_topology *t)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < t->ninstances; i++)
-		n += strcmp(t->instances[i].role, "pd") == 0;
-	return n;
-}
-
-static void pd_topo_release(struct pd_topo *p)
+void tf_enable_pd_topo_release(struct pd_topo *p)
 {
 	tf_yaml_free(p->doc);
 	memset(p, 0, sizeof(*p));
 }
 
 /* Reads the bundle's PD topology: "pd_servers:" with every PD instance in scale-out schema. */
-static int pd_topo_load(const struct tf_enable *e, struct pd_topo *p, struct tf_err *err)
+int tf_enable_pd_topo_load(const struct tf_enable *e, struct pd_topo *p, struct tf_err *err)
 {
 	const struct tf_yaml *list;
 	size_t i;
@@ -165,7 +106,7 @@ static int pd_topo_load(const struct tf_enable *e, struct pd_topo *p, struct tf_
 		return tf_err_prefix(err, "the bundle's PD topology");
 	list = tf_yaml_get(p->doc, "pd_servers");
 	if (list == NULL || list->kind != TF_YAML_SEQ || list->n == 0 || list->n > MAX_PD) {
-		pd_topo_release(p);
+		tf_enable_pd_topo_release(p);
 		return tf_err_set(err, TF_E_INPUT,
 		                  "%s: 'pd_servers' must list 1 to %d PD instances", e->pd_topology,
 		                  MAX_PD);
@@ -181,18 +122,18 @@ static int pd_topo_load(const struct tf_enable *e, struct pd_topo *p, struct tf_
 		if (nd->host == NULL || nd->host[0] == '\0') {
 			r = tf_err_set(err, TF_E_INPUT, "%s: line %d: a PD instance without host",
 			               e->pd_topology, y->line);
-			pd_topo_release(p);
+			tf_enable_pd_topo_release(p);
 			return r;
 		}
 		if ((r = tf_yaml_get_u64(y, "client_port", 2379, &cp, e->pd_topology, err)) != 0 ||
 		    (r = tf_yaml_get_u64(y, "peer_port", 2380, &pp, e->pd_topology, err)) != 0) {
-			pd_topo_release(p);
+			tf_enable_pd_topo_release(p);
 			return r;
 		}
 		if (cp == 0 || cp > 65535 || pp == 0 || pp > 65535) {
 			r = tf_err_set(err, TF_E_INPUT, "%s: line %d: bad PD ports", e->pd_topology,
 			               y->line);
-			pd_topo_release(p);
+			tf_enable_pd_topo_release(p);
 			return r;
 		}
 		nd->client_port = (unsigned)cp;
@@ -208,65 +149,16 @@ static int pd_topo_load(const struct tf_enable *e, struct pd_topo *p, struct tf_
 	return 0;
 }
 
-static const struct pd_node *pd_find(const struct pd_topo *p, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < p->n; i++)
-		if (strcmp(p->nodes[i].id, id) == 0)
-			return &p->nodes[i];
-	return NULL;
-}
-
-/* ---- TCP ports, seen from the control host ---- */
-
-/* 1 when something accepts a TCP connection on host:port, 0 when refused or silent. */
-static int port_open(const char *host, unsigned port)
-{
-	struct addrinfo hints, *ai = NULL, *a;
-	char svc[16];
-	int open_ = 0;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	snprintf(svc, sizeof(svc), "%u", port);
-	if (getaddrinfo(host, svc, &hints, &ai) != 0)
-		return 0;
-	for (a = ai; a != NULL && !open_; a = a->ai_next) {
-		int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		struct pollfd pfd;
-		int soerr = 0;
-		socklen_t sl = sizeof(soerr);
-
-		if (fd < 0)
-			continue;
-		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
-			open_ = 1;
-		} else if (errno == EINPROGRESS) {
-			pfd.fd = fd;
-			pfd.events = POLLOUT;
-			if (poll(&pfd, 1, 1000) == 1 &&
-			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0)
-				open_ = 1;
-		}
-		close(fd);
-	}
-	freeaddrinfo(ai);
-	return open_;
-}
-
 /* ---- etcd's API (PD's client port) ---- */
 
-struct api {
-	struct tf_tls_client *tls; /* NULL: plain http (before TLS) */
-};
-
-static int api_open(const struct tf_enable *e, int tls, struct api *a, struct tf_err *err)
+int tf_enable_api_open(const struct tf_enable *e, int tls, struct api *a, struct tf_err *err)
 {
 	char ca[PATH_MAX], crt[PATH_MAX], key[PATH_MAX];
 
 	a->tls = NULL;
+	a->pd.tls = NULL;
+	a->pd.send = e->pd_send;
+	a->pd.send_arg = e->pd_send_arg;
 	if (!tls)
 		return 0;
 	snprintf(ca, sizeof(ca), "%s/ca.crt", e->tls_dir);
@@ -274,94 +166,18 @@ static int api_open(const struct tf_enable *e, int tls, struct api *a, struct tf
 	snprintf(key, sizeof(key), "%s/client.pem", e->tls_dir);
 	if (tf_tls_client_new(ca, crt, key, &a->tls, err) != 0)
 		return tf_err_prefix(err, "the cluster's client certificate in '%s'", e->tls_dir);
+	a->pd.tls = a->tls;
 	return 0;
 }
 
-static void api_close(struct api *a)
+void tf_enable_api_close(struct api *a)
 {
 	tf_tls_client_free(a->tls);
 	a->tls = NULL;
+	a->pd.tls = NULL;
 }
 
-/* One request to host:port; *out is the JSON answer of a 200 (cJSON_Delete it). */
-static int api_call(const struct api *a, const char *host, unsigned port, const char *method,
-                    const char *path, const char *body, cJSON **out, struct tf_err *err)
-{
-	struct tf_probe_target t = {.host = host, .port = port, .timeout_ms = API_TIMEOUT_MS};
-	struct tf_http_response resp;
-	cJSON *doc = NULL;
-	int r;
-
-	tf_http_response_init(&resp);
-	if ((r = tf_probe_http(&t, a->tls, method, path, body, API_BODY_MAX, &resp, err)) != 0) {
-		tf_err_prefix(err, "%s %s://%s:%u%s", method, a->tls ? "https" : "http", host, port,
-		              path);
-		goto out;
-	}
-	if (resp.status != 200 || resp.truncated) {
-		r = tf_err_set(err, TF_E_FAIL, "%s %s://%s:%u%s: HTTP %d: %.160s", method,
-		               a->tls ? "https" : "http", host, port, path, resp.status,
-		               resp.body ? resp.body : "");
-		goto out;
-	}
-	if ((doc = cJSON_ParseWithLength(resp.body, resp.body_len)) == NULL) {
-		r = tf_err_set(err, TF_E_FAIL, "%s %s:%u%s: the answer is not JSON", method, host,
-		               port, path);
-		goto out;
-	}
-	*out = doc;
-	doc = NULL; /* transferred */
-	r = 0;
-out:
-	cJSON_Delete(doc);
-	tf_http_response_release(&resp);
-	return r;
-}
-
-static const char *jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* The member list through the first of hosts that answers; *members is the "members" array
- * detached (cJSON_Delete it). */
-static int member_list(const struct api *a, const char *const *hosts, const unsigned *ports,
-                       size_t n, cJSON **members, struct tf_err *err)
-{
-	size_t i;
-	int r = tf_err_set(err, TF_E_FAIL, "no PD endpoint to ask");
-
-	for (i = 0; i < n; i++) {
-		cJSON *doc = NULL, *m;
-
-		if ((r = api_call(a, hosts[i], ports[i], "POST", "/v3/cluster/member/list", "{}",
-		                  &doc, err)) != 0)
-			continue;
-		m = cJSON_DetachItemFromObjectCaseSensitive(doc, "members");
-		cJSON_Delete(doc);
-		if (!cJSON_IsArray(m)) {
-			cJSON_Delete(m);
-			r = tf_err_set(err, TF_E_FAIL, "%s:%u: member list without \"members\"",
-			               hosts[i], ports[i]);
-			continue;
-		}
-		*members = m;
-		return 0;
-	}
-	return r;
-}
-
-/* Endpoints of meta.yaml's PD instances. */
-struct endpoints {
-	size_t n;
-	const char *host[MAX_PD];
-	unsigned port[MAX_PD];
-	const char *name[MAX_PD];
-};
-
-static void meta_endpoints(const struct tf_topology *t, struct endpoints *ep)
+void tf_enable_meta_endpoints(const struct tf_topology *t, struct endpoints *ep)
 {
 	size_t i;
 
@@ -379,90 +195,6 @@ static void meta_endpoints(const struct tf_topology *t, struct endpoints *ep)
 	}
 }
 
-/* The leader flag of the member at host:port (maintenance/status: leader == own member_id). */
-static int member_status(const struct api *a, const char *host, unsigned port, int *is_leader,
-                         char *leader_id, size_t idlen, struct tf_err *err)
-{
-	cJSON *doc = NULL;
-	const char *self, *lead;
-	int r;
-
-	if ((r = api_call(a, host, port, "POST", "/v3/maintenance/status", "{}", &doc, err)) != 0)
-		return r;
-	self = jstr(cJSON_GetObjectItemCaseSensitive(doc, "header"), "member_id");
-	lead = jstr(doc, "leader");
-	if (self == NULL || lead == NULL || strcmp(lead, "0") == 0) {
-		r = tf_err_set(err, TF_E_FAIL, "%s:%u: no leader (maintenance/status)", host, port);
-	} else {
-		*is_leader = strcmp(self, lead) == 0;
-		if (leader_id != NULL)
-			snprintf(leader_id, idlen, "%s", lead);
-	}
-	cJSON_Delete(doc);
-	return r;
-}
-
-static int member_health(const struct api *a, const char *host, unsigned port, struct tf_err *err)
-{
-	cJSON *doc = NULL;
-	const cJSON *h;
-	int r;
-
-	if ((r = api_call(a, host, port, "GET", "/health", NULL, &doc, err)) != 0)
-		return r;
-	h = cJSON_GetObjectItemCaseSensitive(doc, "health");
-	if (!(cJSON_IsTrue(h) || (cJSON_IsString(h) && strcmp(h->valuestring, "true") == 0)))
-		r = tf_err_set(err, TF_E_FAIL, "%s:%u: /health is not true", host, port);
-	cJSON_Delete(doc);
-	return r;
-}
-
-static const char *member_name(const cJSON *m)
-{
-	const char *n = jstr(m, "name");
-
-	return n != NULL && n[0] ? n : NULL;
-}
-
-/* The first of the member's URLs under key that is not https://, or NULL. */
-static const char *plain_url(const cJSON *m, const char *key)
-{
-	const cJSON *u;
-
-	cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(m, key))
-	{
-		if (!cJSON_IsString(u) || strncmp(u->valuestring, "https://", 8) != 0)
-			return cJSON_IsString(u) ? u->valuestring : "(not a string)";
-	}
-	return NULL;
-}
-
-static int started(const cJSON *m)
-{
-	return member_name(m) != NULL &&
-	       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "clientURLs")) > 0;
-}
-
-/* The member whose peer URL is host:port (any scheme), or NULL. */
-static const cJSON *member_by_peer(const cJSON *members, const char *host, unsigned port)
-{
-	const cJSON *m, *u;
-	char hp[300];
-
-	snprintf(hp, sizeof(hp), "://%s:%u", host, port);
-	cJSON_ArrayForEach(m, members)
-	{
-		cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(m, "peerURLs"))
-		{
-			const char *s = cJSON_IsString(u) ? strstr(u->valuestring, hp) : NULL;
-
-			if (s != NULL && (s[strlen(hp)] == '\0' || s[strlen(hp)] == '/'))
-				return m;
-		}
-	}
-	return NULL;
-}
-
 /* ---- preflight ---- */
 
 struct pd_hook {
@@ -477,9 +209,35 @@ static int pd_check(void *arg, const struct tf_topo_instance *pd, int *is_leader
 	unsigned port = cp ? (unsigned)cp : 2379;
 	int r;
 
-	if ((r = member_health(&h->api, pd->host, port, err)) != 0)
+	if ((r = tf_pd_health(&h->api.pd, pd->host, port, err)) != 0)
 		return r;
-	return member_status(&h->api, pd->host, port, is_leader, NULL, 0, err);
+	return tf_pd_status(&h->api.pd, pd->host, port, is_leader, NULL, 0, err);
+}
+
+/* The preflight's hosts in the install's view. */
+static void preflight_host(void *arg, const char *host, int running, enum tf_check_status st,
+                           const char *detail)
+{
+	static const enum tf_view_state as_view[] = {
+	    [TF_CHECK_OK] = TF_VIEW_OK,       [TF_CHECK_WARN] = TF_VIEW_WARN,
+	    [TF_CHECK_FIXED] = TF_VIEW_FIXED, [TF_CHECK_SKIPPED] = TF_VIEW_OK,
+	    [TF_CHECK_FAIL] = TF_VIEW_FAILED};
+	const struct tf_enable *e = arg;
+
+	tf_view_host(e->view, host, running ? TF_VIEW_RUNNING : as_view[st], "%s", detail);
+}
+
+/* The commands the preflight ran to change a host, in the audit log. */
+static void preflight_command(void *arg, const char *host, const char *command, int exit_code)
+{
+	const struct tf_enable *e = arg;
+	struct tf_audit_entry ae = {.step = "preflight", .event = "command", .host = host};
+	struct tf_err aerr;
+
+	ae.command = command;
+	ae.exit_code = exit_code;
+	if (e->state_dir != NULL && tf_audit_append(e->state_dir, &ae, &aerr) != 0)
+		tf_log_warn("audit log: %s", aerr.msg);
 }
 
 /* meta.yaml's monitored.node_exporter_port (0 when absent). */
@@ -510,7 +268,7 @@ static int find_leader(const struct api *a, const struct endpoints *ep, char *le
 		int is_leader = 0;
 		char id[300];
 
-		if (member_status(a, ep->host[i], ep->port[i], &is_leader, NULL, 0, err) != 0)
+		if (tf_pd_status(&a->pd, ep->host[i], ep->port[i], &is_leader, NULL, 0, err) != 0)
 			return tf_err_prefix(err, "PD %s is not healthy", ep->name[i]);
 		snprintf(id, sizeof(id), "%s:%u", ep->host[i], ep->port[i]);
 		if (is_leader) {
@@ -543,7 +301,7 @@ static void report_items(const struct tf_enable *e, const struct tf_preflight_re
 		         it->detail);
 		tf_log_info("preflight %s: %s", it->host, d);
 		if (it->status != TF_CHECK_SKIPPED)
-			audit_note(e, "preflight", it->host, d);
+			tf_enable_audit_note(e, "preflight", it->host, d);
 	}
 }
 
@@ -614,16 +372,16 @@ int tf_enable_preflight(struct tf_enable *e, struct tf_err *err)
 	int r, attempt;
 
 	memset(&hook, 0, sizeof(hook));
-	if ((r = load_meta(e, &t, err)) != 0)
+	if ((r = tf_enable_load_meta(e, &t, err)) != 0)
 		goto out;
-	meta_endpoints(t, &ep);
+	tf_enable_meta_endpoints(t, &ep);
 	if (ep.n == 0) {
 		r = tf_err_set(err, TF_E_INPUT, "cluster '%s': meta.yaml lists no PD", e->cluster);
 		goto out;
 	}
 	/* Before TLS, etcd's API is plain http; on a cluster that has TLS already (a second
 	 * bundle, or a resume) it takes the cluster's client certificate. */
-	if ((r = api_open(e, t->enable_tls, &hook.api, err)) != 0)
+	if ((r = tf_enable_api_open(e, t->enable_tls, &hook.api, err)) != 0)
 		goto out;
 	if ((r = find_leader(&hook.api, &ep, leader, sizeof(leader), removed, sizeof(removed),
 	                     err)) != 0) {
@@ -633,7 +391,7 @@ int tf_enable_preflight(struct tf_enable *e, struct tf_err *err)
 	/* A rerun keeps what an earlier run chose (the leader may have moved since). */
 	if (tf_journal_get(e->journal, KEY_REMOVED) != NULL &&
 	    tf_journal_get(e->journal, KEY_LEADER) != NULL &&
-	    meta_pd(t, tf_journal_get(e->journal, KEY_LEADER)) != NULL) {
+	    tf_enable_meta_pd(t, tf_journal_get(e->journal, KEY_LEADER)) != NULL) {
 		snprintf(leader, sizeof(leader), "%s", tf_journal_get(e->journal, KEY_LEADER));
 		snprintf(removed, sizeof(removed), "%s", tf_journal_get(e->journal, KEY_REMOVED));
 	}
@@ -642,7 +400,7 @@ int tf_enable_preflight(struct tf_enable *e, struct tf_err *err)
 		goto out;
 	}
 	for (tok = strtok_r(copy, ",", &save); tok && n < MAX_PD; tok = strtok_r(NULL, ",", &save))
-		if (meta_pd(t, tok) != NULL) /* only members still there have ports to check */
+		if (tf_enable_meta_pd(t, tok) != NULL) /* only members still there have ports to check */
 			remove[n++] = tok;
 	remove[n] = NULL;
 	memset(&so, 0, sizeof(so));
@@ -660,8 +418,9 @@ int tf_enable_preflight(struct tf_enable *e, struct tf_err *err)
 	pp.pd_remove = remove;
 	pp.pd_check = pd_check;
 	pp.pd_check_arg = &hook;
-	pp.audit_dir = e->state_dir;
-	pp.view = e->view;
+	pp.hooks.host = preflight_host;
+	pp.hooks.command = preflight_command;
+	pp.hooks.arg = e;
 	tf_log_info("preflight: %zu instances; PD leader %s is kept, %s to be scaled in",
 	            t->ninstances, leader, removed[0] ? removed : "no other PD");
 	for (attempt = 0; attempt < 2; attempt++) {
@@ -673,7 +432,7 @@ int tf_enable_preflight(struct tf_enable *e, struct tf_err *err)
 			break;
 		tf_log_info("preflight: a host could not be reached (%s); trying once more",
 		            err->msg);
-		nap_ms(1000);
+		tf_enable_nap_ms(1000);
 	}
 	if (rep != NULL) {
 		report_items(e, rep);
@@ -697,563 +456,13 @@ int tf_enable_preflight(struct tf_enable *e, struct tf_err *err)
 		         rep->nhosts, rep->seconds,
 		         rep->nfixed ? "; duplicate node_exporter units stopped" : "", leader,
 		         removed[0] ? removed : "none");
-		audit_note(e, "preflight", NULL, d);
+		tf_enable_audit_note(e, "preflight", NULL, d);
 	}
 out:
 	free(copy);
-	api_close(&hook.api);
+	tf_enable_api_close(&hook.api);
 	tf_preflight_report_free(rep);
 	tf_topology_free(t);
-	return r;
-}
-
-/* ---- scale-in ---- */
-
-static const char *removed_list(const struct tf_enable *e, struct tf_err *err)
-{
-	const char *v = tf_journal_get(e->journal, KEY_REMOVED);
-
-	if (v == NULL)
-		tf_err_set(err, TF_E_FAIL,
-		           "the journal does not name the PD members to scale in (the preflight "
-		           "records them); "
-		           "run 'tiferry status' and resume the install");
-	return v;
-}
-
-/* Waits until neither the client nor the peer port of nd accepts connections. */
-static int wait_ports_free(const struct tf_enable *e, const struct pd_node *nd, struct tf_err *err)
-{
-	double deadline = tf_monotonic() + wait_s(e);
-
-	for (;;) {
-		int c = port_open(nd->host, nd->client_port),
-		    p = port_open(nd->host, nd->peer_port);
-
-		if (!c && !p)
-			return 0;
-		if (tf_monotonic() >= deadline)
-			return tf_err_set(err, TF_E_FAIL,
-			                  "PD %s on %s: %s%s%s still open %us after scale-in; stop "
-			                  "the member there "
-			                  "(systemctl stop pd-%u) and resume",
-			                  nd->name, nd->host, c ? "client port" : "",
-			                  c && p ? " and " : "", p ? "peer port" : "", wait_s(e),
-			                  nd->client_port);
-		nap_ms(POLL_MS);
-	}
-}
-
-int tf_enable_scale_in(struct tf_enable *e, struct tf_err *err)
-{
-	struct tf_topology *t = NULL;
-	struct pd_topo pt;
-	struct endpoints ep = {0};
-	struct api api = {NULL};
-	cJSON *members = NULL;
-	const char *removed;
-	char nodes[MAX_PD * 300] = "";
-	char *copy = NULL, *tok, *save = NULL;
-	int r;
-
-	memset(&pt, 0, sizeof(pt));
-	if ((removed = removed_list(e, err)) == NULL)
-		return err->code;
-	if ((r = pd_topo_load(e, &pt, err)) != 0 || (r = load_meta(e, &t, err)) != 0)
-		goto out;
-	if ((copy = strdup(removed)) == NULL) {
-		r = tf_err_nomem(err);
-		goto out;
-	}
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		size_t n = strlen(nodes);
-
-		if (pd_find(&pt, tok) == NULL) {
-			r = tf_err_set(err, TF_E_INPUT,
-			               "PD %s is not in the bundle's PD topology: it could not be "
-			               "scaled out again; "
-			               "refusing to scale it in",
-			               tok);
-			goto out;
-		}
-		if (meta_pd(t, tok) != NULL) { /* else already gone: nothing to do for it */
-			snprintf(nodes + n, sizeof(nodes) - n, "%s%s", n ? "," : "", tok);
-			tf_view_host(e->view, tok, TF_VIEW_RUNNING, "scaling in");
-		} else {
-			tf_view_host(e->view, tok, TF_VIEW_RUNNING, "scaled in already");
-		}
-	}
-	if (nodes[0] != '\0') {
-		const char *args[] = {component(e), "scale-in", e->cluster, "-N",
-		                      nodes,        "-y",       NULL};
-
-		tf_log_info("scaling PD in to the leader %s: removing %s",
-		            tf_journal_get(e->journal, KEY_LEADER)
-		                ? tf_journal_get(e->journal, KEY_LEADER)
-		                : "?",
-		            nodes);
-		if ((r = e->run_tiup(e->run_arg, "scale-in-pd", args, NULL, err)) != 0) {
-			tf_err_prefix(err, "scale-in of PD %s", nodes);
-			goto out;
-		}
-	} else if (removed[0] != '\0') {
-		tf_log_info("PD %s already scaled in", removed);
-	}
-	/* The nodes are gone from meta.yaml; wait for their ports, then make sure etcd agrees. */
-	free(copy);
-	if ((copy = strdup(removed)) == NULL) {
-		r = tf_err_nomem(err);
-		goto out;
-	}
-	save = NULL;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		tf_view_host(e->view, tok, TF_VIEW_RUNNING, "waiting for its ports to be free");
-		if ((r = wait_ports_free(e, pd_find(&pt, tok), err)) != 0) {
-			tf_view_host(e->view, tok, TF_VIEW_FAILED, "%s", err->msg);
-			goto out;
-		}
-	}
-	tf_topology_free(t);
-	t = NULL;
-	if ((r = load_meta(e, &t, err)) != 0 || (r = api_open(e, t->enable_tls, &api, err)) != 0)
-		goto out;
-	meta_endpoints(t, &ep);
-	if ((r = member_list(&api, ep.host, ep.port, ep.n, &members, err)) != 0) {
-		tf_err_prefix(err, "after scale-in, the PD member list");
-		goto out;
-	}
-	free(copy);
-	if ((copy = strdup(removed)) == NULL) {
-		r = tf_err_nomem(err);
-		goto out;
-	}
-	save = NULL;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		const struct pd_node *nd = pd_find(&pt, tok);
-
-		if (member_by_peer(members, nd->host, nd->peer_port) != NULL) {
-			r = tf_err_set(
-			    err, TF_E_FAIL,
-			    "PD %s was scaled in but etcd still lists it; remove it with "
-			    "'tiup ctl etcd member remove' and resume",
-			    nd->name);
-			tf_view_host(e->view, tok, TF_VIEW_FAILED, "etcd still lists it");
-			goto out;
-		}
-		tf_view_host(e->view, tok, TF_VIEW_OK, "removed: ports free, not an etcd member");
-	}
-	if (removed[0] != '\0') {
-		char d[MAX_PD * 300 + 64];
-
-		snprintf(d, sizeof(d), "PD scaled in, ports free: %s", removed);
-		audit_note(e, "scale-in-pd", NULL, d);
-	}
-	r = 0;
-out:
-	cJSON_Delete(members);
-	api_close(&api);
-	free(copy);
-	tf_topology_free(t);
-	pd_topo_release(&pt);
-	return r;
-}
-
-/* ---- tls enable ---- */
-
-/* 0 when some PD of meta.yaml lists members over mutual TLS (waiting up to secs). */
-static int pd_mtls_answers(const struct tf_enable *e, const struct tf_topology *t, unsigned secs,
-                           struct tf_err *err)
-{
-	struct api api = {NULL};
-	struct endpoints ep = {0};
-	cJSON *members = NULL;
-	double deadline = tf_monotonic() + secs;
-	int r;
-
-	if ((r = api_open(e, 1, &api, err)) != 0)
-		return r;
-	meta_endpoints(t, &ep);
-	for (;;) {
-		if ((r = member_list(&api, ep.host, ep.port, ep.n, &members, err)) == 0 ||
-		    tf_monotonic() >= deadline)
-			break;
-		nap_ms(POLL_MS);
-	}
-	cJSON_Delete(members);
-	api_close(&api);
-	return r;
-}
-
-int tf_enable_tls(struct tf_enable *e, struct tf_err *err)
-{
-	const char *args[] = {component(e), "tls", e->cluster, "enable", "-y", NULL};
-	struct tf_topology *t = NULL;
-	struct tf_err probe, tiup_err;
-	int r;
-
-	tf_err_clear(&probe);
-	tf_err_clear(&tiup_err);
-	if ((r = load_meta(e, &t, err)) != 0)
-		goto out;
-	if (t->enable_tls && pd_mtls_answers(e, t, 0, &probe) == 0) {
-		tf_log_info(
-		    "TLS is already enabled on '%s' and PD answers with the client certificate",
-		    e->cluster);
-		goto out;
-	}
-	if (meta_pd_count(t) != 1)
-		tf_log_warn("meta.yaml lists %zu PD; tiup tls enable needs exactly one",
-		            meta_pd_count(t));
-	tf_log_info("enabling TLS on '%s' (the whole cluster restarts)", e->cluster);
-	r = e->run_tiup(e->run_arg, "tls-enable", args, NULL, &tiup_err);
-	tf_topology_free(t);
-	t = NULL;
-	if (r == 0) {
-		if ((r = load_meta(e, &t, err)) != 0)
-			goto out;
-		if (!t->enable_tls) {
-			r = tf_err_set(err, TF_E_FAIL,
-			               "'tiup %s tls %s enable' succeeded but meta.yaml does not "
-			               "say enable_tls",
-			               component(e), e->cluster);
-			goto out;
-		}
-		if ((r = pd_mtls_answers(e, t, wait_s(e), err)) != 0) {
-			tf_err_prefix(
-			    err, "TLS enabled but PD does not answer with the client certificate");
-			goto out;
-		}
-		goto out;
-	}
-	/* TiUP saves meta.yaml before the restart; if PD answers over mutual TLS, the restart
-	 * happened and what may be left is the peer-URL update (tikv/pd#2996): repair-peers. */
-	if (load_meta(e, &t, &probe) == 0 && t->enable_tls &&
-	    pd_mtls_answers(e, t, 10, &probe) == 0) {
-		char d[TF_ERR_MSG_MAX + 160];
-
-		snprintf(d, sizeof(d),
-		         "tiup tls enable failed after the restart (%s); PD serves TLS: the peer "
-		         "URLs are "
-		         "repaired through etcd next",
-		         tiup_err.msg);
-		tf_log_warn("%s", d);
-		audit_note(e, "tls-enable", NULL, d);
-		r = 0;
-		goto out;
-	}
-	*err = tiup_err;
-	r = tf_err_prefix(err,
-	                  "TLS enable failed and PD does not serve TLS yet (%s); after fixing the "
-	                  "cause, resume",
-	                  probe.msg[0] ? probe.msg : "meta.yaml does not say enable_tls");
-out:
-	tf_topology_free(t);
-	return r;
-}
-
-/* ---- peer URLs ---- */
-
-static char *https_of(const char *url)
-{
-	char *s = NULL;
-
-	if (strncmp(url, "http://", 7) == 0) {
-		if (asprintf(&s, "https://%s", url + 7) < 0)
-			s = NULL;
-	} else {
-		s = strdup(url);
-	}
-	return s;
-}
-
-static int update_peers(const struct api *a, const struct endpoints *ep, const cJSON *m,
-                        const struct tf_enable *e, struct tf_err *err)
-{
-	cJSON *body = cJSON_CreateObject(), *urls = NULL, *doc = NULL;
-	const cJSON *u;
-	const char *id = jstr(m, "ID");
-	char *text = NULL, d[1200] = "";
-	size_t i;
-	int r = TF_E_NOMEM;
-
-	if (id == NULL) {
-		cJSON_Delete(body);
-		return tf_err_set(err, TF_E_FAIL, "member %s has no ID in the member list",
-		                  member_name(m) ? member_name(m) : "(unnamed)");
-	}
-	if (body == NULL || cJSON_AddStringToObject(body, "ID", id) == NULL ||
-	    (urls = cJSON_AddArrayToObject(body, "peerURLs")) == NULL)
-		goto out;
-	cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(m, "peerURLs"))
-	{
-		char *s = cJSON_IsString(u) ? https_of(u->valuestring) : NULL;
-		size_t n = strlen(d);
-
-		if (s == NULL)
-			goto out;
-		snprintf(d + n, sizeof(d) - n, "%s%s -> %s", n ? ", " : "", u->valuestring, s);
-		cJSON_AddItemToArray(urls, cJSON_CreateString(s));
-		free(s);
-	}
-	if ((text = cJSON_PrintUnformatted(body)) == NULL)
-		goto out;
-	r = tf_err_set(err, TF_E_FAIL, "no PD endpoint to ask");
-	for (i = 0; i < ep->n; i++) {
-		if ((r = api_call(a, ep->host[i], ep->port[i], "POST", "/v3/cluster/member/update",
-		                  text, &doc, err)) == 0)
-			break;
-	}
-	cJSON_Delete(doc);
-	if (r != 0) {
-		tf_err_prefix(err, "update the peer URLs of PD member %s",
-		              member_name(m) ? member_name(m) : id);
-		goto out;
-	}
-	{
-		char note[1400];
-
-		snprintf(note, sizeof(note), "member %s peerURLs updated: %s",
-		         member_name(m) ? member_name(m) : id, d);
-		tf_log_info("%s", note);
-		audit_note(e, "repair-peers", NULL, note);
-	}
-out:
-	if (r == TF_E_NOMEM)
-		tf_err_nomem(err);
-	cJSON_free(text);
-	cJSON_Delete(body);
-	return r;
-}
-
-int tf_enable_repair_peers(struct tf_enable *e, struct tf_err *err)
-{
-	struct tf_topology *t = NULL;
-	struct api api = {NULL};
-	struct endpoints ep = {0};
-	cJSON *members = NULL;
-	const cJSON *m;
-	double deadline;
-	size_t fixed = 0;
-	int r;
-
-	if ((r = load_meta(e, &t, err)) != 0 || (r = api_open(e, 1, &api, err)) != 0)
-		goto out;
-	meta_endpoints(t, &ep);
-	deadline = tf_monotonic() + wait_s(e);
-	while ((r = member_list(&api, ep.host, ep.port, ep.n, &members, err)) != 0) {
-		if (tf_monotonic() >= deadline) {
-			tf_err_prefix(err, "PD member list over mutual TLS with '%s/client.crt'",
-			              e->tls_dir);
-			goto out;
-		}
-		nap_ms(POLL_MS);
-	}
-	cJSON_ArrayForEach(m, members)
-	{
-		if (plain_url(m, "peerURLs") == NULL)
-			continue;
-		if ((r = update_peers(&api, &ep, m, e, err)) != 0)
-			goto out;
-		fixed++;
-	}
-	if (fixed == 0) {
-		tf_log_info("every PD peer URL is https already");
-		goto out;
-	}
-	cJSON_Delete(members);
-	members = NULL;
-	if ((r = member_list(&api, ep.host, ep.port, ep.n, &members, err)) != 0) {
-		tf_err_prefix(err, "re-reading the member list after the peer-URL update");
-		goto out;
-	}
-	cJSON_ArrayForEach(m, members)
-	{
-		const char *bad = plain_url(m, "peerURLs");
-
-		if (bad != NULL) {
-			r = tf_err_set(err, TF_E_FAIL,
-			               "PD member %s still has peer URL %s after the update; run "
-			               "'tiup ctl etcd member update' with https:// and resume",
-			               member_name(m) ? member_name(m) : "(unnamed)", bad);
-			goto out;
-		}
-	}
-out:
-	cJSON_Delete(members);
-	api_close(&api);
-	tf_topology_free(t);
-	return r;
-}
-
-/* ---- scale-out ---- */
-
-/* Writes the scale-out topology holding only the nodes in add (indexes into pt). */
-static int write_scale_out(const struct tf_enable *e, const struct pd_topo *pt, const size_t *add,
-                           size_t nadd, char *path, size_t plen, struct tf_err *err)
-{
-	struct tf_yaml doc, seq, *items[1], *list[MAX_PD];
-	char *key = "pd_servers", *text = NULL;
-	size_t len = 0, i;
-	int r;
-
-	for (i = 0; i < nadd; i++)
-		list[i] = pt->nodes[add[i]].spec;
-	memset(&seq, 0, sizeof(seq));
-	seq.kind = TF_YAML_SEQ;
-	seq.n = nadd;
-	seq.items = list;
-	items[0] = &seq;
-	memset(&doc, 0, sizeof(doc));
-	doc.kind = TF_YAML_MAP;
-	doc.n = 1;
-	doc.keys = &key;
-	doc.items = items;
-	if ((r = tf_yaml_emit(&doc, &text, &len, err)) != 0)
-		return r;
-	snprintf(path, plen, "%s/%s", e->state_dir, SCALE_OUT_FILE);
-	r = tf_write_file_atomic(path, text, len, 0600, err);
-	free(text);
-	return r;
-}
-
-/* Waits until etcd lists every node of pt, started, and each answers /health. */
-static int wait_members(const struct tf_enable *e, const struct pd_topo *pt, int tls,
-                        struct tf_err *err)
-{
-	struct api api = {NULL};
-	const char *hosts[MAX_PD] = {NULL};
-	unsigned ports[MAX_PD] = {0};
-	double deadline = tf_monotonic() + wait_s(e);
-	size_t i;
-	int r;
-
-	if ((r = api_open(e, tls, &api, err)) != 0)
-		return r;
-	for (i = 0; i < pt->n; i++) {
-		hosts[i] = pt->nodes[i].host;
-		ports[i] = pt->nodes[i].client_port;
-	}
-	for (;;) {
-		cJSON *members = NULL;
-
-		r = member_list(&api, hosts, ports, pt->n, &members, err);
-		if (r == 0 && (size_t)cJSON_GetArraySize(members) != pt->n)
-			r = tf_err_set(err, TF_E_FAIL,
-			               "etcd lists %d PD members, the bundle's topology %zu",
-			               cJSON_GetArraySize(members), pt->n);
-		for (i = 0; r == 0 && i < pt->n; i++) {
-			const cJSON *m =
-			    member_by_peer(members, pt->nodes[i].host, pt->nodes[i].peer_port);
-
-			if (m == NULL || !started(m))
-				r = tf_err_set(err, TF_E_FAIL, "PD %s is %s", pt->nodes[i].name,
-				               m ? "added but not started" : "not a member");
-			else
-				r = member_health(&api, pt->nodes[i].host, pt->nodes[i].client_port,
-				                  err);
-		}
-		cJSON_Delete(members);
-		if (r == 0 || tf_monotonic() >= deadline)
-			break;
-		nap_ms(POLL_MS);
-	}
-	api_close(&api);
-	if (r != 0)
-		tf_err_prefix(err, "PD not healthy with %zu members after %us", pt->n, wait_s(e));
-	return r;
-}
-
-int tf_enable_scale_out(struct tf_enable *e, struct tf_err *err)
-{
-	struct tf_topology *t = NULL;
-	struct pd_topo pt;
-	struct endpoints ep = {0};
-	struct api api = {NULL};
-	cJSON *members = NULL;
-	const char *removed;
-	size_t add[MAX_PD], nadd = 0, i;
-	char path[PATH_MAX], names[MAX_PD * 300] = "";
-	int r;
-
-	memset(&pt, 0, sizeof(pt));
-	if ((removed = removed_list(e, err)) == NULL)
-		return err->code;
-	if ((r = pd_topo_load(e, &pt, err)) != 0 || (r = load_meta(e, &t, err)) != 0)
-		goto out;
-	for (i = 0; i < pt.n; i++) {
-		size_t n = strlen(names);
-
-		if (!in_list(removed, pt.nodes[i].id) || meta_pd(t, pt.nodes[i].id) != NULL)
-			continue; /* not ours to add, or already back */
-		add[nadd++] = i;
-		snprintf(names + n, sizeof(names) - n, "%s%s", n ? "," : "", pt.nodes[i].id);
-	}
-	if (nadd > 0) {
-		const char *args[] = {component(e), "scale-out", e->cluster, path, "-y", NULL};
-
-		/* A member that a broken scale-out added to etcd but never started holds a vote
-		 * the cluster cannot reach: TiUP cannot add it again, and etcd cannot remove it
-		 * without quorum. Say so rather than let tiup time out. */
-		if ((r = api_open(e, t->enable_tls, &api, err)) != 0)
-			goto out;
-		meta_endpoints(t, &ep);
-		if ((r = member_list(&api, ep.host, ep.port, ep.n, &members, err)) != 0) {
-			tf_err_prefix(err, "before scale-out, the PD member list");
-			goto out;
-		}
-		for (i = 0; i < nadd; i++) {
-			const struct pd_node *nd = &pt.nodes[add[i]];
-			const cJSON *m = member_by_peer(members, nd->host, nd->peer_port);
-
-			if (m != NULL && !started(m)) {
-				r = tf_err_set(
-				    err, TF_E_FAIL,
-				    "PD %s (peer %s:%u, member %s) was added to etcd but never "
-				    "started "
-				    "(an interrupted scale-out): start it on %s with the "
-				    "--initial-cluster etcd printed, or restore quorum and "
-				    "'tiup ctl etcd member remove %s', then resume",
-				    nd->name, nd->host, nd->peer_port,
-				    jstr(m, "ID") ? jstr(m, "ID") : "?", nd->host,
-				    jstr(m, "ID") ? jstr(m, "ID") : "<id>");
-				goto out;
-			}
-		}
-		if ((r = write_scale_out(e, &pt, add, nadd, path, sizeof(path), err)) != 0)
-			goto out;
-		for (i = 0; i < nadd; i++)
-			tf_view_host(e->view, pt.nodes[add[i]].id, TF_VIEW_RUNNING, "scaling out");
-		tf_log_info("scaling PD out again: %s (topology %s)", names, path);
-		if ((r = e->run_tiup(e->run_arg, "scale-out-pd", args, NULL, err)) != 0) {
-			tf_err_prefix(err, "scale-out of PD %s", names);
-			goto out;
-		}
-		tf_topology_free(t);
-		t = NULL;
-		if ((r = load_meta(e, &t, err)) != 0)
-			goto out;
-		for (i = 0; i < nadd; i++)
-			tf_view_host(e->view, pt.nodes[add[i]].id, TF_VIEW_RUNNING,
-				     "waiting for it to start and be healthy");
-	} else {
-		tf_log_info("every PD of the bundle's topology is in meta.yaml already");
-	}
-	if ((r = wait_members(e, &pt, t->enable_tls, err)) != 0)
-		goto out;
-	for (i = 0; i < nadd; i++)
-		tf_view_host(e->view, pt.nodes[add[i]].id, TF_VIEW_OK, "member %s started, healthy",
-			     pt.nodes[add[i]].name);
-	if (nadd > 0) {
-		char d[sizeof(names) + 64];
-
-		snprintf(d, sizeof(d), "PD scaled out: %s; %zu members healthy", names, pt.n);
-		audit_note(e, "scale-out-pd", NULL, d);
-	}
-out:
-	cJSON_Delete(members);
-	api_close(&api);
-	tf_topology_free(t);
-	pd_topo_release(&pt);
 	return r;
 }
 
@@ -1264,67 +473,65 @@ out:
 static int pd_health(const struct tf_enable *e, const struct pd_topo *pt, int *healthy,
 		     size_t *leader, struct tf_err *err)
 {
-	struct api api = {NULL};
+	struct api api = {0};
 	const char *hosts[MAX_PD] = {NULL};
 	unsigned ports[MAX_PD] = {0};
-	cJSON *members = NULL;
-	const cJSON *m;
+	struct tf_pd_members members = {0};
+	const struct tf_pd_member *m;
 	char lead[64] = "";
 	size_t i;
 	int r, leader_listed = 0, is_leader = 0;
 
-	if ((r = api_open(e, 1, &api, err)) != 0)
+	if ((r = tf_enable_api_open(e, 1, &api, err)) != 0)
 		return r;
 	for (i = 0; i < pt->n; i++) {
 		hosts[i] = pt->nodes[i].host;
 		ports[i] = pt->nodes[i].client_port;
 	}
-	if ((r = member_list(&api, hosts, ports, pt->n, &members, err)) != 0)
+	if ((r = tf_pd_member_list(&api.pd, hosts, ports, pt->n, &members, err)) != 0)
 		goto out;
-	if ((size_t)cJSON_GetArraySize(members) != pt->n) {
+	if (members.n != pt->n) {
 		r = tf_err_set(err, TF_E_FAIL,
 		               "etcd lists %d PD members, the bundle's topology %zu",
-		               cJSON_GetArraySize(members), pt->n);
+		               (int)members.n, pt->n);
 		goto out;
 	}
-	cJSON_ArrayForEach(m, members)
-	{
-		const char *bad = plain_url(m, "peerURLs");
+	for (m = members.m; m < members.m + members.n; m++) {
+		const char *bad = tf_pd_plain_url(m->peer_urls, m->npeer);
 
 		if (bad == NULL)
-			bad = plain_url(m, "clientURLs");
+			bad = tf_pd_plain_url(m->client_urls, m->nclient);
 		if (bad != NULL) {
 			r = tf_err_set(err, TF_E_FAIL, "PD member %s has URL %s, not https",
-			               member_name(m) ? member_name(m) : "(unnamed)", bad);
+			               m->name ? m->name : "(unnamed)", bad);
 			goto out;
 		}
 	}
 	for (i = 0; i < pt->n; i++) {
-		if ((r = member_health(&api, hosts[i], ports[i], err)) != 0) {
+		if ((r = tf_pd_health(&api.pd, hosts[i], ports[i], err)) != 0) {
 			tf_err_prefix(err, "PD %s", pt->nodes[i].name);
 			goto out;
 		}
 		healthy[i] = 1;
 	}
-	if ((r = member_status(&api, hosts[0], ports[0], &is_leader, lead, sizeof(lead), err)) != 0)
+	if ((r = tf_pd_status(&api.pd, hosts[0], ports[0], &is_leader, lead, sizeof(lead), err)) != 0)
 		goto out;
-	cJSON_ArrayForEach(m, members)
-	{
-		const char *id = jstr(m, "ID");
+	for (m = members.m; m < members.m + members.n; m++) {
+		const char *id = m->id;
 
 		leader_listed |= id != NULL && strcmp(id, lead) == 0;
 	}
 	for (i = 0; i < pt->n; i++) {
-		const cJSON *lm = member_by_peer(members, pt->nodes[i].host, pt->nodes[i].peer_port);
+		const struct tf_pd_member *lm = tf_pd_member_by_peer(&members, pt->nodes[i].host, pt->nodes[i].peer_port);
 
-		if (lm != NULL && jstr(lm, "ID") != NULL && strcmp(jstr(lm, "ID"), lead) == 0)
+		if (lm != NULL && lm->id != NULL && strcmp(lm->id, lead) == 0)
 			*leader = i;
 	}
 	if (!leader_listed)
 		r = tf_err_set(err, TF_E_FAIL, "the PD leader %s is not among the members", lead);
 out:
-	cJSON_Delete(members);
-	api_close(&api);
+	tf_pd_members_release(&members);
+	tf_enable_api_close(&api);
 	return r;
 }
 
@@ -1398,7 +605,7 @@ static int run_verify(const struct tf_enable *e, struct tf_err *err)
 		snprintf(d, sizeof(d), "verify: %zu checks passed, %zu warnings, %zu skipped",
 		         rep.counts[TF_V_PASS], rep.counts[TF_V_WARN], rep.counts[TF_V_SKIP]);
 		tf_log_info("%s", d);
-		audit_note(e, "health", NULL, d);
+		tf_enable_audit_note(e, "health", NULL, d);
 	}
 out:
 	free(json);
@@ -1415,7 +622,7 @@ int tf_enable_health(struct tf_enable *e, struct tf_err *err)
 	size_t i, leader;
 
 	memset(&pt, 0, sizeof(pt));
-	if ((r = pd_topo_load(e, &pt, err)) != 0 || (r = load_meta(e, &t, err)) != 0)
+	if ((r = tf_enable_pd_topo_load(e, &pt, err)) != 0 || (r = tf_enable_load_meta(e, &t, err)) != 0)
 		goto out;
 	if (!t->enable_tls) {
 		r = tf_err_set(err, TF_E_FAIL, "cluster '%s': meta.yaml does not say enable_tls",
@@ -1425,13 +632,13 @@ int tf_enable_health(struct tf_enable *e, struct tf_err *err)
 	for (i = 0; i < pt.n; i++)
 		tf_view_host(e->view, pt.nodes[i].id, TF_VIEW_RUNNING, "checking https, health, leader");
 	/* A leader election after the scale-out can take a moment. */
-	deadline = tf_monotonic() + wait_s(e);
+	deadline = tf_monotonic() + tf_enable_wait_s(e);
 	for (;;) {
 		memset(healthy, 0, sizeof(healthy));
 		leader = pt.n;
 		if ((r = pd_health(e, &pt, healthy, &leader, err)) == 0 || tf_monotonic() >= deadline)
 			break;
-		nap_ms(POLL_MS);
+		tf_enable_nap_ms(POLL_MS);
 	}
 	for (i = 0; i < pt.n; i++)
 		if (healthy[i])
@@ -1442,6 +649,6 @@ int tf_enable_health(struct tf_enable *e, struct tf_err *err)
 	r = run_verify(e, err);
 out:
 	tf_topology_free(t);
-	pd_topo_release(&pt);
+	tf_enable_pd_topo_release(&pt);
 	return r;
 }

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "cluster/pdapi.h"
 #include "common/err.h"
 #include "installer/journal.h"
 
@@ -38,6 +39,8 @@ struct tf_enable {
 	unsigned wait_s;             /* how long to wait for ports and health (0: 120) */
 	unsigned parallel;           /* SSH fan-out (0: 16) */
 	struct tf_view *view;        /* each host's progress is reported there (NULL: nowhere) */
+	tf_pd_transport pd_send;     /* NULL: PD's API over the network (tests answer in-process) */
+	void *pd_send_arg;
 };
 
 /* Each returns 0, or a negative TF_E_* with err naming the host or member and what failed. */

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "common/err.h"
-#include "cluster/http.h"
+#include "cluster/scan.h"
 
 enum tf_vstatus { TF_V_PASS = 0, TF_V_WARN, TF_V_FAIL, TF_V_SKIP, TF_V_NSTATUS };
 
@@ -106,21 +106,5 @@ struct tf_sigkey;
 int tf_verify_write_receipt(const struct tf_verify_report *rep, const char *bundle_id,
 			    const struct tf_sigkey *key, const char *path,
 			    struct tf_err *err) TF_MUST_CHECK;
-
-/* ---- the scanner's view (unit-tested on its own) ---- */
-
-enum tf_probe_verdict { TF_PROBE_REFUSED = 0, TF_PROBE_EXPOSED = 1 };
-
-/* EXPOSED when the endpoint gave an HTTP answer (answered = 1, r its response) with a 2xx
- * status or a JSON body; REFUSED otherwise (no connection, handshake refused, closed, an error
- * page that is not JSON). */
-enum tf_probe_verdict tf_scan_classify(int answered, const struct tf_http_response *r);
-/* 1 (VULNERABLE) when any probe is EXPOSED, 0 (FIXED) otherwise. */
-int tf_scan_vulnerable(const enum tf_probe_verdict *v, size_t n);
-
-/* Splits "HOST:PORT", "[v6]:PORT" or a URL "http(s)://HOST:PORT[/...]" (default port
- * default_port when absent; 0 = required). *host is allocated (caller frees). */
-int tf_verify_parse_endpoint(const char *s, unsigned default_port, char **host, unsigned *port,
-                             struct tf_err *err) TF_MUST_CHECK;
 
 #endif

@@ -341,32 +341,32 @@ static void test_endpoints(void **state)
 
 	(void)state;
 	assert_int_equal(
-	    tf_verify_parse_endpoint("https://127.0.0.11:2379", 2379, &host, &port, &err), 0);
+	    tf_scan_parse_endpoint("https://127.0.0.11:2379", 2379, &host, &port, &err), 0);
 	assert_string_equal(host, "127.0.0.11");
 	assert_int_equal(port, 2379);
 	free(host);
 	assert_int_equal(
-	    tf_verify_parse_endpoint("http://pd-1.example:12379/", 2379, &host, &port, &err), 0);
+	    tf_scan_parse_endpoint("http://pd-1.example:12379/", 2379, &host, &port, &err), 0);
 	assert_string_equal(host, "pd-1.example");
 	assert_int_equal(port, 12379);
 	free(host);
-	assert_int_equal(tf_verify_parse_endpoint("[::1]:2380", 0, &host, &port, &err), 0);
+	assert_int_equal(tf_scan_parse_endpoint("[::1]:2380", 0, &host, &port, &err), 0);
 	assert_string_equal(host, "::1");
 	assert_int_equal(port, 2380);
 	free(host);
-	assert_int_equal(tf_verify_parse_endpoint("10.0.0.1", 2379, &host, &port, &err), 0);
+	assert_int_equal(tf_scan_parse_endpoint("10.0.0.1", 2379, &host, &port, &err), 0);
 	assert_int_equal(port, 2379);
 	free(host);
 	host = NULL;
-	assert_int_equal(tf_verify_parse_endpoint("10.0.0.1", 0, &host, &port, &err), TF_E_USAGE);
-	assert_int_equal(tf_verify_parse_endpoint("10.0.0.1:0", 0, &host, &port, &err), TF_E_USAGE);
-	assert_int_equal(tf_verify_parse_endpoint("10.0.0.1:65536", 0, &host, &port, &err),
+	assert_int_equal(tf_scan_parse_endpoint("10.0.0.1", 0, &host, &port, &err), TF_E_USAGE);
+	assert_int_equal(tf_scan_parse_endpoint("10.0.0.1:0", 0, &host, &port, &err), TF_E_USAGE);
+	assert_int_equal(tf_scan_parse_endpoint("10.0.0.1:65536", 0, &host, &port, &err),
 	                 TF_E_USAGE);
-	assert_int_equal(tf_verify_parse_endpoint("10.0.0.1:23x", 0, &host, &port, &err),
+	assert_int_equal(tf_scan_parse_endpoint("10.0.0.1:23x", 0, &host, &port, &err),
 	                 TF_E_USAGE);
-	assert_int_equal(tf_verify_parse_endpoint(":2379", 0, &host, &port, &err), TF_E_USAGE);
-	assert_int_equal(tf_verify_parse_endpoint("[::1", 0, &host, &port, &err), TF_E_USAGE);
-	assert_int_equal(tf_verify_parse_endpoint("a b:1", 0, &host, &port, &err), TF_E_USAGE);
+	assert_int_equal(tf_scan_parse_endpoint(":2379", 0, &host, &port, &err), TF_E_USAGE);
+	assert_int_equal(tf_scan_parse_endpoint("[::1", 0, &host, &port, &err), TF_E_USAGE);
+	assert_int_equal(tf_scan_parse_endpoint("a b:1", 0, &host, &port, &err), TF_E_USAGE);
 	assert_null(host);
 }
 

@@ -1,10 +1,7 @@
 /* Preflight on every host over SSH: read-only checks everywhere first, then the one change it
  * may make (stopping duplicate node_exporter units) only when all hosts passed. */
-#include "installer/preflight.h"
-#include "installer/audit.h"
-#include "common/log.h"
+#include "cluster/preflight.h"
 #include "common/progress.h"
-#include "installer/view.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -13,8 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cjson/cJSON.h>
 
 #define MAX_DUPS 16
 
@@ -42,23 +37,6 @@ struct run {
 	int *removing; /* per instance: a PD node to remove */
 	int *leader;   /* per instance: 1 leader, 0 follower, -1 unknown */
 };
-
-const char *tf_check_status_name(enum tf_check_status s)
-{
-	switch (s) {
-	case TF_CHECK_OK:
-		return "ok";
-	case TF_CHECK_WARN:
-		return "warn";
-	case TF_CHECK_FIXED:
-		return "fixed";
-	case TF_CHECK_SKIPPED:
-		return "skipped";
-	case TF_CHECK_FAIL:
-		return "fail";
-	}
-	return "?";
-}
 
 static void add_item(struct host *h, const char *check, enum tf_check_status st, const char *fmt,
 		     ...) TF_PRINTF(4, 5);
@@ -499,29 +477,29 @@ static int host_verdict(struct host *h, struct tf_err *err)
 	return 0;
 }
 
-/* The host's state for the install's view: its worst item, with that item's check and detail. */
+/* The host's state for the caller's view: its worst item, with that item's check and detail. */
 static void report_host(const struct run *run, const struct host *h)
 {
-	static const enum tf_view_state as_view[] = {
-	    [TF_CHECK_OK] = TF_VIEW_OK,	    [TF_CHECK_WARN] = TF_VIEW_WARN,
-	    [TF_CHECK_FIXED] = TF_VIEW_FIXED, [TF_CHECK_SKIPPED] = TF_VIEW_OK,
-	    [TF_CHECK_FAIL] = TF_VIEW_FAILED};
 	static const int rank[] = {[TF_CHECK_OK] = 0,	 [TF_CHECK_SKIPPED] = 0,
 				   [TF_CHECK_FIXED] = 1, [TF_CHECK_WARN] = 2,
 				   [TF_CHECK_FAIL] = 3};
+	const struct tf_preflight_hooks *hk = &run->p->hooks;
 	const struct tf_preflight_item *worst = NULL;
+	char d[TF_ERR_MSG_MAX + 64];
 	size_t i;
 
-	if (run->p->view == NULL)
+	if (hk->host == NULL)
 		return;
 	for (i = 0; i < h->nitems; i++)
 		if (rank[h->items[i].status] > (worst ? rank[worst->status] : 0))
 			worst = &h->items[i];
-	if (worst != NULL)
-		tf_view_host(run->p->view, h->name, as_view[worst->status], "%s: %s", worst->check,
-			     worst->detail ? worst->detail : "");
-	else
-		tf_view_host(run->p->view, h->name, TF_VIEW_OK, "%zu checks passed", h->nitems);
+	if (worst != NULL) {
+		snprintf(d, sizeof(d), "%s: %s", worst->check, worst->detail ? worst->detail : "");
+		hk->host(hk->arg, h->name, 0, worst->status, d);
+	} else {
+		snprintf(d, sizeof(d), "%zu checks passed", h->nitems);
+		hk->host(hk->arg, h->name, 0, TF_CHECK_OK, d);
+	}
 }
 
 /* The probe: every read-only check of a host in one command (one channel, one shell), each in
@@ -584,7 +562,8 @@ static int check_host(void *arg, size_t i, struct tf_err *err)
 
 	o.host = h->addr;
 	o.port = h->port;
-	tf_view_host(run->p->view, h->name, TF_VIEW_RUNNING, "checking");
+	if (run->p->hooks.host != NULL)
+		run->p->hooks.host(run->p->hooks.arg, h->name, 1, TF_CHECK_OK, "checking");
 	/* PD health is asked from the control host, so it is known even when SSH is not. */
 	check_pd_health(run, h);
 	if (tf_ssh_connect(&o, &h->ssh, &e) != 0) {
@@ -640,8 +619,6 @@ out:
 static int stop_one(struct run *run, struct host *h, const char *unit, struct tf_err *err)
 {
 	struct tf_ssh_result res = {0};
-	struct tf_audit_entry ae = {.step = "preflight", .event = "command", .host = h->name};
-	struct tf_err aerr;
 	char *q = tf_ssh_quote(unit), *cmd = NULL;
 	int r;
 
@@ -655,10 +632,8 @@ static int stop_one(struct run *run, struct host *h, const char *unit, struct tf
 			 err->msg);
 		goto out;
 	}
-	ae.command = cmd;
-	ae.exit_code = res.status;
-	if (run->p->audit_dir != NULL && tf_audit_append(run->p->audit_dir, &ae, &aerr) != 0)
-		tf_log_warn("audit log: %s", aerr.msg);
+	if (run->p->hooks.command != NULL)
+		run->p->hooks.command(run->p->hooks.arg, h->name, cmd, res.status);
 	if (res.status != 0) {
 		char l[300];
 
@@ -683,8 +658,11 @@ static int stop_dups(void *arg, size_t i, struct tf_err *err)
 
 	if (h->ndups == 0)
 		return 0;
-	tf_view_host(run->p->view, h->name, TF_VIEW_RUNNING,
-		     "stopping %zu duplicate node_exporter unit%s", h->ndups, h->ndups == 1 ? "" : "s");
+	if (run->p->hooks.host != NULL) {
+		snprintf(was, sizeof(was), "stopping %zu duplicate node_exporter unit%s", h->ndups,
+			 h->ndups == 1 ? "" : "s");
+		run->p->hooks.host(run->p->hooks.arg, h->name, 1, TF_CHECK_OK, was);
+	}
 	for (k = 0; k < h->ndups; k++)
 		if ((r = stop_one(run, h, h->dups[k], err)) != 0)
 			goto out; /* the host's failed item is reported */
@@ -725,20 +703,6 @@ out:
 	tf_ssh_result_release(&res);
 	free(cmd);
 	return r;
-}
-
-void tf_preflight_report_free(struct tf_preflight_report *r)
-{
-	size_t i;
-
-	if (r == NULL)
-		return;
-	for (i = 0; i < r->nitems; i++) {
-		free(r->items[i].host);
-		free(r->items[i].detail);
-	}
-	free(r->items);
-	free(r);
 }
 
 static void release_run(struct run *run)
@@ -976,43 +940,4 @@ out:
 	free(results);
 	release_run(&run);
 	return r;
-}
-
-int tf_preflight_report_json(const struct tf_preflight_report *r, char **out, struct tf_err *err)
-{
-	cJSON *o = cJSON_CreateObject(), *arr = NULL;
-	char *text = NULL, *copy = NULL;
-	size_t i;
-	int ok = 0;
-
-	if (o == NULL || (arr = cJSON_AddArrayToObject(o, "checks")) == NULL)
-		goto out;
-	cJSON_AddBoolToObject(o, "ok", r->nfailed == 0);
-	cJSON_AddNumberToObject(o, "hosts", (double)r->nhosts);
-	cJSON_AddNumberToObject(o, "failed", (double)r->nfailed);
-	cJSON_AddNumberToObject(o, "fixed", (double)r->nfixed);
-	cJSON_AddNumberToObject(o, "seconds", (double)(long)(r->seconds * 1000) / 1000.0);
-	for (i = 0; i < r->nitems; i++) {
-		cJSON *c = cJSON_CreateObject();
-
-		if (c == NULL)
-			goto out;
-		cJSON_AddItemToArray(arr, c);
-		if (cJSON_AddStringToObject(c, "host", r->items[i].host) == NULL ||
-		    cJSON_AddStringToObject(c, "check", r->items[i].check) == NULL ||
-		    cJSON_AddStringToObject(c, "status", tf_check_status_name(r->items[i].status)) ==
-			    NULL ||
-		    cJSON_AddStringToObject(c, "detail", r->items[i].detail) == NULL)
-			goto out;
-	}
-	/* A plain malloc'd copy: callers free it with free(), whatever cJSON's hooks are. */
-	if ((text = cJSON_PrintUnformatted(o)) == NULL || (copy = strdup(text)) == NULL)
-		goto out;
-	*out = copy;
-	copy = NULL; /* transferred */
-	ok = 1;
-out:
-	cJSON_free(text);
-	cJSON_Delete(o);
-	return ok ? 0 : tf_err_nomem(err);
 }

@@ -3,8 +3,8 @@
  * for the deploy folders, the ports of the PD nodes to be removed, and PD health through a hook.
  * All hosts are checked read-only first; duplicates are stopped only when everything else passed
  * and the plan allows it. */
-#ifndef TF_INSTALLER_PREFLIGHT_H
-#define TF_INSTALLER_PREFLIGHT_H
+#ifndef TF_CLUSTER_PREFLIGHT_H
+#define TF_CLUSTER_PREFLIGHT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -25,12 +25,21 @@ enum tf_check_status {
 	TF_CHECK_FAIL,    /* refuses the install */
 };
 
-/* The PD health hook, called from worker threads once per PD instance (the HTTP client is the
- * verify module's). Returns 0 when the member is healthy and sets *is_leader; else fills err. */
+/* The PD health hook, called from worker threads once per PD instance (the caller asks through
+ * cluster/pdapi). Returns 0 when the member is healthy and sets *is_leader; else fills err. */
 typedef int (*tf_preflight_pd_fn)(void *arg, const struct tf_topo_instance *pd, int *is_leader,
 				  struct tf_err *err);
 
-struct tf_view;
+/* What the preflight tells its caller as it goes; every hook may be NULL and is called from
+ * worker threads. host: a host is being checked (running 1, st unused) or has its result, st
+ * being its worst item (TF_CHECK_OK when all passed). command: a command that changed a host
+ * ran (the caller audits it). */
+struct tf_preflight_hooks {
+	void (*host)(void *arg, const char *host, int running, enum tf_check_status st,
+	             const char *detail);
+	void (*command)(void *arg, const char *host, const char *command, int exit_code);
+	void *arg;
+};
 
 struct tf_preflight_params {
 	const struct tf_topology *topo;
@@ -46,8 +55,7 @@ struct tf_preflight_params {
 	const char *const *pd_remove;   /* "host:client_port" of the PD nodes to remove, NULL-ended */
 	tf_preflight_pd_fn pd_check;    /* NULL: PD health is reported as skipped */
 	void *pd_check_arg;
-	const char *audit_dir;          /* the commands that change a host are audited here; NULL: not */
-	struct tf_view *view;           /* each host's state as it is known (NULL: nowhere) */
+	struct tf_preflight_hooks hooks; /* each host's state and the commands that change one */
 };
 
 struct tf_preflight_item {

@@ -1,0 +1,322 @@
+/* Unit tests for installer/enable's PD steps through their seams: a fake tiup runner (which
+ * rewrites meta.yaml as TiUP would) and a fake PD answering etcd's API in-process. */
+#include "tests/unit/testutil.h"
+
+#include "cluster/http.h"
+#include "installer/enable.h"
+#include "installer/journal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Three PD members on loopback addresses where nothing listens (their ports count as free). */
+#define PD1 "127.0.88.1"
+#define PD2 "127.0.88.2"
+#define PD3 "127.0.88.3"
+
+static const char pd_topology[] = "pd_servers:\n"
+                                  "  - host: " PD1 "\n"
+                                  "  - host: " PD2 "\n"
+                                  "  - host: " PD3 "\n";
+
+static char meta_path[4200], topo_path[4200], tls_dir[4200], state_dir[4200];
+
+static void write_meta(int npd, int tls)
+{
+	FILE *f = fopen(meta_path, "w");
+	int i;
+
+	assert_non_null(f);
+	fprintf(f,
+	        "user: tidb\ntopology:\n  global:\n    user: tidb\n    enable_tls: %s\n"
+	        "  pd_servers:\n",
+	        tls ? "true" : "false");
+	for (i = 1; i <= npd; i++)
+		fprintf(f,
+		        "    - host: 127.0.88.%d\n      client_port: 2379\n      peer_port: 2380\n",
+		        i);
+	fclose(f);
+}
+
+/* The member as etcd lists it: started (name and client URLs) or only added. */
+static void member(char *buf, size_t len, int i, const char *scheme, int started)
+{
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, len - n,
+	         "%s{\"ID\":\"%d\",%s\"peerURLs\":[\"%s://127.0.88.%d:2380\"],"
+	         "\"clientURLs\":[%s]}",
+	         n > 12 ? "," : "", 100 + i, started ? "\"name\":\"pd-x\"," : "", scheme, i,
+	         started ? "\"https://x:2379\"" : "");
+}
+
+struct fake {
+	char members[2048]; /* the member list's answer */
+	int updates;        /* member/update calls */
+	char update_body[512];
+	int fix_on_update; /* an update makes every peer URL https */
+	int runs;          /* tiup commands */
+	char last_cmd[256];
+	int fail_tiup;
+	int after_npd; /* meta.yaml's PD count after a scale-in or scale-out (TiUP's work) */
+	const char *after_members;
+};
+
+static void set_members(struct fake *f, const char *scheme, int n, int added_not_started)
+{
+	int i;
+
+	snprintf(f->members, sizeof(f->members), "{\"members\":[");
+	for (i = 1; i <= n; i++)
+		member(f->members, sizeof(f->members), i, scheme, !(added_not_started && i == n));
+	strncat(f->members, "]}", sizeof(f->members) - strlen(f->members) - 1);
+}
+
+static int fake_pd(void *arg, const char *host, unsigned port, const struct tf_tls_client *tls,
+                   int timeout_ms, const char *method, const char *path, const char *body,
+                   size_t max_body, struct tf_http_response *resp, struct tf_err *err)
+{
+	struct fake *f = arg;
+	const char *answer = "{}";
+
+	(void)host, (void)port, (void)tls, (void)timeout_ms, (void)method, (void)max_body,
+	    (void)err;
+	if (strcmp(path, "/v3/cluster/member/list") == 0) {
+		answer = f->members;
+	} else if (strcmp(path, "/v3/cluster/member/update") == 0) {
+		f->updates++;
+		snprintf(f->update_body, sizeof(f->update_body), "%s", body);
+		if (f->fix_on_update)
+			set_members(f, "https", 3, 0);
+	} else if (strcmp(path, "/health") == 0) {
+		answer = "{\"health\":\"true\"}";
+	}
+	resp->status = 200;
+	resp->body_len = strlen(answer);
+	assert_non_null(resp->body = strdup(answer));
+	return 0;
+}
+
+static int fake_tiup(void *arg, const char *step, const char *const *args, char **out,
+                     struct tf_err *err)
+{
+	struct fake *f = arg;
+	size_t i, n = 0;
+
+	(void)step, (void)out;
+	f->runs++;
+	f->last_cmd[0] = '\0';
+	for (i = 0; args[i] != NULL; i++) {
+		snprintf(f->last_cmd + n, sizeof(f->last_cmd) - n, "%s%s", i ? " " : "", args[i]);
+		n = strlen(f->last_cmd);
+	}
+	if (f->fail_tiup)
+		return tf_err_set(err, TF_E_FAIL, "tiup failed");
+	write_meta(f->after_npd, 0);
+	if (f->after_members != NULL)
+		snprintf(f->members, sizeof(f->members), "%s", f->after_members);
+	return 0;
+}
+
+struct env {
+	struct tf_journal j;
+	struct tf_enable e;
+	struct fake f;
+};
+
+static void env_init(struct env *v)
+{
+	struct tf_err err;
+
+	memset(v, 0, sizeof(*v));
+	tf_journal_init(&v->j);
+	assert_int_equal(tf_journal_set(&v->j, "pd_leader", PD1 ":2379", &err), 0);
+	assert_int_equal(tf_journal_set(&v->j, "pd_removed", PD2 ":2379," PD3 ":2379", &err), 0);
+	v->e.cluster = "demo";
+	v->e.meta_path = meta_path;
+	v->e.tls_dir = tls_dir;
+	v->e.pd_topology = topo_path;
+	v->e.state_dir = state_dir;
+	v->e.journal = &v->j;
+	v->e.run_tiup = fake_tiup;
+	v->e.run_arg = &v->f;
+	v->e.pd_send = fake_pd;
+	v->e.pd_send_arg = &v->f;
+	v->e.wait_s = 1;
+}
+
+static int setup(void **state)
+{
+	const char *d = tt_tmpdir();
+
+	(void)state;
+	snprintf(meta_path, sizeof(meta_path), "%s/meta.yaml", d);
+	snprintf(topo_path, sizeof(topo_path), "%s/pd.yaml", d);
+	snprintf(tls_dir, sizeof(tls_dir), "%s/tls", d);
+	snprintf(state_dir, sizeof(state_dir), "%s/state", d);
+	tt_write_str("pd.yaml", pd_topology);
+	/* The cluster's client certificate, for the steps that talk to PD over mutual TLS. */
+	assert_int_equal(
+	    tt_sh("mkdir -p tls state && cd tls && "
+	          "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+	          "-keyout ca.key -out ca.crt -subj /CN=ca -days 2 2>/dev/null && "
+	          "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+	          "-keyout client.pem -out client.csr -subj /CN=client 2>/dev/null && "
+	          "openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
+	          "-out client.crt -days 2 2>/dev/null"),
+	    0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tt_cleanup();
+	return 0;
+}
+
+static void test_scale_in(void **state)
+{
+	struct env v;
+	struct tf_err err;
+
+	(void)state;
+	/* TiUP removes two members; etcd agrees: the step passes, keeping the leader. */
+	env_init(&v);
+	write_meta(3, 0);
+	v.f.after_npd = 1;
+	set_members(&v.f, "http", 1, 0);
+	if (tf_enable_scale_in(&v.e, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(v.f.runs, 1);
+	assert_string_equal(v.f.last_cmd, "cluster scale-in demo -N " PD2 ":2379," PD3 ":2379 -y");
+	/* A rerun finds them gone and runs nothing. */
+	assert_int_equal(tf_enable_scale_in(&v.e, &err), 0);
+	assert_int_equal(v.f.runs, 1);
+	tf_journal_release(&v.j);
+
+	/* etcd still lists a removed member. */
+	env_init(&v);
+	write_meta(3, 0);
+	v.f.after_npd = 1;
+	set_members(&v.f, "http", 3, 0);
+	assert_int_equal(tf_enable_scale_in(&v.e, &err), TF_E_FAIL);
+	assert_non_null(strstr(err.msg, "was scaled in but etcd still lists it"));
+	tf_journal_release(&v.j);
+
+	/* tiup fails. */
+	env_init(&v);
+	write_meta(3, 0);
+	v.f.fail_tiup = 1;
+	assert_int_equal(tf_enable_scale_in(&v.e, &err), TF_E_FAIL);
+	assert_string_equal(err.msg, "scale-in of PD " PD2 ":2379," PD3 ":2379: tiup failed");
+	tf_journal_release(&v.j);
+
+	/* No record of what to remove: refused before anything runs. */
+	env_init(&v);
+	tf_journal_release(&v.j);
+	tf_journal_init(&v.j);
+	assert_int_not_equal(tf_enable_scale_in(&v.e, &err), 0);
+	assert_non_null(strstr(err.msg, "the journal does not name the PD members"));
+	assert_int_equal(v.f.runs, 0);
+	tf_journal_release(&v.j);
+}
+
+static void test_repair_peers(void **state)
+{
+	struct env v;
+	struct tf_err err;
+
+	(void)state;
+	/* Every peer URL https already: nothing to update. */
+	env_init(&v);
+	write_meta(1, 1);
+	set_members(&v.f, "https", 1, 0);
+	if (tf_enable_repair_peers(&v.e, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(v.f.updates, 0);
+	tf_journal_release(&v.j);
+
+	/* An http:// peer URL is rewritten to https:// through member/update. */
+	env_init(&v);
+	write_meta(1, 1);
+	set_members(&v.f, "http", 1, 0);
+	v.f.fix_on_update = 1;
+	if (tf_enable_repair_peers(&v.e, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(v.f.updates, 1);
+	assert_string_equal(v.f.update_body,
+	                    "{\"ID\":\"101\",\"peerURLs\":[\"https://127.0.88.1:2380\"]}");
+	tf_journal_release(&v.j);
+
+	/* The update is accepted but the URL stays http. */
+	env_init(&v);
+	write_meta(1, 1);
+	set_members(&v.f, "http", 1, 0);
+	assert_int_equal(tf_enable_repair_peers(&v.e, &err), TF_E_FAIL);
+	assert_non_null(
+	    strstr(err.msg, "still has peer URL http://127.0.88.1:2380 after the update"));
+	tf_journal_release(&v.j);
+}
+
+static void test_scale_out(void **state)
+{
+	struct env v;
+	struct tf_err err;
+	char after[2048];
+
+	(void)state;
+	/* The removed members come back, start and answer /health. */
+	env_init(&v);
+	write_meta(1, 0);
+	set_members(&v.f, "https", 1, 0);
+	{
+		struct fake tmp;
+
+		set_members(&tmp, "https", 3, 0);
+		snprintf(after, sizeof(after), "%s", tmp.members);
+	}
+	v.f.after_npd = 3;
+	v.f.after_members = after;
+	if (tf_enable_scale_out(&v.e, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(v.f.runs, 1);
+	assert_non_null(strstr(v.f.last_cmd, "cluster scale-out demo "));
+	assert_int_equal(tt_sh("grep -q 'host: " PD2 "' state/scale-out-pd.yaml && "
+	                       "! grep -q 'host: " PD1 "' state/scale-out-pd.yaml"),
+	                 0);
+	/* A rerun finds every member back and only checks their health. */
+	assert_int_equal(tf_enable_scale_out(&v.e, &err), 0);
+	assert_int_equal(v.f.runs, 1);
+	tf_journal_release(&v.j);
+
+	/* A member added to etcd but never started (an interrupted scale-out): refused. */
+	env_init(&v);
+	write_meta(1, 0);
+	set_members(&v.f, "https", 2, 1);
+	assert_int_equal(tf_enable_scale_out(&v.e, &err), TF_E_FAIL);
+	assert_non_null(strstr(err.msg, "was added to etcd but never started"));
+	assert_int_equal(v.f.runs, 0);
+	tf_journal_release(&v.j);
+
+	/* TiUP reports success but the members never start: not healthy in time. */
+	env_init(&v);
+	write_meta(1, 0);
+	set_members(&v.f, "https", 1, 0);
+	v.f.after_npd = 3;
+	assert_int_equal(tf_enable_scale_out(&v.e, &err), TF_E_FAIL);
+	assert_non_null(strstr(err.msg, "PD not healthy with 3 members after 1s"));
+	tf_journal_release(&v.j);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_scale_in),
+	    cmocka_unit_test(test_repair_peers),
+	    cmocka_unit_test(test_scale_out),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -369,98 +369,30 @@ static int conn_read(struct conn *c, char *p, size_t n, size_t *got, struct tf_e
 
 /* ---- certificates ---- */
 
-static void name_text(const X509_NAME *n, char *out, size_t len)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	int got;
-
-	out[0] = '\0';
-	if (b == NULL)
-		return;
-	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
-		got = BIO_read(b, out, (int)len - 1);
-		out[got > 0 ? got : 0] = '\0';
-	}
-	BIO_free(b);
-}
-
-static time_t asn1_time(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return timegm(&tm);
-}
-
-static void append(char *out, size_t len, const char *s)
-{
-	size_t used = strlen(out);
-
-	if (used + 1 >= len)
-		return;
-	snprintf(out + used, len - used, "%s%s", used ? ", " : "", s);
-}
-
-static void sans_text(X509 *x, char *out, size_t len)
-{
-	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-	int i;
-
-	out[0] = '\0';
-	if (gens == NULL)
-		return;
-	for (i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
-		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-		char one[300], ip[INET6_ADDRSTRLEN];
-
-		if (g->type == GEN_DNS) {
-			const unsigned char *d = ASN1_STRING_get0_data(g->d.dNSName);
-			int dl = ASN1_STRING_length(g->d.dNSName);
-
-			snprintf(one, sizeof(one), "DNS:%.*s", dl > 250 ? 250 : dl,
-			         (const char *)d);
-		} else if (g->type == GEN_IPADD) {
-			const unsigned char *d = ASN1_STRING_get0_data(g->d.iPAddress);
-			int dl = ASN1_STRING_length(g->d.iPAddress);
-
-			if ((dl == 4 && inet_ntop(AF_INET, d, ip, sizeof(ip)) != NULL) ||
-			    (dl == 16 && inet_ntop(AF_INET6, d, ip, sizeof(ip)) != NULL))
-				snprintf(one, sizeof(one), "IP:%s", ip);
-			else
-				snprintf(one, sizeof(one), "IP:?");
-		} else {
-			continue;
-		}
-		append(out, len, one);
-	}
-	GENERAL_NAMES_free(gens);
-}
-
-static int host_covered(X509 *x, const char *host)
-{
-	struct in6_addr a;
-
-	if (inet_pton(AF_INET, host, &a) == 1 || inet_pton(AF_INET6, host, &a) == 1)
-		return X509_check_ip_asc(x, host, 0) == 1;
-	return X509_check_host(x, host, 0, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, NULL) == 1;
-}
-
+/* What x says, in the one certificate-info type (crypto/x509.h). */
 static int fill_info(X509 *x, struct tf_cert_info *info, struct tf_err *err)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	unsigned char *der = NULL;
+	int len, r;
 
-	if (X509_digest(x, EVP_sha256(), md, &mdlen) != 1 || mdlen != 32)
-		return ssl_err(err, TF_E_CRYPTO, "%s", "certificate digest");
-	tf_hex_encode(md, mdlen, info->sha256);
-	name_text(X509_get_subject_name(x), info->subject, sizeof(info->subject));
-	name_text(X509_get_issuer_name(x), info->issuer, sizeof(info->issuer));
-	sans_text(x, info->sans, sizeof(info->sans));
-	info->not_before = asn1_time(X509_get0_notBefore(x));
-	info->not_after = asn1_time(X509_get0_notAfter(x));
-	return 0;
+	if ((len = i2d_X509(x, &der)) <= 0)
+		return ssl_err(err, TF_E_CRYPTO, "%s", "certificate encoding");
+	r = tf_x509_info_der(der, (size_t)len, &info->x509, err);
+	OPENSSL_free(der);
+	return r;
+}
+
+/* Whether x's SANs cover host (never the CN), through crypto/x509.h. */
+static int host_covered(X509 *x, const char *host)
+{
+	unsigned char *der = NULL;
+	int len, ok;
+
+	if ((len = i2d_X509(x, &der)) <= 0)
+		return 0;
+	ok = tf_x509_covers_host(der, (size_t)len, host);
+	OPENSSL_free(der);
+	return ok;
 }
 
 int tf_probe_tls(const struct tf_probe_target *t, const struct tf_tls_client *c,

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "common/err.h"
+#include "crypto/x509.h"
 #include "common/hex.h"
 #include "cluster/http.h"
 
@@ -22,17 +23,11 @@ int tf_tls_client_new(const char *ca_file, const char *cert_file, const char *ke
                       struct tf_tls_client **out, struct tf_err *err) TF_MUST_CHECK;
 void tf_tls_client_free(struct tf_tls_client *c);
 
-#define TF_CERT_SANS_MAX 512
-
-/* What a certificate says and how it checks out. */
+/* A certificate met in a handshake or read from a file, and how it checks out. */
 struct tf_cert_info {
 	char protocol[16]; /* "TLSv1.3" (handshakes only) */
 	char cipher[64];
-	char sha256[TF_SHA256_HEX]; /* hex SHA-256 of the leaf certificate's DER */
-	char subject[256];
-	char issuer[256];
-	char sans[TF_CERT_SANS_MAX]; /* "DNS:localhost, IP:127.0.0.1" (cut to fit) */
-	time_t not_before, not_after;
+	struct tf_x509_info x509; /* what the (leaf) certificate says */
 	int chain_checked;     /* a CA was given */
 	int chain_ok;          /* chains to that CA */
 	char chain_error[160]; /* OpenSSL's reason when it does not */

@@ -2,6 +2,7 @@
  * write a signed receipt for the change ticket. */
 #include "installer/commands.h"
 #include "installer/verify.h"
+#include "common/paths.h"
 #include "common/cli.h"
 #include "common/hex.h"
 #include "common/log.h"
@@ -247,7 +248,7 @@ static int write_receipt(const struct args *a, const struct tf_verify_report *re
 		return r;
 	if (created)
 		tf_log_info("made this host's receipt key %s/%s.key (public half %s.pub)",
-		            tf_rollback_dir(), TF_RECEIPT_KEY_NAME, TF_RECEIPT_KEY_NAME);
+		            tf_paths_state_root(), TF_RECEIPT_KEY_NAME, TF_RECEIPT_KEY_NAME);
 	tf_log_info("receipt %s and %s.sig written, signed by key %s (%s)", a->receipt, a->receipt,
 	            tf_sigkey_id(key), tf_sigalg_name(tf_sigkey_alg(key)));
 	return 0;
@@ -286,7 +287,7 @@ int tf_cmd_verify(int argc, char **argv)
 			rc = tf_err_exit_code(r);
 			goto out;
 		}
-		r = tf_receipt_key_open(a.receipt_key, pass, tf_rollback_dir(), &key, &created,
+		r = tf_receipt_key_open(a.receipt_key, pass, tf_paths_state_root(), &key, &created,
 		                        &err);
 		if (r != 0) {
 			tf_log_error("verify: receipt key: %s", err.msg);

@@ -5,6 +5,7 @@
 #include "crypto/sigkey.h"
 #include "manifests/check.h"
 #include "manifests/receipt.h"
+#include "common/paths.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/progress.h"
@@ -568,7 +569,7 @@ static int run_verify(const struct tf_enable *e, struct tf_err *err)
 
 		snprintf(path, sizeof(path), "%s/receipt-%s.json", e->state_dir,
 			 e->journal && e->journal->bundle_id ? e->journal->bundle_id : "install");
-		if ((r = tf_receipt_key_open(NULL, NULL, tf_rollback_dir(), &key, &created, err)) != 0 ||
+		if ((r = tf_receipt_key_open(NULL, NULL, tf_paths_state_root(), &key, &created, err)) != 0 ||
 		    (r = tf_verify_write_receipt(&rep, e->journal ? e->journal->bundle_id : NULL, key,
 						  path, err)) != 0) {
 			tf_sigkey_free(key);
@@ -578,7 +579,7 @@ static int run_verify(const struct tf_enable *e, struct tf_err *err)
 		tf_sigkey_free(key);
 		tf_log_info("receipt for the change ticket: %s (and .sig; check it with "
 			    "tiferry-build inspect --receipt FILE --key %s/%s.pub)",
-			    path, tf_rollback_dir(), TF_RECEIPT_KEY_NAME);
+			    path, tf_paths_state_root(), TF_RECEIPT_KEY_NAME);
 	}
 	for (i = 0; i < rep.nchecks; i++)
 		if (rep.checks[i].status == TF_V_WARN)

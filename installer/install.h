@@ -9,7 +9,7 @@ struct tf_install_opts {
 	const char *bundle;
 	const char *trust_dir;   /* NULL: default */
 	const char *cluster_meta; /* NULL: from $TIUP_HOME */
-	const char *state_dir;   /* NULL: tf_rollback_dir() */
+	const char *state_dir;   /* NULL: tf_paths_state_root() */
 	const char *tiup;        /* the tiup program; NULL: "tiup" from PATH */
 	const char *passin;      /* source of the secrets' passphrase (file:, env:, fd:, tty) */
 	const char *recipient_key; /* recipient key folder (tiferry keygen --recipient) */

@@ -6,6 +6,7 @@
 #include "cluster/pdapi.h"
 #include "cluster/scan.h"
 #include "cluster/tlsprobe.h"
+#include "common/paths.h"
 #include "common/fsutil.h"
 #include "common/pool.h"
 #include "common/progress.h"
@@ -151,13 +152,14 @@ static unsigned status_port(const struct tf_topo_instance *in, enum tf_vkind k)
 }
 
 /* One TF_VK_NODE endpoint per instance: "node <role> <deploy_dir> <host>:<ssh_port>". */
-static int node_endpoints(struct run *rn, const char *cdir, struct tf_err *err)
+static int node_endpoints(struct run *rn, struct tf_err *err)
 {
 	size_t i;
 	int r;
 
-	if ((rn->identity = fmt("%s/ssh/id_rsa", cdir)) == NULL)
-		return tf_err_nomem(err);
+	if ((r = tf_paths_cluster_file(rn->o->tiup_home, rn->o->cluster, TF_PATHS_SSH_KEY,
+				       &rn->identity, err)) != 0)
+		return r;
 	/* TiUP keeps the key of every cluster it deployed or imported; a cluster folder without
 	 * one (a hand-made meta.yaml) has no way in to its hosts, so no node endpoints. */
 	if (access(rn->identity, F_OK) != 0 && errno == ENOENT)
@@ -182,22 +184,14 @@ static int node_endpoints(struct run *rn, const char *cdir, struct tf_err *err)
 static int cluster_endpoints(struct run *rn, struct tf_err *err)
 {
 	const struct tf_verify_opts *o = rn->o;
-	char *home = NULL;
-	char *cdir = NULL, *meta = NULL;
+	char *meta = NULL;
 	size_t i;
 	int r = 0;
 
-	if (o->tiup_home != NULL)
-		home = strdup(o->tiup_home);
-	else if (tf_tiup_home(&home, err) != 0)
-		return err->code;
-	if (home == NULL ||
-	    (cdir = fmt("%s/storage/cluster/clusters/%s", home, o->cluster)) == NULL ||
-	    (meta = tf_path_join(cdir, "meta.yaml")) == NULL ||
-	    (rn->tls_dir = tf_path_join(cdir, "tls")) == NULL) {
-		r = tf_err_nomem(err);
+	if ((r = tf_paths_cluster_file(o->tiup_home, o->cluster, TF_PATHS_META, &meta, err)) != 0 ||
+	    (r = tf_paths_cluster_file(o->tiup_home, o->cluster, TF_PATHS_TLS, &rn->tls_dir, err)) !=
+	        0)
 		goto out;
-	}
 	if (strchr(o->cluster, '/') != NULL || o->cluster[0] == '.' || o->cluster[0] == '\0') {
 		r = tf_err_set(err, TF_E_USAGE, "bad cluster name '%s'", o->cluster);
 		goto out;
@@ -244,11 +238,9 @@ static int cluster_endpoints(struct run *rn, struct tf_err *err)
 		if ((r = add_endpoint(rn, k, in->host, status_port(in, k), NULL, err)) != 0)
 			goto out;
 	}
-	if (o->host_checks && (r = node_endpoints(rn, cdir, err)) != 0)
+	if (o->host_checks && (r = node_endpoints(rn, err)) != 0)
 		goto out;
 out:
-	free(home);
-	free(cdir);
 	free(meta);
 	return r;
 }
@@ -338,7 +330,7 @@ static int load_journal(struct run *rn, struct tf_err *err)
 	const char *v;
 	int r = 0;
 
-	if ((rn->state_dir = tf_path_join(tf_rollback_dir(), rn->o->cluster)) == NULL)
+	if ((rn->state_dir = tf_path_join(tf_paths_state_root(), rn->o->cluster)) == NULL)
 		return tf_err_nomem(err);
 	tf_journal_init(&jn);
 	if ((r = tf_journal_load(rn->state_dir, &jn, &jerr)) == TF_E_NOTFOUND) {

@@ -39,12 +39,12 @@ static cJSON *cert_evidence(const struct tf_cert_info *ci, const char *ca_sha256
 	cJSON *e = cJSON_CreateObject();
 	char nb[32], na[32];
 
-	tf_time_format(ci->not_before, nb, sizeof(nb));
-	tf_time_format(ci->not_after, na, sizeof(na));
-	cJSON_AddStringToObject(e, "sha256", ci->sha256);
-	cJSON_AddStringToObject(e, "subject", ci->subject);
-	cJSON_AddStringToObject(e, "issuer", ci->issuer);
-	cJSON_AddStringToObject(e, "sans", ci->sans);
+	tf_time_format(ci->x509.not_before, nb, sizeof(nb));
+	tf_time_format(ci->x509.not_after, na, sizeof(na));
+	cJSON_AddStringToObject(e, "sha256", ci->x509.sha256);
+	cJSON_AddStringToObject(e, "subject", ci->x509.subject);
+	cJSON_AddStringToObject(e, "issuer", ci->x509.issuer);
+	cJSON_AddStringToObject(e, "sans", ci->x509.sans);
 	cJSON_AddStringToObject(e, "not_before", nb);
 	cJSON_AddStringToObject(e, "not_after", na);
 	if (ca_sha256 != NULL && ca_sha256[0] != '\0')
@@ -91,7 +91,7 @@ static void chk_handshake(struct job *j, struct tf_vcheck *c)
 	e = cJSON_CreateObject();
 	cJSON_AddStringToObject(e, "protocol", j->cert.protocol);
 	cJSON_AddStringToObject(e, "cipher", j->cert.cipher);
-	cJSON_AddStringToObject(e, "server_sha256", j->cert.sha256);
+	cJSON_AddStringToObject(e, "server_sha256", j->cert.x509.sha256);
 	tf_vcheck_set(c, TF_V_PASS, e, "%s %s with the client certificate", j->cert.protocol,
 	              j->cert.cipher);
 }
@@ -107,11 +107,11 @@ static void chk_chain(struct job *j, struct tf_vcheck *c)
 		tf_vcheck_set(
 		    c, TF_V_FAIL, cert_evidence(&j->cert, j->run->ca_sha256),
 		    "server certificate %.16s... (issuer %s) does not chain to the CA: %s",
-		    j->cert.sha256, j->cert.issuer, j->cert.chain_error);
+		    j->cert.x509.sha256, j->cert.x509.issuer, j->cert.chain_error);
 	else
 		tf_vcheck_set(c, TF_V_PASS, cert_evidence(&j->cert, j->run->ca_sha256),
 		              "server certificate %.16s... chains to the CA %.16s... (issuer %s)",
-		              j->cert.sha256, j->run->ca_sha256, j->cert.issuer);
+		              j->cert.x509.sha256, j->run->ca_sha256, j->cert.x509.issuer);
 }
 
 static void chk_san(struct job *j, struct tf_vcheck *c)
@@ -125,25 +125,25 @@ static void chk_san(struct job *j, struct tf_vcheck *c)
 	}
 	e = cJSON_CreateObject();
 	cJSON_AddStringToObject(e, "host", j->ep->host);
-	cJSON_AddStringToObject(e, "sans", j->cert.sans);
+	cJSON_AddStringToObject(e, "sans", j->cert.x509.sans);
 	if (j->cert.host_ok)
-		tf_vcheck_set(c, TF_V_PASS, e, "SANs cover %s (%s)", j->ep->host, j->cert.sans);
+		tf_vcheck_set(c, TF_V_PASS, e, "SANs cover %s (%s)", j->ep->host, j->cert.x509.sans);
 	else
 		tf_vcheck_set(c, TF_V_FAIL, e, "SANs do not cover %s (%s)", j->ep->host,
-		              j->cert.sans[0] ? j->cert.sans : "no SANs");
+		              j->cert.x509.sans[0] ? j->cert.x509.sans : "no SANs");
 }
 
 static void expiry_verdict(const struct tf_cert_info *ci, time_t now, const char *what,
                            struct tf_vcheck *c, cJSON *e)
 {
-	long days = (long)((ci->not_after - now) / DAY);
+	long days = (long)((ci->x509.not_after - now) / DAY);
 	char na[32];
 
-	tf_time_format(ci->not_after, na, sizeof(na));
+	tf_time_format(ci->x509.not_after, na, sizeof(na));
 	cJSON_AddNumberToObject(e, "days_left", (double)days);
-	if (now < ci->not_before)
+	if (now < ci->x509.not_before)
 		tf_vcheck_set(c, TF_V_FAIL, e, "%s is not valid before %s", what, na);
-	else if (now >= ci->not_after)
+	else if (now >= ci->x509.not_after)
 		tf_vcheck_set(c, TF_V_FAIL, e, "%s expired on %s", what, na);
 	else if (days < TF_VERIFY_CERT_WARN_DAYS)
 		tf_vcheck_set(c, TF_V_WARN, e, "%s expires in %ld days (%s)", what, days, na);

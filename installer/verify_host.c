@@ -1,6 +1,7 @@
 /* tiferry verify's host checks: the node command, its parsing, and the verdicts on a node's
  * tls/ folder and on the control host's TiUP versions and mirror. */
 #include "installer/verify_host.h"
+#include "crypto/x509.h"
 #include "common/hex.h"
 #include "cluster/ssh.h"
 #include "mirror/tiupmeta.h"
@@ -234,57 +235,14 @@ enum tf_vstatus tf_vhost_judge_key_mode(const struct tf_vhost_node *n, char *det
 	return TF_V_PASS;
 }
 
-static void der_sha256(X509 *x, char out[TF_SHA256_HEX])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	out[0] = '\0';
-	if (X509_digest(x, EVP_sha256(), md, &mdlen) == 1 && mdlen == 32)
-		tf_hex_encode(md, 32, out);
-}
-
-static X509 *pem_cert(const char *pem)
-{
-	BIO *b;
-	X509 *x;
-
-	if (pem == NULL || (b = BIO_new_mem_buf(pem, -1)) == NULL)
-		return NULL;
-	x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-	BIO_free(b);
-	return x;
-}
-
-/* Chains x to the certificates in ca_file, as the TLS checks do for servers. */
-static void chain(X509 *x, const char *ca_file, struct tf_vhost_cert *f)
-{
-	X509_STORE *st = X509_STORE_new();
-	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-
-	f->chain_ok = 0;
-	if (st == NULL || ctx == NULL) {
-		snprintf(f->chain_error, sizeof(f->chain_error), "out of memory");
-	} else if (X509_STORE_load_file(st, ca_file) != 1) {
-		snprintf(f->chain_error, sizeof(f->chain_error), "cannot read the CA %s", ca_file);
-	} else if (X509_STORE_CTX_init(ctx, st, x, NULL) != 1) {
-		snprintf(f->chain_error, sizeof(f->chain_error), "cannot set up the check");
-	} else if (X509_verify_cert(ctx) == 1) {
-		f->chain_ok = 1;
-	} else {
-		snprintf(f->chain_error, sizeof(f->chain_error), "%s",
-		         X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
-	}
-	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(st);
-}
-
 enum tf_vstatus tf_vhost_judge_cert(const struct tf_vhost_node *n, const char *ca_file,
                                     const char *ca_sha256, struct tf_vhost_cert *facts,
                                     char *detail, size_t len)
 {
 	const char *crt = n->files[TF_VHOST_CERT].name, *key = n->files[TF_VHOST_KEY].name;
-	X509 *x = NULL, *ca = NULL;
+	struct tf_x509_anchor anchor = {.file = ca_file};
+	struct tf_x509_info ca;
+	struct tf_err e;
 	enum tf_vstatus s;
 
 	memset(facts, 0, sizeof(*facts));
@@ -293,20 +251,23 @@ enum tf_vstatus tf_vhost_judge_cert(const struct tf_vhost_node *n, const char *c
 		         crt[0] ? crt : "file");
 		return TF_V_SKIP;
 	}
-	if ((x = pem_cert(n->cert_pem)) == NULL) {
+	if (n->cert_pem == NULL ||
+	    tf_x509_info_pem(n->cert_pem, strlen(n->cert_pem), &facts->x509, &e) != 0) {
 		snprintf(detail, len, "%s is not a PEM certificate", crt);
 		return TF_V_FAIL;
 	}
-	der_sha256(x, facts->sha256);
-	X509_NAME_oneline(X509_get_subject_name(x), facts->subject, sizeof(facts->subject));
-	X509_NAME_oneline(X509_get_issuer_name(x), facts->issuer, sizeof(facts->issuer));
-	if ((ca = pem_cert(n->ca_pem)) != NULL)
-		der_sha256(ca, facts->node_ca_sha256);
-	chain(x, ca_file, facts);
+	if (n->ca_pem != NULL && tf_x509_info_pem(n->ca_pem, strlen(n->ca_pem), &ca, &e) == 0)
+		memcpy(facts->node_ca_sha256, ca.sha256, sizeof(facts->node_ca_sha256));
+	/* Chained to the certificates in ca_file, as the TLS checks do for servers. */
+	if (tf_x509_verify_pem(n->cert_pem, strlen(n->cert_pem), &anchor, &facts->chain_ok,
+			       facts->chain_error, &e) != 0) {
+		facts->chain_ok = 0;
+		snprintf(facts->chain_error, sizeof(facts->chain_error), "%s", e.msg);
+	}
 	facts->key_matches = n->key_pub[0] != '\0' && strcmp(n->key_pub, n->cert_pub) == 0;
 	if (!facts->chain_ok) {
 		snprintf(detail, len, "%s (issuer %s) does not chain to the control host's CA: %s",
-		         crt, facts->issuer, facts->chain_error);
+		         crt, facts->x509.issuer, facts->chain_error);
 		s = TF_V_FAIL;
 	} else if (ca_sha256 == NULL || strcmp(facts->node_ca_sha256, ca_sha256) != 0) {
 		snprintf(detail, len, "the node's ca.crt (%.16s...) is not the control host's CA",
@@ -320,11 +281,9 @@ enum tf_vstatus tf_vhost_judge_cert(const struct tf_vhost_node *n, const char *c
 		s = TF_V_FAIL;
 	} else {
 		snprintf(detail, len, "%s %.16s... chains to the CA %.16s..., %s holds its key",
-		         crt, facts->sha256, ca_sha256, key);
+		         crt, facts->x509.sha256, ca_sha256, key);
 		s = TF_V_PASS;
 	}
-	X509_free(x);
-	X509_free(ca);
 	return s;
 }
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "crypto/x509.h"
 #include "common/hex.h"
 #include "installer/verify.h"
 
@@ -49,11 +50,9 @@ enum tf_vstatus tf_vhost_judge_key_mode(const struct tf_vhost_node *n, char *det
 
 /* The node certificate's facts, checked against the control host's CA. */
 struct tf_vhost_cert {
-	char sha256[TF_SHA256_HEX];
-	char subject[256];
-	char issuer[256];
+	struct tf_x509_info x509; /* what the node's certificate says */
 	int chain_ok;
-	char chain_error[160];
+	char chain_error[TF_X509_REASON_MAX];
 	char node_ca_sha256[TF_SHA256_HEX]; /* of the node's ca.crt, "" when unreadable */
 	int key_matches;
 };

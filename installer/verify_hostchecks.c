@@ -96,11 +96,11 @@ void tf_vcheck_node_cert(struct job *j, struct tf_vcheck *c)
 	if (!node_ready(j, c, 0))
 		return;
 	s = tf_vhost_judge_cert(&j->ep->node, j->run->ca_file, j->run->ca_sha256, &f, d, sizeof(d));
-	if (f.sha256[0] != '\0') {
+	if (f.x509.sha256[0] != '\0') {
 		e = cJSON_CreateObject();
-		cJSON_AddStringToObject(e, "sha256", f.sha256);
-		cJSON_AddStringToObject(e, "subject", f.subject);
-		cJSON_AddStringToObject(e, "issuer", f.issuer);
+		cJSON_AddStringToObject(e, "sha256", f.x509.sha256);
+		cJSON_AddStringToObject(e, "subject", f.x509.subject);
+		cJSON_AddStringToObject(e, "issuer", f.x509.issuer);
 		cJSON_AddBoolToObject(e, "chains_to_ca", f.chain_ok);
 		cJSON_AddStringToObject(e, "ca_sha256", j->run->ca_sha256);
 		cJSON_AddStringToObject(e, "node_ca_sha256", f.node_ca_sha256);

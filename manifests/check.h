@@ -52,12 +52,6 @@ void tf_check_result_release(struct tf_check_result *r);
 int tf_bundle_check(const char *path, const struct tf_check_opts *o, struct tf_check_result *r,
 		    struct tf_err *err) TF_MUST_CHECK;
 
-/* Deprecated: tf_paths_state_root() (common/paths.h). Kept only until installer/install.c,
- * enable.c, verify.c and cmd_verify.c are switched (issue 15); add no new callers. */
-static inline const char *tf_rollback_dir(void)
-{
-	return tf_paths_state_root();
-}
 /* The highest sequence installed for cluster (0 when none) from <dir>/<cluster>/sequence. */
 int tf_rollback_read(const char *dir, const char *cluster, uint64_t *seq,
 		     struct tf_err *err) TF_MUST_CHECK;

@@ -37,13 +37,6 @@ struct tf_tiup_state {
 	size_t nmanifests;
 };
 
-/* Deprecated: tf_paths_tiup_home() (common/paths.h). Kept only until installer/install.c and
- * verify.c are switched (issue 15); add no new callers. */
-static inline TF_MUST_CHECK int tf_tiup_home(char **out, struct tf_err *err)
-{
-	return tf_paths_tiup_home(out, err);
-}
-
 /* Records the state of home (NULL: tf_paths_tiup_home()) and of TIUP_MIRRORS into st (release with
  * tf_tiup_state_release). A manifests/ folder holding sub-folders is refused (TiUP keeps it
  * flat), so a restore never loses what it did not record. */

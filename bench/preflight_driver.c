@@ -20,7 +20,7 @@ int main(int argc, char **argv)
 
 	if (argc < 6) {
 		fprintf(stderr, "usage: %s META KEY KNOWN_HOSTS PARALLEL UNITS_DIR [MAX_HOSTS]\n",
-			argv[0]);
+		        argv[0]);
 		return 2;
 	}
 	if (tf_ssh_global_init(&err) != 0 || tf_topology_load(argv[1], &t, &err) != 0) {

@@ -1,4 +1,5 @@
-/* The build engine: spec -> payload walk -> sections -> runbook -> manifest -> bundle -> signature. */
+/* The build engine: spec -> payload walk -> sections -> runbook -> manifest -> bundle -> signature.
+ */
 #include "builder/build.h"
 #include "builder/sections.h"
 #include "builder/spec.h"
@@ -49,7 +50,7 @@ static void items_release(struct items *it)
 }
 
 static int items_add(struct items *it, const char *src, const char *rel, unsigned mode,
-		     uint64_t size, struct tf_err *err)
+                     uint64_t size, struct tf_err *err)
 {
 	struct item *x;
 	size_t n = strlen(TF_PAYLOAD_PREFIX) + strlen(rel) + 1;
@@ -73,7 +74,8 @@ static int items_add(struct items *it, const char *src, const char *rel, unsigne
 	}
 	snprintf(x->path, n, "%s%s", TF_PAYLOAD_PREFIX, rel);
 	if (!tf_bundle_path_ok(x->path)) {
-		int r = tf_err_set(err, TF_E_INPUT, "'%s': unusable bundle path '%s'", src, x->path);
+		int r =
+		    tf_err_set(err, TF_E_INPUT, "'%s': unusable bundle path '%s'", src, x->path);
 
 		free(x->src);
 		free(x->path);
@@ -93,8 +95,8 @@ static int cmp_name(const void *a, const void *b)
 
 /* Adds src (a file, or a folder walked in name order) as bundle path rel. Links and special
  * files are refused: a bundle carries regular files only. */
-static int walk(struct items *it, const char *src, const char *rel, const struct tf_spec_payload *sp,
-		int depth, struct tf_err *err)
+static int walk(struct items *it, const char *src, const char *rel,
+                const struct tf_spec_payload *sp, int depth, struct tf_err *err)
 {
 	struct stat st;
 	DIR *d = NULL;
@@ -107,11 +109,11 @@ static int walk(struct items *it, const char *src, const char *rel, const struct
 		return tf_err_sys(err, TF_E_INPUT, "payload '%s'", src);
 	if (S_ISREG(st.st_mode))
 		return items_add(it, src, rel, sp->has_mode ? sp->mode : (st.st_mode & 0755),
-				 (uint64_t)st.st_size, err);
+		                 (uint64_t)st.st_size, err);
 	if (!S_ISDIR(st.st_mode))
-		return tf_err_set(err, TF_E_INPUT,
-				  "payload '%s' is not a regular file or folder (links are not packed)",
-				  src);
+		return tf_err_set(
+		    err, TF_E_INPUT,
+		    "payload '%s' is not a regular file or folder (links are not packed)", src);
 	if (depth > MAX_WALK_DEPTH)
 		return tf_err_set(err, TF_E_INPUT, "payload '%s' is nested too deep", src);
 	if ((d = opendir(src)) == NULL)
@@ -157,8 +159,8 @@ out:
 }
 
 static int sign_bundle(const char *bundle, const char *keypath, const char *passin,
-		       const char *manifest, size_t len, char signer[TF_SHA256_HEX],
-		       struct tf_err *err)
+                       const char *manifest, size_t len, char signer[TF_SHA256_HEX],
+                       struct tf_err *err)
 {
 	struct tf_sigkey *k = NULL;
 	char *pass = NULL;
@@ -166,7 +168,8 @@ static int sign_bundle(const char *bundle, const char *keypath, const char *pass
 	size_t siglen = 0;
 	int r;
 
-	if (passin != NULL && (r = tf_secret_read(passin, "signing key passphrase: ", 0, &pass, err)) != 0)
+	if (passin != NULL &&
+	    (r = tf_secret_read(passin, "signing key passphrase: ", 0, &pass, err)) != 0)
 		goto out;
 	if ((r = tf_sigkey_load_private_file(keypath, pass, &k, err)) != 0)
 		goto out;
@@ -204,31 +207,32 @@ static void runbook_release(struct runbook *rb)
 }
 
 static int runbook_render(struct tf_manifest *m, struct runbook *rb, uint64_t *total,
-			  struct tf_err *err)
+                          struct tf_err *err)
 {
 	char section[RUNBOOK_SECTION_MAX];
 	size_t i;
 	int r;
 
 	for (i = 0; i < NRUNBOOK; i++) {
-		if ((r = tf_runbook_render(m, runbook_out[i].f, &rb->doc[i], &rb->len[i], err)) != 0)
+		if ((r = tf_runbook_render(m, runbook_out[i].f, &rb->doc[i], &rb->len[i], err)) !=
+		    0)
 			return r;
 		*total += rb->len[i];
 	}
 	snprintf(section, sizeof(section), "{\"markdown\":\"%s\",\"html\":\"%s\"}",
-		 TF_RUNBOOK_MD_PATH, TF_RUNBOOK_HTML_PATH);
+	         TF_RUNBOOK_MD_PATH, TF_RUNBOOK_HTML_PATH);
 	return tf_manifest_set_section(m, "runbook", section, err);
 }
 
-static int runbook_pack(struct tf_bundle_writer *w, const struct runbook *rb,
-			struct tf_manifest *m, struct tf_progress *pr, struct tf_err *err)
+static int runbook_pack(struct tf_bundle_writer *w, const struct runbook *rb, struct tf_manifest *m,
+                        struct tf_progress *pr, struct tf_err *err)
 {
 	size_t i;
 	int r;
 
 	for (i = 0; i < NRUNBOOK; i++) {
 		if ((r = tf_bundle_writer_add_bytes(w, runbook_out[i].path, rb->doc[i], rb->len[i],
-						    0644, m, err)) != 0)
+		                                    0644, m, err)) != 0)
 			return r;
 		tf_progress_add(pr, rb->len[i]);
 	}
@@ -277,11 +281,12 @@ int tf_build(const struct tf_build_opts *o, struct tf_build_result *res, struct 
 	    (r = tf_topology_fingerprint(topo, fp, err)) != 0)
 		goto out;
 	for (i = 0; i < spec.npayload; i++)
-		if ((r = walk(&it, spec.payload[i].source, spec.payload[i].path, &spec.payload[i], 0,
-			      err)) != 0)
+		if ((r = walk(&it, spec.payload[i].source, spec.payload[i].path, &spec.payload[i],
+		              0, err)) != 0)
 			goto out;
 	/* Sections are made in a private work folder, packed, then wiped. */
-	if ((r = tf_mkdtemp_private(tmp && *tmp ? tmp : "/tmp", "tiferry-build-", &work, err)) != 0 ||
+	if ((r = tf_mkdtemp_private(tmp && *tmp ? tmp : "/tmp", "tiferry-build-", &work, err)) !=
+	        0 ||
 	    (r = tf_section_tiup(&spec, work, now, &sec[0], err)) != 0 ||
 	    (r = tf_section_tls(&spec, topo, work, now, &sec[1], err)) != 0 ||
 	    (r = tf_section_plan(&spec, topo, work, &sec[2], err)) != 0)
@@ -313,8 +318,8 @@ int tf_build(const struct tf_build_opts *o, struct tf_build_result *res, struct 
 		goto out;
 	tf_progress_start(&pr, "packing", it.total);
 	for (i = 0; i < it.n; i++)
-		if ((r = tf_bundle_writer_add_file(w, it.v[i].path, it.v[i].src, it.v[i].mode, &m, &pr,
-						   err)) != 0)
+		if ((r = tf_bundle_writer_add_file(w, it.v[i].path, it.v[i].src, it.v[i].mode, &m,
+		                                   &pr, err)) != 0)
 			goto out;
 	if ((r = runbook_pack(w, &rb, &m, &pr, err)) != 0)
 		goto out;

@@ -8,21 +8,22 @@
 #include <stdio.h>
 
 static const char usage_text[] =
-	"usage: tiferry-build build --spec SPEC.yaml --out BUNDLE [--passin SRC] [-q|-v]\n"
-	"\n"
-	"Packs the payload the spec names, writes the manifest (hashing while writing, reading\n"
-	"each file once) and, when the spec names signing_key, signs as the builder.\n"
-	"\n"
-	"  --spec FILE     the build spec (docs/spec.md)\n"
-	"  --out FILE      the bundle to create (never overwritten)\n"
-	"  --passin SRC    passphrase of the signing key: file:PATH, env:NAME, fd:N or tty\n"
-	"  -q, -v          quieter, or more detail\n";
+    "usage: tiferry-build build --spec SPEC.yaml --out BUNDLE [--passin SRC] [-q|-v]\n"
+    "\n"
+    "Packs the payload the spec names, writes the manifest (hashing while writing, reading\n"
+    "each file once) and, when the spec names signing_key, signs as the builder.\n"
+    "\n"
+    "  --spec FILE     the build spec (docs/spec.md)\n"
+    "  --out FILE      the bundle to create (never overwritten)\n"
+    "  --passin SRC    passphrase of the signing key: file:PATH, env:NAME, fd:N or tty\n"
+    "  -q, -v          quieter, or more detail\n";
 
 int tf_cmd_build(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"spec", required_argument, NULL, 's'}, {"out", required_argument, NULL, 'o'},
-		{"passin", required_argument, NULL, 'p'}, TF_CLI_OPTIONS_END};
+	static const struct option opts[] = {{"spec", required_argument, NULL, 's'},
+	                                     {"out", required_argument, NULL, 'o'},
+	                                     {"passin", required_argument, NULL, 'p'},
+	                                     TF_CLI_OPTIONS_END};
 	const char *spec = NULL, *out = NULL, *passin = NULL;
 	struct tf_build_opts o = {0};
 	struct tf_build_result res;
@@ -59,7 +60,7 @@ int tf_cmd_build(int argc, char **argv)
 	if (res.signer[0] != '\0')
 		tf_log_info("signed with key %s", res.signer);
 	tf_log_info("built '%s': bundle %s, sequence %llu, %zu files, cluster '%s'", out,
-		    res.bundle_id, (unsigned long long)res.sequence, res.nfiles, res.cluster);
+	            res.bundle_id, (unsigned long long)res.sequence, res.nfiles, res.cluster);
 	tf_build_result_release(&res);
 	return 0;
 }

@@ -70,7 +70,7 @@ static void print_json(const cJSON *j, int indent)
 }
 
 static void print_human(const char *path, const struct tf_manifest *m, const struct sigview *sv,
-			size_t nsigs, const struct tf_policy *p, const char *policy_msg, time_t now)
+                        size_t nsigs, const struct tf_policy *p, const char *policy_msg, time_t now)
 {
 	char a[TF_TIME_TEXT], b[TF_TIME_TEXT], sz[32];
 	uint64_t total = 0;
@@ -130,8 +130,8 @@ static void print_human(const char *path, const struct tf_manifest *m, const str
 }
 
 static int print_json_doc(const char *path, const struct tf_bundle_scan *s,
-			  const struct tf_manifest *m, const struct sigview *sv,
-			  const struct tf_policy *p, const char *policy_msg, time_t now)
+                          const struct tf_manifest *m, const struct sigview *sv,
+                          const struct tf_policy *p, const char *policy_msg, time_t now)
 {
 	cJSON *root = cJSON_CreateObject(), *sigs, *o;
 	char *text;
@@ -140,7 +140,8 @@ static int print_json_doc(const char *path, const struct tf_bundle_scan *s,
 	if (root == NULL)
 		return TF_E_NOMEM;
 	cJSON_AddStringToObject(root, "bundle", path);
-	cJSON_AddItemToObject(root, "manifest", cJSON_ParseWithLength(s->manifest, s->manifest_len));
+	cJSON_AddItemToObject(root, "manifest",
+	                      cJSON_ParseWithLength(s->manifest, s->manifest_len));
 	cJSON_AddStringToObject(root, "validity", validity(m, now));
 	sigs = cJSON_AddArrayToObject(root, "signatures");
 	for (i = 0; i < s->nsigs && sigs != NULL; i++) {
@@ -171,8 +172,8 @@ static int print_json_doc(const char *path, const struct tf_bundle_scan *s,
 /* The signed runbook with the signatures as they stand (checked with --trust). Its sha256 is
  * checked against the manifest; the signatures over the manifest only with --trust. */
 static int print_runbook(const char *path, const struct tf_manifest *m, const struct sigview *sv,
-			 size_t nsigs, const struct tf_policy *p, const char *policy_msg,
-			 enum tf_runbook_format f, struct tf_err *err)
+                         size_t nsigs, const struct tf_policy *p, const char *policy_msg,
+                         enum tf_runbook_format f, struct tf_err *err)
 {
 	struct tf_runbook_signer *rs = calloc(nsigs + 1, sizeof(*rs));
 	struct tf_runbook_approvals a = {.nsigners = nsigs, .problem = policy_msg};
@@ -195,9 +196,10 @@ static int print_runbook(const char *path, const struct tf_manifest *m, const st
 	}
 	if ((r = tf_runbook_show(path, m, f, &a, &out, &len, &rendered, err)) == 0) {
 		if (rendered && f != TF_RUNBOOK_JSON)
-			tf_log_warn("bundle %s carries no signed runbook: this one is rendered from its "
-				    "manifest",
-				    m->bundle_id);
+			tf_log_warn(
+			    "bundle %s carries no signed runbook: this one is rendered from its "
+			    "manifest",
+			    m->bundle_id);
 		if (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0)
 			r = tf_err_sys(err, TF_E_IO, "write the runbook");
 	}
@@ -207,7 +209,7 @@ static int print_runbook(const char *path, const struct tf_manifest *m, const st
 }
 
 static int inspect(const char *path, const char *trust, int json, int runbook,
-		   enum tf_runbook_format f, struct tf_err *err)
+                   enum tf_runbook_format f, struct tf_err *err)
 {
 	struct tf_bundle_scan s = {0};
 	struct tf_manifest m;
@@ -240,8 +242,8 @@ static int inspect(const char *path, const char *trust, int json, int runbook,
 			continue;
 		sv[i].holder = k->holder;
 		sv[i].role = k->role;
-		if (tf_sigkey_verify(k->key, s.manifest, s.manifest_len, s.sigs[i].sig, s.sigs[i].len,
-				     &perr) == 0) {
+		if (tf_sigkey_verify(k->key, s.manifest, s.manifest_len, s.sigs[i].sig,
+		                     s.sigs[i].len, &perr) == 0) {
 			sv[i].status = "valid";
 			valid[nvalid++] = s.sigs[i].keyid;
 		} else {
@@ -282,32 +284,35 @@ static int inspect_receipt(const char *path, const char *key, struct tf_err *err
 }
 
 static const char usage_text[] =
-	"usage: tiferry-build inspect BUNDLE [--trust DIR] [--json]\n"
-	"       tiferry-build inspect BUNDLE --runbook [--trust DIR] [--format md|html|json]\n"
-	"       tiferry-build inspect --receipt RECEIPT [--key RECEIPT.pub]\n"
-	"\n"
-	"Shows the manifest (target, validity, files, sections) and the signatures. With --trust,\n"
-	"each signature is verified and named by holder and role, and the policy is evaluated.\n"
-	"Payload hashes are not checked here: run 'tiferry check' for the full verdict.\n"
-	"\n"
-	"  --trust DIR     trust folder holding policy.yaml and the public keys\n"
-	"  --json          machine-readable output\n"
-	"  --runbook       print the bundle's runbook for approvers to read before they sign: the\n"
-	"                  signed text (its sha256 checked against the manifest) with the\n"
-	"                  signatures as they stand; with --trust they are verified\n"
-	"  --format FMT    the runbook as md (default), html (one self-contained page) or json\n"
-	"  --receipt FILE  check a receipt from 'tiferry verify --receipt' against FILE.sig and\n"
-	"                  summarise it; with --key (the control host's receipt.pub) the signer is\n"
-	"                  pinned, without it only integrity is shown. Exit 3 when it does not verify.\n"
-	"  -q, -v          quieter, or more detail\n";
+    "usage: tiferry-build inspect BUNDLE [--trust DIR] [--json]\n"
+    "       tiferry-build inspect BUNDLE --runbook [--trust DIR] [--format md|html|json]\n"
+    "       tiferry-build inspect --receipt RECEIPT [--key RECEIPT.pub]\n"
+    "\n"
+    "Shows the manifest (target, validity, files, sections) and the signatures. With --trust,\n"
+    "each signature is verified and named by holder and role, and the policy is evaluated.\n"
+    "Payload hashes are not checked here: run 'tiferry check' for the full verdict.\n"
+    "\n"
+    "  --trust DIR     trust folder holding policy.yaml and the public keys\n"
+    "  --json          machine-readable output\n"
+    "  --runbook       print the bundle's runbook for approvers to read before they sign: the\n"
+    "                  signed text (its sha256 checked against the manifest) with the\n"
+    "                  signatures as they stand; with --trust they are verified\n"
+    "  --format FMT    the runbook as md (default), html (one self-contained page) or json\n"
+    "  --receipt FILE  check a receipt from 'tiferry verify --receipt' against FILE.sig and\n"
+    "                  summarise it; with --key (the control host's receipt.pub) the signer is\n"
+    "                  pinned, without it only integrity is shown. Exit 3 when it does not "
+    "verify.\n"
+    "  -q, -v          quieter, or more detail\n";
 
 int tf_cmd_inspect(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"trust", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
-		{"receipt", required_argument, NULL, 'r'}, {"key", required_argument, NULL, 'k'},
-		{"runbook", no_argument, NULL, 'b'},     {"format", required_argument, NULL, 'f'},
-		TF_CLI_OPTIONS_END};
+	static const struct option opts[] = {{"trust", required_argument, NULL, 't'},
+	                                     {"json", no_argument, NULL, 'j'},
+	                                     {"receipt", required_argument, NULL, 'r'},
+	                                     {"key", required_argument, NULL, 'k'},
+	                                     {"runbook", no_argument, NULL, 'b'},
+	                                     {"format", required_argument, NULL, 'f'},
+	                                     TF_CLI_OPTIONS_END};
 	const char *trust = NULL, *receipt = NULL, *key = NULL;
 	struct tf_err err = {0};
 	enum tf_runbook_format f = TF_RUNBOOK_MD;

@@ -17,14 +17,15 @@
 
 /* Writes data to a new file (never replacing one) with mode. */
 static int write_new(const char *path, const char *data, size_t len, mode_t mode,
-		     struct tf_err *err)
+                     struct tf_err *err)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	int r;
 
 	if (fd < 0)
 		return tf_err_sys(err, errno == EEXIST ? TF_E_INPUT : TF_E_IO, "create '%s'", path);
-	if ((r = tf_write_all(fd, data, len, err)) == 0 && (fchmod(fd, mode) != 0 || fsync(fd) != 0))
+	if ((r = tf_write_all(fd, data, len, err)) == 0 &&
+	    (fchmod(fd, mode) != 0 || fsync(fd) != 0))
 		r = tf_err_sys(err, TF_E_IO, "write '%s'", path);
 	close(fd);
 	if (r != 0)
@@ -46,7 +47,7 @@ static int name_ok(const char *s)
 }
 
 static int keygen(const char *name, const char *dir, enum tf_sigalg alg, const char *passin,
-		  struct tf_err *err)
+                  struct tf_err *err)
 {
 	struct tf_sigkey *k = NULL;
 	char *pass = NULL, *priv = NULL, *pub = NULL, *kp = NULL, *pp = NULL;
@@ -65,8 +66,8 @@ static int keygen(const char *name, const char *dir, enum tf_sigalg alg, const c
 		goto out;
 	}
 	if (access(kp, F_OK) == 0 || access(pp, F_OK) == 0) {
-		r = tf_err_set(err, TF_E_INPUT, "'%s' or '%s' exists already; not replacing a key", kp,
-			       pp);
+		r = tf_err_set(err, TF_E_INPUT, "'%s' or '%s' exists already; not replacing a key",
+		               kp, pp);
 		goto out;
 	}
 	if (passin != NULL &&
@@ -83,7 +84,7 @@ static int keygen(const char *name, const char *dir, enum tf_sigalg alg, const c
 		goto out;
 	}
 	tf_log_info("wrote private key '%s' (0600%s) and public key '%s'", kp,
-		    pass ? ", passphrase-protected" : "", pp);
+	            pass ? ", passphrase-protected" : "", pp);
 	printf("%s\n", tf_sigkey_id(k));
 out:
 	if (priv != NULL) {
@@ -99,24 +100,25 @@ out:
 }
 
 static const char usage_text[] =
-	"usage: tiferry-build keygen --name NAME [--out DIR] [--alg ALG] [--passin SRC]\n"
-	"\n"
-	"Makes a signing key pair: DIR/NAME.key (PKCS#8 PEM, 0600) and DIR/NAME.pub (PEM), and\n"
-	"prints the key id (hex SHA-256 of the public key's DER SubjectPublicKeyInfo).\n"
-	"\n"
-	"  --name NAME     file name stem (letters, digits, '-', '_', '.')\n"
-	"  --out DIR       folder for the two files (default: the current folder)\n"
-	"  --alg ALG       ed25519 (default), ecdsa-p256 or rsa-pss-3072\n"
-	"  --passin SRC    protect the private key with a passphrase from file:PATH, env:NAME,\n"
-	"                  fd:N or tty (asked twice)\n"
-	"  -q, -v          quieter, or more detail\n";
+    "usage: tiferry-build keygen --name NAME [--out DIR] [--alg ALG] [--passin SRC]\n"
+    "\n"
+    "Makes a signing key pair: DIR/NAME.key (PKCS#8 PEM, 0600) and DIR/NAME.pub (PEM), and\n"
+    "prints the key id (hex SHA-256 of the public key's DER SubjectPublicKeyInfo).\n"
+    "\n"
+    "  --name NAME     file name stem (letters, digits, '-', '_', '.')\n"
+    "  --out DIR       folder for the two files (default: the current folder)\n"
+    "  --alg ALG       ed25519 (default), ecdsa-p256 or rsa-pss-3072\n"
+    "  --passin SRC    protect the private key with a passphrase from file:PATH, env:NAME,\n"
+    "                  fd:N or tty (asked twice)\n"
+    "  -q, -v          quieter, or more detail\n";
 
 int tf_cmd_keygen(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"name", required_argument, NULL, 'n'}, {"out", required_argument, NULL, 'o'},
-		{"alg", required_argument, NULL, 'a'},  {"passin", required_argument, NULL, 'p'},
-		TF_CLI_OPTIONS_END};
+	static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
+	                                     {"out", required_argument, NULL, 'o'},
+	                                     {"alg", required_argument, NULL, 'a'},
+	                                     {"passin", required_argument, NULL, 'p'},
+	                                     TF_CLI_OPTIONS_END};
 	const char *name = NULL, *dir = ".", *passin = NULL;
 	enum tf_sigalg alg = TF_SIG_ED25519;
 	struct tf_err err = {0};
@@ -145,7 +147,8 @@ int tf_cmd_keygen(int argc, char **argv)
 	if (name == NULL || optind != argc)
 		return tf_cli_usage_error("keygen", "needs --name");
 	if (!name_ok(name))
-		return tf_cli_usage_error("keygen", "--name takes letters, digits, '-', '_' and '.'");
+		return tf_cli_usage_error("keygen",
+		                          "--name takes letters, digits, '-', '_' and '.'");
 	if (keygen(name, dir, alg, passin, &err) != 0) {
 		tf_log_error("keygen '%s': %s", name, err.msg);
 		return tf_err_exit_code(err.code);

@@ -96,17 +96,19 @@ static int parse_at(const char *s, time_t *at)
 
 static int cmd_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"root", required_argument, NULL, 'r'},     {"at", required_argument, NULL, 'a'},
-	    {"manifests-only", no_argument, NULL, 'm'}, {"json", no_argument, NULL, 'j'},
-	    TF_CLI_OPTIONS_END};
+	static const struct option opts[] = {{"root", required_argument, NULL, 'r'},
+	                                     {"at", required_argument, NULL, 'a'},
+	                                     {"manifests-only", no_argument, NULL, 'm'},
+	                                     {"json", no_argument, NULL, 'j'},
+	                                     TF_CLI_OPTIONS_END};
 	struct tf_mirror_verify_opts vo = {0};
 	struct tf_mirror_report rep;
 	struct tf_err err = {0};
 	int cli_rc, c, json = 0, r;
 
 	optind = 1;
-	while ((c = tf_cli_getopt(argc, argv, "", opts, "mirror verify", usage_text, &cli_rc)) != -1) {
+	while ((c = tf_cli_getopt(argc, argv, "", opts, "mirror verify", usage_text, &cli_rc)) !=
+	       -1) {
 		switch (c) {
 		case 'r':
 			vo.root = optarg;
@@ -169,12 +171,15 @@ static void print_subset(const struct tf_mirror_subset_report *rep, const char *
 
 static int cmd_subset(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"out", required_argument, NULL, 'o'},     {"component", required_argument, NULL, 'c'},
-	    {"version", required_argument, NULL, 'V'}, {"platform", required_argument, NULL, 'p'},
-	    {"root", required_argument, NULL, 'r'},    {"at", required_argument, NULL, 'a'},
-	    {"sha256", required_argument, NULL, 's'},  {"json", no_argument, NULL, 'j'},
-	    TF_CLI_OPTIONS_END};
+	static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
+	                                     {"component", required_argument, NULL, 'c'},
+	                                     {"version", required_argument, NULL, 'V'},
+	                                     {"platform", required_argument, NULL, 'p'},
+	                                     {"root", required_argument, NULL, 'r'},
+	                                     {"at", required_argument, NULL, 'a'},
+	                                     {"sha256", required_argument, NULL, 's'},
+	                                     {"json", no_argument, NULL, 'j'},
+	                                     TF_CLI_OPTIONS_END};
 	struct tf_mirror_subset_opts so = {0};
 	struct tf_mirror_subset_report rep;
 	const char **comps = NULL, **vers = NULL, **plats = NULL, *out = NULL;

@@ -38,7 +38,7 @@ static int sign(const char *bundle, const char *keypath, const char *passin, str
 	if ((r = tf_bundle_append_signature(bundle, tf_sigkey_id(k), sig, siglen, err)) != 0)
 		goto out;
 	tf_log_info("signed bundle %s (cluster '%s', sequence %llu) with key %s", m.bundle_id,
-		    m.cluster, (unsigned long long)m.sequence, tf_sigkey_id(k));
+	            m.cluster, (unsigned long long)m.sequence, tf_sigkey_id(k));
 out:
 	tf_secret_free(pass);
 	free(sig);
@@ -49,20 +49,20 @@ out:
 }
 
 static const char usage_text[] =
-	"usage: tiferry-build sign --key KEY.pem [--passin SRC] BUNDLE\n"
-	"\n"
-	"Adds a signature over the bundle's manifest, in place, without rewriting or re-hashing the\n"
-	"payload. Review the bundle first (tiferry-build inspect). A key signs a bundle once.\n"
-	"\n"
-	"  --key FILE      private key (from tiferry-build keygen)\n"
-	"  --passin SRC    its passphrase: file:PATH, env:NAME, fd:N or tty\n"
-	"  -q, -v          quieter, or more detail\n";
+    "usage: tiferry-build sign --key KEY.pem [--passin SRC] BUNDLE\n"
+    "\n"
+    "Adds a signature over the bundle's manifest, in place, without rewriting or re-hashing the\n"
+    "payload. Review the bundle first (tiferry-build inspect). A key signs a bundle once.\n"
+    "\n"
+    "  --key FILE      private key (from tiferry-build keygen)\n"
+    "  --passin SRC    its passphrase: file:PATH, env:NAME, fd:N or tty\n"
+    "  -q, -v          quieter, or more detail\n";
 
 int tf_cmd_sign(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"key", required_argument, NULL, 'k'}, {"passin", required_argument, NULL, 'p'},
-		TF_CLI_OPTIONS_END};
+	static const struct option opts[] = {{"key", required_argument, NULL, 'k'},
+	                                     {"passin", required_argument, NULL, 'p'},
+	                                     TF_CLI_OPTIONS_END};
 	const char *key = NULL, *passin = NULL;
 	struct tf_err err = {0};
 	int cli_rc, c;

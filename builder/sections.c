@@ -1,5 +1,6 @@
 /* Building the spec's "tiup", "tls" and "plan" sections (emitted through manifests/sections.h). */
 #include "builder/sections.h"
+#include "cluster/topology.h"
 #include "common/fsutil.h"
 #include "common/secret.h"
 #include "cluster/certplan.h"
@@ -25,7 +26,7 @@ void tf_section_release(struct tf_section *s)
 
 /* A YAML list of scalars (or one scalar) into at most MAX_LIST pointers into the tree. */
 static int str_list(const struct tf_yaml *y, const char *key, const char **out, size_t *n,
-		    struct tf_err *err)
+                    struct tf_err *err)
 {
 	const struct tf_yaml *v = tf_yaml_get(y, key);
 	size_t i;
@@ -38,19 +39,21 @@ static int str_list(const struct tf_yaml *y, const char *key, const char **out, 
 		return 0;
 	}
 	if (v->kind != TF_YAML_SEQ || v->n > MAX_LIST)
-		return tf_err_set(err, TF_E_INPUT, "spec: line %d: '%s' must be a list (at most %d)",
-				  v->line, key, MAX_LIST);
+		return tf_err_set(err, TF_E_INPUT,
+		                  "spec: line %d: '%s' must be a list (at most %d)", v->line, key,
+		                  MAX_LIST);
 	for (i = 0; i < v->n; i++) {
 		if (v->items[i]->kind != TF_YAML_SCALAR)
-			return tf_err_set(err, TF_E_INPUT, "spec: line %d: '%s' items must be plain values",
-					  v->items[i]->line, key);
+			return tf_err_set(err, TF_E_INPUT,
+			                  "spec: line %d: '%s' items must be plain values",
+			                  v->items[i]->line, key);
 		out[(*n)++] = v->items[i]->scalar;
 	}
 	return 0;
 }
 
 static int only_keys(const struct tf_yaml *y, const char *sect, const char *const *keys, size_t n,
-		     struct tf_err *err)
+                     struct tf_err *err)
 {
 	size_t i, k;
 
@@ -59,8 +62,9 @@ static int only_keys(const struct tf_yaml *y, const char *sect, const char *cons
 			if (strcmp(y->keys[i], keys[k]) == 0)
 				break;
 		if (k == n)
-			return tf_err_set(err, TF_E_INPUT, "spec: line %d: unknown field '%s' in '%s'",
-					  y->items[i]->line, y->keys[i], sect);
+			return tf_err_set(err, TF_E_INPUT,
+			                  "spec: line %d: unknown field '%s' in '%s'",
+			                  y->items[i]->line, y->keys[i], sect);
 	}
 	return 0;
 }
@@ -68,10 +72,10 @@ static int only_keys(const struct tf_yaml *y, const char *sect, const char *cons
 /* ---- tiup ---- */
 
 int tf_section_tiup(const struct tf_spec *spec, const char *work, time_t now,
-		    struct tf_section *out, struct tf_err *err)
+                    struct tf_section *out, struct tf_err *err)
 {
-	static const char *const keys[] = {"source", "sha256", "root", "components", "versions",
-					   "platforms", "restore"};
+	static const char *const keys[] = {"source",   "sha256",    "root",   "components",
+	                                   "versions", "platforms", "restore"};
 	const struct tf_yaml *t = tf_yaml_get(spec->doc, "tiup"), *vers;
 	struct tf_mirror_subset_opts o;
 	struct tf_mirror_subset_report rep;
@@ -87,8 +91,9 @@ int tf_section_tiup(const struct tf_spec *spec, const char *work, time_t now,
 	if (t == NULL)
 		return 0;
 	if (t->kind != TF_YAML_MAP || tf_yaml_get_str(t, "source") == NULL)
-		return tf_err_set(err, TF_E_INPUT,
-				  "spec: 'tiup' needs 'source' (an offline package or a mirror folder)");
+		return tf_err_set(
+		    err, TF_E_INPUT,
+		    "spec: 'tiup' needs 'source' (an offline package or a mirror folder)");
 	if ((r = only_keys(t, "tiup", keys, sizeof(keys) / sizeof(keys[0]), err)) != 0)
 		return r;
 	if ((r = str_list(t, "components", comps, &o.ncomponents, err)) != 0 ||
@@ -96,15 +101,16 @@ int tf_section_tiup(const struct tf_spec *spec, const char *work, time_t now,
 		return r;
 	if ((vers = tf_yaml_get(t, "versions")) != NULL) {
 		if (vers->kind != TF_YAML_MAP || vers->n > MAX_LIST)
-			return tf_err_set(err, TF_E_INPUT,
-					  "spec: line %d: 'tiup.versions' maps a component to a version",
-					  vers->line);
+			return tf_err_set(
+			    err, TF_E_INPUT,
+			    "spec: line %d: 'tiup.versions' maps a component to a version",
+			    vers->line);
 		for (i = 0; i < vers->n; i++) {
 			size_t len;
 
 			if (vers->items[i]->kind != TF_YAML_SCALAR) {
 				r = tf_err_set(err, TF_E_INPUT, "spec: line %d: bad version",
-					       vers->items[i]->line);
+				               vers->items[i]->line);
 				goto out;
 			}
 			len = strlen(vers->keys[i]) + strlen(vers->items[i]->scalar) + 2;
@@ -112,14 +118,16 @@ int tf_section_tiup(const struct tf_spec *spec, const char *work, time_t now,
 				r = tf_err_nomem(err);
 				goto out;
 			}
-			snprintf(versions[nv++], len, "%s=%s", vers->keys[i], vers->items[i]->scalar);
+			snprintf(versions[nv++], len, "%s=%s", vers->keys[i],
+			         vers->items[i]->scalar);
 		}
 	}
 	restore = tf_yaml_get_str(t, "restore");
 	if (restore != NULL && strcmp(restore, "as-recorded") == 0)
 		restore = NULL;
 	if ((source = tf_spec_path(spec, tf_yaml_get_str(t, "source"))) == NULL ||
-	    (tf_yaml_get_str(t, "root") && (root = tf_spec_path(spec, tf_yaml_get_str(t, "root"))) == NULL) ||
+	    (tf_yaml_get_str(t, "root") &&
+	     (root = tf_spec_path(spec, tf_yaml_get_str(t, "root"))) == NULL) ||
 	    (dir = tf_path_join(work, "mirror")) == NULL) {
 		r = tf_err_nomem(err);
 		goto out;
@@ -161,14 +169,15 @@ out:
 
 /* Reads a passphrase named in the spec; a relative "file:" path is relative to the spec. */
 static int spec_secret(const struct tf_spec *spec, const char *src, const char *prompt, int confirm,
-		       char **out, struct tf_err *err)
+                       char **out, struct tf_err *err)
 {
 	char *path = NULL, *full = NULL;
 	int r;
 
 	if (strncmp(src, "file:", 5) != 0 || src[5] == '/')
 		return tf_secret_read(src, prompt, confirm, out, err);
-	if ((path = tf_spec_path(spec, src + 5)) == NULL || (full = malloc(strlen(path) + 6)) == NULL) {
+	if ((path = tf_spec_path(spec, src + 5)) == NULL ||
+	    (full = malloc(strlen(path) + 6)) == NULL) {
 		free(path);
 		return tf_err_nomem(err);
 	}
@@ -180,7 +189,7 @@ static int spec_secret(const struct tf_spec *spec, const char *src, const char *
 }
 
 static int read_recipients(const struct tf_spec *spec, const struct tf_yaml *t, char **pem,
-			   size_t *len, struct tf_err *err)
+                           size_t *len, struct tf_err *err)
 {
 	const char *files[MAX_LIST];
 	size_t n = 0, i;
@@ -215,10 +224,10 @@ static int read_recipients(const struct tf_spec *spec, const struct tf_yaml *t, 
 }
 
 int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, const char *work,
-		   time_t now, struct tf_section *out, struct tf_err *err)
+                   time_t now, struct tf_section *out, struct tf_err *err)
 {
-	static const char *const keys[] = {"ca", "bits", "subject", "days", "import", "client_cn",
-					   "recipients", "passin"};
+	static const char *const keys[] = {"ca",     "bits",      "subject",    "days",
+	                                   "import", "client_cn", "recipients", "passin"};
 	const struct tf_yaml *t = tf_yaml_get(spec->doc, "tls"), *imp;
 	struct tf_certs_config cfg;
 	struct tf_certs certs;
@@ -263,7 +272,8 @@ int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, c
 		if (imp == NULL || tf_yaml_get_str(imp, "cert") == NULL ||
 		    tf_yaml_get_str(imp, "key") == NULL)
 			return tf_err_set(err, TF_E_INPUT,
-					  "spec: 'tls.import' needs 'cert' and 'key' (and 'chain' for an intermediate)");
+			                  "spec: 'tls.import' needs 'cert' and 'key' (and 'chain' "
+			                  "for an intermediate)");
 		cacert = tf_spec_path(spec, tf_yaml_get_str(imp, "cert"));
 		cakey = tf_spec_path(spec, tf_yaml_get_str(imp, "key"));
 		if (tf_yaml_get_str(imp, "chain"))
@@ -276,8 +286,8 @@ int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, c
 		cfg.ca_key_file = cakey;
 		cfg.chain_file = chain;
 		if (tf_yaml_get_str(imp, "key_passin") != NULL) {
-			if ((r = spec_secret(spec, tf_yaml_get_str(imp, "key_passin"), "CA key passphrase: ",
-					     0, &kpass, err)) != 0)
+			if ((r = spec_secret(spec, tf_yaml_get_str(imp, "key_passin"),
+			                     "CA key passphrase: ", 0, &kpass, err)) != 0)
 				goto out;
 			cfg.ca_key_pass = kpass;
 		}
@@ -285,12 +295,13 @@ int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, c
 	if ((r = read_recipients(spec, t, &rpem, &rlen, err)) != 0)
 		goto out;
 	if (tf_yaml_get_str(t, "passin") != NULL &&
-	    (r = spec_secret(spec, tf_yaml_get_str(t, "passin"), "passphrase for the bundle's keys: ", 1,
-			     &pass, err)) != 0)
+	    (r = spec_secret(spec, tf_yaml_get_str(t, "passin"),
+	                     "passphrase for the bundle's keys: ", 1, &pass, err)) != 0)
 		goto out;
 	if (rpem == NULL && pass == NULL) {
 		r = tf_err_set(err, TF_E_INPUT,
-			       "spec: 'tls' needs 'recipients' (certificates from 'tiferry keygen --recipient') and/or 'passin': keys never travel in clear");
+		               "spec: 'tls' needs 'recipients' (certificates from 'tiferry keygen "
+		               "--recipient') and/or 'passin': keys never travel in clear");
 		goto out;
 	}
 	rcp.cert_pem = rpem;
@@ -315,10 +326,10 @@ int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, c
 		char path[PATH_MAX];
 
 		snprintf(path, sizeof(path), "%s/%s", dir, sealed.files[i].name);
-		/* in the bundle every tls/ file is 0644: the secrets are CMS, readable only with the
-		 * recipient key or the passphrase */
+		/* in the bundle every tls/ file is 0644: the secrets are CMS, readable only with
+		 * the recipient key or the passphrase */
 		if ((r = tf_write_file_atomic(path, sealed.files[i].data, sealed.files[i].len, 0644,
-					      err)) != 0)
+		                              err)) != 0)
 			goto out;
 	}
 	if ((r = tf_certs_summary_json(&certs, plan_json, &out->json, err)) != 0)
@@ -362,10 +373,10 @@ static int plan_hosts(const struct tf_topology *topo, struct tf_plan *p, struct 
 		if ((r = tf_plan_add_host_role(p, in->host, in->role, err)) != 0)
 			return r;
 		if (strcmp(in->role, "pd") == 0) {
-			char id[300];
+			char id[TF_TOPO_ID_MAX];
 
 			snprintf(id, sizeof(id), "%s:%llu", in->host,
-				 (unsigned long long)tf_topo_port(in, "client_port"));
+			         (unsigned long long)tf_topo_port(in, "client_port"));
 			if ((r = tf_plan_add_pd_node(p, id, in->name, err)) != 0)
 				return r;
 		}
@@ -374,7 +385,7 @@ static int plan_hosts(const struct tf_topology *topo, struct tf_plan *p, struct 
 }
 
 int tf_section_plan(const struct tf_spec *spec, const struct tf_topology *topo, const char *work,
-		    struct tf_section *out, struct tf_err *err)
+                    struct tf_section *out, struct tf_err *err)
 {
 	static const char *const keys[] = {"stop_duplicate_exporters", "min_free_mb", "enable_tls"};
 	const struct tf_yaml *p = tf_yaml_get(spec->doc, "plan"), *pd;
@@ -394,7 +405,8 @@ int tf_section_plan(const struct tf_spec *spec, const struct tf_topology *topo, 
 			return tf_err_set(err, TF_E_INPUT, "spec: 'plan' must be a mapping");
 		if ((r = only_keys(p, "plan", keys, 3, err)) != 0 ||
 		    (r = tf_yaml_get_bool(p, "enable_tls", 1, &enable, "spec plan", err)) != 0 ||
-		    (r = tf_yaml_get_bool(p, "stop_duplicate_exporters", 0, &stop, "spec plan", err)) != 0 ||
+		    (r = tf_yaml_get_bool(p, "stop_duplicate_exporters", 0, &stop, "spec plan",
+		                          err)) != 0 ||
 		    (r = tf_yaml_get_u64(p, "min_free_mb", 1024, &free_mb, "spec plan", err)) != 0)
 			goto out;
 	}
@@ -403,7 +415,7 @@ int tf_section_plan(const struct tf_spec *spec, const struct tf_topology *topo, 
 	pd = tf_yaml_get(tf_yaml_get(meta, "topology"), "pd_servers");
 	if (pd == NULL || pd->kind != TF_YAML_SEQ || pd->n == 0) {
 		r = tf_err_set(err, TF_E_INPUT, "%s: no pd_servers: not a TiDB cluster's meta.yaml",
-			       spec->meta);
+		               spec->meta);
 		goto out;
 	}
 	items[0] = (struct tf_yaml *)(uintptr_t)pd;
@@ -414,7 +426,8 @@ int tf_section_plan(const struct tf_spec *spec, const struct tf_topology *topo, 
 	doc.items = items;
 	if ((r = tf_yaml_emit(&doc, &yaml, &len, err)) != 0)
 		goto out;
-	if ((dir = tf_path_join(work, "topology")) == NULL || (path = tf_path_join(dir, "pd.yaml")) == NULL) {
+	if ((dir = tf_path_join(work, "topology")) == NULL ||
+	    (path = tf_path_join(dir, "pd.yaml")) == NULL) {
 		r = tf_err_nomem(err);
 		goto out;
 	}
@@ -434,7 +447,8 @@ int tf_section_plan(const struct tf_spec *spec, const struct tf_topology *topo, 
 		if (h != NULL && (r = tf_plan_add_pd_host(&plan, h, err)) != 0)
 			goto out;
 	}
-	if ((r = plan_hosts(topo, &plan, err)) != 0 || (r = tf_plan_emit(&plan, &out->json, err)) != 0)
+	if ((r = plan_hosts(topo, &plan, err)) != 0 ||
+	    (r = tf_plan_emit(&plan, &out->json, err)) != 0)
 		goto out;
 	if ((out->prefix = strdup("topology")) == NULL) {
 		r = tf_err_nomem(err);

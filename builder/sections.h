@@ -20,16 +20,16 @@ struct tf_section {
 void tf_section_release(struct tf_section *s);
 /* spec "tiup:" -> <work>/mirror and the "tiup" section. Nothing when the spec has none. */
 int tf_section_tiup(const struct tf_spec *spec, const char *work, time_t now,
-		    struct tf_section *out, struct tf_err *err) TF_MUST_CHECK;
+                    struct tf_section *out, struct tf_err *err) TF_MUST_CHECK;
 /* spec "tls:" -> <work>/tls (certificates in clear, keys as CMS) and the "tls" section. */
 int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, const char *work,
-		   time_t now, struct tf_section *out, struct tf_err *err) TF_MUST_CHECK;
+                   time_t now, struct tf_section *out, struct tf_err *err) TF_MUST_CHECK;
 
 /* The change plan: <work>/topology/pd.yaml (every PD instance of meta.yaml in TiUP's scale-out
  * schema, so the installer can scale out whichever it scaled in) and the "plan" section
  * (spec "plan:": stop_duplicate_exporters, min_free_mb; and the hosts and PD members of topo, for
  * the runbook). */
 int tf_section_plan(const struct tf_spec *spec, const struct tf_topology *topo, const char *work,
-		    struct tf_section *out, struct tf_err *err) TF_MUST_CHECK;
+                    struct tf_section *out, struct tf_err *err) TF_MUST_CHECK;
 
 #endif

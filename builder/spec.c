@@ -13,7 +13,7 @@
 #define MAX_DAYS 366
 
 static const char *const top_keys[] = {"cluster", "meta", "sequence", "validity", "signing_key",
-				       "payload", "tiup", "tls", "plan"};
+                                       "payload", "tiup", "tls",      "plan"};
 
 void tf_spec_release(struct tf_spec *s)
 {
@@ -37,8 +37,7 @@ char *tf_spec_path(const struct tf_spec *s, const char *p)
 	return p[0] == '/' ? strdup(p) : tf_path_join(s->dir, p);
 }
 
-static int load_validity(struct tf_spec *s, const struct tf_yaml *v, time_t now,
-			 struct tf_err *err)
+static int load_validity(struct tf_spec *s, const struct tf_yaml *v, time_t now, struct tf_err *err)
 {
 	const char *nb = tf_yaml_get_str(v, "not_before");
 	const char *na = tf_yaml_get_str(v, "not_after");
@@ -46,8 +45,9 @@ static int load_validity(struct tf_spec *s, const struct tf_yaml *v, time_t now,
 	int r;
 
 	if (v == NULL || v->kind != TF_YAML_MAP)
-		return tf_err_set(err, TF_E_INPUT,
-				  "spec: 'validity' must give not_after or days (and may give not_before)");
+		return tf_err_set(
+		    err, TF_E_INPUT,
+		    "spec: 'validity' must give not_after or days (and may give not_before)");
 	s->not_before = now;
 	if (nb != NULL && tf_time_parse(nb, &s->not_before, err) != 0)
 		return tf_err_prefix(err, "spec: validity.not_before");
@@ -55,7 +55,7 @@ static int load_validity(struct tf_spec *s, const struct tf_yaml *v, time_t now,
 		return r;
 	if ((na != NULL) == (days != 0))
 		return tf_err_set(err, TF_E_INPUT,
-				  "spec: validity needs exactly one of not_after and days");
+		                  "spec: validity needs exactly one of not_after and days");
 	if (days > MAX_DAYS)
 		return tf_err_set(err, TF_E_INPUT, "spec: validity.days over %d", MAX_DAYS);
 	if (na != NULL) {
@@ -87,7 +87,8 @@ static int load_payload(struct tf_spec *s, const struct tf_yaml *p, struct tf_er
 	if (p == NULL)
 		return 0;
 	if (p->kind != TF_YAML_SEQ)
-		return tf_err_set(err, TF_E_INPUT, "spec: line %d: 'payload' must be a list", p->line);
+		return tf_err_set(err, TF_E_INPUT, "spec: line %d: 'payload' must be a list",
+		                  p->line);
 	if ((s->payload = calloc(p->n ? p->n : 1, sizeof(*s->payload))) == NULL)
 		return tf_err_nomem(err);
 	for (i = 0; i < p->n; i++) {
@@ -99,20 +100,23 @@ static int load_payload(struct tf_spec *s, const struct tf_yaml *p, struct tf_er
 		char full[TF_PATH_MAX_LEN + 16];
 
 		if (src == NULL || path == NULL)
-			return tf_err_set(err, TF_E_INPUT, "spec: line %d: a payload entry needs source and path",
-					  e->line);
+			return tf_err_set(err, TF_E_INPUT,
+			                  "spec: line %d: a payload entry needs source and path",
+			                  e->line);
 		snprintf(full, sizeof(full), "%s%s", TF_PAYLOAD_PREFIX, path);
 		if (full[strlen(full) - 1] == '/')
 			full[strlen(full) - 1] = '\0';
 		if (!tf_bundle_path_ok(full))
-			return tf_err_set(err, TF_E_INPUT,
-					  "spec: line %d: payload path '%s' must be relative, without '..'",
-					  e->line, path);
+			return tf_err_set(
+			    err, TF_E_INPUT,
+			    "spec: line %d: payload path '%s' must be relative, without '..'",
+			    e->line, path);
 		if (mode != NULL) {
 			if (parse_mode(mode, &sp->mode) != 0)
-				return tf_err_set(err, TF_E_INPUT,
-						  "spec: line %d: mode '%s' must be octal, at most 0777",
-						  e->line, mode);
+				return tf_err_set(
+				    err, TF_E_INPUT,
+				    "spec: line %d: mode '%s' must be octal, at most 0777", e->line,
+				    mode);
 			sp->has_mode = 1;
 		}
 		if ((sp->source = tf_spec_path(s, src)) == NULL ||
@@ -143,7 +147,7 @@ int tf_spec_load(const char *path, time_t now, struct tf_spec *s, struct tf_err 
 				break;
 		if (j == sizeof(top_keys) / sizeof(top_keys[0])) {
 			r = tf_err_set(err, TF_E_INPUT, "%s: line %d: unknown field '%s'", path,
-				       s->doc->items[i]->line, s->doc->keys[i]);
+			               s->doc->items[i]->line, s->doc->keys[i]);
 			goto out;
 		}
 	}
@@ -154,8 +158,8 @@ int tf_spec_load(const char *path, time_t now, struct tf_spec *s, struct tf_err 
 	cluster = tf_yaml_get_str(s->doc, "cluster");
 	meta = tf_yaml_get_str(s->doc, "meta");
 	if (cluster == NULL || meta == NULL) {
-		r = tf_err_set(err, TF_E_INPUT, "%s: needs 'cluster' and 'meta' (the cluster's meta.yaml)",
-			       path);
+		r = tf_err_set(err, TF_E_INPUT,
+		               "%s: needs 'cluster' and 'meta' (the cluster's meta.yaml)", path);
 		goto out;
 	}
 	if ((s->cluster = strdup(cluster)) == NULL || (s->meta = tf_spec_path(s, meta)) == NULL) {
@@ -165,9 +169,10 @@ int tf_spec_load(const char *path, time_t now, struct tf_spec *s, struct tf_err 
 	if ((r = tf_yaml_get_u64(s->doc, "sequence", 0, &s->sequence, path, err)) != 0)
 		goto out;
 	if (s->sequence == 0 || s->sequence > TF_MANIFEST_MAX_INT) {
-		r = tf_err_set(err, TF_E_INPUT,
-			       "%s: 'sequence' must be a whole number from 1 to 2^53, above the last bundle's",
-			       path);
+		r = tf_err_set(
+		    err, TF_E_INPUT,
+		    "%s: 'sequence' must be a whole number from 1 to 2^53, above the last bundle's",
+		    path);
 		goto out;
 	}
 	if ((r = load_validity(s, tf_yaml_get(s->doc, "validity"), now, err)) != 0)

@@ -17,13 +17,13 @@ struct tf_spec_payload {
 };
 
 struct tf_spec {
-	char *dir;          /* the spec file's folder */
+	char *dir; /* the spec file's folder */
 	char *cluster;
-	char *meta;         /* the cluster's meta.yaml, resolved */
+	char *meta; /* the cluster's meta.yaml, resolved */
 	uint64_t sequence;
 	time_t not_before;
 	time_t not_after;
-	char *signing_key;  /* resolved, or NULL */
+	char *signing_key; /* resolved, or NULL */
 	size_t npayload;
 	struct tf_spec_payload *payload;
 	struct tf_yaml *doc; /* the whole spec: later sections ("tiup", "tls") read from it */

@@ -62,10 +62,10 @@ static int plan_warn_dns(struct tf_certplan *p, size_t upto)
 			break;
 	}
 	return tf_strv_addf(&p->warnings, &p->nwarnings,
-	                   "host '%s' (%s) is a DNS name, not an IP address: TiUP names it in "
-	                   "the node certificates as a DNS name, so every host and client must "
-	                   "resolve '%s' to the same address",
-	                   e->host, roles, e->host);
+	                    "host '%s' (%s) is a DNS name, not an IP address: TiUP names it in "
+	                    "the node certificates as a DNS name, so every host and client must "
+	                    "resolve '%s' to the same address",
+	                    e->host, roles, e->host);
 }
 
 int tf_certplan_make(const struct tf_topology *t, struct tf_certplan **out, struct tf_err *err)
@@ -129,4 +129,3 @@ out:
 	tf_certplan_free(p);
 	return r;
 }
-

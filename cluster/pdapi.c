@@ -1,5 +1,6 @@
 /* The one client of PD's etcd API: requests through a transport seam, JSON into our structs. */
 #include "cluster/pdapi.h"
+#include "cluster/topology.h"
 #include "cluster/http.h"
 #include "cluster/tlsprobe.h"
 
@@ -300,7 +301,7 @@ const char *tf_pd_plain_url(char *const *urls, size_t n)
 const struct tf_pd_member *tf_pd_member_by_peer(const struct tf_pd_members *ms, const char *host,
                                                 unsigned port)
 {
-	char hp[300];
+	char hp[TF_TOPO_ID_MAX + 4]; /* "://host:port" */
 	size_t i, k, l;
 
 	snprintf(hp, sizeof(hp), "://%s:%u", host, port);

@@ -1,6 +1,7 @@
 /* Preflight on every host over SSH: read-only checks everywhere first, then the one change it
  * may make (stopping duplicate node_exporter units) only when all hosts passed. */
 #include "cluster/preflight.h"
+#include "cluster/topology.h"
 #include "common/progress.h"
 
 #include <arpa/inet.h>
@@ -16,7 +17,7 @@
 struct host {
 	const char *addr;
 	unsigned port;
-	char name[300];
+	char name[TF_TOPO_ID_MAX];
 	size_t *inst; /* indexes into topo->instances of the instances on this host */
 	size_t ninst;
 	struct tf_ssh *ssh;
@@ -25,7 +26,7 @@ struct host {
 	int nomem;
 	char *dups[MAX_DUPS]; /* duplicate units to stop (owned) */
 	size_t ndups;
-	size_t dup_item;      /* index of the node_exporter item */
+	size_t dup_item; /* index of the node_exporter item */
 };
 
 struct run {
@@ -39,10 +40,10 @@ struct run {
 };
 
 static void add_item(struct host *h, const char *check, enum tf_check_status st, const char *fmt,
-		     ...) TF_PRINTF(4, 5);
+                     ...) TF_PRINTF(4, 5);
 
 static void add_item(struct host *h, const char *check, enum tf_check_status st, const char *fmt,
-		     ...)
+                     ...)
 {
 	struct tf_preflight_item *it;
 	va_list ap;
@@ -78,7 +79,7 @@ static void add_item(struct host *h, const char *check, enum tf_check_status st,
 }
 
 static void set_item(struct host *h, size_t i, enum tf_check_status st, const char *fmt, ...)
-	TF_PRINTF(4, 5);
+    TF_PRINTF(4, 5);
 
 static void set_item(struct host *h, size_t i, enum tf_check_status st, const char *fmt, ...)
 {
@@ -126,9 +127,9 @@ static const char *first_line(const char *s, char *buf, size_t n)
 static int unit_live(const char *active, const char *enabled)
 {
 	int running = active[0] != '\0' && strcmp(active, "inactive") != 0 &&
-		      strcmp(active, "failed") != 0 && strcmp(active, "unknown") != 0;
+	              strcmp(active, "failed") != 0 && strcmp(active, "unknown") != 0;
 	int on = strncmp(enabled, "enabled", 7) == 0 || strcmp(enabled, "linked") == 0 ||
-		 strcmp(enabled, "alias") == 0;
+	         strcmp(enabled, "alias") == 0;
 
 	return running || on;
 }
@@ -157,30 +158,30 @@ static char *units_cmd(struct run *run)
 
 	if (qdir != NULL &&
 	    asprintf(&cmd,
-		     "cd %s 2>/dev/null || exit 0; for u in node_exporter-*.service; do "
-		     "[ -e \"$u\" ] || continue; printf '%%s\\t%%s\\t%%s\\n' \"$u\" "
-		     "\"$(systemctl is-active \"$u\" 2>/dev/null)\" "
-		     "\"$(systemctl is-enabled \"$u\" 2>/dev/null)\"; done",
-		     qdir) < 0)
+	             "cd %s 2>/dev/null || exit 0; for u in node_exporter-*.service; do "
+	             "[ -e \"$u\" ] || continue; printf '%%s\\t%%s\\t%%s\\n' \"$u\" "
+	             "\"$(systemctl is-active \"$u\" 2>/dev/null)\" "
+	             "\"$(systemctl is-enabled \"$u\" 2>/dev/null)\"; done",
+	             qdir) < 0)
 		cmd = NULL;
 	free(qdir);
 	return cmd;
 }
 
 /* out: "unit<TAB>active-state<TAB>enabled-state" lines from units_cmd. */
-static void check_units(struct run *run, struct host *h, char *out, int status,
-			const char *errout)
+static void check_units(struct run *run, struct host *h, char *out, int status, const char *errout)
 {
 	char *line, *save = NULL, found[1024] = "", other[512] = "", expected[64];
 	enum tf_check_status st;
 
 	snprintf(expected, sizeof(expected), "node_exporter-%llu.service",
-		 (unsigned long long)run->ne_port);
+	         (unsigned long long)run->ne_port);
 	if (status != 0) {
 		char l[300];
 
-		add_item(h, "node_exporter", TF_CHECK_FAIL, "cannot list units in '%s' (exit %d): %s",
-			 run->units_dir, status, first_line(errout, l, sizeof(l)));
+		add_item(h, "node_exporter", TF_CHECK_FAIL,
+		         "cannot list units in '%s' (exit %d): %s", run->units_dir, status,
+		         first_line(errout, l, sizeof(l)));
 		return;
 	}
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -202,21 +203,21 @@ static void check_units(struct run *run, struct host *h, char *out, int status,
 		if (!unit_live(active, enabled))
 			continue;
 		snprintf(found + len, sizeof(found) - len, "%s%s (%s, %s)", len ? ", " : "", unit,
-			 active[0] ? active : "?", enabled[0] ? enabled : "?");
+		         active[0] ? active : "?", enabled[0] ? enabled : "?");
 		if (h->ndups < MAX_DUPS && (h->dups[h->ndups] = strdup(unit)) != NULL)
 			h->ndups++;
 	}
 	if (h->ndups == 0) {
 		add_item(h, "node_exporter", TF_CHECK_OK, "no duplicate of %s%s%s", expected,
-			 other[0] ? "; other ports left alone: " : "", other);
+		         other[0] ? "; other ports left alone: " : "", other);
 		return;
 	}
 	st = run->p->stop_duplicates ? TF_CHECK_WARN : TF_CHECK_FAIL;
 	h->dup_item = h->nitems;
 	add_item(h, "node_exporter", st, "duplicate units on port %llu: %s; %s",
-		 (unsigned long long)run->ne_port, found,
-		 run->p->stop_duplicates ? "to be stopped and disabled (the plan allows it)"
-					 : "the plan does not allow stopping them");
+	         (unsigned long long)run->ne_port, found,
+	         run->p->stop_duplicates ? "to be stopped and disabled (the plan allows it)"
+	                                 : "the plan does not allow stopping them");
 }
 
 /* "Available" of a `df -Pk` line: the field before the capacity ("NN%"), so that a file system
@@ -247,7 +248,7 @@ static int df_avail(const char *line, unsigned long long *avail)
 static char *disk_cmd(struct run *run, struct host *h, int *none)
 {
 	static const char body[] = "; do e=$d; while [ ! -e \"$e\" ]; do e=$(dirname \"$e\"); "
-				   "done; printf '%s\\t' \"$d\"; df -Pk \"$e\" | tail -n 1; done";
+	                           "done; printf '%s\\t' \"$d\"; df -Pk \"$e\" | tail -n 1; done";
 	const struct tf_topology *t = run->p->topo;
 	char *cmd = strdup("for d in"), *p;
 	size_t i, j, len = strlen("for d in");
@@ -268,7 +269,8 @@ static char *disk_cmd(struct run *run, struct host *h, int *none)
 		}
 		if (seen)
 			continue;
-		if ((q = tf_ssh_quote(d)) == NULL || (p = realloc(cmd, len + strlen(q) + 2)) == NULL) {
+		if ((q = tf_ssh_quote(d)) == NULL ||
+		    (p = realloc(cmd, len + strlen(q) + 2)) == NULL) {
 			free(q);
 			free(cmd);
 			return NULL;
@@ -288,8 +290,7 @@ static char *disk_cmd(struct run *run, struct host *h, int *none)
 	return cmd;
 }
 
-static void check_disk(struct run *run, struct host *h, char *out, int status,
-		       const char *errout)
+static void check_disk(struct run *run, struct host *h, char *out, int status, const char *errout)
 {
 	char *line, *save = NULL, ok[1024] = "", bad[1024] = "";
 	int nlines = 0;
@@ -306,25 +307,26 @@ static void check_disk(struct run *run, struct host *h, char *out, int status,
 		nlines++;
 		if (df_avail(tab + 1, &avail) != 0) {
 			bl = strlen(bad);
-			snprintf(bad + bl, sizeof(bad) - bl, "%s%s: cannot read df output", bl ? "; " : "",
-				 line);
+			snprintf(bad + bl, sizeof(bad) - bl, "%s%s: cannot read df output",
+			         bl ? "; " : "", line);
 			continue;
 		}
 		if (avail < run->min_free_kb)
 			buf = bad;
 		bl = strlen(buf);
-		snprintf(buf + bl, 1024 - bl, "%s%s %llu MiB free", bl ? "; " : "", line, avail / 1024);
+		snprintf(buf + bl, 1024 - bl, "%s%s %llu MiB free", bl ? "; " : "", line,
+		         avail / 1024);
 	}
 	if (nlines == 0 || status != 0) {
 		char l[300];
 		size_t bl = strlen(bad);
 
 		snprintf(bad + bl, sizeof(bad) - bl, "%sdf failed (exit %d): %s", bl ? "; " : "",
-			 status, first_line(errout, l, sizeof(l)));
+		         status, first_line(errout, l, sizeof(l)));
 	}
 	if (bad[0] != '\0')
 		add_item(h, "disk", TF_CHECK_FAIL, "%s (need %llu MiB per deploy folder)", bad,
-			 (unsigned long long)(run->min_free_kb / 1024));
+		         (unsigned long long)(run->min_free_kb / 1024));
 	else
 		add_item(h, "disk", TF_CHECK_OK, "%s", ok);
 }
@@ -358,7 +360,7 @@ static int listens(const char *addr, const char *host, uint64_t port, int host_i
 /* The listener of port in `ss -Hltnp` output: its process column, "" when none is named, or
  * NULL when nothing listens. */
 static const char *find_listener(const char *ss, const char *host, uint64_t port, char *proc,
-				 size_t n)
+                                 size_t n)
 {
 	unsigned char tmp[sizeof(struct in6_addr)];
 	int is_ip = inet_pton(AF_INET, host, tmp) == 1 || inet_pton(AF_INET6, host, tmp) == 1;
@@ -396,7 +398,7 @@ static int removes_here(struct run *run, struct host *h)
 
 /* out: `ss -Hltnp` */
 static void check_pd_ports(struct run *run, struct host *h, const char *out, int status,
-			   const char *errout)
+                           const char *errout)
 {
 	const struct tf_topology *t = run->p->topo;
 	size_t i;
@@ -404,8 +406,9 @@ static void check_pd_ports(struct run *run, struct host *h, const char *out, int
 	if (status != 0) {
 		char l[300];
 
-		add_item(h, "pd_ports", TF_CHECK_FAIL, "cannot list listeners with ss (exit %d): %s",
-			 status, first_line(errout, l, sizeof(l)));
+		add_item(h, "pd_ports", TF_CHECK_FAIL,
+		         "cannot list listeners with ss (exit %d): %s", status,
+		         first_line(errout, l, sizeof(l)));
 		return;
 	}
 	for (i = 0; i < h->ninst; i++) {
@@ -424,14 +427,14 @@ static void check_pd_ports(struct run *run, struct host *h, const char *out, int
 		 * the step after waits for exactly these ports to be freed. */
 		if (lc != NULL && lp != NULL)
 			add_item(h, "pd_ports", TF_CHECK_OK,
-				 "%s to remove: client %llu and peer %llu listening%s%s",
-				 in->name ? in->name : in->host, (unsigned long long)cp,
-				 (unsigned long long)pp, lc[0] ? " by " : "", lc);
+			         "%s to remove: client %llu and peer %llu listening%s%s",
+			         in->name ? in->name : in->host, (unsigned long long)cp,
+			         (unsigned long long)pp, lc[0] ? " by " : "", lc);
 		else
 			add_item(h, "pd_ports", TF_CHECK_FAIL,
-				 "%s to remove: %s%s%s not listening on %s; is the member running?",
-				 in->name ? in->name : in->host, lc ? "" : "client_port",
-				 !lc && !lp ? " and " : "", lp ? "" : "peer_port", in->host);
+			         "%s to remove: %s%s%s not listening on %s; is the member running?",
+			         in->name ? in->name : in->host, lc ? "" : "client_port",
+			         !lc && !lp ? " and " : "", lp ? "" : "peer_port", in->host);
 	}
 }
 
@@ -448,19 +451,20 @@ static void check_pd_health(struct run *run, struct host *h)
 		if (strcmp(in->role, "pd") != 0)
 			continue;
 		if (run->p->pd_check == NULL) {
-			add_item(h, "pd_health", TF_CHECK_SKIPPED, "%s: no PD health check configured",
-				 in->name ? in->name : in->host);
+			add_item(h, "pd_health", TF_CHECK_SKIPPED,
+			         "%s: no PD health check configured",
+			         in->name ? in->name : in->host);
 			continue;
 		}
 		tf_err_clear(&e);
 		if (run->p->pd_check(run->p->pd_check_arg, in, &leader, &e) != 0) {
-			add_item(h, "pd_health", TF_CHECK_FAIL, "%s: %s", in->name ? in->name : in->host,
-				 e.msg[0] ? e.msg : "unhealthy");
+			add_item(h, "pd_health", TF_CHECK_FAIL, "%s: %s",
+			         in->name ? in->name : in->host, e.msg[0] ? e.msg : "unhealthy");
 			continue;
 		}
 		run->leader[h->inst[i]] = leader ? 1 : 0;
-		add_item(h, "pd_health", TF_CHECK_OK, "%s healthy%s", in->name ? in->name : in->host,
-			 leader ? ", leader" : "");
+		add_item(h, "pd_health", TF_CHECK_OK, "%s healthy%s",
+		         in->name ? in->name : in->host, leader ? ", leader" : "");
 	}
 }
 
@@ -473,16 +477,18 @@ static int host_verdict(struct host *h, struct tf_err *err)
 	for (i = 0; i < h->nitems; i++)
 		if (h->items[i].status == TF_CHECK_FAIL)
 			return tf_err_set(err, TF_E_FAIL, "%s: %s: %s", h->name, h->items[i].check,
-					  h->items[i].detail);
+			                  h->items[i].detail);
 	return 0;
 }
 
 /* The host's state for the caller's view: its worst item, with that item's check and detail. */
 static void report_host(const struct run *run, const struct host *h)
 {
-	static const int rank[] = {[TF_CHECK_OK] = 0,	 [TF_CHECK_SKIPPED] = 0,
-				   [TF_CHECK_FIXED] = 1, [TF_CHECK_WARN] = 2,
-				   [TF_CHECK_FAIL] = 3};
+	static const int rank[] = {[TF_CHECK_OK] = 0,
+	                           [TF_CHECK_SKIPPED] = 0,
+	                           [TF_CHECK_FIXED] = 1,
+	                           [TF_CHECK_WARN] = 2,
+	                           [TF_CHECK_FAIL] = 3};
 	const struct tf_preflight_hooks *hk = &run->p->hooks;
 	const struct tf_preflight_item *worst = NULL;
 	char d[TF_ERR_MSG_MAX + 64];
@@ -513,15 +519,16 @@ static char *probe_cmd(struct run *run, struct host *h, int *no_disk)
 
 	if (units == NULL || (disk == NULL && !*no_disk))
 		goto out;
-	if (disk != NULL && asprintf(&dsec, "echo " MARK " disk; (%s); echo; echo " MARK " rc $?; ",
-				     disk) < 0) {
+	if (disk != NULL &&
+	    asprintf(&dsec, "echo " MARK " disk; (%s); echo; echo " MARK " rc $?; ", disk) < 0) {
 		dsec = NULL;
 		goto out;
 	}
 	if (asprintf(&cmd, "echo " MARK " units; (%s); echo; echo " MARK " rc $?; %s%s", units,
-		     dsec ? dsec : "",
-		     removes_here(run, h) ? "echo " MARK " ss; (ss -Hltnp); echo; echo " MARK " rc $?"
-					  : "true") < 0)
+	             dsec ? dsec : "",
+	             removes_here(run, h) ? "echo " MARK " ss; (ss -Hltnp); echo; echo " MARK
+	                                    " rc $?"
+	                                  : "true") < 0)
 		cmd = NULL;
 out:
 	free(units);
@@ -567,14 +574,14 @@ static int check_host(void *arg, size_t i, struct tf_err *err)
 	/* PD health is asked from the control host, so it is known even when SSH is not. */
 	check_pd_health(run, h);
 	if (tf_ssh_connect(&o, &h->ssh, &e) != 0) {
-		add_item(h, e.code == TF_E_SSH_HOSTKEY ? "host_key" : "reachable", TF_CHECK_FAIL, "%s",
-			 e.msg);
+		add_item(h, e.code == TF_E_SSH_HOSTKEY ? "host_key" : "reachable", TF_CHECK_FAIL,
+		         "%s", e.msg);
 		report_host(run, h);
 		return host_verdict(h, err);
 	}
 	if (tf_ssh_pinned(h->ssh) != NULL)
 		add_item(h, "host_key", TF_CHECK_WARN, "pinned %s (accept-and-pin was asked for)",
-			 tf_ssh_pinned(h->ssh));
+		         tf_ssh_pinned(h->ssh));
 	if ((cmd = probe_cmd(run, h, &no_disk)) == NULL) {
 		r = tf_err_nomem(err);
 		goto out;
@@ -592,7 +599,7 @@ static int check_host(void *arg, size_t i, struct tf_err *err)
 		char l[300];
 
 		add_item(h, "reachable", TF_CHECK_FAIL, "the checks did not run (exit %d): %s",
-			 res.status, first_line(res.errout, l, sizeof(l)));
+		         res.status, first_line(res.errout, l, sizeof(l)));
 		r = host_verdict(h, err);
 		goto out;
 	}
@@ -629,7 +636,7 @@ static int stop_one(struct run *run, struct host *h, const char *unit, struct tf
 	free(q);
 	if ((r = tf_ssh_run(h->ssh, cmd, 0, &res, err)) != 0) {
 		set_item(h, h->dup_item, TF_CHECK_FAIL, "stopping the duplicates failed: %s",
-			 err->msg);
+		         err->msg);
 		goto out;
 	}
 	if (run->p->hooks.command != NULL)
@@ -638,7 +645,7 @@ static int stop_one(struct run *run, struct host *h, const char *unit, struct tf
 		char l[300];
 
 		set_item(h, h->dup_item, TF_CHECK_FAIL, "`%s` exited %d: %s", cmd, res.status,
-			 first_line(res.errout, l, sizeof(l)));
+		         first_line(res.errout, l, sizeof(l)));
 		r = host_verdict(h, err);
 	}
 out:
@@ -660,7 +667,7 @@ static int stop_dups(void *arg, size_t i, struct tf_err *err)
 		return 0;
 	if (run->p->hooks.host != NULL) {
 		snprintf(was, sizeof(was), "stopping %zu duplicate node_exporter unit%s", h->ndups,
-			 h->ndups == 1 ? "" : "s");
+		         h->ndups == 1 ? "" : "s");
 		run->p->hooks.host(run->p->hooks.arg, h->name, 1, TF_CHECK_OK, was);
 	}
 	for (k = 0; k < h->ndups; k++)
@@ -675,8 +682,8 @@ static int stop_dups(void *arg, size_t i, struct tf_err *err)
 		goto out;
 	}
 	if ((r = tf_ssh_run(h->ssh, cmd, 0, &res, err)) != 0) {
-		set_item(h, h->dup_item, TF_CHECK_FAIL, "checking the stopped duplicates failed: %s",
-			 err->msg);
+		set_item(h, h->dup_item, TF_CHECK_FAIL,
+		         "checking the stopped duplicates failed: %s", err->msg);
 		goto out;
 	}
 	before = h->nitems;
@@ -689,10 +696,10 @@ static int stop_dups(void *arg, size_t i, struct tf_err *err)
 
 		if (h->ndups == 0 && now->status == TF_CHECK_OK)
 			set_item(h, dup_item, TF_CHECK_FIXED, "stopped and disabled: %s",
-				 strstr(was, ": ") ? strstr(was, ": ") + 2 : was);
+			         strstr(was, ": ") ? strstr(was, ": ") + 2 : was);
 		else
-			set_item(h, dup_item, TF_CHECK_FAIL, "still live after stop and disable: %s",
-				 now->detail);
+			set_item(h, dup_item, TF_CHECK_FAIL,
+			         "still live after stop and disable: %s", now->detail);
 		free(now->host);
 		free(now->detail);
 		h->nitems--;
@@ -764,17 +771,18 @@ static int group_hosts(struct run *run, struct tf_err *err)
 		for (j = 0; j < t->ninstances; j++) {
 			const struct tf_topo_instance *in = &t->instances[j];
 			uint64_t cp = tf_topo_port(in, "client_port");
-			char id[300];
+			char id[TF_TOPO_ID_MAX];
 
-			snprintf(id, sizeof(id), "%s:%llu", in->host, (unsigned long long)(cp ? cp : 2379));
+			snprintf(id, sizeof(id), "%s:%llu", in->host,
+			         (unsigned long long)(cp ? cp : 2379));
 			if (strcmp(in->role, "pd") == 0 && strcmp(id, spec) == 0) {
 				run->removing[j] = 1;
 				found = 1;
 			}
 		}
 		if (!found)
-			return tf_err_set(err, TF_E_INPUT, "PD node to remove '%s' is not in the topology",
-					  spec);
+			return tf_err_set(err, TF_E_INPUT,
+			                  "PD node to remove '%s' is not in the topology", spec);
 	}
 	return 0;
 }
@@ -814,21 +822,23 @@ static void check_leader(struct run *run)
 		return;
 	if (leaders != 1)
 		add_item(h, "pd_leader", TF_CHECK_FAIL, "%zu PD leaders among %zu members", leaders,
-			 npd);
+		         npd);
 	else if (run->removing[lead])
 		add_item(h, "pd_leader", TF_CHECK_WARN,
-			 "leader %s is among the nodes to remove; scale-in must keep the leader",
-			 t->instances[lead].name ? t->instances[lead].name : t->instances[lead].host);
+		         "leader %s is among the nodes to remove; scale-in must keep the leader",
+		         t->instances[lead].name ? t->instances[lead].name
+		                                 : t->instances[lead].host);
 	else
 		add_item(h, "pd_leader", TF_CHECK_OK, "leader %s is kept",
-			 t->instances[lead].name ? t->instances[lead].name : t->instances[lead].host);
+		         t->instances[lead].name ? t->instances[lead].name
+		                                 : t->instances[lead].host);
 	/* the host's verdict was reported from its thread; this item may change it */
 	if (leaders != 1 || run->removing[lead])
 		report_host(run, h);
 }
 
 static int collect(struct run *run, double start, struct tf_preflight_report **out,
-		   struct tf_err *err)
+                   struct tf_err *err)
 {
 	struct tf_preflight_report *rep = NULL;
 	size_t i, k, n = 0;
@@ -859,7 +869,7 @@ static int collect(struct run *run, double start, struct tf_preflight_report **o
 }
 
 int tf_preflight_run(const struct tf_preflight_params *p, struct tf_preflight_report **out,
-		     struct tf_err *err)
+                     struct tf_err *err)
 {
 	struct run run = {.p = p};
 	struct tf_err *results = NULL;
@@ -871,7 +881,8 @@ int tf_preflight_run(const struct tf_preflight_params *p, struct tf_preflight_re
 	if (p->topo == NULL || p->ssh == NULL)
 		return tf_err_set(err, TF_E_USAGE, "preflight needs a topology and ssh options");
 	run.units_dir = p->units_dir ? p->units_dir : TF_PREFLIGHT_UNITS_DIR;
-	run.ne_port = p->node_exporter_port ? p->node_exporter_port : TF_PREFLIGHT_NODE_EXPORTER_PORT;
+	run.ne_port =
+	    p->node_exporter_port ? p->node_exporter_port : TF_PREFLIGHT_NODE_EXPORTER_PORT;
 	run.min_free_kb = p->min_free_kb ? p->min_free_kb : TF_PREFLIGHT_MIN_FREE_KB;
 	if ((r = group_hosts(&run, err)) != 0)
 		goto out;
@@ -903,7 +914,7 @@ int tf_preflight_run(const struct tf_preflight_params *p, struct tf_preflight_re
 
 			if (nfail++ < 8)
 				snprintf(names + nl, sizeof(names) - nl, "%s%s", nl ? ", " : "",
-					 run.hosts[i].name);
+				         run.hosts[i].name);
 		}
 	}
 	/* Phase 2, the only change: stop the duplicates, and only when every host passed. */
@@ -918,7 +929,7 @@ int tf_preflight_run(const struct tf_preflight_params *p, struct tf_preflight_re
 
 			if (results[i].code != 0 && nfail++ < 8)
 				snprintf(names + nl, sizeof(names) - nl, "%s%s", nl ? ", " : "",
-					 run.hosts[i].name);
+				         run.hosts[i].name);
 		}
 	}
 	if ((r = collect(&run, start, out, err)) != 0)
@@ -930,11 +941,12 @@ int tf_preflight_run(const struct tf_preflight_params *p, struct tf_preflight_re
 		for (i = 0; i < rep->nitems && f == NULL; i++)
 			if (rep->items[i].status == TF_CHECK_FAIL)
 				f = &rep->items[i];
-		r = tf_err_set(err, TF_E_FAIL,
-			       "preflight refused on %zu host%s (%s%s); nothing was changed%s: %s: %s: %s",
-			       nfail, nfail == 1 ? "" : "s", names, nfail > 8 ? ", ..." : "",
-			       rep->nfixed ? " but the stopped duplicates" : "", f ? f->host : "?",
-			       f ? f->check : "?", f ? f->detail : "?");
+		r = tf_err_set(
+		    err, TF_E_FAIL,
+		    "preflight refused on %zu host%s (%s%s); nothing was changed%s: %s: %s: %s",
+		    nfail, nfail == 1 ? "" : "s", names, nfail > 8 ? ", ..." : "",
+		    rep->nfixed ? " but the stopped duplicates" : "", f ? f->host : "?",
+		    f ? f->check : "?", f ? f->detail : "?");
 	}
 out:
 	free(results);

@@ -28,7 +28,7 @@ enum tf_check_status {
 /* The PD health hook, called from worker threads once per PD instance (the caller asks through
  * cluster/pdapi). Returns 0 when the member is healthy and sets *is_leader; else fills err. */
 typedef int (*tf_preflight_pd_fn)(void *arg, const struct tf_topo_instance *pd, int *is_leader,
-				  struct tf_err *err);
+                                  struct tf_err *err);
 
 /* What the preflight tells its caller as it goes; every hook may be NULL and is called from
  * worker threads. host: a host is being checked (running 1, st unused) or has its result, st
@@ -43,25 +43,25 @@ struct tf_preflight_hooks {
 
 struct tf_preflight_params {
 	const struct tf_topology *topo;
-	const struct tf_ssh_opts *ssh;  /* user, key, known_hosts, pin flag, timeouts; host and
-					 * port come from each instance */
-	unsigned parallel;              /* hosts at once; 0: TF_SSH_FANOUT_DEFAULT */
+	const struct tf_ssh_opts *ssh; /* user, key, known_hosts, pin flag, timeouts; host and
+	                                * port come from each instance */
+	unsigned parallel;             /* hosts at once; 0: TF_SSH_FANOUT_DEFAULT */
 	/* Where the host keeps its unit files; a relative path is relative to the login's working
 	 * folder (tests give each host its own). NULL: TF_PREFLIGHT_UNITS_DIR. */
 	const char *units_dir;
-	uint64_t node_exporter_port;    /* topology.monitored.node_exporter_port; 0: 9100 */
-	int stop_duplicates;            /* the plan allows `systemctl stop` + `disable` */
-	uint64_t min_free_kb;           /* free space needed per deploy folder; 0: the default */
-	const char *const *pd_remove;   /* "host:client_port" of the PD nodes to remove, NULL-ended */
-	tf_preflight_pd_fn pd_check;    /* NULL: PD health is reported as skipped */
+	uint64_t node_exporter_port;  /* topology.monitored.node_exporter_port; 0: 9100 */
+	int stop_duplicates;          /* the plan allows `systemctl stop` + `disable` */
+	uint64_t min_free_kb;         /* free space needed per deploy folder; 0: the default */
+	const char *const *pd_remove; /* "host:client_port" of the PD nodes to remove, NULL-ended */
+	tf_preflight_pd_fn pd_check;  /* NULL: PD health is reported as skipped */
 	void *pd_check_arg;
 	struct tf_preflight_hooks hooks; /* each host's state and the commands that change one */
 };
 
 struct tf_preflight_item {
-	char *host;                  /* "host:ssh_port" */
-	const char *check;           /* "reachable", "host_key", "node_exporter", "disk",
-				      * "pd_ports", "pd_health", "pd_leader" */
+	char *host;        /* "host:ssh_port" */
+	const char *check; /* "reachable", "host_key", "node_exporter", "disk",
+	                    * "pd_ports", "pd_health", "pd_leader" */
 	enum tf_check_status status;
 	char *detail;
 };
@@ -71,7 +71,7 @@ struct tf_preflight_report {
 	size_t nitems;
 	struct tf_preflight_item *items; /* by host in topology order, then by check */
 	size_t nfailed;
-	size_t nfixed;                   /* duplicate units stopped */
+	size_t nfixed; /* duplicate units stopped */
 	double seconds;
 };
 
@@ -82,12 +82,12 @@ struct tf_preflight_report {
  * receives the report (freed with tf_preflight_report_free) for the journal; on other errors
  * *out is untouched. */
 int tf_preflight_run(const struct tf_preflight_params *p, struct tf_preflight_report **out,
-		     struct tf_err *err) TF_MUST_CHECK;
+                     struct tf_err *err) TF_MUST_CHECK;
 void tf_preflight_report_free(struct tf_preflight_report *r);
 /* The report as a JSON object {"ok","hosts","failed","fixed","seconds","checks":[{host,check,
  * status,detail}]} (caller frees). */
 int tf_preflight_report_json(const struct tf_preflight_report *r, char **out,
-			     struct tf_err *err) TF_MUST_CHECK;
+                             struct tf_err *err) TF_MUST_CHECK;
 const char *tf_check_status_name(enum tf_check_status s);
 
 #endif

@@ -137,7 +137,7 @@ static int check_host_key(struct tf_ssh *s, struct tf_err *err)
 
 	if (ssh_get_server_publickey(s->session, &key) != SSH_OK) {
 		r = tf_err_set(err, TF_E_SSH_HOSTKEY, "%s: no host key: %s", s->name,
-			       ssh_get_error(s->session));
+		               ssh_get_error(s->session));
 		goto out;
 	}
 	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) != 0 ||
@@ -158,38 +158,39 @@ static int check_host_key(struct tf_ssh *s, struct tf_err *err)
 	case SSH_KNOWN_HOSTS_CHANGED:
 	case SSH_KNOWN_HOSTS_OTHER:
 		r = tf_err_set(err, TF_E_SSH_HOSTKEY,
-			       "%s: host key does not match '%s' (the host offers %s); refused, "
-			       "nothing was run; if the host was reinstalled, check the new "
-			       "fingerprint with its owner, then: ssh-keygen -R '%s' -f '%s' && "
-			       "ssh-keyscan -p %u -t %s %s >> '%s'",
-			       s->name, s->known_hosts, desc, khn, s->known_hosts, s->port,
-			       type ? type : "ed25519", s->host, s->known_hosts);
+		               "%s: host key does not match '%s' (the host offers %s); refused, "
+		               "nothing was run; if the host was reinstalled, check the new "
+		               "fingerprint with its owner, then: ssh-keygen -R '%s' -f '%s' && "
+		               "ssh-keyscan -p %u -t %s %s >> '%s'",
+		               s->name, s->known_hosts, desc, khn, s->known_hosts, s->port,
+		               type ? type : "ed25519", s->host, s->known_hosts);
 		break;
 	case SSH_KNOWN_HOSTS_UNKNOWN:
 	case SSH_KNOWN_HOSTS_NOT_FOUND:
 		if (!s->pin_unknown) {
 			r = tf_err_set(err, TF_E_SSH_HOSTKEY,
-				       "%s: host key %s is not in '%s'; refused, nothing was run; "
-				       "check the fingerprint with the host's owner, then pin it: "
-				       "ssh-keyscan -p %u -t %s %s >> '%s' (ssh-keygen -lf '%s' "
-				       "lists the pinned fingerprints)",
-				       s->name, desc, s->known_hosts, s->port, type ? type : "ed25519",
-				       s->host, s->known_hosts, s->known_hosts);
+			               "%s: host key %s is not in '%s'; refused, nothing was run; "
+			               "check the fingerprint with the host's owner, then pin it: "
+			               "ssh-keyscan -p %u -t %s %s >> '%s' (ssh-keygen -lf '%s' "
+			               "lists the pinned fingerprints)",
+			               s->name, desc, s->known_hosts, s->port,
+			               type ? type : "ed25519", s->host, s->known_hosts,
+			               s->known_hosts);
 			break;
 		}
 		if (ssh_session_update_known_hosts(s->session) != SSH_OK) {
 			r = tf_err_set(err, TF_E_IO, "%s: cannot pin host key %s in '%s': %s",
-				       s->name, desc, s->known_hosts, ssh_get_error(s->session));
+			               s->name, desc, s->known_hosts, ssh_get_error(s->session));
 			break;
 		}
 		free(s->pinned);
-		r = (s->pinned = strdup(desc)) == NULL ? tf_err_nomem(err)
-						       : 0;
+		r = (s->pinned = strdup(desc)) == NULL ? tf_err_nomem(err) : 0;
 		break;
 	case SSH_KNOWN_HOSTS_ERROR:
 	default:
-		r = tf_err_set(err, TF_E_SSH_HOSTKEY, "%s: cannot check host key %s against '%s': %s",
-			       s->name, desc, s->known_hosts, ssh_get_error(s->session));
+		r = tf_err_set(err, TF_E_SSH_HOSTKEY,
+		               "%s: cannot check host key %s against '%s': %s", s->name, desc,
+		               s->known_hosts, ssh_get_error(s->session));
 		break;
 	}
 	pthread_mutex_unlock(&known_hosts_lock);
@@ -234,13 +235,13 @@ static int session_open(struct tf_ssh *s, struct tf_err *err)
 	    ssh_options_set(session, SSH_OPTIONS_NODELAY, &yes) != 0 ||
 	    ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &timeout) != 0) {
 		r = tf_err_set(err, TF_E_USAGE, "%s: bad ssh option: %s", s->name,
-			       ssh_get_error(session));
+		               ssh_get_error(session));
 		goto out;
 	}
 	s->session = session;
 	if (ssh_connect(session) != SSH_OK) {
 		r = tf_err_set(err, TF_E_SSH_UNREACHABLE, "%s: cannot connect: %s", s->name,
-			       ssh_get_error(session));
+		               ssh_get_error(session));
 		goto out;
 	}
 	set_keepalive(s);
@@ -249,15 +250,15 @@ static int session_open(struct tf_ssh *s, struct tf_err *err)
 	rc = ssh_pki_import_privkey_file(s->identity, NULL, NULL, NULL, &key);
 	if (rc != SSH_OK) {
 		r = tf_err_set(err, TF_E_INPUT, "cannot read ssh key '%s'%s", s->identity,
-			       rc == SSH_EOF ? ": no such file" : " (unreadable or encrypted)");
+		               rc == SSH_EOF ? ": no such file" : " (unreadable or encrypted)");
 		goto out;
 	}
 	rc = ssh_userauth_publickey(session, NULL, key);
 	if (rc != SSH_AUTH_SUCCESS) {
-		r = tf_err_set(err, is_lost(session) ? TF_E_SSH_LOST : TF_E_SSH_AUTH,
-			       "%s: user '%s' not let in with key '%s': %s", s->name, s->user,
-			       s->identity,
-			       rc == SSH_AUTH_ERROR ? ssh_get_error(session) : "public key refused");
+		r = tf_err_set(
+		    err, is_lost(session) ? TF_E_SSH_LOST : TF_E_SSH_AUTH,
+		    "%s: user '%s' not let in with key '%s': %s", s->name, s->user, s->identity,
+		    rc == SSH_AUTH_ERROR ? ssh_get_error(session) : "public key refused");
 		goto out;
 	}
 	session = NULL; /* transferred (already in s) */
@@ -282,8 +283,10 @@ int tf_ssh_connect(const struct tf_ssh_opts *o, struct tf_ssh **out, struct tf_e
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return tf_err_nomem(err);
 	s->port = o->port ? o->port : 22;
-	s->connect_timeout_s = o->connect_timeout_s ? o->connect_timeout_s : TF_SSH_CONNECT_TIMEOUT_S;
-	s->command_timeout_s = o->command_timeout_s ? o->command_timeout_s : TF_SSH_COMMAND_TIMEOUT_S;
+	s->connect_timeout_s =
+	    o->connect_timeout_s ? o->connect_timeout_s : TF_SSH_CONNECT_TIMEOUT_S;
+	s->command_timeout_s =
+	    o->command_timeout_s ? o->command_timeout_s : TF_SSH_COMMAND_TIMEOUT_S;
 	s->keepalive_s = o->keepalive_s ? o->keepalive_s : TF_SSH_KEEPALIVE_S;
 	s->pin_unknown = o->pin_unknown;
 	snprintf(s->name, sizeof(s->name), "%s:%u", o->host, s->port);
@@ -350,7 +353,7 @@ static void append(struct run_ctx *c, int is_stderr, const char *data, size_t le
 }
 
 static int on_data(ssh_session session, ssh_channel ch, void *data, uint32_t len, int is_stderr,
-		   void *user)
+                   void *user)
 {
 	(void)session;
 	(void)ch;
@@ -388,8 +391,8 @@ static int signal_number(const char *name)
 		const char *name;
 		int num;
 	} sigs[] = {{"HUP", 1},   {"INT", 2},   {"QUIT", 3},  {"ILL", 4},   {"ABRT", 6},
-		    {"FPE", 8},   {"KILL", 9},  {"USR1", 10}, {"SEGV", 11}, {"USR2", 12},
-		    {"PIPE", 13}, {"ALRM", 14}, {"TERM", 15}};
+	            {"FPE", 8},   {"KILL", 9},  {"USR1", 10}, {"SEGV", 11}, {"USR2", 12},
+	            {"PIPE", 13}, {"ALRM", 14}, {"TERM", 15}};
 	size_t i;
 
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
@@ -399,7 +402,7 @@ static int signal_number(const char *name)
 }
 
 static void on_exit_signal(ssh_session session, ssh_channel ch, const char *sig, int core,
-			   const char *msg, const char *lang, void *user)
+                           const char *msg, const char *lang, void *user)
 {
 	struct run_ctx *c = user;
 
@@ -413,26 +416,26 @@ static void on_exit_signal(ssh_session session, ssh_channel ch, const char *sig,
 }
 
 static int lost_or(struct tf_ssh *s, int code, const char *what, const char *cmd,
-		   struct tf_err *err)
+                   struct tf_err *err)
 {
 	if (is_lost(s->session))
 		return tf_err_set(err, TF_E_SSH_LOST, "%s: connection lost %s '%.200s': %s",
-				  s->name, what, cmd, ssh_get_error(s->session));
+		                  s->name, what, cmd, ssh_get_error(s->session));
 	return tf_err_set(err, code, "%s: %s '%.200s' failed: %s", s->name, what, cmd,
-			  ssh_get_error(s->session));
+	                  ssh_get_error(s->session));
 }
 
 static int run_channel(struct tf_ssh *s, const char *cmd, unsigned timeout_s,
-		       struct tf_ssh_result *res, struct tf_err *err)
+                       struct tf_ssh_result *res, struct tf_err *err)
 {
 	struct run_ctx c = {.res = res};
 	struct ssh_channel_callbacks_struct cb = {
-		.userdata = &c,
-		.channel_data_function = on_data,
-		.channel_eof_function = on_eof,
-		.channel_close_function = on_close,
-		.channel_exit_status_function = on_exit_status,
-		.channel_exit_signal_function = on_exit_signal,
+	    .userdata = &c,
+	    .channel_data_function = on_data,
+	    .channel_eof_function = on_eof,
+	    .channel_close_function = on_close,
+	    .channel_exit_status_function = on_exit_status,
+	    .channel_exit_signal_function = on_exit_signal,
 	};
 	ssh_channel ch = NULL;
 	ssh_event ev = NULL;
@@ -442,8 +445,8 @@ static int run_channel(struct tf_ssh *s, const char *cmd, unsigned timeout_s,
 	memset(res, 0, sizeof(*res));
 	res->status = -1;
 	if (s->session == NULL || is_lost(s->session))
-		return tf_err_set(err, TF_E_SSH_LOST, "%s: not connected (reconnect to run '%.200s')",
-				  s->name, cmd);
+		return tf_err_set(err, TF_E_SSH_LOST,
+		                  "%s: not connected (reconnect to run '%.200s')", s->name, cmd);
 	limit = (double)(timeout_s ? timeout_s : s->command_timeout_s);
 	ssh_callbacks_init(&cb);
 	if ((ch = ssh_channel_new(s->session)) == NULL) {
@@ -479,7 +482,7 @@ static int run_channel(struct tf_ssh *s, const char *cmd, unsigned timeout_s,
 			/* OpenSSH delivers the signal; the channel's close hangs up on the rest. */
 			(void)ssh_channel_request_send_signal(ch, "KILL");
 			r = tf_err_set(err, TF_E_SSH_TIMEOUT, "%s: '%.200s' timed out after %us",
-				       s->name, cmd, (unsigned)limit);
+			               s->name, cmd, (unsigned)limit);
 			goto out;
 		}
 		if (ssh_event_dopoll(ev, ms) == SSH_ERROR || is_lost(s->session)) {
@@ -515,7 +518,7 @@ out:
 }
 
 int tf_ssh_run(struct tf_ssh *s, const char *cmd, unsigned timeout_s, struct tf_ssh_result *res,
-	       struct tf_err *err)
+               struct tf_err *err)
 {
 	return run_channel(s, cmd, timeout_s, res, err);
 }
@@ -539,8 +542,8 @@ static void fanout_task(void *p, size_t i)
 	f->results[i] = e;
 }
 
-int tf_ssh_fanout(size_t n, unsigned parallel, tf_ssh_task_fn fn, void *arg,
-		  struct tf_err *results, struct tf_err *err)
+int tf_ssh_fanout(size_t n, unsigned parallel, tf_ssh_task_fn fn, void *arg, struct tf_err *results,
+                  struct tf_err *err)
 {
 	struct fanout f = {.fn = fn, .arg = arg, .results = results};
 	size_t i, failed = 0, first = 0;
@@ -549,7 +552,7 @@ int tf_ssh_fanout(size_t n, unsigned parallel, tf_ssh_task_fn fn, void *arg,
 	for (i = 0; i < n; i++)
 		tf_err_clear(&results[i]);
 	if ((r = tf_pool_run(n, parallel ? parallel : TF_SSH_FANOUT_DEFAULT, fanout_task, &f,
-			     err)) != 0)
+	                     err)) != 0)
 		return r;
 	for (i = 0; i < n; i++) {
 		if (results[i].code != 0 && failed++ == 0)
@@ -557,6 +560,6 @@ int tf_ssh_fanout(size_t n, unsigned parallel, tf_ssh_task_fn fn, void *arg,
 	}
 	if (failed > 0)
 		return tf_err_set(err, TF_E_FAIL, "%zu of %zu failed; first: %s", failed, n,
-				  results[first].msg);
+		                  results[first].msg);
 	return 0;
 }

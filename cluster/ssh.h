@@ -12,7 +12,8 @@
 
 /* Error codes beyond common/err.h's (all map to exit code 1). */
 
-#define TF_SSH_OUT_MAX ((size_t)256 * 1024) /* bytes kept of stdout and of stderr (the rest dropped) */
+#define TF_SSH_OUT_MAX                                                                             \
+	((size_t)256 * 1024) /* bytes kept of stdout and of stderr (the rest dropped) */
 #define TF_SSH_FANOUT_DEFAULT 16u
 #define TF_SSH_CONNECT_TIMEOUT_S 10u
 #define TF_SSH_COMMAND_TIMEOUT_S 300u
@@ -27,19 +28,19 @@ struct tf_ssh_opts {
 	const char *identity;       /* private key (TiUP: clusters/<name>/ssh/id_rsa); required */
 	const char *known_hosts;    /* NULL: $HOME/.ssh/known_hosts; the only file consulted */
 	int pin_unknown;            /* accept-and-pin a host key that is not known yet (never a
-				     * changed one); the caller audits it (tf_ssh_pinned) */
+	                             * changed one); the caller audits it (tf_ssh_pinned) */
 	unsigned connect_timeout_s; /* TCP connect, handshake, authentication; 0: the default */
 	unsigned command_timeout_s; /* default for tf_ssh_run; 0: the default */
 	unsigned keepalive_s;       /* TCP keep-alive idle time; 0: the default */
 };
 
 struct tf_ssh_result {
-	int status;      /* exit code; 128 + signal number when killed by a signal; -1: none */
-	char *out;       /* stdout, NUL-terminated, at most TF_SSH_OUT_MAX bytes kept */
+	int status; /* exit code; 128 + signal number when killed by a signal; -1: none */
+	char *out;  /* stdout, NUL-terminated, at most TF_SSH_OUT_MAX bytes kept */
 	size_t outlen;
-	char *errout;    /* stderr, likewise */
+	char *errout; /* stderr, likewise */
 	size_t errlen;
-	int truncated;   /* some output was dropped */
+	int truncated; /* some output was dropped */
 	double seconds;
 };
 
@@ -52,7 +53,7 @@ void tf_ssh_global_finalize(void);
  * and the commands that pin it; nothing is run on the host then) and logs in with the identity.
  * *out is freed with tf_ssh_free. */
 int tf_ssh_connect(const struct tf_ssh_opts *o, struct tf_ssh **out,
-		   struct tf_err *err) TF_MUST_CHECK;
+                   struct tf_err *err) TF_MUST_CHECK;
 /* Disconnects and frees; takes NULL. */
 void tf_ssh_free(struct tf_ssh *s);
 /* "host:port" of the connection, for messages. */
@@ -65,7 +66,7 @@ const char *tf_ssh_pinned(const struct tf_ssh *s);
  * TF_E_SSH_TIMEOUT after timeout_s seconds (0: the connection's default). res is released
  * with tf_ssh_result_release, also after a failure. */
 int tf_ssh_run(struct tf_ssh *s, const char *cmd, unsigned timeout_s, struct tf_ssh_result *res,
-	       struct tf_err *err) TF_MUST_CHECK;
+               struct tf_err *err) TF_MUST_CHECK;
 void tf_ssh_result_release(struct tf_ssh_result *r);
 
 /* s single-quoted for a POSIX shell (caller frees); NULL when out of memory. */
@@ -79,7 +80,7 @@ typedef int (*tf_ssh_task_fn)(void *arg, size_t i, struct tf_err *err);
  * entries, the caller's) receive each task's outcome in input order: code 0 for ok, else the
  * task's code and message. Returns 0 when every task succeeded, TF_E_FAIL naming how many
  * failed and the first failure, TF_E_IO when no thread could be started. */
-int tf_ssh_fanout(size_t n, unsigned parallel, tf_ssh_task_fn fn, void *arg,
-		  struct tf_err *results, struct tf_err *err) TF_MUST_CHECK;
+int tf_ssh_fanout(size_t n, unsigned parallel, tf_ssh_task_fn fn, void *arg, struct tf_err *results,
+                  struct tf_err *err) TF_MUST_CHECK;
 
 #endif

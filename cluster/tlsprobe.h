@@ -28,10 +28,10 @@ struct tf_cert_info {
 	char protocol[16]; /* "TLSv1.3" (handshakes only) */
 	char cipher[64];
 	struct tf_x509_info x509; /* what the (leaf) certificate says */
-	int chain_checked;     /* a CA was given */
-	int chain_ok;          /* chains to that CA */
-	char chain_error[160]; /* OpenSSL's reason when it does not */
-	int host_ok;           /* the SANs cover the host (IP or DNS; never the CN) */
+	int chain_checked;        /* a CA was given */
+	int chain_ok;             /* chains to that CA */
+	char chain_error[160];    /* OpenSSL's reason when it does not */
+	int host_ok;              /* the SANs cover the host (IP or DNS; never the CN) */
 };
 
 struct tf_probe_target {
@@ -60,6 +60,7 @@ int tf_cert_file_info(const char *cert_file, const char *ca_file, const char *ke
                       struct tf_err *err) TF_MUST_CHECK;
 
 /* SHA-256 (hex) of the first certificate in a PEM file. */
-int tf_cert_file_sha256(const char *path, char out[TF_SHA256_HEX], struct tf_err *err) TF_MUST_CHECK;
+int tf_cert_file_sha256(const char *path, char out[TF_SHA256_HEX],
+                        struct tf_err *err) TF_MUST_CHECK;
 
 #endif

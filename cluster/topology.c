@@ -59,7 +59,7 @@ static char *dup_or_null(const char *s)
 }
 
 static int load_instance(struct tf_topology *t, const char *role, const struct tf_yaml *y,
-			 uint64_t ssh_default, const char *name, struct tf_err *err)
+                         uint64_t ssh_default, const char *name, struct tf_err *err)
 {
 	struct tf_topo_instance *in;
 	const char *host = tf_yaml_get_str(y, "host");
@@ -68,9 +68,10 @@ static int load_instance(struct tf_topology *t, const char *role, const struct t
 
 	if (y->kind != TF_YAML_MAP || host == NULL || host[0] == '\0')
 		return tf_err_set(err, TF_E_INPUT, "%s: line %d: a %s instance without host", name,
-				  y->line, role);
+		                  y->line, role);
 	if (t->ninstances >= MAX_INSTANCES)
-		return tf_err_set(err, TF_E_INPUT, "%s: more than %d instances", name, MAX_INSTANCES);
+		return tf_err_set(err, TF_E_INPUT, "%s: more than %d instances", name,
+		                  MAX_INSTANCES);
 	in = &t->instances[t->ninstances];
 	memset(in, 0, sizeof(*in));
 	t->ninstances++;
@@ -89,25 +90,27 @@ static int load_instance(struct tf_topology *t, const char *role, const struct t
 			continue;
 		if (in->nports == TF_TOPO_MAX_PORTS)
 			return tf_err_set(err, TF_E_INPUT, "%s: line %d: more than %d ports", name,
-					  y->line, TF_TOPO_MAX_PORTS);
+			                  y->line, TF_TOPO_MAX_PORTS);
 		p = &in->ports[in->nports];
 		if ((r = tf_yaml_get_u64(y, y->keys[i], 0, &p->value, name, err)) != 0)
 			return r;
 		if (p->value == 0 || p->value > 65535)
-			return tf_err_set(err, TF_E_INPUT, "%s: line %d: %s %llu is not a port", name,
-					  y->items[i]->line, y->keys[i], (unsigned long long)p->value);
+			return tf_err_set(err, TF_E_INPUT, "%s: line %d: %s %llu is not a port",
+			                  name, y->items[i]->line, y->keys[i],
+			                  (unsigned long long)p->value);
 		if ((p->name = strdup(y->keys[i])) == NULL)
 			return tf_err_nomem(err);
 		in->nports++;
 	}
 	if (strcmp(role, "pd") == 0) {
 		const char *n = tf_yaml_get_str(y, "name");
-		char def[300];
+		char def[TF_TOPO_ID_MAX];
 
 		/* TiUP's default PD member name (reference/tiup.md section 4). */
 		snprintf(def, sizeof(def), "pd-%s-%llu", host,
-			 (unsigned long long)(tf_topo_port(in, "client_port") ? tf_topo_port(in, "client_port")
-										 : 2379));
+		         (unsigned long long)(tf_topo_port(in, "client_port")
+		                                  ? tf_topo_port(in, "client_port")
+		                                  : 2379));
 		if ((in->name = strdup(n ? n : def)) == NULL)
 			return tf_err_nomem(err);
 	}
@@ -115,7 +118,7 @@ static int load_instance(struct tf_topology *t, const char *role, const struct t
 }
 
 int tf_topology_parse(const char *buf, size_t len, const char *name, struct tf_topology **out,
-		      struct tf_err *err)
+                      struct tf_err *err)
 {
 	struct tf_yaml *y = NULL;
 	struct tf_topology *t = NULL;
@@ -129,8 +132,8 @@ int tf_topology_parse(const char *buf, size_t len, const char *name, struct tf_t
 		goto out;
 	topo = tf_yaml_get(y, "topology");
 	if (topo == NULL || topo->kind != TF_YAML_MAP) {
-		r = tf_err_set(err, TF_E_INPUT, "%s: no 'topology' mapping (is this TiUP's meta.yaml?)",
-			       name);
+		r = tf_err_set(err, TF_E_INPUT,
+		               "%s: no 'topology' mapping (is this TiUP's meta.yaml?)", name);
 		goto out;
 	}
 	global = tf_yaml_get(topo, "global");
@@ -168,13 +171,13 @@ int tf_topology_parse(const char *buf, size_t len, const char *name, struct tf_t
 			continue;
 		if (topo->items[i]->kind != TF_YAML_SEQ) {
 			r = tf_err_set(err, TF_E_INPUT, "%s: line %d: '%s' must be a list", name,
-				       topo->items[i]->line, k);
+			               topo->items[i]->line, k);
 			goto out;
 		}
 		snprintf(role, sizeof(role), "%.*s", (int)(kl - sl), k);
 		for (j = 0; j < topo->items[i]->n; j++)
 			if ((r = load_instance(t, role, topo->items[i]->items[j], ssh_default, name,
-					       err)) != 0)
+			                       err)) != 0)
 				goto out;
 	}
 	*out = t;
@@ -206,10 +209,12 @@ static int cmp_str(const void *a, const void *b)
 
 static int cmp_port(const void *a, const void *b)
 {
-	return strcmp(((const struct tf_topo_port *)a)->name, ((const struct tf_topo_port *)b)->name);
+	return strcmp(((const struct tf_topo_port *)a)->name,
+	              ((const struct tf_topo_port *)b)->name);
 }
 
-int tf_topology_fingerprint(const struct tf_topology *t, char out[TF_FINGERPRINT_LEN], struct tf_err *err)
+int tf_topology_fingerprint(const struct tf_topology *t, char out[TF_FINGERPRINT_LEN],
+                            struct tf_err *err)
 {
 	char **lines = NULL;
 	struct tf_sha256 *c = NULL;
@@ -234,10 +239,10 @@ int tf_topology_fingerprint(const struct tf_topology *t, char out[TF_FINGERPRINT
 		n = (size_t)snprintf(line, sizeof(line), "%s %s ", in->role, in->host);
 		for (j = 0; j < in->nports && n < sizeof(line); j++)
 			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s=%llu", j ? "," : "",
-					      ports[j].name, (unsigned long long)ports[j].value);
+			                      ports[j].name, (unsigned long long)ports[j].value);
 		if (n + 2 >= sizeof(line)) {
 			r = tf_err_set(err, TF_E_INPUT, "instance %s %s: line too long", in->role,
-				       in->host);
+			               in->host);
 			goto out;
 		}
 		line[n++] = '\n';

@@ -15,14 +15,16 @@ static void usage(FILE *f, const char *about, const struct tf_cli_command *cmds,
 	fprintf(f, "usage: %s [-q|-v] COMMAND [ARGS]\n\n%s\n\ncommands:\n", progname, about);
 	for (i = 0; i < n; i++)
 		fprintf(f, "  %-9s %s\n", cmds[i].name, cmds[i].summary);
-	fprintf(f, "\nRun '%s COMMAND --help' for a command's options.\n"
-		   "Exit codes: 0 success, 1 a check found a problem or a step failed, 2 usage or input error,\n"
-		   "3 bundle rejected.\n",
-		progname);
+	fprintf(f,
+	        "\nRun '%s COMMAND --help' for a command's options.\n"
+	        "Exit codes: 0 success, 1 a check found a problem or a step failed, 2 usage or "
+	        "input error,\n"
+	        "3 bundle rejected.\n",
+	        progname);
 }
 
 int tf_cli_main(const char *prog, const char *about, const struct tf_cli_command *cmds, size_t n,
-		int argc, char **argv)
+                int argc, char **argv)
 {
 	int i = 1;
 	size_t c;
@@ -81,7 +83,7 @@ int tf_cli_usage_error(const char *cmd, const char *msg)
 }
 
 int tf_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *opts,
-		  const char *cmd, const char *usage, int *rc)
+                  const char *cmd, const char *usage, int *rc)
 {
 	char so[32];
 	int c;

@@ -15,16 +15,16 @@ struct tf_cli_command {
 /* Handles "[-q|-v] COMMAND ARGS" and "--help"/"--version", then runs the command; returns the
  * process exit code. */
 int tf_cli_main(const char *prog, const char *about, const struct tf_cli_command *cmds, size_t n,
-		int argc, char **argv);
+                int argc, char **argv);
 /* For a subcommand's getopt loop: applies -q ('q') and -v ('v'); returns 1 when c was one. */
 int tf_cli_verbosity_opt(int c);
 
 /* Ends every subcommand's option table: the options all of them take. */
+/* clang-format off */
 #define TF_CLI_OPTIONS_END                                                                         \
 	{"help", no_argument, NULL, 'h'}, {"quiet", no_argument, NULL, 'q'},                       \
-	    {"verbose", no_argument, NULL, 'v'}, {                                                 \
-		NULL, 0, NULL, 0                                                                   \
-	}
+	{"verbose", no_argument, NULL, 'v'}, {NULL, 0, NULL, 0}
+/* clang-format on */
 
 /* tf_cli_getopt's answer when the subcommand is to return at once, with the exit code in *rc. */
 #define TF_CLI_RETURN (-2)
@@ -35,7 +35,7 @@ int tf_cli_verbosity_opt(int c);
  * (*rc = 2), and returns TF_CLI_RETURN. Otherwise returns the option for the caller to handle,
  * or -1 when the options are done. */
 int tf_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *opts,
-		  const char *cmd, const char *usage, int *rc);
+                  const char *cmd, const char *usage, int *rc);
 /* Prints "prog: error: msg" and a hint to run --help; returns 2. */
 int tf_cli_usage_error(const char *cmd, const char *msg);
 

@@ -46,8 +46,8 @@ int tf_read_fd(int fd, const char *name, size_t max, char **out, size_t *len, st
 			char *nb;
 
 			if (cap > max) {
-				r = tf_err_set(err, TF_E_INPUT, "'%s' is larger than %zu bytes", name,
-					       max);
+				r = tf_err_set(err, TF_E_INPUT, "'%s' is larger than %zu bytes",
+				               name, max);
 				goto out;
 			}
 			if ((nb = realloc(buf, ncap + 1)) == NULL) {
@@ -92,7 +92,8 @@ int tf_read_file(const char *path, size_t max, char **out, size_t *len, struct t
 	int fd, r;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return tf_err_sys(err, errno == ENOENT ? TF_E_NOTFOUND : TF_E_IO, "open '%s'", path);
+		return tf_err_sys(err, errno == ENOENT ? TF_E_NOTFOUND : TF_E_IO, "open '%s'",
+		                  path);
 	if (fstat(fd, &st) != 0)
 		r = tf_err_sys(err, TF_E_IO, "stat '%s'", path);
 	else if (S_ISDIR(st.st_mode))
@@ -145,7 +146,7 @@ static int fsync_parent(const char *path, struct tf_err *err)
 }
 
 int tf_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-			 struct tf_err *err)
+                         struct tf_err *err)
 {
 	char tmp[PATH_MAX];
 	int fd = -1, r;

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TF_SHA256_HEX 65 /* a SHA-256 in hex: 64 digits and NUL */
+#define TF_SHA256_HEX 65      /* a SHA-256 in hex: 64 digits and NUL */
 #define TF_FINGERPRINT_LEN 72 /* "sha256:" + 64 hex digits + NUL */
 
 /* Writes 2*len lowercase hex digits and a NUL to out (2*len+1 bytes). */

@@ -82,7 +82,7 @@ static void child(const char *const *argv, const struct tf_proc_opts *o, int out
 }
 
 int tf_proc_run(const char *const *argv, const struct tf_proc_opts *o, struct tf_proc_result *res,
-		struct tf_err *err)
+                struct tf_err *err)
 {
 	int pipefd[2] = {-1, -1}, st = 0, done = 0, reaped = 0;
 	ssize_t got;

@@ -36,7 +36,7 @@ static void draw(struct tf_progress *p, double now)
 	if (p->total > 0) {
 		human(total, sizeof(total), (double)p->total);
 		fprintf(stderr, "\r%s: %s / %s (%3.0f%%) %s/s   ", p->label, done, total,
-			100.0 * (double)p->done / (double)p->total, rate);
+		        100.0 * (double)p->done / (double)p->total, rate);
 	} else {
 		fprintf(stderr, "\r%s: %s %s/s   ", p->label, done, rate);
 	}

@@ -7,9 +7,9 @@
 struct tf_progress {
 	int enabled;
 	const char *label;
-	uint64_t total;    /* 0 when unknown */
+	uint64_t total; /* 0 when unknown */
 	uint64_t done;
-	double started;    /* monotonic seconds */
+	double started; /* monotonic seconds */
 	double last_draw;
 };
 

@@ -24,6 +24,7 @@ void tf_strbuf_release(struct tf_strbuf *b);
 /* Appends a formatted copy (cut at TF_ERR_MSG_MAX bytes) to the string list *list of *n
  * entries, for warnings and notes gathered while parsing. 0, or TF_E_NOMEM with the list as it
  * was. */
-int tf_strv_addf(char ***list, size_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int tf_strv_addf(char ***list, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -74,7 +74,9 @@ int tf_time_parse(const char *s, time_t *out, struct tf_err *err)
 	*out = (time_t)t;
 	return 0;
 bad:
-	return tf_err_set(err, TF_E_INPUT, "'%s' is not an RFC 3339 time (like 2026-01-31T18:00:00Z)", s ? s : "(null)");
+	return tf_err_set(err, TF_E_INPUT,
+	                  "'%s' is not an RFC 3339 time (like 2026-01-31T18:00:00Z)",
+	                  s ? s : "(null)");
 }
 
 void tf_time_format(time_t t, char *buf, size_t len)
@@ -84,7 +86,7 @@ void tf_time_format(time_t t, char *buf, size_t len)
 	/* Not strftime's %Y: years below 1000 must keep four digits to parse again. */
 	gmtime_r(&t, &tm);
 	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 time_t tf_time_now(void)

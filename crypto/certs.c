@@ -31,13 +31,11 @@
 #define CHAIN_MAX 8
 #define RSA_MIN_BITS 2048
 
-
 /* A read-only memory BIO over len bytes; NULL beyond 16 MiB (no PEM we read is near it). */
 static BIO *mem_bio(const void *p, size_t len)
 {
 	return len <= (16u << 20) ? BIO_new_mem_buf(p, (int)len) : NULL;
 }
-
 
 /* Copies a memory BIO's bytes into a new NUL-terminated buffer; NULL when out of memory. */
 static char *bio_take(BIO *b, size_t *len)
@@ -128,8 +126,8 @@ static int parse_dn(const char *s, X509_NAME **out, struct tf_err *err)
 			val++;
 		if (X509_NAME_add_entry_by_txt(name, key, MBSTRING_UTF8, (const unsigned char *)val,
 		                               -1, -1, 0) != 1) {
-			r = tf_ossl_fail(err, TF_E_INPUT, "subject '%s': attribute '%s' is not known",
-			              s, key);
+			r = tf_ossl_fail(err, TF_E_INPUT,
+			                 "subject '%s': attribute '%s' is not known", s, key);
 			goto out;
 		}
 	}
@@ -194,7 +192,7 @@ static int build_cert(const X509_NAME *subject, X509 *issuer, EVP_PKEY *pub, EVP
 	for (i = 0; i < nexts; i++)
 		if (add_ext(issuer ? issuer : x, x, exts[i].nid, exts[i].value) != 0) {
 			r = tf_ossl_fail(err, TF_E_CRYPTO, "cannot add extension %s",
-			              OBJ_nid2sn(exts[i].nid));
+			                 OBJ_nid2sn(exts[i].nid));
 			goto out;
 		}
 	if (add_ext(issuer ? issuer : x, x, NID_subject_key_identifier, "hash") != 0 ||
@@ -373,9 +371,11 @@ static int load_key(const char *path, const char *pass, EVP_PKEY **out, struct t
 		r = tf_ossl_fail(err, TF_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((pk = PEM_read_bio_PrivateKey(bio, NULL, tf_ossl_pass_cb, (void *)(uintptr_t)pass)) == NULL) {
+	if ((pk = PEM_read_bio_PrivateKey(bio, NULL, tf_ossl_pass_cb, (void *)(uintptr_t)pass)) ==
+	    NULL) {
 		r = tf_ossl_fail(err, TF_E_INPUT, "cannot read the CA key '%s'%s", path,
-		              pass ? " (wrong passphrase?)" : " (encrypted? give its passphrase)");
+		                 pass ? " (wrong passphrase?)"
+		                      : " (encrypted? give its passphrase)");
 		goto out;
 	}
 	*out = pk;
@@ -465,16 +465,16 @@ static int check_chain(X509 *ca, STACK_OF(X509) * chain, const char *what, time_
 		if (X509_check_issued(ca, ca) == X509_V_OK) {
 			if (X509_verify(ca, X509_get0_pubkey(ca)) != 1) {
 				r = tf_ossl_fail(err, TF_E_INPUT,
-				              "%s: its self-signature does not verify", what);
+				                 "%s: its self-signature does not verify", what);
 				goto out;
 			}
 		} else {
 			if ((r = x509_info(ca, &in, err)) != 0)
 				goto out;
 			if (tf_strv_addf(&c->warnings, &c->nwarnings,
-			                "the CA '%s' is issued by '%s' and no chain was given: "
-			                "ca.crt holds the intermediate alone",
-			                in.subject, in.issuer) != 0) {
+			                 "the CA '%s' is issued by '%s' and no chain was given: "
+			                 "ca.crt holds the intermediate alone",
+			                 in.subject, in.issuer) != 0) {
 				r = tf_err_nomem(err);
 				goto out;
 			}
@@ -567,7 +567,7 @@ static int import_ca(const struct tf_certs_config *cfg, time_t now, time_t need,
 	}
 	if (X509_check_private_key(ca, key) != 1) {
 		r = tf_ossl_fail(err, TF_E_INPUT, "the CA key '%s' does not match %s",
-		              cfg->ca_key_file, what);
+		                 cfg->ca_key_file, what);
 		goto out;
 	}
 	if (EVP_PKEY_get_bits(key) < RSA_MIN_BITS) {

@@ -20,7 +20,8 @@ struct tf_sha256 *tf_sha256_new(void)
 
 	if (c == NULL)
 		return NULL;
-	if ((c->md = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) != 1) {
+	if ((c->md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) != 1) {
 		tf_sha256_free(c);
 		return NULL;
 	}
@@ -69,8 +70,7 @@ int tf_sha256_hex(const void *data, size_t len, char out[TF_SHA256_HEX])
 	return 0;
 }
 
-int tf_sha256_file(const char *path, uint8_t out[TF_SHA256_LEN], uint64_t *size,
-		   struct tf_err *err)
+int tf_sha256_file(const char *path, uint8_t out[TF_SHA256_LEN], uint64_t *size, struct tf_err *err)
 {
 	struct tf_sha256 *c = NULL;
 	uint8_t *buf = NULL;

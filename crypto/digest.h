@@ -24,7 +24,7 @@ int tf_sha256(const void *data, size_t len, uint8_t out[TF_SHA256_LEN]) TF_MUST_
 int tf_sha256_hex(const void *data, size_t len, char out[TF_SHA256_HEX]) TF_MUST_CHECK;
 /* Digest of the file at path, streamed; size in *size when not NULL. */
 int tf_sha256_file(const char *path, uint8_t out[TF_SHA256_LEN], uint64_t *size,
-		   struct tf_err *err) TF_MUST_CHECK;
+                   struct tf_err *err) TF_MUST_CHECK;
 
 /* Fills out with len bytes from the system's secure random generator. */
 int tf_random_bytes(uint8_t *out, size_t len) TF_MUST_CHECK;

@@ -25,13 +25,11 @@
 
 #define MAX_RECIPIENTS 16
 
-
 /* A read-only memory BIO over len bytes; NULL beyond 16 MiB (no PEM we read is near it). */
 static BIO *mem_bio(const void *p, size_t len)
 {
 	return len <= (16u << 20) ? BIO_new_mem_buf(p, (int)len) : NULL;
 }
-
 
 /* ---- a bounded DER walk: the shape of the envelope and each PBKDF2 iteration count ---- */
 
@@ -196,7 +194,7 @@ static int parse(const void *in, size_t len, CMS_ContentInfo **out, struct shape
 		if (PEM_read_bio(bio, &name, &header, &data, &dlen) != 1 ||
 		    (strcmp(name, "CMS") != 0 && strcmp(name, "PKCS7") != 0)) {
 			r = tf_ossl_fail(err, TF_E_REJECT,
-			              "corrupted secret: not a PEM \"CMS\" block");
+			                 "corrupted secret: not a PEM \"CMS\" block");
 			goto out;
 		}
 		der = data;
@@ -219,7 +217,8 @@ static int parse(const void *in, size_t len, CMS_ContentInfo **out, struct shape
 	p = der;
 	if ((cms = d2i_CMS_ContentInfo(NULL, &p, (long)derlen)) == NULL || p != der + derlen ||
 	    OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_enveloped) {
-		r = tf_ossl_fail(err, TF_E_REJECT, "corrupted secret: CMS structure does not parse");
+		r = tf_ossl_fail(err, TF_E_REJECT,
+		                 "corrupted secret: CMS structure does not parse");
 		goto out;
 	}
 	*out = cms;
@@ -420,15 +419,15 @@ static int load_recipient(const struct tf_secrets_key *k, X509 **cert, EVP_PKEY 
 		goto out;
 	}
 	if ((bio = mem_bio(k->key_pem, k->key_len)) == NULL ||
-	    (pk = PEM_read_bio_PrivateKey(bio, NULL, tf_ossl_pass_cb, (void *)(uintptr_t)k->key_pass)) ==
-	        NULL) {
+	    (pk = PEM_read_bio_PrivateKey(bio, NULL, tf_ossl_pass_cb,
+	                                  (void *)(uintptr_t)k->key_pass)) == NULL) {
 		r = tf_ossl_fail(err, TF_E_INPUT, "the recipient key does not load%s",
-		              k->key_pass ? " (wrong key passphrase?)" : "");
+		                 k->key_pass ? " (wrong key passphrase?)" : "");
 		goto out;
 	}
 	if (X509_check_private_key(x, pk) != 1) {
 		r = tf_ossl_fail(err, TF_E_INPUT,
-		              "the recipient key does not match its certificate sha256:%s", fp);
+		                 "the recipient key does not match its certificate sha256:%s", fp);
 		goto out;
 	}
 	*cert = x;
@@ -473,7 +472,8 @@ static int open_content(CMS_ContentInfo *cms, uint8_t **out, size_t *outlen, str
 		goto out;
 	}
 	if (CMS_decrypt(cms, NULL, NULL, NULL, sec, CMS_BINARY) != 1) {
-		r = tf_ossl_fail(err, TF_E_REJECT, "corrupted secret: the content does not decrypt");
+		r = tf_ossl_fail(err, TF_E_REJECT,
+		                 "corrupted secret: the content does not decrypt");
 		goto out;
 	}
 	n = BIO_get_mem_data(sec, &ptr);
@@ -527,8 +527,8 @@ int tf_secrets_decrypt(const void *in, size_t len, const struct tf_secrets_key *
 	if (by_key) {
 		if (CMS_decrypt_set1_pkey(cms, key, cert) != 1) {
 			r = tf_ossl_fail(err, TF_E_REJECT,
-			              "corrupted secret: the recipient key cannot unwrap its "
-			              "content key");
+			                 "corrupted secret: the recipient key cannot unwrap its "
+			                 "content key");
 			goto out;
 		}
 	} else {

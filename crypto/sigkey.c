@@ -25,7 +25,6 @@ struct tf_sigkey {
 	char id[TF_SHA256_HEX];
 };
 
-
 int tf_sigalg_parse(const char *s, enum tf_sigalg *out, struct tf_err *err)
 {
 	if (strcmp(s, "ed25519") == 0)
@@ -36,7 +35,8 @@ int tf_sigalg_parse(const char *s, enum tf_sigalg *out, struct tf_err *err)
 		*out = TF_SIG_RSA_PSS_3072;
 	else
 		return tf_err_set(err, TF_E_USAGE,
-				  "unknown algorithm '%s' (ed25519, ecdsa-p256 or rsa-pss-3072)", s);
+		                  "unknown algorithm '%s' (ed25519, ecdsa-p256 or rsa-pss-3072)",
+		                  s);
 	return 0;
 }
 
@@ -55,7 +55,7 @@ const char *tf_sigalg_name(enum tf_sigalg alg)
 
 /* Works out the algorithm from the key and computes its id; takes ownership of pkey. */
 static int wrap(EVP_PKEY *pkey, int priv, const char *name, struct tf_sigkey **out,
-		struct tf_err *err)
+                struct tf_err *err)
 {
 	struct tf_sigkey *k = NULL;
 	unsigned char *der = NULL;
@@ -76,10 +76,10 @@ static int wrap(EVP_PKEY *pkey, int priv, const char *name, struct tf_sigkey **o
 		break;
 	case EVP_PKEY_EC:
 		if (!EVP_PKEY_get_utf8_string_param(k->pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
-						    sizeof(group), NULL) ||
+		                                    sizeof(group), NULL) ||
 		    strcmp(group, "prime256v1") != 0) {
-			r = tf_err_set(err, TF_E_INPUT, "key '%s': EC curve '%s' is not P-256", name,
-				       group);
+			r = tf_err_set(err, TF_E_INPUT, "key '%s': EC curve '%s' is not P-256",
+			               name, group);
 			goto out;
 		}
 		k->alg = TF_SIG_ECDSA_P256;
@@ -87,16 +87,17 @@ static int wrap(EVP_PKEY *pkey, int priv, const char *name, struct tf_sigkey **o
 	case EVP_PKEY_RSA:
 		if (EVP_PKEY_get_bits(k->pkey) < RSA_MIN_BITS ||
 		    EVP_PKEY_get_bits(k->pkey) > RSA_MAX_BITS) {
-			r = tf_err_set(err, TF_E_INPUT, "key '%s': RSA key of %d bits (need %d to %d)",
-				       name, EVP_PKEY_get_bits(k->pkey), RSA_MIN_BITS, RSA_MAX_BITS);
+			r = tf_err_set(err, TF_E_INPUT,
+			               "key '%s': RSA key of %d bits (need %d to %d)", name,
+			               EVP_PKEY_get_bits(k->pkey), RSA_MIN_BITS, RSA_MAX_BITS);
 			goto out;
 		}
 		k->alg = TF_SIG_RSA_PSS_3072;
 		break;
 	default:
 		r = tf_err_set(err, TF_E_INPUT,
-			       "key '%s': type '%s' is not ed25519, ecdsa-p256 or rsa-pss-3072", name,
-			       EVP_PKEY_get0_type_name(k->pkey));
+		               "key '%s': type '%s' is not ed25519, ecdsa-p256 or rsa-pss-3072",
+		               name, EVP_PKEY_get0_type_name(k->pkey));
 		goto out;
 	}
 	if ((derlen = i2d_PUBKEY(k->pkey, &der)) <= 0) {
@@ -139,7 +140,7 @@ int tf_sigkey_generate(enum tf_sigalg alg, struct tf_sigkey **out, struct tf_err
 }
 
 int tf_sigkey_load_public(const char *pem, size_t len, const char *name, struct tf_sigkey **out,
-			  struct tf_err *err)
+                          struct tf_err *err)
 {
 	BIO *bio = NULL;
 	EVP_PKEY *pkey = NULL;
@@ -176,9 +177,8 @@ out:
 	return r;
 }
 
-
 int tf_sigkey_load_private_file(const char *path, const char *passphrase, struct tf_sigkey **out,
-				struct tf_err *err)
+                                struct tf_err *err)
 {
 	BIO *bio = NULL;
 	EVP_PKEY *pkey = NULL;
@@ -189,9 +189,11 @@ int tf_sigkey_load_private_file(const char *path, const char *passphrase, struct
 	}
 	pkey = PEM_read_bio_PrivateKey(bio, NULL, tf_ossl_pass_cb, (void *)(uintptr_t)passphrase);
 	if (pkey == NULL) {
-		r = tf_ossl_fail(err, TF_E_INPUT, passphrase ? "cannot read private key '%s' (wrong passphrase?)"
-				    : "cannot read private key '%s' (encrypted? give a passphrase)",
-			 path);
+		r = tf_ossl_fail(
+		    err, TF_E_INPUT,
+		    passphrase ? "cannot read private key '%s' (wrong passphrase?)"
+		               : "cannot read private key '%s' (encrypted? give a passphrase)",
+		    path);
 		goto out;
 	}
 	r = wrap(pkey, 1, path, out, err);
@@ -216,7 +218,7 @@ static int bio_take(BIO *bio, char **out, size_t *len, struct tf_err *err)
 }
 
 int tf_sigkey_private_pem(const struct tf_sigkey *k, const char *passphrase, char **out,
-			  size_t *len, struct tf_err *err)
+                          size_t *len, struct tf_err *err)
 {
 	BIO *bio = NULL;
 	int r;
@@ -226,7 +228,7 @@ int tf_sigkey_private_pem(const struct tf_sigkey *k, const char *passphrase, cha
 	if ((bio = BIO_new(BIO_s_secmem())) == NULL)
 		return tf_err_nomem(err);
 	if (!PEM_write_bio_PKCS8PrivateKey(bio, k->pkey, passphrase ? EVP_aes_256_cbc() : NULL,
-					   NULL, 0, NULL, (void *)(uintptr_t)passphrase)) {
+	                                   NULL, 0, NULL, (void *)(uintptr_t)passphrase)) {
 		r = tf_ossl_fail(err, TF_E_CRYPTO, "encode private key");
 		goto out;
 	}
@@ -276,7 +278,7 @@ static int ctx_init(const struct tf_sigkey *k, EVP_MD_CTX *md, int sign)
 	int ok;
 
 	ok = sign ? EVP_DigestSignInit(md, &pctx, dg, NULL, k->pkey)
-		  : EVP_DigestVerifyInit(md, &pctx, dg, NULL, k->pkey);
+	          : EVP_DigestVerifyInit(md, &pctx, dg, NULL, k->pkey);
 	if (ok != 1)
 		return -1;
 	if (k->alg == TF_SIG_RSA_PSS_3072 &&
@@ -288,7 +290,7 @@ static int ctx_init(const struct tf_sigkey *k, EVP_MD_CTX *md, int sign)
 }
 
 int tf_sigkey_sign(const struct tf_sigkey *k, const void *data, size_t len, uint8_t **sig,
-		   size_t *siglen, struct tf_err *err)
+                   size_t *siglen, struct tf_err *err)
 {
 	EVP_MD_CTX *md = NULL;
 	uint8_t *s = NULL;
@@ -324,7 +326,7 @@ out:
 }
 
 int tf_sigkey_verify(const struct tf_sigkey *k, const void *data, size_t len, const uint8_t *sig,
-		     size_t siglen, struct tf_err *err)
+                     size_t siglen, struct tf_err *err)
 {
 	EVP_MD_CTX *md = NULL;
 	int r;

@@ -30,7 +30,8 @@ int tf_audit_append(const char *dir, const struct tf_audit_entry *e, struct tf_e
 	if (e->command != NULL) {
 		cJSON_AddStringToObject(o, "command", e->command);
 		cJSON_AddNumberToObject(o, "exit_code", e->exit_code);
-		cJSON_AddNumberToObject(o, "duration_s", (double)(long)(e->seconds * 1000) / 1000.0);
+		cJSON_AddNumberToObject(o, "duration_s",
+		                        (double)(long)(e->seconds * 1000) / 1000.0);
 	}
 	if (e->detail != NULL)
 		cJSON_AddStringToObject(o, "detail", e->detail);

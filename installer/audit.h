@@ -10,16 +10,16 @@
 
 struct tf_audit_entry {
 	const char *step;
-	const char *event;    /* "command", "step", "note" */
-	const char *host;     /* NULL: the control host */
-	const char *command;  /* NULL for a note */
+	const char *event;   /* "command", "step", "note" */
+	const char *host;    /* NULL: the control host */
+	const char *command; /* NULL for a note */
 	int exit_code;
 	double seconds;
-	const char *detail;   /* NULL or a short text */
+	const char *detail; /* NULL or a short text */
 };
 
 /* Appends e to <dir>/audit.log. */
 int tf_audit_append(const char *dir, const struct tf_audit_entry *e,
-		    struct tf_err *err) TF_MUST_CHECK;
+                    struct tf_err *err) TF_MUST_CHECK;
 
 #endif

@@ -10,26 +10,26 @@
 #include <stdio.h>
 
 static const char usage_text[] =
-	"usage: tiferry check BUNDLE [--trust DIR] [--cluster-meta meta.yaml] [-q|-v]\n"
-	"\n"
-	"Verifies a bundle without writing anything: structure (regular files only, no '..',\n"
-	"absolute paths, links, devices or duplicates), signatures against the trust policy,\n"
-	"validity window, target cluster topology, anti-rollback sequence, and every payload\n"
-	"file's size and sha256 (streamed, memory bounded). Exit 0 when it passes, 3 with one line\n"
-	"naming the entry, key or rule when it is rejected, 2 on usage or input errors.\n"
-	"\n"
-	"  --trust DIR            trust folder (default /etc/tiferry/trust)\n"
-	"  --cluster-meta FILE    the target cluster's meta.yaml (default\n"
-	"                         $TIUP_HOME/storage/cluster/clusters/<cluster>/meta.yaml)\n"
-	"  -q, -v                 quieter, or more detail\n"
-	"\n"
-	"Anti-rollback state is read from $TIFERRY_STATE_DIR (default /var/lib/tiferry).\n";
+    "usage: tiferry check BUNDLE [--trust DIR] [--cluster-meta meta.yaml] [-q|-v]\n"
+    "\n"
+    "Verifies a bundle without writing anything: structure (regular files only, no '..',\n"
+    "absolute paths, links, devices or duplicates), signatures against the trust policy,\n"
+    "validity window, target cluster topology, anti-rollback sequence, and every payload\n"
+    "file's size and sha256 (streamed, memory bounded). Exit 0 when it passes, 3 with one line\n"
+    "naming the entry, key or rule when it is rejected, 2 on usage or input errors.\n"
+    "\n"
+    "  --trust DIR            trust folder (default /etc/tiferry/trust)\n"
+    "  --cluster-meta FILE    the target cluster's meta.yaml (default\n"
+    "                         $TIUP_HOME/storage/cluster/clusters/<cluster>/meta.yaml)\n"
+    "  -q, -v                 quieter, or more detail\n"
+    "\n"
+    "Anti-rollback state is read from $TIFERRY_STATE_DIR (default /var/lib/tiferry).\n";
 
 int tf_cmd_check(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"trust", required_argument, NULL, 't'}, {"cluster-meta", required_argument, NULL, 'm'},
-		TF_CLI_OPTIONS_END};
+	static const struct option opts[] = {{"trust", required_argument, NULL, 't'},
+	                                     {"cluster-meta", required_argument, NULL, 'm'},
+	                                     TF_CLI_OPTIONS_END};
 	struct tf_check_opts o = {.topology_fingerprint = tf_topology_file_fingerprint};
 	struct tf_check_result res;
 	struct tf_progress pr;
@@ -62,8 +62,8 @@ int tf_cmd_check(int argc, char **argv)
 		return tf_err_exit_code(err.code);
 	}
 	tf_log_info("check '%s': bundle %s for cluster '%s' (sequence %llu) passes every rule",
-		    argv[optind], res.manifest.bundle_id, res.manifest.cluster,
-		    (unsigned long long)res.manifest.sequence);
+	            argv[optind], res.manifest.bundle_id, res.manifest.cluster,
+	            (unsigned long long)res.manifest.sequence);
 	tf_check_result_release(&res);
 	return 0;
 }

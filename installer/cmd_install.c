@@ -8,66 +8,69 @@
 #include <stdio.h>
 
 static const char usage_text[] =
-	"usage: tiferry install BUNDLE [--trust DIR] [--dry-run] [--resume] [--yes]\n"
-	"                      [--recipient DIR] [--passin SRC] [--cluster-meta FILE] [--tiup PROG]\n"
-	"                      [--known-hosts FILE] [--accept-new-host-keys] [--stop-after STEP]\n"
-	"                      [--json]\n"
-	"\n"
-	"Checks the bundle (every rule of 'tiferry check'), takes a lock, opens a journal, extracts the\n"
-	"bundle into a private staging folder, records TiUP's mirror, runs 'tiup mirror set' to the\n"
-	"bundle's mirror, 'tiup update --self' and 'tiup update' of its components, ALWAYS switches the\n"
-	"mirror back (on success, on failure, and on --resume), checks that the upgraded versions still\n"
-	"resolve, and places the cluster's CA and client certificate in TiUP's tls/ folder. Then, over\n"
-	"SSH and etcd's API: preflight on every host, PD scaled in to the leader, 'tiup cluster tls\n"
-	"<name> enable', http:// peer URLs repaired, PD scaled out again from the bundle's topology,\n"
-	"and the checks of 'tiferry verify'.\n"
-	"\n"
-	"  --trust DIR          trust folder (default /etc/tiferry/trust)\n"
-	"  --dry-run            check the bundle and print every step and command; change nothing\n"
-	"  --resume             continue an install that stopped (after a failure or a crash)\n"
-	"  --yes                do not ask for confirmation (needed without a terminal)\n"
-	"  --recipient DIR      the recipient key pair from 'tiferry keygen --recipient'\n"
-	"                       (default /etc/tiferry/recipient)\n"
-	"  --passin SRC         passphrase of the bundle's secrets: file:PATH, env:NAME, fd:N or tty\n"
-	"  --cluster-meta FILE  the cluster's meta.yaml (default: TiUP's, under $TIUP_HOME)\n"
-	"  --tiup PROG          the tiup program (default: tiup from PATH)\n"
-	"  --stop-after STEP    stop after that step (e.g. place-certificates: upgrade TiUP now,\n"
-	"                       change the cluster in the maintenance window with --resume)\n"
-	"  --known-hosts FILE   the cluster hosts' SSH host keys, checked strictly\n"
-	"                       (default ~/.ssh/known_hosts); an unknown or changed key refuses\n"
-	"  --accept-new-host-keys  pin the key of a host not in the file yet (written to the audit\n"
-	"                       log); a changed key is still refused\n"
-	"  --json               progress as JSON lines on stdout, nothing else there; one object\n"
-	"                       per event: time, event (step|host), step, index, total, host,\n"
-	"                       state, elapsed_s, detail (not with --dry-run; the plan as JSON:\n"
-	"                       tiferry plan --format json)\n"
-	"  -q, -v               quieter, or more detail (below)\n"
-	"\n"
-	"Progress: on a terminal, a table of the steps redrawn in place, with a line for each host\n"
-	"of the running step (state, elapsed time, detail); the final table stays. Otherwise one\n"
-	"line per event on stderr: 'step 10/17 preflight: started', 'host 10.0.1.11:22 preflight:\n"
-	"ok (0.4s): 4 checks passed', 'step 10/17 preflight: ok (1.2s)'. -q shows neither; -v\n"
-	"shows the lines, with each tiup command's output.\n"
-	"\n"
-	"State, journal and audit log: $TIFERRY_STATE_DIR/<cluster>/ (default /var/lib/tiferry).\n"
-	"'tiferry status' shows the journal and the command that continues.\n";
+    "usage: tiferry install BUNDLE [--trust DIR] [--dry-run] [--resume] [--yes]\n"
+    "                      [--recipient DIR] [--passin SRC] [--cluster-meta FILE] [--tiup PROG]\n"
+    "                      [--known-hosts FILE] [--accept-new-host-keys] [--stop-after STEP]\n"
+    "                      [--json]\n"
+    "\n"
+    "Checks the bundle (every rule of 'tiferry check'), takes a lock, opens a journal, extracts "
+    "the\n"
+    "bundle into a private staging folder, records TiUP's mirror, runs 'tiup mirror set' to the\n"
+    "bundle's mirror, 'tiup update --self' and 'tiup update' of its components, ALWAYS switches "
+    "the\n"
+    "mirror back (on success, on failure, and on --resume), checks that the upgraded versions "
+    "still\n"
+    "resolve, and places the cluster's CA and client certificate in TiUP's tls/ folder. Then, "
+    "over\n"
+    "SSH and etcd's API: preflight on every host, PD scaled in to the leader, 'tiup cluster tls\n"
+    "<name> enable', http:// peer URLs repaired, PD scaled out again from the bundle's topology,\n"
+    "and the checks of 'tiferry verify'.\n"
+    "\n"
+    "  --trust DIR          trust folder (default /etc/tiferry/trust)\n"
+    "  --dry-run            check the bundle and print every step and command; change nothing\n"
+    "  --resume             continue an install that stopped (after a failure or a crash)\n"
+    "  --yes                do not ask for confirmation (needed without a terminal)\n"
+    "  --recipient DIR      the recipient key pair from 'tiferry keygen --recipient'\n"
+    "                       (default /etc/tiferry/recipient)\n"
+    "  --passin SRC         passphrase of the bundle's secrets: file:PATH, env:NAME, fd:N or tty\n"
+    "  --cluster-meta FILE  the cluster's meta.yaml (default: TiUP's, under $TIUP_HOME)\n"
+    "  --tiup PROG          the tiup program (default: tiup from PATH)\n"
+    "  --stop-after STEP    stop after that step (e.g. place-certificates: upgrade TiUP now,\n"
+    "                       change the cluster in the maintenance window with --resume)\n"
+    "  --known-hosts FILE   the cluster hosts' SSH host keys, checked strictly\n"
+    "                       (default ~/.ssh/known_hosts); an unknown or changed key refuses\n"
+    "  --accept-new-host-keys  pin the key of a host not in the file yet (written to the audit\n"
+    "                       log); a changed key is still refused\n"
+    "  --json               progress as JSON lines on stdout, nothing else there; one object\n"
+    "                       per event: time, event (step|host), step, index, total, host,\n"
+    "                       state, elapsed_s, detail (not with --dry-run; the plan as JSON:\n"
+    "                       tiferry plan --format json)\n"
+    "  -q, -v               quieter, or more detail (below)\n"
+    "\n"
+    "Progress: on a terminal, a table of the steps redrawn in place, with a line for each host\n"
+    "of the running step (state, elapsed time, detail); the final table stays. Otherwise one\n"
+    "line per event on stderr: 'step 10/17 preflight: started', 'host 10.0.1.11:22 preflight:\n"
+    "ok (0.4s): 4 checks passed', 'step 10/17 preflight: ok (1.2s)'. -q shows neither; -v\n"
+    "shows the lines, with each tiup command's output.\n"
+    "\n"
+    "State, journal and audit log: $TIFERRY_STATE_DIR/<cluster>/ (default /var/lib/tiferry).\n"
+    "'tiferry status' shows the journal and the command that continues.\n";
 
 int tf_cmd_install(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"trust", required_argument, NULL, 't'},
-		{"dry-run", no_argument, NULL, 'n'},
-		{"resume", no_argument, NULL, 'r'},
-		{"yes", no_argument, NULL, 'y'},
-		{"recipient", required_argument, NULL, 'R'},
-		{"passin", required_argument, NULL, 'p'},
-		{"cluster-meta", required_argument, NULL, 'm'},
-		{"tiup", required_argument, NULL, 'T'},
-		{"stop-after", required_argument, NULL, 'S'},
-		{"known-hosts", required_argument, NULL, 'K'},
-		{"accept-new-host-keys", no_argument, NULL, 'A'},
-		{"json", no_argument, NULL, 'j'},
-		TF_CLI_OPTIONS_END};
+	static const struct option opts[] = {{"trust", required_argument, NULL, 't'},
+	                                     {"dry-run", no_argument, NULL, 'n'},
+	                                     {"resume", no_argument, NULL, 'r'},
+	                                     {"yes", no_argument, NULL, 'y'},
+	                                     {"recipient", required_argument, NULL, 'R'},
+	                                     {"passin", required_argument, NULL, 'p'},
+	                                     {"cluster-meta", required_argument, NULL, 'm'},
+	                                     {"tiup", required_argument, NULL, 'T'},
+	                                     {"stop-after", required_argument, NULL, 'S'},
+	                                     {"known-hosts", required_argument, NULL, 'K'},
+	                                     {"accept-new-host-keys", no_argument, NULL, 'A'},
+	                                     {"json", no_argument, NULL, 'j'},
+	                                     TF_CLI_OPTIONS_END};
 	struct tf_install_opts o = {0};
 	struct tf_err err = {0};
 	int cli_rc, c;
@@ -120,9 +123,10 @@ int tf_cmd_install(int argc, char **argv)
 	if (o.dry_run && o.resume)
 		return tf_cli_usage_error("install", "--dry-run and --resume do not go together");
 	if (o.dry_run && o.json)
-		return tf_cli_usage_error("install", "--json reports a run's progress, --dry-run prints "
-						     "the plan as text; the plan as JSON: tiferry plan "
-						     "--format json");
+		return tf_cli_usage_error("install",
+		                          "--json reports a run's progress, --dry-run prints "
+		                          "the plan as text; the plan as JSON: tiferry plan "
+		                          "--format json");
 	o.bundle = argv[optind];
 	if (tf_install_run(&o, &err) != 0) {
 		tf_log_error("install '%s': %s", o.bundle, err.msg);

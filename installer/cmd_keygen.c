@@ -50,12 +50,10 @@ static void openssl_form(const char *fp, char *out, size_t outlen)
 
 int tf_cmd_keygen(int argc, char **argv)
 {
-	static const struct option opts[] = {{"recipient", no_argument, NULL, 'r'},
-	                                     {"out", required_argument, NULL, 'o'},
-	                                     {"name", required_argument, NULL, 'n'},
-	                                     {"days", required_argument, NULL, 'd'},
-	                                     {"force", no_argument, NULL, 'f'},
-	                                     TF_CLI_OPTIONS_END};
+	static const struct option opts[] = {
+	    {"recipient", no_argument, NULL, 'r'},  {"out", required_argument, NULL, 'o'},
+	    {"name", required_argument, NULL, 'n'}, {"days", required_argument, NULL, 'd'},
+	    {"force", no_argument, NULL, 'f'},      TF_CLI_OPTIONS_END};
 	const char *dir = TF_CERTS_RECIPIENT_DIR, *name = NULL;
 	char *key = NULL, *cert = NULL, *key_path = NULL, *cert_path = NULL;
 	char fp[TF_FINGERPRINT_LEN], ofp[TF_FINGERPRINT_LEN * 2], cn[HOST_NAME_MAX + 64];

@@ -26,7 +26,8 @@ static void show(const struct tf_journal *j)
 	       (unsigned long long)j->sequence);
 	printf("state:     %s\n", j->finished ? "finished" : "not finished");
 	if (j->mirror_switched)
-		printf("mirror:    TiUP STILL POINTS AT THE STAGING MIRROR (resume to switch it back)\n");
+		printf("mirror:    TiUP STILL POINTS AT THE STAGING MIRROR (resume to switch it "
+		       "back)\n");
 	for (i = 0; i < j->nsteps; i++) {
 		char t[TF_TIME_TEXT] = "";
 
@@ -35,8 +36,8 @@ static void show(const struct tf_journal *j)
 		else if (j->steps[i].started)
 			tf_time_format(j->steps[i].started, t, sizeof(t));
 		printf("  %-20s %-8s %s%s%s\n", j->steps[i].name,
-		       tf_step_status_name(j->steps[i].status), t, j->steps[i].detail[0] ? "  " : "",
-		       j->steps[i].detail);
+		       tf_step_status_name(j->steps[i].status), t,
+		       j->steps[i].detail[0] ? "  " : "", j->steps[i].detail);
 	}
 	if (!j->finished)
 		printf("continue:  %s\n", tf_journal_resume_command(j));
@@ -68,20 +69,20 @@ static int find_cluster(const char *root, char *out, size_t len)
 }
 
 static const char usage_text[] =
-	"usage: tiferry status [--cluster NAME]\n"
-	"\n"
-	"Shows the journal of the last install on a cluster: the steps done, the step in progress or\n"
-	"failed with its reason, and the command that continues. Without --cluster, the one cluster\n"
-	"with a journal under $TIFERRY_STATE_DIR (default /var/lib/tiferry). Exit 0 when the install\n"
-	"finished, 1 when it did not, 2 when there is no journal.\n"
-	"\n"
-	"  --cluster NAME  the cluster whose journal to show\n"
-	"  -q, -v          quieter, or more detail\n";
+    "usage: tiferry status [--cluster NAME]\n"
+    "\n"
+    "Shows the journal of the last install on a cluster: the steps done, the step in progress or\n"
+    "failed with its reason, and the command that continues. Without --cluster, the one cluster\n"
+    "with a journal under $TIFERRY_STATE_DIR (default /var/lib/tiferry). Exit 0 when the install\n"
+    "finished, 1 when it did not, 2 when there is no journal.\n"
+    "\n"
+    "  --cluster NAME  the cluster whose journal to show\n"
+    "  -q, -v          quieter, or more detail\n";
 
 int tf_cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {{"cluster", required_argument, NULL, 'c'},
-					     TF_CLI_OPTIONS_END};
+	                                     TF_CLI_OPTIONS_END};
 	const char *root = tf_paths_state_root();
 	char cluster[CLUSTER_ARG_MAX] = "", dir[PATH_MAX];
 	struct tf_journal j;
@@ -104,13 +105,15 @@ int tf_cmd_status(int argc, char **argv)
 		int n = find_cluster(root, cluster, sizeof(cluster));
 
 		if (n == 0) {
-			tf_log_error("status: no install journal under '%s' (no install ran here; set "
-				     "TIFERRY_STATE_DIR if the state is kept elsewhere)",
-				     root);
+			tf_log_error(
+			    "status: no install journal under '%s' (no install ran here; set "
+			    "TIFERRY_STATE_DIR if the state is kept elsewhere)",
+			    root);
 			return 2;
 		}
 		if (n > 1)
-			return tf_cli_usage_error("status", "several clusters have journals: give --cluster");
+			return tf_cli_usage_error("status",
+			                          "several clusters have journals: give --cluster");
 	}
 	if (strchr(cluster, '/') != NULL || cluster[0] == '.') {
 		char why[CLUSTER_ARG_MAX + 48];
@@ -121,9 +124,10 @@ int tf_cmd_status(int argc, char **argv)
 	snprintf(dir, sizeof(dir), "%s/%s", root, cluster);
 	r = tf_journal_load(dir, &j, &err);
 	if (r == TF_E_NOTFOUND) {
-		tf_log_error("status '%s': no install journal in '%s' (no install of that cluster ran "
-			     "here, or the state is elsewhere: set TIFERRY_STATE_DIR)",
-			     cluster, dir);
+		tf_log_error(
+		    "status '%s': no install journal in '%s' (no install of that cluster ran "
+		    "here, or the state is elsewhere: set TIFERRY_STATE_DIR)",
+		    cluster, dir);
 		tf_journal_release(&j);
 		return 2;
 	}

@@ -48,7 +48,7 @@ unsigned tf_enable_wait_s(const struct tf_enable *e)
 }
 
 void tf_enable_audit_note(const struct tf_enable *e, const char *step, const char *host,
-                       const char *detail)
+                          const char *detail)
 {
 	struct tf_audit_entry ae = {.step = step, .event = "note", .host = host, .detail = detail};
 	struct tf_err aerr;
@@ -74,7 +74,7 @@ const struct tf_topo_instance *tf_enable_meta_pd(const struct tf_topology *t, co
 	for (i = 0; i < t->ninstances; i++) {
 		const struct tf_topo_instance *in = &t->instances[i];
 		uint64_t cp = tf_topo_port(in, "client_port");
-		char nid[300];
+		char nid[TF_TOPO_ID_MAX];
 
 		if (strcmp(in->role, "pd") != 0)
 			continue;
@@ -219,10 +219,11 @@ static int pd_check(void *arg, const struct tf_topo_instance *pd, int *is_leader
 static void preflight_host(void *arg, const char *host, int running, enum tf_check_status st,
                            const char *detail)
 {
-	static const enum tf_view_state as_view[] = {
-	    [TF_CHECK_OK] = TF_VIEW_OK,       [TF_CHECK_WARN] = TF_VIEW_WARN,
-	    [TF_CHECK_FIXED] = TF_VIEW_FIXED, [TF_CHECK_SKIPPED] = TF_VIEW_OK,
-	    [TF_CHECK_FAIL] = TF_VIEW_FAILED};
+	static const enum tf_view_state as_view[] = {[TF_CHECK_OK] = TF_VIEW_OK,
+	                                             [TF_CHECK_WARN] = TF_VIEW_WARN,
+	                                             [TF_CHECK_FIXED] = TF_VIEW_FIXED,
+	                                             [TF_CHECK_SKIPPED] = TF_VIEW_OK,
+	                                             [TF_CHECK_FAIL] = TF_VIEW_FAILED};
 	const struct tf_enable *e = arg;
 
 	tf_view_host(e->view, host, running ? TF_VIEW_RUNNING : as_view[st], "%s", detail);
@@ -267,7 +268,7 @@ static int find_leader(const struct api *a, const struct endpoints *ep, char *le
 	leader[0] = '\0';
 	for (i = 0; i < ep->n; i++) {
 		int is_leader = 0;
-		char id[300];
+		char id[TF_TOPO_ID_MAX];
 
 		if (tf_pd_status(&a->pd, ep->host[i], ep->port[i], &is_leader, NULL, 0, err) != 0)
 			return tf_err_prefix(err, "PD %s is not healthy", ep->name[i]);
@@ -366,7 +367,7 @@ int tf_enable_preflight(struct tf_enable *e, struct tf_err *err)
 	struct endpoints ep = {0};
 	struct tf_ssh_opts so;
 	struct tf_preflight_params pp;
-	char leader[300], removed[MAX_PD * 300];
+	char leader[TF_TOPO_ID_MAX], removed[MAX_PD * TF_TOPO_ID_MAX];
 	const char *remove[MAX_PD + 1];
 	char *copy = NULL, *tok, *save = NULL;
 	size_t n = 0;
@@ -401,7 +402,8 @@ int tf_enable_preflight(struct tf_enable *e, struct tf_err *err)
 		goto out;
 	}
 	for (tok = strtok_r(copy, ",", &save); tok && n < MAX_PD; tok = strtok_r(NULL, ",", &save))
-		if (tf_enable_meta_pd(t, tok) != NULL) /* only members still there have ports to check */
+		if (tf_enable_meta_pd(t, tok) !=
+		    NULL) /* only members still there have ports to check */
 			remove[n++] = tok;
 	remove[n] = NULL;
 	memset(&so, 0, sizeof(so));
@@ -472,7 +474,7 @@ out:
 /* Every member https, healthy, one leader. healthy[i]: node i answered /health; *leader: the
  * leader's index in pt (or pt->n when not known). */
 static int pd_health(const struct tf_enable *e, const struct pd_topo *pt, int *healthy,
-		     size_t *leader, struct tf_err *err)
+                     size_t *leader, struct tf_err *err)
 {
 	struct api api = {0};
 	const char *hosts[MAX_PD] = {NULL};
@@ -515,7 +517,8 @@ static int pd_health(const struct tf_enable *e, const struct pd_topo *pt, int *h
 		}
 		healthy[i] = 1;
 	}
-	if ((r = tf_pd_status(&api.pd, hosts[0], ports[0], &is_leader, lead, sizeof(lead), err)) != 0)
+	if ((r = tf_pd_status(&api.pd, hosts[0], ports[0], &is_leader, lead, sizeof(lead), err)) !=
+	    0)
 		goto out;
 	for (m = members.m; m < members.m + members.n; m++) {
 		const char *id = m->id;
@@ -523,7 +526,8 @@ static int pd_health(const struct tf_enable *e, const struct pd_topo *pt, int *h
 		leader_listed |= id != NULL && strcmp(id, lead) == 0;
 	}
 	for (i = 0; i < pt->n; i++) {
-		const struct tf_pd_member *lm = tf_pd_member_by_peer(&members, pt->nodes[i].host, pt->nodes[i].peer_port);
+		const struct tf_pd_member *lm =
+		    tf_pd_member_by_peer(&members, pt->nodes[i].host, pt->nodes[i].peer_port);
 
 		if (lm != NULL && lm->id != NULL && strcmp(lm->id, lead) == 0)
 			*leader = i;
@@ -568,18 +572,19 @@ static int run_verify(const struct tf_enable *e, struct tf_err *err)
 		int created = 0;
 
 		snprintf(path, sizeof(path), "%s/receipt-%s.json", e->state_dir,
-			 e->journal && e->journal->bundle_id ? e->journal->bundle_id : "install");
-		if ((r = tf_receipt_key_open(NULL, NULL, tf_paths_state_root(), &key, &created, err)) != 0 ||
-		    (r = tf_verify_write_receipt(&rep, e->journal ? e->journal->bundle_id : NULL, key,
-						  path, err)) != 0) {
+		         e->journal && e->journal->bundle_id ? e->journal->bundle_id : "install");
+		if ((r = tf_receipt_key_open(NULL, NULL, tf_paths_state_root(), &key, &created,
+		                             err)) != 0 ||
+		    (r = tf_verify_write_receipt(&rep, e->journal ? e->journal->bundle_id : NULL,
+		                                 key, path, err)) != 0) {
 			tf_sigkey_free(key);
 			tf_err_prefix(err, "receipt");
 			goto out;
 		}
 		tf_sigkey_free(key);
 		tf_log_info("receipt for the change ticket: %s (and .sig; check it with "
-			    "tiferry-build inspect --receipt FILE --key %s/%s.pub)",
-			    path, tf_paths_state_root(), TF_RECEIPT_KEY_NAME);
+		            "tiferry-build inspect --receipt FILE --key %s/%s.pub)",
+		            path, tf_paths_state_root(), TF_RECEIPT_KEY_NAME);
 	}
 	for (i = 0; i < rep.nchecks; i++)
 		if (rep.checks[i].status == TF_V_WARN)
@@ -623,7 +628,8 @@ int tf_enable_health(struct tf_enable *e, struct tf_err *err)
 	size_t i, leader;
 
 	memset(&pt, 0, sizeof(pt));
-	if ((r = tf_enable_pd_topo_load(e, &pt, err)) != 0 || (r = tf_enable_load_meta(e, &t, err)) != 0)
+	if ((r = tf_enable_pd_topo_load(e, &pt, err)) != 0 ||
+	    (r = tf_enable_load_meta(e, &t, err)) != 0)
 		goto out;
 	if (!t->enable_tls) {
 		r = tf_err_set(err, TF_E_FAIL, "cluster '%s': meta.yaml does not say enable_tls",
@@ -631,20 +637,23 @@ int tf_enable_health(struct tf_enable *e, struct tf_err *err)
 		goto out;
 	}
 	for (i = 0; i < pt.n; i++)
-		tf_view_host(e->view, pt.nodes[i].id, TF_VIEW_RUNNING, "checking https, health, leader");
+		tf_view_host(e->view, pt.nodes[i].id, TF_VIEW_RUNNING,
+		             "checking https, health, leader");
 	/* A leader election after the scale-out can take a moment. */
 	deadline = tf_monotonic() + tf_enable_wait_s(e);
 	for (;;) {
 		memset(healthy, 0, sizeof(healthy));
 		leader = pt.n;
-		if ((r = pd_health(e, &pt, healthy, &leader, err)) == 0 || tf_monotonic() >= deadline)
+		if ((r = pd_health(e, &pt, healthy, &leader, err)) == 0 ||
+		    tf_monotonic() >= deadline)
 			break;
 		tf_enable_nap_ms(POLL_MS);
 	}
 	for (i = 0; i < pt.n; i++)
 		if (healthy[i])
-			tf_view_host(e->view, pt.nodes[i].id, TF_VIEW_OK, "member %s https, healthy%s",
-				     pt.nodes[i].name, i == leader ? ", leader" : "");
+			tf_view_host(e->view, pt.nodes[i].id, TF_VIEW_OK,
+			             "member %s https, healthy%s", pt.nodes[i].name,
+			             i == leader ? ", leader" : "");
 	if (r != 0)
 		goto out;
 	r = run_verify(e, err);

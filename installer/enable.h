@@ -14,32 +14,32 @@
 /* Runs `<tiup> args...` for a step, audited (installer/install.c); output in *out when not
  * NULL (caller frees). Returns 0, or TF_E_FAIL naming the command and its last output line. */
 typedef int (*tf_tiup_runner)(void *arg, const char *step, const char *const *args, char **out,
-			      struct tf_err *err);
+                              struct tf_err *err);
 
 struct tf_view;
 
 struct tf_enable {
-	const char *cluster;         /* TiUP cluster name */
-	const char *tiup_home;       /* $TIUP_HOME */
-	const char *meta_path;       /* <tiup_home>/storage/cluster/clusters/<cluster>/meta.yaml */
-	const char *tls_dir;         /* <tiup_home>/storage/cluster/clusters/<cluster>/tls */
-	const char *ssh_key;         /* <tiup_home>/storage/cluster/clusters/<cluster>/ssh/id_rsa */
-	const char *known_hosts;     /* NULL: $HOME/.ssh/known_hosts */
-	int pin_unknown_hosts;       /* --accept-new-host-keys: pin unknown keys (audited) */
-	const char *cluster_component; /* "cluster:v1.16.1": what to pass to tiup (TiUP #594) */
-	const char *pd_topology;     /* staging file: every PD instance of meta.yaml in TiUP's
-				      * scale-out schema (the builder writes it); the installer
-				      * scales out the ones it removed */
-	int stop_duplicate_exporters; /* the plan allows stopping duplicate node_exporter units */
+	const char *cluster;     /* TiUP cluster name */
+	const char *tiup_home;   /* $TIUP_HOME */
+	const char *meta_path;   /* <tiup_home>/storage/cluster/clusters/<cluster>/meta.yaml */
+	const char *tls_dir;     /* <tiup_home>/storage/cluster/clusters/<cluster>/tls */
+	const char *ssh_key;     /* <tiup_home>/storage/cluster/clusters/<cluster>/ssh/id_rsa */
+	const char *known_hosts; /* NULL: $HOME/.ssh/known_hosts */
+	int pin_unknown_hosts;   /* --accept-new-host-keys: pin unknown keys (audited) */
+	const char *cluster_component;  /* "cluster:v1.16.1": what to pass to tiup (TiUP #594) */
+	const char *pd_topology;        /* staging file: every PD instance of meta.yaml in TiUP's
+	                                 * scale-out schema (the builder writes it); the installer
+	                                 * scales out the ones it removed */
+	int stop_duplicate_exporters;   /* the plan allows stopping duplicate node_exporter units */
 	unsigned long long min_free_kb; /* free disk needed in deploy folders (0: no check) */
-	const char *state_dir;       /* <state>/<cluster>: audit log, files written for tiup */
-	struct tf_journal *journal;  /* values persist with journal saves done by the caller */
+	const char *state_dir;          /* <state>/<cluster>: audit log, files written for tiup */
+	struct tf_journal *journal;     /* values persist with journal saves done by the caller */
 	tf_tiup_runner run_tiup;
 	void *run_arg;
-	unsigned wait_s;             /* how long to wait for ports and health (0: 120) */
-	unsigned parallel;           /* SSH fan-out (0: 16) */
-	struct tf_view *view;        /* each host's progress is reported there (NULL: nowhere) */
-	tf_pd_transport pd_send;     /* NULL: PD's API over the network (tests answer in-process) */
+	unsigned wait_s;         /* how long to wait for ports and health (0: 120) */
+	unsigned parallel;       /* SSH fan-out (0: 16) */
+	struct tf_view *view;    /* each host's progress is reported there (NULL: nowhere) */
+	tf_pd_transport pd_send; /* NULL: PD's API over the network (tests answer in-process) */
 	void *pd_send_arg;
 };
 

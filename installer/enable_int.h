@@ -24,8 +24,8 @@
 struct pd_node {
 	const char *host;
 	unsigned client_port, peer_port;
-	char name[300]; /* member name (TiUP's default "pd-<host>-<client_port>") */
-	char id[300];   /* "host:client_port", TiUP's node id for -N */
+	char name[TF_TOPO_ID_MAX]; /* member name (TiUP's default "pd-<host>-<client_port>") */
+	char id[TF_TOPO_ID_MAX];   /* "host:client_port", TiUP's node id for -N */
 	struct tf_yaml *spec;
 };
 

@@ -43,7 +43,7 @@
 
 struct ctx {
 	const struct tf_install_opts *o;
-	char dir[PATH_MAX];        /* <state>/<cluster> */
+	char dir[PATH_MAX]; /* <state>/<cluster> */
 	char *tiup_home;
 	struct tf_journal j;
 	struct tf_check_result res;
@@ -54,8 +54,8 @@ struct ctx {
 	int has_tiup;
 	int has_tls;
 	int has_plan;
-	int paused; /* stopped after o->stop_after */
-	int enable_tls; /* the plan changes the cluster (steps preflight..health) */
+	int paused;           /* stopped after o->stop_after */
+	int enable_tls;       /* the plan changes the cluster (steps preflight..health) */
 	struct tf_view *view; /* what the operator sees while run_steps runs (NULL: -q) */
 };
 
@@ -72,12 +72,13 @@ static const char *tiup_prog(const struct ctx *c)
 /* Runs one tiup command, audited. TIUP_MIRRORS is removed so that `tiup mirror set` is what
  * TiUP follows during the upgrade (reference/tiup.md section 2). Nonzero exit -> TF_E_FAIL. */
 static int run_tiup(struct ctx *c, const char *step, const char *const *args,
-		    struct tf_proc_result *keep, struct tf_err *err)
+                    struct tf_proc_result *keep, struct tf_err *err)
 {
 	const char *argv[16];
 	const char *unset[] = {"TIUP_MIRRORS", NULL};
-	struct tf_proc_opts po = {.env_unset = unset, .timeout_s = TIUP_TIMEOUT_S,
-				  .echo = tf_log_verbosity() >= TF_VERBOSE};
+	struct tf_proc_opts po = {.env_unset = unset,
+	                          .timeout_s = TIUP_TIMEOUT_S,
+	                          .echo = tf_log_verbosity() >= TF_VERBOSE};
 	struct tf_proc_result res;
 	struct tf_audit_entry ae = {.step = step, .event = "command"};
 	struct tf_err aerr;
@@ -110,8 +111,8 @@ static int run_tiup(struct ctx *c, const char *step, const char *const *args,
 		while (last > res.out && last[-1] != '\n')
 			last--;
 		r = tf_err_set(err, TF_E_FAIL, "'%s' %s %d%s%s%s", line,
-			       res.timed_out ? "timed out, status" : "exited with", res.status,
-			       *last ? " (" : "", last, *last ? ")" : "");
+		               res.timed_out ? "timed out, status" : "exited with", res.status,
+		               *last ? " (" : "", last, *last ? ")" : "");
 	}
 	free(line);
 	if (r == 0 && keep != NULL) {
@@ -142,7 +143,7 @@ static int save(struct ctx *c, struct tf_err *err)
 static int read_sections(struct ctx *c, const struct tf_manifest *m, struct tf_err *err)
 {
 	const char *tiup = tf_manifest_section(m, TF_SECTION_TIUP),
-		   *plan = tf_manifest_section(m, TF_SECTION_PLAN);
+	           *plan = tf_manifest_section(m, TF_SECTION_PLAN);
 	int r;
 
 	tf_tiup_section_release(&c->tiup);
@@ -167,8 +168,10 @@ static const char *comp_version(const struct ctx *c, const char *name)
 
 static int step_check(struct ctx *c, struct tf_err *err)
 {
-	struct tf_check_opts co = {.topology_fingerprint = tf_topology_file_fingerprint, .trust_dir = c->o->trust_dir, .cluster_meta = c->o->cluster_meta,
-				   .state_dir = c->o->state_dir};
+	struct tf_check_opts co = {.topology_fingerprint = tf_topology_file_fingerprint,
+	                           .trust_dir = c->o->trust_dir,
+	                           .cluster_meta = c->o->cluster_meta,
+	                           .state_dir = c->o->state_dir};
 	struct tf_progress pr;
 	char *staging = NULL, before[PATH_MAX + 32];
 	int r;
@@ -212,11 +215,13 @@ static int step_check(struct ctx *c, struct tf_err *err)
 		return r;
 	}
 	if (strcmp(c->res.manifest.bundle_id, c->j.bundle_id) != 0)
-		return tf_err_set(err, TF_E_REJECT, "the bundle changed while it was being installed");
+		return tf_err_set(err, TF_E_REJECT,
+		                  "the bundle changed while it was being installed");
 	if ((r = read_sections(c, &c->res.manifest, err)) != 0)
 		return r;
 	if (c->tiup.has_versions) {
-		/* tiferry verify compares TiUP with these after staging (and the manifest) is gone. */
+		/* tiferry verify compares TiUP with these after staging (and the manifest) is gone.
+		 */
 		char *vs = NULL;
 
 		if ((r = tf_tiup_section_versions_json(&c->tiup, &vs, err)) != 0)
@@ -235,8 +240,9 @@ static int step_record_mirror(struct ctx *c, struct tf_err *err)
 
 	/* Recording while TiUP points at our staging mirror would lose the real one. */
 	if (c->j.mirror_switched)
-		return tf_err_set(err, TF_E_FAIL,
-				  "TiUP still points at the staging mirror; the recorded mirror is kept");
+		return tf_err_set(
+		    err, TF_E_FAIL,
+		    "TiUP still points at the staging mirror; the recorded mirror is kept");
 	memset(&st, 0, sizeof(st));
 	snprintf(path, sizeof(path), "%s/%s", c->dir, MIRROR_BEFORE);
 	if ((r = tf_tiup_state_record(c->tiup_home, &st, err)) != 0)
@@ -245,7 +251,7 @@ static int step_record_mirror(struct ctx *c, struct tf_err *err)
 		char d[600];
 
 		snprintf(d, sizeof(d), "recorded mirror '%s'%s", tf_tiup_state_mirror(&st),
-			 st.has_env ? " (from TIUP_MIRRORS)" : "");
+		         st.has_env ? " (from TIUP_MIRRORS)" : "");
 		note(c, NAME(RECORD_MIRROR), d);
 		tf_log_info("recorded the TiUP mirror: %s", tf_tiup_state_mirror(&st));
 	}
@@ -280,8 +286,9 @@ static int step_tiup_preflight(struct ctx *c, struct tf_err *err)
 	host_platform(plat, sizeof(plat));
 	if (c->has_tiup && !tf_tiup_section_has_platform(&c->tiup, plat))
 		return tf_err_set(err, TF_E_FAIL,
-				  "the bundle's mirror has no %s packages: TiUP on this host cannot install from it",
-				  plat);
+		                  "the bundle's mirror has no %s packages: TiUP on this host "
+		                  "cannot install from it",
+		                  plat);
 	return 0;
 }
 
@@ -356,7 +363,8 @@ static int step_restore_mirror(struct ctx *c, struct tf_err *err)
 		const char *args[] = {"mirror", "set", mirror, NULL};
 
 		if (mirror == NULL || mirror[0] == '\0')
-			r = tf_err_set(err, TF_E_REJECT, "manifest: 'tiup' restore names no mirror");
+			r = tf_err_set(err, TF_E_REJECT,
+			               "manifest: 'tiup' restore names no mirror");
 		else
 			r = run_tiup(c, NAME(RESTORE_MIRROR), args, NULL, err);
 	}
@@ -375,8 +383,8 @@ static int mentions_version(const char *text, const char *version)
 		char after = p[n];
 
 		if ((before == ' ' || before == 'v' || before == '\n' || before == ':') &&
-		    (after == '\0' || after == ' ' || after == '\n' || after == '\r' || after == '-' ||
-		     after == ',' || after == '+'))
+		    (after == '\0' || after == ' ' || after == '\n' || after == '\r' ||
+		     after == '-' || after == ',' || after == '+'))
 			return 1;
 	}
 	return 0;
@@ -398,8 +406,10 @@ static int step_verify_versions(struct ctx *c, struct tf_err *err)
 		r = mentions_version(res.out, want);
 		tf_proc_result_release(&res);
 		if (!r)
-			return tf_err_set(err, TF_E_FAIL,
-					  "'tiup --version' does not report %s after the mirror switch-back", want);
+			return tf_err_set(
+			    err, TF_E_FAIL,
+			    "'tiup --version' does not report %s after the mirror switch-back",
+			    want);
 	}
 	if ((want = comp_version(c, "cluster")) == NULL)
 		return 0;
@@ -410,7 +420,8 @@ static int step_verify_versions(struct ctx *c, struct tf_err *err)
 	r = mentions_version(res.out, want);
 	tf_proc_result_release(&res);
 	if (!r)
-		return tf_err_set(err, TF_E_FAIL, "'tiup %s --version' does not report %s", pinned, want);
+		return tf_err_set(err, TF_E_FAIL, "'tiup %s --version' does not report %s", pinned,
+		                  want);
 	/* TiUP issue #594: a plain `tiup cluster` resolves against the restored mirror's manifest,
 	 * which may not list the new version. Not fatal (tiferry pins the version), but the
 	 * operator must know before running tiup by hand. */
@@ -422,13 +433,15 @@ static int step_verify_versions(struct ctx *c, struct tf_err *err)
 		char d[400];
 
 		snprintf(d, sizeof(d),
-			 "plain 'tiup cluster' does not resolve to %s under the restored mirror (TiUP issue #594): "
-			 "tiferry runs 'tiup %s'; run it so by hand too, or add %s to the production mirror",
-			 want, pinned, want);
+		         "plain 'tiup cluster' does not resolve to %s under the restored mirror "
+		         "(TiUP issue #594): "
+		         "tiferry runs 'tiup %s'; run it so by hand too, or add %s to the "
+		         "production mirror",
+		         want, pinned, want);
 		note(c, NAME(VERIFY_VERSIONS), d);
 		tf_log_warn("%s", d);
 		snprintf(tf_journal_step(&c->j, NAME(VERIFY_VERSIONS))->detail,
-			 sizeof(c->j.steps[0].detail), "warning: %s", d);
+		         sizeof(c->j.steps[0].detail), "warning: %s", d);
 	}
 	return 0;
 }
@@ -450,7 +463,7 @@ static int copy_file(const char *from, const char *to, mode_t mode, struct tf_er
 static int backup_tls(struct ctx *c, const char *tls, struct tf_err *err)
 {
 	static const char *const files[] = {TF_CERTS_CA_CRT, TF_CERTS_CA_KEY, TF_CERTS_CLIENT_CRT,
-					    TF_CERTS_CLIENT_KEY, TF_CERTS_CLIENT_PFX};
+	                                    TF_CERTS_CLIENT_KEY, TF_CERTS_CLIENT_PFX};
 	char backup[PATH_MAX], from[PATH_MAX + 64], to[PATH_MAX + 64], stamp[32];
 	size_t i;
 	int made = 0, r;
@@ -479,7 +492,7 @@ static int backup_tls(struct ctx *c, const char *tls, struct tf_err *err)
 }
 
 static int load_recipient(const struct ctx *c, struct tf_secrets_key *k, char **key, char **cert,
-			  struct tf_err *err)
+                          struct tf_err *err)
 {
 	const char *dir = c->o->recipient_key ? c->o->recipient_key : RECIPIENT_DIR_DEFAULT;
 	char path[PATH_MAX];
@@ -517,13 +530,15 @@ static int step_place_certificates(struct ctx *c, struct tf_err *err)
 	    (r = load_recipient(c, &k, &key, &cert, err)) != 0)
 		goto out;
 	if (c->o->passin != NULL) {
-		if ((r = tf_secret_read(c->o->passin, "bundle secrets passphrase: ", 0, &pass, err)) != 0)
+		if ((r = tf_secret_read(c->o->passin, "bundle secrets passphrase: ", 0, &pass,
+		                        err)) != 0)
 			goto out;
 		k.passphrase = pass;
 	}
 	if (k.key_pem == NULL && k.passphrase == NULL) {
 		r = tf_err_set(err, TF_E_USAGE,
-			       "the bundle's keys are encrypted: give --recipient DIR (from 'tiferry keygen --recipient') or --passin");
+		               "the bundle's keys are encrypted: give --recipient DIR (from "
+		               "'tiferry keygen --recipient') or --passin");
 		goto out;
 	}
 	/* Everything is decrypted and checked (PKCS#1 keys matching their certificates, the chain,
@@ -575,7 +590,7 @@ static int step_wipe_staging(struct ctx *c, struct tf_err *err)
 /* ---- the cluster half (installer/enable.c): struct tf_enable from the bundle's plan ---- */
 
 static int enable_tiup(void *arg, const char *step, const char *const *args, char **out,
-		       struct tf_err *err)
+                       struct tf_err *err)
 {
 	struct tf_proc_result res = {0};
 	int r;
@@ -591,7 +606,7 @@ static int enable_tiup(void *arg, const char *step, const char *const *args, cha
 }
 
 static int enable_step(struct ctx *c, int (*fn)(struct tf_enable *, struct tf_err *),
-		       struct tf_err *err)
+                       struct tf_err *err)
 {
 	char *meta = NULL, *tls = NULL, *key = NULL;
 	char pd[PATH_MAX + 256], comp[96];
@@ -604,9 +619,11 @@ static int enable_step(struct ctx *c, int (*fn)(struct tf_enable *, struct tf_er
 	if ((r = tf_plan_pd_topology(&c->plan, &pdt, err)) != 0)
 		return r;
 	snprintf(pd, sizeof(pd), "%s/%s", c->j.staging, pdt);
-	if ((r = tf_paths_cluster_file(c->tiup_home, c->j.cluster, TF_PATHS_META, &meta, err)) != 0 ||
+	if ((r = tf_paths_cluster_file(c->tiup_home, c->j.cluster, TF_PATHS_META, &meta, err)) !=
+	        0 ||
 	    (r = tf_paths_cluster_file(c->tiup_home, c->j.cluster, TF_PATHS_TLS, &tls, err)) != 0 ||
-	    (r = tf_paths_cluster_file(c->tiup_home, c->j.cluster, TF_PATHS_SSH_KEY, &key, err)) != 0)
+	    (r = tf_paths_cluster_file(c->tiup_home, c->j.cluster, TF_PATHS_SSH_KEY, &key, err)) !=
+	        0)
 		goto out;
 	if (comp_version(c, "cluster") != NULL)
 		snprintf(comp, sizeof(comp), "cluster:%s", comp_version(c, "cluster"));
@@ -669,23 +686,23 @@ static int step_health(struct ctx *c, struct tf_err *err)
 
 /* What runs each step of the one step table (manifests/steps.h), by its id. */
 static const step_fn step_run[TF_STEPS_N] = {
-	[TF_STEP_ID_CHECK] = step_check,
-	[TF_STEP_ID_RECORD_MIRROR] = step_record_mirror,
-	[TF_STEP_ID_TIUP_PREFLIGHT] = step_tiup_preflight,
-	[TF_STEP_ID_MIRROR_SET] = step_mirror_set,
-	[TF_STEP_ID_UPDATE_SELF] = step_update_self,
-	[TF_STEP_ID_UPDATE_COMPONENTS] = step_update_components,
-	[TF_STEP_ID_RESTORE_MIRROR] = step_restore_mirror,
-	[TF_STEP_ID_VERIFY_VERSIONS] = step_verify_versions,
-	[TF_STEP_ID_PLACE_CERTIFICATES] = step_place_certificates,
-	[TF_STEP_ID_PREFLIGHT] = step_enable_preflight,
-	[TF_STEP_ID_SCALE_IN_PD] = step_scale_in,
-	[TF_STEP_ID_TLS_ENABLE] = step_tls_enable,
-	[TF_STEP_ID_REPAIR_PEERS] = step_repair_peers,
-	[TF_STEP_ID_SCALE_OUT_PD] = step_scale_out,
-	[TF_STEP_ID_HEALTH] = step_health,
-	[TF_STEP_ID_RECORD_SEQUENCE] = step_record_sequence,
-	[TF_STEP_ID_WIPE_STAGING] = step_wipe_staging,
+    [TF_STEP_ID_CHECK] = step_check,
+    [TF_STEP_ID_RECORD_MIRROR] = step_record_mirror,
+    [TF_STEP_ID_TIUP_PREFLIGHT] = step_tiup_preflight,
+    [TF_STEP_ID_MIRROR_SET] = step_mirror_set,
+    [TF_STEP_ID_UPDATE_SELF] = step_update_self,
+    [TF_STEP_ID_UPDATE_COMPONENTS] = step_update_components,
+    [TF_STEP_ID_RESTORE_MIRROR] = step_restore_mirror,
+    [TF_STEP_ID_VERIFY_VERSIONS] = step_verify_versions,
+    [TF_STEP_ID_PLACE_CERTIFICATES] = step_place_certificates,
+    [TF_STEP_ID_PREFLIGHT] = step_enable_preflight,
+    [TF_STEP_ID_SCALE_IN_PD] = step_scale_in,
+    [TF_STEP_ID_TLS_ENABLE] = step_tls_enable,
+    [TF_STEP_ID_REPAIR_PEERS] = step_repair_peers,
+    [TF_STEP_ID_SCALE_OUT_PD] = step_scale_out,
+    [TF_STEP_ID_HEALTH] = step_health,
+    [TF_STEP_ID_RECORD_SEQUENCE] = step_record_sequence,
+    [TF_STEP_ID_WIPE_STAGING] = step_wipe_staging,
 };
 
 /* ---- driver ---- */
@@ -713,8 +730,9 @@ static int take_lock(const char *dir, int *fd, struct tf_err *err)
 		return tf_err_sys(err, TF_E_IO, "open lock '%s'", path);
 	if (flock(*fd, LOCK_EX | LOCK_NB) != 0)
 		return tf_err_set(err, TF_E_FAIL,
-				  "another tiferry install holds '%s': wait for it to end ('tiferry status' shows its steps)",
-				  path);
+		                  "another tiferry install holds '%s': wait for it to end "
+		                  "('tiferry status' shows its steps)",
+		                  path);
 	return 0;
 }
 
@@ -736,7 +754,8 @@ static int dry_run(const struct ctx *c, const struct tf_manifest *m, struct tf_e
 		printf("  %2zu. %-19s %s\n", i + 1, tf_step_get(i)->name, tf_step_get(i)->where);
 		if ((r = tf_runbook_commands(m, i, &sub, &cmds, err)) != 0)
 			return r;
-		for (line = strtok_r(cmds, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+		for (line = strtok_r(cmds, "\n", &save); line != NULL;
+		     line = strtok_r(NULL, "\n", &save))
 			printf("      $ %s\n", line);
 		free(cmds);
 	}
@@ -752,8 +771,9 @@ static int confirm(const struct ctx *c, const struct tf_manifest *m, struct tf_e
 		return 0;
 	if (!isatty(STDIN_FILENO))
 		return tf_err_set(err, TF_E_USAGE,
-				  "install changes TiUP and the cluster '%s': add --yes to run it without a terminal",
-				  m->cluster);
+		                  "install changes TiUP and the cluster '%s': add --yes to run it "
+		                  "without a terminal",
+		                  m->cluster);
 	fprintf(stderr, "install bundle %s on cluster '%s'? [y/N] ", m->bundle_id, m->cluster);
 	if (fgets(line, sizeof(line), stdin) == NULL || (line[0] != 'y' && line[0] != 'Y'))
 		return tf_err_set(err, TF_E_FAIL, "not confirmed; nothing was changed");
@@ -771,16 +791,19 @@ static int open_journal(struct ctx *c, const struct tf_manifest *m, struct tf_er
 	if (r == 0 && !c->j.finished) {
 		if (!c->o->resume)
 			return tf_err_set(err, TF_E_FAIL,
-					  "an install of bundle %s on '%s' did not finish; run: %s",
-					  c->j.bundle_id, c->j.cluster, tf_journal_resume_command(&c->j));
+			                  "an install of bundle %s on '%s' did not finish; run: %s",
+			                  c->j.bundle_id, c->j.cluster,
+			                  tf_journal_resume_command(&c->j));
 		if (strcmp(c->j.bundle_id, m->bundle_id) != 0)
-			return tf_err_set(err, TF_E_FAIL,
-					  "the unfinished install is of bundle %s, not %s; resume it with '%s'",
-					  c->j.bundle_id, m->bundle_id, c->j.bundle ? c->j.bundle : "its bundle");
+			return tf_err_set(
+			    err, TF_E_FAIL,
+			    "the unfinished install is of bundle %s, not %s; resume it with '%s'",
+			    c->j.bundle_id, m->bundle_id, c->j.bundle ? c->j.bundle : "its bundle");
 		return 0;
 	}
 	if (c->o->resume)
-		return tf_err_set(err, TF_E_USAGE, "nothing to resume for cluster '%s'", m->cluster);
+		return tf_err_set(err, TF_E_USAGE, "nothing to resume for cluster '%s'",
+		                  m->cluster);
 	tf_journal_release(&c->j);
 	tf_journal_init(&c->j);
 	if (realpath(c->o->bundle, abs) == NULL)
@@ -790,7 +813,8 @@ static int open_journal(struct ctx *c, const struct tf_manifest *m, struct tf_er
 	c->j.bundle = strdup(abs);
 	c->j.bundle_id = strdup(m->bundle_id);
 	c->j.sequence = m->sequence;
-	if (c->j.path == NULL || c->j.cluster == NULL || c->j.bundle == NULL || c->j.bundle_id == NULL)
+	if (c->j.path == NULL || c->j.cluster == NULL || c->j.bundle == NULL ||
+	    c->j.bundle_id == NULL)
 		return tf_err_nomem(err);
 	return save(c, err);
 }
@@ -821,9 +845,9 @@ static int run_steps(struct ctx *c, struct tf_err *err)
 		if (act == TF_INSTALL_SKIP_CLUSTER) {
 			s->status = TF_STEP_DONE;
 			snprintf(s->detail, sizeof(s->detail),
-				 "skipped: the bundle's plan does not change the cluster");
+			         "skipped: the bundle's plan does not change the cluster");
 			tf_view_step(c->view, i, TF_VIEW_SKIPPED,
-				     "the bundle's plan does not change the cluster");
+			             "the bundle's plan does not change the cluster");
 			continue;
 		}
 		s->status = TF_STEP_RUNNING;
@@ -882,16 +906,19 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 	if ((r = peek_manifest(o->bundle, &peek, err)) != 0)
 		goto out;
 	if ((size_t)snprintf(c.dir, sizeof(c.dir), "%s/%s", root, peek.cluster) >= sizeof(c.dir)) {
-		r = tf_err_set(err, TF_E_INPUT,
-			       "state folder '%s/%s' is too long: set TIFERRY_STATE_DIR to a shorter path",
-			       root, peek.cluster);
+		r = tf_err_set(
+		    err, TF_E_INPUT,
+		    "state folder '%s/%s' is too long: set TIFERRY_STATE_DIR to a shorter path",
+		    root, peek.cluster);
 		goto out;
 	}
 	if ((r = tf_paths_tiup_home(&c.tiup_home, err)) != 0)
 		goto out;
 	if (o->dry_run) {
-		struct tf_check_opts co = {.topology_fingerprint = tf_topology_file_fingerprint, .trust_dir = o->trust_dir, .cluster_meta = o->cluster_meta,
-					   .state_dir = o->state_dir};
+		struct tf_check_opts co = {.topology_fingerprint = tf_topology_file_fingerprint,
+		                           .trust_dir = o->trust_dir,
+		                           .cluster_meta = o->cluster_meta,
+		                           .state_dir = o->state_dir};
 
 		tf_check_result_init(&c.res);
 		c.have_res = 1;
@@ -908,8 +935,10 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 	if (!o->resume && (r = confirm(&c, &peek, err)) != 0)
 		goto out;
 	if (o->resume) {
-		tf_log_info("resuming the install of bundle %s on '%s'", c.j.bundle_id, c.j.cluster);
-		note(&c, "resume", c.j.mirror_switched ? "TiUP was left on the staging mirror" : NULL);
+		tf_log_info("resuming the install of bundle %s on '%s'", c.j.bundle_id,
+		            c.j.cluster);
+		note(&c, "resume",
+		     c.j.mirror_switched ? "TiUP was left on the staging mirror" : NULL);
 		if (c.j.mirror_switched && (r = restore_mirror(&c, err)) != 0) {
 			tf_err_prefix(err, "switch TiUP's mirror back before resuming");
 			goto out;
@@ -920,12 +949,12 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 	if (r != 0 && c.j.mirror_switched) {
 		/* Always switch the mirror back, whatever failed. */
 		struct tf_err e2;
-		struct tf_journal_step *s =
-			tf_journal_step(&c.j, NAME(RESTORE_MIRROR));
+		struct tf_journal_step *s = tf_journal_step(&c.j, NAME(RESTORE_MIRROR));
 
 		if (restore_mirror(&c, &e2) != 0) {
-			tf_err_prefix(err, "and the mirror could not be switched back (%s); run '%s'",
-				      e2.msg, tf_journal_resume_command(&c.j));
+			tf_err_prefix(err,
+			              "and the mirror could not be switched back (%s); run '%s'",
+			              e2.msg, tf_journal_resume_command(&c.j));
 		} else if (s != NULL) {
 			snprintf(s->detail, sizeof(s->detail), "restored after a failure");
 			if (save(&c, &e2) != 0)
@@ -934,8 +963,8 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 	}
 	if (r == 0 && c.paused) {
 		if ((r = save(&c, err)) == 0)
-			tf_log_info("stopped after step '%s' as asked; continue with: %s", o->stop_after,
-				    tf_journal_resume_command(&c.j));
+			tf_log_info("stopped after step '%s' as asked; continue with: %s",
+			            o->stop_after, tf_journal_resume_command(&c.j));
 	} else if (r == 0) {
 		c.j.finished = 1;
 		if ((r = save(&c, err)) == 0)
@@ -948,8 +977,9 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 		size_t n = strlen(err->msg);
 
 		snprintf(err->msg + n, sizeof(err->msg) - n,
-			 "; 'tiferry status --cluster %s' shows where it stopped; after fixing the cause, continue with: %s",
-			 c.j.cluster, tf_journal_resume_command(&c.j));
+		         "; 'tiferry status --cluster %s' shows where it stopped; after fixing the "
+		         "cause, continue with: %s",
+		         c.j.cluster, tf_journal_resume_command(&c.j));
 	}
 out:
 	if (lockfd >= 0)

@@ -7,19 +7,20 @@
 
 struct tf_install_opts {
 	const char *bundle;
-	const char *trust_dir;   /* NULL: default */
-	const char *cluster_meta; /* NULL: from $TIUP_HOME */
-	const char *state_dir;   /* NULL: tf_paths_state_root() */
-	const char *tiup;        /* the tiup program; NULL: "tiup" from PATH */
-	const char *passin;      /* source of the secrets' passphrase (file:, env:, fd:, tty) */
+	const char *trust_dir;     /* NULL: default */
+	const char *cluster_meta;  /* NULL: from $TIUP_HOME */
+	const char *state_dir;     /* NULL: tf_paths_state_root() */
+	const char *tiup;          /* the tiup program; NULL: "tiup" from PATH */
+	const char *passin;        /* source of the secrets' passphrase (file:, env:, fd:, tty) */
 	const char *recipient_key; /* recipient key folder (tiferry keygen --recipient) */
-	const char *known_hosts; /* SSH known_hosts for the cluster's hosts; NULL: ~/.ssh/known_hosts */
+	const char
+	    *known_hosts; /* SSH known_hosts for the cluster's hosts; NULL: ~/.ssh/known_hosts */
 	int accept_new_host_keys; /* pin host keys not known yet (never a changed one); audited */
 	int dry_run;
 	int resume;
 	int yes;
-	int json;                /* progress as JSON lines on stdout (installer/view.h) */
-	const char *stop_after;  /* stop (finished = no) after this step; --resume continues */
+	int json;               /* progress as JSON lines on stdout (installer/view.h) */
+	const char *stop_after; /* stop (finished = no) after this step; --resume continues */
 };
 
 /* Runs (or with dry_run prints) the install. Returns 0 or a negative TF_E_* code with err. */

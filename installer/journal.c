@@ -91,7 +91,8 @@ const char *tf_journal_resume_command(const struct tf_journal *j)
 {
 	static char buf[TF_PATH_BUF + sizeof("tiferry install '' --resume")];
 
-	snprintf(buf, sizeof(buf), "tiferry install '%s' --resume", j->bundle ? j->bundle : "BUNDLE");
+	snprintf(buf, sizeof(buf), "tiferry install '%s' --resume",
+	         j->bundle ? j->bundle : "BUNDLE");
 	return buf;
 }
 
@@ -181,11 +182,12 @@ int tf_journal_load(const char *dir, struct tf_journal *j, struct tf_err *err)
 	if ((r = tf_read_file(j->path, JOURNAL_MAX, &buf, &len, err)) != 0)
 		return r;
 	if ((root = cJSON_ParseWithLength(buf, len)) == NULL || !cJSON_IsObject(root)) {
-		r = tf_err_set(err, TF_E_INPUT,
-			       "journal '%s' is damaged: audit.log beside it shows the last steps run and "
-			       "the mirror recorded; check 'tiup mirror show' against it, then move the "
-			       "journal aside and run 'tiferry install BUNDLE --dry-run'",
-			       j->path);
+		r = tf_err_set(
+		    err, TF_E_INPUT,
+		    "journal '%s' is damaged: audit.log beside it shows the last steps run and "
+		    "the mirror recorded; check 'tiup mirror show' against it, then move the "
+		    "journal aside and run 'tiferry install BUNDLE --dry-run'",
+		    j->path);
 		goto out;
 	}
 	j->cluster = dup_str(root, "cluster");
@@ -194,7 +196,8 @@ int tf_journal_load(const char *dir, struct tf_journal *j, struct tf_err *err)
 	j->staging = dup_str(root, "staging");
 	v = cJSON_GetObjectItemCaseSensitive(root, "sequence");
 	j->sequence = cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
-	j->mirror_switched = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "mirror_switched"));
+	j->mirror_switched =
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "mirror_switched"));
 	j->finished = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "finished"));
 	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(root, "steps"))
 	{
@@ -224,11 +227,12 @@ int tf_journal_load(const char *dir, struct tf_journal *j, struct tf_err *err)
 		}
 	}
 	if (j->cluster == NULL || j->bundle_id == NULL) {
-		r = tf_err_set(err, TF_E_INPUT,
-			       "journal '%s' is damaged: audit.log beside it shows the last steps run and "
-			       "the mirror recorded; check 'tiup mirror show' against it, then move the "
-			       "journal aside and run 'tiferry install BUNDLE --dry-run'",
-			       j->path);
+		r = tf_err_set(
+		    err, TF_E_INPUT,
+		    "journal '%s' is damaged: audit.log beside it shows the last steps run and "
+		    "the mirror recorded; check 'tiup mirror show' against it, then move the "
+		    "journal aside and run 'tiferry install BUNDLE --dry-run'",
+		    j->path);
 		goto out;
 	}
 	r = 0;

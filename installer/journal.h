@@ -27,14 +27,14 @@ struct tf_journal_step {
 };
 
 struct tf_journal {
-	char *path;         /* the journal file */
+	char *path; /* the journal file */
 	char *cluster;
-	char *bundle;       /* absolute path of the bundle */
+	char *bundle; /* absolute path of the bundle */
 	char *bundle_id;
 	uint64_t sequence;
-	char *staging;      /* private staging folder, or NULL once wiped */
+	char *staging;       /* private staging folder, or NULL once wiped */
 	int mirror_switched; /* 1 while TiUP points at the staging mirror */
-	int finished;       /* 1 when every step is done */
+	int finished;        /* 1 when every step is done */
 	size_t nsteps;
 	struct tf_journal_step steps[TF_JOURNAL_MAX_STEPS];
 	/* What steps must remember across a crash (e.g. the PD members removed), as text. */
@@ -54,7 +54,7 @@ struct tf_journal_step *tf_journal_step(struct tf_journal *j, const char *name);
 const char *tf_step_status_name(enum tf_step_status s);
 /* Remembers value under key (both copied; replaces an earlier value); save to persist it. */
 int tf_journal_set(struct tf_journal *j, const char *key, const char *value,
-		   struct tf_err *err) TF_MUST_CHECK;
+                   struct tf_err *err) TF_MUST_CHECK;
 /* The value under key, or NULL. */
 const char *tf_journal_get(const struct tf_journal *j, const char *key);
 /* The command that continues this install (static buffer). */

@@ -5,12 +5,13 @@
 #include "cluster/ssh.h"
 
 static const struct tf_cli_command commands[] = {
-	{"check", tf_cmd_check, "verify a bundle; writes nothing"},
-	{"plan", tf_cmd_plan, "check a bundle, then show its runbook and who has signed it"},
-	{"install", tf_cmd_install, "install a bundle: upgrade TiUP, switch the mirror back, enable TLS"},
-	{"status", tf_cmd_status, "the journal of the last install, and the command that continues"},
-	{"keygen", tf_cmd_keygen, "make the recipient key pair the builder encrypts secrets to"},
-	{"verify", tf_cmd_verify, "prove the fix: mutual TLS enforced, plain HTTP refused"},
+    {"check", tf_cmd_check, "verify a bundle; writes nothing"},
+    {"plan", tf_cmd_plan, "check a bundle, then show its runbook and who has signed it"},
+    {"install", tf_cmd_install,
+     "install a bundle: upgrade TiUP, switch the mirror back, enable TLS"},
+    {"status", tf_cmd_status, "the journal of the last install, and the command that continues"},
+    {"keygen", tf_cmd_keygen, "make the recipient key pair the builder encrypts secrets to"},
+    {"verify", tf_cmd_verify, "prove the fix: mutual TLS enforced, plain HTTP refused"},
 };
 
 int main(int argc, char **argv)
@@ -23,10 +24,11 @@ int main(int argc, char **argv)
 		tf_log_error("%s", err.msg);
 		return 1;
 	}
-	rc = tf_cli_main("tiferry",
-			 "Checks and installs signed tiferry bundles: upgrades TiUP from the bundle,\n"
-			 "switches the mirror back, and enables TLS on the cluster.",
-			 commands, sizeof(commands) / sizeof(commands[0]), argc, argv);
+	rc = tf_cli_main(
+	    "tiferry",
+	    "Checks and installs signed tiferry bundles: upgrades TiUP from the bundle,\n"
+	    "switches the mirror back, and enables TLS on the cluster.",
+	    commands, sizeof(commands) / sizeof(commands[0]), argc, argv);
 	tf_ssh_global_finalize();
 	return rc;
 }

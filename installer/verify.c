@@ -158,7 +158,7 @@ static int node_endpoints(struct run *rn, struct tf_err *err)
 	int r;
 
 	if ((r = tf_paths_cluster_file(rn->o->tiup_home, rn->o->cluster, TF_PATHS_SSH_KEY,
-				       &rn->identity, err)) != 0)
+	                               &rn->identity, err)) != 0)
 		return r;
 	/* TiUP keeps the key of every cluster it deployed or imported; a cluster folder without
 	 * one (a hand-made meta.yaml) has no way in to its hosts, so no node endpoints. */
@@ -189,8 +189,8 @@ static int cluster_endpoints(struct run *rn, struct tf_err *err)
 	int r = 0;
 
 	if ((r = tf_paths_cluster_file(o->tiup_home, o->cluster, TF_PATHS_META, &meta, err)) != 0 ||
-	    (r = tf_paths_cluster_file(o->tiup_home, o->cluster, TF_PATHS_TLS, &rn->tls_dir, err)) !=
-	        0)
+	    (r = tf_paths_cluster_file(o->tiup_home, o->cluster, TF_PATHS_TLS, &rn->tls_dir,
+	                               err)) != 0)
 		goto out;
 	if (strchr(o->cluster, '/') != NULL || o->cluster[0] == '.' || o->cluster[0] == '\0') {
 		r = tf_err_set(err, TF_E_USAGE, "bad cluster name '%s'", o->cluster);

@@ -104,7 +104,7 @@ int tf_verify_render_json(const struct tf_verify_report *rep, const char *bundle
  * "<path>.sig" (manifests/receipt.h). */
 struct tf_sigkey;
 int tf_verify_write_receipt(const struct tf_verify_report *rep, const char *bundle_id,
-			    const struct tf_sigkey *key, const char *path,
-			    struct tf_err *err) TF_MUST_CHECK;
+                            const struct tf_sigkey *key, const char *path,
+                            struct tf_err *err) TF_MUST_CHECK;
 
 #endif

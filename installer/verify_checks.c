@@ -127,7 +127,8 @@ static void chk_san(struct job *j, struct tf_vcheck *c)
 	cJSON_AddStringToObject(e, "host", j->ep->host);
 	cJSON_AddStringToObject(e, "sans", j->cert.x509.sans);
 	if (j->cert.host_ok)
-		tf_vcheck_set(c, TF_V_PASS, e, "SANs cover %s (%s)", j->ep->host, j->cert.x509.sans);
+		tf_vcheck_set(c, TF_V_PASS, e, "SANs cover %s (%s)", j->ep->host,
+		              j->cert.x509.sans);
 	else
 		tf_vcheck_set(c, TF_V_FAIL, e, "SANs do not cover %s (%s)", j->ep->host,
 		              j->cert.x509.sans[0] ? j->cert.x509.sans : "no SANs");

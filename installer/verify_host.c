@@ -260,7 +260,7 @@ enum tf_vstatus tf_vhost_judge_cert(const struct tf_vhost_node *n, const char *c
 		memcpy(facts->node_ca_sha256, ca.sha256, sizeof(facts->node_ca_sha256));
 	/* Chained to the certificates in ca_file, as the TLS checks do for servers. */
 	if (tf_x509_verify_pem(n->cert_pem, strlen(n->cert_pem), &anchor, &facts->chain_ok,
-			       facts->chain_error, &e) != 0) {
+	                       facts->chain_error, &e) != 0) {
 		facts->chain_ok = 0;
 		snprintf(facts->chain_error, sizeof(facts->chain_error), "%s", e.msg);
 	}

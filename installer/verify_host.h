@@ -28,9 +28,10 @@ struct tf_vhost_file {
  * the public key it holds comes back, to compare with the certificate's. */
 struct tf_vhost_node {
 	int dir_present;
-	struct tf_vhost_file files[3];  /* TF_VHOST_CA, _CERT, _KEY */
-	char *ca_pem, *cert_pem;        /* NULL when not printed */
-	char key_pub[TF_SHA256_HEX], cert_pub[TF_SHA256_HEX]; /* hex; "" when the host could not read the key */
+	struct tf_vhost_file files[3]; /* TF_VHOST_CA, _CERT, _KEY */
+	char *ca_pem, *cert_pem;       /* NULL when not printed */
+	char key_pub[TF_SHA256_HEX],
+	    cert_pub[TF_SHA256_HEX]; /* hex; "" when the host could not read the key */
 };
 
 void tf_vhost_node_init(struct tf_vhost_node *n);

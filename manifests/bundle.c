@@ -28,7 +28,7 @@ static int arch_err(struct tf_err *err, struct archive *a, const char *path)
 	const char *s = archive_error_string(a);
 
 	return tf_err_set(err, TF_E_REJECT, "'%s': not a readable tar archive: %s", path,
-			  s ? s : "unknown error");
+	                  s ? s : "unknown error");
 }
 
 /* ---- writing ---- */
@@ -43,7 +43,7 @@ struct tf_bundle_writer {
 };
 
 int tf_bundle_writer_open(const char *path, time_t mtime, struct tf_bundle_writer **out,
-			  struct tf_err *err)
+                          struct tf_err *err)
 {
 	struct tf_bundle_writer *w = NULL;
 	int r;
@@ -68,7 +68,7 @@ int tf_bundle_writer_open(const char *path, time_t mtime, struct tf_bundle_write
 	    archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK ||
 	    archive_write_open_fd(w->a, w->fd) != ARCHIVE_OK) {
 		r = tf_err_set(err, TF_E_IO, "'%s': %s", path,
-			       w->a ? archive_error_string(w->a) : "out of memory");
+		               w->a ? archive_error_string(w->a) : "out of memory");
 		goto out;
 	}
 	*out = w;
@@ -79,8 +79,7 @@ out:
 	return r;
 }
 
-static struct archive_entry *new_entry(const char *path, uint64_t size, unsigned mode,
-				       time_t mtime)
+static struct archive_entry *new_entry(const char *path, uint64_t size, unsigned mode, time_t mtime)
 {
 	struct archive_entry *e = archive_entry_new();
 
@@ -98,8 +97,8 @@ static struct archive_entry *new_entry(const char *path, uint64_t size, unsigned
 	return e;
 }
 
-static int write_header(struct tf_bundle_writer *w, const char *path, uint64_t size,
-			unsigned mode, struct tf_err *err)
+static int write_header(struct tf_bundle_writer *w, const char *path, uint64_t size, unsigned mode,
+                        struct tf_err *err)
 {
 	struct archive_entry *e = new_entry(path, size, mode, w->mtime);
 	int r = 0;
@@ -108,25 +107,24 @@ static int write_header(struct tf_bundle_writer *w, const char *path, uint64_t s
 		return tf_err_nomem(err);
 	if (archive_write_header(w->a, e) != ARCHIVE_OK)
 		r = tf_err_set(err, TF_E_IO, "'%s': write entry '%s': %s", w->path, path,
-			       archive_error_string(w->a));
+		               archive_error_string(w->a));
 	archive_entry_free(e);
 	return r;
 }
 
-static int write_data(struct tf_bundle_writer *w, const void *data, size_t len,
-		      struct tf_err *err)
+static int write_data(struct tf_bundle_writer *w, const void *data, size_t len, struct tf_err *err)
 {
 	la_ssize_t n = archive_write_data(w->a, data, len);
 
 	if (n < 0 || (size_t)n != len)
 		return tf_err_set(err, TF_E_IO, "'%s': write: %s", w->path,
-				  archive_error_string(w->a));
+		                  archive_error_string(w->a));
 	return 0;
 }
 
 int tf_bundle_writer_add_file(struct tf_bundle_writer *w, const char *path, const char *src,
-			      unsigned mode, struct tf_manifest *m, struct tf_progress *pr,
-			      struct tf_err *err)
+                              unsigned mode, struct tf_manifest *m, struct tf_progress *pr,
+                              struct tf_err *err)
 {
 	struct tf_sha256 *c = NULL;
 	uint8_t d[TF_SHA256_LEN];
@@ -186,7 +184,7 @@ out:
 }
 
 int tf_bundle_writer_add_bytes(struct tf_bundle_writer *w, const char *path, const void *data,
-			       size_t len, unsigned mode, struct tf_manifest *m, struct tf_err *err)
+                               size_t len, unsigned mode, struct tf_manifest *m, struct tf_err *err)
 {
 	uint8_t d[TF_SHA256_LEN];
 	int r;
@@ -202,7 +200,7 @@ int tf_bundle_writer_add_bytes(struct tf_bundle_writer *w, const char *path, con
 }
 
 int tf_bundle_writer_finish(struct tf_bundle_writer *w, const char *manifest, size_t len,
-			    struct tf_err *err)
+                            struct tf_err *err)
 {
 	int r;
 
@@ -247,14 +245,16 @@ static int reader_open(struct reader *rd, const char *path, int flags, struct tf
 	rd->path = path;
 	rd->a = NULL;
 	if ((rd->fd = open(path, flags | O_CLOEXEC)) < 0)
-		return tf_err_sys(err, errno == ENOENT ? TF_E_NOTFOUND : TF_E_IO, "open '%s'", path);
+		return tf_err_sys(err, errno == ENOENT ? TF_E_NOTFOUND : TF_E_IO, "open '%s'",
+		                  path);
 	if (fstat(rd->fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return tf_err_set(err, TF_E_INPUT, "'%s' is not a regular file", path);
 	/* A writer holds the lock from before its scan until its append is on disk. */
 	if ((flags & O_ACCMODE) == O_RDWR && flock(rd->fd, LOCK_EX) != 0)
 		return tf_err_sys(err, TF_E_IO, "lock '%s'", path);
 	/* Only uncompressed tar: no filter is enabled, so anything else fails to open. */
-	if ((rd->a = archive_read_new()) == NULL || archive_read_support_format_tar(rd->a) != ARCHIVE_OK)
+	if ((rd->a = archive_read_new()) == NULL ||
+	    archive_read_support_format_tar(rd->a) != ARCHIVE_OK)
 		return tf_err_nomem(err);
 	if (archive_read_open_fd(rd->a, rd->fd, IO_BLOCK) != ARCHIVE_OK)
 		return arch_err(err, rd->a, path);
@@ -275,7 +275,7 @@ enum kind { K_PAYLOAD, K_MANIFEST, K_SIG };
 
 /* Checks one header: a plain regular file with an acceptable name of a known kind. */
 static int classify(struct archive_entry *e, const char *bundle, enum kind *k, char *keyid,
-		    struct tf_err *err)
+                    struct tf_err *err)
 {
 	const char *name = archive_entry_pathname(e);
 	size_t n;
@@ -286,21 +286,22 @@ static int classify(struct archive_entry *e, const char *bundle, enum kind *k, c
 		return tf_err_set(err, TF_E_REJECT, "entry '%s': hard links are not allowed", name);
 	if (archive_entry_symlink(e) != NULL || archive_entry_filetype(e) == AE_IFLNK)
 		return tf_err_set(err, TF_E_REJECT, "entry '%s': symbolic links are not allowed",
-				  name);
+		                  name);
 	if (archive_entry_filetype(e) != AE_IFREG)
-		return tf_err_set(err, TF_E_REJECT,
-				  "entry '%s': only regular files are allowed (devices, folders, fifos are not)",
-				  name);
+		return tf_err_set(
+		    err, TF_E_REJECT,
+		    "entry '%s': only regular files are allowed (devices, folders, fifos are not)",
+		    name);
 	if (archive_entry_sparse_count(e) > 0 || !archive_entry_size_is_set(e) ||
 	    archive_entry_size(e) < 0)
 		return tf_err_set(err, TF_E_REJECT, "entry '%s': sparse or unsized entry", name);
 	if (!tf_bundle_path_ok(name))
-		return tf_err_set(err, TF_E_REJECT,
-				  "entry '%s': unsafe path (absolute, '..', empty or control characters)",
-				  name);
+		return tf_err_set(
+		    err, TF_E_REJECT,
+		    "entry '%s': unsafe path (absolute, '..', empty or control characters)", name);
 	if (archive_entry_perm(e) & ~0777u)
 		return tf_err_set(err, TF_E_REJECT, "entry '%s': setuid, setgid or sticky bit",
-				  name);
+		                  name);
 	if (strcmp(name, TF_MANIFEST_NAME) == 0) {
 		*k = K_MANIFEST;
 		return 0;
@@ -325,7 +326,7 @@ static int classify(struct archive_entry *e, const char *bundle, enum kind *k, c
 
 /* Reads the current entry's data (at most max bytes, else rejected) into a new buffer. */
 static int read_small(struct reader *rd, struct archive_entry *e, size_t max, char **out,
-		      size_t *len, struct tf_err *err)
+                      size_t *len, struct tf_err *err)
 {
 	la_int64_t size = archive_entry_size(e);
 	char *buf;
@@ -333,15 +334,15 @@ static int read_small(struct reader *rd, struct archive_entry *e, size_t max, ch
 
 	if (size < 0 || (uint64_t)size > max)
 		return tf_err_set(err, TF_E_REJECT, "entry '%s' is larger than %zu bytes",
-				  archive_entry_pathname(e), max);
+		                  archive_entry_pathname(e), max);
 	if ((buf = malloc((size_t)size + 1)) == NULL)
 		return tf_err_nomem(err);
 	n = size > 0 ? archive_read_data(rd->a, buf, (size_t)size) : 0;
 	if (n != size) {
 		free(buf);
 		return n < 0 ? arch_err(err, rd->a, rd->path)
-			     : tf_err_set(err, TF_E_REJECT, "entry '%s' is truncated",
-					  archive_entry_pathname(e));
+		             : tf_err_set(err, TF_E_REJECT, "entry '%s' is truncated",
+		                          archive_entry_pathname(e));
 	}
 	buf[size] = '\0';
 	*out = buf;
@@ -371,10 +372,10 @@ static int check_trailer(struct reader *rd, uint64_t end, struct tf_err *err)
 		return tf_err_sys(err, TF_E_IO, "seek '%s'", rd->path);
 	if ((uint64_t)size < end + 1024)
 		return tf_err_set(err, TF_E_REJECT, "'%s': truncated (no end-of-archive marker)",
-				  rd->path);
+		                  rd->path);
 	if ((uint64_t)size - end > TRAILER_MAX)
 		return tf_err_set(err, TF_E_REJECT, "'%s': data after the end of the archive",
-				  rd->path);
+		                  rd->path);
 	for (pos = end; pos < (uint64_t)size;) {
 		ssize_t n = pread(rd->fd, buf, sizeof(buf), (off_t)pos);
 		ssize_t i;
@@ -384,7 +385,8 @@ static int check_trailer(struct reader *rd, uint64_t end, struct tf_err *err)
 		for (i = 0; i < n; i++)
 			if (buf[i] != 0)
 				return tf_err_set(err, TF_E_REJECT,
-						  "'%s': data after the end of the archive", rd->path);
+				                  "'%s': data after the end of the archive",
+				                  rd->path);
 		pos += (uint64_t)n;
 	}
 	return 0;
@@ -416,16 +418,17 @@ static int scan_fd(struct reader *rd, struct tf_bundle_scan *s, struct tf_err *e
 		case K_PAYLOAD:
 			if (phase != IN_PAYLOAD)
 				return tf_err_set(err, TF_E_REJECT,
-						  "entry '%s' comes after the manifest", name);
+				                  "entry '%s' comes after the manifest", name);
 			s->npayload++;
 			if (archive_read_data_skip(rd->a) != ARCHIVE_OK)
 				return arch_err(err, rd->a, rd->path);
 			break;
 		case K_MANIFEST:
 			if (s->manifest != NULL)
-				return tf_err_set(err, TF_E_REJECT, "entry '%s' appears twice", name);
+				return tf_err_set(err, TF_E_REJECT, "entry '%s' appears twice",
+				                  name);
 			if ((r = read_small(rd, e, TF_MANIFEST_MAX, &s->manifest, &s->manifest_len,
-					    err)) != 0)
+			                    err)) != 0)
 				return r;
 			phase = IN_SIGS;
 			break;
@@ -436,14 +439,14 @@ static int scan_fd(struct reader *rd, struct tf_bundle_scan *s, struct tf_err *e
 
 			if (phase != IN_SIGS)
 				return tf_err_set(err, TF_E_REJECT,
-						  "entry '%s' comes before the manifest", name);
+				                  "entry '%s' comes before the manifest", name);
 			for (i = 0; i < s->nsigs; i++)
 				if (strcmp(s->sigs[i].keyid, keyid) == 0)
-					return tf_err_set(err, TF_E_REJECT, "entry '%s' appears twice",
-							  name);
+					return tf_err_set(err, TF_E_REJECT,
+					                  "entry '%s' appears twice", name);
 			if (s->nsigs >= TF_SIGS_MAX)
 				return tf_err_set(err, TF_E_REJECT, "more than %u signatures",
-						  TF_SIGS_MAX);
+				                  TF_SIGS_MAX);
 			if ((r = read_small(rd, e, TF_SIG_MAX, &sig, &len, err)) != 0)
 				return r;
 			if ((ns = realloc(s->sigs, (s->nsigs + 1) * sizeof(*ns))) == NULL) {
@@ -513,8 +516,7 @@ static int open_out(const char *staging, const char *rel, int *fd, struct tf_err
 	return 0;
 }
 
-static int verify_payload_entry(struct verify_ctx *v, struct archive_entry *e,
-				struct tf_err *err)
+static int verify_payload_entry(struct verify_ctx *v, struct archive_entry *e, struct tf_err *err)
 {
 	const char *name = archive_entry_pathname(e);
 	const struct tf_manifest_file *f = tf_manifest_find(v->m, name);
@@ -523,16 +525,18 @@ static int verify_payload_entry(struct verify_ctx *v, struct archive_entry *e,
 	int fd = -1, r;
 
 	if (f == NULL)
-		return tf_err_set(err, TF_E_REJECT, "entry '%s' is not listed in the manifest", name);
+		return tf_err_set(err, TF_E_REJECT, "entry '%s' is not listed in the manifest",
+		                  name);
 	if (v->seen[f - v->m->files])
 		return tf_err_set(err, TF_E_REJECT, "entry '%s' appears twice", name);
 	v->seen[f - v->m->files] = 1;
 	if ((uint64_t)archive_entry_size(e) != f->size)
-		return tf_err_set(err, TF_E_REJECT, "entry '%s': size %lld, manifest says %llu", name,
-				  (long long)archive_entry_size(e), (unsigned long long)f->size);
+		return tf_err_set(err, TF_E_REJECT, "entry '%s': size %lld, manifest says %llu",
+		                  name, (long long)archive_entry_size(e),
+		                  (unsigned long long)f->size);
 	if ((archive_entry_perm(e) & 0777) != f->mode)
-		return tf_err_set(err, TF_E_REJECT, "entry '%s': mode %04o, manifest says %04o", name,
-				  archive_entry_perm(e) & 0777, f->mode);
+		return tf_err_set(err, TF_E_REJECT, "entry '%s': mode %04o, manifest says %04o",
+		                  name, archive_entry_perm(e) & 0777, f->mode);
 	if (v->staging != NULL &&
 	    (r = open_out(v->staging, name + strlen(TF_PAYLOAD_PREFIX), &fd, err)) != 0)
 		return r;
@@ -573,7 +577,8 @@ static int verify_payload_entry(struct verify_ctx *v, struct archive_entry *e,
 		goto out;
 	}
 	if (memcmp(d, f->sha256, sizeof(d)) != 0) {
-		r = tf_err_set(err, TF_E_REJECT, "entry '%s': sha256 differs from the manifest", name);
+		r = tf_err_set(err, TF_E_REJECT, "entry '%s': sha256 differs from the manifest",
+		               name);
 		goto out;
 	}
 	if (fd >= 0 && (fchmod(fd, f->mode) != 0 || fsync(fd) != 0)) {
@@ -588,7 +593,7 @@ out:
 }
 
 static int verify_all(struct verify_ctx *v, const char *manifest, size_t manifest_len,
-		      struct tf_err *err)
+                      struct tf_err *err)
 {
 	struct archive_entry *e;
 	int r, ar, have_manifest = 0;
@@ -607,8 +612,9 @@ static int verify_all(struct verify_ctx *v, const char *manifest, size_t manifes
 			return r;
 		if (k == K_PAYLOAD) {
 			if (have_manifest)
-				return tf_err_set(err, TF_E_REJECT, "entry '%s' comes after the manifest",
-						  archive_entry_pathname(e));
+				return tf_err_set(err, TF_E_REJECT,
+				                  "entry '%s' comes after the manifest",
+				                  archive_entry_pathname(e));
 			if ((r = verify_payload_entry(v, e, err)) != 0)
 				return r;
 		} else if (k == K_MANIFEST) {
@@ -617,15 +623,15 @@ static int verify_all(struct verify_ctx *v, const char *manifest, size_t manifes
 
 			if (have_manifest)
 				return tf_err_set(err, TF_E_REJECT, "entry '%s' appears twice",
-						  TF_MANIFEST_NAME);
+				                  TF_MANIFEST_NAME);
 			if ((r = read_small(&v->rd, e, TF_MANIFEST_MAX, &again, &len, err)) != 0)
 				return r;
 			r = len != manifest_len || memcmp(again, manifest, len) != 0;
 			free(again);
 			if (r)
 				return tf_err_set(err, TF_E_REJECT,
-						  "%s changed while the bundle was being read",
-						  TF_MANIFEST_NAME);
+				                  "%s changed while the bundle was being read",
+				                  TF_MANIFEST_NAME);
 			have_manifest = 1;
 		} else if (archive_read_data_skip(v->rd.a) != ARCHIVE_OK) {
 			return arch_err(err, v->rd.a, v->rd.path);
@@ -635,14 +641,15 @@ static int verify_all(struct verify_ctx *v, const char *manifest, size_t manifes
 		return tf_err_set(err, TF_E_REJECT, "'%s': no %s", v->rd.path, TF_MANIFEST_NAME);
 	for (i = 0; i < v->m->nfiles; i++)
 		if (!v->seen[i])
-			return tf_err_set(err, TF_E_REJECT, "entry '%s' listed in the manifest is missing",
-					  v->m->files[i].path);
+			return tf_err_set(err, TF_E_REJECT,
+			                  "entry '%s' listed in the manifest is missing",
+			                  v->m->files[i].path);
 	return 0;
 }
 
 int tf_bundle_verify_payload(const char *path, const struct tf_manifest *m, const char *manifest,
-			     size_t manifest_len, const char *staging, struct tf_progress *pr,
-			     struct tf_err *err)
+                             size_t manifest_len, const char *staging, struct tf_progress *pr,
+                             struct tf_err *err)
 {
 	struct verify_ctx v = {.rd = {.fd = -1}, .m = m, .staging = staging, .pr = pr};
 	struct tf_err cleanup;
@@ -662,7 +669,7 @@ out:
 	tf_sha256_free(v.c);
 	if (r != 0 && staging != NULL && tf_rmtree(staging, &cleanup) != 0)
 		tf_err_prefix(err, "and staging '%s' could not be removed (%s)", staging,
-			      cleanup.msg);
+		              cleanup.msg);
 	return r;
 }
 
@@ -670,7 +677,7 @@ out:
 
 /* The tar bytes of one entry followed by the end-of-archive marker, built by libarchive. */
 int tf_bundle_read_payload(const char *path, const struct tf_manifest *m, const char *name,
-			   size_t max, char **out, size_t *len, struct tf_err *err)
+                           size_t max, char **out, size_t *len, struct tf_err *err)
 {
 	const struct tf_manifest_file *f = tf_manifest_find(m, name);
 	struct reader rd = {.fd = -1};
@@ -686,15 +693,16 @@ int tf_bundle_read_payload(const char *path, const struct tf_manifest *m, const 
 		goto out;
 	for (;;) {
 		if ((ar = archive_read_next_header(rd.a, &e)) == ARCHIVE_EOF) {
-			r = tf_err_set(err, TF_E_REJECT, "entry '%s' listed in the manifest is missing",
-				       name);
+			r = tf_err_set(err, TF_E_REJECT,
+			               "entry '%s' listed in the manifest is missing", name);
 			goto out;
 		}
 		if (ar != ARCHIVE_OK) {
 			r = arch_err(err, rd.a, path);
 			goto out;
 		}
-		if (archive_entry_pathname(e) != NULL && strcmp(archive_entry_pathname(e), name) == 0)
+		if (archive_entry_pathname(e) != NULL &&
+		    strcmp(archive_entry_pathname(e), name) == 0)
 			break;
 		if (archive_read_data_skip(rd.a) != ARCHIVE_OK) {
 			r = arch_err(err, rd.a, path);
@@ -712,8 +720,8 @@ int tf_bundle_read_payload(const char *path, const struct tf_manifest *m, const 
 		goto out;
 	}
 	if (n != f->size || memcmp(sum, f->sha256, TF_SHA256_LEN) != 0) {
-		r = tf_err_set(err, TF_E_REJECT, "entry '%s': size or sha256 differs from the manifest",
-			       name);
+		r = tf_err_set(err, TF_E_REJECT,
+		               "entry '%s': size or sha256 differs from the manifest", name);
 		goto out;
 	}
 	*out = buf;
@@ -726,7 +734,7 @@ out:
 }
 
 static int sig_entry_bytes(const char *name, const uint8_t *sig, size_t len, uint8_t **out,
-			   size_t *outlen, struct tf_err *err)
+                           size_t *outlen, struct tf_err *err)
 {
 	struct archive *a = NULL;
 	struct archive_entry *e = NULL;
@@ -744,7 +752,8 @@ static int sig_entry_bytes(const char *name, const uint8_t *sig, size_t len, uin
 	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
 	    archive_write_open_memory(a, buf, cap, &used) != ARCHIVE_OK ||
 	    archive_write_header(a, e) != ARCHIVE_OK ||
-	    archive_write_data(a, sig, len) != (la_ssize_t)len || archive_write_close(a) != ARCHIVE_OK) {
+	    archive_write_data(a, sig, len) != (la_ssize_t)len ||
+	    archive_write_close(a) != ARCHIVE_OK) {
 		r = tf_err_set(err, TF_E_IO, "encode signature entry: %s", archive_error_string(a));
 		goto out;
 	}
@@ -760,8 +769,8 @@ out:
 	return r;
 }
 
-int tf_bundle_append_signature(const char *path, const char *keyid, const uint8_t *sig,
-			       size_t len, struct tf_err *err)
+int tf_bundle_append_signature(const char *path, const char *keyid, const uint8_t *sig, size_t len,
+                               struct tf_err *err)
 {
 	struct reader rd = {.fd = -1};
 	struct tf_bundle_scan s;
@@ -780,12 +789,13 @@ int tf_bundle_append_signature(const char *path, const char *keyid, const uint8_
 	for (i = 0; i < s.nsigs; i++) {
 		if (strcmp(s.sigs[i].keyid, keyid) == 0) {
 			r = tf_err_set(err, TF_E_INPUT, "'%s' is already signed by key %s", path,
-				       keyid);
+			               keyid);
 			goto out;
 		}
 	}
 	if (s.nsigs >= TF_SIGS_MAX) {
-		r = tf_err_set(err, TF_E_INPUT, "'%s' already holds %u signatures", path, TF_SIGS_MAX);
+		r = tf_err_set(err, TF_E_INPUT, "'%s' already holds %u signatures", path,
+		               TF_SIGS_MAX);
 		goto out;
 	}
 	snprintf(name, sizeof(name), "%s%s%s", TF_SIG_DIR, keyid, TF_SIG_SUFFIX);
@@ -793,7 +803,8 @@ int tf_bundle_append_signature(const char *path, const char *keyid, const uint8_
 		goto out;
 	/* Everything after the first header block goes first: until that block replaces the old
 	 * end-of-archive marker, the bundle on disk stays the valid bundle it was. */
-	if (pwrite(rd.fd, bytes + 512, nbytes - 512, (off_t)(s.end + 512)) != (ssize_t)(nbytes - 512) ||
+	if (pwrite(rd.fd, bytes + 512, nbytes - 512, (off_t)(s.end + 512)) !=
+	        (ssize_t)(nbytes - 512) ||
 	    fsync(rd.fd) != 0 || pwrite(rd.fd, bytes, 512, (off_t)s.end) != 512 ||
 	    ftruncate(rd.fd, (off_t)(s.end + nbytes)) != 0 || fsync(rd.fd) != 0) {
 		r = tf_err_sys(err, TF_E_IO, "append signature to '%s'", path);

@@ -56,11 +56,12 @@ int tf_rollback_read(const char *dir, const char *cluster, uint64_t *seq, struct
 	v = strtoull(buf, &end, 10);
 	if (errno != 0 || end == buf || (*end != '\n' && *end != '\0')) {
 		free(buf);
-		return tf_err_set(err, TF_E_INPUT,
-				  "anti-rollback state '%s' is damaged: restore it from a backup, or write the "
-				  "last installed sequence into it (the receipts and audit.log beside it name "
-				  "the bundles installed); tiferry does not guess",
-				  path);
+		return tf_err_set(
+		    err, TF_E_INPUT,
+		    "anti-rollback state '%s' is damaged: restore it from a backup, or write the "
+		    "last installed sequence into it (the receipts and audit.log beside it name "
+		    "the bundles installed); tiferry does not guess",
+		    path);
 	}
 	free(buf);
 	*seq = (uint64_t)v;
@@ -77,9 +78,9 @@ int tf_rollback_write(const char *dir, const char *cluster, uint64_t seq, struct
 		return r;
 	if (seq < cur)
 		return tf_err_set(err, TF_E_INPUT,
-				  "refusing to lower the recorded sequence of '%s' from %" PRIu64
-				  " to %" PRIu64,
-				  cluster, cur, seq);
+		                  "refusing to lower the recorded sequence of '%s' from %" PRIu64
+		                  " to %" PRIu64,
+		                  cluster, cur, seq);
 	snprintf(folder, sizeof(folder), "%s/%s", dir, cluster);
 	if ((r = tf_mkdir_p(folder, 0700, err)) != 0)
 		return r;
@@ -89,7 +90,7 @@ int tf_rollback_write(const char *dir, const char *cluster, uint64_t seq, struct
 }
 
 static int check_signatures(const struct tf_bundle_scan *s, const struct tf_policy *p,
-			    struct tf_check_result *res, struct tf_err *err)
+                            struct tf_check_result *res, struct tf_err *err)
 {
 	const char **valid = NULL;
 	size_t i, nvalid = 0;
@@ -107,16 +108,17 @@ static int check_signatures(const struct tf_bundle_scan *s, const struct tf_poli
 		memcpy(sg->keyid, s->sigs[i].keyid, sizeof(sg->keyid));
 		if (k == NULL)
 			continue; /* an unknown key counts for nothing */
-		if ((sg->holder = strdup(k->holder)) == NULL || (sg->role = strdup(k->role)) == NULL) {
+		if ((sg->holder = strdup(k->holder)) == NULL ||
+		    (sg->role = strdup(k->role)) == NULL) {
 			r = tf_err_nomem(err);
 			goto out;
 		}
 		if (tf_sigkey_verify(k->key, s->manifest, s->manifest_len, s->sigs[i].sig,
-				     s->sigs[i].len, err) != 0) {
+		                     s->sigs[i].len, err) != 0) {
 			/* A known key with a bad signature is tampering, not a missing approval. */
 			r = tf_err_set(err, TF_E_REJECT,
-				       "signature by '%s' (%s, key %.16s) does not verify", k->holder,
-				       k->role, s->sigs[i].keyid);
+			               "signature by '%s' (%s, key %.16s) does not verify",
+			               k->holder, k->role, s->sigs[i].keyid);
 			goto out;
 		}
 		sg->valid = 1;
@@ -129,7 +131,7 @@ out:
 }
 
 static int check_target(const struct tf_manifest *m, const struct tf_check_opts *o,
-			struct tf_check_result *res, struct tf_err *err)
+                        struct tf_check_result *res, struct tf_err *err)
 {
 	char fp[TF_FINGERPRINT_LEN];
 	int r;
@@ -147,22 +149,24 @@ static int check_target(const struct tf_manifest *m, const struct tf_check_opts 
 	if ((r = o->topology_fingerprint(res->meta_path, fp, err)) != 0) {
 		if (r == TF_E_NOTFOUND && o->cluster_meta != NULL)
 			return tf_err_set(err, TF_E_INPUT, "--cluster-meta '%s' does not exist",
-					  o->cluster_meta);
+			                  o->cluster_meta);
 		if (r == TF_E_NOTFOUND)
 			return tf_err_set(err, TF_E_REJECT,
-					  "target: cluster '%s' is not managed here (no '%s'; give --cluster-meta)",
-					  m->cluster, res->meta_path);
+			                  "target: cluster '%s' is not managed here (no '%s'; give "
+			                  "--cluster-meta)",
+			                  m->cluster, res->meta_path);
 		return r;
 	}
 	if (strcmp(fp, m->topology) != 0)
 		return tf_err_set(err, TF_E_REJECT,
-				  "target: topology of cluster '%s' (%s, from '%s') differs from the bundle's (%s)",
-				  m->cluster, fp, res->meta_path, m->topology);
+		                  "target: topology of cluster '%s' (%s, from '%s') differs from "
+		                  "the bundle's (%s)",
+		                  m->cluster, fp, res->meta_path, m->topology);
 	return 0;
 }
 
 int tf_bundle_check(const char *path, const struct tf_check_opts *o, struct tf_check_result *res,
-		    struct tf_err *err)
+                    struct tf_err *err)
 {
 	struct tf_bundle_scan s;
 	struct tf_policy *p = NULL;
@@ -195,14 +199,14 @@ int tf_bundle_check(const char *path, const struct tf_check_opts *o, struct tf_c
 	}
 	if ((r = check_target(m, o, res, err)) != 0)
 		goto out;
-	if ((r = tf_rollback_read(o->state_dir ? o->state_dir : tf_paths_state_root(), m->cluster, &last,
-				  err)) != 0)
+	if ((r = tf_rollback_read(o->state_dir ? o->state_dir : tf_paths_state_root(), m->cluster,
+	                          &last, err)) != 0)
 		goto out;
 	if (m->sequence <= last) {
 		r = tf_err_set(err, TF_E_REJECT,
-			       "rollback: sequence %" PRIu64 " is not above %" PRIu64
-			       ", the last installed on cluster '%s'",
-			       m->sequence, last, m->cluster);
+		               "rollback: sequence %" PRIu64 " is not above %" PRIu64
+		               ", the last installed on cluster '%s'",
+		               m->sequence, last, m->cluster);
 		goto out;
 	}
 	if (o->progress != NULL) {
@@ -214,7 +218,7 @@ int tf_bundle_check(const char *path, const struct tf_check_opts *o, struct tf_c
 		o->progress->total = total;
 	}
 	if ((r = tf_bundle_verify_payload(path, m, s.manifest, s.manifest_len, o->staging,
-					  o->progress, err)) != 0)
+	                                  o->progress, err)) != 0)
 		goto out;
 	res->manifest_bytes = s.manifest;
 	res->manifest_len = s.manifest_len;

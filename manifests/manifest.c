@@ -62,7 +62,8 @@ int tf_bundle_path_ok(const char *path)
 		size_t n = slash ? (size_t)(slash - p) : strlen(p);
 
 		/* 255: NAME_MAX, so that every acceptable path can also be extracted */
-		if (n == 0 || n > 255 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+		if (n == 0 || n > 255 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
 			return 0;
 		if (slash == NULL)
 			return 1;
@@ -71,7 +72,7 @@ int tf_bundle_path_ok(const char *path)
 }
 
 int tf_manifest_add_file(struct tf_manifest *m, const char *path, uint64_t size, unsigned mode,
-			 const uint8_t sha256[TF_SHA256_LEN], struct tf_err *err)
+                         const uint8_t sha256[TF_SHA256_LEN], struct tf_err *err)
 {
 	struct tf_manifest_file *nf;
 
@@ -93,7 +94,7 @@ int tf_manifest_add_file(struct tf_manifest *m, const char *path, uint64_t size,
 }
 
 int tf_manifest_set_section(struct tf_manifest *m, const char *name, const char *json,
-			    struct tf_err *err)
+                            struct tf_err *err)
 {
 	cJSON *probe;
 	char *n = NULL, *j = NULL, **nn, **nj;
@@ -146,7 +147,7 @@ const char *tf_manifest_section(const struct tf_manifest *m, const char *name)
 static int cmp_file(const void *a, const void *b)
 {
 	return strcmp(((const struct tf_manifest_file *)a)->path,
-		      ((const struct tf_manifest_file *)b)->path);
+	              ((const struct tf_manifest_file *)b)->path);
 }
 
 int tf_manifest_sort(struct tf_manifest *m, struct tf_err *err)
@@ -159,7 +160,7 @@ int tf_manifest_sort(struct tf_manifest *m, struct tf_err *err)
 	for (i = 1; i < m->nfiles; i++)
 		if (strcmp(m->files[i - 1].path, m->files[i].path) == 0)
 			return tf_err_set(err, TF_E_REJECT, "manifest lists '%s' twice",
-					  m->files[i].path);
+			                  m->files[i].path);
 	/* A file cannot also be the folder of another file: such a bundle could never be
 	 * extracted, so it is refused before anything is written. */
 	for (i = 0; i < m->nfiles; i++) {
@@ -173,9 +174,10 @@ int tf_manifest_sort(struct tf_manifest *m, struct tf_err *err)
 			memcpy(prefix, p, n);
 			prefix[n] = '\0';
 			if (tf_manifest_find(m, prefix) != NULL)
-				return tf_err_set(err, TF_E_REJECT,
-						  "manifest lists '%s' both as a file and as the folder of '%s'",
-						  prefix, p);
+				return tf_err_set(
+				    err, TF_E_REJECT,
+				    "manifest lists '%s' both as a file and as the folder of '%s'",
+				    prefix, p);
 		}
 	}
 	return 0;
@@ -210,8 +212,7 @@ static cJSON *add_time(cJSON *o, const char *name, time_t t)
 	return cJSON_AddStringToObject(o, name, buf);
 }
 
-int tf_manifest_serialize(const struct tf_manifest *m, char **out, size_t *len,
-			  struct tf_err *err)
+int tf_manifest_serialize(const struct tf_manifest *m, char **out, size_t *len, struct tf_err *err)
 {
 	cJSON *root = NULL, *target, *files, *f, *sec;
 	char *text = NULL, *s;
@@ -222,12 +223,13 @@ int tf_manifest_serialize(const struct tf_manifest *m, char **out, size_t *len,
 	/* JSON numbers are doubles to most readers: refuse what would not read back exactly. */
 	if (m->sequence > TF_MANIFEST_MAX_INT) {
 		r = tf_err_set(err, TF_E_INPUT, "sequence %llu is above 2^53",
-			       (unsigned long long)m->sequence);
+		               (unsigned long long)m->sequence);
 		goto out;
 	}
 	for (i = 0; i < m->nfiles; i++) {
 		if (m->files[i].size > TF_MANIFEST_MAX_INT) {
-			r = tf_err_set(err, TF_E_INPUT, "'%s' is larger than 2^53 bytes", m->files[i].path);
+			r = tf_err_set(err, TF_E_INPUT, "'%s' is larger than 2^53 bytes",
+			               m->files[i].path);
 			goto out;
 		}
 	}
@@ -235,8 +237,8 @@ int tf_manifest_serialize(const struct tf_manifest *m, char **out, size_t *len,
 		goto nomem;
 	if (!cJSON_AddStringToObject(root, "format", TF_MANIFEST_FORMAT) ||
 	    !cJSON_AddStringToObject(root, "bundle_id", m->bundle_id) ||
-	    !add_uint(root, "sequence", m->sequence) ||
-	    !add_time(root, "created", m->created) || !add_time(root, "not_before", m->not_before) ||
+	    !add_uint(root, "sequence", m->sequence) || !add_time(root, "created", m->created) ||
+	    !add_time(root, "not_before", m->not_before) ||
 	    !add_time(root, "not_after", m->not_after))
 		goto nomem;
 	if ((target = cJSON_AddObjectToObject(root, "target")) == NULL ||
@@ -259,7 +261,7 @@ int tf_manifest_serialize(const struct tf_manifest *m, char **out, size_t *len,
 	for (i = 0; i < m->nsections; i++) {
 		if ((sec = cJSON_Parse(m->section_json[i])) == NULL) {
 			r = tf_err_set(err, TF_E_INPUT, "section '%s' is not JSON",
-				       m->section_names[i]);
+			               m->section_names[i]);
 			goto out;
 		}
 		if (!cJSON_AddItemToObject(root, m->section_names[i], sec)) {
@@ -393,12 +395,12 @@ static int parse_file(const cJSON *f, size_t idx, struct tf_manifest *m, struct 
 		return tf_err_set(err, TF_E_REJECT, "manifest: files[%zu] is not an object", idx);
 	if (only_keys(f, keys, 4, &bad) != 0)
 		return tf_err_set(err, TF_E_REJECT, "manifest: files[%zu] has unknown field '%s'",
-				  idx, bad);
+		                  idx, bad);
 	path = get_str(f, "path");
 	if (path == NULL || !tf_bundle_path_ok(path) ||
 	    strncmp(path, TF_PAYLOAD_PREFIX, strlen(TF_PAYLOAD_PREFIX)) != 0)
 		return tf_err_set(err, TF_E_REJECT, "manifest: files[%zu]: bad path '%s'", idx,
-				  path ? path : "(missing)");
+		                  path ? path : "(missing)");
 	if (get_uint(f, "size", 0, &size) != 0)
 		return tf_err_set(err, TF_E_REJECT, "manifest: '%s': bad size", path);
 	if (parse_mode(get_str(f, "mode"), &md) != 0)
@@ -408,14 +410,14 @@ static int parse_file(const cJSON *f, size_t idx, struct tf_manifest *m, struct 
 		return tf_err_set(err, TF_E_REJECT, "manifest: '%s': bad sha256", path);
 	if (tf_manifest_add_file(m, path, size, md, sha, err) != 0)
 		return tf_err_set(err, err->code == TF_E_NOMEM ? TF_E_NOMEM : TF_E_REJECT,
-				  "manifest: %s", err->msg);
+		                  "manifest: %s", err->msg);
 	return 0;
 }
 
 static int parse_root(const cJSON *root, struct tf_manifest *m, struct tf_err *err)
 {
-	static const char *const core[] = {"format", "bundle_id", "sequence", "created",
-					   "not_before", "not_after", "target", "files"};
+	static const char *const core[] = {"format",     "bundle_id", "sequence", "created",
+	                                   "not_before", "not_after", "target",   "files"};
 	const cJSON *target, *files, *c;
 	const char *s;
 	size_t i;
@@ -429,22 +431,24 @@ static int parse_root(const cJSON *root, struct tf_manifest *m, struct tf_err *e
 			continue;
 		if (!is_section(c->string) || !cJSON_IsObject(c))
 			return tf_err_set(err, TF_E_REJECT, "manifest: unknown field '%s'",
-					  c->string);
+			                  c->string);
 	}
 	if ((s = get_str(root, "format")) == NULL || strcmp(s, TF_MANIFEST_FORMAT) != 0)
 		return tf_err_set(err, TF_E_REJECT, "manifest: format '%s' is not '%s'",
-				  s ? s : "(missing)", TF_MANIFEST_FORMAT);
+		                  s ? s : "(missing)", TF_MANIFEST_FORMAT);
 	if ((s = get_str(root, "bundle_id")) == NULL || !tf_hex_is_lower(s, 32))
 		return tf_err_set(err, TF_E_REJECT, "manifest: bad bundle_id");
 	if ((m->bundle_id = strdup(s)) == NULL)
 		return tf_err_nomem(err);
 	if (get_uint(root, "sequence", 1, &m->sequence) != 0)
-		return tf_err_set(err, TF_E_REJECT, "manifest: sequence must be a whole number >= 1");
+		return tf_err_set(err, TF_E_REJECT,
+		                  "manifest: sequence must be a whole number >= 1");
 	if (get_time(root, "created", &m->created) != 0 ||
 	    get_time(root, "not_before", &m->not_before) != 0 ||
 	    get_time(root, "not_after", &m->not_after) != 0)
-		return tf_err_set(err, TF_E_REJECT,
-				  "manifest: created, not_before and not_after must be RFC 3339 times");
+		return tf_err_set(
+		    err, TF_E_REJECT,
+		    "manifest: created, not_before and not_after must be RFC 3339 times");
 	if (m->not_after <= m->not_before)
 		return tf_err_set(err, TF_E_REJECT, "manifest: not_after is not after not_before");
 	target = cJSON_GetObjectItemCaseSensitive(root, "target");
@@ -492,7 +496,8 @@ int tf_manifest_parse(const char *buf, size_t len, struct tf_manifest *m, struct
 
 	tf_manifest_init(m);
 	if (len > TF_MANIFEST_MAX)
-		return tf_err_set(err, TF_E_REJECT, "manifest: larger than %u bytes", TF_MANIFEST_MAX);
+		return tf_err_set(err, TF_E_REJECT, "manifest: larger than %u bytes",
+		                  TF_MANIFEST_MAX);
 	if (memchr(buf, '\0', len) != NULL)
 		return tf_err_set(err, TF_E_REJECT, "manifest: NUL byte");
 	/* cJSON refuses trailing bytes only when it sees the terminating NUL inside the length. */

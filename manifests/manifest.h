@@ -12,14 +12,14 @@
 
 #define TF_MANIFEST_FORMAT "tiferry-bundle/1"
 #define TF_MANIFEST_NAME "manifest.json"
-#define TF_MANIFEST_MAX (4u << 20)    /* bytes */
+#define TF_MANIFEST_MAX (4u << 20) /* bytes */
 #define TF_MANIFEST_MAX_FILES 100000u
 #define TF_PAYLOAD_PREFIX "payload/"
 #define TF_PATH_MAX_LEN 1024u
 #define TF_MANIFEST_MAX_INT 9007199254740992ull /* 2^53: the largest integer JSON keeps exactly */
 
 struct tf_manifest_file {
-	char *path;  /* bundle path, "payload/..." */
+	char *path; /* bundle path, "payload/..." */
 	uint64_t size;
 	unsigned mode; /* permission bits only (no setuid, setgid, sticky) */
 	uint8_t sha256[TF_SHA256_LEN];
@@ -31,8 +31,8 @@ struct tf_manifest {
 	time_t created;
 	time_t not_before;
 	time_t not_after;
-	char *cluster;     /* target cluster name */
-	char *topology;    /* "sha256:<hex>" (docs/bundle-format.md, "Topology fingerprint") */
+	char *cluster;  /* target cluster name */
+	char *topology; /* "sha256:<hex>" (docs/bundle-format.md, "Topology fingerprint") */
 	size_t nfiles;
 	struct tf_manifest_file *files;
 	/* Sections added by later parts ("tiup", "tls", "plan", "runbook"): name and JSON text. */
@@ -46,10 +46,10 @@ void tf_manifest_release(struct tf_manifest *m);
 
 /* Appends a file entry (path copied). */
 int tf_manifest_add_file(struct tf_manifest *m, const char *path, uint64_t size, unsigned mode,
-			 const uint8_t sha256[TF_SHA256_LEN], struct tf_err *err) TF_MUST_CHECK;
+                         const uint8_t sha256[TF_SHA256_LEN], struct tf_err *err) TF_MUST_CHECK;
 /* Sets section name to the JSON text json (validated, copied; replaces an earlier one). */
 int tf_manifest_set_section(struct tf_manifest *m, const char *name, const char *json,
-			    struct tf_err *err) TF_MUST_CHECK;
+                            struct tf_err *err) TF_MUST_CHECK;
 /* The JSON text of section name, or NULL. */
 const char *tf_manifest_section(const struct tf_manifest *m, const char *name);
 /* The entry for path, or NULL. Binary search: call tf_manifest_sort first (parse does). */
@@ -59,10 +59,10 @@ int tf_manifest_sort(struct tf_manifest *m, struct tf_err *err) TF_MUST_CHECK;
 
 /* Serialises m (pretty-printed JSON ending in a newline) into *out (caller frees). */
 int tf_manifest_serialize(const struct tf_manifest *m, char **out, size_t *len,
-			  struct tf_err *err) TF_MUST_CHECK;
+                          struct tf_err *err) TF_MUST_CHECK;
 /* Parses and validates manifest bytes. Every rule failure is TF_E_REJECT naming the field. */
 int tf_manifest_parse(const char *buf, size_t len, struct tf_manifest *m,
-		      struct tf_err *err) TF_MUST_CHECK;
+                      struct tf_err *err) TF_MUST_CHECK;
 
 /* 1 when path is an acceptable bundle path: relative, no empty, "." or ".." component, no
  * component over 255 bytes, no backslash or control character, at most TF_PATH_MAX_LEN bytes. */

@@ -61,7 +61,7 @@ static int role_name_ok(const char *s)
 }
 
 static int load_key(struct tf_policy *p, const struct tf_yaml *e, size_t idx, const char *dir,
-		    struct tf_err *err)
+                    struct tf_err *err)
 {
 	const char *file = tf_yaml_get_str(e, "file");
 	const char *holder = tf_yaml_get_str(e, "holder");
@@ -73,20 +73,22 @@ static int load_key(struct tf_policy *p, const struct tf_yaml *e, size_t idx, co
 
 	if (e->kind != TF_YAML_MAP || file == NULL || holder == NULL || role == NULL)
 		return tf_err_set(err, TF_E_INPUT,
-				  "policy.yaml: line %d: keys[%zu] needs file, holder and role",
-				  e->line, idx);
+		                  "policy.yaml: line %d: keys[%zu] needs file, holder and role",
+		                  e->line, idx);
 	for (i = 0; i < e->n; i++)
 		if (strcmp(e->keys[i], "file") != 0 && strcmp(e->keys[i], "holder") != 0 &&
 		    strcmp(e->keys[i], "role") != 0)
-			return tf_err_set(err, TF_E_INPUT, "policy.yaml: line %d: unknown field '%s'",
-					  e->line, e->keys[i]);
+			return tf_err_set(err, TF_E_INPUT,
+			                  "policy.yaml: line %d: unknown field '%s'", e->line,
+			                  e->keys[i]);
 	if (!file_name_ok(file))
 		return tf_err_set(err, TF_E_INPUT,
-				  "policy.yaml: line %d: key file '%s' must be a file name inside the trust folder",
-				  e->line, file);
+		                  "policy.yaml: line %d: key file '%s' must be a file name inside "
+		                  "the trust folder",
+		                  e->line, file);
 	if (!role_name_ok(role))
 		return tf_err_set(err, TF_E_INPUT, "policy.yaml: line %d: bad role name '%s'",
-				  e->line, role);
+		                  e->line, role);
 	if ((path = tf_path_join(dir, file)) == NULL)
 		return tf_err_nomem(err);
 	r = tf_sigkey_load_public_file(path, &p->owned[p->nkeys], err);
@@ -96,8 +98,8 @@ static int load_key(struct tf_policy *p, const struct tf_yaml *e, size_t idx, co
 	for (i = 0; i < p->nkeys; i++) {
 		if (strcmp(tf_sigkey_id(p->keys[i].key), tf_sigkey_id(p->owned[p->nkeys])) == 0) {
 			r = tf_err_set(err, TF_E_INPUT,
-				       "policy.yaml: line %d: key '%s' is the same key as '%s'",
-				       e->line, file, p->keys[i].file);
+			               "policy.yaml: line %d: key '%s' is the same key as '%s'",
+			               e->line, file, p->keys[i].file);
 			tf_sigkey_free(p->owned[p->nkeys]);
 			p->owned[p->nkeys] = NULL;
 			return r;
@@ -118,8 +120,9 @@ static int load_require(struct tf_policy *p, const struct tf_yaml *req, struct t
 	size_t i, j;
 
 	if (req == NULL || req->kind != TF_YAML_MAP || req->n == 0)
-		return tf_err_set(err, TF_E_INPUT,
-				  "policy.yaml: 'require' must map each role to a number of signatures");
+		return tf_err_set(
+		    err, TF_E_INPUT,
+		    "policy.yaml: 'require' must map each role to a number of signatures");
 	if (req->n > MAX_ROLES)
 		return tf_err_set(err, TF_E_INPUT, "policy.yaml: more than %d roles", MAX_ROLES);
 	for (i = 0; i < req->n; i++) {
@@ -127,21 +130,24 @@ static int load_require(struct tf_policy *p, const struct tf_yaml *req, struct t
 		unsigned have = 0;
 
 		if (!role_name_ok(req->keys[i]))
-			return tf_err_set(err, TF_E_INPUT, "policy.yaml: line %d: bad role name '%s'",
-					  req->items[i]->line, req->keys[i]);
+			return tf_err_set(err, TF_E_INPUT,
+			                  "policy.yaml: line %d: bad role name '%s'",
+			                  req->items[i]->line, req->keys[i]);
 		if (tf_yaml_get_u64(req, req->keys[i], 0, &n, "policy.yaml", err) != 0)
 			return err->code;
 		if (n < 1 || n > MAX_KEYS)
-			return tf_err_set(err, TF_E_INPUT,
-					  "policy.yaml: line %d: role '%s' must need at least one signature",
-					  req->items[i]->line, req->keys[i]);
+			return tf_err_set(
+			    err, TF_E_INPUT,
+			    "policy.yaml: line %d: role '%s' must need at least one signature",
+			    req->items[i]->line, req->keys[i]);
 		for (j = 0; j < p->nkeys; j++)
 			if (strcmp(p->keys[j].role, req->keys[i]) == 0)
 				have++;
 		if (have < n)
-			return tf_err_set(err, TF_E_INPUT,
-					  "policy.yaml: role '%s' needs %u signatures but only %u keys hold it",
-					  req->keys[i], (unsigned)n, have);
+			return tf_err_set(
+			    err, TF_E_INPUT,
+			    "policy.yaml: role '%s' needs %u signatures but only %u keys hold it",
+			    req->keys[i], (unsigned)n, have);
 		if ((p->roles[p->nroles].role = strdup(req->keys[i])) == NULL)
 			return tf_err_nomem(err);
 		p->roles[p->nroles++].count = (unsigned)n;
@@ -150,7 +156,7 @@ static int load_require(struct tf_policy *p, const struct tf_yaml *req, struct t
 }
 
 int tf_policy_parse(const char *buf, size_t len, const char *dir, struct tf_policy **out,
-		    struct tf_err *err)
+                    struct tf_err *err)
 {
 	struct tf_yaml *y = NULL;
 	struct tf_policy *p = NULL;
@@ -167,7 +173,7 @@ int tf_policy_parse(const char *buf, size_t len, const char *dir, struct tf_poli
 	for (i = 0; i < y->n; i++) {
 		if (strcmp(y->keys[i], "keys") != 0 && strcmp(y->keys[i], "require") != 0) {
 			r = tf_err_set(err, TF_E_INPUT, "policy.yaml: line %d: unknown field '%s'",
-				       y->items[i]->line, y->keys[i]);
+			               y->items[i]->line, y->keys[i]);
 			goto out;
 		}
 	}
@@ -229,7 +235,7 @@ const struct tf_policy_key *tf_policy_lookup(const struct tf_policy *p, const ch
 }
 
 int tf_policy_satisfied(const struct tf_policy *p, const char *const *keyids, size_t n,
-			struct tf_err *err)
+                        struct tf_err *err)
 {
 	size_t i, j, k;
 
@@ -247,10 +253,11 @@ int tf_policy_satisfied(const struct tf_policy *p, const char *const *keyids, si
 				got++;
 		}
 		if (got < p->roles[i].count)
-			return tf_err_set(err, TF_E_REJECT,
-					  "policy: role '%s' needs %u valid signature%s, bundle has %u",
-					  p->roles[i].role, p->roles[i].count,
-					  p->roles[i].count == 1 ? "" : "s", got);
+			return tf_err_set(
+			    err, TF_E_REJECT,
+			    "policy: role '%s' needs %u valid signature%s, bundle has %u",
+			    p->roles[i].role, p->roles[i].count, p->roles[i].count == 1 ? "" : "s",
+			    got);
 	}
 	return 0;
 }

@@ -14,7 +14,7 @@
 struct tf_policy;
 
 struct tf_policy_key {
-	const char *file;   /* as named in policy.yaml */
+	const char *file; /* as named in policy.yaml */
 	const char *holder;
 	const char *role;
 	const struct tf_sigkey *key;
@@ -24,7 +24,7 @@ struct tf_policy_key {
 int tf_policy_load(const char *dir, struct tf_policy **out, struct tf_err *err) TF_MUST_CHECK;
 /* Parses a policy from memory; key files are read relative to dir. */
 int tf_policy_parse(const char *buf, size_t len, const char *dir, struct tf_policy **out,
-		    struct tf_err *err) TF_MUST_CHECK;
+                    struct tf_err *err) TF_MUST_CHECK;
 void tf_policy_free(struct tf_policy *p);
 
 /* The policy's entry for keyid, or NULL when the key is unknown. */
@@ -32,7 +32,7 @@ const struct tf_policy_key *tf_policy_lookup(const struct tf_policy *p, const ch
 /* Checks that the keys in keyids (each already verified, duplicates counted once) meet every
  * role's requirement. TF_E_REJECT naming the first role short of signatures. */
 int tf_policy_satisfied(const struct tf_policy *p, const char *const *keyids, size_t n,
-			struct tf_err *err) TF_MUST_CHECK;
+                        struct tf_err *err) TF_MUST_CHECK;
 /* Requirements, for display: role i's name and count; returns the number of roles. */
 size_t tf_policy_nroles(const struct tf_policy *p);
 void tf_policy_role(const struct tf_policy *p, size_t i, const char **role, unsigned *count);

@@ -39,8 +39,8 @@ static int next_event(struct loader *l, yaml_event_t *ev, struct tf_err *err)
 {
 	if (!yaml_parser_parse(&l->parser, ev)) {
 		return tf_err_set(err, TF_E_INPUT, "%s: line %zu: %s", l->name,
-				  l->parser.problem_mark.line + 1,
-				  l->parser.problem ? l->parser.problem : "YAML syntax error");
+		                  l->parser.problem_mark.line + 1,
+		                  l->parser.problem ? l->parser.problem : "YAML syntax error");
 	}
 	return 0;
 }
@@ -65,14 +65,14 @@ static int push(struct tf_yaml *y, char *key, struct tf_yaml *item)
 }
 
 static int load_node(struct loader *l, yaml_event_t *first, int depth, struct tf_yaml **out,
-		     struct tf_err *err);
+                     struct tf_err *err);
 
 /* Loads the items of a sequence or the pairs of a mapping until its end event. */
 static int load_children(struct loader *l, struct tf_yaml *y, int depth, struct tf_err *err)
 {
 	yaml_event_t ev;
-	yaml_event_type_t end = y->kind == TF_YAML_MAP ? YAML_MAPPING_END_EVENT
-						       : YAML_SEQUENCE_END_EVENT;
+	yaml_event_type_t end =
+	    y->kind == TF_YAML_MAP ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
 	int r;
 
 	for (;;) {
@@ -89,8 +89,9 @@ static int load_children(struct loader *l, struct tf_yaml *y, int depth, struct 
 			size_t i;
 
 			if (ev.type != YAML_SCALAR_EVENT) {
-				r = tf_err_set(err, TF_E_INPUT, "%s: line %zu: mapping keys must be plain scalars",
-					       l->name, ev.start_mark.line + 1);
+				r = tf_err_set(err, TF_E_INPUT,
+				               "%s: line %zu: mapping keys must be plain scalars",
+				               l->name, ev.start_mark.line + 1);
 				yaml_event_delete(&ev);
 				return r;
 			}
@@ -100,8 +101,9 @@ static int load_children(struct loader *l, struct tf_yaml *y, int depth, struct 
 				return tf_err_nomem(err);
 			for (i = 0; i < y->n; i++) {
 				if (strcmp(y->keys[i], key) == 0) {
-					r = tf_err_set(err, TF_E_INPUT, "%s: line %zu: duplicate key '%s'",
-						       l->name, l->parser.mark.line + 1, key);
+					r = tf_err_set(err, TF_E_INPUT,
+					               "%s: line %zu: duplicate key '%s'", l->name,
+					               l->parser.mark.line + 1, key);
 					free(key);
 					return r;
 				}
@@ -126,19 +128,19 @@ static int load_children(struct loader *l, struct tf_yaml *y, int depth, struct 
 }
 
 static int load_node(struct loader *l, yaml_event_t *ev, int depth, struct tf_yaml **out,
-		     struct tf_err *err)
+                     struct tf_err *err)
 {
 	struct tf_yaml *y;
 	int r;
 
 	if (depth > MAX_DEPTH)
 		return tf_err_set(err, TF_E_INPUT, "%s: line %zu: nested deeper than %d levels",
-				  l->name, ev->start_mark.line + 1, MAX_DEPTH);
+		                  l->name, ev->start_mark.line + 1, MAX_DEPTH);
 	if (++l->nodes > MAX_NODES)
 		return tf_err_set(err, TF_E_INPUT, "%s: more than %d nodes", l->name, MAX_NODES);
 	if (ev->type == YAML_ALIAS_EVENT)
-		return tf_err_set(err, TF_E_INPUT, "%s: line %zu: aliases are not accepted", l->name,
-				  ev->start_mark.line + 1);
+		return tf_err_set(err, TF_E_INPUT, "%s: line %zu: aliases are not accepted",
+		                  l->name, ev->start_mark.line + 1);
 	if ((y = calloc(1, sizeof(*y))) == NULL)
 		return tf_err_nomem(err);
 	y->line = (int)ev->start_mark.line + 1;
@@ -152,8 +154,8 @@ static int load_node(struct loader *l, yaml_event_t *ev, int depth, struct tf_ya
 		}
 		if (strlen(y->scalar) != ev->data.scalar.length) {
 			tf_yaml_free(y);
-			return tf_err_set(err, TF_E_INPUT, "%s: line %zu: NUL byte in a value", l->name,
-					  ev->start_mark.line + 1);
+			return tf_err_set(err, TF_E_INPUT, "%s: line %zu: NUL byte in a value",
+			                  l->name, ev->start_mark.line + 1);
 		}
 		break;
 	case YAML_MAPPING_START_EVENT:
@@ -167,14 +169,14 @@ static int load_node(struct loader *l, yaml_event_t *ev, int depth, struct tf_ya
 	default:
 		tf_yaml_free(y);
 		return tf_err_set(err, TF_E_INPUT, "%s: line %zu: unexpected YAML event", l->name,
-				  ev->start_mark.line + 1);
+		                  ev->start_mark.line + 1);
 	}
 	*out = y;
 	return 0;
 }
 
 int tf_yaml_parse(const char *buf, size_t len, const char *name, struct tf_yaml **out,
-		  struct tf_err *err)
+                  struct tf_err *err)
 {
 	struct loader l = {.name = name, .nodes = 0};
 	yaml_event_t ev;
@@ -259,7 +261,7 @@ const char *tf_yaml_get_str(const struct tf_yaml *y, const char *key)
 }
 
 int tf_yaml_get_u64(const struct tf_yaml *y, const char *key, uint64_t def, uint64_t *out,
-		    const char *name, struct tf_err *err)
+                    const char *name, struct tf_err *err)
 {
 	const struct tf_yaml *v = tf_yaml_get(y, key);
 	char *end = NULL;
@@ -279,11 +281,11 @@ int tf_yaml_get_u64(const struct tf_yaml *y, const char *key, uint64_t def, uint
 	return 0;
 bad:
 	return tf_err_set(err, TF_E_INPUT, "%s: line %d: '%s' must be a whole number", name,
-			  v->line, key);
+	                  v->line, key);
 }
 
-int tf_yaml_get_bool(const struct tf_yaml *y, const char *key, int def, int *out,
-		     const char *name, struct tf_err *err)
+int tf_yaml_get_bool(const struct tf_yaml *y, const char *key, int def, int *out, const char *name,
+                     struct tf_err *err)
 {
 	const struct tf_yaml *v = tf_yaml_get(y, key);
 	const char *s;
@@ -302,7 +304,7 @@ int tf_yaml_get_bool(const struct tf_yaml *y, const char *key, int def, int *out
 		return 0;
 	}
 	return tf_err_set(err, TF_E_INPUT, "%s: line %d: '%s' must be true or false", name, v->line,
-			  key);
+	                  key);
 }
 
 /* ---- emitting ---- */
@@ -342,11 +344,13 @@ static int emit_node(yaml_emitter_t *em, const struct tf_yaml *y)
 	switch (y->kind) {
 	case TF_YAML_SCALAR:
 		if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)y->scalar,
-						  (int)strlen(y->scalar), 1, 1, YAML_ANY_SCALAR_STYLE))
+		                                  (int)strlen(y->scalar), 1, 1,
+		                                  YAML_ANY_SCALAR_STYLE))
 			return -1;
 		return yaml_emitter_emit(em, &ev) ? 0 : -1;
 	case TF_YAML_MAP:
-		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE) ||
+		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+		                                         YAML_BLOCK_MAPPING_STYLE) ||
 		    !yaml_emitter_emit(em, &ev))
 			return -1;
 		for (i = 0; i < y->n; i++) {
@@ -359,7 +363,8 @@ static int emit_node(yaml_emitter_t *em, const struct tf_yaml *y)
 			return -1;
 		return yaml_emitter_emit(em, &ev) ? 0 : -1;
 	case TF_YAML_SEQ:
-		if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE) ||
+		if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+		                                          YAML_BLOCK_SEQUENCE_STYLE) ||
 		    !yaml_emitter_emit(em, &ev))
 			return -1;
 		for (i = 0; i < y->n; i++)

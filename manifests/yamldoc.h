@@ -12,16 +12,16 @@ enum tf_yaml_kind { TF_YAML_SCALAR, TF_YAML_MAP, TF_YAML_SEQ };
 
 struct tf_yaml {
 	enum tf_yaml_kind kind;
-	int line;                /* 1-based line of the node in the source */
-	char *scalar;            /* TF_YAML_SCALAR: the value (never NULL) */
-	size_t n;                /* MAP: pairs, SEQ: items */
-	char **keys;             /* MAP: keys[i] (scalar keys only) */
-	struct tf_yaml **items;  /* MAP: values, SEQ: items */
+	int line;               /* 1-based line of the node in the source */
+	char *scalar;           /* TF_YAML_SCALAR: the value (never NULL) */
+	size_t n;               /* MAP: pairs, SEQ: items */
+	char **keys;            /* MAP: keys[i] (scalar keys only) */
+	struct tf_yaml **items; /* MAP: values, SEQ: items */
 };
 
 /* Parses buf (len bytes) into *out (free with tf_yaml_free). name is used in messages. */
 int tf_yaml_parse(const char *buf, size_t len, const char *name, struct tf_yaml **out,
-		  struct tf_err *err) TF_MUST_CHECK;
+                  struct tf_err *err) TF_MUST_CHECK;
 /* Reads and parses the file at path (at most 4 MiB). */
 int tf_yaml_load_file(const char *path, struct tf_yaml **out, struct tf_err *err) TF_MUST_CHECK;
 void tf_yaml_free(struct tf_yaml *y);
@@ -29,7 +29,7 @@ void tf_yaml_free(struct tf_yaml *y);
 /* Writes y as a YAML document (block style; scalars plain where YAML allows, so numbers and
  * booleans keep their type) into *out (NUL-terminated, caller frees). */
 int tf_yaml_emit(const struct tf_yaml *y, char **out, size_t *len,
-		 struct tf_err *err) TF_MUST_CHECK;
+                 struct tf_err *err) TF_MUST_CHECK;
 
 /* The value under key in a mapping; NULL when y is not a mapping or has no such key. */
 const struct tf_yaml *tf_yaml_get(const struct tf_yaml *y, const char *key);
@@ -38,9 +38,9 @@ const char *tf_yaml_get_str(const struct tf_yaml *y, const char *key);
 /* Reads the scalar under key as an unsigned integer. Absent: *out = def, 0. Not a number:
  * TF_E_INPUT naming name, key and line. */
 int tf_yaml_get_u64(const struct tf_yaml *y, const char *key, uint64_t def, uint64_t *out,
-		    const char *name, struct tf_err *err) TF_MUST_CHECK;
+                    const char *name, struct tf_err *err) TF_MUST_CHECK;
 /* Reads the scalar under key as a boolean (true/false/yes/no). Absent: *out = def. */
-int tf_yaml_get_bool(const struct tf_yaml *y, const char *key, int def, int *out,
-		     const char *name, struct tf_err *err) TF_MUST_CHECK;
+int tf_yaml_get_bool(const struct tf_yaml *y, const char *key, int def, int *out, const char *name,
+                     struct tf_err *err) TF_MUST_CHECK;
 
 #endif

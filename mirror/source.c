@@ -214,9 +214,7 @@ static int scan_archive(struct tf_mirror_src *s, struct tf_err *err)
 			if (find(s, dupname) == NULL && add_entry(s, dupname, 1) == NULL)
 				r = tf_err_nomem(err);
 			else
-				r = add_parents(s, dupname) == 0
-				        ? 0
-				        : tf_err_nomem(err);
+				r = add_parents(s, dupname) == 0 ? 0 : tf_err_nomem(err);
 			free(dupname);
 			if (r != 0)
 				goto out;

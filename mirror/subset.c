@@ -265,7 +265,9 @@ static int dir_empty_or_absent(const char *dir, struct tf_err *err)
 	while ((e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
 			closedir(d);
-			return tf_err_set(err, TF_E_INPUT, "output folder '%s' is not empty: give a new or empty folder", dir);
+			return tf_err_set(
+			    err, TF_E_INPUT,
+			    "output folder '%s' is not empty: give a new or empty folder", dir);
 		}
 	}
 	closedir(d);
@@ -380,7 +382,8 @@ static int check_opts(const struct tf_mirror_subset_opts *o, struct tf_err *err)
 
 		if (slash == NULL || slash == p || slash[1] == '\0' || strchr(slash + 1, '/') ||
 		    strlen(p) > 64 || strcmp(p, "any/any") == 0)
-			return tf_err_set(err, TF_E_INPUT, "platform '%s' is not os/arch (like linux/amd64)", p);
+			return tf_err_set(err, TF_E_INPUT,
+			                  "platform '%s' is not os/arch (like linux/amd64)", p);
 	}
 	for (i = 0; i < o->nversions; i++) {
 		const char *eq = strchr(o->versions[i], '=');

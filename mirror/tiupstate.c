@@ -143,8 +143,7 @@ int tf_tiup_state_record(const char *home, struct tf_tiup_state *st, struct tf_e
 
 	memset(st, 0, sizeof(*st));
 	if (home != NULL)
-		r = (st->home = strdup(home)) == NULL ? tf_err_nomem(err)
-		                                      : 0;
+		r = (st->home = strdup(home)) == NULL ? tf_err_nomem(err) : 0;
 	else
 		r = tf_paths_tiup_home(&st->home, err);
 	if (r != 0)

@@ -24,7 +24,7 @@
 /* The report (report.c) with verify's out-of-memory flag: a check that cannot be recorded makes
  * the whole verification fail. */
 void tf_mirror_add(struct vctx *c, enum tf_mirror_kind kind, enum tf_mirror_status st,
-                const char *file, const char *rule, const char *fmt, ...)
+                   const char *file, const char *rule, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -339,8 +339,8 @@ static int verify_rotations(struct vctx *c, const struct tf_tiup_manifest **cur,
 			return -1;
 		}
 		tf_mirror_add(c, TF_MIRROR_MANIFEST, TF_MIRROR_OK, file, "verified",
-		    "root v%llu, signed by the old and the new root keys",
-		    (unsigned long long)next->version);
+		              "root v%llu, signed by the old and the new root keys",
+		              (unsigned long long)next->version);
 		*cur = next;
 	}
 	fail(c, "root.json", "rotation", "more than %d root rotations", ROOT_CHAIN_MAX);
@@ -372,8 +372,8 @@ static int verify_root(struct vctx *c)
 	}
 	if (ok)
 		tf_mirror_add(c, TF_MIRROR_MANIFEST, TF_MIRROR_OK, name, "verified",
-		    "root v%llu (trust anchor), signed by its own threshold",
-		    (unsigned long long)anchor->version);
+		              "root v%llu (trust anchor), signed by its own threshold",
+		              (unsigned long long)anchor->version);
 	cur = anchor;
 	if (!c->m->home && verify_rotations(c, &cur, &ok) != 0)
 		return -1;
@@ -461,8 +461,9 @@ static int verify_timestamp(struct vctx *c)
 	}
 	if (ok)
 		tf_mirror_add(c, TF_MIRROR_MANIFEST, TF_MIRROR_OK, file, "verified",
-		    "timestamp v%llu, expires %s", (unsigned long long)c->m->timestamp->version,
-		    c->m->timestamp->expires);
+		              "timestamp v%llu, expires %s",
+		              (unsigned long long)c->m->timestamp->version,
+		              c->m->timestamp->expires);
 	free(file);
 	return ok ? 0 : 1;
 }
@@ -496,7 +497,8 @@ static int verify_snapshot(struct vctx *c)
 		ok = 0;
 	if (ok)
 		tf_mirror_add(c, TF_MIRROR_MANIFEST, TF_MIRROR_OK, file, "verified",
-		    "snapshot, %zu entries, sha256 as timestamp.json says", c->m->snapshot->nmeta);
+		              "snapshot, %zu entries, sha256 as timestamp.json says",
+		              c->m->snapshot->nmeta);
 	free(file);
 	return ok ? 0 : 1;
 }
@@ -576,8 +578,8 @@ static int verify_index(struct vctx *c)
 		}
 	if (ok)
 		tf_mirror_add(c, TF_MIRROR_MANIFEST, TF_MIRROR_OK, c->m->index_file, "verified",
-		    "index v%llu, %zu components, %zu owners", (unsigned long long)ix->version,
-		    ix->nitems, ix->nowners);
+		              "index v%llu, %zu components, %zu owners",
+		              (unsigned long long)ix->version, ix->nitems, ix->nowners);
 	return ok ? 0 : 1;
 }
 
@@ -621,13 +623,14 @@ static int verify_component(struct vctx *c, const struct tf_tiup_item *it)
 	if (!tf_mirror_src_exists(c->m->src, file)) {
 		if (it->yanked)
 			tf_mirror_add(c, TF_MIRROR_MANIFEST, TF_MIRROR_SKIP, file, "yanked",
-			    "component '%s' is yanked and absent", it->name);
+			              "component '%s' is yanked and absent", it->name);
 		else if (c->m->has_marker && !tf_mirror_carried(c->m, file))
 			tf_mirror_add(c, TF_MIRROR_MANIFEST, TF_MIRROR_SKIP, file, "not-carried",
-			    "component '%s' is not carried by this subset", it->name);
+			              "component '%s' is not carried by this subset", it->name);
 		else if (c->m->home)
 			tf_mirror_add(c, TF_MIRROR_MANIFEST, TF_MIRROR_SKIP, file, "not-cached",
-			    "component '%s' is not in the local manifest cache", it->name);
+			              "component '%s' is not in the local manifest cache",
+			              it->name);
 		else
 			fail(c, file, "present", "component '%s' manifest is absent", it->name);
 		free(file);
@@ -656,8 +659,8 @@ static int verify_component(struct vctx *c, const struct tf_tiup_item *it)
 	}
 	if (ok) {
 		tf_mirror_add(c, TF_MIRROR_MANIFEST, TF_MIRROR_OK, file, "verified",
-		    "component '%s' v%llu, %zu releases, signed by %s", it->name,
-		    (unsigned long long)cm->version, cm->nreleases, who);
+		              "component '%s' v%llu, %zu releases, signed by %s", it->name,
+		              (unsigned long long)cm->version, cm->nreleases, who);
 		if (push_comp(c->m, cm, file) != 0) {
 			c->nomem = 1;
 			tf_tiup_manifest_free(cm);
@@ -701,7 +704,8 @@ static int load_marker(struct vctx *c)
 	}
 	m->ncarried = i;
 	m->has_marker = 1;
-	tf_mirror_add(c, TF_MIRROR_OTHER, TF_MIRROR_NOTE, TF_MIRROR_SUBSET_MARKER, "subset",
+	tf_mirror_add(
+	    c, TF_MIRROR_OTHER, TF_MIRROR_NOTE, TF_MIRROR_SUBSET_MARKER, "subset",
 	    "a tiferry subset carrying %zu files; files it does not carry are not required", i);
 out:
 	cJSON_Delete(doc);
@@ -747,10 +751,10 @@ int tf_mirror_verify(const char *path, const struct tf_mirror_verify_opts *opts,
 	}
 	if (!m->home && tf_mirror_src_exists(m->src, "keys"))
 		tf_mirror_add(&c, TF_MIRROR_OTHER, TF_MIRROR_NOTE, "keys/", "private-keys",
-		    "holds the mirror's private signing keys: never packed");
+		              "holds the mirror's private signing keys: never packed");
 	if (!m->home && tf_mirror_src_exists(m->src, "local_install.sh"))
 		tf_mirror_add(&c, TF_MIRROR_OTHER, TF_MIRROR_NOTE, "local_install.sh", "installer",
-		    "unpacks tiup without checks and switches the mirror: never packed");
+		              "unpacks tiup without checks and switches the mirror: never packed");
 	if (c.nomem) {
 		r = tf_err_set(err, TF_E_NOMEM, "out of memory verifying '%s'", path);
 		goto out;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs clang-tidy (with the build's compile database) and cppcheck over our sources, then the
-# layer check (scripts/layers.sh) and the rule that a file past 1,000 lines says why.
+# Runs clang-tidy (with the build's compile database) and cppcheck over our sources, then checks
+# the clang-format style, the layers (scripts/layers.sh) and that a file past 1,000 lines says
+# why it is one file.
 set -euo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/.."
@@ -12,6 +13,10 @@ echo "lint: cppcheck"
 # shellcheck disable=SC2086
 cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 	--inline-suppr --suppress=missingIncludeSystem -I . --std=c11 -D_GNU_SOURCE $srcs
+echo "lint: clang-format"
+# The checked-in .clang-format is the style; a file that differs fails (fix: clang-format -i).
+# shellcheck disable=SC2046
+clang-format --dry-run --Werror $(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]')
 echo "lint: layers"
 scripts/layers.sh
 echo "lint: file length"

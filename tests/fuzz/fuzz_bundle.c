@@ -17,12 +17,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The manifest of the seed bundle tests/fuzz/corpus/bundle/valid.tar (payload/hello.txt). */
 static const char fixed[] =
-	"{\"format\":\"tiferry-bundle/1\",\"bundle_id\":\"0123456789abcdef0123456789abcdef\","
-	"\"sequence\":1,\"created\":\"2026-01-01T00:00:00Z\",\"not_before\":\"2026-01-01T00:00:00Z\","
-	"\"not_after\":\"2027-01-01T00:00:00Z\",\"target\":{\"cluster\":\"fuzz\",\"topology\":"
-	"\"sha256:0000000000000000000000000000000000000000000000000000000000000000\"},\"files\":["
-	"{\"path\":\"payload/hello.txt\",\"size\":6,\"mode\":\"0644\",\"sha256\":"
-	"\"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03\"}]}\n";
+    "{\"format\":\"tiferry-bundle/1\",\"bundle_id\":\"0123456789abcdef0123456789abcdef\","
+    "\"sequence\":1,\"created\":\"2026-01-01T00:00:00Z\",\"not_before\":\"2026-01-01T00:00:00Z\","
+    "\"not_after\":\"2027-01-01T00:00:00Z\",\"target\":{\"cluster\":\"fuzz\",\"topology\":"
+    "\"sha256:0000000000000000000000000000000000000000000000000000000000000000\"},\"files\":["
+    "{\"path\":\"payload/hello.txt\",\"size\":6,\"mode\":\"0644\",\"sha256\":"
+    "\"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03\"}]}\n";
 
 static char *dir, *file, *staging;
 static struct tf_manifest fixed_m;
@@ -104,18 +104,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	write_input(data, size);
 	if (tf_bundle_scan(file, &s, &err) != 0) {
 		/* the streaming pass must be as strict as the scan on its own */
-		r = tf_bundle_verify_payload(file, &fixed_m, fixed, strlen(fixed), NULL, NULL, &err);
+		r = tf_bundle_verify_payload(file, &fixed_m, fixed, strlen(fixed), NULL, NULL,
+		                             &err);
 		(void)r;
 	} else {
 		if (s.manifest == NULL || s.manifest_len > TF_MANIFEST_MAX || s.nsigs > TF_SIGS_MAX)
 			abort();
 		if (tf_manifest_parse(s.manifest, s.manifest_len, &m, &err) == 0) {
-			if (tf_bundle_verify_payload(file, &m, s.manifest, s.manifest_len, NULL, NULL,
-						     &err) == 0)
+			if (tf_bundle_verify_payload(file, &m, s.manifest, s.manifest_len, NULL,
+			                             NULL, &err) == 0)
 				extract(&m, s.manifest, s.manifest_len);
 			tf_manifest_release(&m);
 		} else {
-			r = tf_bundle_verify_payload(file, &fixed_m, fixed, strlen(fixed), NULL, NULL, &err);
+			r = tf_bundle_verify_payload(file, &fixed_m, fixed, strlen(fixed), NULL,
+			                             NULL, &err);
 			(void)r;
 		}
 		tf_bundle_scan_release(&s);

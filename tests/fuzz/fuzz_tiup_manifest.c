@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < m->nreleases; i++) {
 		(void)tf_tiup_release_get(m, m->releases[i].platform, m->releases[i].version);
 		(void)tf_tiup_version_cmp(m->releases[i].version,
-					  m->releases[i > 0 ? i - 1 : 0].version);
+		                          m->releases[i > 0 ? i - 1 : 0].version);
 		(void)tf_tiup_version_is_nightly(m->releases[i].version);
 	}
 	(void)tf_tiup_has_platform(m, "linux/amd64");

@@ -55,7 +55,7 @@ static void fill_header(struct tf_manifest *m)
 
 /* Writes a bundle of files with the writer API; *text gets the manifest bytes (caller frees). */
 static void write_bundle(const char *path, const struct pfile *f, size_t n, char **text,
-			 size_t *len)
+                         size_t *len)
 {
 	struct tf_bundle_writer *w = NULL;
 	struct tf_manifest m;
@@ -67,9 +67,9 @@ static void write_bundle(const char *path, const struct pfile *f, size_t n, char
 	fill_header(&m);
 	assert_int_equal(tf_bundle_writer_open(path, 1790000000, &w, &err), 0);
 	for (i = 0; i < n; i++)
-		assert_int_equal(tf_bundle_writer_add_bytes(w, f[i].path, f[i].data, f[i].len, f[i].mode,
-							    &m, &err),
-				 0);
+		assert_int_equal(tf_bundle_writer_add_bytes(w, f[i].path, f[i].data, f[i].len,
+		                                            f[i].mode, &m, &err),
+		                 0);
 	assert_int_equal(tf_manifest_sort(&m, &err), 0);
 	assert_int_equal(tf_manifest_serialize(&m, text, len, &err), 0);
 	assert_int_equal(tf_bundle_writer_finish(w, *text, *len, &err), 0);
@@ -77,11 +77,10 @@ static void write_bundle(const char *path, const struct pfile *f, size_t n, char
 	tf_manifest_release(&m);
 }
 
-
 static const struct pfile files3[] = {
-	{"payload/a.txt", "hello\n", 6, 0644},
-	{"payload/dir/sub/big.bin", big, sizeof(big), 0755},
-	{"payload/empty", "", 0, 0600},
+    {"payload/a.txt", "hello\n", 6, 0644},
+    {"payload/dir/sub/big.bin", big, sizeof(big), 0755},
+    {"payload/empty", "", 0, 0600},
 };
 
 /* Scans path and parses its manifest into m; returns the scan (caller releases). */
@@ -158,23 +157,22 @@ static void test_extract(void **state)
 	assert_int_equal(s.npayload, 3);
 	assert_int_equal(s.nsigs, 0);
 	/* check only: nothing written */
-	assert_int_equal(tf_bundle_verify_payload("b.tar", &m, s.manifest, s.manifest_len, NULL, NULL,
-						  &err),
-			 0);
+	assert_int_equal(
+	    tf_bundle_verify_payload("b.tar", &m, s.manifest, s.manifest_len, NULL, NULL, &err), 0);
 	assert_int_equal(count_tree("."), 1);
 	assert_int_equal(mkdir("stage", 0700), 0);
-	assert_int_equal(tf_bundle_verify_payload("b.tar", &m, s.manifest, s.manifest_len, "stage",
-						  NULL, &err),
-			 0);
+	assert_int_equal(
+	    tf_bundle_verify_payload("b.tar", &m, s.manifest, s.manifest_len, "stage", NULL, &err),
+	    0);
 	read_back("stage/a.txt", "hello\n", 6, 0644);
 	read_back("stage/dir/sub/big.bin", big, sizeof(big), 0755);
 	read_back("stage/empty", "", 0, 0600);
 	/* a.txt, dir, dir/sub, dir/sub/big.bin, empty: nothing else */
 	assert_int_equal(count_tree("stage"), 5);
 	/* extracting again into the same staging refuses to replace files */
-	assert_int_equal(tf_bundle_verify_payload("b.tar", &m, s.manifest, s.manifest_len, "stage",
-						  NULL, &err),
-			 TF_E_REJECT);
+	assert_int_equal(
+	    tf_bundle_verify_payload("b.tar", &m, s.manifest, s.manifest_len, "stage", NULL, &err),
+	    TF_E_REJECT);
 	assert_false(exists("stage"));
 	free(text);
 	tf_manifest_release(&m);
@@ -199,12 +197,18 @@ static void test_add_file(void **state)
 	tf_manifest_init(&m);
 	fill_header(&m);
 	assert_int_equal(tf_bundle_writer_open("f.tar", 1790000000, &w, &err), 0);
-	assert_int_equal(tf_bundle_writer_add_file(w, "payload/src.txt", "src.txt", 0640, &m, NULL, &err), 0);
+	assert_int_equal(
+	    tf_bundle_writer_add_file(w, "payload/src.txt", "src.txt", 0640, &m, NULL, &err), 0);
 	/* links, folders, missing files and bad bundle paths are refused */
-	assert_int_not_equal(tf_bundle_writer_add_file(w, "payload/l", "link.txt", 0644, &m, NULL, &err), 0);
-	assert_int_equal(tf_bundle_writer_add_file(w, "payload/d", "adir", 0644, &m, NULL, &err), TF_E_INPUT);
-	assert_int_equal(tf_bundle_writer_add_file(w, "payload/n", "nope", 0644, &m, NULL, &err), TF_E_NOTFOUND);
-	assert_int_equal(tf_bundle_writer_add_file(w, "payload/../x", "src.txt", 0644, &m, NULL, &err), TF_E_INPUT);
+	assert_int_not_equal(
+	    tf_bundle_writer_add_file(w, "payload/l", "link.txt", 0644, &m, NULL, &err), 0);
+	assert_int_equal(tf_bundle_writer_add_file(w, "payload/d", "adir", 0644, &m, NULL, &err),
+	                 TF_E_INPUT);
+	assert_int_equal(tf_bundle_writer_add_file(w, "payload/n", "nope", 0644, &m, NULL, &err),
+	                 TF_E_NOTFOUND);
+	assert_int_equal(
+	    tf_bundle_writer_add_file(w, "payload/../x", "src.txt", 0644, &m, NULL, &err),
+	    TF_E_INPUT);
 	assert_int_equal(tf_bundle_writer_add_bytes(w, "/abs", "x", 1, 0644, &m, &err), TF_E_INPUT);
 	assert_int_equal(m.nfiles, 1);
 	assert_int_equal(tf_manifest_serialize(&m, &text, &len, &err), 0);
@@ -216,7 +220,9 @@ static void test_add_file(void **state)
 	assert_int_equal(m2.files[0].mode, 0640);
 	assert_memory_equal(m2.files[0].sha256, m.files[0].sha256, TF_SHA256_LEN);
 	assert_int_equal(mkdir("st", 0700), 0);
-	assert_int_equal(tf_bundle_verify_payload("f.tar", &m2, s.manifest, s.manifest_len, "st", NULL, &err), 0);
+	assert_int_equal(
+	    tf_bundle_verify_payload("f.tar", &m2, s.manifest, s.manifest_len, "st", NULL, &err),
+	    0);
 	read_back("st/src.txt", "from a file\n", 12, 0640);
 	free(text);
 	tf_manifest_release(&m);
@@ -249,7 +255,7 @@ static void test_writer_refusals(void **state)
 
 /* Verifies with a manifest struct changed by change(), against the bundle's real bytes. */
 static int verify_changed(const char *path, void (*change)(struct tf_manifest *), char *msg,
-			  size_t msglen)
+                          size_t msglen)
 {
 	struct tf_bundle_scan s;
 	struct tf_manifest m;
@@ -311,11 +317,11 @@ static void test_mismatch_removes_staging(void **state)
 		void (*change)(struct tf_manifest *);
 		const char *msg;
 	} cases[] = {
-		{change_hash, "entry 'payload/empty': sha256 differs from the manifest"},
-		{change_size, "entry 'payload/dir/sub/big.bin': size 200000, manifest says 200001"},
-		{change_mode, "entry 'payload/dir/sub/big.bin': mode 0755, manifest says 0700"},
-		{add_missing, "entry 'payload/zzz-missing' listed in the manifest is missing"},
-		{drop_last, "entry 'payload/empty' is not listed in the manifest"},
+	    {change_hash, "entry 'payload/empty': sha256 differs from the manifest"},
+	    {change_size, "entry 'payload/dir/sub/big.bin': size 200000, manifest says 200001"},
+	    {change_mode, "entry 'payload/dir/sub/big.bin': mode 0755, manifest says 0700"},
+	    {add_missing, "entry 'payload/zzz-missing' listed in the manifest is missing"},
+	    {drop_last, "entry 'payload/empty' is not listed in the manifest"},
 	};
 	char *text = NULL, msg[TF_ERR_MSG_MAX];
 	size_t len = 0, i;
@@ -324,7 +330,8 @@ static void test_mismatch_removes_staging(void **state)
 	tt_tmpdir();
 	write_bundle("b.tar", files3, 3, &text, &len);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		assert_int_equal(verify_changed("b.tar", cases[i].change, msg, sizeof(msg)), TF_E_REJECT);
+		assert_int_equal(verify_changed("b.tar", cases[i].change, msg, sizeof(msg)),
+		                 TF_E_REJECT);
 		if (strstr(msg, cases[i].msg) == NULL)
 			fail_msg("case %zu: '%s' lacks '%s'", i, msg, cases[i].msg);
 		/* files verified before the mismatch were written, and all are gone with staging */
@@ -359,9 +366,9 @@ static void test_tampered_data(void **state)
 	assert_int_equal(pwrite(fd, &c, 1, at), 1);
 	close(fd);
 	assert_int_equal(mkdir("stage", 0700), 0);
-	assert_int_equal(tf_bundle_verify_payload("b.tar", &m, s.manifest, s.manifest_len, "stage",
-						  NULL, &err),
-			 TF_E_REJECT);
+	assert_int_equal(
+	    tf_bundle_verify_payload("b.tar", &m, s.manifest, s.manifest_len, "stage", NULL, &err),
+	    TF_E_REJECT);
 	assert_non_null(strstr(err.msg, "entry 'payload/dir/sub/big.bin': sha256 differs"));
 	assert_false(exists("stage"));
 	/* The manifest given is not the one in the archive (say, it changed between the scan and
@@ -371,7 +378,7 @@ static void test_tampered_data(void **state)
 	text[len / 2] ^= 1;
 	assert_int_equal(mkdir("stage", 0700), 0);
 	assert_int_equal(tf_bundle_verify_payload("c.tar", &m, text, len, "stage", NULL, &err),
-			 TF_E_REJECT);
+	                 TF_E_REJECT);
 	assert_non_null(strstr(err.msg, "changed while the bundle was being read"));
 	assert_false(exists("stage"));
 	free(text);
@@ -490,24 +497,49 @@ static void test_hostile(void **state)
 			size_t nbad;
 			const char *msg;
 		} cases[] = {
-			{"dotdot", {{"../evil", E_REG, "x", NULL, 0}}, 1, "unsafe path"},
-			{"payload dotdot", {{"payload/../../evil", E_REG, "x", NULL, 0}}, 1, "unsafe path"},
-			{"absolute", {{abs_name, E_REG, "x", NULL, 0}}, 1, "unsafe path"},
-			{"symlink then through it",
-			 {{"payload/l", E_SYMLINK, NULL, link_to, 0777}, {"payload/l/evil", E_REG, "x", NULL, 0}},
-			 2,
-			 "symbolic links are not allowed"},
-			{"hard link outside", {{"payload/h", E_HARDLINK, NULL, "/etc/passwd", 0}}, 1, "hard links are not allowed"},
-			{"hard link inside", {{"payload/h", E_HARDLINK, NULL, "payload/a.txt", 0}}, 1, "hard links are not allowed"},
-			{"char device", {{"payload/c", E_CHR, NULL, NULL, 0}}, 1, "only regular files"},
-			{"block device", {{"payload/b", E_BLK, NULL, NULL, 0}}, 1, "only regular files"},
-			{"fifo", {{"payload/f", E_FIFO, NULL, NULL, 0}}, 1, "only regular files"},
-			{"directory", {{"payload/d", E_DIR, NULL, NULL, 0755}}, 1, "only regular files"},
-			{"duplicate", {{"payload/a.txt", E_REG, "hello\n", NULL, 0644}}, 1, "appears twice"},
-			{"setuid", {{"payload/s", E_REG, "x", NULL, 04755}}, 1, "setuid"},
-			{"stray top-level", {{"evil.txt", E_REG, "x", NULL, 0}}, 1, "not part of the bundle format"},
-			{"bad signature name", {{"signatures/ABC.sig", E_REG, "x", NULL, 0}}, 1, "not part of the bundle format"},
-			{"backslash", {{"payload\\..\\evil", E_REG, "x", NULL, 0}}, 1, "unsafe path"},
+		    {"dotdot", {{"../evil", E_REG, "x", NULL, 0}}, 1, "unsafe path"},
+		    {"payload dotdot",
+		     {{"payload/../../evil", E_REG, "x", NULL, 0}},
+		     1,
+		     "unsafe path"},
+		    {"absolute", {{abs_name, E_REG, "x", NULL, 0}}, 1, "unsafe path"},
+		    {"symlink then through it",
+		     {{"payload/l", E_SYMLINK, NULL, link_to, 0777},
+		      {"payload/l/evil", E_REG, "x", NULL, 0}},
+		     2,
+		     "symbolic links are not allowed"},
+		    {"hard link outside",
+		     {{"payload/h", E_HARDLINK, NULL, "/etc/passwd", 0}},
+		     1,
+		     "hard links are not allowed"},
+		    {"hard link inside",
+		     {{"payload/h", E_HARDLINK, NULL, "payload/a.txt", 0}},
+		     1,
+		     "hard links are not allowed"},
+		    {"char device", {{"payload/c", E_CHR, NULL, NULL, 0}}, 1, "only regular files"},
+		    {"block device",
+		     {{"payload/b", E_BLK, NULL, NULL, 0}},
+		     1,
+		     "only regular files"},
+		    {"fifo", {{"payload/f", E_FIFO, NULL, NULL, 0}}, 1, "only regular files"},
+		    {"directory",
+		     {{"payload/d", E_DIR, NULL, NULL, 0755}},
+		     1,
+		     "only regular files"},
+		    {"duplicate",
+		     {{"payload/a.txt", E_REG, "hello\n", NULL, 0644}},
+		     1,
+		     "appears twice"},
+		    {"setuid", {{"payload/s", E_REG, "x", NULL, 04755}}, 1, "setuid"},
+		    {"stray top-level",
+		     {{"evil.txt", E_REG, "x", NULL, 0}},
+		     1,
+		     "not part of the bundle format"},
+		    {"bad signature name",
+		     {{"signatures/ABC.sig", E_REG, "x", NULL, 0}},
+		     1,
+		     "not part of the bundle format"},
+		    {"backslash", {{"payload\\..\\evil", E_REG, "x", NULL, 0}}, 1, "unsafe path"},
 		};
 
 		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -521,13 +553,14 @@ static void test_hostile(void **state)
 			craft("evil.tar", all, 2 + cases[i].nbad);
 			/* verification with extraction rejects and leaves nothing anywhere */
 			assert_int_equal(mkdir("stage", 0700), 0);
-			r = tf_bundle_verify_payload("evil.tar", &m, mtext, len, "stage", NULL, &err);
+			r = tf_bundle_verify_payload("evil.tar", &m, mtext, len, "stage", NULL,
+			                             &err);
 			if (r != TF_E_REJECT || strstr(err.msg, cases[i].msg) == NULL)
-				fail_msg("%s: verify gave %d '%s', expected reject with '%s'", cases[i].what, r,
-					 err.msg, cases[i].msg);
+				fail_msg("%s: verify gave %d '%s', expected reject with '%s'",
+				         cases[i].what, r, err.msg, cases[i].msg);
 			assert_false(exists("stage"));
-			/* the header scan (what check runs first) rejects it too, except a duplicate
-			 * payload name, which only streaming verification can see */
+			/* the header scan (what check runs first) rejects it too, except a
+			 * duplicate payload name, which only streaming verification can see */
 			memset(&s, 0, sizeof(s));
 			r = tf_bundle_scan("evil.tar", &s, &err);
 			if (strcmp(cases[i].what, "duplicate") != 0 && r != TF_E_REJECT)
@@ -561,21 +594,27 @@ static void test_scan_rules(void **state)
 	memset(junk, 'j', sizeof(junk));
 	junk[sizeof(junk) - 1] = '\0';
 	{
-		const struct craft_entry sig_first[] = {{"payload/a.txt", E_REG, "hello\n", NULL, 0644},
-							{"signatures/" KEYID_A ".sig", E_REG, "s", NULL, 0644},
-							{"manifest.json", E_REG, mtext, NULL, 0644}};
-		const struct craft_entry payload_after[] = {{"manifest.json", E_REG, mtext, NULL, 0644},
-							    {"payload/a.txt", E_REG, "hello\n", NULL, 0644}};
-		const struct craft_entry no_manifest[] = {{"payload/a.txt", E_REG, "hello\n", NULL, 0644}};
-		const struct craft_entry two_manifests[] = {{"manifest.json", E_REG, mtext, NULL, 0644},
-							    {"manifest.json", E_REG, mtext, NULL, 0644}};
-		const struct craft_entry two_sigs[] = {{"manifest.json", E_REG, mtext, NULL, 0644},
-						       {"signatures/" KEYID_A ".sig", E_REG, "s", NULL, 0644},
-						       {"signatures/" KEYID_A ".sig", E_REG, "t", NULL, 0644}};
-		const struct craft_entry good[] = {{"payload/a.txt", E_REG, "hello\n", NULL, 0644},
-						   {"manifest.json", E_REG, mtext, NULL, 0644},
-						   {"signatures/" KEYID_A ".sig", E_REG, "sig-a", NULL, 0644},
-						   {"signatures/" KEYID_B ".sig", E_REG, "sig-b", NULL, 0644}};
+		const struct craft_entry sig_first[] = {
+		    {"payload/a.txt", E_REG, "hello\n", NULL, 0644},
+		    {"signatures/" KEYID_A ".sig", E_REG, "s", NULL, 0644},
+		    {"manifest.json", E_REG, mtext, NULL, 0644}};
+		const struct craft_entry payload_after[] = {
+		    {"manifest.json", E_REG, mtext, NULL, 0644},
+		    {"payload/a.txt", E_REG, "hello\n", NULL, 0644}};
+		const struct craft_entry no_manifest[] = {
+		    {"payload/a.txt", E_REG, "hello\n", NULL, 0644}};
+		const struct craft_entry two_manifests[] = {
+		    {"manifest.json", E_REG, mtext, NULL, 0644},
+		    {"manifest.json", E_REG, mtext, NULL, 0644}};
+		const struct craft_entry two_sigs[] = {
+		    {"manifest.json", E_REG, mtext, NULL, 0644},
+		    {"signatures/" KEYID_A ".sig", E_REG, "s", NULL, 0644},
+		    {"signatures/" KEYID_A ".sig", E_REG, "t", NULL, 0644}};
+		const struct craft_entry good[] = {
+		    {"payload/a.txt", E_REG, "hello\n", NULL, 0644},
+		    {"manifest.json", E_REG, mtext, NULL, 0644},
+		    {"signatures/" KEYID_A ".sig", E_REG, "sig-a", NULL, 0644},
+		    {"signatures/" KEYID_B ".sig", E_REG, "sig-b", NULL, 0644}};
 
 		craft("t.tar", sig_first, 3);
 		assert_int_equal(tf_bundle_scan("t.tar", &s, &err), TF_E_REJECT);
@@ -607,8 +646,9 @@ static void test_scan_rules(void **state)
 		assert_non_null(strstr(err.msg, "data after the end of the archive"));
 		/* a signature larger than TF_SIG_MAX */
 		{
-			const struct craft_entry bigsig[] = {{"manifest.json", E_REG, mtext, NULL, 0644},
-							     {"signatures/" KEYID_A ".sig", E_REG, junk, NULL, 0644}};
+			const struct craft_entry bigsig[] = {
+			    {"manifest.json", E_REG, mtext, NULL, 0644},
+			    {"signatures/" KEYID_A ".sig", E_REG, junk, NULL, 0644}};
 
 			craft("t6.tar", bigsig, 2);
 			assert_int_equal(tf_bundle_scan("t6.tar", &s, &err), TF_E_REJECT);
@@ -616,7 +656,8 @@ static void test_scan_rules(void **state)
 		}
 	}
 	assert_int_equal(tf_bundle_scan("missing.tar", &s, &err), TF_E_NOTFOUND);
-	tt_write_str("not.tar", "this is not a tar archive at all, just some text that is long enough");
+	tt_write_str("not.tar",
+	             "this is not a tar archive at all, just some text that is long enough");
 	assert_int_equal(tf_bundle_scan("not.tar", &s, &err), TF_E_REJECT);
 	free(mtext);
 	tt_cleanup();
@@ -644,7 +685,8 @@ static void test_append_signature(void **state)
 	assert_int_equal(tf_bundle_append_signature("b.tar", KEYID_A, sig, 64, &err), 0);
 	assert_int_equal(tf_bundle_append_signature("b.tar", KEYID_A, sig, 64, &err), TF_E_INPUT);
 	assert_non_null(strstr(err.msg, "already signed"));
-	assert_int_equal(tf_bundle_append_signature("b.tar", KEYID_B, sig, TF_SIG_MAX + 1, &err), TF_E_INPUT);
+	assert_int_equal(tf_bundle_append_signature("b.tar", KEYID_B, sig, TF_SIG_MAX + 1, &err),
+	                 TF_E_INPUT);
 	assert_int_equal(tf_bundle_append_signature("b.tar", "ABC", sig, 64, &err), TF_E_INPUT);
 	assert_int_equal(tf_bundle_append_signature("b.tar", KEYID_B, sig, TF_SIG_MAX, &err), 0);
 	assert_int_equal(tf_read_file("b.tar", 1u << 24, &after, &alen, &err), 0);
@@ -656,7 +698,8 @@ static void test_append_signature(void **state)
 	assert_string_equal(s.sigs[0].keyid, KEYID_A);
 	assert_int_equal(s.sigs[0].len, 64);
 	assert_int_equal(s.sigs[1].len, TF_SIG_MAX);
-	assert_int_equal(tf_bundle_verify_payload("b.tar", &m, s.manifest, s.manifest_len, NULL, NULL, &err), 0);
+	assert_int_equal(
+	    tf_bundle_verify_payload("b.tar", &m, s.manifest, s.manifest_len, NULL, NULL, &err), 0);
 	tf_bundle_scan_release(&s);
 	tf_manifest_release(&m);
 	free(text);
@@ -690,7 +733,8 @@ static void test_unextractable_refused(void **state)
 	tf_manifest_init(&m);
 	fill_header(&m);
 	assert_int_equal(tf_bundle_writer_open("x.tar", 1790000000, &w, &err), 0);
-	assert_int_equal(tf_bundle_writer_add_bytes(w, longname, "x", 1, 0644, &m, &err), TF_E_INPUT);
+	assert_int_equal(tf_bundle_writer_add_bytes(w, longname, "x", 1, 0644, &m, &err),
+	                 TF_E_INPUT);
 	tf_bundle_writer_free(w);
 	assert_false(tf_bundle_path_ok(longname));
 	longname[8 + 255] = '\0';
@@ -709,7 +753,8 @@ static void test_unextractable_refused(void **state)
 	clash = strdup(text);
 	clash[at - text + 9] = '/';
 	assert_int_equal(tf_manifest_parse(clash, len, &m2, &err), TF_E_REJECT);
-	assert_non_null(strstr(err.msg, "'payload/x' both as a file and as the folder of 'payload/x/y'"));
+	assert_non_null(
+	    strstr(err.msg, "'payload/x' both as a file and as the folder of 'payload/x/y'"));
 	free(clash);
 	free(text);
 	tf_manifest_release(&m);
@@ -719,15 +764,15 @@ static void test_unextractable_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_extract),
-		cmocka_unit_test(test_add_file),
-		cmocka_unit_test(test_writer_refusals),
-		cmocka_unit_test(test_mismatch_removes_staging),
-		cmocka_unit_test(test_tampered_data),
-		cmocka_unit_test(test_hostile),
-		cmocka_unit_test(test_scan_rules),
-		cmocka_unit_test(test_append_signature),
-		cmocka_unit_test(test_unextractable_refused),
+	    cmocka_unit_test(test_extract),
+	    cmocka_unit_test(test_add_file),
+	    cmocka_unit_test(test_writer_refusals),
+	    cmocka_unit_test(test_mismatch_removes_staging),
+	    cmocka_unit_test(test_tampered_data),
+	    cmocka_unit_test(test_hostile),
+	    cmocka_unit_test(test_scan_rules),
+	    cmocka_unit_test(test_append_signature),
+	    cmocka_unit_test(test_unextractable_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,5 @@
-/* Unit tests for crypto/certs and crypto/tlsdir: TiUP's tls/ folder generated, imported, sealed and unsealed, every refusal, and recipient keys, checked with the openssl command line. */
+/* Unit tests for crypto/certs and crypto/tlsdir: TiUP's tls/ folder generated, imported, sealed and
+ * unsealed, every refusal, and recipient keys, checked with the openssl command line. */
 #include "tests/unit/testutil.h"
 
 #include "common/fsutil.h"

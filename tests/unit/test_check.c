@@ -63,8 +63,8 @@ static void test_check_needs_policy_first(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rollback_state),
-		cmocka_unit_test(test_check_needs_policy_first),
+	    cmocka_unit_test(test_rollback_state),
+	    cmocka_unit_test(test_check_needs_policy_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -137,11 +137,11 @@ static void test_strbuf(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_err_prefix_and_exit),
-		cmocka_unit_test(test_time),
-		cmocka_unit_test(test_hex),
-		cmocka_unit_test(test_strbuf),
-		cmocka_unit_test(test_files),
+	    cmocka_unit_test(test_err_prefix_and_exit),
+	    cmocka_unit_test(test_time),
+	    cmocka_unit_test(test_hex),
+	    cmocka_unit_test(test_strbuf),
+	    cmocka_unit_test(test_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -54,7 +54,8 @@ static void test_round_trip(void **state)
 	assert_string_equal(tf_journal_get(&back, "removed_pd"), "127.0.0.13:2379");
 	assert_string_equal(tf_journal_get(&back, "leader"), "pd-127.0.0.11-2379");
 	assert_null(tf_journal_get(&back, "nothing"));
-	assert_string_equal(tf_journal_resume_command(&back), "tiferry install '/tmp/b.tar' --resume");
+	assert_string_equal(tf_journal_resume_command(&back),
+	                    "tiferry install '/tmp/b.tar' --resume");
 	tf_journal_release(&back);
 	tf_journal_release(&j);
 	assert_int_equal(tf_journal_load("nowhere", &back, &err), TF_E_NOTFOUND);
@@ -68,8 +69,11 @@ static void test_round_trip(void **state)
 
 static void test_audit(void **state)
 {
-	struct tf_audit_entry e = {.step = "update-self", .event = "command",
-				   .command = "tiup update --self", .exit_code = 0, .seconds = 1.5};
+	struct tf_audit_entry e = {.step = "update-self",
+	                           .event = "command",
+	                           .command = "tiup update --self",
+	                           .exit_code = 0,
+	                           .seconds = 1.5};
 	struct tf_err err;
 	char *buf = NULL;
 	size_t len = 0;
@@ -83,7 +87,8 @@ static void test_audit(void **state)
 	e.detail = "mirror restored";
 	assert_int_equal(tf_audit_append(".", &e, &err), 0);
 	assert_int_equal(tf_read_file("audit.log", 1 << 20, &buf, &len, &err), 0);
-	assert_non_null(strstr(buf, "\"command\":\"tiup update --self\",\"exit_code\":0,\"duration_s\":1.5}\n"));
+	assert_non_null(strstr(
+	    buf, "\"command\":\"tiup update --self\",\"exit_code\":0,\"duration_s\":1.5}\n"));
 	assert_non_null(strstr(buf, "\"detail\":\"mirror restored\"}\n"));
 	assert_int_equal(stat("audit.log", &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -94,8 +99,8 @@ static void test_audit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_audit),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_audit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

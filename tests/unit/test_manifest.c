@@ -12,20 +12,20 @@
 #define B64 "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 
 static const char base[] =
-	"{\n"
-	"  \"format\": \"tiferry-bundle/1\",\n"
-	"  \"bundle_id\": \"0123456789abcdef0123456789abcdef\",\n"
-	"  \"sequence\": 7,\n"
-	"  \"created\": \"2026-11-27T00:00:00Z\",\n"
-	"  \"not_before\": \"2026-11-27T00:00:00Z\",\n"
-	"  \"not_after\": \"2026-12-27T00:00:00Z\",\n"
-	"  \"target\": {\"cluster\": \"prod-1\", \"topology\": \"sha256:" Z64 "\"},\n"
-	"  \"files\": [\n"
-	"    {\"path\": \"payload/z\", \"size\": 6, \"mode\": \"0644\", \"sha256\": \"" A64 "\"},\n"
-	"    {\"path\": \"payload/b/c\", \"size\": 0, \"mode\": \"0755\", \"sha256\": \"" B64 "\"}\n"
-	"  ],\n"
-	"  \"tiup\": {\"version\": \"v1.16.0\", \"components\": [\"cluster\", \"ctl\"]}\n"
-	"}\n";
+    "{\n"
+    "  \"format\": \"tiferry-bundle/1\",\n"
+    "  \"bundle_id\": \"0123456789abcdef0123456789abcdef\",\n"
+    "  \"sequence\": 7,\n"
+    "  \"created\": \"2026-11-27T00:00:00Z\",\n"
+    "  \"not_before\": \"2026-11-27T00:00:00Z\",\n"
+    "  \"not_after\": \"2026-12-27T00:00:00Z\",\n"
+    "  \"target\": {\"cluster\": \"prod-1\", \"topology\": \"sha256:" Z64 "\"},\n"
+    "  \"files\": [\n"
+    "    {\"path\": \"payload/z\", \"size\": 6, \"mode\": \"0644\", \"sha256\": \"" A64 "\"},\n"
+    "    {\"path\": \"payload/b/c\", \"size\": 0, \"mode\": \"0755\", \"sha256\": \"" B64 "\"}\n"
+    "  ],\n"
+    "  \"tiup\": {\"version\": \"v1.16.0\", \"components\": [\"cluster\", \"ctl\"]}\n"
+    "}\n";
 
 /* base with the first occurrence of from replaced by to (caller frees). */
 static char *variant(const char *from, const char *to)
@@ -91,7 +91,8 @@ static void test_round_trip(void **state)
 		d[i] = (uint8_t)i;
 	assert_int_equal(tf_manifest_add_file(&m, "payload/z/last", 1ull << 40, 0600, d, &err), 0);
 	assert_int_equal(tf_manifest_add_file(&m, "payload/a first", 0, 0, d, &err), 0);
-	assert_int_equal(tf_manifest_add_file(&m, "payload/\xc3\xa9t\xc3\xa9", 3, 0777, d, &err), 0);
+	assert_int_equal(tf_manifest_add_file(&m, "payload/\xc3\xa9t\xc3\xa9", 3, 0777, d, &err),
+	                 0);
 	assert_int_equal(tf_manifest_set_section(&m, "plan", "{\"steps\": [1, 2]}", &err), 0);
 	assert_int_equal(tf_manifest_set_section(&m, "plan", "{\"steps\": [3]}", &err), 0);
 	assert_int_equal(tf_manifest_set_section(&m, "tls", "{\"ca\": \"x\"}", &err), 0);
@@ -134,7 +135,7 @@ static void test_round_trip(void **state)
 static void test_large_sequence(void **state)
 {
 	static const uint64_t ok[] = {9007199254740992ull, 8000000000000001ull, 5000000000000001ull,
-				      1795737600123457ull};
+	                              1795737600123457ull};
 	static const uint64_t over[] = {9007199254740993ull, 18446744073709551615ull};
 	struct tf_manifest m, m2;
 	struct tf_err err;
@@ -153,7 +154,7 @@ static void test_large_sequence(void **state)
 		assert_int_equal(tf_manifest_parse(text, len, &m2, &err), 0);
 		if (m2.sequence != ok[i])
 			fail_msg("sequence %llu reads back as %llu", (unsigned long long)ok[i],
-				 (unsigned long long)m2.sequence);
+			         (unsigned long long)m2.sequence);
 		free(text);
 		tf_manifest_release(&m2);
 	}
@@ -171,7 +172,7 @@ static void test_large_sequence(void **state)
 static void test_early_year_round_trip(void **state)
 {
 	char *s = variant("\"not_before\": \"2026-11-27T00:00:00Z\"",
-			  "\"not_before\": \"0584-01-01T00:00:10Z\"");
+	                  "\"not_before\": \"0584-01-01T00:00:10Z\"");
 	struct tf_manifest m, m2;
 	struct tf_err err;
 	char *text = NULL;
@@ -196,7 +197,8 @@ static void expect_reject(const char *text, size_t len, const char *msg)
 	int r = tf_manifest_parse(text, len, &m, &err);
 
 	if (r != TF_E_REJECT)
-		fail_msg("parse gave %d for %.300s (expected a rejection naming '%s')", r, text, msg);
+		fail_msg("parse gave %d for %.300s (expected a rejection naming '%s')", r, text,
+		         msg);
 	if (strstr(err.msg, msg) == NULL)
 		fail_msg("'%s' does not name '%s' (input %.300s)", err.msg, msg, text);
 	/* nothing leaks from a failed parse: m is empty */
@@ -217,80 +219,85 @@ static void test_rejections(void **state)
 	static const struct {
 		const char *from, *to, *msg;
 	} cases[] = {
-		/* the document */
-		{"{\n  \"format\"", "[{\n  \"format\"", "not a JSON object"},
-		{"\"tiup\": {", "\"tiup\": {,", "not a JSON object"},
-		{"\"sequence\": 7,", "\"sequence\": 7, \"sequence\": 8,", "repeated key"},
-		{"\"size\": 6,", "\"size\": 6, \"size\": 6,", "repeated key"},
-		{"\"version\"", "\"components\": 1, \"version\"", "repeated key"},
-		{"\"format\"", "\"extra\": 1, \"format\"", "unknown field 'extra'"},
-		{"\"tiup\": {\"version\": \"v1.16.0\", \"components\": [\"cluster\", \"ctl\"]}", "\"tiup\": 5",
-		 "unknown field 'tiup'"},
-		{"\"tiup\"", "\"Tiup\"", "unknown field 'Tiup'"},
-		/* format */
-		{"tiferry-bundle/1", "tiferry-bundle/2", "format 'tiferry-bundle/2'"},
-		{"\"format\": \"tiferry-bundle/1\",", "", "format '(missing)'"},
-		{"\"format\": \"tiferry-bundle/1\"", "\"format\": 1", "format"},
-		/* bundle_id */
-		{"0123456789abcdef0123456789abcdef", "0123456789ABCDEF0123456789abcdef", "bad bundle_id"},
-		{"0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcde", "bad bundle_id"},
-		{"0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcdeg", "bad bundle_id"},
-		{"\"bundle_id\": \"0123456789abcdef0123456789abcdef\",", "", "bad bundle_id"},
-		/* sequence */
-		{"\"sequence\": 7", "\"sequence\": 0", "sequence"},
-		{"\"sequence\": 7", "\"sequence\": -1", "sequence"},
-		{"\"sequence\": 7", "\"sequence\": 1.5", "sequence"},
-		{"\"sequence\": 7", "\"sequence\": \"7\"", "sequence"},
-		{"\"sequence\": 7", "\"sequence\": 18014398509481984", "sequence"},
-		{"\"sequence\": 7", "\"sequence\": 1e400", "sequence"},
-		{"\"sequence\": 7,", "", "sequence"},
-		/* times */
-		{"\"created\": \"2026-11-27T00:00:00Z\"", "\"created\": \"yesterday\"", "RFC 3339"},
-		{"\"not_before\": \"2026-11-27T00:00:00Z\"", "\"not_before\": 1795737600", "RFC 3339"},
-		{"\"not_after\": \"2026-12-27T00:00:00Z\",", "", "RFC 3339"},
-		{"\"not_after\": \"2026-12-27T00:00:00Z\"", "\"not_after\": \"2026-11-27T00:00:00Z\"",
-		 "not_after is not after not_before"},
-		{"\"not_after\": \"2026-12-27T00:00:00Z\"", "\"not_after\": \"2026-11-26T00:00:00Z\"",
-		 "not_after is not after not_before"},
-		/* target */
-		{"\"cluster\": \"prod-1\"", "\"cluster\": \"prod 1\"", "bad target cluster name"},
-		{"\"cluster\": \"prod-1\"", "\"cluster\": \"../x\"", "bad target cluster name"},
-		{"\"cluster\": \"prod-1\"", "\"cluster\": \".hidden\"", "bad target cluster name"},
-		{"\"cluster\": \"prod-1\"", "\"cluster\": \"\"", "bad target cluster name"},
-		{"\"cluster\": \"prod-1\"",
-		 "\"cluster\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",
-		 "bad target cluster name"},
-		{"\"cluster\": \"prod-1\"", "\"cluster\": 1", "bad target cluster name"},
-		{"\"target\": {", "\"target\": [], \"t\": {", "unknown field 't'"},
-		{"\"sha256:" Z64 "\"", "\"sha512:" Z64 "\"", "bad target topology fingerprint"},
-		{"\"sha256:" Z64 "\"", "\"sha256:" Z64 "0\"", "bad target topology fingerprint"},
-		{"\"sha256:" Z64 "\"", "\"" Z64 "\"", "bad target topology fingerprint"},
-		/* files */
-		{"\"files\": [", "\"files\": [1, ", "files[0] is not an object"},
-		{"\"size\": 6,", "\"size\": 6, \"owner\": \"root\",", "files[0] has unknown field 'owner'"},
-		{"\"payload/z\"", "\"other/z\"", "files[0]: bad path 'other/z'"},
-		{"\"payload/z\"", "\"payload/../z\"", "bad path"},
-		{"\"payload/z\"", "\"/payload/z\"", "bad path"},
-		{"\"payload/z\"", "\"payload//z\"", "bad path"},
-		{"\"payload/z\"", "\"payload/./z\"", "bad path"},
-		{"\"payload/z\"", "\"payload/z/\"", "bad path"},
-		{"\"payload/z\"", "\"payload\"", "bad path"},
-		{"\"payload/z\"", "\"payload/a\\\\b\"", "bad path"},
-		{"\"payload/z\"", "\"payload/a\\nb\"", "bad path"},
-		{"\"path\": \"payload/z\", ", "", "bad path '(missing)'"},
-		{"\"size\": 6", "\"size\": -6", "'payload/z': bad size"},
-		{"\"size\": 6", "\"size\": 6.5", "bad size"},
-		{"\"size\": 6", "\"size\": \"6\"", "bad size"},
-		{"\"mode\": \"0644\"", "\"mode\": \"644\"", "'payload/z': bad mode"},
-		{"\"mode\": \"0644\"", "\"mode\": \"1644\"", "bad mode"},
-		{"\"mode\": \"0644\"", "\"mode\": \"04755\"", "bad mode"},
-		{"\"mode\": \"0644\"", "\"mode\": \"0648\"", "bad mode"},
-		{"\"mode\": \"0644\"", "\"mode\": \"0-44\"", "bad mode"},
-		{"\"mode\": \"0644\"", "\"mode\": 420", "bad mode"},
-		{"\"sha256\": \"" A64 "\"", "\"sha256\": \"" A64 "a\"", "'payload/z': bad sha256"},
-		{"\"sha256\": \"" A64 "\"", "\"sha256\": \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"",
-		 "bad sha256"},
-		{"\"payload/b/c\"", "\"payload/z\"", "lists 'payload/z' twice"},
+	    /* the document */
+	    {"{\n  \"format\"", "[{\n  \"format\"", "not a JSON object"},
+	    {"\"tiup\": {", "\"tiup\": {,", "not a JSON object"},
+	    {"\"sequence\": 7,", "\"sequence\": 7, \"sequence\": 8,", "repeated key"},
+	    {"\"size\": 6,", "\"size\": 6, \"size\": 6,", "repeated key"},
+	    {"\"version\"", "\"components\": 1, \"version\"", "repeated key"},
+	    {"\"format\"", "\"extra\": 1, \"format\"", "unknown field 'extra'"},
+	    {"\"tiup\": {\"version\": \"v1.16.0\", \"components\": [\"cluster\", \"ctl\"]}",
+	     "\"tiup\": 5", "unknown field 'tiup'"},
+	    {"\"tiup\"", "\"Tiup\"", "unknown field 'Tiup'"},
+	    /* format */
+	    {"tiferry-bundle/1", "tiferry-bundle/2", "format 'tiferry-bundle/2'"},
+	    {"\"format\": \"tiferry-bundle/1\",", "", "format '(missing)'"},
+	    {"\"format\": \"tiferry-bundle/1\"", "\"format\": 1", "format"},
+	    /* bundle_id */
+	    {"0123456789abcdef0123456789abcdef", "0123456789ABCDEF0123456789abcdef",
+	     "bad bundle_id"},
+	    {"0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcde",
+	     "bad bundle_id"},
+	    {"0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcdeg",
+	     "bad bundle_id"},
+	    {"\"bundle_id\": \"0123456789abcdef0123456789abcdef\",", "", "bad bundle_id"},
+	    /* sequence */
+	    {"\"sequence\": 7", "\"sequence\": 0", "sequence"},
+	    {"\"sequence\": 7", "\"sequence\": -1", "sequence"},
+	    {"\"sequence\": 7", "\"sequence\": 1.5", "sequence"},
+	    {"\"sequence\": 7", "\"sequence\": \"7\"", "sequence"},
+	    {"\"sequence\": 7", "\"sequence\": 18014398509481984", "sequence"},
+	    {"\"sequence\": 7", "\"sequence\": 1e400", "sequence"},
+	    {"\"sequence\": 7,", "", "sequence"},
+	    /* times */
+	    {"\"created\": \"2026-11-27T00:00:00Z\"", "\"created\": \"yesterday\"", "RFC 3339"},
+	    {"\"not_before\": \"2026-11-27T00:00:00Z\"", "\"not_before\": 1795737600", "RFC 3339"},
+	    {"\"not_after\": \"2026-12-27T00:00:00Z\",", "", "RFC 3339"},
+	    {"\"not_after\": \"2026-12-27T00:00:00Z\"", "\"not_after\": \"2026-11-27T00:00:00Z\"",
+	     "not_after is not after not_before"},
+	    {"\"not_after\": \"2026-12-27T00:00:00Z\"", "\"not_after\": \"2026-11-26T00:00:00Z\"",
+	     "not_after is not after not_before"},
+	    /* target */
+	    {"\"cluster\": \"prod-1\"", "\"cluster\": \"prod 1\"", "bad target cluster name"},
+	    {"\"cluster\": \"prod-1\"", "\"cluster\": \"../x\"", "bad target cluster name"},
+	    {"\"cluster\": \"prod-1\"", "\"cluster\": \".hidden\"", "bad target cluster name"},
+	    {"\"cluster\": \"prod-1\"", "\"cluster\": \"\"", "bad target cluster name"},
+	    {"\"cluster\": \"prod-1\"",
+	     "\"cluster\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",
+	     "bad target cluster name"},
+	    {"\"cluster\": \"prod-1\"", "\"cluster\": 1", "bad target cluster name"},
+	    {"\"target\": {", "\"target\": [], \"t\": {", "unknown field 't'"},
+	    {"\"sha256:" Z64 "\"", "\"sha512:" Z64 "\"", "bad target topology fingerprint"},
+	    {"\"sha256:" Z64 "\"", "\"sha256:" Z64 "0\"", "bad target topology fingerprint"},
+	    {"\"sha256:" Z64 "\"", "\"" Z64 "\"", "bad target topology fingerprint"},
+	    /* files */
+	    {"\"files\": [", "\"files\": [1, ", "files[0] is not an object"},
+	    {"\"size\": 6,", "\"size\": 6, \"owner\": \"root\",",
+	     "files[0] has unknown field 'owner'"},
+	    {"\"payload/z\"", "\"other/z\"", "files[0]: bad path 'other/z'"},
+	    {"\"payload/z\"", "\"payload/../z\"", "bad path"},
+	    {"\"payload/z\"", "\"/payload/z\"", "bad path"},
+	    {"\"payload/z\"", "\"payload//z\"", "bad path"},
+	    {"\"payload/z\"", "\"payload/./z\"", "bad path"},
+	    {"\"payload/z\"", "\"payload/z/\"", "bad path"},
+	    {"\"payload/z\"", "\"payload\"", "bad path"},
+	    {"\"payload/z\"", "\"payload/a\\\\b\"", "bad path"},
+	    {"\"payload/z\"", "\"payload/a\\nb\"", "bad path"},
+	    {"\"path\": \"payload/z\", ", "", "bad path '(missing)'"},
+	    {"\"size\": 6", "\"size\": -6", "'payload/z': bad size"},
+	    {"\"size\": 6", "\"size\": 6.5", "bad size"},
+	    {"\"size\": 6", "\"size\": \"6\"", "bad size"},
+	    {"\"mode\": \"0644\"", "\"mode\": \"644\"", "'payload/z': bad mode"},
+	    {"\"mode\": \"0644\"", "\"mode\": \"1644\"", "bad mode"},
+	    {"\"mode\": \"0644\"", "\"mode\": \"04755\"", "bad mode"},
+	    {"\"mode\": \"0644\"", "\"mode\": \"0648\"", "bad mode"},
+	    {"\"mode\": \"0644\"", "\"mode\": \"0-44\"", "bad mode"},
+	    {"\"mode\": \"0644\"", "\"mode\": 420", "bad mode"},
+	    {"\"sha256\": \"" A64 "\"", "\"sha256\": \"" A64 "a\"", "'payload/z': bad sha256"},
+	    {"\"sha256\": \"" A64 "\"",
+	     "\"sha256\": \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"",
+	     "bad sha256"},
+	    {"\"payload/b/c\"", "\"payload/z\"", "lists 'payload/z' twice"},
 	};
 	size_t i;
 
@@ -403,13 +410,13 @@ static void test_paths_and_sections(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_base),
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_rejections),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_paths_and_sections),
-		cmocka_unit_test(test_large_sequence),
-		cmocka_unit_test(test_early_year_round_trip),
+	    cmocka_unit_test(test_parse_base),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_rejections),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_paths_and_sections),
+	    cmocka_unit_test(test_large_sequence),
+	    cmocka_unit_test(test_early_year_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

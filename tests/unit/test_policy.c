@@ -18,7 +18,8 @@ static char ids[4][TF_SHA256_HEX];
 /* trust/ with b.pub, a1.pub, a2.pub (ed25519) and x.pub (ecdsa); ids[] in that order. */
 static void make_keys(void)
 {
-	static const char *const names[] = {"trust/b.pub", "trust/a1.pub", "trust/a2.pub", "trust/x.pub"};
+	static const char *const names[] = {"trust/b.pub", "trust/a1.pub", "trust/a2.pub",
+	                                    "trust/x.pub"};
 	struct tf_err err;
 	size_t i;
 
@@ -28,7 +29,8 @@ static void make_keys(void)
 		char *pem = NULL;
 		size_t len = 0;
 
-		assert_int_equal(tf_sigkey_generate(i == 3 ? TF_SIG_ECDSA_P256 : TF_SIG_ED25519, &k, &err), 0);
+		assert_int_equal(
+		    tf_sigkey_generate(i == 3 ? TF_SIG_ECDSA_P256 : TF_SIG_ED25519, &k, &err), 0);
 		assert_int_equal(tf_sigkey_public_pem(k, &pem, &len, &err), 0);
 		tt_write(names[i], pem, len);
 		snprintf(ids[i], sizeof(ids[i]), "%s", tf_sigkey_id(k));
@@ -38,10 +40,10 @@ static void make_keys(void)
 }
 
 static const char good[] = "keys:\n"
-			   "  - file: b.pub\n    holder: \"Builder One\"\n    role: builder\n"
-			   "  - file: a1.pub\n    holder: \"Approver A\"\n    role: approver\n"
-			   "  - {file: a2.pub, holder: Approver B, role: approver}\n"
-			   "require:\n  builder: 1\n  approver: 2\n";
+                           "  - file: b.pub\n    holder: \"Builder One\"\n    role: builder\n"
+                           "  - file: a1.pub\n    holder: \"Approver A\"\n    role: approver\n"
+                           "  - {file: a2.pub, holder: Approver B, role: approver}\n"
+                           "require:\n  builder: 1\n  approver: 2\n";
 
 static struct tf_policy *load_text(const char *text, int expect, const char *msg)
 {
@@ -50,7 +52,8 @@ static struct tf_policy *load_text(const char *text, int expect, const char *msg
 	int r = tf_policy_parse(text, strlen(text), "trust", &p, &err);
 
 	if (r != expect)
-		fail_msg("policy gave %d (%s), expected %d for:\n%s", r, r ? err.msg : "ok", expect, text);
+		fail_msg("policy gave %d (%s), expected %d for:\n%s", r, r ? err.msg : "ok", expect,
+		         text);
 	if (msg != NULL && strstr(err.msg, msg) == NULL)
 		fail_msg("'%s' does not name '%s' for:\n%s", err.msg, msg, text);
 	if (r != 0)
@@ -116,16 +119,20 @@ static void test_satisfied(void **state)
 	}
 	/* the same key twice counts once */
 	assert_int_equal(tf_policy_satisfied(p, dup, 3, &err), TF_E_REJECT);
-	assert_string_equal(err.msg, "policy: role 'approver' needs 2 valid signatures, bundle has 1");
+	assert_string_equal(err.msg,
+	                    "policy: role 'approver' needs 2 valid signatures, bundle has 1");
 	/* an unknown key counts for nothing */
 	assert_int_equal(tf_policy_satisfied(p, stranger, 3, &err), TF_E_REJECT);
 	assert_non_null(strstr(err.msg, "role 'approver'"));
 	assert_int_equal(tf_policy_satisfied(p, no_builder, 2, &err), TF_E_REJECT);
-	assert_string_equal(err.msg, "policy: role 'builder' needs 1 valid signature, bundle has 0");
+	assert_string_equal(err.msg,
+	                    "policy: role 'builder' needs 1 valid signature, bundle has 0");
 	assert_int_equal(tf_policy_satisfied(p, NULL, 0, &err), TF_E_REJECT);
 	tf_policy_free(p);
 	/* roles come from the policy: the same key as approver only */
-	p = load_text("keys:\n  - {file: b.pub, holder: B, role: approver}\nrequire: {approver: 1}\n", 0, NULL);
+	p = load_text(
+	    "keys:\n  - {file: b.pub, holder: B, role: approver}\nrequire: {approver: 1}\n", 0,
+	    NULL);
 	assert_int_equal(tf_policy_satisfied(p, all, 1, &err), 0);
 	tf_policy_free(p);
 	tt_cleanup();
@@ -137,56 +144,72 @@ static void test_errors(void **state)
 		const char *text;
 		const char *msg;
 	} cases[] = {
-		/* the document */
-		{"keys: []\nrequire: {builder: 1}\nextra: 1\n", "unknown field 'extra'"},
-		{"- 1\n", "must be a mapping"},
-		{"keys: [\n", "policy.yaml"},
-		{"keys: &a [1]\nrequire: *a\n", "policy.yaml"},
-		{"require: {builder: 1}\n", "'keys' must list at least one key"},
-		{"keys: []\nrequire: {builder: 1}\n", "'keys' must list at least one key"},
-		{"keys: {file: b.pub}\nrequire: {builder: 1}\n", "'keys' must list at least one key"},
-		/* a key entry */
-		{"keys:\n  - {file: b.pub, holder: B}\nrequire: {builder: 1}\n", "needs file, holder and role"},
-		{"keys:\n  - {file: b.pub, role: builder}\nrequire: {builder: 1}\n", "needs file, holder and role"},
-		{"keys:\n  - b.pub\nrequire: {builder: 1}\n", "needs file, holder and role"},
-		{"keys:\n  - {file: b.pub, holder: B, role: builder, alg: rsa}\nrequire: {builder: 1}\n",
-		 "unknown field 'alg'"},
-		{"keys:\n  - {file: b.pub, holder: B, role: Builder}\nrequire: {builder: 1}\n", "bad role name 'Builder'"},
-		{"keys:\n  - {file: b.pub, holder: B, role: ''}\nrequire: {builder: 1}\n", "bad role name"},
-		/* key files outside the trust folder */
-		{"keys:\n  - {file: ../b.pub, holder: B, role: builder}\nrequire: {builder: 1}\n",
-		 "key file '../b.pub' must be a file name inside the trust folder"},
-		{"keys:\n  - {file: /etc/b.pub, holder: B, role: builder}\nrequire: {builder: 1}\n",
-		 "must be a file name inside the trust folder"},
-		{"keys:\n  - {file: sub/b.pub, holder: B, role: builder}\nrequire: {builder: 1}\n",
-		 "must be a file name inside the trust folder"},
-		{"keys:\n  - {file: .., holder: B, role: builder}\nrequire: {builder: 1}\n",
-		 "must be a file name inside the trust folder"},
-		{"keys:\n  - {file: '', holder: B, role: builder}\nrequire: {builder: 1}\n",
-		 "must be a file name inside the trust folder"},
-		/* key files that are not usable */
-		{"keys:\n  - {file: missing.pub, holder: B, role: builder}\nrequire: {builder: 1}\n", "missing.pub"},
-		{"keys:\n  - {file: junk.pub, holder: B, role: builder}\nrequire: {builder: 1}\n", "is not a PEM public key"},
-		/* the same key twice */
-		{"keys:\n  - {file: b.pub, holder: B, role: builder}\n  - {file: b.pub, holder: C, role: approver}\n"
-		 "require: {builder: 1}\n",
-		 "key 'b.pub' is the same key as 'b.pub'"},
-		{"keys:\n  - {file: b.pub, holder: B, role: builder}\n  - {file: copy.pub, holder: C, role: approver}\n"
-		 "require: {builder: 1}\n",
-		 "key 'copy.pub' is the same key as 'b.pub'"},
-		/* requirements */
-		{"keys:\n  - {file: b.pub, holder: B, role: builder}\n", "'require' must map each role"},
-		{"keys:\n  - {file: b.pub, holder: B, role: builder}\nrequire: {}\n", "'require' must map each role"},
-		{"keys:\n  - {file: b.pub, holder: B, role: builder}\nrequire: [builder]\n", "'require' must map each role"},
-		{"keys:\n  - {file: b.pub, holder: B, role: builder}\nrequire: {builder: 0}\n",
-		 "role 'builder' must need at least one signature"},
-		{"keys:\n  - {file: b.pub, holder: B, role: builder}\nrequire: {builder: -1}\n", "policy.yaml"},
-		{"keys:\n  - {file: b.pub, holder: B, role: builder}\nrequire: {builder: two}\n", "policy.yaml"},
-		{"keys:\n  - {file: b.pub, holder: B, role: builder}\nrequire: {builder: 2}\n",
-		 "role 'builder' needs 2 signatures but only 1 keys hold it"},
-		{"keys:\n  - {file: b.pub, holder: B, role: builder}\nrequire: {builder: 1, approver: 1}\n",
-		 "role 'approver' needs 1 signatures but only 0 keys hold it"},
-		{"keys:\n  - {file: b.pub, holder: B, role: builder}\nrequire: {Builder: 1}\n", "bad role name 'Builder'"},
+	    /* the document */
+	    {"keys: []\nrequire: {builder: 1}\nextra: 1\n", "unknown field 'extra'"},
+	    {"- 1\n", "must be a mapping"},
+	    {"keys: [\n", "policy.yaml"},
+	    {"keys: &a [1]\nrequire: *a\n", "policy.yaml"},
+	    {"require: {builder: 1}\n", "'keys' must list at least one key"},
+	    {"keys: []\nrequire: {builder: 1}\n", "'keys' must list at least one key"},
+	    {"keys: {file: b.pub}\nrequire: {builder: 1}\n", "'keys' must list at least one key"},
+	    /* a key entry */
+	    {"keys:\n  - {file: b.pub, holder: B}\nrequire: {builder: 1}\n",
+	     "needs file, holder and role"},
+	    {"keys:\n  - {file: b.pub, role: builder}\nrequire: {builder: 1}\n",
+	     "needs file, holder and role"},
+	    {"keys:\n  - b.pub\nrequire: {builder: 1}\n", "needs file, holder and role"},
+	    {"keys:\n  - {file: b.pub, holder: B, role: builder, alg: rsa}\nrequire: {builder: "
+	     "1}\n",
+	     "unknown field 'alg'"},
+	    {"keys:\n  - {file: b.pub, holder: B, role: Builder}\nrequire: {builder: 1}\n",
+	     "bad role name 'Builder'"},
+	    {"keys:\n  - {file: b.pub, holder: B, role: ''}\nrequire: {builder: 1}\n",
+	     "bad role name"},
+	    /* key files outside the trust folder */
+	    {"keys:\n  - {file: ../b.pub, holder: B, role: builder}\nrequire: {builder: 1}\n",
+	     "key file '../b.pub' must be a file name inside the trust folder"},
+	    {"keys:\n  - {file: /etc/b.pub, holder: B, role: builder}\nrequire: {builder: 1}\n",
+	     "must be a file name inside the trust folder"},
+	    {"keys:\n  - {file: sub/b.pub, holder: B, role: builder}\nrequire: {builder: 1}\n",
+	     "must be a file name inside the trust folder"},
+	    {"keys:\n  - {file: .., holder: B, role: builder}\nrequire: {builder: 1}\n",
+	     "must be a file name inside the trust folder"},
+	    {"keys:\n  - {file: '', holder: B, role: builder}\nrequire: {builder: 1}\n",
+	     "must be a file name inside the trust folder"},
+	    /* key files that are not usable */
+	    {"keys:\n  - {file: missing.pub, holder: B, role: builder}\nrequire: {builder: 1}\n",
+	     "missing.pub"},
+	    {"keys:\n  - {file: junk.pub, holder: B, role: builder}\nrequire: {builder: 1}\n",
+	     "is not a PEM public key"},
+	    /* the same key twice */
+	    {"keys:\n  - {file: b.pub, holder: B, role: builder}\n  - {file: b.pub, holder: C, "
+	     "role: approver}\n"
+	     "require: {builder: 1}\n",
+	     "key 'b.pub' is the same key as 'b.pub'"},
+	    {"keys:\n  - {file: b.pub, holder: B, role: builder}\n  - {file: copy.pub, holder: C, "
+	     "role: approver}\n"
+	     "require: {builder: 1}\n",
+	     "key 'copy.pub' is the same key as 'b.pub'"},
+	    /* requirements */
+	    {"keys:\n  - {file: b.pub, holder: B, role: builder}\n",
+	     "'require' must map each role"},
+	    {"keys:\n  - {file: b.pub, holder: B, role: builder}\nrequire: {}\n",
+	     "'require' must map each role"},
+	    {"keys:\n  - {file: b.pub, holder: B, role: builder}\nrequire: [builder]\n",
+	     "'require' must map each role"},
+	    {"keys:\n  - {file: b.pub, holder: B, role: builder}\nrequire: {builder: 0}\n",
+	     "role 'builder' must need at least one signature"},
+	    {"keys:\n  - {file: b.pub, holder: B, role: builder}\nrequire: {builder: -1}\n",
+	     "policy.yaml"},
+	    {"keys:\n  - {file: b.pub, holder: B, role: builder}\nrequire: {builder: two}\n",
+	     "policy.yaml"},
+	    {"keys:\n  - {file: b.pub, holder: B, role: builder}\nrequire: {builder: 2}\n",
+	     "role 'builder' needs 2 signatures but only 1 keys hold it"},
+	    {"keys:\n  - {file: b.pub, holder: B, role: builder}\nrequire: {builder: 1, approver: "
+	     "1}\n",
+	     "role 'approver' needs 1 signatures but only 0 keys hold it"},
+	    {"keys:\n  - {file: b.pub, holder: B, role: builder}\nrequire: {Builder: 1}\n",
+	     "bad role name 'Builder'"},
 	};
 	struct tf_policy *p = NULL;
 	struct tf_err err;
@@ -196,12 +219,15 @@ static void test_errors(void **state)
 	tt_tmpdir();
 	make_keys();
 	tt_write_str("trust/junk.pub", "not a key\n");
-	assert_int_equal(tt_sh("cp trust/b.pub trust/copy.pub && cp trust/b.pub b.pub && mkdir trust/sub && cp trust/b.pub trust/sub/"), 0);
+	assert_int_equal(tt_sh("cp trust/b.pub trust/copy.pub && cp trust/b.pub b.pub && mkdir "
+	                       "trust/sub && cp trust/b.pub trust/sub/"),
+	                 0);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int r = tf_policy_parse(cases[i].text, strlen(cases[i].text), "trust", &p, &err);
 
 		if (r == 0 || (r != TF_E_INPUT && r != TF_E_NOTFOUND))
-			fail_msg("case %zu gave %d, expected an input error:\n%s", i, r, cases[i].text);
+			fail_msg("case %zu gave %d, expected an input error:\n%s", i, r,
+			         cases[i].text);
 		if (strstr(err.msg, cases[i].msg) == NULL)
 			fail_msg("case %zu: '%s' does not name '%s'", i, err.msg, cases[i].msg);
 		assert_null(p);
@@ -219,9 +245,9 @@ static void test_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_load),
-		cmocka_unit_test(test_satisfied),
-		cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_load),
+	    cmocka_unit_test(test_satisfied),
+	    cmocka_unit_test(test_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -94,9 +94,12 @@ static void test_format(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exit_and_output), cmocka_unit_test(test_missing_program),
-		cmocka_unit_test(test_timeout_kills_group), cmocka_unit_test(test_daemon_left_behind),
-		cmocka_unit_test(test_env),              cmocka_unit_test(test_format),
+	    cmocka_unit_test(test_exit_and_output),
+	    cmocka_unit_test(test_missing_program),
+	    cmocka_unit_test(test_timeout_kills_group),
+	    cmocka_unit_test(test_daemon_left_behind),
+	    cmocka_unit_test(test_env),
+	    cmocka_unit_test(test_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

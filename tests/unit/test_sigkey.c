@@ -23,7 +23,8 @@ static const char *verify_cmd(enum tf_sigalg alg)
 	case TF_SIG_ECDSA_P256:
 		return "openssl dgst -sha256 -verify k.pub -signature sig data";
 	case TF_SIG_RSA_PSS_3072:
-		return "openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 "
+		return "openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt "
+		       "rsa_pss_saltlen:32 "
 		       "-verify k.pub -signature sig data";
 	}
 	return "false";
@@ -37,7 +38,8 @@ static const char *sign_cmd(enum tf_sigalg alg)
 	case TF_SIG_ECDSA_P256:
 		return "openssl dgst -sha256 -sign k.key -out osig data";
 	case TF_SIG_RSA_PSS_3072:
-		return "openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 "
+		return "openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt "
+		       "rsa_pss_saltlen:32 "
 		       "-sign k.key -out osig data";
 	}
 	return "false";
@@ -93,7 +95,10 @@ static void test_algorithms(void **state)
 		assert_string_equal(tf_sigkey_id(priv), tf_sigkey_id(k));
 
 		/* key id = hex sha256 of the DER SubjectPublicKeyInfo, as openssl computes it */
-		assert_int_equal(tt_sh("openssl pkey -pubin -in k.pub -outform DER | sha256sum | cut -c1-64 > id"), 0);
+		assert_int_equal(
+		    tt_sh(
+		        "openssl pkey -pubin -in k.pub -outform DER | sha256sum | cut -c1-64 > id"),
+		    0);
 		assert_int_equal(tf_read_file("id", 100, &idtxt, &idlen, &err), 0);
 		assert_int_equal(idlen, 65);
 		idtxt[64] = '\0';
@@ -103,21 +108,27 @@ static void test_algorithms(void **state)
 		/* sign and verify; changed data, changed signature and another key fail */
 		assert_int_equal(tf_sigkey_sign(priv, msg, strlen(msg), &sig, &siglen, &err), 0);
 		assert_int_equal(tf_sigkey_verify(pub, msg, strlen(msg), sig, siglen, &err), 0);
-		assert_int_equal(tf_sigkey_verify(pub, msg, strlen(msg) - 1, sig, siglen, &err), TF_E_REJECT);
+		assert_int_equal(tf_sigkey_verify(pub, msg, strlen(msg) - 1, sig, siglen, &err),
+		                 TF_E_REJECT);
 		sig[siglen / 2] ^= 1;
-		assert_int_equal(tf_sigkey_verify(pub, msg, strlen(msg), sig, siglen, &err), TF_E_REJECT);
+		assert_int_equal(tf_sigkey_verify(pub, msg, strlen(msg), sig, siglen, &err),
+		                 TF_E_REJECT);
 		sig[siglen / 2] ^= 1;
-		assert_int_equal(tf_sigkey_verify(pub, msg, strlen(msg), sig, siglen - 1, &err), TF_E_REJECT);
-		assert_int_equal(tf_sigkey_verify(pub, msg, strlen(msg), sig, 0, &err), TF_E_REJECT);
+		assert_int_equal(tf_sigkey_verify(pub, msg, strlen(msg), sig, siglen - 1, &err),
+		                 TF_E_REJECT);
+		assert_int_equal(tf_sigkey_verify(pub, msg, strlen(msg), sig, 0, &err),
+		                 TF_E_REJECT);
 		assert_int_equal(tf_sigkey_generate(algs[i], &other, &err), 0);
 		assert_string_not_equal(tf_sigkey_id(other), tf_sigkey_id(k));
-		assert_int_equal(tf_sigkey_verify(other, msg, strlen(msg), sig, siglen, &err), TF_E_REJECT);
+		assert_int_equal(tf_sigkey_verify(other, msg, strlen(msg), sig, siglen, &err),
+		                 TF_E_REJECT);
 		assert_non_null(strstr(err.msg, "does not verify"));
 		tf_sigkey_free(other);
 		other = NULL;
 		/* a key of another algorithm does not verify it either */
 		assert_int_equal(tf_sigkey_generate(algs[(i + 1) % 3], &other, &err), 0);
-		assert_int_not_equal(tf_sigkey_verify(other, msg, strlen(msg), sig, siglen, &err), 0);
+		assert_int_not_equal(tf_sigkey_verify(other, msg, strlen(msg), sig, siglen, &err),
+		                     0);
 
 		/* stock openssl verifies ours, and we verify stock openssl's */
 		tt_write("sig", sig, siglen);
@@ -127,15 +138,18 @@ static void test_algorithms(void **state)
 		tt_write_str("data", msg);
 		assert_int_equal(tt_sh("%s 2>/dev/null", sign_cmd(algs[i])), 0);
 		assert_int_equal(tf_read_file("osig", 8192, &osig, &osiglen, &err), 0);
-		assert_int_equal(tf_sigkey_verify(pub, msg, strlen(msg), (uint8_t *)osig, osiglen, &err), 0);
+		assert_int_equal(
+		    tf_sigkey_verify(pub, msg, strlen(msg), (uint8_t *)osig, osiglen, &err), 0);
 		free(osig);
 
 		/* a public key cannot sign */
 		free(sig);
 		sig = NULL;
-		assert_int_equal(tf_sigkey_sign(pub, msg, strlen(msg), &sig, &siglen, &err), TF_E_INPUT);
+		assert_int_equal(tf_sigkey_sign(pub, msg, strlen(msg), &sig, &siglen, &err),
+		                 TF_E_INPUT);
 		assert_null(sig);
-		assert_int_equal(tf_sigkey_private_pem(pub, NULL, &idtxt, &idlen, &err), TF_E_INPUT);
+		assert_int_equal(tf_sigkey_private_pem(pub, NULL, &idtxt, &idlen, &err),
+		                 TF_E_INPUT);
 
 		tf_sigkey_free(other);
 		tf_sigkey_free(k);
@@ -160,13 +174,16 @@ static void test_rsa_pss_salt(void **state)
 	/* PKCS#1 v1.5 and PSS with another salt length are not the documented algorithm */
 	assert_int_equal(tt_sh("openssl dgst -sha256 -sign k.key -out osig data"), 0);
 	assert_int_equal(tf_read_file("osig", 8192, &osig, &len, &err), 0);
-	assert_int_equal(tf_sigkey_verify(k, msg, strlen(msg), (uint8_t *)osig, len, &err), TF_E_REJECT);
+	assert_int_equal(tf_sigkey_verify(k, msg, strlen(msg), (uint8_t *)osig, len, &err),
+	                 TF_E_REJECT);
 	free(osig);
-	assert_int_equal(tt_sh("openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:64 "
-			       "-sign k.key -out osig data"),
-			 0);
+	assert_int_equal(
+	    tt_sh("openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:64 "
+	          "-sign k.key -out osig data"),
+	    0);
 	assert_int_equal(tf_read_file("osig", 8192, &osig, &len, &err), 0);
-	assert_int_equal(tf_sigkey_verify(k, msg, strlen(msg), (uint8_t *)osig, len, &err), TF_E_REJECT);
+	assert_int_equal(tf_sigkey_verify(k, msg, strlen(msg), (uint8_t *)osig, len, &err),
+	                 TF_E_REJECT);
 	free(osig);
 	tf_sigkey_free(k);
 	tt_cleanup();
@@ -196,8 +213,10 @@ static void test_passphrase(void **state)
 	assert_int_equal(tf_sigkey_load_private_file("k.key", NULL, &back, &err), TF_E_INPUT);
 	assert_non_null(strstr(err.msg, "give a passphrase"));
 	/* openssl opens it with the same passphrase */
-	assert_int_equal(tt_sh("openssl pkey -in k.key -passin pass:'s3cret pass' -noout 2>/dev/null"), 0);
-	assert_int_equal(tf_sigkey_load_private_file("missing.key", NULL, &back, &err), TF_E_NOTFOUND);
+	assert_int_equal(
+	    tt_sh("openssl pkey -in k.key -passin pass:'s3cret pass' -noout 2>/dev/null"), 0);
+	assert_int_equal(tf_sigkey_load_private_file("missing.key", NULL, &back, &err),
+	                 TF_E_NOTFOUND);
 	tf_sigkey_free(k);
 	tt_cleanup();
 }
@@ -210,25 +229,27 @@ static void test_refused_keys(void **state)
 
 	(void)state;
 	tt_tmpdir();
-	assert_int_equal(tt_sh("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out r2048.key 2>/dev/null"
-			       " && openssl pkey -in r2048.key -pubout -out r2048.pub"),
-			 0);
+	assert_int_equal(tt_sh("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "
+	                       "r2048.key 2>/dev/null"
+	                       " && openssl pkey -in r2048.key -pubout -out r2048.pub"),
+	                 0);
 	assert_int_equal(tf_sigkey_load_public_file("r2048.pub", &k, &err), TF_E_INPUT);
 	assert_non_null(strstr(err.msg, "RSA key of 2048 bits"));
 	assert_int_equal(tf_sigkey_load_private_file("r2048.key", NULL, &k, &err), TF_E_INPUT);
-	assert_int_equal(tt_sh("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out p384.key 2>/dev/null"
-			       " && openssl pkey -in p384.key -pubout -out p384.pub"),
-			 0);
+	assert_int_equal(tt_sh("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 "
+	                       "-out p384.key 2>/dev/null"
+	                       " && openssl pkey -in p384.key -pubout -out p384.pub"),
+	                 0);
 	assert_int_equal(tf_sigkey_load_public_file("p384.pub", &k, &err), TF_E_INPUT);
 	assert_non_null(strstr(err.msg, "is not P-256"));
 	assert_int_equal(tt_sh("openssl genpkey -algorithm X25519 -out x.key 2>/dev/null"
-			       " && openssl pkey -in x.key -pubout -out x.pub"),
-			 0);
+	                       " && openssl pkey -in x.key -pubout -out x.pub"),
+	                 0);
 	assert_int_equal(tf_sigkey_load_public_file("x.pub", &k, &err), TF_E_INPUT);
 	assert_non_null(strstr(err.msg, "is not ed25519, ecdsa-p256 or rsa-pss-3072"));
 	assert_int_equal(tt_sh("openssl genpkey -algorithm ED448 -out e448.key 2>/dev/null"
-			       " && openssl pkey -in e448.key -pubout -out e448.pub"),
-			 0);
+	                       " && openssl pkey -in e448.key -pubout -out e448.pub"),
+	                 0);
 	assert_int_equal(tf_sigkey_load_public_file("e448.pub", &k, &err), TF_E_INPUT);
 	/* not a public key at all; a private key where a public one is expected */
 	assert_int_equal(tf_sigkey_load_public("junk", 4, "j.pub", &k, &err), TF_E_INPUT);
@@ -245,10 +266,10 @@ static void test_refused_keys(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_algorithms),
-		cmocka_unit_test(test_rsa_pss_salt),
-		cmocka_unit_test(test_passphrase),
-		cmocka_unit_test(test_refused_keys),
+	    cmocka_unit_test(test_algorithms),
+	    cmocka_unit_test(test_rsa_pss_salt),
+	    cmocka_unit_test(test_passphrase),
+	    cmocka_unit_test(test_refused_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

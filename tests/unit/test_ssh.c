@@ -41,9 +41,9 @@ static void test_run_exit_codes(void **state)
 	assert_int_equal(res.status, 137);
 	tf_ssh_result_release(&res);
 	/* Output beyond the bound is dropped and flagged; the command still completes. */
-	assert_int_equal(tf_ssh_run(s, "head -c 1000000 /dev/zero | tr '\\0' x; echo done >&2", 0,
-				    &res, &err),
-			 0);
+	assert_int_equal(
+	    tf_ssh_run(s, "head -c 1000000 /dev/zero | tr '\\0' x; echo done >&2", 0, &res, &err),
+	    0);
 	assert_int_equal(res.outlen, TF_SSH_OUT_MAX);
 	assert_true(res.truncated);
 	assert_string_equal(res.errout, "done\n");
@@ -204,7 +204,7 @@ static void test_dropped_connection(void **state)
 	(void)state;
 	assert_int_equal(pthread_create(&t, NULL, dropper, NULL), 0);
 	assert_int_equal(tf_ssh_run(s, "touch ../../started; sleep 20", 0, &res, &err),
-			 TF_E_SSH_LOST);
+	                 TF_E_SSH_LOST);
 	pthread_join(t, NULL);
 	assert_true(tf_monotonic() - t0 < 10);
 	assert_non_null(strstr(err.msg, "connection lost"));
@@ -260,21 +260,22 @@ static void test_fanout(void **state)
 	assert_int_equal(tf_ssh_fanout(NFAN, 1, fan_task, &a, results, &err), TF_E_FAIL);
 	seq = tf_monotonic() - t0;
 	/* Measured, not asserted: a loaded machine must not fail the suite. */
-	print_message("fan-out over %d hosts (0.2 s command): parallel %.2fs, one at a time %.2fs\n",
-		      NFAN, par, seq);
+	print_message(
+	    "fan-out over %d hosts (0.2 s command): parallel %.2fs, one at a time %.2fs\n", NFAN,
+	    par, seq);
 	assert_int_equal(tf_ssh_fanout(0, 0, fan_task, &a, results, &err), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_run_exit_codes),
-		cmocka_unit_test(test_host_key_unknown_refused),
-		cmocka_unit_test(test_host_key_refusal_runs_nothing),
-		cmocka_unit_test(test_host_key_pin),
-		cmocka_unit_test(test_auth_and_unreachable),
-		cmocka_unit_test(test_dropped_connection),
-		cmocka_unit_test(test_fanout),
+	    cmocka_unit_test(test_run_exit_codes),
+	    cmocka_unit_test(test_host_key_unknown_refused),
+	    cmocka_unit_test(test_host_key_refusal_runs_nothing),
+	    cmocka_unit_test(test_host_key_pin),
+	    cmocka_unit_test(test_auth_and_unreachable),
+	    cmocka_unit_test(test_dropped_connection),
+	    cmocka_unit_test(test_fanout),
 	};
 
 	return cmocka_run_group_tests(tests, sshd_setup, sshd_teardown);

@@ -8,64 +8,62 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char meta[] =
-	"user: tidb\n"
-	"tidb_version: v7.5.0\n"
-	"topology:\n"
-	"  global:\n"
-	"    user: tidb\n"
-	"    ssh_port: 2222\n"
-	"    enable_tls: false\n"
-	"    deploy_dir: /tidb-deploy\n"
-	"  monitored:\n"
-	"    node_exporter_port: 9100\n"
-	"  pd_servers:\n"
-	"    - host: 10.0.0.1\n"
-	"      client_port: 2379\n"
-	"      peer_port: 2380\n"
-	"      deploy_dir: /tidb-deploy/pd-2379\n"
-	"      data_dir: /tidb-data/pd-2379\n"
-	"    - host: 10.0.0.2\n"
-	"      ssh_port: 22\n"
-	"      name: pd-two\n"
-	"      client_port: 2379\n"
-	"      peer_port: 2380\n"
-	"    - host: 10.0.0.3\n"
-	"  tikv_servers:\n"
-	"    - host: 10.0.0.4\n"
-	"      port: 20160\n"
-	"      status_port: 20180\n"
-	"  tidb_servers:\n"
-	"    - host: 10.0.0.5\n"
-	"      port: 4000\n"
-	"      status_port: 10080\n";
+static const char meta[] = "user: tidb\n"
+                           "tidb_version: v7.5.0\n"
+                           "topology:\n"
+                           "  global:\n"
+                           "    user: tidb\n"
+                           "    ssh_port: 2222\n"
+                           "    enable_tls: false\n"
+                           "    deploy_dir: /tidb-deploy\n"
+                           "  monitored:\n"
+                           "    node_exporter_port: 9100\n"
+                           "  pd_servers:\n"
+                           "    - host: 10.0.0.1\n"
+                           "      client_port: 2379\n"
+                           "      peer_port: 2380\n"
+                           "      deploy_dir: /tidb-deploy/pd-2379\n"
+                           "      data_dir: /tidb-data/pd-2379\n"
+                           "    - host: 10.0.0.2\n"
+                           "      ssh_port: 22\n"
+                           "      name: pd-two\n"
+                           "      client_port: 2379\n"
+                           "      peer_port: 2380\n"
+                           "    - host: 10.0.0.3\n"
+                           "  tikv_servers:\n"
+                           "    - host: 10.0.0.4\n"
+                           "      port: 20160\n"
+                           "      status_port: 20180\n"
+                           "  tidb_servers:\n"
+                           "    - host: 10.0.0.5\n"
+                           "      port: 4000\n"
+                           "      status_port: 10080\n";
 
 /* The same cluster written differently: lists and instances reordered, port keys reordered,
  * paths, names, versions and enable_tls changed. */
-static const char meta_reordered[] =
-	"topology:\n"
-	"  tidb_servers:\n"
-	"    - status_port: 10080\n"
-	"      host: 10.0.0.5\n"
-	"      port: 4000\n"
-	"  pd_servers:\n"
-	"    - host: 10.0.0.3\n"
-	"      deploy_dir: /elsewhere\n"
-	"    - host: 10.0.0.2\n"
-	"      peer_port: 2380\n"
-	"      client_port: 2379\n"
-	"    - peer_port: 2380\n"
-	"      client_port: 2379\n"
-	"      host: 10.0.0.1\n"
-	"      name: renamed\n"
-	"  tikv_servers:\n"
-	"    - host: 10.0.0.4\n"
-	"      status_port: 20180\n"
-	"      port: 20160\n"
-	"  global:\n"
-	"    enable_tls: true\n"
-	"user: other\n"
-	"tidb_version: v8.1.0\n";
+static const char meta_reordered[] = "topology:\n"
+                                     "  tidb_servers:\n"
+                                     "    - status_port: 10080\n"
+                                     "      host: 10.0.0.5\n"
+                                     "      port: 4000\n"
+                                     "  pd_servers:\n"
+                                     "    - host: 10.0.0.3\n"
+                                     "      deploy_dir: /elsewhere\n"
+                                     "    - host: 10.0.0.2\n"
+                                     "      peer_port: 2380\n"
+                                     "      client_port: 2379\n"
+                                     "    - peer_port: 2380\n"
+                                     "      client_port: 2379\n"
+                                     "      host: 10.0.0.1\n"
+                                     "      name: renamed\n"
+                                     "  tikv_servers:\n"
+                                     "    - host: 10.0.0.4\n"
+                                     "      status_port: 20180\n"
+                                     "      port: 20160\n"
+                                     "  global:\n"
+                                     "    enable_tls: true\n"
+                                     "user: other\n"
+                                     "tidb_version: v8.1.0\n";
 
 static struct tf_topology *parse(const char *s)
 {
@@ -135,7 +133,8 @@ static void test_parse(void **state)
 	tf_topology_free(t);
 
 	/* user from the top level when global has none; enable_tls read */
-	t = parse("user: admin\ntopology:\n  global:\n    enable_tls: true\n  pd_servers:\n    - host: h\n      client_port: 3379\n");
+	t = parse("user: admin\ntopology:\n  global:\n    enable_tls: true\n  pd_servers:\n    - "
+	          "host: h\n      client_port: 3379\n");
 	assert_string_equal(t->user, "admin");
 	assert_int_equal(t->enable_tls, 1);
 	assert_int_equal(t->instances[0].ssh_port, 22);
@@ -146,12 +145,13 @@ static void test_parse(void **state)
 
 static void test_fingerprint_value(void **state)
 {
-	static const char one[] = "topology:\n  pd_servers:\n    - host: 127.0.0.1\n      peer_port: 2380\n"
-				  "      client_port: 2379\n  tikv_servers:\n    - host: 127.0.0.2\n      port: 20160\n";
+	static const char one[] =
+	    "topology:\n  pd_servers:\n    - host: 127.0.0.1\n      peer_port: 2380\n"
+	    "      client_port: 2379\n  tikv_servers:\n    - host: 127.0.0.2\n      port: 20160\n";
 	/* docs/bundle-format.md, "Topology fingerprint", computed by hand */
 	static const char canon[] = "tiferry-topology/1\n"
-				    "pd 127.0.0.1 client_port=2379,peer_port=2380\n"
-				    "tikv 127.0.0.2 port=20160\n";
+	                            "pd 127.0.0.1 client_port=2379,peer_port=2380\n"
+	                            "tikv 127.0.0.2 port=20160\n";
 	char fp[TF_FINGERPRINT_LEN], want[TF_FINGERPRINT_LEN], hex[TF_SHA256_HEX];
 	uint8_t d[TF_SHA256_LEN];
 
@@ -174,7 +174,10 @@ static void test_fingerprint_stable(void **state)
 	fingerprint(meta_reordered, b);
 	assert_string_equal(a, b);
 	/* an instance listed twice counts once: the fingerprint is over a set */
-	fingerprint_variant("  tikv_servers:\n", "  tikv_servers:\n    - host: 10.0.0.4\n      port: 20160\n      status_port: 20180\n", b);
+	fingerprint_variant(
+	    "  tikv_servers:\n",
+	    "  tikv_servers:\n    - host: 10.0.0.4\n      port: 20160\n      status_port: 20180\n",
+	    b);
 	assert_string_equal(a, b);
 	/* ssh_port is not where a service runs */
 	fingerprint_variant("      ssh_port: 22\n", "      ssh_port: 2200\n", b);
@@ -186,14 +189,14 @@ static void test_fingerprint_changes(void **state)
 	static const struct {
 		const char *from, *to;
 	} changes[] = {
-		{"      peer_port: 2380\n      deploy_dir", "      peer_port: 2381\n      deploy_dir"},
-		{"    - host: 10.0.0.4\n", "    - host: 10.0.0.40\n"},
-		{"    - host: 10.0.0.3\n", "    - host: 10.0.0.3\n      client_port: 2379\n"},
-		{"      status_port: 10080\n", "      status_port: 10081\n"},
-		{"  tidb_servers:\n", "  tiflash_servers:\n"},
-		{"  tidb_servers:\n", "  tidb_servers:\n    - host: 10.0.0.6\n      port: 4000\n"},
-		{"    - host: 10.0.0.3\n", ""},
-		{"      port: 20160\n", "      port: 20160\n      extra_port: 1\n"},
+	    {"      peer_port: 2380\n      deploy_dir", "      peer_port: 2381\n      deploy_dir"},
+	    {"    - host: 10.0.0.4\n", "    - host: 10.0.0.40\n"},
+	    {"    - host: 10.0.0.3\n", "    - host: 10.0.0.3\n      client_port: 2379\n"},
+	    {"      status_port: 10080\n", "      status_port: 10081\n"},
+	    {"  tidb_servers:\n", "  tiflash_servers:\n"},
+	    {"  tidb_servers:\n", "  tidb_servers:\n    - host: 10.0.0.6\n      port: 4000\n"},
+	    {"    - host: 10.0.0.3\n", ""},
+	    {"      port: 20160\n", "      port: 20160\n      extra_port: 1\n"},
 	};
 	char a[TF_FINGERPRINT_LEN], b[TF_FINGERPRINT_LEN];
 	size_t i;
@@ -203,8 +206,8 @@ static void test_fingerprint_changes(void **state)
 	for (i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
 		fingerprint_variant(changes[i].from, changes[i].to, b);
 		if (strcmp(a, b) == 0)
-			fail_msg("change %zu ('%s' -> '%s') kept the fingerprint", i, changes[i].from,
-				 changes[i].to);
+			fail_msg("change %zu ('%s' -> '%s') kept the fingerprint", i,
+			         changes[i].from, changes[i].to);
 	}
 }
 
@@ -215,7 +218,8 @@ static void expect_error(const char *s, const char *msg)
 	int r = tf_topology_parse(s, strlen(s), "m.yaml", &t, &err);
 
 	if (r != TF_E_INPUT || strstr(err.msg, msg) == NULL)
-		fail_msg("'%s': got %d '%s', expected an input error naming '%s'", s, r, err.msg, msg);
+		fail_msg("'%s': got %d '%s', expected an input error naming '%s'", s, r, err.msg,
+		         msg);
 	assert_null(t);
 }
 
@@ -231,12 +235,15 @@ static void test_errors(void **state)
 	expect_error("topology:\n  pd_servers:\n    - host: ''\n", "without host");
 	expect_error("topology:\n  pd_servers:\n    - 10.0.0.1\n", "without host");
 	expect_error("topology:\n  pd_servers:\n    host: h\n", "'pd_servers' must be a list");
-	expect_error("topology:\n  pd_servers:\n    - host: h\n      client_port: 0\n", "is not a port");
-	expect_error("topology:\n  pd_servers:\n    - host: h\n      client_port: 65536\n", "is not a port");
+	expect_error("topology:\n  pd_servers:\n    - host: h\n      client_port: 0\n",
+	             "is not a port");
+	expect_error("topology:\n  pd_servers:\n    - host: h\n      client_port: 65536\n",
+	             "is not a port");
 	expect_error("topology:\n  pd_servers:\n    - host: h\n      client_port: abc\n", "m.yaml");
-	expect_error("topology:\n  x_servers:\n    - {host: h, a_port: 1, b_port: 2, c_port: 3, d_port: 4, "
-		     "e_port: 5, f_port: 6, g_port: 7, h_port: 8, i_port: 9}\n",
-		     "more than 8 ports");
+	expect_error(
+	    "topology:\n  x_servers:\n    - {host: h, a_port: 1, b_port: 2, c_port: 3, d_port: 4, "
+	    "e_port: 5, f_port: 6, g_port: 7, h_port: 8, i_port: 9}\n",
+	    "more than 8 ports");
 	expect_error("topology:\n  pd_servers: [\n", "m.yaml");
 	assert_int_equal(tf_topology_load("/nonexistent/meta.yaml", &t, &err), TF_E_NOTFOUND);
 	assert_null(t);
@@ -259,12 +266,12 @@ static void test_empty_cluster(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_fingerprint_value),
-		cmocka_unit_test(test_fingerprint_stable),
-		cmocka_unit_test(test_fingerprint_changes),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_empty_cluster),
+	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_fingerprint_value),
+	    cmocka_unit_test(test_fingerprint_stable),
+	    cmocka_unit_test(test_fingerprint_changes),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_empty_cluster),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

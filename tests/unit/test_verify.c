@@ -362,8 +362,7 @@ static void test_endpoints(void **state)
 	assert_int_equal(tf_scan_parse_endpoint("10.0.0.1:0", 0, &host, &port, &err), TF_E_USAGE);
 	assert_int_equal(tf_scan_parse_endpoint("10.0.0.1:65536", 0, &host, &port, &err),
 	                 TF_E_USAGE);
-	assert_int_equal(tf_scan_parse_endpoint("10.0.0.1:23x", 0, &host, &port, &err),
-	                 TF_E_USAGE);
+	assert_int_equal(tf_scan_parse_endpoint("10.0.0.1:23x", 0, &host, &port, &err), TF_E_USAGE);
 	assert_int_equal(tf_scan_parse_endpoint(":2379", 0, &host, &port, &err), TF_E_USAGE);
 	assert_int_equal(tf_scan_parse_endpoint("[::1", 0, &host, &port, &err), TF_E_USAGE);
 	assert_int_equal(tf_scan_parse_endpoint("a b:1", 0, &host, &port, &err), TF_E_USAGE);
@@ -599,12 +598,12 @@ static void test_node_verdicts(void **state)
 	/* the control host's CA, a node certificate it signed, another CA */
 	assert_int_equal(
 	    tt_sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.pem -out ca.crt -subj "
-		  "/CN=ca -days 30 2>/dev/null && openssl req -x509 -newkey rsa:2048 -nodes "
-		  "-keyout other.pem -out other.crt -subj /CN=other -days 30 2>/dev/null && "
-		  "mkdir -p dep/tls && cp ca.crt dep/tls/ && openssl req -new -newkey rsa:2048 "
-		  "-nodes -keyout dep/tls/pd.pem -out pd.csr -subj /CN=pd 2>/dev/null && openssl "
-		  "x509 -req -in pd.csr -CA ca.crt -CAkey ca.pem -CAcreateserial -out "
-		  "dep/tls/pd.crt -days 30 2>/dev/null && chmod 600 dep/tls/pd.pem"),
+	          "/CN=ca -days 30 2>/dev/null && openssl req -x509 -newkey rsa:2048 -nodes "
+	          "-keyout other.pem -out other.crt -subj /CN=other -days 30 2>/dev/null && "
+	          "mkdir -p dep/tls && cp ca.crt dep/tls/ && openssl req -new -newkey rsa:2048 "
+	          "-nodes -keyout dep/tls/pd.pem -out pd.csr -subj /CN=pd 2>/dev/null && openssl "
+	          "x509 -req -in pd.csr -CA ca.crt -CAkey ca.pem -CAcreateserial -out "
+	          "dep/tls/pd.crt -days 30 2>/dev/null && chmod 600 dep/tls/pd.pem"),
 	    0);
 	assert_int_equal(tf_cert_file_sha256("ca.crt", ca_sha, &err), 0);
 
@@ -697,9 +696,9 @@ static void test_node_verdicts(void **state)
 	tf_vhost_node_release(&n);
 	/* an answer cut short is not taken as facts */
 	tf_vhost_node_init(&n);
-	assert_int_equal(tf_vhost_node_parse("TF-DIR\nTF-FILE ca.crt 644 regular file\n", "pd", &n,
-					     &err),
-			 TF_E_INPUT);
+	assert_int_equal(
+	    tf_vhost_node_parse("TF-DIR\nTF-FILE ca.crt 644 regular file\n", "pd", &n, &err),
+	    TF_E_INPUT);
 	tf_vhost_node_release(&n);
 	tt_cleanup();
 }
@@ -709,13 +708,13 @@ static void test_tiup_versions(void **state)
 	char v[64], d[400];
 
 	(void)state;
-	assert_int_equal(tf_vhost_find_version("1.16.1 tiup\nGo Version: go1.21.4\nGit Ref: v1.16.1\n",
-					       v, sizeof(v)),
-			 0);
+	assert_int_equal(tf_vhost_find_version(
+	                     "1.16.1 tiup\nGo Version: go1.21.4\nGit Ref: v1.16.1\n", v, sizeof(v)),
+	                 0);
 	assert_string_equal(v, "v1.16.1");
-	assert_int_equal(tf_vhost_find_version("tiup version 1.16.1 tiup\nGo Version: go1.21\n", v,
-					       sizeof(v)),
-			 0);
+	assert_int_equal(
+	    tf_vhost_find_version("tiup version 1.16.1 tiup\nGo Version: go1.21\n", v, sizeof(v)),
+	    0);
 	assert_string_equal(v, "v1.16.1");
 	assert_int_equal(tf_vhost_find_version("cluster v8.1.0-beta.1, built", v, sizeof(v)), 0);
 	assert_string_equal(v, "v8.1.0-beta.1");
@@ -723,23 +722,23 @@ static void test_tiup_versions(void **state)
 	assert_int_equal(tf_vhost_find_version("1.16 only two parts", v, sizeof(v)), -1);
 
 	assert_int_equal(tf_vhost_judge_version("tiup --version", "1.16.1 tiup\n", 0, "v1.16.1", v,
-						sizeof(v), d, sizeof(d)),
-			 TF_V_PASS);
+	                                        sizeof(v), d, sizeof(d)),
+	                 TF_V_PASS);
 	assert_int_equal(tf_vhost_judge_version("tiup --version", "1.16.10 tiup\n", 0, "v1.16.9", v,
-						sizeof(v), d, sizeof(d)),
-			 TF_V_PASS); /* numerically, not as text */
+	                                        sizeof(v), d, sizeof(d)),
+	                 TF_V_PASS); /* numerically, not as text */
 	assert_int_equal(tf_vhost_judge_version("tiup --version", "1.7.0 tiup\n", 0, "v1.16.1", v,
-						sizeof(v), d, sizeof(d)),
-			 TF_V_FAIL);
+	                                        sizeof(v), d, sizeof(d)),
+	                 TF_V_FAIL);
 	assert_non_null(strstr(d, "reports v1.7.0, older than the bundle's v1.16.1"));
 	assert_int_equal(tf_vhost_judge_version("tiup cluster:v1.16.1 --version",
-						"Error: component not installed\n", 1, "v1.16.1",
-						v, sizeof(v), d, sizeof(d)),
-			 TF_V_FAIL);
+	                                        "Error: component not installed\n", 1, "v1.16.1", v,
+	                                        sizeof(v), d, sizeof(d)),
+	                 TF_V_FAIL);
 	assert_non_null(strstr(d, "exited with 1 (Error: component not installed)"));
 	assert_int_equal(tf_vhost_judge_version("tiup --version", "nothing\n", 0, "1.16.1", v,
-						sizeof(v), d, sizeof(d)),
-			 TF_V_FAIL);
+	                                        sizeof(v), d, sizeof(d)),
+	                 TF_V_FAIL);
 }
 
 static void test_tiup_mirror(void **state)

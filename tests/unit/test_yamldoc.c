@@ -73,9 +73,9 @@ static void test_depth_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tree),
-		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_depth_limit),
+	    cmocka_unit_test(test_tree),
+	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_depth_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

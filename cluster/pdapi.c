@@ -152,11 +152,19 @@ static int members_of(const cJSON *members, struct tf_pd_members *out, struct tf
 	size_t cnt = (size_t)cJSON_GetArraySize(members);
 	const cJSON *j;
 
-	if (cnt > 0 && (ms.m = calloc(cnt, sizeof(*ms.m))) == NULL)
+	if (cnt == 0) {
+		*out = ms;
+		return 0;
+	}
+	if ((ms.m = calloc(cnt, sizeof(*ms.m))) == NULL)
 		return tf_err_nomem(err);
 	cJSON_ArrayForEach(j, members)
 	{
-		int r = member_of(j, &ms.m[ms.n]);
+		int r;
+
+		if (ms.n == cnt)
+			break;
+		r = member_of(j, &ms.m[ms.n]);
 
 		ms.n++;
 		if (r != 0) {

@@ -289,6 +289,8 @@ int tf_topology_file_fingerprint(const char *path, char out[TF_FINGERPRINT_LEN],
 
 	if ((r = tf_topology_load(path, &t, err)) != 0)
 		return r;
+	if (t == NULL) /* not reached: a load that succeeds gives a topology */
+		return tf_err_set(err, TF_E_FAIL, "'%s': no topology read", path);
 	r = tf_topology_fingerprint(t, out, err);
 	tf_topology_free(t);
 	return r;

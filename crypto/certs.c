@@ -394,7 +394,7 @@ out:
 static int check_validity(X509 *x, const char *what, time_t now, time_t window_end, time_t need,
                           struct tf_err *err)
 {
-	struct tf_x509_info in;
+	struct tf_x509_info in = {0};
 	time_t nb, na;
 	char a[TF_TIME_TEXT], b[TF_TIME_TEXT], w[TF_TIME_TEXT];
 
@@ -458,7 +458,7 @@ static int check_chain(X509 *ca, STACK_OF(X509) * chain, const char *what, time_
 	X509_STORE *store = NULL;
 	X509_STORE_CTX *ctx = NULL;
 	STACK_OF(X509) *untrusted = NULL;
-	struct tf_x509_info in;
+	struct tf_x509_info in = {0};
 	int i, n = sk_X509_num(chain), r;
 
 	if (n == 0) {
@@ -682,7 +682,7 @@ static int issue_client(const struct tf_certs_config *cfg, unsigned bits, X509 *
 	EVP_PKEY *key = NULL;
 	X509 *x = NULL;
 	char cn[256];
-	struct tf_x509_info cai;
+	struct tf_x509_info cai = {0};
 	time_t na = now + (time_t)TF_CERTS_CLIENT_DAYS * DAY;
 	int r, idx;
 
@@ -842,7 +842,7 @@ int tf_certs_recipient_keygen(const char *cn, unsigned days, time_t now, char **
 	X509_NAME *name = NULL;
 	X509 *x = NULL;
 	BIO *kb = NULL;
-	struct tf_x509_info in;
+	struct tf_x509_info in = {0};
 	char *kp = NULL, *cp = NULL;
 	size_t kl = 0, cl = 0;
 	int r;

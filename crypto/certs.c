@@ -224,6 +224,31 @@ static int gen_rsa(unsigned bits, EVP_PKEY **out, struct tf_err *err)
 	return 0;
 }
 
+/* A new RSA key of bits and its certificate for name, signed by issuer with issuer_key (both
+ * NULL: self-signed). Both are handed over only when both exist. */
+static int new_keyed_cert(const X509_NAME *name, X509 *issuer, EVP_PKEY *issuer_key, unsigned bits,
+                          time_t nb, time_t na, const struct ext_spec *exts, size_t nexts,
+                          X509 **cert_out, EVP_PKEY **key_out, struct tf_err *err)
+{
+	EVP_PKEY *key = NULL;
+	X509 *x = NULL;
+	int r;
+
+	if ((r = gen_rsa(bits, &key, err)) != 0)
+		goto out;
+	if ((r = build_cert(name, issuer, key, issuer_key ? issuer_key : key, nb, na, exts, nexts,
+	                    &x, err)) != 0)
+		goto out;
+	*cert_out = x;
+	x = NULL; /* transferred */
+	*key_out = key;
+	key = NULL; /* transferred */
+out:
+	EVP_PKEY_free(key);
+	X509_free(x);
+	return r;
+}
+
 /* ---- PEM output ---- */
 
 static int pem_certs(X509 *first, STACK_OF(X509) * more, char **out, size_t *len,
@@ -618,8 +643,6 @@ static int generate_ca(const struct tf_certs_config *cfg, unsigned bits, time_t 
 	};
 	unsigned days = cfg->validity_days ? cfg->validity_days : TF_CERTS_CA_DAYS;
 	X509_NAME *name = NULL;
-	EVP_PKEY *key = NULL;
-	X509 *ca = NULL;
 	time_t na = now + (time_t)days * DAY;
 	char a[TF_TIME_TEXT], b[TF_TIME_TEXT];
 	int r;
@@ -651,19 +674,9 @@ static int generate_ca(const struct tf_certs_config *cfg, unsigned bits, time_t 
 			goto out;
 		}
 	}
-	if ((r = gen_rsa(bits, &key, err)) != 0)
-		goto out;
-	if ((r = build_cert(name, NULL, key, key, now, na, exts, 2, &ca, err)) != 0)
-		goto out;
-	*ca_out = ca;
-	ca = NULL; /* transferred */
-	*key_out = key;
-	key = NULL; /* transferred */
-	r = 0;
+	r = new_keyed_cert(name, NULL, NULL, bits, now, na, exts, 2, ca_out, key_out, err);
 out:
 	X509_NAME_free(name);
-	EVP_PKEY_free(key);
-	X509_free(ca);
 	return r;
 }
 
@@ -679,8 +692,6 @@ static int issue_client(const struct tf_certs_config *cfg, unsigned bits, X509 *
 	};
 	const X509_NAME *caname = X509_get_subject_name(ca);
 	X509_NAME *name = NULL;
-	EVP_PKEY *key = NULL;
-	X509 *x = NULL;
 	char cn[256];
 	struct tf_x509_info cai = {0};
 	time_t na = now + (time_t)TF_CERTS_CLIENT_DAYS * DAY;
@@ -711,19 +722,9 @@ static int issue_client(const struct tf_certs_config *cfg, unsigned bits, X509 *
 		r = tf_ossl_fail(err, TF_E_INPUT, "cannot make the client subject (CN '%s')", cn);
 		goto out;
 	}
-	if ((r = gen_rsa(bits, &key, err)) != 0)
-		goto out;
-	if ((r = build_cert(name, ca, key, cakey, now, na, exts, 3, &x, err)) != 0)
-		goto out;
-	*cert_out = x;
-	x = NULL; /* transferred */
-	*key_out = key;
-	key = NULL; /* transferred */
-	r = 0;
+	r = new_keyed_cert(name, ca, cakey, bits, now, na, exts, 3, cert_out, key_out, err);
 out:
 	X509_NAME_free(name);
-	EVP_PKEY_free(key);
-	X509_free(x);
 	return r;
 }
 

@@ -1,6 +1,6 @@
-/* tiferry install, cluster half (DESIGN.md steps 6-10): the helpers the steps share, the
- * preflight and the final health; the PD steps (scale-in, tls enable, peer repair, scale-out)
- * are in enable_pd.c. Each step finds what is done and continues. */
+/* tiferry install, cluster half (the TF_STEPS_CLUSTER steps of manifests/steps.c): the helpers the
+ * steps share, the preflight and the final health; the PD steps (scale-in, tls enable, peer repair,
+ * scale-out) are in enable_pd.c. Each step finds what is done and continues. */
 #include "installer/enable_int.h"
 #include "crypto/sigkey.h"
 #include "manifests/check.h"
@@ -566,7 +566,7 @@ static int run_verify(const struct tf_enable *e, struct tf_err *err)
 		if (tf_write_file_atomic(path, json, len, 0600, &werr) != 0)
 			tf_log_warn("verify report not saved: %s", werr.msg);
 	}
-	/* DESIGN.md step 10: the receipt for the change ticket, signed by this host's key. */
+	/* The health step ends with the change ticket's receipt, signed by this host's key. */
 	if (e->state_dir != NULL && tf_verify_exit_code(&rep) == 0) {
 		struct tf_sigkey *key = NULL;
 		int created = 0;

@@ -1,7 +1,8 @@
-/* tiferry install, cluster half (DESIGN.md steps 6-10): preflight over SSH, scale PD in to one
- * (keeping the leader), `tiup cluster tls <name> enable`, repair of http:// peer URLs through
- * etcd, scale PD back out, health and verify. Each function is one journaled, idempotent step
- * of installer/install.c; what a step must remember for --resume goes into the journal's values. */
+/* tiferry install, cluster half (the TF_STEPS_CLUSTER steps of manifests/steps.c): preflight over
+ * SSH, scale PD in to one (keeping the leader), `tiup cluster tls <name> enable`, repair of http://
+ * peer URLs through etcd, scale PD back out, health and verify. Each function is one journaled,
+ * idempotent step of installer/install.c; what a step must remember for --resume goes into the
+ * journal's values. */
 #ifndef TF_INSTALLER_ENABLE_H
 #define TF_INSTALLER_ENABLE_H
 

@@ -1,6 +1,7 @@
-/* tiferry install, control-host half (DESIGN.md steps 1-5): check and stage the bundle, record
- * the TiUP mirror, upgrade TiUP from the bundle's mirror, always switch the mirror back, check
- * the versions still resolve, place the certificates. Every step is journaled and idempotent;
+/* tiferry install, control-host half (the steps of manifests/steps.c up to place-certificates):
+ * check and stage the bundle, record the TiUP mirror, upgrade TiUP from the bundle's mirror, always
+ * switch the mirror back, check the versions still resolve, place the certificates. Every step is
+ * journaled and idempotent;
  * --resume continues after a crash. */
 #include "installer/install.h"
 #include "common/fsutil.h"

@@ -1,4 +1,4 @@
-/* tiferry install: the journaled steps of DESIGN.md "What tiferry install does", run in order,
+/* tiferry install: the journaled steps of manifests/steps.c, run in order,
  * each idempotent, resumable after a crash. The mirror is always switched back. */
 #ifndef TF_INSTALLER_INSTALL_H
 #define TF_INSTALLER_INSTALL_H

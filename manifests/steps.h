@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-/* In the order the install runs them (DESIGN.md "What tiferry install does"). */
+/* In the order the install runs them (docs/operator-guide.md walks through them). */
 enum tf_step_id {
 	TF_STEP_ID_CHECK,
 	TF_STEP_ID_RECORD_MIRROR,
@@ -30,7 +30,7 @@ enum tf_step_id {
 
 /* Runs again on --resume even when done: nothing on disk is trusted across a crash. */
 #define TF_STEPS_RERUN (1u << 0)
-/* Changes the cluster (DESIGN.md steps 6-10): skipped when the plan does not enable TLS. */
+/* Changes the cluster (preflight to health): skipped when the plan does not enable TLS. */
 #define TF_STEPS_CLUSTER (1u << 1)
 /* Part of the TiUP upgrade block: on --resume, unless every such step is done (and TiUP is off
  * the bundle's mirror), they all run again from the first. */

@@ -11,8 +11,7 @@ if [ ! -x "$BIN" ]; then
 	exit 0
 fi
 SRC=$TF_SRC
-SHARED=${TF_SHARED:-$SRC/../shared}
-FIX=$SHARED/fixtures/tiup-testdata
+FIX=$SRC/tests/fixtures/tiup-testdata # TiUP's own signed data, vendored (see its README.md)
 GEN=$SRC/tests/mirrorgen/mkmirror.py
 CHECK=$SRC/tests/mirrorgen/check_mirror.sh
 T=$(mktemp -d "${TMPDIR:-/tmp}/it-mirror-XXXXXX")

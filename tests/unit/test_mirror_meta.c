@@ -106,8 +106,7 @@ static void test_fixture_files(void **state)
 		const uint8_t *sb;
 		size_t sl;
 
-		snprintf(path, sizeof(path), "%s/fixtures/tiup-testdata/manifests/%s", tt_shared(),
-		         names[i]);
+		snprintf(path, sizeof(path), "%s/manifests/%s", tt_tiup_testdata(), names[i]);
 		assert_int_equal(tf_read_file(path, 1 << 20, &buf, &len, &err), 0);
 		assert_int_equal(tf_tiup_manifest_parse((uint8_t *)buf, len, names[i], &m, &err),
 		                 0);

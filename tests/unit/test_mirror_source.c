@@ -19,7 +19,7 @@ static char fixture[4096];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(fixture, sizeof(fixture), "%s/fixtures/tiup-testdata", tt_shared());
+	snprintf(fixture, sizeof(fixture), "%s", tt_tiup_testdata());
 	tt_tmpdir();
 	/* an offline package: one top folder holding the mirror, as TiUP's tarballs do */
 	assert_int_equal(tt_sh("mkdir mirror && cp -r '%s/manifests' '%s/components' mirror/ && "

@@ -63,7 +63,7 @@ static void dump(const struct tf_mirror_report *rep)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(fixture, sizeof(fixture), "%s/fixtures/tiup-testdata", tt_shared());
+	snprintf(fixture, sizeof(fixture), "%s", tt_tiup_testdata());
 	tt_tmpdir();
 	return 0;
 }

@@ -68,9 +68,10 @@ const char *tt_src(void)
 	return s ? s : ".";
 }
 
-const char *tt_shared(void)
+const char *tt_tiup_testdata(void)
 {
-	const char *s = getenv("TF_SHARED");
+	static char path[4096];
 
-	return s ? s : "../shared";
+	snprintf(path, sizeof(path), "%s/tests/fixtures/tiup-testdata", tt_src());
+	return path;
 }

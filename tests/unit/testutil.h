@@ -18,8 +18,9 @@ void tt_write(const char *path, const void *data, size_t len);
 void tt_write_str(const char *path, const char *s);
 /* Runs a shell command; returns its exit status. */
 int tt_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* The source tree ($TF_SRC) and shared/ ($TF_SHARED). */
+/* The source tree ($TF_SRC). */
 const char *tt_src(void);
-const char *tt_shared(void);
+/* TiUP's own signed test data, vendored in the source tree (tests/fixtures/tiup-testdata/README.md). */
+const char *tt_tiup_testdata(void);
 
 #endif

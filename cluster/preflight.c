@@ -134,8 +134,8 @@ static int unit_live(const char *active, const char *enabled)
 	return running || on;
 }
 
-/* TiUP names the unit of the exporter on port P "node_exporter-P.service" (reference/tiup.md
- * section 5). Another unit whose name carries the same port, or no port, is a duplicate: it
+/* TiUP names the unit of the exporter on port P "node_exporter-P.service" (docs/tiup.md
+ * §5). Another unit whose name carries the same port, or no port, is a duplicate: it
  * fights for the port and makes TiUP's wait on it time out. A unit for another port belongs to
  * another cluster and is left alone. */
 static int is_duplicate(const char *unit, uint64_t port)

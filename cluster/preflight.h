@@ -1,8 +1,8 @@
-/* Preflight (DESIGN.md step 6): on every host of the topology, in parallel over SSH, the checks
- * that must pass before the first change: reachability, duplicate node_exporter units, free disk
- * for the deploy folders, the ports of the PD nodes to be removed, and PD health through a hook.
- * All hosts are checked read-only first; duplicates are stopped only when everything else passed
- * and the plan allows it. */
+/* Preflight, the install's `preflight` step (docs/operator-guide.md): on every host of the
+ * topology, in parallel over SSH, the checks that must pass before the first change:
+ * reachability, duplicate node_exporter units, free disk for the deploy folders, the ports of the
+ * PD nodes to be removed, and PD health through a hook. All hosts are checked read-only first;
+ * duplicates are stopped only when everything else passed and the plan allows it. */
 #ifndef TF_CLUSTER_PREFLIGHT_H
 #define TF_CLUSTER_PREFLIGHT_H
 

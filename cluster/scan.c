@@ -26,7 +26,7 @@ int tf_scan_vulnerable(const enum tf_probe_verdict *v, size_t n)
 	return 0;
 }
 
-/* The scanners' "etcd API unauthorized access" probes (reference/tiup.md section 6). */
+/* The scanners' "etcd API unauthorized access" probes (docs/tiup.md §7). */
 const struct tf_scan_probe tf_scan_etcd_probes[TF_SCAN_NETCD_PROBES] = {
     {"plain.v2-keys", 0, "GET", "/v2/keys/?recursive=true", NULL},
     {"plain.v3-kv-range", 0, "POST", "/v3/kv/range", "{\"key\":\"AA==\"}"},

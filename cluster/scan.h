@@ -19,7 +19,7 @@ struct tf_scan_probe {
 
 #define TF_SCAN_NETCD_PROBES 6
 #define TF_SCAN_NSTATUS_PROBES 4
-/* The scanners' "etcd API unauthorized access" probes (reference/tiup.md section 6). */
+/* The scanners' "etcd API unauthorized access" probes (docs/tiup.md §7). */
 extern const struct tf_scan_probe tf_scan_etcd_probes[TF_SCAN_NETCD_PROBES];
 /* Status ports (TiKV, TiDB, TiFlash) answer these without authentication when TLS is off. */
 extern const struct tf_scan_probe tf_scan_status_probes[TF_SCAN_NSTATUS_PROBES];

@@ -106,7 +106,7 @@ static int load_instance(struct tf_topology *t, const char *role, const struct t
 		const char *n = tf_yaml_get_str(y, "name");
 		char def[TF_TOPO_ID_MAX];
 
-		/* TiUP's default PD member name (reference/tiup.md section 4). */
+		/* TiUP's default PD member name (docs/tiup.md §4). */
 		snprintf(def, sizeof(def), "pd-%s-%llu", host,
 		         (unsigned long long)(tf_topo_port(in, "client_port")
 		                                  ? tf_topo_port(in, "client_port")

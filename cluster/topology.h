@@ -1,4 +1,4 @@
-/* TiUP's meta.yaml (reference/tiup.md section 4): the instances of a cluster and the topology
+/* TiUP's meta.yaml (docs/tiup.md §4): the instances of a cluster and the topology
  * fingerprint that binds a bundle to one cluster (docs/bundle-format.md). */
 #ifndef TF_CLUSTER_TOPOLOGY_H
 #define TF_CLUSTER_TOPOLOGY_H

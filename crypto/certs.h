@@ -1,4 +1,4 @@
-/* The cluster's CA and client certificate for TiUP's tls/ folder (reference/tiup.md section 3):
+/* The cluster's CA and client certificate for TiUP's tls/ folder (docs/tiup.md §5):
  * generated, or imported from the bank's PKI and checked, and the recipient key pair for
  * secrets (certs.c); the folder sealed for the bundle and placed on the control host, and the
  * manifest's "tls" section with the node certificate plan TiUP will follow (tlsdir.c).

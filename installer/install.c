@@ -71,7 +71,7 @@ static const char *tiup_prog(const struct ctx *c)
 }
 
 /* Runs one tiup command, audited. TIUP_MIRRORS is removed so that `tiup mirror set` is what
- * TiUP follows during the upgrade (reference/tiup.md section 2). Nonzero exit -> TF_E_FAIL. */
+ * TiUP follows during the upgrade (docs/tiup.md §2). Nonzero exit -> TF_E_FAIL. */
 static int run_tiup(struct ctx *c, const char *step, const char *const *args,
                     struct tf_proc_result *keep, struct tf_err *err)
 {

@@ -141,7 +141,7 @@ static void free_endpoints(struct run *rn)
 	rn->neps = 0;
 }
 
-/* The status port of a non-PD instance, with TiUP's defaults (reference/tiup.md section 4). */
+/* The status port of a non-PD instance, with TiUP's defaults (docs/tiup.md §4). */
 static unsigned status_port(const struct tf_topo_instance *in, enum tf_vkind k)
 {
 	uint64_t p = tf_topo_port(in, "status_port");

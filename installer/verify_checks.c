@@ -702,7 +702,7 @@ static void chk_tls_files(struct job *j, struct tf_vcheck *c)
 			         (unsigned)(st.st_mode & 07777));
 			ok = 0;
 		}
-		/* reference/tiup.md section 3: TiUP's local certificate store. */
+		/* TiUP's local certificate store (docs/tiup.md §2, §5). */
 		ok &= file_ok(rn->tls_dir, "ca.crt", 0, 1, files, bad, sizeof(bad));
 		ok &= file_ok(rn->tls_dir, "client.crt", 0, 1, files, bad, sizeof(bad));
 		ok &= file_ok(rn->tls_dir, "client.pem", 1, 1, files, bad, sizeof(bad));

@@ -1,4 +1,4 @@
-/* Every rule a bundle must pass before anything trusts it (DESIGN.md, "The bundle"):
+/* Every rule a bundle must pass before anything trusts it (docs/bundle-format.md):
  * structure, signatures against the trust policy, validity window, target cluster, anti-rollback,
  * payload hashes. Shared by check, plan and install. */
 #ifndef TF_MANIFESTS_CHECK_H

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Integration test of the lab itself (tests/lab/): the loopback cluster and the tiup double
-# behave as shared/reference/tiup.md says, and the lab stops everything it started.
+# behave as docs/tiup.md says, and the lab stops everything it started.
 set -euo pipefail
 
 SRC=${TF_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Make a small TiUP-format mirror for the lab (reference/tiup.md §1).
+"""Make a small TiUP-format mirror for the lab (docs/tiup.md §1).
 
 mkmirror.py OUT [--versions v1.9.4,v1.16.1] [--components tiup,cluster,ctl]
                 [--platforms linux/amd64] [--keys DIR] [--expires-days N]

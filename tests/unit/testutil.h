@@ -20,7 +20,7 @@ void tt_write_str(const char *path, const char *s);
 int tt_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The source tree ($TF_SRC). */
 const char *tt_src(void);
-/* TiUP's own signed test data, vendored in the source tree (tests/fixtures/tiup-testdata/README.md). */
+/* TiUP's own signed test data, vendored in the source tree (its README says where from). */
 const char *tt_tiup_testdata(void);
 
 #endif

@@ -168,11 +168,12 @@ int tf_spec_load(const char *path, time_t now, struct tf_spec *s, struct tf_err 
 	}
 	if ((r = tf_yaml_get_u64(s->doc, "sequence", 0, &s->sequence, path, err)) != 0)
 		goto out;
-	if (s->sequence == 0 || s->sequence > TF_MANIFEST_MAX_INT) {
+	if (s->sequence == 0 || s->sequence > TF_MANIFEST_MAX_SEQUENCE) {
 		r = tf_err_set(
 		    err, TF_E_INPUT,
-		    "%s: 'sequence' must be a whole number from 1 to 2^53, above the last bundle's",
-		    path);
+		    "%s: 'sequence' must be a whole number from 1 to %llu, above the last "
+		    "bundle's",
+		    path, TF_MANIFEST_MAX_SEQUENCE);
 		goto out;
 	}
 	if ((r = load_validity(s, tf_yaml_get(s->doc, "validity"), now, err)) != 0)

@@ -48,6 +48,8 @@ int tf_time_parse(const char *s, time_t *out, struct tf_err *err)
 		goto bad;
 	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60)
 		goto bad;
+	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		goto bad; /* 29 February of a common year */
 	p = s + 19;
 	if (*p == '.') {
 		p++;

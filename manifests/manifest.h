@@ -17,6 +17,10 @@
 #define TF_PAYLOAD_PREFIX "payload/"
 #define TF_PATH_MAX_LEN 1024u
 #define TF_MANIFEST_MAX_INT 9007199254740992ull /* 2^53: the largest integer JSON keeps exactly */
+/* The largest sequence: far below 2^53, so that a signed bundle cannot take the last number a
+ * reader keeps exactly and block every later install; room for dates (2026120501) and Unix
+ * seconds. */
+#define TF_MANIFEST_MAX_SEQUENCE 4294967295ull
 
 struct tf_manifest_file {
 	char *path; /* bundle path, "payload/..." */

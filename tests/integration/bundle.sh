@@ -608,6 +608,13 @@ assert_run "build refuses a symbolic link as payload" 2 "links are not packed" \
 assert_false "no partial bundle left" test -e "$W/ln.tar"
 rm -f "$W/spec-dd.yaml" "$W/spec-ln.yaml" "$W/link-src"
 
+# Issue 13, item 6: a signed sequence of 2^53 would block every later install (it was accepted).
+tf_spec "$W/spec-seq.yaml" prod-1 "$W/meta.yaml" 9007199254740992 "$K/builder.key" "$W/payload/runbook.md"
+assert_run "build refuses a sequence above 4294967295" 2 "'sequence' must be a whole number from 1 to 4294967295" \
+	"$TIFERRY_BUILD" build --spec "$W/spec-seq.yaml" --out "$W/seq.tar"
+assert_false "no bundle left" test -e "$W/seq.tar"
+rm -f "$W/spec-seq.yaml"
+
 # BUG (builder/cmd_build.c, manifests/manifest.c, manifests/bundle.c): a spec whose payload
 # paths are "x" (a file) and "x/y" builds a bundle that `tiferry check` passes, but that no
 # staging folder can hold (folder "x" over file "x"). Expected: build refuses the spec (exit 2)

@@ -175,7 +175,7 @@ static int escape(struct scan *s, int keep)
 {
 	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
 	const char *c;
-	uint32_t cp, lo;
+	uint32_t cp = 0, lo = 0;
 
 	if (s->p >= s->end)
 		return fail(s, "unterminated string");

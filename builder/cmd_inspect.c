@@ -52,18 +52,18 @@ static void print_json(const cJSON *j, int indent)
 	cJSON_ArrayForEach(c, j)
 	{
 		if (c->string != NULL)
-			printf("%*s%s:", indent, "", c->string);
+			tf_out("%*s%s:", indent, "", c->string);
 		else
-			printf("%*s-", indent, "");
+			tf_out("%*s-", indent, "");
 		if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
-			printf("\n");
+			tf_out("\n");
 			print_json(c, indent + 2);
 		} else if (cJSON_IsString(c)) {
-			printf(" %s\n", c->valuestring);
+			tf_out(" %s\n", c->valuestring);
 		} else {
 			char *t = cJSON_PrintUnformatted(c);
 
-			printf(" %s\n", t ? t : "?");
+			tf_out(" %s\n", t ? t : "?");
 			cJSON_free(t);
 		}
 	}
@@ -81,51 +81,51 @@ static void print_human(const char *path, const struct tf_manifest *m, const str
 	human_size(total, sz, sizeof(sz));
 	tf_time_format(m->not_before, a, sizeof(a));
 	tf_time_format(m->not_after, b, sizeof(b));
-	printf("bundle:      %s\n", path);
-	printf("id:          %s\n", m->bundle_id);
-	printf("sequence:    %llu\n", (unsigned long long)m->sequence);
+	tf_out("bundle:      %s\n", path);
+	tf_out("id:          %s\n", m->bundle_id);
+	tf_out("sequence:    %llu\n", (unsigned long long)m->sequence);
 	tf_time_format(m->created, a, sizeof(a));
-	printf("created:     %s\n", a);
+	tf_out("created:     %s\n", a);
 	tf_time_format(m->not_before, a, sizeof(a));
-	printf("valid:       %s to %s (%s)\n", a, b, validity(m, now));
-	printf("target:      cluster '%s', topology %s\n", m->cluster, m->topology);
+	tf_out("valid:       %s to %s (%s)\n", a, b, validity(m, now));
+	tf_out("target:      cluster '%s', topology %s\n", m->cluster, m->topology);
 	human_size(total, sz, sizeof(sz));
-	printf("files:       %zu (%s)\n", m->nfiles, sz);
+	tf_out("files:       %zu (%s)\n", m->nfiles, sz);
 	for (i = 0; i < m->nfiles; i++) {
 		char hex[TF_SHA256_HEX];
 		size_t k;
 
 		for (k = 0; k < TF_SHA256_LEN; k++)
 			snprintf(hex + 2 * k, 3, "%02x", m->files[i].sha256[k]);
-		printf("  %04o %12llu  %.16s…  %s\n", m->files[i].mode,
+		tf_out("  %04o %12llu  %.16s...  %s\n", m->files[i].mode,
 		       (unsigned long long)m->files[i].size, hex, m->files[i].path);
 	}
 	for (i = 0; i < m->nsections; i++) {
 		cJSON *j = cJSON_Parse(m->section_json[i]);
 
-		printf("%s:\n", m->section_names[i]);
+		tf_out("%s:\n", m->section_names[i]);
 		if (j != NULL)
 			print_json(j, 2);
 		cJSON_Delete(j);
 	}
-	printf("signatures:  %zu\n", nsigs);
+	tf_out("signatures:  %zu\n", nsigs);
 	for (i = 0; i < nsigs; i++) {
 		if (sv[i].holder != NULL)
-			printf("  %s  %s (%s): %s\n", sv[i].keyid, sv[i].holder, sv[i].role,
+			tf_out("  %s  %s (%s): %s\n", sv[i].keyid, sv[i].holder, sv[i].role,
 			       sv[i].status);
 		else
-			printf("  %s  %s\n", sv[i].keyid, sv[i].status);
+			tf_out("  %s  %s\n", sv[i].keyid, sv[i].status);
 	}
 	if (p != NULL) {
-		printf("policy:      ");
+		tf_out("policy:      ");
 		for (i = 0; i < tf_policy_nroles(p); i++) {
 			const char *role;
 			unsigned n;
 
 			tf_policy_role(p, i, &role, &n);
-			printf("%s%u %s", i ? ", " : "needs ", n, role);
+			tf_out("%s%u %s", i ? ", " : "needs ", n, role);
 		}
-		printf(": %s\n", policy_msg ? policy_msg : "met");
+		tf_out(": %s\n", policy_msg ? policy_msg : "met");
 	}
 }
 
@@ -277,8 +277,10 @@ static int inspect_receipt(const char *path, const char *key, struct tf_err *err
 	char *summary = NULL;
 	int r = tf_receipt_verify(path, key, &summary, err);
 
-	if (r == 0)
-		printf("%s\n", summary);
+	if (r == 0) { /* several lines; the receipt's own fields escaped */
+		tf_term_fputs(stdout, summary, 1);
+		putchar('\n');
+	}
 	free(summary);
 	return r;
 }

@@ -53,7 +53,7 @@ static void print_report(const struct tf_mirror_report *rep, const char *path, i
 		char *s = tf_mirror_report_json(rep, path);
 
 		if (s != NULL)
-			printf("%s\n", s);
+			printf("%s\n", s); /* JSON: its own escapes */
 		free(s);
 		return;
 	}
@@ -63,28 +63,28 @@ static void print_report(const struct tf_mirror_report *rep, const char *path, i
 		switch (c->status) {
 		case TF_MIRROR_OK:
 			if (tf_log_verbosity() >= TF_NORMAL)
-				printf("ok    %s: %s\n", c->file, c->detail);
+				tf_out("ok    %s: %s\n", c->file, c->detail);
 			break;
 		case TF_MIRROR_FAIL:
-			printf("FAIL  %s: [%s] %s\n", c->file, c->rule, c->detail);
+			tf_out("FAIL  %s: [%s] %s\n", c->file, c->rule, c->detail);
 			break;
 		case TF_MIRROR_NOTE:
 			if (tf_log_verbosity() >= TF_NORMAL)
-				printf("note  %s: %s\n", c->file, c->detail);
+				tf_out("note  %s: %s\n", c->file, c->detail);
 			break;
 		case TF_MIRROR_SKIP:
 			if (tf_log_verbosity() >= TF_VERBOSE)
-				printf("skip  %s: [%s] %s\n", c->file, c->rule, c->detail);
+				tf_out("skip  %s: [%s] %s\n", c->file, c->rule, c->detail);
 			else
 				absent++;
 			break;
 		}
 	}
 	if (absent > 0 && tf_log_verbosity() >= TF_NORMAL)
-		printf("skip  %zu file(s) not checked (absent, yanked or not carried; -v lists "
+		tf_out("skip  %zu file(s) not checked (absent, yanked or not carried; -v lists "
 		       "them)\n",
 		       absent);
-	printf("%s: %zu manifest(s) and %zu tarball(s) verified, %zu skipped, %zu failure(s)\n",
+	tf_out("%s: %zu manifest(s) and %zu tarball(s) verified, %zu skipped, %zu failure(s)\n",
 	       rep->failures ? "FAILED" : "verified", rep->manifests_ok, rep->tarballs_ok,
 	       rep->skipped, rep->failures);
 }
@@ -162,9 +162,9 @@ static void print_subset(const struct tf_mirror_subset_report *rep, const char *
 		return;
 	}
 	for (i = 0; i < rep->npicks; i++)
-		printf("carry %-10s %-10s %-12s %s\n", rep->picks[i].component,
+		tf_out("carry %-10s %-10s %-12s %s\n", rep->picks[i].component,
 		       rep->picks[i].version, rep->picks[i].platform, rep->picks[i].file);
-	printf("subset '%s': %zu files, %llu bytes (the full mirror has %llu bytes)\n", out,
+	tf_out("subset '%s': %zu files, %llu bytes (the full mirror has %llu bytes)\n", out,
 	       rep->nfiles, (unsigned long long)rep->subset_size,
 	       (unsigned long long)rep->full_size);
 }

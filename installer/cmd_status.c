@@ -21,12 +21,12 @@ static void show(const struct tf_journal *j)
 {
 	size_t i;
 
-	printf("cluster:   %s\n", j->cluster);
-	printf("bundle:    %s (%s, sequence %llu)\n", j->bundle ? j->bundle : "?", j->bundle_id,
+	tf_out("cluster:   %s\n", j->cluster);
+	tf_out("bundle:    %s (%s, sequence %llu)\n", j->bundle ? j->bundle : "?", j->bundle_id,
 	       (unsigned long long)j->sequence);
-	printf("state:     %s\n", j->finished ? "finished" : "not finished");
+	tf_out("state:     %s\n", j->finished ? "finished" : "not finished");
 	if (j->mirror_switched)
-		printf("mirror:    TiUP STILL POINTS AT THE STAGING MIRROR (resume to switch it "
+		tf_out("mirror:    TiUP STILL POINTS AT THE STAGING MIRROR (resume to switch it "
 		       "back)\n");
 	for (i = 0; i < j->nsteps; i++) {
 		char t[TF_TIME_TEXT] = "";
@@ -35,12 +35,12 @@ static void show(const struct tf_journal *j)
 			tf_time_format(j->steps[i].ended, t, sizeof(t));
 		else if (j->steps[i].started)
 			tf_time_format(j->steps[i].started, t, sizeof(t));
-		printf("  %-20s %-8s %s%s%s\n", j->steps[i].name,
+		tf_out("  %-20s %-8s %s%s%s\n", j->steps[i].name,
 		       tf_step_status_name(j->steps[i].status), t,
 		       j->steps[i].detail[0] ? "  " : "", j->steps[i].detail);
 	}
 	if (!j->finished)
-		printf("continue:  %s\n", tf_journal_resume_command(j));
+		tf_out("continue:  %s\n", tf_journal_resume_command(j));
 }
 
 /* The one cluster under root that has a journal, when no --cluster is given. */

@@ -1,6 +1,7 @@
 /* tiferry verify's renderers: the report as a table or lines for people, as JSON, and as a
  * signed receipt. Printing is the caller's. */
 #include "installer/verify.h"
+#include "common/log.h"
 #include "common/timeutil.h"
 #include "crypto/sigkey.h"
 #include "manifests/receipt.h"
@@ -97,23 +98,29 @@ int tf_verify_render_text(const struct tf_verify_report *rep, int table, int col
 	for (i = 0; i < rep->nchecks; i++) {
 		const struct tf_vcheck *c = &rep->checks[i];
 		const char *st = tf_vstatus_name(c->status);
+		/* targets, details and evidence can quote what an endpoint sent: escaped */
+		char tg[512], de[2048], ev[4096];
 
 		if (!shown(c, verbosity))
 			continue;
+		tf_term_escape(c->target, tg, sizeof(tg));
+		tf_term_escape(c->detail, de, sizeof(de));
 		if (table)
 			sb_add(&b, "%s%-6s%s %-*s %-*s %s\n", colour ? colour_of(c->status) : "",
-			       st, colour ? "\033[0m" : "", (int)wid, c->id, (int)wtarget,
-			       c->target, c->detail);
+			       st, colour ? "\033[0m" : "", (int)wid, c->id, (int)wtarget, tg, de);
 		else
-			sb_add(&b, "%s %s %s: %s\n", st, c->id, c->target, c->detail);
+			sb_add(&b, "%s %s %s: %s\n", st, c->id, tg, de);
 		if (verbosity > 1 && c->evidence != NULL)
-			sb_add(&b, "%s  evidence: %s\n", table ? "      " : "", c->evidence);
+			sb_add(&b, "%s  evidence: %s\n", table ? "      " : "",
+			       tf_term_escape(c->evidence, ev, sizeof(ev)));
 	}
 	for (i = 0; i < rep->nchecks; i++) {
 		const struct tf_vcheck *c = &rep->checks[i];
 
+		char ep[512];
+
 		if (strcmp(c->id, "scan.verdict") == 0)
-			sb_add(&b, "scan %s: %s%s%s\n", c->endpoint,
+			sb_add(&b, "scan %s: %s%s%s\n", tf_term_escape(c->endpoint, ep, sizeof(ep)),
 			       colour ? colour_of(c->status) : "",
 			       c->status == TF_V_FAIL ? "VULNERABLE" : "FIXED",
 			       colour ? "\033[0m" : "");

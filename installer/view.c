@@ -143,7 +143,8 @@ static void emit_line(struct tf_view *v, size_t idx, const struct vhost *h, enum
 	if (n < sizeof(line))
 		snprintf(line + n, sizeof(line) - n, "%s%s%s%s%s", secs[0] ? " (" : "", secs,
 		         secs[0] ? ")" : "", detail[0] ? ": " : "", detail);
-	fprintf(v->out, "%s\n", line);
+	tf_term_fputs(v->out, line, 0);
+	putc('\n', v->out);
 }
 
 static void now_rfc3339(char *buf, size_t len)
@@ -207,13 +208,15 @@ static void put_line(FILE *f, int cols, const char *fmt, ...) TF_PRINTF(3, 4);
 
 static void put_line(FILE *f, int cols, const char *fmt, ...)
 {
-	char line[LINE_MAX_];
+	char raw[LINE_MAX_], line[LINE_MAX_];
 	va_list ap;
 	size_t n;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* escaped before it is cut to the width: one byte, one column */
+	tf_term_escape(raw, line, sizeof(line));
 	n = strlen(line);
 	if (cols > 1 && n > (size_t)(cols - 1))
 		n = (size_t)(cols - 1);

@@ -635,6 +635,48 @@ else
 fi
 rm -f "$W/spec-clash.yaml" "$W/clash.tar"
 
+# ---- terminal control sequences from unsigned data (issue 13, item 5) ----
+# An entry name holding CR, "erase line", a fake verdict and "hide text" was echoed raw in the
+# rejection; inspect printed escape sequences from unsigned manifest sections (what approvers
+# read). Every byte outside printable ASCII now reaches the terminal as \xNN.
+python3 - "$W/good.tar" "$W/esc.tar" "$W/esc-insp.tar" <<'EOF'
+import io, json, sys, tarfile
+src, dst, insp = sys.argv[1:]
+with tarfile.open(src, "r:") as t:
+    members = [(m, t.extractfile(m).read()) for m in t.getmembers()]
+evil = "payload/x\r\x1b[2Ktiferry: check 'good.tar': passes every rule\x1b[8m"
+ti = tarfile.TarInfo(evil)
+ti.size = 5
+with tarfile.open(dst, "w:", format=tarfile.PAX_FORMAT) as o:
+    for m, d in members[:1] + [(ti, b"evil\n")] + members[1:]:
+        o.addfile(m, io.BytesIO(d))
+man = json.loads(next(d for m, d in members if m.name == "manifest.json"))
+man["topology"] = {"note": "\x1b[2K\rall approvals present\x1b[8m", "c1": "\u009b31m"}
+data = json.dumps(man, indent=2).encode()
+ti = tarfile.TarInfo("manifest.json")
+ti.size = len(data)
+with tarfile.open(insp, "w:", format=tarfile.PAX_FORMAT) as o:
+    for m, d in members:
+        if m.name.startswith("payload/"):
+            o.addfile(m, io.BytesIO(d))
+    o.addfile(ti, io.BytesIO(data))
+EOF
+no_controls() { # DESC FILE: no byte below 0x20 but LF, no DEL, no byte above 0x7e
+	if LC_ALL=C grep -qP '[\x00-\x09\x0b-\x1f\x7f-\xff]' "$2"; then
+		fail "$1: control or non-ASCII bytes reach the terminal: $(od -c "$2" | head -5)"
+	else
+		pass "$1"
+	fi
+}
+assert_reject "control sequences in an entry name: rejected" 'unsafe path' "${CHECK[@]}" "$W/esc.tar"
+no_controls "control sequences in an entry name: none reach the terminal" "$TF_TMP/last.err"
+assert_run "control sequences in an entry name: shown as \\xNN" 3 '\x0d\x1b[2Ktiferry: check' "${CHECK[@]}" "$W/esc.tar"
+assert_run "inspect of an unsigned manifest with control sequences" 0 'note: \x1b[2K\x0dall approvals present\x1b[8m' \
+	"$TIFERRY_BUILD" inspect "$W/esc-insp.tar"
+no_controls "inspect: no control sequence reaches the terminal" "$TF_TMP/last.out"
+assert_true "inspect: a C1 control (U+009B) escaped too" grep -qF 'c1: \xc2\x9b31m' "$TF_TMP/last.out"
+rm -f "$W/esc.tar" "$W/esc-insp.tar"
+
 # ---- check's own input errors ----
 assert_run "check of a missing bundle" 2 "" "${CHECK[@]}" "$W/missing.tar"
 assert_run "check with a missing trust folder" 2 "trust policy" \

@@ -4,6 +4,7 @@
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/hex.h"
+#include "common/log.h"
 #include "common/strbuf.h"
 #include "common/timeutil.h"
 
@@ -134,6 +135,39 @@ static void test_strbuf(void **state)
 	assert_int_equal(small.max, 8);
 }
 
+/* Issue 13, item 5: what reaches a terminal holds no control sequence. */
+static void test_term_escape(void **state)
+{
+	char out[64], small[8];
+	FILE *f;
+	char buf[128];
+	size_t n;
+
+	(void)state;
+	assert_string_equal(tf_term_escape("ok: a-z ~", out, sizeof(out)), "ok: a-z ~");
+	assert_string_equal(tf_term_escape("a\rb\x1b[2Kc\x7f\n\t", out, sizeof(out)),
+	                    "a\\x0db\\x1b[2Kc\\x7f\\x0a\\x09");
+	/* C1 controls and every other non-ASCII byte: U+009B (CSI) is c2 9b in UTF-8 */
+	assert_string_equal(tf_term_escape("\xc2\x9b"
+	                                   "31m\xe9",
+	                                   out, sizeof(out)),
+	                    "\\xc2\\x9b31m\\xe9");
+	assert_string_equal(tf_term_escape(NULL, out, sizeof(out)), "");
+	/* cut to fit, never half an escape */
+	assert_string_equal(tf_term_escape("abcd\x1b", small, sizeof(small)), "abcd");
+	assert_string_equal(tf_term_escape("abcdefghij", small, sizeof(small)), "abcdefg");
+	/* to a stream: newlines kept only when asked */
+	f = tmpfile();
+	assert_non_null(f);
+	tf_term_fputs(f, "x\ny\x1b", 1);
+	tf_term_fputs(f, "|x\ny", 0);
+	rewind(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	assert_string_equal(buf, "x\ny\\x1b|x\\x0ay");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -142,6 +176,7 @@ int main(void)
 	    cmocka_unit_test(test_hex),
 	    cmocka_unit_test(test_strbuf),
 	    cmocka_unit_test(test_files),
+	    cmocka_unit_test(test_term_escape),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -242,12 +242,59 @@ static void test_errors(void **state)
 	tt_cleanup();
 }
 
+/* Regression (issue 13, item 1): one approver's P-256 key listed again in another encoding
+ * (openssl's compressed or hybrid point, explicit curve parameters) is the same key, so four
+ * files cannot make one person count as four approvers. */
+static void test_same_key_encodings(void **state)
+{
+	static const char *const forms[] = {"compressed", "hybrid", "explicit"};
+	struct tf_policy *p = NULL;
+	struct tf_err err;
+	char text[512];
+	size_t i;
+
+	(void)state;
+	tt_tmpdir();
+	make_keys();
+	assert_int_equal(
+	    tt_sh(
+	        "cd trust && openssl ec -pubin -in x.pub -conv_form compressed -out compressed.pub"
+	        " && openssl ec -pubin -in x.pub -conv_form hybrid -out hybrid.pub"
+	        " && openssl ec -pubin -in x.pub -param_enc explicit -out explicit.pub"
+	        " 2>/dev/null"),
+	    0);
+	for (i = 0; i < 3; i++) {
+		snprintf(text, sizeof(text),
+		         "keys:\n  - {file: x.pub, holder: A, role: approver}\n"
+		         "  - {file: %s.pub, holder: A again, role: approver}\n"
+		         "require: {approver: 2}\n",
+		         forms[i]);
+		assert_int_equal(tf_policy_parse(text, strlen(text), "trust", &p, &err),
+		                 TF_E_INPUT);
+		assert_null(p);
+		if (strstr(err.msg, "is the same key as 'x.pub'") == NULL)
+			fail_msg("%s: %s", forms[i], err.msg);
+	}
+	load_text("keys:\n  - {file: compressed.pub, holder: A, role: approver}\n"
+	          "  - {file: hybrid.pub, holder: A, role: approver}\n"
+	          "require: {approver: 2}\n",
+	          TF_E_INPUT, "key 'hybrid.pub' is the same key as 'compressed.pub'");
+	/* each encoding alone is the key with its usual id */
+	p = load_text("keys:\n  - {file: explicit.pub, holder: A, role: approver}\n"
+	              "require: {approver: 1}\n",
+	              0, NULL);
+	assert_non_null(tf_policy_lookup(p, ids[3]));
+	tf_policy_free(p);
+	tt_cleanup();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_load),
 	    cmocka_unit_test(test_satisfied),
 	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_same_key_encodings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

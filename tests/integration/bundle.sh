@@ -380,7 +380,7 @@ craft() {
 	python3 - "$W/good.tar" "$2" "$1" "$W" <<'EOF'
 import io, sys, tarfile
 src, dst, mode, w = sys.argv[1:]
-fmt = tarfile.GNU_FORMAT if mode == "gnu-longlink-dotdot" else tarfile.PAX_FORMAT
+fmt = tarfile.GNU_FORMAT if mode == "gnu-longname" else tarfile.PAX_FORMAT
 
 def reg(name, data=b"evil\n", perm=0o644):
     ti = tarfile.TarInfo(name)
@@ -393,6 +393,7 @@ with tarfile.open(src, "r:") as t:
 payload = [x for x in members if x[0].name.startswith("payload/")]
 tail = [x for x in members if not x[0].name.startswith("payload/")]
 extra = []
+front = []
 if mode == "dotdot":
     extra = [reg("../evil-dotdot")]
 elif mode == "payload-dotdot":
@@ -440,11 +441,25 @@ elif mode == "sig-first":
     tail = tail[1:] + tail[:1]
 elif mode == "gzip":
     pass
+elif mode in ("pax-global", "gnu-longname"):
+    pass
+elif mode == "gnu-volume":
+    ti = tarfile.TarInfo("Volume 1")
+    ti.type = b"V"
+    front = [(ti, b"")]
+elif mode in ("contiguous", "vendor-type"):
+    m, d = payload[0]
+    m.type = tarfile.CONTTYPE if mode == "contiguous" else b"Q"
+    payload = [(m, d)] + payload[1:]
 else:
     raise SystemExit("unknown mode " + mode)
-out = tarfile.open(dst, "w:gz" if mode == "gzip" else "w:", format=fmt)
-for m, d in payload + extra + tail:
-    out.addfile(m, io.BytesIO(d) if m.isreg() else None)
+# A pax global header renames every entry for GNU tar (it honours 'path'); libarchive skips it.
+glob = {"path": "renamed", "comment": "inserted"} if mode == "pax-global" else {}
+out = tarfile.open(dst, "w:gz" if mode == "gzip" else "w:", format=fmt, pax_headers=glob)
+for m, d in front + payload + extra + tail:
+    # the hostile entry alone in GNU format, so that its name is what is refused
+    out.format = tarfile.GNU_FORMAT if mode == "gnu-longlink-dotdot" and m.name.startswith("payload/d") else fmt
+    out.addfile(m, io.BytesIO(d) if m.size else None)
 out.close()
 EOF
 }
@@ -476,6 +491,15 @@ malicious missing "a listed payload file left out" "listed in the manifest is mi
 malicious reordered "a payload file after the manifest" "comes after the manifest"
 malicious sig-first "a signature before the manifest" "comes before the manifest"
 malicious gzip "a compressed bundle" "not a readable tar archive"
+# Regression (issue 13, item 7): tar headers the format does not name, inserted into a signed
+# bundle, were skipped by libarchive (or read as plain files) and the bundle passed.
+malicious pax-global "a pax global header (GNU tar renames every entry)" \
+	"tar header type 'g' (a pax global header) is not part of the bundle format"
+malicious gnu-longname "GNU long names (type L) instead of pax headers" "tar header type 'L' (a GNU long name)"
+malicious gnu-volume "a GNU volume header" "tar header type 'V' (a GNU volume header)"
+malicious contiguous "a payload file as a contiguous file (type 7)" "tar header type '7' (a contiguous file)"
+malicious vendor-type "a payload file with a vendor type letter" \
+	"tar header type 'Q' (an entry type the format does not name)"
 assert_eq "no file appeared outside the work folder" \
 	"$(ls "$W/outside") $(ls -d "$W"/evil-* "$W"/../evil-* /tmp/evil-* 2>/dev/null || true)" " "
 

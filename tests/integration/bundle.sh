@@ -263,6 +263,24 @@ assert_run "GNU tar appends an unknown key's valid signature: still passes" 0 "p
 	"${CHECK[@]}" "$W/app.tar"
 rm -f "$W/app.tar" "$W/outside/s.sig" "$W/outside/extra.txt"
 
+# ---- a trust folder others could change (regression: issue 13, item 8c) ----
+chmod 0775 "$W/trust"
+assert_run "trust folder writable by its group: refused" 2 \
+	"/trust' is writable by group or others (mode 0775): only root or the installing user" \
+	"${CHECK[@]}" "$W/good.tar"
+chmod 0755 "$W/trust"
+chmod 0666 "$W/trust/policy.yaml"
+assert_run "policy.yaml writable by anyone: refused" 2 "/trust/policy.yaml' is writable by group or others" \
+	"${CHECK[@]}" "$W/good.tar"
+chmod 0644 "$W/trust/policy.yaml"
+if [[ $(id -u) -eq 0 ]]; then
+	chown 12345 "$W/trust/policy.yaml"
+	assert_run "policy.yaml owned by another user: refused" 2 "/trust/policy.yaml' is owned by uid 12345" \
+		"${CHECK[@]}" "$W/good.tar"
+	chown 0 "$W/trust/policy.yaml"
+fi
+assert_run "trust folder restored: passes" 0 "passes every rule" "${CHECK[@]}" "$W/good.tar"
+
 # ---- untrusted keys and the policy ----
 build_bundle "$W/b-only.tar"
 assert_reject "policy unmet: builder signed, approver missing" \

@@ -334,14 +334,34 @@ rm -f "$W/b-stranger.tar" "$W/all-stranger.tar" "$W/s-only.tar" "$W/a-only.tar" 
 build_bundle "$W/old.tar" 5 "$K/builder.key" $'  not_before: "2020-01-01T00:00:00Z"\n  not_after: "2020-01-02T00:00:00Z"'
 "$TIFERRY_BUILD" -q sign --key "$K/approver.key" "$W/old.tar"
 assert_reject "expired" "validity: expired at 2020-01-02T00:00:00Z" "${CHECK[@]}" "$W/old.tar"
-assert_run "inside its window (pinned clock) passes" 0 "passes every rule" \
-	env TIFERRY_NOW=2020-01-01T12:00:00Z "${CHECK[@]}" "$W/old.tar"
-assert_run "at not_before exactly passes" 0 "passes every rule" \
-	env TIFERRY_NOW=2020-01-01T00:00:00Z "${CHECK[@]}" "$W/old.tar"
-assert_reject "at not_after exactly is expired" "validity: expired at 2020-01-02T00:00:00Z" \
-	env TIFERRY_NOW=2020-01-02T00:00:00Z "${CHECK[@]}" "$W/old.tar"
-assert_reject "one second before not_before" "validity: not valid before 2020-01-01T00:00:00Z" \
-	env TIFERRY_NOW=2019-12-31T23:59:59Z "${CHECK[@]}" "$W/old.tar"
+# Only a test build reads TIFERRY_NOW (TF_TEST_HOOKS), and its --version says so. Regression (issue
+# 13, item 8a): every build read it, so setting it installed an expired bundle. The release build
+# here is tiferry_release (the installer linked with the release clock) and, under
+# make check-static, the static installer itself (TIFERRY_BIN).
+release_ignores_now() { # DESC BINARY
+	assert_reject "$1: TIFERRY_NOW is ignored, the bundle stays expired" \
+		"validity: expired at 2020-01-02T00:00:00Z" \
+		env TIFERRY_NOW=2020-01-01T12:00:00Z "$2" check --trust "$W/trust" \
+		--cluster-meta "$W/meta.yaml" "$W/old.tar"
+	assert_false "$1: --version does not say 'test build'" grep -q "test build" <("$2" --version)
+}
+if "$TIFERRY" --version | grep -q "test build"; then
+	assert_run "inside its window (pinned clock) passes" 0 "passes every rule" \
+		env TIFERRY_NOW=2020-01-01T12:00:00Z "${CHECK[@]}" "$W/old.tar"
+	assert_run "at not_before exactly passes" 0 "passes every rule" \
+		env TIFERRY_NOW=2020-01-01T00:00:00Z "${CHECK[@]}" "$W/old.tar"
+	assert_reject "at not_after exactly is expired" "validity: expired at 2020-01-02T00:00:00Z" \
+		env TIFERRY_NOW=2020-01-02T00:00:00Z "${CHECK[@]}" "$W/old.tar"
+	assert_reject "one second before not_before" "validity: not valid before 2020-01-01T00:00:00Z" \
+		env TIFERRY_NOW=2019-12-31T23:59:59Z "${CHECK[@]}" "$W/old.tar"
+else
+	release_ignores_now "release build ($TIFERRY)" "$TIFERRY"
+fi
+if [[ -x $TF_BUILD/tests/tiferry_release ]]; then
+	release_ignores_now "release build (tiferry_release)" "$TF_BUILD/tests/tiferry_release"
+else
+	fail "release build: $TF_BUILD/tests/tiferry_release missing"
+fi
 build_bundle "$W/future.tar" 5 "$K/builder.key" $'  not_before: "2099-01-01T00:00:00Z"\n  days: 10'
 "$TIFERRY_BUILD" -q sign --key "$K/approver.key" "$W/future.tar"
 assert_reject "not yet valid" "validity: not valid before 2099-01-01T00:00:00Z" "${CHECK[@]}" "$W/future.tar"

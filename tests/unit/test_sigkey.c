@@ -237,7 +237,8 @@ static void read_id(char id[TF_SHA256_HEX])
 
 /* Regression (issue 13, item 1): the same P-256 key written by the openssl command line with a
  * compressed or hybrid point or explicit curve parameters has one key id, today's id of its usual
- * form, which the documented recipe (with -ec_conv_form/-ec_param_enc) also prints. */
+ * form, which the documented recipe (with -ec_conv_form/-ec_param_enc) also prints; likewise an
+ * RSA key in PKCS#1 form. (An Ed25519 key has one encoding.) */
 static void test_canonical_id(void **state)
 {
 	static const char *const forms[] = {
@@ -290,7 +291,22 @@ static void test_canonical_id(void **state)
 	assert_int_equal(tf_sigkey_load_private_file("f.key", NULL, &f, &err), 0);
 	assert_string_equal(tf_sigkey_id(f), usual);
 	tf_sigkey_free(f);
+	f = NULL;
 	tf_sigkey_free(k);
+	k = NULL;
+
+	/* RSA: OpenSSL also reads a PKCS#1 "RSA PUBLIC KEY"; it is the same key, the same id */
+	assert_int_equal(tt_sh("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out "
+	                       "r.key 2>/dev/null && openssl pkey -in r.key -pubout -out r.pub && "
+	                       "openssl rsa -pubin -in r.pub -RSAPublicKey_out -out r1.pub "
+	                       "2>/dev/null && grep -q 'BEGIN RSA PUBLIC KEY' r1.pub"),
+	                 0);
+	assert_int_equal(
+	    tt_sh("openssl pkey -pubin -in r.pub -outform DER | sha256sum | cut -c1-64 > id"), 0);
+	read_id(usual);
+	assert_int_equal(tf_sigkey_load_public_file("r1.pub", &f, &err), 0);
+	assert_string_equal(tf_sigkey_id(f), usual);
+	tf_sigkey_free(f);
 	tt_cleanup();
 }
 

@@ -2,6 +2,7 @@
 #include "common/cli.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/timeutil.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -40,7 +41,10 @@ int tf_cli_main(const char *prog, const char *about, const struct tf_cli_command
 			usage(stdout, about, cmds, n);
 			return TF_EXIT_OK;
 		} else if (strcmp(argv[i], "--version") == 0) {
-			printf("%s %s\n", prog, TF_VERSION);
+			printf("%s %s%s\n", prog, TF_VERSION,
+			       tf_time_test_clock()
+			           ? " (test build: TIFERRY_NOW replaces the clock)"
+			           : "");
 			return TF_EXIT_OK;
 		} else {
 			tf_log_error("unknown option '%s'", argv[i]);

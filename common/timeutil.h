@@ -15,7 +15,10 @@ int tf_time_parse(const char *s, time_t *out, struct tf_err *err) TF_MUST_CHECK;
 
 /* Formats t as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes: TF_TIME_TEXT). */
 void tf_time_format(time_t t, char *buf, size_t len);
-/* The current time, or TIFERRY_NOW (RFC 3339) when the environment sets it (tests only). */
+/* The current time; in a test build (TF_TEST_HOOKS) TIFERRY_NOW (RFC 3339) when the environment
+ * sets it. Any other build ignores TIFERRY_NOW: it would let anyone install an expired bundle. */
 time_t tf_time_now(void);
+/* 1 in a test build, whose clock TIFERRY_NOW replaces; --version says so. */
+int tf_time_test_clock(void);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -53,15 +54,82 @@ const char *tf_sigalg_name(enum tf_sigalg alg)
 	return "unknown";
 }
 
+/* A P-256 public key rebuilt from its coordinates alone: named curve, uncompressed point.
+ * OpenSSL keeps a loaded key's point form (compressed, hybrid) and parameter encoding (explicit),
+ * so the same key could otherwise be registered under several ids and count as several
+ * approvers. This is also how keys are usually written, so usual key ids do not change. */
+static int ec_canonical(const EVP_PKEY *pkey, EVP_PKEY **out, struct tf_err *err)
+{
+	BIGNUM *x = NULL, *y = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *canon = NULL;
+	uint8_t pt[65];
+	char group[] = "prime256v1";
+	OSSL_PARAM params[3];
+	int r;
+
+	if (!EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_X, &x) ||
+	    !EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &y) ||
+	    BN_bn2binpad(x, pt + 1, 32) != 32 || BN_bn2binpad(y, pt + 33, 32) != 32) {
+		r = tf_ossl_fail(err, TF_E_INPUT, "read the EC public point");
+		goto out;
+	}
+	pt[0] = 0x04; /* uncompressed */
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt));
+	params[2] = OSSL_PARAM_construct_end();
+	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) <= 0 ||
+	    EVP_PKEY_fromdata(ctx, &canon, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
+		r = tf_ossl_fail(err, TF_E_CRYPTO, "rebuild the EC public key");
+		goto out;
+	}
+	*out = canon;
+	canon = NULL; /* transferred */
+	r = 0;
+out:
+	EVP_PKEY_free(canon);
+	EVP_PKEY_CTX_free(ctx);
+	BN_free(x);
+	BN_free(y);
+	return r;
+}
+
+/* The key id: SHA-256 of the DER SubjectPublicKeyInfo in one canonical encoding per key.
+ * Ed25519 and RSA keys are re-encoded by OpenSSL from their values (the raw 32 bytes; n and e),
+ * so i2d_PUBKEY is already canonical for them; an EC key is rebuilt first (ec_canonical). */
+static int key_id(EVP_PKEY *pkey, char id[TF_SHA256_HEX], struct tf_err *err)
+{
+	EVP_PKEY *canon = NULL;
+	unsigned char *der = NULL;
+	uint8_t d[TF_SHA256_LEN];
+	int derlen, r;
+
+	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC && (r = ec_canonical(pkey, &canon, err)) != 0)
+		return r;
+	if ((derlen = i2d_PUBKEY(canon ? canon : pkey, &der)) <= 0) {
+		r = tf_ossl_fail(err, TF_E_CRYPTO, "encode public key");
+		goto out;
+	}
+	if ((r = tf_sha256(der, (size_t)derlen, d)) != 0) {
+		r = tf_err_set(err, r, "hash public key");
+		goto out;
+	}
+	tf_hex_encode(d, sizeof(d), id);
+	r = 0;
+out:
+	OPENSSL_free(der);
+	EVP_PKEY_free(canon);
+	return r;
+}
+
 /* Works out the algorithm from the key and computes its id; takes ownership of pkey. */
 static int wrap(EVP_PKEY *pkey, int priv, const char *name, struct tf_sigkey **out,
                 struct tf_err *err)
 {
 	struct tf_sigkey *k = NULL;
-	unsigned char *der = NULL;
-	uint8_t d[TF_SHA256_LEN];
 	char group[64] = "";
-	int derlen, r;
+	int r;
 
 	if ((k = calloc(1, sizeof(*k))) == NULL) {
 		r = tf_err_nomem(err);
@@ -100,20 +168,14 @@ static int wrap(EVP_PKEY *pkey, int priv, const char *name, struct tf_sigkey **o
 		               name, EVP_PKEY_get0_type_name(k->pkey));
 		goto out;
 	}
-	if ((derlen = i2d_PUBKEY(k->pkey, &der)) <= 0) {
-		r = tf_ossl_fail(err, TF_E_CRYPTO, "encode public key");
+	if ((r = key_id(k->pkey, k->id, err)) != 0) {
+		tf_err_prefix(err, "key '%s'", name);
 		goto out;
 	}
-	if ((r = tf_sha256(der, (size_t)derlen, d)) != 0) {
-		r = tf_err_set(err, r, "hash public key");
-		goto out;
-	}
-	tf_hex_encode(d, sizeof(d), k->id);
 	*out = k;
 	k = NULL; /* transferred */
 	r = 0;
 out:
-	OPENSSL_free(der);
 	EVP_PKEY_free(pkey);
 	tf_sigkey_free(k);
 	return r;

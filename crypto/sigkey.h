@@ -1,6 +1,7 @@
 /* Signing keys for bundles: Ed25519 (default), ECDSA P-256 with SHA-256, RSA-PSS 3072 with
  * SHA-256 (salt length 32). The algorithm follows from the key itself. Key id: lowercase hex
- * SHA-256 of the DER SubjectPublicKeyInfo. */
+ * SHA-256 of the DER SubjectPublicKeyInfo in its canonical form (an EC key as a named curve and
+ * an uncompressed point, whatever encoding it was read in), so one key has one id. */
 #ifndef TF_CRYPTO_SIGKEY_H
 #define TF_CRYPTO_SIGKEY_H
 

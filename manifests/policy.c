@@ -3,9 +3,13 @@
 #include "common/fsutil.h"
 #include "manifests/yamldoc.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_KEYS 256
 #define MAX_ROLES 32
@@ -39,6 +43,47 @@ void tf_policy_free(struct tf_policy *p)
 	for (i = 0; i < p->nroles; i++)
 		free(p->roles[i].role);
 	free(p);
+}
+
+/* Refuses a trust file or folder that someone other than root or the installing user could
+ * change, as OpenSSH's StrictModes does for authorized_keys: owned by another user, or writable
+ * by group or others; the same for every folder above it, except that a folder above may be
+ * world-writable with the sticky bit (/tmp), where no one else can rename what we own. Symbolic
+ * links are followed and the target's folders checked. */
+static int check_safe(const char *path, struct tf_err *err)
+{
+	char real[PATH_MAX], *slash;
+	struct stat st;
+	uid_t me = geteuid();
+	int top = 1;
+
+	if (realpath(path, real) == NULL)
+		return tf_err_sys(err, errno == ENOENT ? TF_E_NOTFOUND : TF_E_IO, "resolve '%s'",
+		                  path);
+	for (;;) {
+		if (stat(real, &st) != 0)
+			return tf_err_sys(err, TF_E_IO, "stat '%s'", real);
+		if (st.st_uid != 0 && st.st_uid != me)
+			return tf_err_set(err, TF_E_INPUT,
+			                  "%s'%s' is owned by uid %u: trust files and the folders "
+			                  "above them must belong to root or the installing user "
+			                  "(uid %u)",
+			                  top ? "" : "folder ", real, (unsigned)st.st_uid,
+			                  (unsigned)me);
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (top || !(st.st_mode & S_ISVTX)))
+			return tf_err_set(err, TF_E_INPUT,
+			                  "%s'%s' is writable by group or others (mode %04o): only "
+			                  "root or the installing user may change trust files",
+			                  top ? "" : "folder ", real,
+			                  (unsigned)(st.st_mode & 07777));
+		if (strcmp(real, "/") == 0)
+			return 0;
+		if ((slash = strrchr(real, '/')) == real)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		top = 0;
+	}
 }
 
 /* A key file is named by a plain file name inside the trust directory: no folders, no "..". */
@@ -91,7 +136,8 @@ static int load_key(struct tf_policy *p, const struct tf_yaml *e, size_t idx, co
 		                  e->line, role);
 	if ((path = tf_path_join(dir, file)) == NULL)
 		return tf_err_nomem(err);
-	r = tf_sigkey_load_public_file(path, &p->owned[p->nkeys], err);
+	if ((r = check_safe(path, err)) == 0)
+		r = tf_sigkey_load_public_file(path, &p->owned[p->nkeys], err);
 	free(path);
 	if (r != 0)
 		return tf_err_prefix(err, "policy.yaml: line %d", e->line);
@@ -214,6 +260,10 @@ int tf_policy_load(const char *dir, struct tf_policy **out, struct tf_err *err)
 		return tf_err_nomem(err);
 	if ((r = tf_read_file(path, MAX_POLICY, &buf, &len, err)) != 0) {
 		tf_err_prefix(err, "trust policy");
+		goto out;
+	}
+	if ((r = check_safe(dir, err)) != 0 || (r = check_safe(path, err)) != 0) {
+		tf_err_prefix(err, "trust folder '%s'", dir);
 		goto out;
 	}
 	if ((r = tf_policy_parse(buf, len, dir, out, err)) != 0)

@@ -20,9 +20,11 @@ struct tf_policy_key {
 	const struct tf_sigkey *key;
 };
 
-/* Loads <dir>/policy.yaml and every key it names. TF_E_INPUT on any mistake in the policy. */
+/* Loads <dir>/policy.yaml and every key it names. TF_E_INPUT on any mistake in the policy, and
+ * when the folder, policy.yaml, a key file or a folder above them is owned by someone other than
+ * root or the effective user, or writable by group or others (a folder above: unless sticky). */
 int tf_policy_load(const char *dir, struct tf_policy **out, struct tf_err *err) TF_MUST_CHECK;
-/* Parses a policy from memory; key files are read relative to dir. */
+/* Parses a policy from memory; key files are read relative to dir (and checked as above). */
 int tf_policy_parse(const char *buf, size_t len, const char *dir, struct tf_policy **out,
                     struct tf_err *err) TF_MUST_CHECK;
 void tf_policy_free(struct tf_policy *p);

@@ -263,6 +263,24 @@ assert_run "GNU tar appends an unknown key's valid signature: still passes" 0 "p
 	"${CHECK[@]}" "$W/app.tar"
 rm -f "$W/app.tar" "$W/outside/s.sig" "$W/outside/extra.txt"
 
+# ---- a trust folder others could change (regression: issue 13, item 8c) ----
+chmod 0775 "$W/trust"
+assert_run "trust folder writable by its group: refused" 2 \
+	"/trust' is writable by group or others (mode 0775): only root or the installing user" \
+	"${CHECK[@]}" "$W/good.tar"
+chmod 0755 "$W/trust"
+chmod 0666 "$W/trust/policy.yaml"
+assert_run "policy.yaml writable by anyone: refused" 2 "/trust/policy.yaml' is writable by group or others" \
+	"${CHECK[@]}" "$W/good.tar"
+chmod 0644 "$W/trust/policy.yaml"
+if [[ $(id -u) -eq 0 ]]; then
+	chown 12345 "$W/trust/policy.yaml"
+	assert_run "policy.yaml owned by another user: refused" 2 "/trust/policy.yaml' is owned by uid 12345" \
+		"${CHECK[@]}" "$W/good.tar"
+	chown 0 "$W/trust/policy.yaml"
+fi
+assert_run "trust folder restored: passes" 0 "passes every rule" "${CHECK[@]}" "$W/good.tar"
+
 # ---- untrusted keys and the policy ----
 build_bundle "$W/b-only.tar"
 assert_reject "policy unmet: builder signed, approver missing" \
@@ -316,14 +334,34 @@ rm -f "$W/b-stranger.tar" "$W/all-stranger.tar" "$W/s-only.tar" "$W/a-only.tar" 
 build_bundle "$W/old.tar" 5 "$K/builder.key" $'  not_before: "2020-01-01T00:00:00Z"\n  not_after: "2020-01-02T00:00:00Z"'
 "$TIFERRY_BUILD" -q sign --key "$K/approver.key" "$W/old.tar"
 assert_reject "expired" "validity: expired at 2020-01-02T00:00:00Z" "${CHECK[@]}" "$W/old.tar"
-assert_run "inside its window (pinned clock) passes" 0 "passes every rule" \
-	env TIFERRY_NOW=2020-01-01T12:00:00Z "${CHECK[@]}" "$W/old.tar"
-assert_run "at not_before exactly passes" 0 "passes every rule" \
-	env TIFERRY_NOW=2020-01-01T00:00:00Z "${CHECK[@]}" "$W/old.tar"
-assert_reject "at not_after exactly is expired" "validity: expired at 2020-01-02T00:00:00Z" \
-	env TIFERRY_NOW=2020-01-02T00:00:00Z "${CHECK[@]}" "$W/old.tar"
-assert_reject "one second before not_before" "validity: not valid before 2020-01-01T00:00:00Z" \
-	env TIFERRY_NOW=2019-12-31T23:59:59Z "${CHECK[@]}" "$W/old.tar"
+# Only a test build reads TIFERRY_NOW (TF_TEST_HOOKS), and its --version says so. Regression (issue
+# 13, item 8a): every build read it, so setting it installed an expired bundle. The release build
+# here is tiferry_release (the installer linked with the release clock) and, under
+# make check-static, the static installer itself (TIFERRY_BIN).
+release_ignores_now() { # DESC BINARY
+	assert_reject "$1: TIFERRY_NOW is ignored, the bundle stays expired" \
+		"validity: expired at 2020-01-02T00:00:00Z" \
+		env TIFERRY_NOW=2020-01-01T12:00:00Z "$2" check --trust "$W/trust" \
+		--cluster-meta "$W/meta.yaml" "$W/old.tar"
+	assert_false "$1: --version does not say 'test build'" grep -q "test build" <("$2" --version)
+}
+if "$TIFERRY" --version | grep -q "test build"; then
+	assert_run "inside its window (pinned clock) passes" 0 "passes every rule" \
+		env TIFERRY_NOW=2020-01-01T12:00:00Z "${CHECK[@]}" "$W/old.tar"
+	assert_run "at not_before exactly passes" 0 "passes every rule" \
+		env TIFERRY_NOW=2020-01-01T00:00:00Z "${CHECK[@]}" "$W/old.tar"
+	assert_reject "at not_after exactly is expired" "validity: expired at 2020-01-02T00:00:00Z" \
+		env TIFERRY_NOW=2020-01-02T00:00:00Z "${CHECK[@]}" "$W/old.tar"
+	assert_reject "one second before not_before" "validity: not valid before 2020-01-01T00:00:00Z" \
+		env TIFERRY_NOW=2019-12-31T23:59:59Z "${CHECK[@]}" "$W/old.tar"
+else
+	release_ignores_now "release build ($TIFERRY)" "$TIFERRY"
+fi
+if [[ -x $TF_BUILD/tests/tiferry_release ]]; then
+	release_ignores_now "release build (tiferry_release)" "$TF_BUILD/tests/tiferry_release"
+else
+	fail "release build: $TF_BUILD/tests/tiferry_release missing"
+fi
 build_bundle "$W/future.tar" 5 "$K/builder.key" $'  not_before: "2099-01-01T00:00:00Z"\n  days: 10'
 "$TIFERRY_BUILD" -q sign --key "$K/approver.key" "$W/future.tar"
 assert_reject "not yet valid" "validity: not valid before 2099-01-01T00:00:00Z" "${CHECK[@]}" "$W/future.tar"
@@ -380,7 +418,7 @@ craft() {
 	python3 - "$W/good.tar" "$2" "$1" "$W" <<'EOF'
 import io, sys, tarfile
 src, dst, mode, w = sys.argv[1:]
-fmt = tarfile.GNU_FORMAT if mode == "gnu-longlink-dotdot" else tarfile.PAX_FORMAT
+fmt = tarfile.GNU_FORMAT if mode == "gnu-longname" else tarfile.PAX_FORMAT
 
 def reg(name, data=b"evil\n", perm=0o644):
     ti = tarfile.TarInfo(name)
@@ -393,6 +431,7 @@ with tarfile.open(src, "r:") as t:
 payload = [x for x in members if x[0].name.startswith("payload/")]
 tail = [x for x in members if not x[0].name.startswith("payload/")]
 extra = []
+front = []
 if mode == "dotdot":
     extra = [reg("../evil-dotdot")]
 elif mode == "payload-dotdot":
@@ -440,11 +479,25 @@ elif mode == "sig-first":
     tail = tail[1:] + tail[:1]
 elif mode == "gzip":
     pass
+elif mode in ("pax-global", "gnu-longname"):
+    pass
+elif mode == "gnu-volume":
+    ti = tarfile.TarInfo("Volume 1")
+    ti.type = b"V"
+    front = [(ti, b"")]
+elif mode in ("contiguous", "vendor-type"):
+    m, d = payload[0]
+    m.type = tarfile.CONTTYPE if mode == "contiguous" else b"Q"
+    payload = [(m, d)] + payload[1:]
 else:
     raise SystemExit("unknown mode " + mode)
-out = tarfile.open(dst, "w:gz" if mode == "gzip" else "w:", format=fmt)
-for m, d in payload + extra + tail:
-    out.addfile(m, io.BytesIO(d) if m.isreg() else None)
+# A pax global header renames every entry for GNU tar (it honours 'path'); libarchive skips it.
+glob = {"path": "renamed", "comment": "inserted"} if mode == "pax-global" else {}
+out = tarfile.open(dst, "w:gz" if mode == "gzip" else "w:", format=fmt, pax_headers=glob)
+for m, d in front + payload + extra + tail:
+    # the hostile entry alone in GNU format, so that its name is what is refused
+    out.format = tarfile.GNU_FORMAT if mode == "gnu-longlink-dotdot" and m.name.startswith("payload/d") else fmt
+    out.addfile(m, io.BytesIO(d) if m.size else None)
 out.close()
 EOF
 }
@@ -476,6 +529,15 @@ malicious missing "a listed payload file left out" "listed in the manifest is mi
 malicious reordered "a payload file after the manifest" "comes after the manifest"
 malicious sig-first "a signature before the manifest" "comes before the manifest"
 malicious gzip "a compressed bundle" "not a readable tar archive"
+# Regression (issue 13, item 7): tar headers the format does not name, inserted into a signed
+# bundle, were skipped by libarchive (or read as plain files) and the bundle passed.
+malicious pax-global "a pax global header (GNU tar renames every entry)" \
+	"tar header type 'g' (a pax global header) is not part of the bundle format"
+malicious gnu-longname "GNU long names (type L) instead of pax headers" "tar header type 'L' (a GNU long name)"
+malicious gnu-volume "a GNU volume header" "tar header type 'V' (a GNU volume header)"
+malicious contiguous "a payload file as a contiguous file (type 7)" "tar header type '7' (a contiguous file)"
+malicious vendor-type "a payload file with a vendor type letter" \
+	"tar header type 'Q' (an entry type the format does not name)"
 assert_eq "no file appeared outside the work folder" \
 	"$(ls "$W/outside") $(ls -d "$W"/evil-* "$W"/../evil-* /tmp/evil-* 2>/dev/null || true)" " "
 

@@ -67,6 +67,8 @@ tf_init() {
 			exit 2
 		fi
 	done
+	# A known umask: the installer refuses a group-writable trust folder (docs/bundle-format.md).
+	umask 022
 	TF_TMP=$(mktemp -d "${TMPDIR:-/tmp}/tf-it-$TF_NAME-XXXXXX")
 	trap tf_cleanup EXIT
 	trap 'exit 130' INT TERM

@@ -59,6 +59,22 @@ static void test_time(void **state)
 	assert_non_null(strstr(err.msg, "RFC 3339"));
 }
 
+/* The test build's clock: TIFERRY_NOW replaces it, so the suites can check validity windows
+ * (test_timeutil_release.c: a release build ignores it). */
+static void test_time_pinned(void **state)
+{
+	time_t t;
+
+	(void)state;
+	assert_int_equal(tf_time_test_clock(), 1);
+	assert_int_equal(setenv("TIFERRY_NOW", "2020-01-01T12:00:00Z", 1), 0);
+	assert_int_equal(tf_time_parse("2020-01-01T12:00:00Z", &t, NULL), 0);
+	assert_int_equal(tf_time_now(), t);
+	assert_int_equal(setenv("TIFERRY_NOW", "not a time", 1), 0);
+	assert_true(tf_time_now() > t);
+	unsetenv("TIFERRY_NOW");
+}
+
 static void test_hex(void **state)
 {
 	uint8_t in[3] = {0x00, 0xab, 0xff}, back[3];
@@ -173,6 +189,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_err_prefix_and_exit),
 	    cmocka_unit_test(test_time),
+	    cmocka_unit_test(test_time_pinned),
 	    cmocka_unit_test(test_hex),
 	    cmocka_unit_test(test_strbuf),
 	    cmocka_unit_test(test_files),

@@ -7,6 +7,7 @@
 #include "manifests/policy.h"
 #include "crypto/sigkey.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,12 +243,155 @@ static void test_errors(void **state)
 	tt_cleanup();
 }
 
+/* Regression (issue 13, item 1): one approver's P-256 key listed again in another encoding
+ * (openssl's compressed or hybrid point, explicit curve parameters) is the same key, so four
+ * files cannot make one person count as four approvers. */
+static void test_same_key_encodings(void **state)
+{
+	static const char *const forms[] = {"compressed", "hybrid", "explicit"};
+	struct tf_policy *p = NULL;
+	struct tf_err err;
+	char text[512];
+	size_t i;
+
+	(void)state;
+	tt_tmpdir();
+	make_keys();
+	assert_int_equal(
+	    tt_sh(
+	        "cd trust && openssl ec -pubin -in x.pub -conv_form compressed -out compressed.pub"
+	        " && openssl ec -pubin -in x.pub -conv_form hybrid -out hybrid.pub"
+	        " && openssl ec -pubin -in x.pub -param_enc explicit -out explicit.pub"
+	        " 2>/dev/null"),
+	    0);
+	for (i = 0; i < 3; i++) {
+		snprintf(text, sizeof(text),
+		         "keys:\n  - {file: x.pub, holder: A, role: approver}\n"
+		         "  - {file: %s.pub, holder: A again, role: approver}\n"
+		         "require: {approver: 2}\n",
+		         forms[i]);
+		assert_int_equal(tf_policy_parse(text, strlen(text), "trust", &p, &err),
+		                 TF_E_INPUT);
+		assert_null(p);
+		if (strstr(err.msg, "is the same key as 'x.pub'") == NULL)
+			fail_msg("%s: %s", forms[i], err.msg);
+	}
+	load_text("keys:\n  - {file: compressed.pub, holder: A, role: approver}\n"
+	          "  - {file: hybrid.pub, holder: A, role: approver}\n"
+	          "require: {approver: 2}\n",
+	          TF_E_INPUT, "key 'hybrid.pub' is the same key as 'compressed.pub'");
+	/* each encoding alone is the key with its usual id */
+	p = load_text("keys:\n  - {file: explicit.pub, holder: A, role: approver}\n"
+	              "require: {approver: 1}\n",
+	              0, NULL);
+	assert_non_null(tf_policy_lookup(p, ids[3]));
+	tf_policy_free(p);
+	tt_cleanup();
+}
+
+/* Expects tf_policy_load(dir) to refuse with an input error naming msg. */
+static void refused(const char *dir, const char *msg)
+{
+	struct tf_policy *p = NULL;
+	struct tf_err err;
+	int r = tf_policy_load(dir, &p, &err);
+
+	if (r != TF_E_INPUT)
+		fail_msg("%s: gave %d (%s), expected an input error naming '%s'", dir, r,
+		         r ? err.msg : "ok", msg);
+	if (strstr(err.msg, msg) == NULL)
+		fail_msg("%s: '%s' does not name '%s'", dir, err.msg, msg);
+	assert_null(p);
+}
+
+static void loads(const char *dir)
+{
+	struct tf_policy *p = NULL;
+	struct tf_err err;
+
+	if (tf_policy_load(dir, &p, &err) != 0)
+		fail_msg("%s: %s", dir, err.msg);
+	tf_policy_free(p);
+}
+
+/* Regression (issue 13, item 8c): a trust folder, policy.yaml or key file that another user
+ * could change (owned by them, group- or world-writable, or under such a folder) was used. */
+static void test_trust_modes(void **state)
+{
+	char msg[PATH_MAX + 64], *top;
+
+	(void)state;
+	top = realpath(tt_tmpdir(), NULL);
+	assert_non_null(top);
+	make_keys();
+	tt_write_str("trust/policy.yaml", good);
+	loads("trust");
+
+	/* group- or world-writable: the folder, policy.yaml, a key file */
+	assert_int_equal(chmod("trust", 0775), 0);
+	refused("trust", "trust folder 'trust': '");
+	refused("trust", "/trust' is writable by group or others (mode 0775)");
+	assert_int_equal(chmod("trust", 0757), 0);
+	refused("trust", "is writable by group or others (mode 0757)");
+	assert_int_equal(chmod("trust", 01777), 0); /* sticky is no excuse for the folder itself */
+	refused("trust", "(mode 1777)");
+	assert_int_equal(chmod("trust", 0755), 0);
+	assert_int_equal(chmod("trust/policy.yaml", 0664), 0);
+	refused("trust", "/trust/policy.yaml' is writable by group or others (mode 0664)");
+	assert_int_equal(chmod("trust/policy.yaml", 0644), 0);
+	assert_int_equal(chmod("trust/a2.pub", 0646), 0);
+	refused("trust", "/trust/a2.pub' is writable by group or others (mode 0646)");
+	assert_int_equal(chmod("trust/a2.pub", 0600), 0);
+	loads("trust");
+
+	/* a key file that is a link into a world-writable folder */
+	assert_int_equal(tt_sh("mkdir -m 0777 open && mv trust/a1.pub open/ && "
+	                       "ln -s %s/open/a1.pub trust/a1.pub",
+	                       top),
+	                 0);
+	snprintf(msg, sizeof(msg), "folder '%s/open' is writable by group or others (mode 0777)",
+	         top);
+	refused("trust", msg);
+	assert_int_equal(chmod("open", 01777), 0); /* like /tmp: sticky, so allowed above */
+	loads("trust");
+
+	/* a folder above the trust folder */
+	assert_int_equal(tt_sh("mkdir up && mv trust up/ && chmod 0775 up"), 0);
+	snprintf(msg, sizeof(msg), "folder '%s/up' is writable by group or others (mode 0775)",
+	         top);
+	refused("up/trust", msg);
+	assert_int_equal(chmod("up", 0755), 0);
+	loads("up/trust");
+
+	/* owned by another user (only root can give a file away) */
+	if (geteuid() == 0) {
+		assert_int_equal(chown("up/trust/policy.yaml", 12345, 0), 0);
+		refused("up/trust", "/up/trust/policy.yaml' is owned by uid 12345: trust files");
+		assert_int_equal(chown("up/trust/policy.yaml", 0, 0), 0);
+		assert_int_equal(chown("up/trust/b.pub", 12345, 12345), 0);
+		refused("up/trust", "/up/trust/b.pub' is owned by uid 12345");
+		assert_int_equal(chown("up/trust/b.pub", 0, 0), 0);
+		assert_int_equal(chown("up/trust", 12345, 0), 0);
+		refused("up/trust", "/up/trust' is owned by uid 12345");
+		assert_int_equal(chown("up/trust", 0, 0), 0);
+		assert_int_equal(chown("up", 12345, 0), 0);
+		snprintf(msg, sizeof(msg), "folder '%s/up' is owned by uid 12345", top);
+		refused("up/trust", msg);
+		assert_int_equal(chown("up", 0, 0), 0);
+		loads("up/trust");
+	} else {
+		print_message("not root: the other-owner cases are skipped\n");
+	}
+	free(top);
+	tt_cleanup();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_load),
-	    cmocka_unit_test(test_satisfied),
-	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_load),        cmocka_unit_test(test_satisfied),
+	    cmocka_unit_test(test_errors),      cmocka_unit_test(test_same_key_encodings),
+	    cmocka_unit_test(test_trust_modes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

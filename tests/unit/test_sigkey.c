@@ -221,6 +221,95 @@ static void test_passphrase(void **state)
 	tt_cleanup();
 }
 
+/* Reads the 64-digit key id the shell command left in "id". */
+static void read_id(char id[TF_SHA256_HEX])
+{
+	struct tf_err err;
+	char *txt = NULL;
+	size_t len = 0;
+
+	assert_int_equal(tf_read_file("id", 100, &txt, &len, &err), 0);
+	assert_int_equal(len, 65);
+	memcpy(id, txt, 64);
+	id[64] = '\0';
+	free(txt);
+}
+
+/* Regression (issue 13, item 1): the same P-256 key written by the openssl command line with a
+ * compressed or hybrid point or explicit curve parameters has one key id, today's id of its usual
+ * form, which the documented recipe (with -ec_conv_form/-ec_param_enc) also prints; likewise an
+ * RSA key in PKCS#1 form. (An Ed25519 key has one encoding.) */
+static void test_canonical_id(void **state)
+{
+	static const char *const forms[] = {
+	    "openssl ec -pubin -in k.pub -conv_form compressed -out f.pub",
+	    "openssl ec -pubin -in k.pub -conv_form hybrid -out f.pub",
+	    "openssl ec -pubin -in k.pub -param_enc explicit -out f.pub",
+	    "openssl ec -pubin -in k.pub -param_enc explicit -conv_form compressed -out f.pub",
+	    "openssl ec -in k.key -conv_form compressed -out f.key && "
+	    "openssl pkey -in f.key -pubout -out f.pub",
+	};
+	struct tf_sigkey *k = NULL, *f = NULL;
+	struct tf_err err;
+	char usual[TF_SHA256_HEX], id[TF_SHA256_HEX];
+	size_t i;
+
+	(void)state;
+	tt_tmpdir();
+	assert_int_equal(
+	    tt_sh("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+	          "-out k.key 2>/dev/null && openssl pkey -in k.key -pubout -out k.pub"),
+	    0);
+	assert_int_equal(
+	    tt_sh("openssl pkey -pubin -in k.pub -outform DER | sha256sum | cut -c1-64 > id"), 0);
+	read_id(usual);
+	assert_int_equal(tf_sigkey_load_public_file("k.pub", &k, &err), 0);
+	assert_string_equal(tf_sigkey_id(k), usual);
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		assert_int_equal(tt_sh("rm -f f.pub f.key && %s 2>/dev/null", forms[i]), 0);
+		/* the encoding really differs: plain openssl gives another id */
+		assert_int_equal(
+		    tt_sh(
+		        "openssl pkey -pubin -in f.pub -outform DER | sha256sum | cut -c1-64 > id"),
+		    0);
+		read_id(id);
+		if (i < 4)
+			assert_string_not_equal(id, usual);
+		assert_int_equal(tf_sigkey_load_public_file("f.pub", &f, &err), 0);
+		assert_string_equal(tf_sigkey_id(f), usual);
+		/* docs/bundle-format.md's recipe for an EC key */
+		assert_int_equal(tt_sh("openssl pkey -pubin -in f.pub -outform DER -ec_conv_form "
+		                       "uncompressed -ec_param_enc named_curve | sha256sum | "
+		                       "cut -c1-64 > id"),
+		                 0);
+		read_id(id);
+		assert_string_equal(id, usual);
+		tf_sigkey_free(f);
+		f = NULL;
+	}
+	/* a private key with a compressed point signs under the usual id as well */
+	assert_int_equal(tf_sigkey_load_private_file("f.key", NULL, &f, &err), 0);
+	assert_string_equal(tf_sigkey_id(f), usual);
+	tf_sigkey_free(f);
+	f = NULL;
+	tf_sigkey_free(k);
+	k = NULL;
+
+	/* RSA: OpenSSL also reads a PKCS#1 "RSA PUBLIC KEY"; it is the same key, the same id */
+	assert_int_equal(tt_sh("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out "
+	                       "r.key 2>/dev/null && openssl pkey -in r.key -pubout -out r.pub && "
+	                       "openssl rsa -pubin -in r.pub -RSAPublicKey_out -out r1.pub "
+	                       "2>/dev/null && grep -q 'BEGIN RSA PUBLIC KEY' r1.pub"),
+	                 0);
+	assert_int_equal(
+	    tt_sh("openssl pkey -pubin -in r.pub -outform DER | sha256sum | cut -c1-64 > id"), 0);
+	read_id(usual);
+	assert_int_equal(tf_sigkey_load_public_file("r1.pub", &f, &err), 0);
+	assert_string_equal(tf_sigkey_id(f), usual);
+	tf_sigkey_free(f);
+	tt_cleanup();
+}
+
 static void test_refused_keys(void **state)
 {
 	struct tf_sigkey *k = NULL;
@@ -266,10 +355,9 @@ static void test_refused_keys(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_algorithms),
-	    cmocka_unit_test(test_rsa_pss_salt),
-	    cmocka_unit_test(test_passphrase),
-	    cmocka_unit_test(test_refused_keys),
+	    cmocka_unit_test(test_algorithms),   cmocka_unit_test(test_rsa_pss_salt),
+	    cmocka_unit_test(test_passphrase),   cmocka_unit_test(test_refused_keys),
+	    cmocka_unit_test(test_canonical_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

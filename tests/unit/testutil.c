@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +17,8 @@ const char *tt_tmpdir(void)
 {
 	const char *base = getenv("TMPDIR");
 
+	/* a known umask: the trust policy refuses group-writable files (manifests/policy.c) */
+	umask(022);
 	snprintf(tmp, sizeof(tmp), "%s/tiferry-unit-XXXXXX", base ? base : "/tmp");
 	assert_non_null(mkdtemp(tmp));
 	assert_non_null(getcwd(prev, sizeof(prev)));

@@ -107,9 +107,12 @@ ownership() {
 	[ "$(stat -c %U:%G "$LAB_DIR/hosts/$PD1/root/tidb-deploy/pd-2379")" = tidb:tidb ] &&
 		[ "$(stat -c %U:%G "$LAB_DIR/hosts/$PD1/root/tidb-data/pd-2379")" = tidb:tidb ] &&
 		[ "$(stat -c %U:%G "$LAB_DIR/hosts/$PD1/root/tidb-deploy/pd-2379/scripts/run_pd.sh")" = tidb:tidb ] &&
-		[ "$(stat -c %U "$LAB_DIR/hosts/$PD1/root/etc/systemd/system/pd-2379.service")" = root ]
+		[ "$(stat -c %U "$LAB_DIR/hosts/$PD1/root/etc/systemd/system")" = root ] &&
+		[ "$(stat -c %U "$LAB_DIR/hosts/$PD1/root/etc/systemd/system/pd-2379.service")" = tidb ]
 }
-check "deploy and data folders owned by tidb, unit files by root" ownership
+# TiUP sends a unit file to /tmp as the deploy user and moves it in with sudo mv, which keeps
+# its owner: the unit file is the deploy user's, its folder root's (pkg/cluster/spec/instance.go)
+check "deploy and data folders owned by tidb; unit files moved in by root, still tidb's" ownership
 norule() {
 	"$LABSH" sudo-rule "$LAB" "$PD2" off &&
 		! on "$PD2" "/usr/bin/sudo -n -H bash -c 'true'" 2>"$LAB/err" &&

@@ -622,11 +622,24 @@ out:
 	return r;
 }
 
-/* One command per unit, each audited with its host: the runbook lists exactly this form. */
+/* A unit name the shell takes as one word as it is (then the audited command reads plainly). */
+static int plain_unit(const char *u)
+{
+	if (*u == '\0')
+		return 0;
+	for (; *u; u++)
+		if (!isalnum((unsigned char)*u) && strchr("@._:-", *u) == NULL)
+			return 0;
+	return 1;
+}
+
+/* One command per unit, each audited with its host: the runbook lists exactly this form. It runs
+ * through sudo, as TiUP's own systemctl calls do (pkg/cluster/module/systemd.go): the deploy user
+ * is not root, and systemctl refuses it start, stop and disable. */
 static int stop_one(struct run *run, struct host *h, const char *unit, struct tf_err *err)
 {
 	struct tf_ssh_result res = {0};
-	char *q = tf_ssh_quote(unit), *cmd = NULL;
+	char *q = plain_unit(unit) ? strdup(unit) : tf_ssh_quote(unit), *cmd = NULL, *shown = NULL;
 	int r;
 
 	if (q == NULL || asprintf(&cmd, "systemctl stop %s && systemctl disable %s", q, q) < 0) {
@@ -634,22 +647,29 @@ static int stop_one(struct run *run, struct host *h, const char *unit, struct tf
 		return tf_err_nomem(err);
 	}
 	free(q);
-	if ((r = tf_ssh_run(h->ssh, cmd, 0, &res, err)) != 0) {
+	if ((shown = tf_ssh_sudo_cmd(cmd)) == NULL) {
+		r = tf_err_nomem(err);
+		goto out;
+	}
+	if ((r = tf_ssh_sudo(h->ssh, cmd, 0, &res, err)) != 0) {
+		if (r == TF_E_SSH_SUDO && run->p->hooks.command != NULL)
+			run->p->hooks.command(run->p->hooks.arg, h->name, shown, res.status);
 		set_item(h, h->dup_item, TF_CHECK_FAIL, "stopping the duplicates failed: %s",
 		         err->msg);
 		goto out;
 	}
 	if (run->p->hooks.command != NULL)
-		run->p->hooks.command(run->p->hooks.arg, h->name, cmd, res.status);
+		run->p->hooks.command(run->p->hooks.arg, h->name, shown, res.status);
 	if (res.status != 0) {
 		char l[300];
 
-		set_item(h, h->dup_item, TF_CHECK_FAIL, "`%s` exited %d: %s", cmd, res.status,
+		set_item(h, h->dup_item, TF_CHECK_FAIL, "`%s` exited %d: %s", shown, res.status,
 		         first_line(res.errout, l, sizeof(l)));
 		r = host_verdict(h, err);
 	}
 out:
 	tf_ssh_result_release(&res);
+	free(shown);
 	free(cmd);
 	return r;
 }

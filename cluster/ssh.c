@@ -523,6 +523,52 @@ int tf_ssh_run(struct tf_ssh *s, const char *cmd, unsigned timeout_s, struct tf_
 	return run_channel(s, cmd, timeout_s, res, err);
 }
 
+char *tf_ssh_sudo_cmd(const char *cmd)
+{
+	char *q = tf_ssh_quote(cmd), *out = NULL;
+
+	if (q != NULL && asprintf(&out, "%s %s", TF_SUDO, q) < 0)
+		out = NULL;
+	free(q);
+	return out;
+}
+
+/* sudo's own refusals: exit 1 with "sudo: ..." on stderr ("a password is required" under -n,
+ * "sorry, you must have a tty"), or the shell's 127 when there is no /usr/bin/sudo. A command
+ * that sudo ran keeps its own status and words. */
+static int sudo_refused(const struct tf_ssh_result *res)
+{
+	const char *e = res->errout ? res->errout : "";
+
+	return (res->status == 1 && strncmp(e, "sudo: ", 6) == 0) ||
+	       (res->status == 127 && strstr(e, "/usr/bin/sudo") != NULL);
+}
+
+int tf_ssh_sudo(struct tf_ssh *s, const char *cmd, unsigned timeout_s, struct tf_ssh_result *res,
+                struct tf_err *err)
+{
+	char *full = tf_ssh_sudo_cmd(cmd), line[300];
+	size_t i = 0;
+	int r;
+
+	if (full == NULL)
+		return tf_err_nomem(err);
+	r = run_channel(s, full, timeout_s, res, err);
+	free(full);
+	if (r != 0 || !sudo_refused(res))
+		return r;
+	while (res->errout[i] && res->errout[i] != '\n' && i + 1 < sizeof(line)) {
+		line[i] = res->errout[i];
+		i++;
+	}
+	line[i] = '\0';
+	return tf_err_set(err, TF_E_SSH_SUDO,
+	                  "%s: sudo refused user '%s' (%s); the deploy user needs passwordless "
+	                  "sudo, as TiUP requires: as root on that host, "
+	                  "echo '%s ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/%s",
+	                  s->name, s->user, line, s->user, s->user);
+}
+
 /* The fan-out: the pool runs the tasks, each outcome lands in its own slot. */
 struct fanout {
 	tf_ssh_task_fn fn;

@@ -69,6 +69,15 @@ int tf_ssh_run(struct tf_ssh *s, const char *cmd, unsigned timeout_s, struct tf_
                struct tf_err *err) TF_MUST_CHECK;
 void tf_ssh_result_release(struct tf_ssh_result *r);
 
+/* cmd wrapped for root on the host: TF_SUDO '<cmd>' (caller frees); NULL when out of memory.
+ * What tf_ssh_sudo runs, and what the audit log and the runbook show. */
+char *tf_ssh_sudo_cmd(const char *cmd);
+/* Runs tf_ssh_sudo_cmd(cmd) like tf_ssh_run. When sudo itself refuses (no NOPASSWD rule for the
+ * login user, a password or a tty required, no /usr/bin/sudo) returns TF_E_SSH_SUDO naming the
+ * host, the user, sudo's words and the rule TiUP's deploy user needs; res then holds what ran. */
+int tf_ssh_sudo(struct tf_ssh *s, const char *cmd, unsigned timeout_s, struct tf_ssh_result *res,
+                struct tf_err *err) TF_MUST_CHECK;
+
 /* s single-quoted for a POSIX shell (caller frees); NULL when out of memory. */
 char *tf_ssh_quote(const char *s);
 

@@ -83,6 +83,7 @@ static const struct {
     {TF_E_SSH_TIMEOUT, "SSH command timed out"},
     {TF_E_SSH_AUTH, "SSH authentication refused"},
     {TF_E_SSH_UNREACHABLE, "SSH host unreachable"},
+    {TF_E_SSH_SUDO, "sudo refused on the host"},
 };
 
 const char *tf_err_str(int code)

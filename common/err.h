@@ -24,7 +24,13 @@ enum {
 	TF_E_SSH_TIMEOUT = -22,     /* a command ran out of time (it may still run on the host) */
 	TF_E_SSH_AUTH = -23,        /* the host refused the public key */
 	TF_E_SSH_UNREACHABLE = -24, /* TCP connect or SSH handshake failed or timed out */
+	TF_E_SSH_SUDO = -25,        /* sudo on the host wants a password or has no rule */
 };
+
+/* How every privileged command runs on a cluster host, as TiUP runs its own (`sudo -H bash -c`,
+ * pkg/cluster/executor/ssh.go): the command follows, single-quoted. -n makes a missing
+ * NOPASSWD rule fail at once instead of waiting for a password nobody types. */
+#define TF_SUDO "/usr/bin/sudo -n -H bash -c"
 
 #define TF_ERR_MSG_MAX 1024
 

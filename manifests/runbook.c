@@ -2,6 +2,7 @@
  * JSON or handed to manifests/runbook_render.c for Markdown or one self-contained HTML page. The
  * steps come from the one step table, manifests/steps.h. */
 #include "manifests/runbook.h"
+#include "common/err.h"
 #include "common/strbuf.h"
 #include "common/timeutil.h"
 #include "manifests/runbook_render.h"
@@ -115,7 +116,8 @@ static void commands(const struct facts *f, size_t i, const struct tf_runbook_su
 		break;
 	case TF_STEP_ID_PREFLIGHT:
 		if (f->stop_dups)
-			tf_strbuf_puts(b, "systemctl stop <unit> && systemctl disable <unit>\n");
+			tf_strbuf_puts(b, TF_SUDO " 'systemctl stop <unit> && systemctl disable "
+			                          "<unit>'\n");
 		break;
 	case TF_STEP_ID_SCALE_IN_PD:
 		if (f->npd > 1)

@@ -13,6 +13,8 @@ pkgs=(
 	# tests: the real programs the lab and the integration tests drive
 	openssl tar curl jq file python3 openssh-server openssh-client etcd-server etcd-client
 	iproute2 procps psmisc
+	# tests: the lab logs in as a deploy user with passwordless sudo (useradd, setpriv, sudo)
+	sudo util-linux passwd
 	# tests: the man pages rendered (man -l, groff) and linted (mandoc -Tlint)
 	man-db groff-base mandoc
 	# tests: the runbook's HTML rendered in headless Chromium (a screenshot), with a font

@@ -105,7 +105,7 @@ for c in "mirror set" "update --self" "cluster:v1.16.1 scale-in lab" "cluster:v1
 		"$d/control-host/state/lab/audit.log"
 done
 assert_true "the stray exporter's stop is audited with its host" \
-	grep -qE '"host":"[0-9.]+:[0-9]+","command":"systemctl stop ' "$d/control-host/state/lab/audit.log"
+	grep -qE '"host":"[0-9.]+:[0-9]+","command":"/usr/bin/sudo -n -H bash -c .systemctl stop ' "$d/control-host/state/lab/audit.log"
 assert_renders "runbook.html renders in headless Chromium (screenshot drawn)" "$d/runbook.html" "$d/runbook.png"
 lab_gone "after the demo" "$d/lab"
 assert_eq "nothing written outside the demo folder" "$(outside)" "$before"

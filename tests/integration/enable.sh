@@ -136,6 +136,24 @@ assert_true "accept-new-host-keys: the new key pinned in known_hosts" grep -qF "
 assert_true "accept-new-host-keys: the pin is in the audit log" grep -q "pinned" \
 	"$TIFERRY_STATE_DIR/lab/audit.log"
 
+# ---- the deploy user has no sudo rule on the duplicate's host: refused, with the remedy ----
+# (issue 12 §2d) The lab logs in as tidb, whose systemctl may not stop units; tiferry stops the
+# duplicate through `sudo -n`, which fails at once here instead of waiting for a password.
+reset_home
+bash "$LAB" sudo-rule "$lab" "$dup_host" off
+assert_run "no sudo rule: refused" 1 "sudo refused user 'tidb'" install "$w/stop.tar" \
+	--known-hosts "$LAB_KNOWN_HOSTS"
+assert_true "no sudo rule: the error names the host, sudo's words and the rule to add" \
+	grep -qF "$dup_host:$LAB_SSH_PORT: sudo refused user 'tidb' (sudo: a password is required); the deploy user needs passwordless sudo, as TiUP requires: as root on that host, echo 'tidb ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/tidb" \
+	"$TF_TMP/last.err"
+assert_eq "no sudo rule: duplicate still active" "$(dup_active)" active
+assert_eq "no sudo rule: cluster unchanged" "$(cluster_state)" "$before"
+no_cluster_command "no sudo rule"
+assert_true "no sudo rule: the audit log shows the refused sudo command" \
+	grep -qF '"command":"/usr/bin/sudo -n -H bash -c '"'"'systemctl stop node_exporter-9100-dup.service && systemctl disable node_exporter-9100-dup.service'"'"'"' \
+	"$TIFERRY_STATE_DIR/lab/audit.log"
+bash "$LAB" sudo-rule "$lab" "$dup_host" on
+
 # ---- the install, through two faults ----
 # tls enable fails after the restart (tikv/pd#2996: PD serves https, peer URLs still http://),
 # and the sshd of the last PD host to scale out is killed as scale-out starts.
@@ -201,7 +219,7 @@ assert_run "the runbook lists every command the install ran (audit log)" 0 "0 no
 	"$TIFERRY_STATE_DIR/lab/audit.log"
 jq -r 'select(.event == "command") | .command' "$TIFERRY_STATE_DIR/lab/audit.log" >"$w/ran.txt"
 assert_true "the audit log holds the stop of the duplicate exporter, with its host" \
-	grep -qE '"step":"preflight","event":"command","host":"[0-9.]+:[0-9]+","command":"systemctl stop .node_exporter' \
+	grep -qE '"step":"preflight","event":"command","host":"[0-9.]+:[0-9]+","command":"/usr/bin/sudo -n -H bash -c .systemctl stop node_exporter' \
 	"$TIFERRY_STATE_DIR/lab/audit.log"
 for c in scale-in tls scale-out; do
 	assert_true "the audit log holds the $c command" grep -qE "^(\S*/)?tiup(-drop)? cluster:v1.16.1 $c lab " "$w/ran.txt"

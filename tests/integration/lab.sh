@@ -76,7 +76,7 @@ SSHO=(-i "$LAB_SSH_KEY" -p "$LAB_SSH_PORT" -o BatchMode=yes -o StrictHostKeyChec
 on() { # on HOST CMD: run CMD on a lab host over ssh
 	local h=$1
 	shift
-	ssh "${SSHO[@]}" "root@$h" "$*"
+	ssh "${SSHO[@]}" "$LAB_USER@$h" "$*"
 }
 members_plain() { etcdctl --endpoints "http://$PD1:2379" member list; }
 members_tls() { etcdctl --endpoints "https://$PD1:2379" --cacert "$T/ca.crt" --cert "$T/client.crt" --key "$T/client.pem" member list; }
@@ -85,14 +85,48 @@ check "PD answers plain http /version" curl -sf -m 5 "http://$PD1:2379/version"
 check "etcd member list has 3 members" test "$(members_plain | grep -c started)" -eq 3
 check "meta.yaml in TiUP's format" grep -qE '^  pd_servers:$|^  - host: '"$PD1"'$' "$CL/meta.yaml"
 
-# --- ssh: cluster key, strict host keys, one root per host
+# --- ssh: cluster key, strict host keys, one root per host; the deploy user, not root
 check "ssh with the cluster key and known_hosts" on "$PD1" true
+check "meta.yaml's user is the lab's deploy user tidb" grep -qx "user: $LAB_USER" "$CL/meta.yaml"
+check "sessions run as the deploy user, not root" test "$(on "$PD1" 'id -un')" = tidb
+check "root may not log in (PermitRootLogin no), even with the cluster key" bash -c "! ssh ${SSHO[*]} root@$PD1 true"
+refuse_unprivileged() {
+	! on "$PD1" "systemctl stop pd-2379.service" 2>"$LAB/err" &&
+		grep -qx "Failed to stop pd-2379.service: Access denied" "$LAB/err" &&
+		! on "$PD1" "systemctl disable pd-2379.service" 2>"$LAB/err" &&
+		grep -qx "Failed to disable unit: Access denied" "$LAB/err" &&
+		on "$PD1" "systemctl is-active pd-2379.service && systemctl status pd-2379.service >/dev/null && systemctl list-units --no-legend 'pd-*' | grep -q pd-2379"
+}
+check "systemctl refuses the deploy user start/stop/disable, allows status" refuse_unprivileged
+sudo_works() {
+	[ "$(on "$PD1" "/usr/bin/sudo -n -H bash -c 'id -un; systemctl is-active pd-2379.service'" | tr '\n' ' ')" = "root active " ] &&
+		ps -o user= -p "$(cat "$LAB_DIR/hosts/$PD1/root/run/systemd/pd-2379.service.pid")" | grep -qx tidb
+}
+check "sudo as TiUP runs it works: root, and the unit runs as tidb (User=)" sudo_works
+ownership() {
+	[ "$(stat -c %U:%G "$LAB_DIR/hosts/$PD1/root/tidb-deploy/pd-2379")" = tidb:tidb ] &&
+		[ "$(stat -c %U:%G "$LAB_DIR/hosts/$PD1/root/tidb-data/pd-2379")" = tidb:tidb ] &&
+		[ "$(stat -c %U:%G "$LAB_DIR/hosts/$PD1/root/tidb-deploy/pd-2379/scripts/run_pd.sh")" = tidb:tidb ] &&
+		[ "$(stat -c %U "$LAB_DIR/hosts/$PD1/root/etc/systemd/system")" = root ] &&
+		[ "$(stat -c %U "$LAB_DIR/hosts/$PD1/root/etc/systemd/system/pd-2379.service")" = tidb ]
+}
+# TiUP sends a unit file to /tmp as the deploy user and moves it in with sudo mv, which keeps
+# its owner: the unit file is the deploy user's, its folder root's (pkg/cluster/spec/instance.go)
+check "deploy and data folders owned by tidb; unit files moved in by root, still tidb's" ownership
+norule() {
+	"$LABSH" sudo-rule "$LAB" "$PD2" off &&
+		! on "$PD2" "/usr/bin/sudo -n -H bash -c 'true'" 2>"$LAB/err" &&
+		grep -qx "sudo: a password is required" "$LAB/err" &&
+		on "$PD1" "/usr/bin/sudo -n true" &&
+		"$LABSH" sudo-rule "$LAB" "$PD2" on && on "$PD2" "/usr/bin/sudo -n true"
+}
+check "sudo-rule off: that host's sudo wants a password; on: back" norule
 sed "s/^\[$PD1\]/[$PD2]/" "$LAB_KNOWN_HOSTS" | grep "^\[$PD2\]" | head -1 >"$LAB/wrong_known_hosts"
 check "host-key checking refuses a wrong key" bash -c "! ssh -i '$LAB_SSH_KEY' -p $LAB_SSH_PORT -o BatchMode=yes \
-	-o StrictHostKeyChecking=yes -o UserKnownHostsFile='$LAB/wrong_known_hosts' root@$PD2 true"
+	-o StrictHostKeyChecking=yes -o UserKnownHostsFile='$LAB/wrong_known_hosts' $LAB_USER@$PD2 true"
 isolated() {
-	on "$PD1" "touch $LAB_DIR/host/only-on-pd1 && ls /etc/systemd/system | grep -qx pd-2379.service" &&
-		on "$PD2" "test ! -e $LAB_DIR/host/only-on-pd1 && ! ls /etc/systemd/system | grep -q tikv" &&
+	on "$PD1" "touch $LAB_DIR/host/tidb-deploy/only-on-pd1 && ls /etc/systemd/system | grep -qx pd-2379.service" &&
+		on "$PD2" "test ! -e $LAB_DIR/host/tidb-deploy/only-on-pd1 && ! ls /etc/systemd/system | grep -q tikv" &&
 		on "$KV1" "ls /etc/systemd/system | grep -qx tikv-20160.service && systemctl is-active tikv-20160.service" &&
 		on "$PD1" "test -d $LAB_DIR/host/tidb-deploy/pd-2379 && df -P $LAB_DIR/host/tidb-deploy/pd-2379 >/dev/null" &&
 		[ "$(on "$PD2" "ss -ltn | grep -c ':2379 '")" -eq 1 ] && on "$PD2" "ss -ltn | grep -qF '$PD2:2379 '"
@@ -165,7 +199,7 @@ check "TiUP #594: a mirror without v1.16.1 falls back to cluster v1.7.0" trap594
 dup_timeout() {
 	! tiup cluster restart lab --wait-timeout 2 >/dev/null 2>"$LAB/err" &&
 		grep -q "timed out waiting for port 9100 to be stopped after 2s" "$LAB/err" &&
-		on "$KV1" "systemctl disable --now node_exporter-9100-dup.service" &&
+		on "$KV1" "/usr/bin/sudo -n systemctl disable --now node_exporter-9100-dup.service" &&
 		tiup cluster start lab >/dev/null
 }
 check "duplicate node_exporter times out TiUP's port wait; stopping it clears the way" dup_timeout

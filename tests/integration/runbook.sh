@@ -49,7 +49,7 @@ for want in "# Enable TLS on TiDB cluster 'prod-1'" "| Valid until |" "| \`127.0
 	"--resume" "tiferry verify --cluster prod-1" "<!-- tiferry:approvals -->" \
 	"tiup mirror set <staging>/mirror" "tiup cluster:v1.16.1 tls prod-1 enable -y" \
 	"tiup cluster:v1.16.1 scale-in prod-1 -N <pd-but-leader> -y" \
-	"systemctl stop <unit> && systemctl disable <unit>"; do
+	"/usr/bin/sudo -n -H bash -c 'systemctl stop <unit> && systemctl disable <unit>'"; do
 	assert_true "runbook.md says: $want" grep -qF -- "$want" "$w/runbook.md"
 done
 assert_true "runbook.md names each PD host" sh -c "grep -c '| \`127.0.0.1[123]\` | pd |' '$w/runbook.md' | grep -qx 3"

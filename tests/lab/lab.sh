@@ -8,6 +8,7 @@
 #   lab.sh pids DIR        print the pids of the lab's processes that still run
 #   lab.sh sshd-stop DIR IP | sshd-start DIR IP    take one host's sshd down / up (faults)
 #   lab.sh rekey DIR IP    give a host a new host key (known_hosts now mismatches) and restart its sshd
+#   lab.sh sudo-rule DIR IP off|on   remove / restore the deploy user's sudo rule on one host
 #
 # Hosts are 127.0.0.11.. (PD) and 127.0.0.21.. (TiKV and TiDB); --net picks another 127.X.Y
 # block so labs can run side by side, --net auto a free one in 127.0.100-199. Each host has
@@ -16,6 +17,9 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CLUSTER=lab
+# The deploy user every lab host logs in as (root may not log in), as `tiup cluster deploy`
+# leaves it: made by EnvInit (pkg/cluster/module/user.go) with a NOPASSWD sudo rule.
+LAB_USER=tidb
 TIDB_VERSION=v7.5.1
 
 die() {
@@ -24,7 +28,7 @@ die() {
 }
 
 usage() {
-	sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -165,6 +169,60 @@ cmd_rekey() {
 	cmd_sshd_start "$1" "$2"
 }
 
+# ensure_user: the deploy user and its sudo rule, made as TiUP's EnvInit makes them (useradd -m,
+# /etc/sudoers.d/<user> "<user> ALL=(ALL) NOPASSWD:ALL"). Machine-wide, so one lab at a time
+# makes them; labs running side by side share them and never remove them.
+ensure_user() {
+	(
+		flock 9
+		if ! id -u "$LAB_USER" >/dev/null 2>&1; then
+			/usr/sbin/groupadd -f "$LAB_USER"
+			/usr/sbin/useradd -m -s /bin/bash -g "$LAB_USER" "$LAB_USER"
+		fi
+		local rule="$LAB_USER ALL=(ALL) NOPASSWD:ALL"
+		if [ "$(cat "/etc/sudoers.d/$LAB_USER" 2>/dev/null)" != "$rule" ]; then
+			echo "$rule" >"/etc/sudoers.d/.$LAB_USER.$$"
+			chmod 0440 "/etc/sudoers.d/.$LAB_USER.$$"
+			mv -f "/etc/sudoers.d/.$LAB_USER.$$" "/etc/sudoers.d/$LAB_USER"
+		fi
+	) 9>/tmp/tiferry-lab-user.lock
+}
+
+# open_path DIR: the deploy user may pass through DIR and every folder above it (search only,
+# o+x; nothing is made readable), as it may on a real host reach its deploy folders.
+open_path() {
+	local d=$1
+	while [ "$d" != / ] && [ -n "$d" ]; do
+		if ! setpriv --reuid="$LAB_USER" --regid="$(id -g "$LAB_USER")" --init-groups test -x "$d" 2>/dev/null; then
+			chmod o+x "$d"
+		fi
+		d=$(dirname "$d")
+	done
+}
+
+# host_sudoers HD: the host's /etc/sudoers.d (hostsh mounts it in the host's sessions): the
+# deploy user's rule as EnvInit writes it, and the lab's own defaults so that a command run
+# through sudo still finds the host's systemctl and ss and knows which host it is on.
+host_sudoers() {
+	local hd=$1 sd=$1/root/etc/sudoers.d
+	mkdir -p "$sd"
+	chmod 0755 "$sd"
+	echo "$LAB_USER ALL=(ALL) NOPASSWD:ALL" >"$sd/$LAB_USER"
+	printf 'Defaults secure_path="%s/shim:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"\nDefaults env_keep += "HOST_ROOT HOST_IP LAB_DIR LAB_HOST_NS"\n' \
+		"$(dirname "$(dirname "$hd")")" >"$sd/zz-lab"
+	chmod 0440 "$sd/$LAB_USER" "$sd/zz-lab"
+}
+
+cmd_sudo_rule() {
+	local hd
+	hd=$(host_dir "$1" "$2")
+	case "$3" in
+	off) rm -f "$hd/root/etc/sudoers.d/$LAB_USER" ;;
+	on) host_sudoers "$hd" ;;
+	*) usage ;;
+	esac
+}
+
 cmd_env() {
 	[ -f "$1/lab.env" ] || die "no lab at '$1' (run: lab.sh start $1)"
 	cat "$1/lab.env"
@@ -235,6 +293,8 @@ cmd_start() {
 	echo starting >"$dir/lab.state"
 	# a start that fails half-way stops whatever it had started
 	trap '[ "$(cat "'"$dir"'/lab.state" 2>/dev/null)" = running ] || cmd_stop "'"$dir"'" >&2 || true' EXIT
+	ensure_user
+	open_path "$dir"
 	mkdir -p "$dir/host" "$dir/shim" "$dir/mirrors" "$cdir/ssh"
 	ln -sfn "$HERE/systemctl" "$dir/shim/systemctl"
 	ln -sfn "$HERE/ss" "$dir/shim/ss"
@@ -249,15 +309,18 @@ cmd_start() {
 	for ip in "${all_hosts[@]}"; do
 		local hd=$dir/hosts/$ip
 		mkdir -p "$hd/root/etc/systemd/system" "$hd/root/run/systemd"
+		chmod 0755 "$hd" "$hd/root" "$hd/root/etc" "$hd/root/etc/systemd" "$hd/root/etc/systemd/system" "$hd/root/run"
+		host_sudoers "$hd"
 		[ -f "$hd/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -C "lab-$ip" -f "$hd/ssh_host_ed25519_key"
-		cp "$key.pub" "$hd/authorized_keys"
+		cp "$key.pub" "$hd/authorized_keys" # the deploy user's authorized_keys (EnvInit)
+		chmod 0644 "$hd/authorized_keys"
 		cat >"$hd/sshd_config" <<-EOF
 			# sshd of lab host $ip (written by tests/lab/lab.sh)
 			ListenAddress $ip:$port
 			HostKey $hd/ssh_host_ed25519_key
 			PidFile $hd/sshd.pid
 			AuthorizedKeysFile $hd/authorized_keys
-			PermitRootLogin prohibit-password
+			PermitRootLogin no
 			PubkeyAuthentication yes
 			PasswordAuthentication no
 			KbdInteractiveAuthentication no
@@ -309,6 +372,7 @@ cmd_start() {
 		export LAB_NET=$net
 		export LAB_PROD_MIRROR=$dir/mirrors/prod
 		export LAB_TOOLS=$HERE
+		export LAB_USER=$LAB_USER
 	EOF
 	"${tiup[@]}" mirror set "$dir/mirrors/prod" >/dev/null
 	"${tiup[@]}" install "cluster:$tiup_ver" "ctl:$tiup_ver" 2>/dev/null
@@ -316,7 +380,7 @@ cmd_start() {
 	# The cluster: deployed and started by the double, as `tiup cluster deploy/start` would.
 	{
 		echo "global:"
-		echo "  user: root"
+		echo "  user: $LAB_USER"
 		echo "  ssh_port: $port"
 		echo "  deploy_dir: $dir/host/tidb-deploy"
 		echo "  data_dir: $dir/host/tidb-data"
@@ -332,7 +396,7 @@ cmd_start() {
 		echo "tidb_servers:"
 		for ip in "${kv_hosts[@]}"; do echo "  - host: $ip"; done
 	} >"$dir/topology.yaml"
-	"${tiup[@]}" cluster deploy "$CLUSTER" "$TIDB_VERSION" "$dir/topology.yaml" --user root -y >"$dir/deploy.log" 2>&1 ||
+	"${tiup[@]}" cluster deploy "$CLUSTER" "$TIDB_VERSION" "$dir/topology.yaml" --user "$LAB_USER" -y >"$dir/deploy.log" 2>&1 ||
 		{ cat "$dir/deploy.log" >&2; die "deploy failed"; }
 	if [ -n "$dup" ]; then
 		local dhost=${dup%%=*} dunit=node_exporter-9100-dup.service
@@ -365,5 +429,6 @@ pids) [ $# -eq 1 ] || usage; cmd_pids "$1" ;;
 sshd-stop) [ $# -eq 2 ] || usage; cmd_sshd_stop "$1" "$2" ;;
 sshd-start) [ $# -eq 2 ] || usage; cmd_sshd_start "$1" "$2" ;;
 rekey) [ $# -eq 2 ] || usage; cmd_rekey "$1" "$2" ;;
+sudo-rule) [ $# -eq 3 ] || usage; cmd_sudo_rule "$1" "$2" "$3" ;;
 *) usage ;;
 esac

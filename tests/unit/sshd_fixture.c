@@ -195,14 +195,29 @@ void pin(const char *file, const char *const *addrs, int idx, const char *mode)
 	fclose(f);
 }
 
+/* In its own mount namespace the host's /usr/bin/sudo is the fake below: tiferry runs its
+ * privileged commands as `/usr/bin/sudo -n -H bash -c '<cmd>'`. */
 static const char hostsh[] =
     "#!/bin/bash\n"
     "# A test host's login: its own root, chosen from the address the client connected to.\n"
+    "if [ -z \"${FIXTURE_NS:-}\" ]; then export FIXTURE_NS=1; exec unshare -m --propagation "
+    "private \"$0\"; fi\n"
+    "mount --bind %s/bin/sudo /usr/bin/sudo || exit 255\n"
     "set -- $SSH_CONNECTION\n"
     "root=%s/hosts/$3\n"
     "mkdir -p \"$root\" && cd \"$root\" || exit 255\n"
     "export HOST_ROOT=$root PATH=%s/bin:$PATH\n"
     "exec /bin/bash -c \"${SSH_ORIGINAL_COMMAND:-true}\"\n";
+
+/* sudo for a test host: logs its words, refuses as sudo -n does without a NOPASSWD rule while
+ * state/nosudo exists, else runs the command (keeping PATH, so the fake systemctl is found). */
+static const char sudo_fake[] =
+    "#!/bin/bash\n"
+    "echo \"$*\" >> \"$HOST_ROOT/sudo.log\"\n"
+    "if [ -e \"$HOST_ROOT/state/nosudo\" ]; then echo 'sudo: a password is required' >&2; "
+    "exit 1; fi\n"
+    "[ \"$1 $2 $3 $4\" = '-n -H bash -c' ] || { echo \"sudo: unexpected: $*\" >&2; exit 1; }\n"
+    "exec bash -c \"$5\"\n";
 
 /* systemctl for a test host: a unit is active or enabled while a file under state/ says so. */
 static const char systemctl[] =
@@ -250,12 +265,16 @@ int sshd_setup(void **state)
 	                       "ssh-keygen -q -t ed25519 -N '' -f stranger && mkdir -p bin hosts"),
 	                 0);
 	assert_non_null(f = fopen("hostsh", "w"));
-	fprintf(f, hostsh, dir, dir);
+	fprintf(f, hostsh, dir, dir, dir);
 	fclose(f);
 	assert_non_null(f = fopen("bin/systemctl", "w"));
 	fputs(systemctl, f);
 	fclose(f);
-	assert_int_equal(chmod("hostsh", 0755) | chmod("bin/systemctl", 0755), 0);
+	assert_non_null(f = fopen("bin/sudo", "w"));
+	fputs(sudo_fake, f);
+	fclose(f);
+	assert_int_equal(
+	    chmod("hostsh", 0755) | chmod("bin/systemctl", 0755) | chmod("bin/sudo", 0755), 0);
 	srand((unsigned)getpid());
 	for (tries = 0; tries < 50; tries++) {
 		int ok = 1;

@@ -212,9 +212,30 @@ static void test_preflight_duplicates(void **state)
 	r = NULL;
 	start_sshd(SSHD_DOWN, down_addrs);
 
-	/* Allowed and all up: stopped and disabled, the others untouched. */
+	/* Allowed, but sudo on the host wants a password: refused with the host and the remedy,
+	 * the duplicate still running (issue 12 §2d). */
+	assert_int_equal(
+	    tt_sh("mkdir -p hosts/127.0.7.3/state && touch hosts/127.0.7.3/state/nosudo"), 0);
+	assert_int_equal(tf_preflight_run(&p, &r, &err), TF_E_FAIL);
+	assert_non_null(strstr(err.msg, "127.0.7.3"));
+	assert_non_null(strstr(err.msg, "sudo refused user 'root' (sudo: a password is required)"));
+	assert_non_null(
+	    strstr(err.msg, "echo 'root ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/root"));
+	assert_int_equal(item(r, "127.0.7.3", "node_exporter")->status, TF_CHECK_FAIL);
+	assert_int_equal(
+	    access(path("hosts/127.0.7.3/state/node_exporter-9100-dup.service.active"), F_OK), 0);
+	assert_int_equal(tt_sh("! grep -q stop hosts/127.0.7.3/systemctl.log"), 0);
+	assert_int_equal(tt_sh("rm hosts/127.0.7.3/state/nosudo hosts/127.0.7.3/sudo.log"), 0);
+	tf_preflight_report_free(r);
+	r = NULL;
+
+	/* Allowed and all up: stopped and disabled through sudo, the others untouched. */
 	if (tf_preflight_run(&p, &r, &err) != 0)
 		fail_msg("%s", err.msg);
+	assert_int_equal(tt_sh("grep -qx -- '-n -H bash -c systemctl stop "
+	                       "node_exporter-9100-dup.service && systemctl disable "
+	                       "node_exporter-9100-dup.service' hosts/127.0.7.3/sudo.log"),
+	                 0);
 	it = item(r, "127.0.7.3", "node_exporter");
 	assert_int_equal(it->status, TF_CHECK_FIXED);
 	assert_non_null(strstr(it->detail, "node_exporter-9100-dup.service"));

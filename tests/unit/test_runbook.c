@@ -100,7 +100,8 @@ static void test_commands(void **state)
 	assert_string_equal(c, "");
 	free(c);
 	c = cmds(&m, "preflight", NULL);
-	assert_string_equal(c, "systemctl stop <unit> && systemctl disable <unit>\n");
+	assert_string_equal(c, "/usr/bin/sudo -n -H bash -c 'systemctl stop <unit> && systemctl "
+	                       "disable <unit>'\n");
 	free(c);
 	tf_manifest_release(&m);
 }

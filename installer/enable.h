@@ -52,4 +52,8 @@ int tf_enable_repair_peers(struct tf_enable *e, struct tf_err *err) TF_MUST_CHEC
 int tf_enable_scale_out(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
 int tf_enable_health(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
 
+/* 1 when the output of `tiup list <comp>` (cmd/list.go, showComponentVersions: a header line,
+ * then one row per version, the version first) has a row for version. */
+int tf_enable_list_has_version(const char *out, const char *version);
+
 #endif

@@ -2,7 +2,9 @@
  * check and stage the bundle, record the TiUP mirror, upgrade TiUP from the bundle's mirror, always
  * switch the mirror back, check the versions still resolve, place the certificates. Every step is
  * journaled and idempotent;
- * --resume continues after a crash. */
+ * --resume continues after a crash. One file past 1,000 lines: every step shares the static ctx
+ * and the one runner that spells TiUP's commands (run_tiup); what has no side effects is in
+ * install_plan.c. */
 #include "installer/install.h"
 #include "common/fsutil.h"
 #include "common/paths.h"

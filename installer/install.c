@@ -97,11 +97,9 @@ static int run_tiup_as(struct ctx *c, const char *prog, const char *binpath, con
 	struct tf_audit_entry ae = {.step = step, .event = "command"};
 	struct tf_err aerr;
 	char *line;
-	size_t n = 0;
 	int r;
 
-	if ((n = tf_install_tiup_argv(prog, binpath, args, argv, sizeof(argv) / sizeof(argv[0]))) ==
-	    0)
+	if (tf_install_tiup_argv(prog, binpath, args, argv, sizeof(argv) / sizeof(argv[0])) == 0)
 		return tf_err_set(err, TF_E_USAGE, "too many arguments for tiup");
 	if ((line = tf_proc_format(argv)) == NULL)
 		return tf_err_nomem(err);

@@ -363,6 +363,10 @@ static int record_cluster_binary(struct ctx *c, const char *version, struct tf_e
 	snprintf(spec, sizeof(spec), "cluster:%s", version);
 	if ((r = run_tiup_as(c, tiup_prog(c), NULL, NAME(UPDATE_COMPONENTS), args, &res, err)) != 0)
 		return r;
+	if (res.out == NULL) {
+		r = tf_err_set(err, TF_E_FAIL, "'tiup --binary %s' printed nothing", spec);
+		goto out;
+	}
 	/* the path is the last line printed */
 	for (end = res.out + res.outlen; end > res.out && (end[-1] == '\n' || end[-1] == ' ');)
 		*--end = '\0';

@@ -31,6 +31,7 @@ void tf_topology_free(struct tf_topology *t)
 	}
 	free(t->instances);
 	free(t->user);
+	free(t->version);
 	free(t);
 }
 
@@ -148,6 +149,11 @@ int tf_topology_parse(const char *buf, size_t len, const char *name, struct tf_t
 	if (user == NULL)
 		user = tf_yaml_get_str(y, "user");
 	if ((t->user = strdup(user ? user : "tidb")) == NULL) {
+		r = tf_err_nomem(err);
+		goto out;
+	}
+	if (tf_yaml_get_str(y, "tidb_version") != NULL &&
+	    (t->version = strdup(tf_yaml_get_str(y, "tidb_version"))) == NULL) {
 		r = tf_err_nomem(err);
 		goto out;
 	}

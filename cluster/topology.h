@@ -33,6 +33,7 @@ struct tf_topo_instance {
 struct tf_topology {
 	char *user;     /* SSH user (topology.global.user or top-level user) */
 	int enable_tls; /* topology.global.enable_tls */
+	char *version;  /* meta.yaml's tidb_version (the cluster's version), or NULL */
 	size_t ninstances;
 	struct tf_topo_instance *instances;
 };

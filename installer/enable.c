@@ -359,6 +359,74 @@ static int save_meta_before(const struct tf_enable *e, struct tf_err *err)
 	return r;
 }
 
+int tf_enable_list_has_version(const char *out, const char *version)
+{
+	size_t n = strlen(version);
+	const char *p;
+
+	if (n == 0)
+		return 0;
+	for (p = out; p != NULL && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, version, n) == 0 &&
+		    (p[n] == ' ' || p[n] == '\t' || p[n] == '\n' || p[n] == '\r' || p[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+/* The mirror TiUP has now (the restored one) must list pd, tikv and tidb at the cluster's
+ * version: `tls enable` resolves their binaries' entries there for its config check (checkConfig,
+ * pkg/cluster/spec/server_config.go, not skippable for tls) and fails only after it copied the
+ * certificates; scale-out downloads pd from it (operation.Download). Checked with `tiup list`
+ * before anything changes. */
+static int check_mirror_lists(struct tf_enable *e, const struct tf_topology *t, struct tf_err *err)
+{
+	static const char *const comps[] = {"pd", "tikv", "tidb"};
+	char missing[256] = "";
+	size_t i, k, m = 0;
+	int r;
+
+	if (t->version == NULL || t->version[0] == '\0' || strstr(t->version, "nightly") != NULL) {
+		tf_log_warn(
+		    "meta.yaml names no released cluster version: the TiUP mirror's pd, tikv "
+		    "and tidb were not checked");
+		return 0;
+	}
+	for (k = 0; k < sizeof(comps) / sizeof(comps[0]); k++) {
+		const char *args[] = {"list", comps[k], NULL};
+		char *out = NULL;
+		struct tf_err lerr;
+		int found = 0;
+
+		for (i = 0; i < t->ninstances; i++)
+			found |= strcmp(t->instances[i].role, comps[k]) == 0;
+		if (!found)
+			continue;
+		tf_err_clear(&lerr);
+		r = e->run_tiup(e->run_arg, "preflight", args, &out, &lerr);
+		if (r == 0 && tf_enable_list_has_version(out, t->version)) {
+			free(out);
+			continue;
+		}
+		free(out);
+		if (r != 0 && r != TF_E_FAIL)
+			return tf_err_set(err, r, "%s", lerr.msg);
+		snprintf(missing + m, sizeof(missing) - m, "%s%s", m ? ", " : "", comps[k]);
+		m = strlen(missing);
+	}
+	if (m == 0)
+		return 0;
+	return tf_err_set(
+	    err, TF_E_FAIL,
+	    "TiUP's current mirror (the restored one) does not list %s %s: 'tiup cluster tls "
+	    "enable' "
+	    "resolves them at the cluster's version from that mirror (checkConfig) and "
+	    "would fail after copying certificates, and scale-out downloads pd from it; "
+	    "add %s %s to the production mirror (e.g. 'tiup mirror merge' of an "
+	    "offline package that has them), check with 'tiup list pd', then resume",
+	    missing, t->version, missing, t->version);
+}
+
 int tf_enable_preflight(struct tf_enable *e, struct tf_err *err)
 {
 	struct tf_topology *t = NULL;
@@ -379,6 +447,10 @@ int tf_enable_preflight(struct tf_enable *e, struct tf_err *err)
 	tf_enable_meta_endpoints(t, &ep);
 	if (ep.n == 0) {
 		r = tf_err_set(err, TF_E_INPUT, "cluster '%s': meta.yaml lists no PD", e->cluster);
+		goto out;
+	}
+	if ((r = check_mirror_lists(e, t, err)) != 0) {
+		tf_err_prefix(err, "preflight refused before any change");
 		goto out;
 	}
 	/* Before TLS, etcd's API is plain http; on a cluster that has TLS already (a second

@@ -27,7 +27,8 @@ struct tf_enable {
 	const char *ssh_key;     /* <tiup_home>/storage/cluster/clusters/<cluster>/ssh/id_rsa */
 	const char *known_hosts; /* NULL: $HOME/.ssh/known_hosts */
 	int pin_unknown_hosts;   /* --accept-new-host-keys: pin unknown keys (audited) */
-	const char *cluster_component;  /* "cluster:v1.16.1": what to pass to tiup (TiUP #594) */
+	const char *cluster_component;  /* "cluster"; run_tiup adds --binpath <the bundle's
+	                                 * binary> (TiUP #594, tf_install_tiup_argv) */
 	const char *pd_topology;        /* staging file: every PD instance of meta.yaml in TiUP's
 	                                 * scale-out schema (the builder writes it); the installer
 	                                 * scales out the ones it removed */
@@ -51,5 +52,9 @@ int tf_enable_tls(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
 int tf_enable_repair_peers(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
 int tf_enable_scale_out(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
 int tf_enable_health(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
+
+/* 1 when the output of `tiup list <comp>` (cmd/list.go, showComponentVersions: a header line,
+ * then one row per version, the version first) has a row for version. */
+int tf_enable_list_has_version(const char *out, const char *version);
 
 #endif

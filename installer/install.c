@@ -2,7 +2,9 @@
  * check and stage the bundle, record the TiUP mirror, upgrade TiUP from the bundle's mirror, always
  * switch the mirror back, check the versions still resolve, place the certificates. Every step is
  * journaled and idempotent;
- * --resume continues after a crash. */
+ * --resume continues after a crash. One file past 1,000 lines: every step shares the static ctx
+ * and the one runner that spells TiUP's commands (run_tiup); what has no side effects is in
+ * install_plan.c. */
 #include "installer/install.h"
 #include "common/fsutil.h"
 #include "common/paths.h"
@@ -55,9 +57,10 @@ struct ctx {
 	int has_tiup;
 	int has_tls;
 	int has_plan;
-	int paused;           /* stopped after o->stop_after */
-	int enable_tls;       /* the plan changes the cluster (steps preflight..health) */
-	struct tf_view *view; /* what the operator sees while run_steps runs (NULL: -q) */
+	int paused;                 /* stopped after o->stop_after */
+	int enable_tls;             /* the plan changes the cluster (steps preflight..health) */
+	struct tf_view *view;       /* what the operator sees while run_steps runs (NULL: -q) */
+	char cluster_bin[PATH_MAX]; /* tf_install_cluster_binary's buffer */
 };
 
 /* A step's name in the one step table, for the journal and the audit log. */
@@ -70,12 +73,22 @@ static const char *tiup_prog(const struct ctx *c)
 	return c->o->tiup ? c->o->tiup : "tiup";
 }
 
-/* Runs one tiup command, audited. TIUP_MIRRORS is removed so that `tiup mirror set` is what
- * TiUP follows during the upgrade (docs/tiup.md §2). Nonzero exit -> TF_E_FAIL. */
-static int run_tiup(struct ctx *c, const char *step, const char *const *args,
-                    struct tf_proc_result *keep, struct tf_err *err)
+/* The upgraded cluster component's binary (journal, else its install path), or NULL when the
+ * bundle brings no cluster version. */
+static const char *cluster_binpath(struct ctx *c)
 {
-	const char *argv[16];
+	return tf_install_cluster_binary(&c->j, c->tiup_home,
+	                                 tf_tiup_section_version(&c->tiup, "cluster"),
+	                                 c->cluster_bin, sizeof(c->cluster_bin));
+}
+
+/* Runs one tiup command as prog, audited; a `cluster …` command runs binpath when not NULL
+ * (tf_install_tiup_argv). TIUP_MIRRORS is removed so that `tiup mirror set` is what TiUP
+ * follows during the upgrade (docs/tiup.md §2). Nonzero exit -> TF_E_FAIL. */
+static int run_tiup_as(struct ctx *c, const char *prog, const char *binpath, const char *step,
+                       const char *const *args, struct tf_proc_result *keep, struct tf_err *err)
+{
+	const char *argv[20];
 	const char *unset[] = {"TIUP_MIRRORS", NULL};
 	struct tf_proc_opts po = {.env_unset = unset,
 	                          .timeout_s = TIUP_TIMEOUT_S,
@@ -84,13 +97,10 @@ static int run_tiup(struct ctx *c, const char *step, const char *const *args,
 	struct tf_audit_entry ae = {.step = step, .event = "command"};
 	struct tf_err aerr;
 	char *line;
-	size_t n = 0;
 	int r;
 
-	argv[n++] = tiup_prog(c);
-	while (*args != NULL && n < 15)
-		argv[n++] = *args++;
-	argv[n] = NULL;
+	if (tf_install_tiup_argv(prog, binpath, args, argv, sizeof(argv) / sizeof(argv[0])) == 0)
+		return tf_err_set(err, TF_E_USAGE, "too many arguments for tiup");
 	if ((line = tf_proc_format(argv)) == NULL)
 		return tf_err_nomem(err);
 	tf_log_debug("run: %s", line);
@@ -122,6 +132,13 @@ static int run_tiup(struct ctx *c, const char *step, const char *const *args,
 	}
 	tf_proc_result_release(&res);
 	return r;
+}
+
+/* Every cluster command after the upgrade runs the bundle's cluster component by its path. */
+static int run_tiup(struct ctx *c, const char *step, const char *const *args,
+                    struct tf_proc_result *keep, struct tf_err *err)
+{
+	return run_tiup_as(c, tiup_prog(c), cluster_binpath(c), step, args, keep, err);
 }
 
 static void note(struct ctx *c, const char *step, const char *detail)
@@ -277,13 +294,28 @@ static void host_platform(char *buf, size_t len)
 	snprintf(buf, len, "linux/%s", arch);
 }
 
+/* $TIUP_HOME/bin/tiup: `tiup update --self` refuses to run as any other binary
+ * (checkTiUPBinary, cmd/update.go, compares it with os.Executable). */
+static void home_tiup(const struct ctx *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/bin/tiup", c->tiup_home);
+}
+
 static int step_tiup_preflight(struct ctx *c, struct tf_err *err)
 {
 	const char *args[] = {"--version", NULL};
-	char plat[64];
+	char plat[64], self[PATH_MAX];
 
 	if (run_tiup(c, NAME(TIUP_PREFLIGHT), args, NULL, err) != 0)
 		return tf_err_prefix(err, "the installed TiUP does not run");
+	home_tiup(c, self, sizeof(self));
+	if (access(self, X_OK) != 0)
+		return tf_err_set(
+		    err, TF_E_FAIL,
+		    "'%s': %s: 'tiup update --self' upgrades TiUP only when it runs as "
+		    "$TIUP_HOME/bin/tiup (a TiUP installed by a package manager is "
+		    "upgraded with that); nothing was changed",
+		    self, strerror(errno));
 	host_platform(plat, sizeof(plat));
 	if (c->has_tiup && !tf_tiup_section_has_platform(&c->tiup, plat))
 		return tf_err_set(err, TF_E_FAIL,
@@ -310,8 +342,51 @@ static int step_mirror_set(struct ctx *c, struct tf_err *err)
 static int step_update_self(struct ctx *c, struct tf_err *err)
 {
 	const char *args[] = {"update", "--self", NULL};
+	char self[PATH_MAX];
 
-	return run_tiup(c, NAME(UPDATE_SELF), args, NULL, err);
+	/* by its path, whatever --tiup says: checkTiUPBinary refuses any other (docs/tiup.md §2) */
+	home_tiup(c, self, sizeof(self));
+	return run_tiup_as(c, self, NULL, NAME(UPDATE_SELF), args, NULL, err);
+}
+
+/* While the bundle's mirror is still TiUP's: `tiup --binary cluster:<v>` prints the upgraded
+ * component's binary (cmd/root.go: SelectInstalledVersion and BinaryPath, which need a mirror
+ * that lists <v>). Journaled: every cluster command after the restore runs it by --binpath. */
+static int record_cluster_binary(struct ctx *c, const char *version, struct tf_err *err)
+{
+	char spec[96], d[PATH_MAX + 64];
+	const char *args[] = {"--binary", spec, NULL};
+	struct tf_proc_result res = {0};
+	char *p, *end;
+	int r;
+
+	snprintf(spec, sizeof(spec), "cluster:%s", version);
+	if ((r = run_tiup_as(c, tiup_prog(c), NULL, NAME(UPDATE_COMPONENTS), args, &res, err)) != 0)
+		return r;
+	if (res.out == NULL) {
+		r = tf_err_set(err, TF_E_FAIL, "'tiup --binary %s' printed nothing", spec);
+		goto out;
+	}
+	/* the path is the last line printed */
+	for (end = res.out + res.outlen; end > res.out && (end[-1] == '\n' || end[-1] == ' ');)
+		*--end = '\0';
+	for (p = end; p > res.out && p[-1] != '\n';)
+		p--;
+	if (p[0] != '/' || access(p, X_OK) != 0) {
+		r = tf_err_set(err, TF_E_FAIL,
+		               "'tiup --binary %s' printed '%s', not the path of an executable",
+		               spec, p);
+		goto out;
+	}
+	if ((r = tf_journal_set(&c->j, TF_INSTALL_CLUSTER_BINARY, p, err)) != 0 ||
+	    (r = save(c, err)) != 0)
+		goto out;
+	snprintf(d, sizeof(d), "cluster %s is %s: later cluster commands run it with --binpath",
+	         version, p);
+	note(c, NAME(UPDATE_COMPONENTS), d);
+out:
+	tf_proc_result_release(&res);
+	return r;
 }
 
 static int step_update_components(struct ctx *c, struct tf_err *err)
@@ -320,13 +395,24 @@ static int step_update_components(struct ctx *c, struct tf_err *err)
 	int r;
 
 	for (i = 0; i < c->tiup.ncomponents; i++) {
-		const char *args[] = {"update", c->tiup.components[i].name, NULL};
+		/* pinned to the bundle's version: without one, `tiup update` takes the mirror's
+		 * newest (LatestStableVersion), which need not be the one the bundle was approved
+		 * for */
+		const char *name = c->tiup.components[i].name, *v = comp_version(c, name);
+		char spec[128];
+		const char *args[] = {"update", spec, NULL};
 
-		if (strcmp(c->tiup.components[i].name, "tiup") == 0)
+		if (strcmp(name, "tiup") == 0)
 			continue;
+		if (v != NULL)
+			snprintf(spec, sizeof(spec), "%s:%s", name, v);
+		else
+			snprintf(spec, sizeof(spec), "%s", name);
 		if ((r = run_tiup(c, NAME(UPDATE_COMPONENTS), args, NULL, err)) != 0)
 			return r;
 	}
+	if (comp_version(c, "cluster") != NULL)
+		return record_cluster_binary(c, comp_version(c, "cluster"), err);
 	return 0;
 }
 
@@ -366,8 +452,11 @@ static int step_restore_mirror(struct ctx *c, struct tf_err *err)
 		if (mirror == NULL || mirror[0] == '\0')
 			r = tf_err_set(err, TF_E_REJECT,
 			               "manifest: 'tiup' restore names no mirror");
-		else
-			r = run_tiup(c, NAME(RESTORE_MIRROR), args, NULL, err);
+		else if ((r = run_tiup(c, NAME(RESTORE_MIRROR), args, NULL, err)) == 0 &&
+		         (r = tf_journal_set(&c->j, TF_INSTALL_RESTORE_MIRROR, mirror, err)) == 0)
+			/* verify's control.mirror-restored expects this one, not the recorded one
+			 */
+			r = save(c, err);
 	}
 	return r;
 }
@@ -394,8 +483,7 @@ static int mentions_version(const char *text, const char *version)
 static int step_verify_versions(struct ctx *c, struct tf_err *err)
 {
 	const char *self[] = {"--version", NULL};
-	char pinned[80];
-	const char *cluster_pinned[] = {pinned, "--version", NULL};
+	char pinned[PATH_MAX + 32];
 	const char *cluster[] = {"cluster", "--version", NULL};
 	struct tf_proc_result res = {0};
 	const char *want;
@@ -414,9 +502,10 @@ static int step_verify_versions(struct ctx *c, struct tf_err *err)
 	}
 	if ((want = comp_version(c, "cluster")) == NULL)
 		return 0;
-	/* The version tiferry's later steps call explicitly must run under the restored mirror. */
-	snprintf(pinned, sizeof(pinned), "cluster:%s", want);
-	if ((r = run_tiup(c, NAME(VERIFY_VERSIONS), cluster_pinned, &res, err)) != 0)
+	/* The binary tiferry's later steps run must report the version under the restored mirror
+	 * (`tiup cluster:<v>` would fail there when the mirror lacks <v>: TiUP issue #594). */
+	snprintf(pinned, sizeof(pinned), "--binpath %s cluster", cluster_binpath(c));
+	if ((r = run_tiup(c, NAME(VERIFY_VERSIONS), cluster, &res, err)) != 0)
 		return r;
 	r = mentions_version(res.out, want);
 	tf_proc_result_release(&res);
@@ -424,9 +513,10 @@ static int step_verify_versions(struct ctx *c, struct tf_err *err)
 		return tf_err_set(err, TF_E_FAIL, "'tiup %s --version' does not report %s", pinned,
 		                  want);
 	/* TiUP issue #594: a plain `tiup cluster` resolves against the restored mirror's manifest,
-	 * which may not list the new version. Not fatal (tiferry pins the version), but the
-	 * operator must know before running tiup by hand. */
-	if ((r = run_tiup(c, NAME(VERIFY_VERSIONS), cluster, &res, err)) != 0)
+	 * which may not list the new version. Not fatal (tiferry runs the binary by its path), but
+	 * the operator must know before running tiup by hand. */
+	if ((r = run_tiup_as(c, tiup_prog(c), NULL, NAME(VERIFY_VERSIONS), cluster, &res, err)) !=
+	    0)
 		return r;
 	r = mentions_version(res.out, want);
 	tf_proc_result_release(&res);
@@ -436,8 +526,8 @@ static int step_verify_versions(struct ctx *c, struct tf_err *err)
 		snprintf(d, sizeof(d),
 		         "plain 'tiup cluster' does not resolve to %s under the restored mirror "
 		         "(TiUP issue #594): "
-		         "tiferry runs 'tiup %s'; run it so by hand too, or add %s to the "
-		         "production mirror",
+		         "tiferry runs 'tiup %s'; run it so by hand too, or add cluster %s to "
+		         "the production mirror",
 		         want, pinned, want);
 		note(c, NAME(VERIFY_VERSIONS), d);
 		tf_log_warn("%s", d);
@@ -610,7 +700,7 @@ static int enable_step(struct ctx *c, int (*fn)(struct tf_enable *, struct tf_er
                        struct tf_err *err)
 {
 	char *meta = NULL, *tls = NULL, *key = NULL;
-	char pd[PATH_MAX + 256], comp[96];
+	char pd[PATH_MAX + 256];
 	struct tf_enable e;
 	const char *pdt;
 	int r;
@@ -626,10 +716,6 @@ static int enable_step(struct ctx *c, int (*fn)(struct tf_enable *, struct tf_er
 	    (r = tf_paths_cluster_file(c->tiup_home, c->j.cluster, TF_PATHS_SSH_KEY, &key, err)) !=
 	        0)
 		goto out;
-	if (comp_version(c, "cluster") != NULL)
-		snprintf(comp, sizeof(comp), "cluster:%s", comp_version(c, "cluster"));
-	else
-		snprintf(comp, sizeof(comp), "cluster");
 	memset(&e, 0, sizeof(e));
 	e.cluster = c->j.cluster;
 	e.tiup_home = c->tiup_home;
@@ -638,7 +724,7 @@ static int enable_step(struct ctx *c, int (*fn)(struct tf_enable *, struct tf_er
 	e.ssh_key = key;
 	e.known_hosts = c->o->known_hosts;
 	e.pin_unknown_hosts = c->o->accept_new_host_keys;
-	e.cluster_component = comp;
+	e.cluster_component = "cluster"; /* run_tiup adds --binpath <the bundle's cluster> */
 	e.pd_topology = pd;
 	e.stop_duplicate_exporters = c->plan.stop_duplicate_exporters;
 	e.min_free_kb = (unsigned long long)c->plan.min_free_mb * 1024ULL;

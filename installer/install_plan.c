@@ -1,6 +1,7 @@
 /* The install's planning from the step table and the journal (installer/install_plan.h). */
 #include "installer/install_plan.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int tf_install_stop_after_check(const char *name, struct tf_err *err)
@@ -72,4 +73,42 @@ int tf_install_nothing_changed(const struct tf_journal *j)
 		if (j->steps[i].status != TF_STEP_PENDING)
 			return 0;
 	return j->nsteps > 0 && strcmp(j->steps[0].name, tf_step_get(TF_STEP_ID_CHECK)->name) == 0;
+}
+
+size_t tf_install_tiup_argv(const char *prog, const char *binpath, const char *const *args,
+                            const char **argv, size_t max)
+{
+	size_t n = 0;
+
+	if (max < 2)
+		return 0;
+	argv[n++] = prog;
+	if (binpath != NULL && args[0] != NULL && strcmp(args[0], "cluster") == 0) {
+		if (max < 4)
+			return 0;
+		argv[n++] = "--binpath";
+		argv[n++] = binpath;
+	}
+	for (; *args != NULL; args++) {
+		if (n + 1 >= max)
+			return 0;
+		argv[n++] = *args;
+	}
+	argv[n] = NULL;
+	return n;
+}
+
+const char *tf_install_cluster_binary(const struct tf_journal *j, const char *tiup_home,
+                                      const char *version, char *buf, size_t len)
+{
+	const char *v = j != NULL ? tf_journal_get(j, TF_INSTALL_CLUSTER_BINARY) : NULL;
+	int n;
+
+	if (version == NULL)
+		return NULL;
+	if (v != NULL && v[0] == '/')
+		n = snprintf(buf, len, "%s", v);
+	else
+		n = snprintf(buf, len, "%s/components/cluster/%s/tiup-cluster", tiup_home, version);
+	return n > 0 && (size_t)n < len ? buf : NULL;
 }

@@ -27,6 +27,27 @@ enum tf_install_action tf_install_step_action(const struct tf_step *st,
  * runs again from its first step unless all of it is done and TiUP is off the bundle's mirror. */
 void tf_install_resume_reset(struct tf_journal *j);
 
+/* The journal value that holds the upgraded cluster component's binary, printed by
+ * `tiup --binary cluster:<v>` while the bundle's mirror was set (docs/tiup.md §2). */
+#define TF_INSTALL_CLUSTER_BINARY "cluster_binary"
+/* The journal value that holds the spec's `tiup.restore` mirror, set once TiUP points at it: the
+ * mirror verify's control.mirror-restored expects instead of the one recorded before. */
+#define TF_INSTALL_RESTORE_MIRROR "restore_mirror"
+
+/* The one spelling of a tiup command: argv[0] = prog, then args; when args[0] is "cluster" and
+ * binpath is not NULL, `--binpath <binpath>` goes before it, so that TiUP runs that binary with no
+ * version resolution against the current mirror (TiUP issue #594; cmd/root.go). argv has room
+ * for max entries including the NULL; returns the count, or 0 when they do not fit. */
+size_t tf_install_tiup_argv(const char *prog, const char *binpath, const char *const *args,
+                            const char **argv, size_t max);
+
+/* The upgraded cluster component's binary for version: the journal's cluster_binary when j has
+ * it, else <tiup_home>/components/cluster/<version>/tiup-cluster (TiUP's install folder and the
+ * cluster package's entry). Writes buf; returns buf, or NULL when version is NULL or it does not
+ * fit. */
+const char *tf_install_cluster_binary(const struct tf_journal *j, const char *tiup_home,
+                                      const char *version, char *buf, size_t len);
+
 /* 1 when the journal shows only the check ran (and failed): TiUP and the cluster are untouched. */
 int tf_install_nothing_changed(const struct tf_journal *j);
 

@@ -12,6 +12,7 @@
 #include "common/progress.h"
 #include "common/timeutil.h"
 #include "cluster/topology.h"
+#include "installer/install_plan.h"
 #include "installer/journal.h"
 #include "common/proc.h"
 #include "cluster/ssh.h"
@@ -345,6 +346,10 @@ static int load_journal(struct run *rn, struct tf_err *err)
 	rn->journal_found = 1;
 	if (((v = tf_journal_get(&jn, "tiup_versions")) != NULL &&
 	     (rn->tiup_versions = strdup(v)) == NULL) ||
+	    ((v = tf_journal_get(&jn, TF_INSTALL_CLUSTER_BINARY)) != NULL &&
+	     (rn->cluster_binary = strdup(v)) == NULL) ||
+	    ((v = tf_journal_get(&jn, TF_INSTALL_RESTORE_MIRROR)) != NULL &&
+	     (rn->restore_mirror = strdup(v)) == NULL) ||
 	    (jn.bundle_id != NULL && (rn->bundle_id = strdup(jn.bundle_id)) == NULL))
 		r = tf_err_nomem(err);
 out:
@@ -563,6 +568,8 @@ out:
 	free(rn.identity);
 	free(rn.state_dir);
 	free(rn.tiup_versions);
+	free(rn.cluster_binary);
+	free(rn.restore_mirror);
 	free(rn.bundle_id);
 	return r;
 }

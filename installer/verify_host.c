@@ -358,9 +358,26 @@ enum tf_vstatus tf_vhost_judge_version(const char *what, const char *out, int st
 }
 
 enum tf_vstatus tf_vhost_judge_mirror(const struct tf_tiup_state *before,
-                                      const struct tf_tiup_state *now, char *detail, size_t len)
+                                      const struct tf_tiup_state *now, const char *restore,
+                                      char *detail, size_t len)
 {
 	const char *mb = tf_tiup_state_mirror(before), *mn = tf_tiup_state_mirror(now);
+
+	if (restore != NULL) {
+		if (strcmp(restore, mn) != 0) {
+			snprintf(
+			    detail, len,
+			    "TiUP uses mirror %s; expected %s, the bundle's tiup.restore address "
+			    "(before the install it used %s)",
+			    mn, restore, mb);
+			return TF_V_FAIL;
+		}
+		snprintf(detail, len,
+		         "mirror %s: the bundle's tiup.restore address, as expected (before the "
+		         "install TiUP used %s)",
+		         mn, mb);
+		return TF_V_PASS;
+	}
 
 	if (strcmp(mb, mn) != 0) {
 		snprintf(detail, len, "TiUP uses mirror %s; before the install it used %s", mn, mb);

@@ -74,8 +74,12 @@ enum tf_vstatus tf_vhost_judge_version(const char *what, const char *out, int st
                                        size_t len);
 
 struct tf_tiup_state;
-/* pass when now uses the mirror before did, with the same bin/root.json bytes. */
+/* Without restore: pass when now uses the mirror before did, with the same bin/root.json bytes.
+ * With restore (the bundle's tiup.restore address, which the install switched TiUP to after
+ * restoring the recorded one): pass when now uses that mirror; bin/root.json is that mirror's,
+ * so it is not compared with before's. */
 enum tf_vstatus tf_vhost_judge_mirror(const struct tf_tiup_state *before,
-                                      const struct tf_tiup_state *now, char *detail, size_t len);
+                                      const struct tf_tiup_state *now, const char *restore,
+                                      char *detail, size_t len);
 
 #endif

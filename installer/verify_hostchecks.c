@@ -3,6 +3,8 @@
  * verify_host.c). */
 #include "installer/verify_int.h"
 #include "common/fsutil.h"
+#include "common/paths.h"
+#include "installer/install_plan.h"
 #include "common/proc.h"
 #include "crypto/digest.h"
 #include "mirror/tiupstate.h"
@@ -138,7 +140,10 @@ static int control_ready(struct job *j, struct tf_vcheck *c)
 	return 1;
 }
 
-/* which: 0 TiUP itself, 1 the cluster component (pinned to the bundle's version). */
+/* which: 0 TiUP itself, 1 the cluster component: the bundle's binary, run by its path
+ * (`tiup --binpath <bin> cluster --version`), since `tiup cluster:<v>` fails once the restored
+ * mirror lacks <v> (TiUP issue #594, docs/tiup.md §2). The binary is the install journal's
+ * cluster_binary, else <TIUP_HOME>/components/cluster/<v>/tiup-cluster. */
 void tf_vcheck_tiup_version(struct job *j, struct tf_vcheck *c, size_t which)
 {
 	struct run *rn = j->run;
@@ -147,8 +152,10 @@ void tf_vcheck_tiup_version(struct job *j, struct tf_vcheck *c, size_t which)
 	const cJSON *w;
 	struct tf_proc_result res;
 	struct tf_err err = {0};
-	char pinned[96], what[128], found[64], d[600], env_home[4200];
-	const char *argv[4] = {"tiup", "--version", NULL, NULL};
+	char bin[4200], what[4300], found[64], d[600], env_home[4200];
+	const char *argv[6] = {"tiup", "--version", NULL, NULL, NULL, NULL};
+	const char *why = NULL;
+	char *home = NULL;
 	const char *envs[2] = {NULL, NULL};
 	struct tf_proc_opts po;
 	enum tf_vstatus s;
@@ -170,12 +177,31 @@ void tf_vcheck_tiup_version(struct job *j, struct tf_vcheck *c, size_t which)
 	}
 	want = w->valuestring;
 	if (which) {
-		snprintf(pinned, sizeof(pinned), "cluster:%s", want);
-		argv[1] = pinned;
-		argv[2] = "--version";
+		const char *h = rn->o->tiup_home;
+
+		if (rn->cluster_binary != NULL && rn->cluster_binary[0] == '/') {
+			snprintf(bin, sizeof(bin), "%s", rn->cluster_binary);
+			why = "the install journal's cluster_binary";
+		} else if (h == NULL && tf_paths_tiup_home(&home, &err) != 0) {
+			tf_vcheck_set(c, TF_V_FAIL, NULL, "TiUP's home: %s", err.msg);
+			cJSON_Delete(vs);
+			return;
+		} else {
+			(void)tf_install_cluster_binary(NULL, h ? h : home, want, bin, sizeof(bin));
+			why = "TiUP's install folder for the bundle's version (no cluster_binary "
+			      "in the "
+			      "journal)";
+		}
+		free(home);
+		argv[1] = "--binpath";
+		argv[2] = bin;
+		argv[3] = "cluster";
+		argv[4] = "--version";
 	}
-	snprintf(what, sizeof(what), "tiup %s%s", which ? pinned : "--version",
-	         which ? " --version" : "");
+	if (which)
+		snprintf(what, sizeof(what), "tiup --binpath %s cluster --version", bin);
+	else
+		snprintf(what, sizeof(what), "tiup --version");
 	memset(&po, 0, sizeof(po));
 	po.timeout_s = TIUP_VERSION_TIMEOUT_S;
 	if (rn->o->tiup_home != NULL) {
@@ -195,6 +221,10 @@ void tf_vcheck_tiup_version(struct job *j, struct tf_vcheck *c, size_t which)
 	cJSON_AddStringToObject(e, "command", what);
 	cJSON_AddStringToObject(e, "reported", found);
 	cJSON_AddStringToObject(e, "bundle", want);
+	if (why != NULL) {
+		cJSON_AddStringToObject(e, "binary", bin);
+		cJSON_AddStringToObject(e, "binary_from", why);
+	}
 	if (rn->bundle_id != NULL)
 		cJSON_AddStringToObject(e, "bundle_id", rn->bundle_id);
 	tf_vcheck_set(c, s, e, "%s", d);
@@ -243,8 +273,14 @@ void tf_vcheck_mirror(struct job *j, struct tf_vcheck *c)
 		tf_vcheck_set(c, TF_V_FAIL, NULL, "TiUP's mirror now: %s", err.msg);
 		goto out;
 	}
-	s = tf_vhost_judge_mirror(&before, &now, d, sizeof(d));
+	s = tf_vhost_judge_mirror(&before, &now, rn->restore_mirror, d, sizeof(d));
 	e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "mirror_expected",
+	                        rn->restore_mirror ? rn->restore_mirror
+	                                           : tf_tiup_state_mirror(&before));
+	cJSON_AddStringToObject(e, "expected_because",
+	                        rn->restore_mirror ? "the bundle's tiup.restore address"
+	                                           : "recorded before the install");
 	cJSON_AddStringToObject(e, "mirror_before", tf_tiup_state_mirror(&before));
 	cJSON_AddStringToObject(e, "mirror_now", tf_tiup_state_mirror(&now));
 	add_root_hash(e, "root_json_sha256_before", &before);

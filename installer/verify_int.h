@@ -53,6 +53,8 @@ struct run {
 	char journal_error[TF_ERR_MSG_MAX];
 	char *tiup_versions; /* the journal's "tiup_versions" (JSON), or NULL */
 	char *bundle_id;
+	char *cluster_binary; /* the journal's cluster_binary (`tiup --binary`), or NULL */
+	char *restore_mirror; /* the journal's restore_mirror (the spec's tiup.restore), or NULL */
 };
 
 /* One endpoint's state while its checks run, in table order, on one thread. */

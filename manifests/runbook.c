@@ -78,11 +78,15 @@ static void commands(const struct facts *f, size_t i, const struct tf_runbook_su
 	const char *state = s && s->state ? s->state : "<state>";
 	const char *staging = s && s->staging ? s->staging : "<staging>";
 	const char *cl = f->m->cluster;
-	char comp[96];
+	char comp[160];
 	size_t k;
 
+	/* after the mirror is restored, `tiup cluster:<v>` fails when that mirror lacks <v> (TiUP
+	 * #594): the upgraded component runs by its path (docs/tiup.md §2) */
 	if (f->cluster_version != NULL)
-		snprintf(comp, sizeof(comp), "cluster:%s", f->cluster_version);
+		snprintf(comp, sizeof(comp),
+		         "--binpath $TIUP_HOME/components/cluster/%s/tiup-cluster cluster",
+		         f->cluster_version);
 	else
 		snprintf(comp, sizeof(comp), "cluster");
 	if ((tf_step_get(i)->flags & TF_STEPS_CLUSTER) && !f->enable_tls)
@@ -99,13 +103,20 @@ static void commands(const struct facts *f, size_t i, const struct tf_runbook_su
 			tf_strbuf_printf(b, "%s mirror set %s\n", tiup, f->tiup.restore_mirror);
 		break;
 	case TF_STEP_ID_UPDATE_SELF:
-		tf_strbuf_printf(b, "%s update --self\n", tiup);
+		/* checkTiUPBinary: only TiUP's own binary updates itself */
+		tf_strbuf_puts(b, "$TIUP_HOME/bin/tiup update --self\n");
 		break;
 	case TF_STEP_ID_UPDATE_COMPONENTS:
-		for (k = 0; k < f->tiup.ncomponents; k++)
-			if (strcmp(f->tiup.components[k].name, "tiup") != 0)
-				tf_strbuf_printf(b, "%s update %s\n", tiup,
-				                 f->tiup.components[k].name);
+		for (k = 0; k < f->tiup.ncomponents; k++) {
+			const char *n = f->tiup.components[k].name,
+			           *v = tf_tiup_section_version(&f->tiup, n);
+
+			if (strcmp(n, "tiup") != 0)
+				tf_strbuf_printf(b, "%s update %s%s%s\n", tiup, n, v ? ":" : "",
+				                 v ? v : "");
+		}
+		if (f->cluster_version != NULL)
+			tf_strbuf_printf(b, "%s --binary cluster:%s\n", tiup, f->cluster_version);
 		break;
 	case TF_STEP_ID_VERIFY_VERSIONS:
 		if (tf_tiup_section_version(&f->tiup, "tiup") != NULL)
@@ -115,6 +126,8 @@ static void commands(const struct facts *f, size_t i, const struct tf_runbook_su
 			                 tiup);
 		break;
 	case TF_STEP_ID_PREFLIGHT:
+		/* tls enable and scale-out resolve these from the restored mirror */
+		tf_strbuf_printf(b, "%s list pd\n%s list tikv\n%s list tidb\n", tiup, tiup, tiup);
 		if (f->stop_dups)
 			tf_strbuf_puts(b, TF_SUDO " 'systemctl stop <unit> && systemctl disable "
 			                          "<unit>'\n");

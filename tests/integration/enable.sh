@@ -50,6 +50,7 @@ make_bundle() { # make_bundle OUT SEQ STOP_DUPLICATES [notls]
 		tiup:
 		  source: $pkg
 		  platforms: [linux/amd64]
+		  ${RESTORE:+restore: $RESTORE}
 		$tls_yaml
 		plan:
 		  stop_duplicate_exporters: $3
@@ -98,6 +99,20 @@ assert_eq "sshd down: duplicate not stopped (another host failed)" "$(dup_active
 no_cluster_command "sshd down"
 assert_run "sshd down: status names the preflight" 1 "preflight" "$TIFERRY" status --cluster lab
 sshd_up "${kv_hosts[2]}"
+
+# ---- the production mirror does not list the cluster's pd, tikv, tidb (issue 12 §2k): tls
+# enable would fail after copying certificates; refused at preflight, nothing changed ----
+reset_home
+python3 "$TF_SRC/tests/lab/mkmirror.py" "$w/prod-noservers" --versions v1.7.0 --keys "$lab/mirrors/keys" >/dev/null
+tiup mirror set "$w/prod-noservers" >/dev/null
+assert_run "mirror without pd/tikv/tidb v7.5.1: refused" 1 "does not list pd, tikv, tidb v7.5.1" \
+	install "$w/stop.tar" --known-hosts "$LAB_KNOWN_HOSTS"
+assert_true "mirror without servers: the refusal says preflight and what to do" \
+	grep -q "preflight refused.*add pd, tikv, tidb v7.5.1 to the production mirror" "$TF_TMP/last.err"
+assert_eq "mirror without servers: meta.yaml and member list unchanged" "$(cluster_state)" "$before"
+assert_eq "mirror without servers: duplicate not stopped" "$(dup_active)" active
+no_cluster_command "mirror without servers"
+assert_eq "mirror without servers: TiUP back on it" "$(tiup mirror show)" "$w/prod-noservers"
 
 # ---- a host key that does not match: refused before any command on it ----
 reset_home
@@ -222,7 +237,9 @@ assert_true "the audit log holds the stop of the duplicate exporter, with its ho
 	grep -qE '"step":"preflight","event":"command","host":"[0-9.]+:[0-9]+","command":"/usr/bin/sudo -n -H bash -c .systemctl stop node_exporter' \
 	"$TIFERRY_STATE_DIR/lab/audit.log"
 for c in scale-in tls scale-out; do
-	assert_true "the audit log holds the $c command" grep -qE "^(\S*/)?tiup(-drop)? cluster:v1.16.1 $c lab " "$w/ran.txt"
+	# run by path under the restored mirror, which lacks cluster v1.16.1 (issue 12 §2a)
+	assert_true "the audit log holds the $c command" \
+		grep -qE "^(\S*/)?tiup(-drop)? --binpath \S+/components/cluster/v1.16.1/tiup-cluster cluster $c lab " "$w/ran.txt"
 done
 
 # ---- after: the checks of "Done when" ----
@@ -266,12 +283,21 @@ assert_true "after: the preflight report is kept" jq -e '.ok == true' "$TIFERRY_
 
 # ---- a second bundle over the TLS cluster: etcd over mTLS, tls enable finds it done ----
 # (without a tls section: a new CA would not match the one the nodes' certificates chain to)
-make_bundle "$w/again.tar" 2 true notls
+# ... and with `tiup.restore: <address>` (issue 12 §3): TiUP ends on that mirror, and the health
+# step's verify expects it, not the one recorded before
+cp -a "$LAB_PROD_MIRROR" "$w/prod-restore"
+RESTORE=$w/prod-restore make_bundle "$w/again.tar" 2 true notls
 t_again=$SECONDS
 assert_run "second bundle over TLS: installs (--json)" 0 "installed bundle" install "$w/again.tar" \
 	--known-hosts "$LAB_KNOWN_HOSTS" --json
 echo "enable: second install over TLS took $((SECONDS - t_again)) s" >&2
 assert_true "second bundle: tls enable found TLS on" grep -q "TLS is already enabled" "$TF_TMP/last.err"
+assert_eq "second bundle: TiUP ends on the restore address" "$(tiup mirror show)" "$w/prod-restore"
+assert_true "second bundle: health's verify expected the restore address (kept report)" jq -e \
+	--arg m "$w/prod-restore" '.checks[] | select(.id == "control.mirror-restored") |
+		.status == "pass" and .evidence.mirror_expected == $m and
+		.evidence.expected_because == "the bundle'"'"'s tiup.restore address"' \
+	"$TIFERRY_STATE_DIR/lab/verify.json"
 # --json: stdout holds the events only; each step started and ended ok; the preflight reported
 # every lab host, health every PD member
 cp "$TF_TMP/last.out" "$w/again.json"

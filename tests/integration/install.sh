@@ -58,10 +58,16 @@ mirror_is_original() { # DESC
 	assert_eq "$1: bin/root.json bytes" "$(tf_sha256 "$TIUP_HOME/bin/root.json")" "$orig_root"
 }
 install() { "$TIFERRY" install "$@" --trust "$w/trust" --recipient "$w/rcp" --yes; }
+cbin=$TIUP_HOME/components/cluster/v1.16.1/tiup-cluster
 upgraded() { # DESC
 	assert_true "$1: tiup is v1.16.1" sh -c 'tiup --version | head -1 | grep "^1\.16\.1 "'
 	assert_true "$1: cluster v1.16.1 installed" test -d "$TIUP_HOME/components/cluster/v1.16.1"
-	assert_true "$1: tiup cluster:v1.16.1 runs" sh -c 'tiup cluster:v1.16.1 --version | grep "1\.16\.1"'
+	# the journal names the binary (`tiup --binary` under the bundle's mirror), which runs by
+	# --binpath under the restored mirror (issue 12 §2a)
+	assert_eq "$1: the journal names the cluster binary" \
+		"$(jq -r .values.cluster_binary "$TIFERRY_STATE_DIR/lab/journal.json")" "$cbin"
+	assert_true "$1: tiup --binpath <it> cluster runs v1.16.1" \
+		sh -c "tiup --binpath '$cbin' cluster --version | head -1 | grep -qx 'tiup version 1.16.1 tiup'"
 }
 no_staging() { # DESC
 	local left
@@ -103,6 +109,17 @@ chmod 755 "$w/tiup-watch"
 assert_run "full install" 0 "installed bundle" install "$w/b1.tar" --tiup "$w/tiup-watch"
 upgraded "full install"
 mirror_is_original "full install"
+# the production mirror lacks cluster v1.16.1: TiUP cannot run it pinned (TiUP #594), so every
+# cluster command ran it by path; updates were pinned to the bundle's versions (issue 12 §2a, §2i)
+assert_false "full install: tiup cluster:v1.16.1 fails under the production mirror" \
+	sh -c 'tiup cluster:v1.16.1 --version >/dev/null 2>&1'
+assert_true "full install: no pinned cluster:<v> run after the restore" \
+	sh -c "! grep -E '\"command\":\"[^\"]* cluster:v' '$TIFERRY_STATE_DIR/lab/audit.log' | grep -qv '\"step\":\"update-components\"'"
+for cmd in "update cluster:v1.16.1" "--binary cluster:v1.16.1" "--binpath $cbin cluster --version"; do
+	assert_true "full install: the audit log has '$cmd'" grep -qF -- "$cmd\"" "$TIFERRY_STATE_DIR/lab/audit.log"
+done
+assert_true "full install: ctl updated to the bundle's version" \
+	grep -qE 'update ctl:v[0-9][^"]*","exit_code":0' "$TIFERRY_STATE_DIR/lab/audit.log"
 no_staging "full install"
 assert_eq "no private key readable by others during the install" "$(sort -u "$leaks")" ""
 assert_eq "no private key readable by others after" \
@@ -114,8 +131,11 @@ assert_true "ca.pem is PKCS#1 as TiUP needs" grep -q 'BEGIN RSA PRIVATE KEY' "$t
 assert_true "client.crt chains to ca.crt" openssl verify -CAfile "$tls/ca.crt" "$tls/client.crt"
 assert_eq "sequence recorded" "$(cat "$TIFERRY_STATE_DIR/lab/sequence")" 1
 assert_run "status: finished" 0 "state:     finished" "$TIFERRY" status
-assert_true "audit log names every tiup command" grep -q 'tiup-watch update --self","exit_code":0' \
+assert_true "audit log names every tiup command" grep -q 'tiup-watch mirror set [^"]*","exit_code":0' \
 	"$TIFERRY_STATE_DIR/lab/audit.log"
+# update --self by TiUP's own path, whatever --tiup says (checkTiUPBinary, issue 12 §2i)
+assert_true "update --self ran as \$TIUP_HOME/bin/tiup" \
+	grep -qF "\"command\":\"$TIUP_HOME/bin/tiup update --self\",\"exit_code\":0" "$TIFERRY_STATE_DIR/lab/audit.log"
 assert_true "audit log: the #594 warning" grep -q 'TiUP issue #594' "$TIFERRY_STATE_DIR/lab/audit.log"
 assert_reject "the same bundle again: rollback" "is not above 1" "$TIFERRY" check "$w/b1.tar" \
 	--trust "$w/trust"
@@ -139,7 +159,7 @@ for step in mirror-set update-self update-cluster update-ctl; do
 done
 
 # ---- SIGKILL between steps: TiUP left on the staging mirror until --resume ----
-for after in "mirror set" "update --self" "update cluster"; do
+for after in "mirror set" "update cluster" "--binary cluster"; do
 	reset_home
 	cat >"$w/tiup-kill" <<-SH
 		#!/bin/sh
@@ -215,6 +235,14 @@ mirror_is_original "platform refusal"
 reset_home
 assert_run "no runnable tiup: refused" 1 "does not run" install "$w/b1.tar" --tiup /nonexistent/tiup
 mirror_is_original "no tiup"
+# TiUP not at $TIUP_HOME/bin/tiup (a package manager's): update --self would refuse; refused first
+reset_home
+mkdir -p "$w/pkgmgr"
+mv "$TIUP_HOME/bin/tiup" "$w/pkgmgr/tiup"
+before=$(tf_snapshot "$TIUP_HOME")
+assert_run "no \$TIUP_HOME/bin/tiup: refused" 1 "upgrades TiUP only when it runs as" \
+	install "$w/b1.tar" --tiup "$w/pkgmgr/tiup"
+assert_eq "no \$TIUP_HOME/bin/tiup: TiUP home untouched" "$(tf_snapshot "$TIUP_HOME")" "$before"
 reset_home
 cp "$w/b1.tar" "$w/bad.tar"
 tf_flip "$w/bad.tar" 600

@@ -53,7 +53,16 @@ done
 
 # the mirrors the checks below use are made while the lab starts (RSA key generation is slow)
 (
-	python3 "$SRC/tests/lab/mkmirror.py" "$LAB/offline" --versions v1.7.0,v1.16.1 --keys "$LAB/offline-keys" &
+	python3 "$SRC/tests/lab/mkmirror.py" "$LAB/offline" --versions v1.7.0,v1.16.1 --keys "$LAB/offline-keys" \
+		--extra pd:v7.5.1,tikv:v7.5.1,tidb:v7.5.1 &
+	# a mirror with cluster v1.16.1 but pd, tikv, tidb at another version than the cluster's
+	# (tls enable's checkConfig), and two
+	# for update's version choice (stable first, else the newest pre-release)
+	k=$LAB/extra-keys
+	python3 "$SRC/tests/lab/mkmirror.py" "$LAB/noservers" --versions v1.16.1 --keys "$k" \
+		--extra pd:v7.1.0,tikv:v7.1.0,tidb:v7.1.0 &&
+		python3 "$SRC/tests/lab/mkmirror.py" "$LAB/pre1" --versions v1.16.1,v1.17.0-alpha --components cluster --keys "$k" &&
+		python3 "$SRC/tests/lab/mkmirror.py" "$LAB/pre2" --versions v2.0.0-alpha,v2.0.0-beta --components cluster --keys "$k" &
 	if [ -f "$SRC/tests/mirrorgen/mkmirror.py" ]; then
 		g=$SRC/tests/mirrorgen/mkmirror.py
 		python3 "$g" "$LAB/mg" &
@@ -167,7 +176,8 @@ mirrorgen() {
 	local h=$LAB/mg-home
 	mkdir -p "$h/bin" && sed 's/^# tiup-double-version: .*/# tiup-double-version: v1.7.0/' "$TIUP_HOME/bin/tiup" >"$h/bin/tiup" &&
 		chmod 755 "$h/bin/tiup" || return 1
-	TIUP_HOME=$h tiup mirror set "$LAB/mg" >/dev/null && TIUP_HOME=$h tiup update --self cluster &&
+	# update --self only as $TIUP_HOME/bin/tiup (checkTiUPBinary): this home's own shim
+	TIUP_HOME=$h tiup mirror set "$LAB/mg" >/dev/null && TIUP_HOME=$h "$h/bin/tiup" update --self cluster &&
 		[ "$(TIUP_HOME=$h tiup cluster --version | sed -n 1p)" = "tiup version 1.16.1 tiup" ] &&
 		TIUP_HOME=$h tiup mirror set "$LAB/mg-idx" >/dev/null && ! TIUP_HOME=$h tiup update ctl 2>"$LAB/err" &&
 		grep -q "invalid signature for file 1.index.json" "$LAB/err" &&
@@ -185,7 +195,27 @@ upgrade() {
 		[ "$v0_cluster" = "tiup version 1.7.0 tiup" ] &&
 		[ -d "$TIUP_HOME/components/cluster/v1.16.1" ] && grep -q "tiup-double-version: v1.16.1" "$TIUP_HOME/bin/tiup"
 }
+self_path() {
+	mkdir -p "$LAB/elsewhere" && cp "$TIUP_HOME/bin/tiup" "$LAB/elsewhere/tiup" &&
+		! "$LAB/elsewhere/tiup" update --self >"$LAB/out" 2>"$LAB/err" &&
+		grep -qx "Tiup install directory is: $LAB/elsewhere" "$LAB/out" &&
+		grep -qx "Error: If you used some external package manager to install TiUP (e.g., brew), try upgrade with that" "$LAB/err" &&
+		[ "$(tiup --version | sed -n 1p)" = "$v0_self" ] &&
+		ln -sf "$TIUP_HOME/bin/tiup" "$LAB/elsewhere/tiup-link" &&
+		! TIUP_DOUBLE_FAIL=update-self "$LAB/elsewhere/tiup-link" update --self 2>"$LAB/err" >/dev/null &&
+		grep -q "injected failure at step \`update-self\`" "$LAB/err"
+}
+check "update --self refuses unless run as \$TIUP_HOME/bin/tiup (a symlink to it is that)" self_path
 check "update --self and update cluster really change the versions" upgrade
+update_choice() {
+	local h=$LAB/pre-home
+	mkdir -p "$h/bin" && cp "$TIUP_HOME/bin/tiup" "$h/bin/tiup" &&
+		TIUP_HOME=$h tiup mirror set "$LAB/pre1" >/dev/null && TIUP_HOME=$h tiup update cluster >/dev/null &&
+		[ -d "$h/components/cluster/v1.16.1" ] && [ ! -d "$h/components/cluster/v1.17.0-alpha" ] &&
+		TIUP_HOME=$h tiup mirror set "$LAB/pre2" >/dev/null && TIUP_HOME=$h tiup update cluster >/dev/null &&
+		[ -d "$h/components/cluster/v2.0.0-beta" ] && [ ! -d "$h/components/cluster/v2.0.0-alpha" ]
+}
+check "update <comp> without a version: newest stable, else the newest pre-release (LatestStableVersion)" update_choice
 trap594() {
 	tiup mirror set "$LAB_PROD_MIRROR" >/dev/null &&
 		[ "$(tiup --version | sed -n 1p)" = "1.16.1 tiup" ] &&
@@ -194,6 +224,29 @@ trap594() {
 		[ "$(tiup cluster --version | sed -n 1p)" = "tiup version 1.16.1 tiup" ]
 }
 check "TiUP #594: a mirror without v1.16.1 falls back to cluster v1.7.0" trap594
+pinned594() {
+	tiup mirror set "$LAB_PROD_MIRROR" >/dev/null &&
+		! tiup cluster:v1.16.1 --version >"$LAB/out" 2>"$LAB/err" &&
+		grep -qx 'The component `cluster` version v1.16.1 is not installed; downloading from repository.' "$LAB/err" &&
+		grep -qx "component cluster version v1.16.1 is already installed" "$LAB/out" &&
+		grep -qx "Error: version v1.16.1 on linux/amd64 for component cluster not found: unknown version" "$LAB/err" &&
+		! tiup --binary cluster:v1.16.1 >/dev/null 2>"$LAB/err" &&
+		grep -qF 'use `tiup install cluster:v1.16.1` to install specified version: component not installed' "$LAB/err" &&
+		tiup mirror set "$LAB/offline" >/dev/null
+}
+check "TiUP #594: pinned cluster:v1.16.1 fails under a mirror without it, with TiUP's text" pinned594
+binpath() {
+	local p
+	p=$(tiup --binary cluster:v1.16.1) && [ "$p" = "$TIUP_HOME/components/cluster/v1.16.1/tiup-cluster" ] &&
+		tiup mirror set "$LAB_PROD_MIRROR" >/dev/null &&
+		[ "$(tiup --binpath "$p" cluster --version | sed -n 1p)" = "tiup version 1.16.1 tiup" ] &&
+		! tiup --binpath "$LAB/nothing/tiup-cluster" cluster --version 2>"$LAB/err" &&
+		grep -qF "Failed to start component \`cluster\`: fork/exec $LAB/nothing/tiup-cluster: no such file or directory" "$LAB/err" &&
+		tiup list pd >"$LAB/out" && sed -n 1p "$LAB/out" | grep -qx "Available versions for pd:" &&
+		grep -q "^v7\.5\.1 " "$LAB/out" &&
+		tiup mirror set "$LAB/offline" >/dev/null
+}
+check "--binary prints the path under the bundle's mirror; --binpath runs it under the production one; list" binpath
 
 # --- exporters: a duplicate holding port 9100 makes TiUP's stop wait time out
 dup_timeout() {
@@ -233,6 +286,16 @@ pkcs8() {
 }
 check "a PKCS#8 CA key is refused with TiUP's message, nothing changed" pkcs8
 openssl rsa -in "$T/ca.pem" -traditional -out "$T/ca.pem" 2>/dev/null
+checkconfig() {
+	local p=$TIUP_HOME/components/cluster/v1.16.1/tiup-cluster rc=0
+	tiup mirror set "$LAB/noservers" >/dev/null &&
+		! tiup --binpath "$p" cluster tls lab enable -y >/dev/null 2>"$LAB/err" &&
+		grep -qx "Error: init config failed: $PD1:2379: version v7.5.1 on linux/amd64 for component pd not found: unknown version: check config failed" "$LAB/err" &&
+		! grep -q enable_tls "$CL/meta.yaml" || rc=1
+	tiup mirror set "$LAB/offline" >/dev/null
+	return $rc
+}
+check "tls enable: checkConfig resolves pd from the current mirror; a mirror without it fails, meta unchanged" checkconfig
 half_done() {
 	! TIUP_DOUBLE_FAIL=tls-after-restart tiup cluster tls lab enable -y >/dev/null 2>&1 &&
 		members_tls | grep -q "http://$PD1:2380" && ! curl -s -m 3 -o /dev/null "http://$PD1:2379/version"

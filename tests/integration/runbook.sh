@@ -47,8 +47,8 @@ md=$(cat "$w/runbook.md")
 for want in "# Enable TLS on TiDB cluster 'prod-1'" "| Valid until |" "| \`127.0.0.21\` | tikv |" \
 	"PD runs as a single member" "restarts the whole cluster" "tiferry status --cluster prod-1" \
 	"--resume" "tiferry verify --cluster prod-1" "<!-- tiferry:approvals -->" \
-	"tiup mirror set <staging>/mirror" "tiup cluster:v1.16.1 tls prod-1 enable -y" \
-	"tiup cluster:v1.16.1 scale-in prod-1 -N <pd-but-leader> -y" \
+	"tiup mirror set <staging>/mirror" "tiup --binpath \$TIUP_HOME/components/cluster/v1.16.1/tiup-cluster cluster tls prod-1 enable -y" \
+	"tiup --binpath \$TIUP_HOME/components/cluster/v1.16.1/tiup-cluster cluster scale-in prod-1 -N <pd-but-leader> -y" \
 	"/usr/bin/sudo -n -H bash -c 'systemctl stop <unit> && systemctl disable <unit>'"; do
 	assert_true "runbook.md says: $want" grep -qF -- "$want" "$w/runbook.md"
 done
@@ -88,14 +88,14 @@ assert_eq "plan json: step names in install order" "$(jq -r '[.steps[].name] | j
 	"check,record-mirror,tiup-preflight,mirror-set,update-self,update-components,restore-mirror,verify-versions,place-certificates,preflight,scale-in-pd,tls-enable,repair-peers,scale-out-pd,health,record-sequence,wipe-staging"
 assert_eq "plan json: approvals" "$(jq -r '[.approvals.satisfied, (.approvals.signatures | length)] | join(",")' <<<"$j")" "true,2"
 assert_eq "plan json: the tls-enable command" "$(jq -r '.steps[] | select(.name == "tls-enable") | .commands[0]' <<<"$j")" \
-	"tiup cluster:v1.16.1 tls prod-1 enable -y"
+	"tiup --binpath \$TIUP_HOME/components/cluster/v1.16.1/tiup-cluster cluster tls prod-1 enable -y"
 assert_run "plan --format html" 0 "" plan "$b" --format html
 printf '%s\n' "$TF_OUT" >"$w/plan.html"
 assert_true "plan html: signers in the page" grep -qF "<td>Approver</td><td>approver</td><td>valid</td>" "$w/plan.html"
 assert_run "plan --format pdf: usage" 2 "'pdf'" plan "$b" --format pdf
 assert_run "plan: no bundle" 2 "needs one BUNDLE" "$TIFERRY" plan
 # the dry run prints the runbook's commands, with this host's paths
-assert_run "install --dry-run" 0 "tiup cluster:v1.16.1 tls prod-1 enable -y" env TIFERRY_STATE_DIR="$TF_TMP/st" \
+assert_run "install --dry-run" 0 "tiup --binpath \$TIUP_HOME/components/cluster/v1.16.1/tiup-cluster cluster tls prod-1 enable -y" env TIFERRY_STATE_DIR="$TF_TMP/st" \
 	"$TIFERRY" install "$b" --trust "$w/trust" --cluster-meta "$w/meta.yaml" --dry-run
 [[ $TF_OUT == *"tiup mirror set $TF_TMP/st/prod-1/staging-XXXXXX/mirror"* ]] &&
 	pass "dry run: the staging path filled in" || fail "dry run: $TF_OUT"
@@ -116,5 +116,5 @@ assert_renders "screenshot: a drawn page, not a blank one" "$w/plan.html" "$w/pl
 timeout 120 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$TF_TMP/chromium" \
 	--dump-dom "file://$w/plan.html" >"$w/dom.html" 2>/dev/null || true
 assert_eq "chromium parsed every step" "$(grep -o '<div class="step" id="step-[a-z-]*">' "$w/dom.html" | wc -l)" 17
-assert_true "chromium parsed the commands" grep -qF "tiup cluster:v1.16.1 scale-out prod-1 &lt;state&gt;/scale-out-pd.yaml -y" "$w/dom.html"
+assert_true "chromium parsed the commands" grep -qF "tiup --binpath \$TIUP_HOME/components/cluster/v1.16.1/tiup-cluster cluster scale-out prod-1 &lt;state&gt;/scale-out-pd.yaml -y" "$w/dom.html"
 tf_finish

@@ -86,6 +86,23 @@ done
 for id in control.tiup-version control.cluster-version control.mirror-restored; do
 	assert_eq "after: $id passes" "$(status_of $id "")" pass
 done
+# issue 12 §2a: the production mirror lacks cluster v1.16.1, so `tiup cluster:v1.16.1` fails
+# there; verify runs the journal's binary by --binpath, else TiUP's install path for the version
+cbin=$TIUP_HOME/components/cluster/v1.16.1/tiup-cluster
+assert_false "after: tiup cluster:v1.16.1 fails under the production mirror (TiUP #594)" \
+	sh -c 'tiup cluster:v1.16.1 --version >/dev/null 2>&1'
+assert_eq "after: control.cluster-version ran the journal's binary" \
+	"$(jq -r '.checks[] | select(.id == "control.cluster-version") | .evidence.command' "$TF_TMP/last.out")" \
+	"tiup --binpath $cbin cluster --version"
+jq 'del(.values.cluster_binary)' "$TIFERRY_STATE_DIR/lab/journal.json" >"$w/journal.json"
+cp "$TIFERRY_STATE_DIR/lab/journal.json" "$w/journal.json.orig"
+cp "$w/journal.json" "$TIFERRY_STATE_DIR/lab/journal.json"
+assert_run "no cluster_binary in the journal: verify passes" 0 "" verify --known-hosts "$LAB_KNOWN_HOSTS"
+assert_eq "no cluster_binary: control.cluster-version passes" "$(status_of control.cluster-version "")" pass
+assert_true "no cluster_binary: the evidence says the install path was used" has \
+	"$(jq -r '.checks[] | select(.id == "control.cluster-version") | .evidence.binary_from' "$TF_TMP/last.out")" \
+	"TiUP's install folder"
+cp "$w/journal.json.orig" "$TIFERRY_STATE_DIR/lab/journal.json"
 assert_true "after: cert evidence names the CA and the key match" jq -e \
 	'[.checks[] | select(.id == "node.cert-matches") | .evidence | .key_matches and .chains_to_ca] | all' \
 	"$TF_TMP/last.out"

@@ -2,7 +2,7 @@
 # The lab: a simulated TiDB cluster on loopback addresses, for tiferry's tests.
 #
 #   lab.sh start [--hosts N] [--pd N] [--dup-node-exporter HOST[=UNIT]] [--net 127.X.Y|auto]
-#                [--tiup-version V] [--prod-versions V1,V2] [--ssh-port P] DIR
+#                [--tiup-version V] [--prod-versions V1,V2] [--prod-no-servers] [--ssh-port P] DIR
 #   lab.sh stop DIR        stop what `start` started, by the pids under DIR
 #   lab.sh env DIR         print export lines (TIUP_HOME, PATH with the tiup double first, LAB_*)
 #   lab.sh pids DIR        print the pids of the lab's processes that still run
@@ -246,6 +246,10 @@ wait_listen() { # ip port timeout_s
 
 cmd_start() {
 	local nkv=3 npd=3 dup="" port=2222 tiup_ver=v1.7.0 prod_versions="" net=127.0.0 dir
+	# the production mirror lists pd, tikv and tidb at the cluster's version, as a site's does
+	# (tls enable resolves them there: docs/tiup.md §8, checkConfig); --prod-no-servers leaves
+	# them out
+	local servers="pd:$TIDB_VERSION,tikv:$TIDB_VERSION,tidb:$TIDB_VERSION"
 	while [ $# -gt 1 ]; do
 		case "$1" in
 		--hosts) nkv=$2; shift 2 ;;
@@ -255,6 +259,7 @@ cmd_start() {
 		--net) net=$2; shift 2 ;;
 		--tiup-version) tiup_ver=$2; shift 2 ;;
 		--prod-versions) prod_versions=$2; shift 2 ;;
+		--prod-no-servers) servers=""; shift ;;
 		*) usage ;;
 		esac
 	done
@@ -304,7 +309,7 @@ cmd_start() {
 	: >"$dir/known_hosts"
 	# the production mirror's RSA keys take seconds: made while the hosts start
 	[ -f "$dir/mirrors/prod/timestamp.json" ] ||
-		python3 "$HERE/mkmirror.py" "$dir/mirrors/prod" --versions "$prod_versions" --keys "$dir/mirrors/keys" >/dev/null &
+		python3 "$HERE/mkmirror.py" "$dir/mirrors/prod" --versions "$prod_versions" --extra "$servers" --keys "$dir/mirrors/keys" >/dev/null &
 	local mirror_pid=$!
 	for ip in "${all_hosts[@]}"; do
 		local hd=$dir/hosts/$ip
@@ -356,7 +361,8 @@ cmd_start() {
 	# The control host: TiUP at $tiup_ver installed from the site's production mirror.
 	wait "$mirror_pid" || die "making the production mirror failed"
 	mkdir -p "$home/bin"
-	printf '#!/bin/sh\n# tiup-double-version: %s\n# tiup-double-package-sha256: lab-bootstrap\nexec python3 %s "$@"\n' \
+	# TIUP_DOUBLE_EXE: the path the shim was run by, as os.Executable sees it (update --self)
+	printf '#!/bin/sh\n# tiup-double-version: %s\n# tiup-double-package-sha256: lab-bootstrap\nTIUP_DOUBLE_EXE="$0" exec python3 %s "$@"\n' \
 		"$tiup_ver" "$HERE/tiup" >"$home/bin/tiup"
 	chmod 755 "$home/bin/tiup"
 	cat >"$dir/lab.env" <<-EOF

@@ -2,7 +2,11 @@
 """Make a small TiUP-format mirror for the lab (docs/tiup.md §1).
 
 mkmirror.py OUT [--versions v1.9.4,v1.16.1] [--components tiup,cluster,ctl]
-                [--platforms linux/amd64] [--keys DIR] [--expires-days N]
+                [--extra pd:v7.5.1,tikv:v7.5.1] [--platforms linux/amd64] [--keys DIR]
+                [--expires-days N]
+
+--extra adds components at their own versions (the cluster's pd, tikv, tidb, which a
+production mirror lists and `tls enable` resolves from it: docs/tiup.md §8, checkConfig).
 
 Throwaway RSA-2048 keys (3 root keys, threshold 3; one each for index, snapshot,
 timestamp and the owner `pingcap`), canonical JSON, RSA-PSS-SHA256 signatures made
@@ -66,7 +70,8 @@ def sign(signed, keyset):
 
 
 def tarball(comp, ver, plat):
-    entry = {"tiup": "tiup", "cluster": "tiup-cluster", "ctl": "ctl"}.get(comp, comp)
+    entry = {"tiup": "tiup", "cluster": "tiup-cluster", "ctl": "ctl", "pd": "pd-server",
+             "tikv": "tikv-server", "tidb": "tidb-server"}.get(comp, comp)
     script = ("#!/bin/sh\n# lab mirror payload: %s %s %s\necho '%s %s'\n" % (comp, ver, plat, comp, ver)).encode()
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.GNU_FORMAT) as t:
@@ -81,6 +86,7 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--versions", default="v1.9.4,v1.16.1")
     ap.add_argument("--components", default="tiup,cluster,ctl")
+    ap.add_argument("--extra", default="")
     ap.add_argument("--platforms", default="linux/amd64")
     ap.add_argument("--keys")
     ap.add_argument("--expires-days", type=int, default=365 * 50)
@@ -99,6 +105,11 @@ def main():
     released = now.isoformat().replace("+00:00", "Z")
     versions = [v for v in a.versions.split(",") if v]
     comps = [c for c in a.components.split(",") if c]
+    comp_versions = {c: versions for c in comps}
+    for e in [e for e in a.extra.split(",") if e]:
+        c, _, v = e.partition(":")
+        comp_versions.setdefault(c, []).append(v)
+    comps = list(comp_versions)
     plats = [p for p in a.platforms.split(",") if p]
 
     def role(names, threshold, url):
@@ -124,7 +135,7 @@ def main():
         platforms = {}
         for plat in plats:
             platforms[plat] = {}
-            for ver in versions:
+            for ver in comp_versions[comp]:
                 entry, data = tarball(comp, ver, plat)
                 name = "%s-%s-%s.tar.gz" % (comp, ver, plat.replace("/", "-"))
                 files[name] = data

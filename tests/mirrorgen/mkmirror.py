@@ -90,6 +90,13 @@ def keyset(keys):
     return {k.id: k.info for k in keys}
 
 
+def entry_of(name):
+    """The package's entry as TiUP's releases publish it: `tiup`, `tiup-cluster` for cluster
+    (pingcap/tiup .github/workflows/release-tiup.yaml, `mirror publish cluster … tiup-cluster`,
+    v1.16.1); bin/<name> for the others here."""
+    return {"tiup": "tiup", "cluster": "tiup-cluster"}.get(name, "bin/" + name)
+
+
 def make_tarball(name, version, plat, size):
     """A small real tar.gz holding bin/<name>, with random bytes so every file differs."""
     payload = b"#!/bin/sh\necho %s %s %s\n" % (name.encode(), version.encode(), plat.encode())
@@ -97,7 +104,7 @@ def make_tarball(name, version, plat, size):
         payload += os.urandom(size)
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w") as tar:
-        ti = tarfile.TarInfo("bin/" + name if name != "tiup" else "tiup")
+        ti = tarfile.TarInfo(entry_of(name))
         ti.size = len(payload)
         ti.mode = 0o755
         ti.mtime = 1700000000
@@ -199,7 +206,7 @@ def build(a, tmp):
                 os_, arch = plat.split("/")
                 fname = "%s-%s-%s-%s.tar.gz" % (name, v, os_, arch)
                 is_yanked = v in yanked or plat in YANKED_PLATFORMS
-                item = {"dependencies": None, "entry": "tiup" if name == "tiup" else "bin/" + name,
+                item = {"dependencies": None, "entry": entry_of(name),
                         "released": RELEASED, "url": "/" + fname, "yanked": is_yanked}
                 if not is_yanked:
                     data = make_tarball(name, v, plat, a.tarball_size)

@@ -2,7 +2,7 @@
 """runbook_audit.py [--tiup PROG]... RUNBOOK.md AUDIT.log: every command the install ran (the
 audit log's "command" events) must be one the runbook lists. A runbook command is a template: a
 word in angle brackets (<staging>, <state>, <pd-but-leader>, <unit>) stands for one word of the
-real command, and the program is compared by its last path component (tiup may be called by its
+real command, $TIUP_HOME for TiUP's home folder (a path without spaces), and the program is compared by its last path component (tiup may be called by its
 full path). --tiup names a program the install was told to run instead of tiup (install --tiup). Prints each audit command with the runbook line it matched; exits 1 naming
 every command the runbook does not list, or when the audit log holds no command at all."""
 import json
@@ -32,9 +32,10 @@ def pattern(template, tiups):
             names = [w] + (tiups if w == "tiup" else [])
             out.append(r"(?:\S*/)?(?:" + "|".join(re.escape(os.path.basename(n)) for n in names) + ")")
             continue
-        # a placeholder is one word, possibly inside a longer one (<staging>/mirror)
-        parts = re.split(r"(<[a-z][a-z-]*>)", w)
-        out.append("".join(r"\S+" if re.fullmatch(r"<[a-z][a-z-]*>", p) else re.escape(p)
+        # a placeholder is one word, possibly inside a longer one (<staging>/mirror,
+        # $TIUP_HOME/components/...)
+        parts = re.split(r"(<[a-z][a-z-]*>|\$TIUP_HOME)", w)
+        out.append("".join(r"\S+" if re.fullmatch(r"<[a-z][a-z-]*>|\$TIUP_HOME", p) else re.escape(p)
                            for p in parts))
     return re.compile(" ".join(out) + "$")
 

@@ -310,9 +310,31 @@ static void test_scale_out(void **state)
 	tf_journal_release(&v.j);
 }
 
+/* `tiup list pd` as TiUP v1.16.1 prints it (cmd/list.go, tui.PrintTable): the version must be a
+ * row's first column, not a prefix of another version or text elsewhere. */
+static void test_list_has_version(void **state)
+{
+	const char *out = "Available versions for pd:\n"
+	                  "Version   Installed  Release               Platforms\n"
+	                  "-------   ---------  -------               ---------\n"
+	                  "v7.5.1               2024-02-29T11:00:00Z  linux/amd64,linux/arm64\n"
+	                  "v7.5.10              2025-01-01T00:00:00Z  linux/amd64\n";
+
+	(void)state;
+	assert_true(tf_enable_list_has_version(out, "v7.5.1"));
+	assert_true(tf_enable_list_has_version(out, "v7.5.10"));
+	assert_false(tf_enable_list_has_version(out, "v7.5.0"));
+	assert_false(tf_enable_list_has_version(out, "v7.5"));
+	assert_false(tf_enable_list_has_version(out, "linux/amd64"));
+	assert_false(tf_enable_list_has_version(out, "pd:"));
+	assert_false(tf_enable_list_has_version(out, ""));
+	assert_false(tf_enable_list_has_version("Available versions for pd:\n", "v7.5.1"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_list_has_version),
 	    cmocka_unit_test(test_scale_in),
 	    cmocka_unit_test(test_repair_peers),
 	    cmocka_unit_test(test_scale_out),

@@ -169,12 +169,66 @@ static void test_nothing_changed(void **state)
 	tf_journal_release(&j);
 }
 
+/* The one spelling of tiup commands: a cluster command runs the bundle's binary by --binpath
+ * (TiUP #594), anything else is untouched; too many arguments are refused, not cut. */
+static void test_tiup_argv(void **state)
+{
+	const char *argv[10];
+	const char *scale[] = {"cluster", "scale-in", "lab", "-N", "127.0.0.12:2379", "-y", NULL};
+	const char *start[] = {"cluster", "start", "lab", "-N", "127.0.0.12:2379", NULL};
+	const char *list[] = {"list", "pd", NULL};
+	const char *pinned[] = {"cluster:v1.16.1", "--version", NULL};
+	const char *bin = "/h/components/cluster/v1.16.1/tiup-cluster";
+
+	(void)state;
+	assert_int_equal(tf_install_tiup_argv("tiup", bin, start, argv, 9), 8);
+	assert_string_equal(argv[0], "tiup");
+	assert_string_equal(argv[1], "--binpath");
+	assert_string_equal(argv[2], bin);
+	assert_string_equal(argv[3], "cluster");
+	assert_string_equal(argv[4], "start");
+	assert_string_equal(argv[7], "127.0.0.12:2379");
+	assert_null(argv[8]);
+	/* no room for --binpath and the six arguments: refused */
+	assert_int_equal(tf_install_tiup_argv("tiup", bin, scale, argv, 9), 0);
+	assert_int_equal(tf_install_tiup_argv("tiup", NULL, scale, argv, 9), 7);
+	assert_string_equal(argv[1], "cluster");
+	assert_int_equal(tf_install_tiup_argv("tiup", bin, list, argv, 9), 3);
+	assert_string_equal(argv[1], "list");
+	assert_null(argv[3]);
+	/* only the plain component name takes the prefix */
+	assert_int_equal(tf_install_tiup_argv("tiup", bin, pinned, argv, 9), 3);
+	assert_string_equal(argv[1], "cluster:v1.16.1");
+}
+
+/* The binary: the journal's (from `tiup --binary`), else TiUP's install path for the version. */
+static void test_cluster_binary(void **state)
+{
+	struct tf_journal j;
+	struct tf_err err;
+	char buf[256];
+
+	(void)state;
+	tf_journal_init(&j);
+	assert_null(tf_install_cluster_binary(&j, "/h", NULL, buf, sizeof(buf)));
+	assert_string_equal(tf_install_cluster_binary(&j, "/h", "v1.16.1", buf, sizeof(buf)),
+	                    "/h/components/cluster/v1.16.1/tiup-cluster");
+	assert_string_equal(tf_install_cluster_binary(NULL, "/h", "v1.16.1", buf, sizeof(buf)),
+	                    "/h/components/cluster/v1.16.1/tiup-cluster");
+	assert_int_equal(tf_journal_set(&j, TF_INSTALL_CLUSTER_BINARY, "/x/tiup-cluster", &err), 0);
+	assert_string_equal(tf_install_cluster_binary(&j, "/h", "v1.16.1", buf, sizeof(buf)),
+	                    "/x/tiup-cluster");
+	assert_null(tf_install_cluster_binary(&j, "/h", "v1.16.1", buf, 4));
+	tf_journal_release(&j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_stop_after),      cmocka_unit_test(test_upgrade_only_bundle),
 	    cmocka_unit_test(test_done_steps),      cmocka_unit_test(test_resume_reset),
-	    cmocka_unit_test(test_nothing_changed),
+	    cmocka_unit_test(test_nothing_changed), cmocka_unit_test(test_tiup_argv),
+	    cmocka_unit_test(test_cluster_binary),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -72,22 +72,31 @@ static void test_commands(void **state)
 	c = cmds(&m, "mirror-set", &s);
 	assert_string_equal(c, "/opt/tiup mirror set /st/staging-1/mirror\n");
 	free(c);
-	c = cmds(&m, "update-components", NULL); /* tiup itself is update --self */
-	assert_string_equal(c, "tiup update cluster\ntiup update ctl\n");
+	c = cmds(&m, "update-self", &s); /* only TiUP's own binary updates itself */
+	assert_string_equal(c, "$TIUP_HOME/bin/tiup update --self\n");
+	free(c);
+	/* tiup itself is update --self; the others pinned to the bundle's versions, then the
+	 * upgraded cluster's path while the bundle's mirror is set (issue 12 §2a, §2i) */
+	c = cmds(&m, "update-components", NULL);
+	assert_string_equal(c, "tiup update cluster:v1.16.1\ntiup update ctl:v8.1.0\n"
+	                       "tiup --binary cluster:v1.16.1\n");
 	free(c);
 	c = cmds(&m, "verify-versions", NULL);
 	assert_string_equal(
-	    c, "tiup --version\ntiup cluster:v1.16.1 --version\ntiup cluster --version\n");
+	    c, "tiup --version\ntiup --binpath $TIUP_HOME/components/cluster/v1.16.1/tiup-cluster "
+	       "cluster --version\ntiup cluster --version\n");
 	free(c);
 	c = cmds(&m, "scale-in-pd", NULL);
-	assert_string_equal(c, "tiup cluster:v1.16.1 scale-in prod-1 -N <pd-but-leader> -y\n");
+	assert_string_equal(c, "tiup --binpath $TIUP_HOME/components/cluster/v1.16.1/tiup-cluster "
+	                       "cluster scale-in prod-1 -N <pd-but-leader> -y\n");
 	free(c);
 	c = cmds(&m, "scale-out-pd", &s);
 	assert_string_equal(
-	    c, "/opt/tiup cluster:v1.16.1 scale-out prod-1 /st/scale-out-pd.yaml -y\n");
+	    c, "/opt/tiup --binpath $TIUP_HOME/components/cluster/v1.16.1/tiup-cluster cluster "
+	       "scale-out prod-1 /st/scale-out-pd.yaml -y\n");
 	free(c);
 	c = cmds(&m, "preflight", NULL); /* the plan does not allow stopping duplicates */
-	assert_string_equal(c, "");
+	assert_string_equal(c, "tiup list pd\ntiup list tikv\ntiup list tidb\n");
 	free(c);
 	c = cmds(&m, "check", NULL);
 	assert_string_equal(c, "");
@@ -100,7 +109,8 @@ static void test_commands(void **state)
 	assert_string_equal(c, "");
 	free(c);
 	c = cmds(&m, "preflight", NULL);
-	assert_string_equal(c, "/usr/bin/sudo -n -H bash -c 'systemctl stop <unit> && systemctl "
+	assert_string_equal(c, "tiup list pd\ntiup list tikv\ntiup list tidb\n"
+	                       "/usr/bin/sudo -n -H bash -c 'systemctl stop <unit> && systemctl "
 	                       "disable <unit>'\n");
 	free(c);
 	tf_manifest_release(&m);
@@ -119,7 +129,9 @@ static void test_markdown(void **state)
 	assert_int_equal(strlen(doc), len);
 	assert_non_null(strstr(doc, "# Enable TLS on TiDB cluster 'prod-1'\n"));
 	assert_non_null(strstr(doc, TF_RUNBOOK_MARK));
-	assert_non_null(strstr(doc, "```sh\ntiup cluster:v1.16.1 tls prod-1 enable -y\n```"));
+	assert_non_null(
+	    strstr(doc, "```sh\ntiup --binpath $TIUP_HOME/components/cluster/v1.16.1/tiup-cluster "
+	                "cluster tls prod-1 enable -y\n```"));
 	assert_non_null(strstr(doc, "| `10.0.0.1` | pd, tikv |"));
 	assert_non_null(strstr(doc, "`2026-12-04T00:00:00Z`"));
 	assert_non_null(strstr(doc, "PD runs as a single member"));

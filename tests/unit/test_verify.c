@@ -755,22 +755,38 @@ static void test_tiup_mirror(void **state)
 	a.root = r1;
 	b.root = r1;
 	a.root_len = b.root_len = sizeof(r1) - 1;
-	assert_int_equal(tf_vhost_judge_mirror(&a, &b, d, sizeof(d)), TF_V_PASS);
+	assert_int_equal(tf_vhost_judge_mirror(&a, &b, NULL, d, sizeof(d)), TF_V_PASS);
 	b.root = r2;
-	assert_int_equal(tf_vhost_judge_mirror(&a, &b, d, sizeof(d)), TF_V_FAIL);
+	assert_int_equal(tf_vhost_judge_mirror(&a, &b, NULL, d, sizeof(d)), TF_V_FAIL);
 	assert_non_null(strstr(d, "bin/root.json differs"));
 	b.has_root = 0;
-	assert_int_equal(tf_vhost_judge_mirror(&a, &b, d, sizeof(d)), TF_V_FAIL);
+	assert_int_equal(tf_vhost_judge_mirror(&a, &b, NULL, d, sizeof(d)), TF_V_FAIL);
 	assert_non_null(strstr(d, "is gone"));
 	b.has_root = 1;
 	b.root = r1;
 	b.mirror = (char *)"/tmp/staging/mirror";
-	assert_int_equal(tf_vhost_judge_mirror(&a, &b, d, sizeof(d)), TF_V_FAIL);
+	assert_int_equal(tf_vhost_judge_mirror(&a, &b, NULL, d, sizeof(d)), TF_V_FAIL);
 	assert_non_null(strstr(d, "TiUP uses mirror /tmp/staging/mirror"));
 	/* TIUP_MIRRORS wins over tiup.toml, as in TiUP */
 	b.has_env = 1;
 	b.env = (char *)"/srv/prod";
-	assert_int_equal(tf_vhost_judge_mirror(&a, &b, d, sizeof(d)), TF_V_PASS);
+	assert_int_equal(tf_vhost_judge_mirror(&a, &b, NULL, d, sizeof(d)), TF_V_PASS);
+	/* issue 12 §3: the bundle's tiup.restore address is the mirror expected, with its own
+	 * root.json; the one recorded before is then wrong */
+	b.has_env = 0;
+	b.mirror = (char *)"https://mirror.bank.example";
+	b.root = r2;
+	assert_int_equal(tf_vhost_judge_mirror(&a, &b, "https://mirror.bank.example", d, sizeof(d)),
+	                 TF_V_PASS);
+	assert_non_null(strstr(d, "the bundle's tiup.restore address, as expected"));
+	assert_non_null(strstr(d, "/srv/prod"));
+	assert_int_equal(tf_vhost_judge_mirror(&a, &b, NULL, d, sizeof(d)), TF_V_FAIL);
+	b.mirror = (char *)"/srv/prod";
+	b.root = r1;
+	assert_int_equal(tf_vhost_judge_mirror(&a, &b, "https://mirror.bank.example", d, sizeof(d)),
+	                 TF_V_FAIL);
+	assert_non_null(
+	    strstr(d, "expected https://mirror.bank.example, the bundle's tiup.restore"));
 }
 
 int main(int argc, char **argv)

@@ -83,8 +83,9 @@ static void test_commands(void **state)
 	assert_string_equal(c, "tiup cluster:v1.16.1 scale-in prod-1 -N <pd-but-leader> -y\n");
 	free(c);
 	c = cmds(&m, "scale-out-pd", &s);
-	assert_string_equal(
-	    c, "/opt/tiup cluster:v1.16.1 scale-out prod-1 /st/scale-out-pd.yaml -y\n");
+	assert_string_equal(c, "/opt/tiup cluster:v1.16.1 scale-out prod-1 /st/scale-out-pd.yaml "
+	                       "--user <deploy-user> -i <cluster-key> -y\n"
+	                       "/opt/tiup cluster:v1.16.1 start prod-1 -N <pd-node>\n");
 	free(c);
 	c = cmds(&m, "preflight", NULL); /* the plan does not allow stopping duplicates */
 	assert_string_equal(c, "");

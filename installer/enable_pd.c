@@ -571,7 +571,6 @@ static int remove_stale(const struct tf_enable *e, const struct api *a, const st
                         const struct pd_node *nd, const struct tf_pd_member *m, struct tf_err *err)
 {
 	char hex[24], note[800];
-	int r;
 
 	tf_pd_member_id_hex(m, hex, sizeof(hex));
 	if (m->id_kind != TF_PD_ID_TEXT || m->id == NULL)
@@ -587,7 +586,7 @@ static int remove_stale(const struct tf_enable *e, const struct api *a, const st
 	         nd->name, hex, nd->host, nd->peer_port);
 	tf_log_warn("%s", note);
 	tf_view_host(e->view, nd->id, TF_VIEW_RUNNING, "removing stale etcd member %s", hex);
-	if ((r = tf_pd_member_remove(&a->pd, ep->host, ep->port, ep->n, m->id, err)) != 0)
+	if (tf_pd_member_remove(&a->pd, ep->host, ep->port, ep->n, m->id, err) != 0)
 		return tf_err_prefix(
 		    err,
 		    "remove etcd member %s of PD %s (added, never started): etcd "

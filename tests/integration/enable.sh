@@ -145,7 +145,7 @@ cat >"$w/tiup-drop" <<-SH
 	#!/bin/sh
 	# test wrapper: at scale-out, kill the sshd of the last host of the topology file
 	case "\$*" in *" scale-out "*)
-		for a in "\$@"; do [ -f "\$a" ] && f=\$a; done
+		for a in "\$@"; do case "\$a" in *.yaml) [ -f "\$a" ] && f=\$a ;; esac; done
 		ip=\$(sed -n 's/^- host: //p' "\$f" | tail -n 1)
 		echo "\$ip" >"$killed"
 		bash "$LAB" sshd-stop "$lab" "\$ip" ;;

@@ -301,7 +301,10 @@ if [[ $final == *"error: install"* ]]; then
 else
 	fail "terminal: no error after the final table: ${final:0:1500}"
 fi
-pd3=${pd_hosts[2]}:2379
+# the PDs scaled in (the leader stays; which host leads varies): the last one starts last
+removed3=$(jq -r '.values.pd_removed' "$TIFERRY_STATE_DIR/lab/journal.json")
+pd3=${removed3##*,}
+leader3=$(jq -r '.values.pd_leader' "$TIFERRY_STATE_DIR/lab/journal.json")
 assert_true "cut after Save meta: meta.yaml lists 3 PDs" \
 	test "$(grep -cE "^  - host: (${pd_hosts[0]}|${pd_hosts[1]}|${pd_hosts[2]})$" "$cdir/meta.yaml")" -eq 3
 audit=$TIFERRY_STATE_DIR/lab/audit.log
@@ -309,22 +312,22 @@ n_out=$(grep -c '"command":"[^"]*cluster[^ ]* scale-out lab ' "$audit")
 assert_run "cut after Save meta, then a join cut after its member add: --resume stops" 1 "start of PD $pd3" \
 	env TIUP_DOUBLE_FAIL="pd-join-after-add@$pd3" "$TIFERRY" install "$w/third.tar" --resume \
 	--trust "$w/trust" --recipient "$w/rcp" --yes --known-hosts "$LAB_KNOWN_HOSTS"
-list=$(curl -sf -m 5 "${mtls[@]}" -X POST "https://${pd_hosts[0]}:2379/v3/cluster/member/list" -d '{}')
+list=$(curl -sf -m 5 "${mtls[@]}" -X POST "https://$leader3/v3/cluster/member/list" -d '{}')
 stale=$(jq -r '.members[] | select((.name // "") == "") | .ID' <<<"$list")
 assert_true "join cut: etcd lists a member with no name" test -n "$stale"
 hex=$(python3 -c "print('%x' % int('${stale:-0}'))")
 assert_run "--resume: stale member removed, PD started, cluster healthy" 0 "" install "$w/third.tar" --resume \
 	--known-hosts "$LAB_KNOWN_HOSTS"
 jq -r 'select(.event == "command") | .command' "$audit" >"$w/ran3.txt"
-for ip in "${pd_hosts[1]}" "${pd_hosts[2]}"; do
-	assert_true "--resume ran 'cluster start lab -N $ip:2379'" grep -qE "cluster(:[^ ]*)? start lab -N $ip:2379( |\$)" "$w/ran3.txt"
+for id in ${removed3//,/ }; do
+	assert_true "--resume ran 'cluster start lab -N $id'" grep -qE "cluster(:[^ ]*)? start lab -N $id( |\$)" "$w/ran3.txt"
 done
 assert_eq "--resume ran no second scale-out" "$(grep -c '"command":"[^"]*cluster[^ ]* scale-out lab ' "$audit")" "$n_out"
 assert_true "the scale-out carried --user and the cluster's key" \
 	grep -qE "cluster(:[^ ]*)? scale-out lab .* --user [a-z_]+ -i $cdir/ssh/id_rsa" "$w/ran3.txt"
 assert_true "the stale member's removal is audited, its id in hex ($hex)" \
-	grep -qF "removed etcd member $hex (peer ${pd_hosts[2]}:2380)" "$audit"
-list=$(curl -sf -m 5 "${mtls[@]}" -X POST "https://${pd_hosts[0]}:2379/v3/cluster/member/list" -d '{}')
+	grep -qF "removed etcd member $hex (peer ${pd3%:*}:2380)" "$audit"
+list=$(curl -sf -m 5 "${mtls[@]}" -X POST "https://$leader3/v3/cluster/member/list" -d '{}')
 assert_eq "after the resumes: 3 started members" "$(jq '[.members[] | select((.name // "") != "")] | length' <<<"$list")" 3
 
 echo "enable: $((SECONDS - t0)) s in all" >&2

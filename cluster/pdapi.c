@@ -5,6 +5,7 @@
 #include "cluster/tlsprobe.h"
 
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -291,6 +292,55 @@ out:
 	cJSON_free(text);
 	cJSON_Delete(body);
 	return r;
+}
+
+int tf_pd_member_remove(const struct tf_pd_api *a, const char *const *hosts, const unsigned *ports,
+                        size_t n, const char *id, struct tf_err *err)
+{
+	cJSON *body = cJSON_CreateObject(), *doc = NULL;
+	char *text = NULL;
+	size_t i;
+	int r;
+
+	/* etcd's gateway takes a uint64 as a JSON string, as it prints it */
+	if (body == NULL || cJSON_AddStringToObject(body, "ID", id) == NULL ||
+	    (text = cJSON_PrintUnformatted(body)) == NULL) {
+		r = tf_err_nomem(err);
+		goto out;
+	}
+	r = tf_err_set(err, TF_E_FAIL, "no PD endpoint to ask");
+	for (i = 0; i < n; i++) {
+		if ((r = api_call(a, hosts[i], ports[i], "POST", "/v3/cluster/member/remove", text,
+		                  &doc, err)) == 0)
+			break;
+	}
+out:
+	cJSON_Delete(doc);
+	cJSON_free(text);
+	cJSON_Delete(body);
+	return r;
+}
+
+int tf_pd_member_id_hex(const struct tf_pd_member *m, char *out, size_t len)
+{
+	unsigned long long v;
+	char *end = NULL;
+
+	snprintf(out, len, "?");
+	if (m->id_kind == TF_PD_ID_TEXT && m->id != NULL && m->id[0] >= '0' && m->id[0] <= '9') {
+		errno = 0;
+		v = strtoull(m->id, &end, 10);
+		if (errno != 0 || *end != '\0')
+			return -1;
+	} else if (m->id_kind == TF_PD_ID_NUMBER && m->id_number >= 0 &&
+	           m->id_number < 9007199254740992.0 /* 2^53: exact in a double */ &&
+	           m->id_number == (double)(unsigned long long)m->id_number) {
+		v = (unsigned long long)m->id_number;
+	} else {
+		return -1;
+	}
+	snprintf(out, len, "%llx", v);
+	return 0;
 }
 
 const char *tf_pd_plain_url(char *const *urls, size_t n)

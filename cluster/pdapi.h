@@ -68,6 +68,15 @@ int tf_pd_update_peers(const struct tf_pd_api *a, const char *const *hosts, cons
                        size_t n, const char *id, const char *const *urls, size_t nurls,
                        struct tf_err *err) TF_MUST_CHECK;
 
+/* Removes member id (the decimal ID of the member list) through the first of hosts that
+ * answers (POST /v3/cluster/member/remove). */
+int tf_pd_member_remove(const struct tf_pd_api *a, const char *const *hosts, const unsigned *ports,
+                        size_t n, const char *id, struct tf_err *err) TF_MUST_CHECK;
+/* Writes m's ID in hex, as etcdctl prints and parses it ("8e9e05c52164694d"), into out;
+ * returns 0, or -1 (out "?") when the member has no ID that fits 64 bits. Every message that
+ * names a member ID for an operator uses this. */
+int tf_pd_member_id_hex(const struct tf_pd_member *m, char *out, size_t len);
+
 /* The first of urls that is not https:// ("(not a string)" for a NULL entry), or NULL. */
 const char *tf_pd_plain_url(char *const *urls, size_t n);
 /* The member whose peer URL is host:port (any scheme), or NULL. */

@@ -577,8 +577,11 @@ static int pd_health(const struct tf_enable *e, const struct pd_topo *pt, int *h
 		if (bad == NULL)
 			bad = tf_pd_plain_url(m->client_urls, m->nclient);
 		if (bad != NULL) {
-			r = tf_err_set(err, TF_E_FAIL, "PD member %s has URL %s, not https",
-			               m->name ? m->name : "(unnamed)", bad);
+			char hex[24];
+
+			tf_pd_member_id_hex(m, hex, sizeof(hex));
+			r = tf_err_set(err, TF_E_FAIL, "PD member %s (id %s) has URL %s, not https",
+			               m->name ? m->name : "(unnamed)", hex, bad);
 			goto out;
 		}
 	}

@@ -238,12 +238,19 @@ int tf_enable_scale_in(struct tf_enable *e, struct tf_err *err)
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		const struct pd_node *nd = pd_find(&pt, tok);
 
-		if (tf_pd_member_by_peer(&members, nd->host, nd->peer_port) != NULL) {
+		const struct tf_pd_member *m =
+		    tf_pd_member_by_peer(&members, nd->host, nd->peer_port);
+
+		if (m != NULL) {
+			char hex[24];
+
+			tf_pd_member_id_hex(m, hex, sizeof(hex));
 			r = tf_err_set(
 			    err, TF_E_FAIL,
-			    "PD %s was scaled in but etcd still lists it; remove it with "
-			    "'tiup ctl etcd member remove' and resume",
-			    nd->name);
+			    "PD %s was scaled in but etcd still lists it as member %s; "
+			    "remove it with 'tiup ctl:<cluster version> etcd member remove "
+			    "%s' and resume",
+			    nd->name, hex, hex);
 			tf_view_host(e->view, tok, TF_VIEW_FAILED, "etcd still lists it");
 			goto out;
 		}
@@ -555,6 +562,44 @@ static int wait_members(const struct tf_enable *e, const struct pd_topo *pt, int
 	return r;
 }
 
+/* Removes member m of node nd: added to etcd by a join that never finished, it has no name.
+ * PD v8.5's join refuses to start while any such member is listed ("there is a member <id>
+ * that has not joined successfully", tikv/pd server/join/join.go PrepareJoinCluster; only
+ * tikv/pd#9199, v9.0.0-beta.2.pre on, starts it as that member). Removing it lets the PD join
+ * afresh on every version; it needs quorum. Audited, the ID in hex as etcdctl takes it. */
+static int remove_stale(const struct tf_enable *e, const struct api *a, const struct endpoints *ep,
+                        const struct pd_node *nd, const struct tf_pd_member *m, struct tf_err *err)
+{
+	char hex[24], note[800];
+
+	tf_pd_member_id_hex(m, hex, sizeof(hex));
+	if (m->id_kind != TF_PD_ID_TEXT || m->id == NULL)
+		return tf_err_set(
+		    err, TF_E_FAIL,
+		    "PD %s: etcd lists a member for peer %s:%u that never started, "
+		    "without an ID tiferry can use; remove it with 'tiup ctl:<cluster "
+		    "version> etcd member remove <hex id>' and resume",
+		    nd->name, nd->host, nd->peer_port);
+	snprintf(note, sizeof(note),
+	         "PD %s: removing etcd member %s (peer %s:%u), added by a join that never "
+	         "started; PD v8.5 refuses to join while it is listed",
+	         nd->name, hex, nd->host, nd->peer_port);
+	tf_log_warn("%s", note);
+	tf_view_host(e->view, nd->id, TF_VIEW_RUNNING, "removing stale etcd member %s", hex);
+	if (tf_pd_member_remove(&a->pd, ep->host, ep->port, ep->n, m->id, err) != 0)
+		return tf_err_prefix(
+		    err,
+		    "remove etcd member %s of PD %s (added, never started): etcd "
+		    "needs quorum for it; once the other members are up, run "
+		    "'tiup ctl:<cluster version> etcd member remove %s' and resume",
+		    hex, nd->name, hex);
+	snprintf(note, sizeof(note),
+	         "removed etcd member %s (peer %s:%u) of PD %s: added, never started", hex,
+	         nd->host, nd->peer_port, nd->name);
+	tf_enable_audit_note(e, "scale-out-pd", nd->id, note);
+	return 0;
+}
+
 int tf_enable_scale_out(struct tf_enable *e, struct tf_err *err)
 {
 	struct tf_topology *t = NULL;
@@ -563,8 +608,8 @@ int tf_enable_scale_out(struct tf_enable *e, struct tf_err *err)
 	struct api api = {0};
 	struct tf_pd_members members = {0};
 	const char *removed;
-	size_t add[MAX_PD], nadd = 0, i;
-	char path[PATH_MAX], names[MAX_PD * 300] = "";
+	size_t add[MAX_PD], nadd = 0, start[MAX_PD], nstart = 0, i;
+	char path[PATH_MAX], names[MAX_PD * 300] = "", started[MAX_PD * 300] = "";
 	int r;
 
 	memset(&pt, 0, sizeof(pt));
@@ -573,46 +618,64 @@ int tf_enable_scale_out(struct tf_enable *e, struct tf_err *err)
 	if ((r = tf_enable_pd_topo_load(e, &pt, err)) != 0 ||
 	    (r = tf_enable_load_meta(e, &t, err)) != 0)
 		goto out;
+	/* Ours to bring back: not in meta.yaml (scale-out), or in it but not a started member:
+	 * TiUP saves meta before "Start new instances" (buildScaleOutTask), so a cut scale-out
+	 * leaves PDs listed that never started (issue 12 §2f). */
+	if ((r = tf_enable_api_open(e, t->enable_tls, &api, err)) != 0)
+		goto out;
+	tf_enable_meta_endpoints(t, &ep);
+	if ((r = tf_pd_member_list(&api.pd, ep.host, ep.port, ep.n, &members, err)) != 0) {
+		tf_err_prefix(err, "before scale-out, the PD member list");
+		goto out;
+	}
 	for (i = 0; i < pt.n; i++) {
+		const struct pd_node *nd = &pt.nodes[i];
+		const struct tf_pd_member *m =
+		    tf_pd_member_by_peer(&members, nd->host, nd->peer_port);
+		int in_meta = tf_enable_meta_pd(t, nd->id) != NULL;
+
+		if (!in_list(removed, nd->id) || (in_meta && m != NULL && tf_pd_member_started(m)))
+			continue; /* not ours to add, or back and started */
+		if (m != NULL && !tf_pd_member_started(m) &&
+		    (r = remove_stale(e, &api, &ep, nd, m, err)) != 0) {
+			tf_view_host(e->view, nd->id, TF_VIEW_FAILED, "stale etcd member");
+			goto out;
+		}
+		if (in_meta)
+			start[nstart++] = i;
+		else
+			add[nadd++] = i;
+	}
+	/* One PD at a time, as TiUP's scale-out starts them (serialStartInstances). */
+	for (i = 0; i < nstart; i++) {
+		const struct pd_node *nd = &pt.nodes[start[i]];
+		const char *args[] = {component(e), "start", e->cluster, "-N", nd->id, NULL};
+		size_t n = strlen(started);
+
+		tf_view_host(e->view, nd->id, TF_VIEW_RUNNING,
+		             "in meta.yaml, not started: starting");
+		tf_log_info("PD %s is in meta.yaml but was never started (a scale-out cut after "
+		            "TiUP saved meta): starting it",
+		            nd->id);
+		if ((r = e->run_tiup(e->run_arg, "scale-out-pd", args, NULL, err)) != 0) {
+			tf_err_prefix(err, "start of PD %s", nd->id);
+			goto out;
+		}
+		snprintf(started + n, sizeof(started) - n, "%s%s", n ? "," : "", nd->id);
+	}
+	for (i = 0; i < nadd; i++) {
 		size_t n = strlen(names);
 
-		if (!in_list(removed, pt.nodes[i].id) ||
-		    tf_enable_meta_pd(t, pt.nodes[i].id) != NULL)
-			continue; /* not ours to add, or already back */
-		add[nadd++] = i;
-		snprintf(names + n, sizeof(names) - n, "%s%s", n ? "," : "", pt.nodes[i].id);
+		snprintf(names + n, sizeof(names) - n, "%s%s", n ? "," : "", pt.nodes[add[i]].id);
 	}
 	if (nadd > 0) {
-		const char *args[] = {component(e), "scale-out", e->cluster, path, "-y", NULL};
+		/* Hosts that held only PD left the topology at scale-in: TiUP logs in to them again
+		 * as --user with -i (RootSSH, EnvInit) and refuses without credentials
+		 * (tui.ReadIdentityFileOrPassword): the deploy user and the cluster's key. */
+		const char *key = e->ssh_key ? e->ssh_key : "";
+		const char *args[] = {component(e), "scale-out", e->cluster, path, "--user",
+		                      t->user,      "-i",        key,        "-y", NULL};
 
-		/* A member that a broken scale-out added to etcd but never started holds a vote
-		 * the cluster cannot reach: TiUP cannot add it again, and etcd cannot remove it
-		 * without quorum. Say so rather than let tiup time out. */
-		if ((r = tf_enable_api_open(e, t->enable_tls, &api, err)) != 0)
-			goto out;
-		tf_enable_meta_endpoints(t, &ep);
-		if ((r = tf_pd_member_list(&api.pd, ep.host, ep.port, ep.n, &members, err)) != 0) {
-			tf_err_prefix(err, "before scale-out, the PD member list");
-			goto out;
-		}
-		for (i = 0; i < nadd; i++) {
-			const struct pd_node *nd = &pt.nodes[add[i]];
-			const struct tf_pd_member *m =
-			    tf_pd_member_by_peer(&members, nd->host, nd->peer_port);
-
-			if (m != NULL && !tf_pd_member_started(m)) {
-				r = tf_err_set(
-				    err, TF_E_FAIL,
-				    "PD %s (peer %s:%u, member %s) was added to etcd but never "
-				    "started "
-				    "(an interrupted scale-out): start it on %s with the "
-				    "--initial-cluster etcd printed, or restore quorum and "
-				    "'tiup ctl etcd member remove %s', then resume",
-				    nd->name, nd->host, nd->peer_port, m->id ? m->id : "?",
-				    nd->host, m->id ? m->id : "<id>");
-				goto out;
-			}
-		}
 		if ((r = write_scale_out(e, &pt, add, nadd, path, sizeof(path), err)) != 0)
 			goto out;
 		for (i = 0; i < nadd; i++)
@@ -622,25 +685,32 @@ int tf_enable_scale_out(struct tf_enable *e, struct tf_err *err)
 			tf_err_prefix(err, "scale-out of PD %s", names);
 			goto out;
 		}
+	}
+	if (nadd + nstart > 0) {
 		tf_topology_free(t);
 		t = NULL;
 		if ((r = tf_enable_load_meta(e, &t, err)) != 0)
 			goto out;
-		for (i = 0; i < nadd; i++)
-			tf_view_host(e->view, pt.nodes[add[i]].id, TF_VIEW_RUNNING,
-			             "waiting for it to start and be healthy");
+		for (i = 0; i < pt.n; i++)
+			if (in_list(names, pt.nodes[i].id) || in_list(started, pt.nodes[i].id))
+				tf_view_host(e->view, pt.nodes[i].id, TF_VIEW_RUNNING,
+				             "waiting for it to start and be healthy");
 	} else {
-		tf_log_info("every PD of the bundle's topology is in meta.yaml already");
+		tf_log_info(
+		    "every PD of the bundle's topology is in meta.yaml and started already");
 	}
 	if ((r = wait_members(e, &pt, t->enable_tls, err)) != 0)
 		goto out;
-	for (i = 0; i < nadd; i++)
-		tf_view_host(e->view, pt.nodes[add[i]].id, TF_VIEW_OK, "member %s started, healthy",
-		             pt.nodes[add[i]].name);
-	if (nadd > 0) {
-		char d[sizeof(names) + 64];
+	for (i = 0; i < pt.n; i++)
+		if (in_list(names, pt.nodes[i].id) || in_list(started, pt.nodes[i].id))
+			tf_view_host(e->view, pt.nodes[i].id, TF_VIEW_OK,
+			             "member %s started, healthy", pt.nodes[i].name);
+	if (nadd + nstart > 0) {
+		char d[sizeof(names) + sizeof(started) + 96];
 
-		snprintf(d, sizeof(d), "PD scaled out: %s; %zu members healthy", names, pt.n);
+		snprintf(d, sizeof(d), "PD %s%s%s%s%s; %zu members healthy",
+		         nadd ? "scaled out: " : "", names, nadd && nstart ? "; " : "",
+		         nstart ? "started (in meta, never started): " : "", started, pt.n);
 		tf_enable_audit_note(e, "scale-out-pd", NULL, d);
 	}
 out:

@@ -333,6 +333,19 @@ static const char *member_name(const struct tf_pd_member *m)
 	return m->name ? m->name : "(unnamed)";
 }
 
+/* The name, or for a member not started yet its ID in hex, as etcdctl takes it (issue 12
+ * §2j): "(unnamed, id 8e9e05c52164694d)". */
+static const char *member_label(const struct tf_pd_member *m, char *buf, size_t len)
+{
+	char hex[24];
+
+	if (m->name != NULL)
+		return m->name;
+	tf_pd_member_id_hex(m, hex, sizeof(hex));
+	snprintf(buf, len, "(unnamed, id %s)", hex);
+	return buf;
+}
+
 static cJSON *url_array(char *const *urls, size_t n)
 {
 	cJSON *a = cJSON_CreateArray();
@@ -384,17 +397,20 @@ static void chk_members(struct job *j, struct tf_vcheck *c)
 		const char *bc =
 		    m->has_client_urls ? tf_pd_plain_url(m->client_urls, m->nclient) : NULL;
 
+		char label[64];
+
 		if (bp != NULL || bc != NULL) {
 			nbad++;
 			snprintf(bad + strlen(bad), sizeof(bad) - strlen(bad),
-			         "%smember %s has %s URL %s", bad[0] ? "; " : "", member_name(m),
-			         bp ? "peer" : "client", bp ? bp : bc);
+			         "%smember %s has %s URL %s", bad[0] ? "; " : "",
+			         member_label(m, label, sizeof(label)), bp ? "peer" : "client",
+			         bp ? bp : bc);
 		}
 		if (m->nclient == 0) {
 			nun++;
 			snprintf(unstarted + strlen(unstarted),
 			         sizeof(unstarted) - strlen(unstarted), "%s%s",
-			         unstarted[0] ? ", " : "", member_name(m));
+			         unstarted[0] ? ", " : "", member_label(m, label, sizeof(label)));
 		}
 	}
 	if (nbad > 0)

@@ -141,9 +141,14 @@ static void commands(const struct facts *f, size_t i, const struct tf_runbook_su
 		tf_strbuf_printf(b, "%s %s tls %s enable -y\n", tiup, comp, cl);
 		break;
 	case TF_STEP_ID_SCALE_OUT_PD:
+		/* --user/-i: TiUP logs in to the PD-only hosts again (issue 12 §2e); start -N: on
+		 * --resume, a PD that a cut scale-out left in meta.yaml unstarted (§2f) */
 		if (f->npd > 1)
-			tf_strbuf_printf(b, "%s %s scale-out %s %s/scale-out-pd.yaml -y\n", tiup,
-			                 comp, cl, state);
+			tf_strbuf_printf(
+			    b,
+			    "%s %s scale-out %s %s/scale-out-pd.yaml --user <deploy-user> "
+			    "-i <cluster-key> -y\n%s %s start %s -N <pd-node>\n",
+			    tiup, comp, cl, state, tiup, comp, cl);
 		break;
 	default:
 		break; /* tiferry does the step itself */

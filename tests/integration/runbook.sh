@@ -116,5 +116,5 @@ assert_renders "screenshot: a drawn page, not a blank one" "$w/plan.html" "$w/pl
 timeout 120 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$TF_TMP/chromium" \
 	--dump-dom "file://$w/plan.html" >"$w/dom.html" 2>/dev/null || true
 assert_eq "chromium parsed every step" "$(grep -o '<div class="step" id="step-[a-z-]*">' "$w/dom.html" | wc -l)" 17
-assert_true "chromium parsed the commands" grep -qF "tiup --binpath \$TIUP_HOME/components/cluster/v1.16.1/tiup-cluster cluster scale-out prod-1 &lt;state&gt;/scale-out-pd.yaml -y" "$w/dom.html"
+assert_true "chromium parsed the commands" grep -qF "tiup --binpath \$TIUP_HOME/components/cluster/v1.16.1/tiup-cluster cluster scale-out prod-1 &lt;state&gt;/scale-out-pd.yaml --user &lt;deploy-user&gt; -i &lt;cluster-key&gt; -y" "$w/dom.html"
 tf_finish

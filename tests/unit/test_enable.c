@@ -54,6 +54,9 @@ static void member(char *buf, size_t len, int i, const char *scheme, int started
 struct fake {
 	char members[2048]; /* the member list's answer */
 	int updates;        /* member/update calls */
+	int removes;        /* member/remove calls */
+	char remove_body[128];
+	char cmds[1024]; /* every tiup command, one a line */
 	char update_body[512];
 	int fix_on_update; /* an update makes every peer URL https */
 	int runs;          /* tiup commands */
@@ -89,6 +92,10 @@ static int fake_pd(void *arg, const char *host, unsigned port, const struct tf_t
 		snprintf(f->update_body, sizeof(f->update_body), "%s", body);
 		if (f->fix_on_update)
 			set_members(f, "https", 3, 0);
+	} else if (strcmp(path, "/v3/cluster/member/remove") == 0) {
+		f->removes++;
+		snprintf(f->remove_body, sizeof(f->remove_body), "%s", body);
+		set_members(f, "https", 2, 0); /* the unstarted third is gone */
 	} else if (strcmp(path, "/health") == 0) {
 		answer = "{\"health\":\"true\"}";
 	}
@@ -111,6 +118,8 @@ static int fake_tiup(void *arg, const char *step, const char *const *args, char 
 		snprintf(f->last_cmd + n, sizeof(f->last_cmd) - n, "%s%s", i ? " " : "", args[i]);
 		n = strlen(f->last_cmd);
 	}
+	n = strlen(f->cmds);
+	snprintf(f->cmds + n, sizeof(f->cmds) - n, "%s\n", f->last_cmd);
 	if (f->fail_tiup)
 		return tf_err_set(err, TF_E_FAIL, "tiup failed");
 	write_meta(f->after_npd, 0);
@@ -138,6 +147,7 @@ static void env_init(struct env *v)
 	v->e.tls_dir = tls_dir;
 	v->e.pd_topology = topo_path;
 	v->e.state_dir = state_dir;
+	v->e.ssh_key = "/t/storage/cluster/clusters/demo/ssh/id_rsa";
 	v->e.journal = &v->j;
 	v->e.run_tiup = fake_tiup;
 	v->e.run_arg = &v->f;
@@ -283,6 +293,9 @@ static void test_scale_out(void **state)
 		fail_msg("%s", err.msg);
 	assert_int_equal(v.f.runs, 1);
 	assert_non_null(strstr(v.f.last_cmd, "cluster scale-out demo "));
+	/* issue 12 §2e: the deploy user and the cluster's key for the hosts new to the cluster */
+	assert_non_null(
+	    strstr(v.f.last_cmd, " --user tidb -i /t/storage/cluster/clusters/demo/ssh/id_rsa"));
 	assert_int_equal(tt_sh("grep -q 'host: " PD2 "' state/scale-out-pd.yaml && "
 	                       "! grep -q 'host: " PD1 "' state/scale-out-pd.yaml"),
 	                 0);
@@ -291,13 +304,36 @@ static void test_scale_out(void **state)
 	assert_int_equal(v.f.runs, 1);
 	tf_journal_release(&v.j);
 
-	/* A member added to etcd but never started (an interrupted scale-out): refused. */
+	/* issue 12 §2g: a member added to etcd by a join that never started (PD v8.5 refuses to
+	 * join while it is listed) is removed first, by its decimal ID, then the scale-out runs. */
 	env_init(&v);
-	write_meta(1, 0);
-	set_members(&v.f, "https", 2, 1);
-	assert_int_equal(tf_enable_scale_out(&v.e, &err), TF_E_FAIL);
-	assert_non_null(strstr(err.msg, "was added to etcd but never started"));
-	assert_int_equal(v.f.runs, 0);
+	write_meta(2, 0);
+	set_members(&v.f, "https", 3, 1);
+	v.f.after_npd = 3;
+	v.f.after_members = after;
+	if (tf_enable_scale_out(&v.e, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(v.f.removes, 1);
+	assert_string_equal(v.f.remove_body, "{\"ID\":\"103\"}");
+	assert_int_equal(v.f.runs, 1);
+	assert_non_null(strstr(v.f.last_cmd, "cluster scale-out demo "));
+	/* audited, the ID in hex as etcdctl takes it (103 = 0x67) */
+	assert_int_equal(tt_sh("grep -rq 'removed etcd member 67 (peer " PD3 ":2380)' state"), 0);
+	tf_journal_release(&v.j);
+
+	/* issue 12 §2f: meta.yaml lists PDs that never started (TiUP saved meta, then the
+	 * scale-out was cut): each is started with `cluster start -N`, no second scale-out. */
+	env_init(&v);
+	write_meta(3, 0);
+	set_members(&v.f, "https", 1, 0);
+	v.f.after_npd = 3;
+	v.f.after_members = after;
+	if (tf_enable_scale_out(&v.e, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(v.f.runs, 2);
+	assert_string_equal(v.f.cmds, "cluster start demo -N " PD2 ":2379\n"
+	                              "cluster start demo -N " PD3 ":2379\n");
+	assert_null(strstr(v.f.cmds, "scale-out"));
 	tf_journal_release(&v.j);
 
 	/* TiUP reports success but the members never start: not healthy in time. */

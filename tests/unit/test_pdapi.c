@@ -60,6 +60,7 @@ static void test_parse(void **state)
 struct fake {
 	char last_body[512];
 	char last_host[64];
+	char last_path[64];
 	int status;
 };
 
@@ -75,6 +76,7 @@ static int fake_send(void *arg, const char *host, unsigned port, const struct tf
 		return tf_err_set(err, TF_E_IO, "connection refused");
 	snprintf(f->last_host, sizeof(f->last_host), "%s", host);
 	snprintf(f->last_body, sizeof(f->last_body), "%s", body ? body : "");
+	snprintf(f->last_path, sizeof(f->last_path), "%s", path);
 	if (strcmp(path, "/v3/cluster/member/list") == 0)
 		answer = members_json;
 	else if (strcmp(path, "/v3/maintenance/status") == 0)
@@ -126,9 +128,50 @@ static void test_requests(void **state)
 	assert_string_equal(f.last_body,
 	                    "{\"ID\":\"3\",\"peerURLs\":[\"https://127.0.0.11:2380\"]}");
 
+	/* issue 12 §2g: a stale member is removed by its decimal ID, as the list gives it */
+	assert_int_equal(tf_pd_member_remove(&a, hosts, ports, 2, "10276657743932975437", &err), 0);
+	assert_string_equal(f.last_path, "/v3/cluster/member/remove");
+	assert_string_equal(f.last_body, "{\"ID\":\"10276657743932975437\"}");
+	assert_string_equal(f.last_host, "up");
+
 	f.status = 500;
 	assert_int_equal(tf_pd_health(&a, "up", 2379, &err), TF_E_FAIL);
 	assert_string_equal(err.msg, "GET http://up:2379/health: HTTP 500: {\"health\":\"true\"}");
+}
+
+/* issue 12 §2j: member IDs for operators in hex, as etcdctl prints and parses them
+ * (etcdctl's printers use %x; `member remove` parses with strconv.ParseUint(s, 16, 64)). */
+static void test_id_hex(void **state)
+{
+	struct tf_pd_members ms;
+	struct tf_pd_member m;
+	struct tf_err err;
+	char hex[24];
+
+	(void)state;
+	assert_int_equal(tf_pd_members_parse(members_json, strlen(members_json), &ms, &err), 0);
+	assert_int_equal(tf_pd_member_id_hex(&ms.m[0], hex, sizeof(hex)), 0);
+	assert_string_equal(hex, "8e9e05c52164694d"); /* 10276657743932975437: above 2^63 */
+	assert_int_equal(tf_pd_member_id_hex(&ms.m[2], hex, sizeof(hex)), 0);
+	assert_string_equal(hex, "4");
+	tf_pd_members_release(&ms);
+
+	memset(&m, 0, sizeof(m));
+	m.id_kind = TF_PD_ID_NUMBER;
+	m.id_number = 255;
+	assert_int_equal(tf_pd_member_id_hex(&m, hex, sizeof(hex)), 0);
+	assert_string_equal(hex, "ff");
+	m.id_number = 1e19; /* not exact in a double */
+	assert_int_equal(tf_pd_member_id_hex(&m, hex, sizeof(hex)), -1);
+	assert_string_equal(hex, "?");
+	m.id_kind = TF_PD_ID_TEXT;
+	m.id = "18446744073709551616"; /* 2^64 */
+	assert_int_equal(tf_pd_member_id_hex(&m, hex, sizeof(hex)), -1);
+	m.id = "12ab";
+	assert_int_equal(tf_pd_member_id_hex(&m, hex, sizeof(hex)), -1);
+	m.id = NULL;
+	m.id_kind = TF_PD_ID_NONE;
+	assert_int_equal(tf_pd_member_id_hex(&m, hex, sizeof(hex)), -1);
 }
 
 int main(void)
@@ -136,6 +179,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse),
 	    cmocka_unit_test(test_requests),
+	    cmocka_unit_test(test_id_hex),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,7 +93,9 @@ static void test_commands(void **state)
 	c = cmds(&m, "scale-out-pd", &s);
 	assert_string_equal(
 	    c, "/opt/tiup --binpath $TIUP_HOME/components/cluster/v1.16.1/tiup-cluster cluster "
-	       "scale-out prod-1 /st/scale-out-pd.yaml -y\n");
+	       "scale-out prod-1 /st/scale-out-pd.yaml --user <deploy-user> -i <cluster-key> -y\n"
+	       "/opt/tiup --binpath $TIUP_HOME/components/cluster/v1.16.1/tiup-cluster cluster "
+	       "start prod-1 -N <pd-node>\n");
 	free(c);
 	c = cmds(&m, "preflight", NULL); /* the plan does not allow stopping duplicates */
 	assert_string_equal(c, "tiup list pd\ntiup list tikv\ntiup list tidb\n");

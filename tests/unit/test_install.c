@@ -68,7 +68,7 @@ static void test_upgrade_only_bundle(void **state)
 	runs(1, b, sizeof(b));
 	assert_string_equal(b, "check,record-mirror,tiup-preflight,mirror-set,update-self,"
 	                       "update-components,restore-mirror,verify-versions,"
-	                       "place-certificates,preflight,scale-in-pd,tls-enable,repair-peers,"
+	                       "place-certificates,preflight,scale-in-pd,restrict-cn,tls-enable,repair-peers,"
 	                       "scale-out-pd,health,record-sequence,wipe-staging");
 }
 

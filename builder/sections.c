@@ -422,24 +422,26 @@ static int plan_restrict_cn(const struct tf_spec *spec, const struct tf_topology
 		r = tf_read_file(path, 1u << 20, &pem, &len, err);
 		if (r == 0)
 			r = tf_x509_info_pem(pem, len, &ci, err);
-		if (r == 0 && (strcmp(ci.subject, ci.issuer) != 0 ||
-		               tf_yaml_get_str(imp, "chain") != NULL))
-			r = tf_err_set(err, TF_E_INPUT,
-			               "spec: 'plan.restrict_cn' needs a self-signed CA: '%s' (%s) is "
-			               "issued by '%s'. With cert-allowed-cn set, TiKV's status port "
-			               "requires a client certificate and checks it without partial "
-			               "chains against the one CA certificate TiUP copies to the nodes, "
-			               "so every client would be refused. Remedy: import the root CA "
-			               "(tls.import.cert), let tiferry-build generate one (tls.ca: "
-			               "generate), or build without plan.restrict_cn",
-			               path, ci.subject, ci.issuer);
+		if (r == 0 &&
+		    (strcmp(ci.subject, ci.issuer) != 0 || tf_yaml_get_str(imp, "chain") != NULL))
+			r = tf_err_set(
+			    err, TF_E_INPUT,
+			    "spec: 'plan.restrict_cn' needs a self-signed CA: '%s' (%s) is "
+			    "issued by '%s'. With cert-allowed-cn set, TiKV's status port "
+			    "requires a client certificate and checks it without partial "
+			    "chains against the one CA certificate TiUP copies to the nodes, "
+			    "so every client would be refused. Remedy: import the root CA "
+			    "(tls.import.cert), let tiferry-build generate one (tls.ca: "
+			    "generate), or build without plan.restrict_cn",
+			    path, ci.subject, ci.issuer);
 		free(pem);
 		free(path);
 		if (r != 0)
 			return r;
 	}
 	for (i = 0; i < topo->ninstances; i++)
-		if ((r = tf_plan_add_restrict_cn(p, component_cn(topo->instances[i].role), err)) != 0)
+		if ((r = tf_plan_add_restrict_cn(p, component_cn(topo->instances[i].role), err)) !=
+		    0)
 			return r;
 	if ((r = tf_plan_add_restrict_cn(p, "blackbox_exporter", err)) != 0)
 		return r;

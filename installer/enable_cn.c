@@ -164,8 +164,8 @@ static int new_topology(const struct tf_enable *e, struct tf_yaml *meta, char **
 int tf_enable_restrict_cn(struct tf_enable *e, struct tf_err *err)
 {
 	char path[PATH_MAX], cns[1024] = "";
-	const char *args[] = {component(e), "edit-config", e->cluster, "--topology-file", path,
-	                      "-y", NULL};
+	const char *args[] = {component(e), "edit-config", e->cluster, "--topology-file",
+	                      path,         "-y",          NULL};
 	struct tf_yaml *meta = NULL;
 	char *yaml = NULL, *out = NULL;
 	size_t len = 0, i;
@@ -191,12 +191,13 @@ int tf_enable_restrict_cn(struct tf_enable *e, struct tf_err *err)
 
 		if (tls != NULL && strcmp(tls, "true") == 0) {
 			/* `tls enable` would find TLS on and not refresh the configs */
-			r = tf_err_set(err, TF_E_FAIL,
-			               "TLS is already enabled on '%s': the CN options would need "
-			               "`tiup cluster edit-config` and `tiup cluster reload`; build the "
-			               "bundle without plan.restrict_cn, or set them by hand (docs/"
-			               "operator-guide.md)",
-			               e->cluster);
+			r = tf_err_set(
+			    err, TF_E_FAIL,
+			    "TLS is already enabled on '%s': the CN options would need "
+			    "`tiup cluster edit-config` and `tiup cluster reload`; build the "
+			    "bundle without plan.restrict_cn, or set them by hand (docs/"
+			    "operator-guide.md)",
+			    e->cluster);
 			goto out;
 		}
 	}

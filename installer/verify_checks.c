@@ -267,8 +267,8 @@ static void probe_group(struct job *j, struct tf_vcheck *c, int tls, const char 
 	if (nexp > 0 && remedy != NULL) {
 		cJSON_AddStringToObject(e, "remedy", remedy);
 		tf_vcheck_set(c, exposed_status, e,
-		              "%s answered %zu of %zu unauthenticated requests: EXPOSED %s. %s", what,
-		              nexp, nrun, exposed, remedy);
+		              "%s answered %zu of %zu unauthenticated requests: EXPOSED %s. %s",
+		              what, nexp, nrun, exposed, remedy);
 	} else if (nexp > 0)
 		tf_vcheck_set(c, exposed_status, e,
 		              "%s answered %zu of %zu unauthenticated requests: EXPOSED %s", what,

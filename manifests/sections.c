@@ -356,7 +356,8 @@ int tf_plan_emit(const struct tf_plan *p, char **out, struct tf_err *err)
 	    cJSON_AddNumberToObject(root, "min_free_mb", (double)p->min_free_mb) &&
 	    (p->pd_topology == NULL ||
 	     cJSON_AddStringToObject(root, "pd_topology", p->pd_topology)) &&
-	    add_strs(root, "pd_hosts", p->pd_hosts, p->npd_hosts) == 0 && emit_hosts(p, root) == 0 &&
+	    add_strs(root, "pd_hosts", p->pd_hosts, p->npd_hosts) == 0 &&
+	    emit_hosts(p, root) == 0 &&
 	    (p->nrestrict_cn == 0 ||
 	     add_strs(root, "restrict_cn", p->restrict_cn, p->nrestrict_cn) == 0))
 		t = cJSON_PrintUnformatted(root);

@@ -6,6 +6,7 @@
 #include "cluster/certplan.h"
 #include "crypto/certs.h"
 #include "crypto/secrets.h"
+#include "crypto/x509.h"
 #include "manifests/sections.h"
 #include "mirror/subset.h"
 
@@ -384,10 +385,78 @@ static int plan_hosts(const struct tf_topology *topo, struct tf_plan *p, struct 
 	return 0;
 }
 
+/* The CN TiUP puts in a node certificate: the instance's ComponentName (TLSCert.Execute,
+ * pkg/cluster/task/tls.go, TiUP v1.16.1), which differs from the list name for a few roles. */
+static const char *component_cn(const char *role)
+{
+	static const char *const map[][2] = {{"monitoring", "prometheus"},
+	                                     {"kvcdc", "tikv-cdc"},
+	                                     {"tidb_dashboard", "tidb-dashboard"}};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(role, map[i][0]) == 0)
+			return map[i][1];
+	return role;
+}
+
+/* plan.restrict_cn: the CNs TiUP issues to the nodes (each component in the topology, and
+ * blackbox_exporter, which `tls enable` gives a certificate on every host:
+ * buildMonitoredCertificateTasks) and the client certificate's CN. Refused with an intermediate
+ * CA: with a CN option TiKV's status port requires a client certificate and verifies it without
+ * partial chains (tls_acceptor), against the one CA certificate TiUP copies to the nodes, so no
+ * client would get through. */
+static int plan_restrict_cn(const struct tf_spec *spec, const struct tf_topology *topo,
+                            struct tf_plan *p, struct tf_err *err)
+{
+	const struct tf_yaml *t = tf_yaml_get(spec->doc, "tls"), *imp = tf_yaml_get(t, "import");
+	const char *client_cn = tf_yaml_get_str(t, "client_cn"), *ca = tf_yaml_get_str(t, "ca");
+	char *path = NULL, *pem = NULL, defcn[300];
+	size_t len = 0, i;
+	struct tf_x509_info ci;
+	int r;
+
+	if (ca != NULL && strcmp(ca, "import") == 0 && tf_yaml_get_str(imp, "cert") != NULL) {
+		if ((path = tf_spec_path(spec, tf_yaml_get_str(imp, "cert"))) == NULL)
+			return tf_err_nomem(err);
+		r = tf_read_file(path, 1u << 20, &pem, &len, err);
+		if (r == 0)
+			r = tf_x509_info_pem(pem, len, &ci, err);
+		if (r == 0 &&
+		    (strcmp(ci.subject, ci.issuer) != 0 || tf_yaml_get_str(imp, "chain") != NULL))
+			r = tf_err_set(
+			    err, TF_E_INPUT,
+			    "spec: 'plan.restrict_cn' needs a self-signed CA: '%s' (%s) is "
+			    "issued by '%s'. With cert-allowed-cn set, TiKV's status port "
+			    "requires a client certificate and checks it without partial "
+			    "chains against the one CA certificate TiUP copies to the nodes, "
+			    "so every client would be refused. Remedy: import the root CA "
+			    "(tls.import.cert), let tiferry-build generate one (tls.ca: "
+			    "generate), or build without plan.restrict_cn",
+			    path, ci.subject, ci.issuer);
+		free(pem);
+		free(path);
+		if (r != 0)
+			return r;
+	}
+	for (i = 0; i < topo->ninstances; i++)
+		if ((r = tf_plan_add_restrict_cn(p, component_cn(topo->instances[i].role), err)) !=
+		    0)
+			return r;
+	if ((r = tf_plan_add_restrict_cn(p, "blackbox_exporter", err)) != 0)
+		return r;
+	if (client_cn == NULL) { /* TiUP's and tiferry-build's default (crypto/certs.h) */
+		snprintf(defcn, sizeof(defcn), "%s-client", spec->cluster);
+		client_cn = defcn;
+	}
+	return tf_plan_add_restrict_cn(p, client_cn, err);
+}
+
 int tf_section_plan(const struct tf_spec *spec, const struct tf_topology *topo, const char *work,
                     struct tf_section *out, struct tf_err *err)
 {
-	static const char *const keys[] = {"stop_duplicate_exporters", "min_free_mb", "enable_tls"};
+	static const char *const keys[] = {"stop_duplicate_exporters", "min_free_mb", "enable_tls",
+	                                   "restrict_cn"};
 	const struct tf_yaml *p = tf_yaml_get(spec->doc, "plan"), *pd;
 	struct tf_yaml *meta = NULL;
 	struct tf_yaml doc;
@@ -395,7 +464,7 @@ int tf_section_plan(const struct tf_spec *spec, const struct tf_topology *topo, 
 	struct tf_yaml *items[1];
 	struct tf_plan plan;
 	uint64_t free_mb = 1024;
-	int stop = 0, enable = 1, r;
+	int stop = 0, enable = 1, restrict_cn = 0, r;
 	size_t len = 0, i;
 
 	memset(out, 0, sizeof(*out));
@@ -403,13 +472,23 @@ int tf_section_plan(const struct tf_spec *spec, const struct tf_topology *topo, 
 	if (p != NULL) {
 		if (p->kind != TF_YAML_MAP)
 			return tf_err_set(err, TF_E_INPUT, "spec: 'plan' must be a mapping");
-		if ((r = only_keys(p, "plan", keys, 3, err)) != 0 ||
+		if ((r = only_keys(p, "plan", keys, sizeof(keys) / sizeof(keys[0]), err)) != 0 ||
+		    (r = tf_yaml_get_bool(p, "restrict_cn", 0, &restrict_cn, "spec plan", err)) !=
+		        0 ||
 		    (r = tf_yaml_get_bool(p, "enable_tls", 1, &enable, "spec plan", err)) != 0 ||
 		    (r = tf_yaml_get_bool(p, "stop_duplicate_exporters", 0, &stop, "spec plan",
 		                          err)) != 0 ||
 		    (r = tf_yaml_get_u64(p, "min_free_mb", 1024, &free_mb, "spec plan", err)) != 0)
 			goto out;
 	}
+	if (restrict_cn && !enable) {
+		r = tf_err_set(err, TF_E_INPUT,
+		               "spec: 'plan.restrict_cn' sets TLS options before `tls enable`: it "
+		               "needs plan.enable_tls: true");
+		goto out;
+	}
+	if (restrict_cn && (r = plan_restrict_cn(spec, topo, &plan, err)) != 0)
+		goto out;
 	if ((r = tf_yaml_load_file(spec->meta, &meta, err)) != 0)
 		goto out;
 	pd = tf_yaml_get(tf_yaml_get(meta, "topology"), "pd_servers");

@@ -34,6 +34,8 @@ struct tf_enable {
 	                                 * scales out the ones it removed */
 	int stop_duplicate_exporters;   /* the plan allows stopping duplicate node_exporter units */
 	unsigned long long min_free_kb; /* free disk needed in deploy folders (0: no check) */
+	char *const *restrict_cn;       /* plan.restrict_cn: the CNs for cert-allowed-cn and */
+	size_t nrestrict_cn;            /* cluster-verify-cn (none: leave them unset) */
 	const char *state_dir;          /* <state>/<cluster>: audit log, files written for tiup */
 	struct tf_journal *journal;     /* values persist with journal saves done by the caller */
 	tf_tiup_runner run_tiup;
@@ -48,6 +50,9 @@ struct tf_enable {
 /* Each returns 0, or a negative TF_E_* with err naming the host or member and what failed. */
 int tf_enable_preflight(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
 int tf_enable_scale_in(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
+/* restrict-cn (installer/enable_cn.c): sets the CN options through `tiup cluster edit-config`
+ * and confirms them in meta.yaml; nothing when restrict_cn is empty or they are already set. */
+int tf_enable_restrict_cn(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
 int tf_enable_tls(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
 int tf_enable_repair_peers(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
 int tf_enable_scale_out(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;

@@ -728,6 +728,8 @@ static int enable_step(struct ctx *c, int (*fn)(struct tf_enable *, struct tf_er
 	e.pd_topology = pd;
 	e.stop_duplicate_exporters = c->plan.stop_duplicate_exporters;
 	e.min_free_kb = (unsigned long long)c->plan.min_free_mb * 1024ULL;
+	e.restrict_cn = c->plan.restrict_cn;
+	e.nrestrict_cn = c->plan.nrestrict_cn;
 	e.state_dir = c->dir;
 	e.journal = &c->j;
 	e.run_tiup = enable_tiup;
@@ -749,6 +751,11 @@ static int step_enable_preflight(struct ctx *c, struct tf_err *err)
 static int step_scale_in(struct ctx *c, struct tf_err *err)
 {
 	return enable_step(c, tf_enable_scale_in, err);
+}
+
+static int step_restrict_cn(struct ctx *c, struct tf_err *err)
+{
+	return enable_step(c, tf_enable_restrict_cn, err);
 }
 
 static int step_tls_enable(struct ctx *c, struct tf_err *err)
@@ -784,6 +791,7 @@ static const step_fn step_run[TF_STEPS_N] = {
     [TF_STEP_ID_PLACE_CERTIFICATES] = step_place_certificates,
     [TF_STEP_ID_PREFLIGHT] = step_enable_preflight,
     [TF_STEP_ID_SCALE_IN_PD] = step_scale_in,
+    [TF_STEP_ID_RESTRICT_CN] = step_restrict_cn,
     [TF_STEP_ID_TLS_ENABLE] = step_tls_enable,
     [TF_STEP_ID_REPAIR_PEERS] = step_repair_peers,
     [TF_STEP_ID_SCALE_OUT_PD] = step_scale_out,

@@ -234,8 +234,11 @@ static const char *probe_detail(const cJSON *e, char *buf, size_t len)
 	return buf;
 }
 
-/* A group of probes that must all be REFUSED (plain HTTP, or TLS without a client cert). */
-static void probe_group(struct job *j, struct tf_vcheck *c, int tls, const char *what)
+/* A group of probes that should all be REFUSED (plain HTTP, or TLS without a client cert). An
+ * answer gives `exposed` (FAIL, or WARN where that is how the component is built) and the
+ * remedy, when there is one, after the list of what answered. */
+static void probe_group(struct job *j, struct tf_vcheck *c, int tls, const char *what,
+                        enum tf_vstatus exposed_status, const char *remedy)
 {
 	const struct tf_scan_probe *set_p =
 	    j->ep->kind == TF_VK_PD ? tf_scan_etcd_probes : tf_scan_status_probes;
@@ -261,8 +264,13 @@ static void probe_group(struct job *j, struct tf_vcheck *c, int tls, const char 
 		last = cJSON_GetArrayItem(arr, (int)nrun - 1);
 	}
 	cJSON_AddItemToObject(e, "probes", arr);
-	if (nexp > 0)
-		tf_vcheck_set(c, TF_V_FAIL, e,
+	if (nexp > 0 && remedy != NULL) {
+		cJSON_AddStringToObject(e, "remedy", remedy);
+		tf_vcheck_set(c, exposed_status, e,
+		              "%s answered %zu of %zu unauthenticated requests: EXPOSED %s. %s",
+		              what, nexp, nrun, exposed, remedy);
+	} else if (nexp > 0)
+		tf_vcheck_set(c, exposed_status, e,
 		              "%s answered %zu of %zu unauthenticated requests: EXPOSED %s", what,
 		              nexp, nrun, exposed);
 	else
@@ -272,12 +280,35 @@ static void probe_group(struct job *j, struct tf_vcheck *c, int tls, const char 
 
 static void chk_plain(struct job *j, struct tf_vcheck *c)
 {
-	probe_group(j, c, 0, "plain HTTP");
+	probe_group(j, c, 0, "plain HTTP", TF_V_FAIL, NULL);
 }
+
+/* PD (etcd's ClientCertAuth, set whenever PD has a CA) always asks for a client certificate:
+ * an answer without one is the finding. TiKV's status server asks for one only with
+ * security.cert-allowed-cn (tls_acceptor, tikv/tikv src/server/status_server/mod.rs), TiDB's
+ * status port only with security.cluster-verify-cn (setCNChecker, pingcap/tidb), and TiUP sets
+ * neither: on a correctly enabled cluster these answer, which is a warning with its remedy, not
+ * a failure (docs/verify.md). */
+static const char TIKV_STATUS_REMEDY[] =
+    "TiKV asks for a client certificate on its status port only when security.cert-allowed-cn "
+    "is set, and TiUP does not set it: set server_configs.tikv.\"security.cert-allowed-cn\" "
+    "(tiferry-build: plan.restrict_cn: true) or keep the status port off untrusted networks";
+static const char TIDB_STATUS_REMEDY[] =
+    "TiDB asks for a client certificate on its status port only when "
+    "security.cluster-verify-cn is set, and TiUP does not set it: set "
+    "server_configs.tidb.\"security.cluster-verify-cn\" (tiferry-build: plan.restrict_cn: true) "
+    "or keep the status port off untrusted networks";
 
 static void chk_client_cert(struct job *j, struct tf_vcheck *c)
 {
-	probe_group(j, c, 1, "TLS without a client certificate");
+	const char *what = "TLS without a client certificate";
+
+	if (j->ep->kind == TF_VK_TIKV)
+		probe_group(j, c, 1, what, TF_V_WARN, TIKV_STATUS_REMEDY);
+	else if (j->ep->kind == TF_VK_TIDB)
+		probe_group(j, c, 1, what, TF_V_WARN, TIDB_STATUS_REMEDY);
+	else
+		probe_group(j, c, 1, what, TF_V_FAIL, NULL);
 }
 
 /* The member list over mutual TLS, fetched once per PD. */

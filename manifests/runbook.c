@@ -137,6 +137,13 @@ static void commands(const struct facts *f, size_t i, const struct tf_runbook_su
 			tf_strbuf_printf(b, "%s %s scale-in %s -N <pd-but-leader> -y\n", tiup, comp,
 			                 cl);
 		break;
+	case TF_STEP_ID_RESTRICT_CN:
+		if (f->plan.nrestrict_cn > 0)
+			tf_strbuf_printf(b,
+			                 "%s %s edit-config %s --topology-file "
+			                 "%s/restrict-cn-topology.yaml -y\n",
+			                 tiup, comp, cl, state);
+		break;
 	case TF_STEP_ID_TLS_ENABLE:
 		tf_strbuf_printf(b, "%s %s tls %s enable -y\n", tiup, comp, cl);
 		break;
@@ -206,6 +213,8 @@ static const char *skip_reason(const struct facts *f, const struct tf_step *st)
 		return "skipped: the bundle carries no certificates";
 	if ((st->flags & TF_STEPS_PD_SCALE) && f->npd <= 1)
 		return "nothing to do: the cluster has one PD member";
+	if ((st->flags & TF_STEPS_RESTRICT_CN) && f->plan.nrestrict_cn == 0)
+		return "nothing to do: the plan leaves the CN options unset (plan.restrict_cn)";
 	return NULL;
 }
 

@@ -260,6 +260,7 @@ void tf_plan_release(struct tf_plan *p)
 		free(p->pd_nodes[i].name);
 	}
 	free(p->pd_nodes);
+	free_strs(p->restrict_cn, p->nrestrict_cn);
 	tf_plan_init(p);
 }
 
@@ -278,7 +279,9 @@ int tf_plan_parse(const char *json, struct tf_plan *p, struct tf_err *err)
 	p->min_free_mb = cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
 	if (dup(&p->pd_topology, jstr(root, "pd_topology")) != 0 ||
 	    strs(cJSON_GetObjectItemCaseSensitive(root, "pd_hosts"), &p->pd_hosts, &p->npd_hosts) !=
-	        0)
+	        0 ||
+	    strs(cJSON_GetObjectItemCaseSensitive(root, "restrict_cn"), &p->restrict_cn,
+	         &p->nrestrict_cn) != 0)
 		goto out;
 	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(root, "hosts"))
 	{
@@ -353,7 +356,10 @@ int tf_plan_emit(const struct tf_plan *p, char **out, struct tf_err *err)
 	    cJSON_AddNumberToObject(root, "min_free_mb", (double)p->min_free_mb) &&
 	    (p->pd_topology == NULL ||
 	     cJSON_AddStringToObject(root, "pd_topology", p->pd_topology)) &&
-	    add_strs(root, "pd_hosts", p->pd_hosts, p->npd_hosts) == 0 && emit_hosts(p, root) == 0)
+	    add_strs(root, "pd_hosts", p->pd_hosts, p->npd_hosts) == 0 &&
+	    emit_hosts(p, root) == 0 &&
+	    (p->nrestrict_cn == 0 ||
+	     add_strs(root, "restrict_cn", p->restrict_cn, p->nrestrict_cn) == 0))
 		t = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	if (t == NULL)
@@ -406,6 +412,20 @@ int tf_plan_add_pd_node(struct tf_plan *p, const char *id, const char *name, str
 	struct tf_plan_pd_node *n = grow(&p->pd_nodes, &p->npd_nodes, sizeof(*n));
 
 	if (n == NULL || dup(&n->id, id) != 0 || dup(&n->name, name) != 0)
+		return tf_err_nomem(err);
+	return 0;
+}
+
+int tf_plan_add_restrict_cn(struct tf_plan *p, const char *cn, struct tf_err *err)
+{
+	char **s;
+	size_t i;
+
+	for (i = 0; i < p->nrestrict_cn; i++)
+		if (strcmp(p->restrict_cn[i], cn) == 0)
+			return 0;
+	if ((s = grow(&p->restrict_cn, &p->nrestrict_cn, sizeof(*s))) == NULL ||
+	    (*s = strdup(cn)) == NULL)
 		return tf_err_nomem(err);
 	return 0;
 }

@@ -99,6 +99,11 @@ struct tf_plan {
 	struct tf_plan_host *hosts; /* every host with its roles (for the runbook) */
 	size_t npd_nodes;
 	struct tf_plan_pd_node *pd_nodes;
+	/* opt-in: before `tls enable`, set TiKV's security.cert-allowed-cn and TiDB's
+	 * security.cluster-verify-cn to these CNs (those TiUP issues to the nodes and the client
+	 * certificate's); none: leave them unset, as TiUP does */
+	size_t nrestrict_cn;
+	char **restrict_cn;
 };
 
 void tf_plan_init(struct tf_plan *p);
@@ -117,5 +122,7 @@ int tf_plan_add_host_role(struct tf_plan *p, const char *host, const char *role,
                           struct tf_err *err) TF_MUST_CHECK;
 int tf_plan_add_pd_node(struct tf_plan *p, const char *id, const char *name,
                         struct tf_err *err) TF_MUST_CHECK;
+/* Adds cn to restrict_cn once (copies). */
+int tf_plan_add_restrict_cn(struct tf_plan *p, const char *cn, struct tf_err *err) TF_MUST_CHECK;
 
 #endif

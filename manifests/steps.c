@@ -47,6 +47,14 @@ static const struct tf_step steps[TF_STEPS_N] = {
      "Scale PD in to one member, keeping the leader (TiUP enables TLS only on a single-PD "
      "cluster); wait until the removed members' ports are free.",
      TF_STEPS_CLUSTER | TF_STEPS_PD_SCALE},
+    {TF_STEP_ID_RESTRICT_CN, "restrict-cn", "control host (TiUP)",
+     "Only with the plan's `restrict_cn`: set `server_configs.tikv.\"security.cert-allowed-cn\"` "
+     "and `server_configs.tidb.\"security.cluster-verify-cn\"` to the CNs TiUP issues to the "
+     "nodes and the client certificate's CN, through `tiup cluster edit-config "
+     "--topology-file`, and read meta.yaml back to confirm (TiUP exits 0 when it rejects an "
+     "edit). `tls enable` then renders them into the nodes' configs: TiKV's and TiDB's status "
+     "ports require a client certificate with one of those CNs.",
+     TF_STEPS_CLUSTER | TF_STEPS_RESTRICT_CN},
     {TF_STEP_ID_TLS_ENABLE, "tls-enable", "control host (TiUP)",
      "Enable TLS between all components. TiUP issues node certificates from the bundle's CA and "
      "restarts the whole cluster.",

@@ -19,6 +19,7 @@ enum tf_step_id {
 	TF_STEP_ID_PLACE_CERTIFICATES,
 	TF_STEP_ID_PREFLIGHT,
 	TF_STEP_ID_SCALE_IN_PD,
+	TF_STEP_ID_RESTRICT_CN,
 	TF_STEP_ID_TLS_ENABLE,
 	TF_STEP_ID_REPAIR_PEERS,
 	TF_STEP_ID_SCALE_OUT_PD,
@@ -43,6 +44,8 @@ enum tf_step_id {
 #define TF_STEPS_PD_SCALE (1u << 5)
 /* Changes TiUP on the control host (its mirror, binaries or tls/ folder). */
 #define TF_STEPS_TIUP (1u << 6)
+/* Sets the CN options the plan lists (plan.restrict_cn): nothing to do without them. */
+#define TF_STEPS_RESTRICT_CN (1u << 7)
 
 struct tf_step {
 	enum tf_step_id id;

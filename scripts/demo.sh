@@ -314,8 +314,10 @@ result "$(basename "$pkg") ($(du -k "connected/$pkg" | cut -f1) KiB); the cluste
 
 chapter build "Building the bundle on the connected side"
 tell "The spec names the cluster, the TiUP upgrade, a new CA and client certificate (keys encrypted"
-tell "to the recipient) and the plan. tiferry-build verifies the package as TiUP would, packs a"
-tell "minimal subset and signs the bundle as the builder."
+tell "to the recipient) and the plan. The plan opts in to restrict_cn: TiUP leaves TiKV's and TiDB's"
+tell "status ports open to any TLS client; with it they require a client certificate too."
+tell "tiferry-build verifies the package as TiUP would, packs a minimal subset and signs the bundle"
+tell "as the builder."
 cat >connected/change-1.yaml <<-YAML
 	cluster: lab
 	meta: meta.yaml
@@ -330,6 +332,7 @@ cat >connected/change-1.yaml <<-YAML
 	  recipients: [recipient.crt]
 	plan:
 	  stop_duplicate_exporters: true
+	  restrict_cn: true
 YAML
 must tiferry-build build --spec connected/change-1.yaml --out change-1.tar
 must tiferry-build inspect change-1.tar --json

@@ -212,9 +212,9 @@ assert_run "faults: --resume completes" 0 "installed bundle" install "$w/stop.ta
 	--known-hosts "$LAB_KNOWN_HOSTS"
 # stderr is not a terminal: one plain line per event
 assert_true "progress lines: steps done before are skipped" \
-	grep -qx 'step 10/17 preflight: skipped: done in an earlier run' "$TF_TMP/last.err"
+	grep -qx 'step 10/18 preflight: skipped: done in an earlier run' "$TF_TMP/last.err"
 assert_true "progress lines: scale-out ran again" \
-	grep -qE '^step 14/17 scale-out-pd: ok \([0-9.ms]+\)$' "$TF_TMP/last.err"
+	grep -qE '^step 15/18 scale-out-pd: ok \([0-9.ms]+\)$' "$TF_TMP/last.err"
 assert_true "progress lines: the killed host's PD member scaled out" \
 	grep -qE "^host $(cat "$killed"):2379 scale-out-pd: ok \([0-9.ms]+\): member .* started, healthy$" \
 	"$TF_TMP/last.err"
@@ -325,12 +325,12 @@ assert_run "scale-out cut after Save meta: install stops" 1 "scale-out" env TIUP
 tty_out=$TF_TMP/tty.out
 tr -d '\r' <"$TF_TMP/last.out" >"$tty_out"
 assert_true "terminal: the table is redrawn in place" grep -q $'\033\\[[0-9]*A\033\\[J' "$tty_out"
-assert_true "terminal: the running step's line" grep -qE '^(.*\[J)?running +10/17  preflight +[0-9.]+s' "$tty_out"
+assert_true "terminal: the running step's line" grep -qE '^(.*\[J)?running +10/18  preflight +[0-9.]+s' "$tty_out"
 assert_true "terminal: a line per host under it" \
 	grep -qE "^ +${kv_hosts[0]}:$LAB_SSH_PORT +ok +[0-9.]+s +[0-9]+ checks passed" "$tty_out"
 final=$(sed 's/.*\x1b\[J//' <<<"$(tr '\n' '\001' <"$tty_out")" | tr '\001' '\n')
-if [[ $final == *"ok      13/17  repair-peers"* && $final == *"FAILED  14/17  scale-out-pd"* &&
-	$final == *"-       15/17  health"* ]]; then
+if [[ $final == *"ok      14/18  repair-peers"* && $final == *"FAILED  15/18  scale-out-pd"* &&
+	$final == *"-       16/18  health"* ]]; then
 	pass "terminal: the final table stays, with every step's result"
 else
 	fail "terminal: final table: ${final:0:1500}"

@@ -205,10 +205,10 @@ assert_run "--stop-after inside the upgrade: refused" 2 "would leave TiUP on the
 assert_run "--stop-after place-certificates" 0 "stopped after step 'place-certificates'" \
 	install "$w/b1.tar" --stop-after place-certificates
 # stderr is not a terminal: one plain line per step event, no escape sequences
-assert_true "progress lines: step 1 started" grep -qx 'step 1/17 check: started' "$TF_TMP/last.err"
+assert_true "progress lines: step 1 started" grep -qx 'step 1/18 check: started' "$TF_TMP/last.err"
 assert_true "progress lines: the last step run ended ok" \
-	grep -qE '^step 9/17 place-certificates: ok \([0-9.]+s\)$' "$TF_TMP/last.err"
-assert_false "progress lines: nothing after --stop-after's step" grep -q '^step 10/17' "$TF_TMP/last.err"
+	grep -qE '^step 9/18 place-certificates: ok \([0-9.]+s\)$' "$TF_TMP/last.err"
+assert_false "progress lines: nothing after --stop-after's step" grep -q '^step 10/18' "$TF_TMP/last.err"
 assert_false "progress lines: no terminal escapes" grep -q $'\033' "$TF_TMP/last.err"
 upgraded "stopped after place-certificates"
 mirror_is_original "stopped after place-certificates"
@@ -219,7 +219,7 @@ cp "$TF_TMP/last.out" "$w/resume.json"
 cp "$TF_TMP/last.err" "$w/resume.err"
 assert_run "--json events: every step started and ended, or was skipped" 0 "" python3 \
 	"$TF_SRC/tests/integration/progress.py" "$w/resume.json" --ok --skipped \
-	record-mirror,tiup-preflight,mirror-set,update-self,update-components,restore-mirror,verify-versions,place-certificates,preflight,scale-in-pd,tls-enable,repair-peers,scale-out-pd,health
+	record-mirror,tiup-preflight,mirror-set,update-self,update-components,restore-mirror,verify-versions,place-certificates,preflight,scale-in-pd,restrict-cn,tls-enable,repair-peers,scale-out-pd,health
 assert_eq "--json events: the skip says why" \
 	"$(jq -r 'select(.step == "tls-enable") | .detail' "$w/resume.json")" \
 	"the bundle's plan does not change the cluster"

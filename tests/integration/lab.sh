@@ -311,13 +311,80 @@ enabled() {
 		on "$PD1" "head -1 $LAB_DIR/host/tidb-deploy/pd-2379/tls/pd.pem" | grep -q "RSA PRIVATE KEY"
 }
 check "tls enable --force: CA reused, node certs with TiUP's SANs, https peer URLs" enabled
-refused() {
+# What the listeners ask of a client after `tls enable` (docs/tiup.md section 8, issue 12 2b).
+MTLS=(--cacert "$T/ca.crt" --cert "$T/client.crt" --key "$T/client.pem")
+pd_refused() {
 	! curl -sf -m 3 "http://$PD1:2379/version" && ! curl -sf -m 3 --cacert "$T/ca.crt" "https://$PD1:2379/version" &&
-		curl -sf -m 3 --cacert "$T/ca.crt" --cert "$T/client.crt" --key "$T/client.pem" "https://$PD1:2379/version" &&
-		! curl -sf -m 3 --cacert "$T/ca.crt" "https://$KV1:20180/" &&
-		curl -sf -m 3 --cacert "$T/ca.crt" --cert "$T/client.crt" --key "$T/client.pem" "https://$KV1:20180/" >/dev/null
+		curl -sf -m 3 "${MTLS[@]}" "https://$PD1:2379/version"
 }
-check "plain http and TLS without a client cert refused; mTLS answers (2379 and 20180)" refused
+check "PD 2379: plain http and TLS without a client cert refused; mTLS answers" pd_refused
+kv_grpc() {
+	! curl -sf -m 3 "http://$KV1:20160/" && ! curl -sf -m 3 --cacert "$T/ca.crt" "https://$KV1:20160/" &&
+		curl -sf -m 3 "${MTLS[@]}" "https://$KV1:20160/" >/dev/null
+}
+check "TiKV gRPC 20160: a client certificate is required" kv_grpc
+# TiUP sets neither cert-allowed-cn nor cluster-verify-cn: the status ports do not ask for one
+status_open() {
+	! curl -sf -m 3 "http://$KV1:20180/status" &&
+		curl -sf -m 3 --cacert "$T/ca.crt" "https://$KV1:20180/status" >/dev/null &&
+		curl -sf -m 3 --cacert "$T/ca.crt" "https://$KV1:20180/region" >/dev/null &&
+		curl -sf -m 3 --cacert "$T/ca.crt" "https://$KV1:10080/status" >/dev/null &&
+		curl -sf -m 3 "${MTLS[@]}" "https://$KV1:20180/status" >/dev/null &&
+		on "$KV1" "cat $LAB_DIR/host/tidb-deploy/tikv-20160/conf/tikv.toml" >"$LAB/tikv.toml" &&
+		grep -q "^ca-path = " "$LAB/tikv.toml" && ! grep -q "cert-allowed-cn" "$LAB/tikv.toml"
+}
+check "TiKV 20180 and TiDB 10080 over TLS answer without a client cert (no CN option)" status_open
+tidb_sql() {
+	curl -sf -m 3 "http://$KV1:4000/" >/dev/null && ! curl -s -m 3 --cacert "$T/ca.crt" "https://$KV1:4000/" >/dev/null
+}
+check "TiDB 4000 stays plain (MySQL protocol), not a TLS listener" tidb_sql
+# edit-config --topology-file: a rejected edit exits 0 and changes nothing (editTopo)
+edit_rejected() {
+	cp "$CL/meta.yaml" "$LAB/meta.before"
+	python3 - "$CL/meta.yaml" "$LAB/topo-bad.yaml" <<-'PY'
+		import sys, yaml
+		t = yaml.safe_load(open(sys.argv[1]))["topology"]
+		t["tikv_servers"][0]["port"] = 20161
+		yaml.safe_dump(t, open(sys.argv[2], "w"), sort_keys=False)
+	PY
+	tiup cluster edit-config lab --topology-file "$LAB/topo-bad.yaml" -y >"$LAB/out" 2>&1 &&
+		grep -q "New topology could not be saved: .*tikv_servers.port" "$LAB/out" &&
+		grep -q "Nothing changed." "$LAB/out" && cmp "$CL/meta.yaml" "$LAB/meta.before"
+}
+check "edit-config --topology-file: an immutable change is rejected with exit 0, meta unchanged" edit_rejected
+# with the CN options set (as tiferry's restrict-cn step does) and the configs refreshed
+openssl req -newkey rsa:2048 -nodes -keyout "$T/other.pem" -subj "/CN=someone-else" 2>/dev/null |
+	openssl x509 -req -CA "$T/ca.crt" -CAkey "$T/ca.pem" -days 30 -out "$T/other.crt" 2>/dev/null
+OTHER=(--cacert "$T/ca.crt" --cert "$T/other.crt" --key "$T/other.pem")
+code() { curl -s -m 3 -o /dev/null -w '%{http_code}' "$@" || true; }
+restricted() {
+	python3 - "$CL/meta.yaml" "$LAB/topo-cn.yaml" <<-'PY'
+		import sys, yaml
+		t = yaml.safe_load(open(sys.argv[1]))["topology"]
+		cns = ["pd", "tikv", "tidb", "blackbox_exporter", "lab-client"]
+		sc = t.setdefault("server_configs", {})
+		sc["tikv"] = dict(sc.get("tikv") or {}, **{"security.cert-allowed-cn": list(cns)})
+		sc["tidb"] = dict(sc.get("tidb") or {}, **{"security.cluster-verify-cn": list(cns)})
+		yaml.safe_dump(t, open(sys.argv[2], "w"), sort_keys=False, default_flow_style=False)
+	PY
+	tiup cluster edit-config lab --topology-file "$LAB/topo-cn.yaml" -y >"$LAB/out" 2>&1 &&
+		grep -q "Applied successfully" "$LAB/out" && grep -q "security.cert-allowed-cn" "$CL/meta.yaml" &&
+		tiup cluster tls lab enable -y --force >/dev/null &&
+		on "$KV1" "cat $LAB_DIR/host/tidb-deploy/tikv-20160/conf/tikv.toml" | grep -q 'cert-allowed-cn = \["pd", "tikv", "tidb", "blackbox_exporter", "lab-client"\]'
+}
+check "edit-config sets cert-allowed-cn/cluster-verify-cn; tls enable --force renders them" restricted
+cn_semantics() {
+	[ "$(code --cacert "$T/ca.crt" "https://$KV1:20180/status")" = 000 ] &&
+		[ "$(code "${MTLS[@]}" "https://$KV1:20180/region")" = 200 ] &&
+		[ "$(code "${OTHER[@]}" "https://$KV1:20180/status")" = 200 ] &&
+		[ "$(code "${OTHER[@]}" "https://$KV1:20180/region")" = 403 ] &&
+		[ "$(code --cacert "$T/ca.crt" "https://$KV1:10080/status")" = 000 ] &&
+		[ "$(code "${OTHER[@]}" "https://$KV1:10080/status")" = 000 ] &&
+		[ "$(code "${MTLS[@]}" "https://$KV1:10080/status")" = 200 ] &&
+		[ "$(code "${OTHER[@]}" "https://$KV1:20160/")" = 000 ] &&
+		[ "$(code "${MTLS[@]}" "https://$KV1:20160/")" = 200 ]
+}
+check "with the CN options: no cert refused; TiKV status 403 for other CNs off /status, TiDB drops them" cn_semantics
 LU=${LAB_USER:-root}
 printf 'pd_servers:\n  - host: %s\n  - host: %s\n' "$PD2" "$PD3" >"$LAB/scale-out.yaml"
 meta_pds() { grep -c "^  - host: $NET.1" "$CL/meta.yaml"; }

@@ -63,7 +63,8 @@ mkcert client ca 365 "DNS:client"
 SANS="DNS:localhost,IP:127.0.0.1"
 IP_PLAIN=127.0.0.161 IP_TLSONLY=127.0.0.162 IP_PEERHTTP=127.0.0.163 IP_OTHERCA=127.0.0.164
 IP_EXPIRING=127.0.0.165 IP_M1=127.0.0.166 IP_M2=127.0.0.167 IP_M3=127.0.0.168 IP_TIKV=127.0.0.169
-for ip in $IP_TLSONLY $IP_PEERHTTP $IP_M1 $IP_M2 $IP_M3 $IP_TIKV; do
+IP_KVOPEN=127.0.0.171 IP_DBOPEN=127.0.0.172
+for ip in $IP_TLSONLY $IP_PEERHTTP $IP_M1 $IP_M2 $IP_M3 $IP_TIKV $IP_KVOPEN $IP_DBOPEN; do
 	mkcert "node-$ip" ca 3650 "$SANS,IP:$ip"
 done
 mkcert "node-$IP_OTHERCA" otherca 3650 "$SANS,IP:$IP_OTHERCA"
@@ -123,6 +124,13 @@ done
 openssl s_server -quiet -accept "$IP_TIKV:$SP" -cert "node-$IP_TIKV.crt" -key "node-$IP_TIKV.key" \
 	-CAfile ca.crt -Verify 1 -verify_return_error -www >"$W/s_server.log" 2>&1 </dev/null &
 PIDS+=($!)
+# TiKV and TiDB status ports as TiUP leaves them (issue 12 2b): TLS, no client certificate asked
+# for (TiKV's tls_acceptor without cert-allowed-cn, TiDB's setCNChecker without cluster-verify-cn)
+for ip in $IP_KVOPEN $IP_DBOPEN; do
+	openssl s_server -quiet -accept "$ip:$SP" -cert "node-$ip.crt" -key "node-$ip.key" \
+		-CAfile ca.crt -www >"$W/s_server-$ip.log" 2>&1 </dev/null &
+	PIDS+=($!)
+done
 
 # wait until every member answers (plain, TLS, or mutual TLS)
 healthy() {
@@ -149,9 +157,9 @@ done
 echo "verify: 8 etcd members up in $(awk -v a="$(date +%s.%N)" -v b="$T0" 'BEGIN{printf "%.2f", a-b}') s (client port $CP, peer port $PP)"
 
 # ---- TiUP's storage: one cluster per mode ----
-# mkcluster NAME "PD_IP..." [TIKV_IP]
+# mkcluster NAME "PD_IP..." [TIKV_IP] [TIDB_IP]
 mkcluster() {
-	local name=$1 pds=$2 tikv=${3:-} d=$TIUP_HOME/storage/cluster/clusters/$1 ip
+	local name=$1 pds=$2 tikv=${3:-} tidb=${4:-} d=$TIUP_HOME/storage/cluster/clusters/$1 ip
 	mkdir -p "$d/tls"
 	cp ca.crt client.crt "$d/tls/"
 	cp client.key "$d/tls/client.pem"
@@ -173,6 +181,10 @@ mkcluster() {
 			echo "  tikv_servers:"
 			printf '    - host: %s\n      port: 20160\n      status_port: %s\n' "$tikv" "$SP"
 		fi
+		if [[ -n $tidb ]]; then
+			echo "  tidb_servers:"
+			printf '    - host: %s\n      port: 4000\n      status_port: %s\n' "$tidb" "$SP"
+		fi
 	} >"$d/meta.yaml"
 }
 mkcluster plain $IP_PLAIN
@@ -181,6 +193,7 @@ mkcluster peerhttp $IP_PEERHTTP
 mkcluster otherca $IP_OTHERCA
 mkcluster expiring $IP_EXPIRING
 mkcluster mtls "$IP_M1 $IP_M2 $IP_M3" $IP_TIKV
+mkcluster statusopen "$IP_M1 $IP_M2 $IP_M3" $IP_KVOPEN $IP_DBOPEN
 mkcluster missing "$IP_M1 $IP_M2 $IP_M3 127.0.0.170"
 mkcluster badmode "$IP_M1"
 chmod 0644 "$TIUP_HOME/storage/cluster/clusters/badmode/tls/client.pem"
@@ -242,6 +255,23 @@ if [[ -n ${VERIFY_SHOW:-} ]]; then cat "$TF_TMP/last.out"; fi
 assert_false "mtls: no colour when not a terminal" grep -q $'\033' "$TF_TMP/last.out"
 assert_run "mtls: -q shows only the summary" 0 "checks on 5 endpoints" "${V[@]}" --cluster mtls -q
 assert_eq "mtls: -q output is one line" "$(wc -l <"$TF_TMP/last.out")" 1
+
+# ---- TiKV/TiDB status ports over TLS without client authentication (what TiUP leaves) ----
+# Before issue 12 2b verify failed here, i.e. on every correctly enabled real cluster.
+assert_run "status open: verify passes with warnings" 0 "" "${V[@]}" --cluster statusopen --json
+assert_eq "status open: result" "$(jq -r .result <<<"$TF_OUT")" warn
+assert_eq "status open: no failures" "$(jq -r .counts.fail <<<"$TF_OUT")" 0
+assert_eq "status open: TiKV status port warns" \
+	"$(status_at auth.client-cert-required "$IP_KVOPEN:$SP")" warn
+assert_eq "status open: TiDB status port warns" \
+	"$(status_at auth.client-cert-required "$IP_DBOPEN:$SP")" warn
+assert_has "status open: TiKV remedy" "$(detail_at auth.client-cert-required "$IP_KVOPEN:$SP")" \
+	'server_configs.tikv."security.cert-allowed-cn" (tiferry-build: plan.restrict_cn: true)'
+assert_has "status open: TiDB remedy" "$(detail_at auth.client-cert-required "$IP_DBOPEN:$SP")" \
+	'server_configs.tidb."security.cluster-verify-cn"'
+assert_eq "status open: PD still demands a client certificate" \
+	"$(status_at auth.client-cert-required "$IP_M1:$CP")" pass
+# PD's ports are the finding: TLS without client-cert-auth stays a failure (tls-only above)
 
 # ---- client URLs https, peer URLs http ----
 if [[ -n ${VERIFY_SHOW:-} ]]; then
@@ -308,6 +338,10 @@ BID=0123456789abcdef0123456789abcdef
 assert_run "receipt: written" 0 "receipt $W/r.json" "${V[@]}" --cluster mtls --receipt "$W/r.json" \
 	--receipt-key "$W/auditor.key" --bundle-id $BID
 assert_true "receipt: signature file" test -s "$W/r.json.sig"
+assert_run "receipt: status ports open (a warning) still get one" 0 "receipt $W/r-open.json" \
+	"${V[@]}" --cluster statusopen --receipt "$W/r-open.json" --receipt-key "$W/auditor.key" \
+	--bundle-id $BID
+assert_eq "receipt: it says warn" "$(jq -r .result "$W/r-open.json")" warn
 assert_run "receipt: tf_receipt_verify with the key" 0 "signature verifies with the given key" \
 	"$TEST_VERIFY" --receipt-verify "$W/r.json" "$W/auditor.pub"
 assert_run "receipt: stock openssl (ECDSA)" 0 "Verified OK" \

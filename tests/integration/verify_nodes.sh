@@ -103,6 +103,16 @@ assert_true "no cluster_binary: the evidence says the install path was used" has
 	"$(jq -r '.checks[] | select(.id == "control.cluster-version") | .evidence.binary_from' "$TF_TMP/last.out")" \
 	"TiUP's install folder"
 cp "$w/journal.json.orig" "$TIFERRY_STATE_DIR/lab/journal.json"
+# issue 12 2b: TiUP sets neither cert-allowed-cn nor cluster-verify-cn, so TiKV's and TiDB's
+# status ports answer TLS without a client certificate: a warning with the remedy, not a failure
+# (before, verify failed here, on every correctly enabled cluster); PD's ports demand one
+assert_eq "after: TiKV/TiDB status ports without client authentication warn" \
+	"$(jq -r '[.checks[] | select(.id == "auth.client-cert-required" and (.kind == "tikv" or .kind == "tidb")) | .status] | unique | join(",")' "$TF_TMP/last.out")" warn
+assert_eq "after: PD's ports require a client certificate" \
+	"$(jq -r '[.checks[] | select(.id == "auth.client-cert-required" and .kind == "pd") | .status] | unique | join(",")' "$TF_TMP/last.out")" pass
+assert_true "after: the warning names the remedy" \
+	has "$(detail_of auth.client-cert-required "tikv")" 'security.cert-allowed-cn.*plan.restrict_cn: true'
+assert_eq "after: the result is warn" "$(jq -r .result "$TF_TMP/last.out")" warn
 assert_true "after: cert evidence names the CA and the key match" jq -e \
 	'[.checks[] | select(.id == "node.cert-matches") | .evidence | .key_matches and .chains_to_ca] | all' \
 	"$TF_TMP/last.out"

@@ -231,12 +231,50 @@ static void test_build_refuses(void **state)
 	tt_cleanup();
 }
 
+/* plan.restrict_cn (issue 12 2b): the plan signs the CNs TiUP issues to the nodes (one per
+ * component, blackbox_exporter) and the client's (TiUP's default "<cluster>-client" without a
+ * tls section); refused with enable_tls false. */
+static void test_build_restrict_cn(void **state)
+{
+	struct tf_build_opts o = {.spec = "spec.yaml", .out = "b.tar", .tmpdir = "work"};
+	struct tf_build_result res;
+	struct tf_bundle_scan s;
+	struct tf_manifest m;
+	struct tf_err err;
+	const char *plan;
+
+	(void)state;
+	fixtures();
+	tf_build_result_init(&res);
+	tt_write_str("spec.yaml",
+	             "cluster: lab\nmeta: meta.yaml\nsequence: 1\nvalidity:\n  days: 1\n"
+	             "plan:\n  enable_tls: false\n  restrict_cn: true\n");
+	assert_int_equal(tf_build(&o, &res, &err), TF_E_INPUT);
+	assert_non_null(strstr(err.msg, "needs plan.enable_tls: true"));
+	assert_int_equal(access("b.tar", F_OK), -1);
+	tt_write_str("spec.yaml",
+	             "cluster: lab\nmeta: meta.yaml\nsequence: 1\nvalidity:\n  days: 1\n"
+	             "plan:\n  restrict_cn: true\n");
+	assert_int_equal(tf_build(&o, &res, &err), 0);
+	scan("b.tar", &s, &m);
+	plan = tf_manifest_section(&m, "plan");
+	assert_non_null(plan);
+	assert_non_null(strstr(
+	    plan,
+	    "\"restrict_cn\":[\"pd\",\"tikv\",\"tidb\",\"blackbox_exporter\",\"lab-client\"]"));
+	tf_manifest_release(&m);
+	tf_bundle_scan_release(&s);
+	tf_build_result_release(&res);
+	tt_cleanup();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_build_unsigned),
 	    cmocka_unit_test(test_build_signed),
 	    cmocka_unit_test(test_build_refuses),
+	    cmocka_unit_test(test_build_restrict_cn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,7 @@
 #include "tests/unit/testutil.h"
 
 #include "cluster/http.h"
+#include "common/fsutil.h"
 #include "installer/enable.h"
 #include "installer/journal.h"
 
@@ -367,6 +368,92 @@ static void test_list_has_version(void **state)
 	assert_false(tf_enable_list_has_version("Available versions for pd:\n", "v7.5.1"));
 }
 
+/* A tiup runner for `edit-config --topology-file`: accepts (the file becomes meta.yaml's
+ * topology, as TiUP's EditConfig saves it) or rejects as TiUP does (its message, exit 0). */
+static int cn_reject, cn_runs;
+static char cn_cmd[512];
+
+static int fake_edit_config(void *arg, const char *step, const char *const *args, char **out,
+                            struct tf_err *err)
+{
+	const char *file = NULL;
+	char line[512];
+	size_t i, n = 0;
+	FILE *in, *meta;
+
+	(void)arg, (void)step, (void)err;
+	cn_runs++;
+	cn_cmd[0] = '\0';
+	for (i = 0; args[i] != NULL; i++) {
+		snprintf(cn_cmd + n, sizeof(cn_cmd) - n, "%s%s", i ? " " : "", args[i]);
+		n = strlen(cn_cmd);
+		if (i > 0 && strcmp(args[i - 1], "--topology-file") == 0)
+			file = args[i];
+	}
+	assert_non_null(file);
+	if (cn_reject) {
+		assert_non_null(*out = strdup("New topology could not be saved: immutable field "
+		                              "changed\nNothing changed.\n"));
+		return 0;
+	}
+	assert_non_null(in = fopen(file, "r"));
+	assert_non_null(meta = fopen(meta_path, "w"));
+	fputs("user: tidb\ntopology:\n", meta);
+	while (fgets(line, sizeof(line), in) != NULL)
+		fprintf(meta, "  %s", line);
+	fclose(in);
+	fclose(meta);
+	assert_non_null(*out = strdup("Applied successfully\n"));
+	return 0;
+}
+
+static void test_restrict_cn(void **state)
+{
+	static char *const cns[] = {"pd", "tikv", "tidb", "blackbox_exporter", "demo-client"};
+	struct env v;
+	struct tf_err err;
+	char *meta = NULL;
+	size_t len = 0;
+
+	(void)state;
+	env_init(&v);
+	v.e.run_tiup = fake_edit_config;
+	v.e.cluster_component = "cluster:v1.16.1";
+	cn_runs = 0;
+	/* no list: nothing runs */
+	write_meta(1, 0);
+	assert_int_equal(tf_enable_restrict_cn(&v.e, &err), 0);
+	assert_int_equal(cn_runs, 0);
+	v.e.restrict_cn = cns;
+	v.e.nrestrict_cn = 5;
+	/* TiUP rejects the edit and exits 0: meta.yaml read back, the step fails with its words */
+	cn_reject = 1;
+	assert_int_equal(tf_enable_restrict_cn(&v.e, &err), TF_E_FAIL);
+	assert_non_null(strstr(err.msg, "exited 0 but meta.yaml does not hold the CN options"));
+	assert_non_null(strstr(err.msg, "New topology could not be saved"));
+	assert_non_null(strstr(cn_cmd, "cluster:v1.16.1 edit-config demo --topology-file "));
+	assert_non_null(strstr(cn_cmd, "/state/restrict-cn-topology.yaml -y"));
+	/* accepted: both options hold exactly the list */
+	cn_reject = 0;
+	assert_int_equal(tf_enable_restrict_cn(&v.e, &err), 0);
+	assert_int_equal(cn_runs, 2);
+	assert_int_equal(tf_read_file(meta_path, 1 << 20, &meta, &len, &err), 0);
+	assert_non_null(strstr(meta, "security.cert-allowed-cn:"));
+	assert_non_null(strstr(meta, "security.cluster-verify-cn:"));
+	assert_non_null(strstr(meta, "demo-client"));
+	assert_non_null(strstr(meta, "host: 127.0.88.1"));
+	free(meta);
+	/* done already: nothing runs again (a resume) */
+	assert_int_equal(tf_enable_restrict_cn(&v.e, &err), 0);
+	assert_int_equal(cn_runs, 2);
+	/* TLS already on and the options not set: refused with the way out */
+	write_meta(1, 1);
+	assert_int_equal(tf_enable_restrict_cn(&v.e, &err), TF_E_FAIL);
+	assert_non_null(strstr(err.msg, "TLS is already enabled"));
+	assert_int_equal(cn_runs, 2);
+	tf_journal_release(&v.j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +461,7 @@ int main(void)
 	    cmocka_unit_test(test_scale_in),
 	    cmocka_unit_test(test_repair_peers),
 	    cmocka_unit_test(test_scale_out),
+	    cmocka_unit_test(test_restrict_cn),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

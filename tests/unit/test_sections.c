@@ -59,6 +59,39 @@ static void test_plan_round_trip(void **state)
 	tf_plan_release(&back);
 }
 
+/* plan.restrict_cn (issue 12 2b): emitted only when asked for, so plans without it keep their
+ * signed bytes; each CN once, in the order added; non-strings read as absent. */
+static void test_plan_restrict_cn(void **state)
+{
+	struct tf_plan p, back;
+	struct tf_err err;
+	char *json = NULL;
+
+	(void)state;
+	tf_plan_init(&p);
+	tf_plan_init(&back);
+	assert_int_equal(tf_plan_emit(&p, &json, &err), 0);
+	assert_null(strstr(json, "restrict_cn"));
+	free(json);
+	assert_int_equal(tf_plan_add_restrict_cn(&p, "pd", &err), 0);
+	assert_int_equal(tf_plan_add_restrict_cn(&p, "tikv", &err), 0);
+	assert_int_equal(tf_plan_add_restrict_cn(&p, "pd", &err), 0); /* once */
+	assert_int_equal(tf_plan_add_restrict_cn(&p, "lab-client", &err), 0);
+	assert_int_equal(p.nrestrict_cn, 3);
+	assert_int_equal(tf_plan_emit(&p, &json, &err), 0);
+	assert_non_null(strstr(json, "\"restrict_cn\":[\"pd\",\"tikv\",\"lab-client\"]"));
+	assert_int_equal(tf_plan_parse(json, &back, &err), 0);
+	assert_int_equal(back.nrestrict_cn, 3);
+	assert_string_equal(back.restrict_cn[2], "lab-client");
+	free(json);
+	tf_plan_release(&p);
+	tf_plan_release(&back);
+	assert_int_equal(tf_plan_parse("{\"restrict_cn\":[1,\"tidb\"]}", &back, &err), 0);
+	assert_int_equal(back.nrestrict_cn, 1);
+	assert_string_equal(back.restrict_cn[0], "tidb");
+	tf_plan_release(&back);
+}
+
 static void test_plan_defaults(void **state)
 {
 	struct tf_plan p;
@@ -214,9 +247,13 @@ static void test_tls(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_plan_round_trip), cmocka_unit_test(test_plan_defaults),
-	    cmocka_unit_test(test_refusals),        cmocka_unit_test(test_tiup_many_components),
-	    cmocka_unit_test(test_tiup_round_trip), cmocka_unit_test(test_tls),
+	    cmocka_unit_test(test_plan_round_trip),
+	    cmocka_unit_test(test_plan_defaults),
+	    cmocka_unit_test(test_plan_restrict_cn),
+	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_tiup_many_components),
+	    cmocka_unit_test(test_tiup_round_trip),
+	    cmocka_unit_test(test_tls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -49,7 +49,8 @@ static void test_flags(void **state)
 	with_flags(TF_STEPS_RERUN, b, sizeof(b));
 	assert_string_equal(b, "check");
 	with_flags(TF_STEPS_CLUSTER, b, sizeof(b));
-	assert_string_equal(b, "preflight,scale-in-pd,tls-enable,repair-peers,scale-out-pd,health");
+	assert_string_equal(
+	    b, "preflight,scale-in-pd,restrict-cn,tls-enable,repair-peers,scale-out-pd,health");
 	with_flags(TF_STEPS_UPGRADE, b, sizeof(b));
 	assert_string_equal(
 	    b, "mirror-set,update-self,update-components,restore-mirror,verify-versions");

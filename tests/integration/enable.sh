@@ -179,9 +179,9 @@ assert_run "faults: --resume completes" 0 "installed bundle" install "$w/stop.ta
 	--known-hosts "$LAB_KNOWN_HOSTS"
 # stderr is not a terminal: one plain line per event
 assert_true "progress lines: steps done before are skipped" \
-	grep -qx 'step 10/17 preflight: skipped: done in an earlier run' "$TF_TMP/last.err"
+	grep -qx 'step 10/19 preflight: skipped: done in an earlier run' "$TF_TMP/last.err"
 assert_true "progress lines: scale-out ran again" \
-	grep -qE '^step 14/17 scale-out-pd: ok \([0-9.ms]+\)$' "$TF_TMP/last.err"
+	grep -qE '^step 15/19 scale-out-pd: ok \([0-9.ms]+\)$' "$TF_TMP/last.err"
 assert_true "progress lines: the killed host's PD member scaled out" \
 	grep -qE "^host $(cat "$killed"):2379 scale-out-pd: ok \([0-9.ms]+\): member .* started, healthy$" \
 	"$TF_TMP/last.err"
@@ -230,6 +230,32 @@ assert_eq "after: every peer URL https" "$(jq '[.members[].peerURLs[] | select(s
 assert_eq "after: the members are the original ones" \
 	"$(jq -c '[.members[].name] | sort' <<<"$list")" "$(jq -c '[.[].name]' <<<"$(sed -n 2p <<<"$before")")"
 assert_true "after: meta.yaml says enable_tls" grep -q "enable_tls: true" "$cdir/meta.yaml"
+# issue 12 §2c: TiUP writes every node key 0644 and keeps copies in config-cache/ (the double
+# does so too); tighten-keys (after tls-enable) and tighten-keys-pd (after scale-out-pd) leave
+# every key 0600, owned by the deploy user, on every host, and no copy behind
+deploy_user=$(grep -m1 -E '^ +user: ' "$cdir/meta.yaml" | awk '{print $2}')
+keys_tight() { # every *.pem of every host's tls/ folders: 600, owned by the deploy user
+	local ip f n=0 bad=0
+	for ip in $LAB_PD_HOSTS $LAB_KV_HOSTS; do
+		while IFS= read -r f; do
+			n=$((n + 1))
+			[[ $(stat -c '%a %U' "$f") == "600 $deploy_user" ]] || { echo "$f: $(stat -c '%a %U' "$f")" >&2; bad=1; }
+		done < <(find "$lab/hosts/$ip/root" -path '*/tls/*.pem')
+	done
+	[[ $n -gt 0 && $bad == 0 ]]
+}
+nhosts=$(wc -w <<<"$LAB_PD_HOSTS $LAB_KV_HOSTS")
+assert_eq "after: blackbox_exporter has a key on every host (TiUP's monitored certificate)" \
+	"$(find "$lab"/hosts/*/root -path '*/monitor-*/tls/blackbox_exporter.pem' | wc -l)" "$nhosts"
+assert_true "after: every private key on every host is 0600 and owned by $deploy_user" keys_tight
+assert_true "after: config-cache/ holds what TiUP sent (certificates)" \
+	test -n "$(find "$cdir/config-cache" -name 'pd-*-2379.crt')"
+assert_eq "after: no node key copy left in config-cache/" "$(find "$cdir/config-cache" -name '*.pem' | wc -l)" 0
+for step in tighten-keys tighten-keys-pd; do
+	assert_true "after: the audit log holds $step's commands, with their hosts" \
+		grep -qE '"step":"'$step'","event":"command","host":"[0-9.]+:[0-9]+","command":"test ! -d .* -exec chmod 0600 ' \
+		"$TIFERRY_STATE_DIR/lab/audit.log"
+done
 assert_run "after: tiferry verify passes" 0 "" "$TIFERRY" verify --cluster lab \
 	--known-hosts "$LAB_KNOWN_HOSTS"
 # issue 7: the install wrote a signed receipt; every check in it passed, and it verifies on the
@@ -271,7 +297,28 @@ assert_eq "second bundle: 3 https members" \
 # ---- a scale-out that added a member to etcd and never started it (TIUP_DOUBLE_FAIL=
 # scale-out-after-add): quorum is lost, TiUP cannot add it again and etcd cannot remove it;
 # --resume must name the member and the way out instead of waiting on tiup ----
-make_bundle "$w/third.tar" 3 true notls
+# ---- a cut in tighten-keys: a host that cannot be reached fails the step, naming it; --resume
+# completes (issue 12 §2c). TiUP's 0644 back on every key, as a new certificate would have it.
+make_bundle "$w/cut.tar" 3 true notls
+for ip in $LAB_PD_HOSTS $LAB_KV_HOSTS; do find "$lab/hosts/$ip/root" -path '*/tls/*.pem' -exec chmod 0644 {} +; done
+cat >"$w/tiup-cut" <<-SH
+	#!/bin/sh
+	# test wrapper: once tls enable has run, the sshd of the last TiKV host goes down
+	tiup "\$@"; rc=\$?
+	case "\$*" in *" tls "*) bash "$LAB" sshd-stop "$lab" "${kv_hosts[2]}" ;; esac
+	exit \$rc
+SH
+chmod 755 "$w/tiup-cut"
+assert_run "cut in tighten-keys: install stops, naming the host" 1 "${kv_hosts[2]}:$LAB_SSH_PORT" \
+	install "$w/cut.tar" --known-hosts "$LAB_KNOWN_HOSTS" --tiup "$w/tiup-cut"
+assert_true "cut in tighten-keys: the journal says tighten-keys failed" \
+	jq -e '.steps[] | select(.name == "tighten-keys") | .status == "failed"' "$TIFERRY_STATE_DIR/lab/journal.json"
+sshd_up "${kv_hosts[2]}"
+assert_run "cut in tighten-keys: --resume completes" 0 "installed bundle" install "$w/cut.tar" --resume \
+	--known-hosts "$LAB_KNOWN_HOSTS"
+assert_true "cut in tighten-keys: after --resume every key is 0600, owned by $deploy_user" keys_tight
+
+make_bundle "$w/third.tar" 4 true notls
 # (run on a terminal, through script(1): the live table)
 assert_run "member added, never started: install stops" 1 "scale-out" env TIUP_DOUBLE_FAIL=scale-out-after-add \
 	TERM=xterm script -qfec "$(printf '%q ' "$TIFERRY" install "$w/third.tar" --trust "$w/trust" \
@@ -279,12 +326,12 @@ assert_run "member added, never started: install stops" 1 "scale-out" env TIUP_D
 tty_out=$TF_TMP/tty.out
 tr -d '\r' <"$TF_TMP/last.out" >"$tty_out"
 assert_true "terminal: the table is redrawn in place" grep -q $'\033\\[[0-9]*A\033\\[J' "$tty_out"
-assert_true "terminal: the running step's line" grep -qE '^(.*\[J)?running +10/17  preflight +[0-9.]+s' "$tty_out"
+assert_true "terminal: the running step's line" grep -qE '^(.*\[J)?running +10/19  preflight +[0-9.]+s' "$tty_out"
 assert_true "terminal: a line per host under it" \
 	grep -qE "^ +${kv_hosts[0]}:$LAB_SSH_PORT +ok +[0-9.]+s +[0-9]+ checks passed" "$tty_out"
 final=$(sed 's/.*\x1b\[J//' <<<"$(tr '\n' '\001' <"$tty_out")" | tr '\001' '\n')
-if [[ $final == *"ok      13/17  repair-peers"* && $final == *"FAILED  14/17  scale-out-pd"* &&
-	$final == *"-       15/17  health"* ]]; then
+if [[ $final == *"ok      14/19  repair-peers"* && $final == *"FAILED  15/19  scale-out-pd"* &&
+	$final == *"-       17/19  health"* ]]; then
 	pass "terminal: the final table stays, with every step's result"
 else
 	fail "terminal: final table: ${final:0:1500}"

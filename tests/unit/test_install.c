@@ -68,8 +68,9 @@ static void test_upgrade_only_bundle(void **state)
 	runs(1, b, sizeof(b));
 	assert_string_equal(b, "check,record-mirror,tiup-preflight,mirror-set,update-self,"
 	                       "update-components,restore-mirror,verify-versions,"
-	                       "place-certificates,preflight,scale-in-pd,tls-enable,repair-peers,"
-	                       "scale-out-pd,health,record-sequence,wipe-staging");
+	                       "place-certificates,preflight,scale-in-pd,tls-enable,tighten-keys,"
+	                       "repair-peers,scale-out-pd,tighten-keys-pd,health,record-sequence,"
+	                       "wipe-staging");
 }
 
 static void test_done_steps(void **state)

@@ -70,14 +70,14 @@ char *tf_keys_list_command(const char *const *tls_dirs, size_t n)
 int tf_keys_judge(const char *out, const char *user, size_t *nkeys, char *bad, size_t blen)
 {
 	const char *p = out, *nl;
-	int end = 0;
+	int seen_end = 0;
 	size_t n = 0;
 
 	bad[0] = '\0';
 	for (; p != NULL && *p != '\0'; p = *nl ? nl + 1 : nl) {
-		char line[PATH_MAX + 200], owner[128], type[8], path[PATH_MAX];
-		unsigned mode;
-		size_t len;
+		char line[PATH_MAX + 200], *f[4] = {NULL}, *save = NULL, *end = NULL;
+		unsigned long mode;
+		size_t len, k;
 
 		nl = strchr(p, '\n');
 		if (nl == NULL)
@@ -88,23 +88,33 @@ int tf_keys_judge(const char *out, const char *user, size_t *nkeys, char *bad, s
 		memcpy(line, p, len);
 		line[len] = '\0';
 		if (strcmp(line, "TF-END") == 0) {
-			end = 1;
+			seen_end = 1;
 			continue;
 		}
-		if (sscanf(line, "TF-KEY %o %127s %7s %4095[^\n]", &mode, owner, type, path) != 4)
+		/* "TF-KEY <octal mode> <owner> <find type> <path>" (the path may hold spaces) */
+		if (strncmp(line, "TF-KEY ", 7) != 0)
+			continue;
+		f[0] = strtok_r(line + 7, " ", &save);
+		for (k = 1; k < 3 && f[k - 1] != NULL; k++)
+			f[k] = strtok_r(NULL, " ", &save);
+		f[3] = f[0] && f[1] && f[2] ? strtok_r(NULL, "", &save) : NULL;
+		if (f[3] == NULL)
+			continue;
+		mode = strtoul(f[0], &end, 8);
+		if (end == f[0] || *end != '\0')
 			continue;
 		n++;
 		if (bad[0] != '\0')
 			continue;
-		if (strcmp(type, "f") != 0)
-			snprintf(bad, blen, "%s is not a regular file (find type %s)", path, type);
+		if (strcmp(f[2], "f") != 0)
+			snprintf(bad, blen, "%s is not a regular file (find type %s)", f[3], f[2]);
 		else if ((mode & 077) != 0)
-			snprintf(bad, blen, "%s has mode %04o", path, mode);
-		else if (strcmp(owner, user) != 0)
-			snprintf(bad, blen, "%s is owned by %s, not the deploy user %s", path,
-			         owner, user);
+			snprintf(bad, blen, "%s has mode %04lo", f[3], mode);
+		else if (strcmp(f[1], user) != 0)
+			snprintf(bad, blen, "%s is owned by %s, not the deploy user %s", f[3], f[1],
+			         user);
 	}
-	if (!end) {
+	if (!seen_end) {
 		snprintf(bad, blen, "the host's answer is cut short");
 		return -1;
 	}

@@ -253,7 +253,7 @@ assert_true "after: config-cache/ holds what TiUP sent (certificates)" \
 assert_eq "after: no node key copy left in config-cache/" "$(find "$cdir/config-cache" -name '*.pem' | wc -l)" 0
 for step in tighten-keys tighten-keys-pd; do
 	assert_true "after: the audit log holds $step's commands, with their hosts" \
-		grep -qE '"step":"'$step'","event":"command","host":"[0-9.]+:[0-9]+","command":"test ! -d .* -exec chmod 0600 ' \
+		grep -qE '"step":"'$step'","event":"command","host":"[0-9.]+:[0-9]+","command":"test ! -d .* -exec chmod 0600 [{][}] [+]"' \
 		"$TIFERRY_STATE_DIR/lab/audit.log"
 done
 assert_run "after: tiferry verify passes" 0 "" "$TIFERRY" verify --cluster lab \

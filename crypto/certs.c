@@ -475,6 +475,31 @@ static int check_is_ca(X509 *x, const char *what, struct tf_err *err)
 	return 0;
 }
 
+/* TiUP sends the nodes only the first certificate of ca.crt (pkg/cluster/task/tls.go
+ * TLSCert.Execute writes c.ca.Cert.Raw; pkg/crypto/ca.go ReadCA decodes the first PEM block), and
+ * it must be the certificate whose key signs (Go's x509.CreateCertificate checks the parent's
+ * key). An intermediate is then each node's only trust anchor: Go (PD, TiDB) accepts that, but
+ * TiKV's gRPC and status servers (OpenSSL, no X509_V_FLAG_PARTIAL_CHAIN: tikv v8.5.0
+ * components/security, src/server/status_server) reject every peer. No trust file can fix it
+ * behind TiUP's back, so the build refuses (docs/certificates.md). */
+static int check_self_signed(X509 *ca, const char *what, struct tf_err *err)
+{
+	struct tf_x509_info in = {0};
+
+	if (X509_check_issued(ca, ca) == X509_V_OK && X509_verify(ca, X509_get0_pubkey(ca)) == 1)
+		return 0;
+	ERR_clear_error();
+	if (x509_info(ca, &in, err) != 0)
+		return tf_ossl_fail(err, TF_E_INPUT, "%s: unreadable subject", what);
+	return tf_err_set(err, TF_E_INPUT,
+	                  "%s is an intermediate CA (issued by '%s'): TiUP gives the nodes only "
+	                  "this certificate as their trust anchor, and TiKV (OpenSSL) refuses an "
+	                  "anchor that is not self-signed, so TiKV would reject every peer; import "
+	                  "a self-signed CA (a root made for this cluster) or let tiferry-build "
+	                  "generate one (tls: {ca: generate})",
+	                  what, in.issuer);
+}
+
 /* Verifies ca against its chain (the last certificate given is the trust anchor), or its own
  * signature when it is self-issued and no chain is given. */
 static int check_chain(X509 *ca, STACK_OF(X509) * chain, const char *what, time_t now,
@@ -578,7 +603,7 @@ static int import_ca(const struct tf_certs_config *cfg, time_t now, time_t need,
 			}
 		}
 	}
-	if ((r = check_is_ca(ca, what, err)) != 0)
+	if ((r = check_is_ca(ca, what, err)) != 0 || (r = check_self_signed(ca, what, err)) != 0)
 		goto out;
 	if ((r = load_key(cfg->ca_key_file, cfg->ca_key_pass, &key, err)) != 0)
 		goto out;

@@ -56,6 +56,11 @@ int tf_enable_restrict_cn(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK
 int tf_enable_tls(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
 int tf_enable_repair_peers(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
 int tf_enable_scale_out(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
+/* tighten-keys: every private key TiUP placed on every host 0600 and owned by the deploy user,
+ * the node key copies gone from config-cache/ (installer/enable_keys.c). */
+int tf_enable_tighten_keys(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
+/* tighten-keys-pd: the same for the hosts of the PD members scale-out-pd added back. */
+int tf_enable_tighten_keys_pd(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
 int tf_enable_health(struct tf_enable *e, struct tf_err *err) TF_MUST_CHECK;
 
 /* 1 when the output of `tiup list <comp>` (cmd/list.go, showComponentVersions: a header line,

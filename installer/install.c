@@ -763,6 +763,16 @@ static int step_tls_enable(struct ctx *c, struct tf_err *err)
 	return enable_step(c, tf_enable_tls, err);
 }
 
+static int step_tighten_keys(struct ctx *c, struct tf_err *err)
+{
+	return enable_step(c, tf_enable_tighten_keys, err);
+}
+
+static int step_tighten_keys_pd(struct ctx *c, struct tf_err *err)
+{
+	return enable_step(c, tf_enable_tighten_keys_pd, err);
+}
+
 static int step_repair_peers(struct ctx *c, struct tf_err *err)
 {
 	return enable_step(c, tf_enable_repair_peers, err);
@@ -793,8 +803,10 @@ static const step_fn step_run[TF_STEPS_N] = {
     [TF_STEP_ID_SCALE_IN_PD] = step_scale_in,
     [TF_STEP_ID_RESTRICT_CN] = step_restrict_cn,
     [TF_STEP_ID_TLS_ENABLE] = step_tls_enable,
+    [TF_STEP_ID_TIGHTEN_KEYS] = step_tighten_keys,
     [TF_STEP_ID_REPAIR_PEERS] = step_repair_peers,
     [TF_STEP_ID_SCALE_OUT_PD] = step_scale_out,
+    [TF_STEP_ID_TIGHTEN_KEYS_PD] = step_tighten_keys_pd,
     [TF_STEP_ID_HEALTH] = step_health,
     [TF_STEP_ID_RECORD_SEQUENCE] = step_record_sequence,
     [TF_STEP_ID_WIPE_STAGING] = step_wipe_staging,

@@ -817,6 +817,7 @@ const struct tf_vcheck_def tf_vcheck_table[] = {
     {"control.tiup-version", K(TF_VK_CONTROL), NULL, tf_vcheck_tiup_version, 0},
     {"control.cluster-version", K(TF_VK_CONTROL), NULL, tf_vcheck_tiup_version, 1},
     {"control.mirror-restored", K(TF_VK_CONTROL), tf_vcheck_mirror, NULL, 0},
+    {"control.config-cache", K(TF_VK_CONTROL), tf_vcheck_config_cache, NULL, 0},
     {"node.tls-dir", K(TF_VK_NODE), tf_vcheck_node_dir, NULL, 0},
     {"node.key-mode", K(TF_VK_NODE), tf_vcheck_node_key_mode, NULL, 0},
     {"node.cert-matches", K(TF_VK_NODE), tf_vcheck_node_cert, NULL, 0},

@@ -66,7 +66,7 @@ char *tf_vhost_node_command(const char *deploy_dir, const char *role)
 	        &cmd,
 	        "cd %s 2>/dev/null || { echo TF-NODIR; exit 0; }; echo TF-DIR; "
 	        "for f in ca.crt %s.crt %s.pem; do if [ -e \"$f\" ] || [ -L \"$f\" ]; then "
-	        "stat -c 'TF-FILE %%n %%a %%F' \"$f\"; else echo \"TF-MISSING $f\"; fi; done; "
+	        "stat -c 'TF-FILE %%n %%a %%U %%F' \"$f\"; else echo \"TF-MISSING $f\"; fi; done; "
 	        "echo TF-CA; cat ca.crt 2>/dev/null; echo; echo TF-CERT; cat %s.crt 2>/dev/null; "
 	        "echo; echo \"TF-KEYPUB $(openssl pkey -in %s.pem -pubout 2>/dev/null | "
 	        "sha256sum)\"; echo \"TF-CERTPUB $(openssl x509 -in %s.crt -noout -pubkey "
@@ -145,7 +145,7 @@ int tf_vhost_node_parse(const char *out, const char *role, struct tf_vhost_node 
 		} else if (strncmp(line, "TF-FILE ", 8) == 0 ||
 		           strncmp(line, "TF-MISSING ", 11) == 0) {
 			int missing = line[3] == 'M';
-			char *name = line + (missing ? 11 : 8), *rest = strchr(name, ' ');
+			char *name = line + (missing ? 11 : 8), *rest = strchr(name, ' '), *type;
 			size_t i;
 
 			if (rest != NULL)
@@ -160,11 +160,14 @@ int tf_vhost_node_parse(const char *out, const char *role, struct tf_vhost_node 
 				if (missing || rest == NULL)
 					break;
 				m = strtoul(rest, &end, 8);
-				if (end == rest || *end != ' ')
+				if (end == rest || *end != ' ' ||
+				    (type = strchr(end + 1, ' ')) == NULL)
 					return tf_err_set(err, TF_E_INPUT, "bad stat line '%s'", p);
 				f->present = 1;
 				f->mode = (unsigned)m & 07777;
-				snprintf(f->type, sizeof(f->type), "%s", end + 1);
+				snprintf(f->owner, sizeof(f->owner), "%.*s", (int)(type - end - 1),
+				         end + 1);
+				snprintf(f->type, sizeof(f->type), "%s", type + 1);
 			}
 		} else if (strcmp(line, "TF-CA") == 0) {
 			into = &n->ca_pem;
@@ -212,7 +215,8 @@ enum tf_vstatus tf_vhost_judge_dir(const struct tf_vhost_node *n, char *detail, 
 	return TF_V_PASS;
 }
 
-enum tf_vstatus tf_vhost_judge_key_mode(const struct tf_vhost_node *n, char *detail, size_t len)
+enum tf_vstatus tf_vhost_judge_key_mode(const struct tf_vhost_node *n, const char *user,
+                                        char *detail, size_t len)
 {
 	const struct tf_vhost_file *k = &n->files[TF_VHOST_KEY];
 
@@ -231,7 +235,13 @@ enum tf_vstatus tf_vhost_judge_key_mode(const struct tf_vhost_node *n, char *det
 		         (k->mode & 002) ? "others" : "its group");
 		return TF_V_FAIL;
 	}
-	snprintf(detail, len, "%s has mode %04o: readable by its owner only", k->name, k->mode);
+	if (user != NULL && strcmp(k->owner, user) != 0) {
+		snprintf(detail, len, "%s is owned by %s, not the deploy user %s", k->name,
+		         k->owner[0] ? k->owner : "?", user);
+		return TF_V_FAIL;
+	}
+	snprintf(detail, len, "%s has mode %04o: readable by its owner%s%s only", k->name, k->mode,
+	         user ? " " : "", user ? user : "");
 	return TF_V_PASS;
 }
 

@@ -16,8 +16,9 @@
 struct tf_vhost_file {
 	char name[64]; /* "ca.crt", "<role>.crt", "<role>.pem" */
 	int present;
-	unsigned mode; /* permission bits */
-	char type[32]; /* stat's %F: "regular file", "symbolic link", ... */
+	unsigned mode;  /* permission bits */
+	char owner[64]; /* user name (stat's %U) */
+	char type[32];  /* stat's %F: "regular file", "symbolic link", ... */
 };
 
 #define TF_VHOST_CA 0
@@ -46,8 +47,10 @@ int tf_vhost_node_parse(const char *out, const char *role, struct tf_vhost_node 
 
 /* The verdicts; detail (len bytes) gets one line for people. */
 enum tf_vstatus tf_vhost_judge_dir(const struct tf_vhost_node *n, char *detail, size_t len);
-/* fail when the key is readable (or writable) by group or others. */
-enum tf_vstatus tf_vhost_judge_key_mode(const struct tf_vhost_node *n, char *detail, size_t len);
+/* fail when the key is readable (or writable) by group or others, or (user not NULL) owned by
+ * another user than the deploy user. */
+enum tf_vstatus tf_vhost_judge_key_mode(const struct tf_vhost_node *n, const char *user,
+                                        char *detail, size_t len);
 
 /* The node certificate's facts, checked against the control host's CA. */
 struct tf_vhost_cert {

@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -72,20 +75,31 @@ void tf_vcheck_node_dir(struct job *j, struct tf_vcheck *c)
 void tf_vcheck_node_key_mode(struct job *j, struct tf_vcheck *c)
 {
 	const struct tf_vhost_file *k = &j->ep->node.files[TF_VHOST_KEY];
+	const char *user;
 	char d[300], mode[8];
 	cJSON *e = NULL;
 	enum tf_vstatus s;
 
 	if (!node_ready(j, c, 0))
 		return;
-	s = tf_vhost_judge_key_mode(&j->ep->node, d, sizeof(d));
+	user = j->run->topo != NULL ? j->run->topo->user : NULL;
+	s = tf_vhost_judge_key_mode(&j->ep->node, user, d, sizeof(d));
 	if (k->present) {
 		e = cJSON_CreateObject();
 		snprintf(mode, sizeof(mode), "%04o", k->mode);
 		cJSON_AddStringToObject(e, "file", k->name);
 		cJSON_AddStringToObject(e, "mode", mode);
+		cJSON_AddStringToObject(e, "owner", k->owner);
 	}
-	tf_vcheck_set(c, s, e, "%s", d);
+	/* TiUP writes every node key 0644 (docs/tiup.md §8): say what fixes it */
+	if (s == TF_V_FAIL)
+		tf_vcheck_set(c, s, e,
+		              "%s; fix: on the host, chmod 0600 %s/tls/%s && chown %s %s/tls/%s "
+		              "(tiferry install does this in its tighten-keys step)",
+		              d, j->ep->in->deploy_dir, k->name, user ? user : "<deploy user>",
+		              j->ep->in->deploy_dir, k->name);
+	else
+		tf_vcheck_set(c, s, e, "%s", d);
 }
 
 void tf_vcheck_node_cert(struct job *j, struct tf_vcheck *c)
@@ -290,4 +304,55 @@ out:
 	tf_tiup_state_release(&before);
 	tf_tiup_state_release(&now);
 	free(path);
+}
+
+/* TiUP leaves a copy of every node key it issued in clusters/<name>/config-cache/, mode 0644
+ * (pkg/cluster/task/tls.go TLSCert.Execute, SaveFileWithBackup); it never reads them back. */
+void tf_vcheck_config_cache(struct job *j, struct tf_vcheck *c)
+{
+	struct run *rn = j->run;
+	char dir[PATH_MAX], path[PATH_MAX + 256], first[300] = "";
+	const char *slash;
+	size_t nkeys = 0, nloose = 0;
+	struct dirent *de;
+	struct stat st;
+	cJSON *e;
+	DIR *d;
+
+	if (rn->tls_dir == NULL || (slash = strrchr(rn->tls_dir, '/')) == NULL) {
+		tf_vcheck_set(c, TF_V_SKIP, NULL, "needs --cluster (TiUP's cluster folder)");
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%.*s/config-cache", (int)(slash - rn->tls_dir), rn->tls_dir);
+	if ((d = opendir(dir)) == NULL) {
+		tf_vcheck_set(c, TF_V_PASS, NULL, "no %s: no node key copies", dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+
+		if (l < 5 || strcmp(de->d_name + l - 4, ".pem") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (lstat(path, &st) != 0)
+			continue;
+		nkeys++;
+		if ((st.st_mode & 077) != 0 && nloose++ == 0)
+			snprintf(first, sizeof(first), "%s has mode %04o", de->d_name,
+			         (unsigned)(st.st_mode & 07777));
+	}
+	closedir(d);
+	e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "folder", dir);
+	cJSON_AddNumberToObject(e, "key_copies", (double)nkeys);
+	cJSON_AddNumberToObject(e, "readable_by_others", (double)nloose);
+	if (nloose > 0)
+		tf_vcheck_set(c, TF_V_FAIL, e,
+		              "%zu node key cop%s in %s readable by others (%s): TiUP leaves them "
+		              "and never reads them back; fix: rm %s/*.pem (tiferry install does "
+		              "this in its tighten-keys step)",
+		              nloose, nloose == 1 ? "y" : "ies", dir, first, dir);
+	else
+		tf_vcheck_set(c, TF_V_PASS, e, "%zu node key copies in %s readable by others",
+		              nkeys, dir);
 }

@@ -104,5 +104,6 @@ void tf_vcheck_node_key_mode(struct job *j, struct tf_vcheck *c);
 void tf_vcheck_node_cert(struct job *j, struct tf_vcheck *c);
 void tf_vcheck_tiup_version(struct job *j, struct tf_vcheck *c, size_t which);
 void tf_vcheck_mirror(struct job *j, struct tf_vcheck *c);
+void tf_vcheck_config_cache(struct job *j, struct tf_vcheck *c);
 
 #endif

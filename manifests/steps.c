@@ -59,6 +59,14 @@ static const struct tf_step steps[TF_STEPS_N] = {
      "Enable TLS between all components. TiUP issues node certificates from the bundle's CA and "
      "restarts the whole cluster.",
      TF_STEPS_CLUSTER},
+    {TF_STEP_ID_TIGHTEN_KEYS, "tighten-keys", "every host (SSH), control host",
+     "TiUP writes every node's private key `<deploy_dir>/tls/<role>.pem` with mode 0644 and "
+     "keeps copies in `config-cache/`: on every host, `chown` each key of every instance's and "
+     "the monitoring agents' `tls/` folder to the deploy user and `chmod 0600` it, then read "
+     "the modes back; remove the node key copies from "
+     "`$TIUP_HOME/storage/cluster/clusters/<cluster>/config-cache/` and make TiUP's own "
+     "`tls/` keys 0600. A host that cannot be reached fails the step.",
+     TF_STEPS_CLUSTER},
     {TF_STEP_ID_REPAIR_PEERS, "repair-peers", "control host (etcd API of PD)",
      "Only when PD serves https but etcd still lists `http://` peer URLs: update them through "
      "etcd's member API with the client certificate (as `etcdctl member update` would).",
@@ -66,6 +74,10 @@ static const struct tf_step steps[TF_STEPS_N] = {
     {TF_STEP_ID_SCALE_OUT_PD, "scale-out-pd", "control host (TiUP)",
      "Scale the removed PD members back out from the bundle's PD topology; wait until they are "
      "healthy.",
+     TF_STEPS_CLUSTER | TF_STEPS_PD_SCALE},
+    {TF_STEP_ID_TIGHTEN_KEYS_PD, "tighten-keys-pd", "the scaled-out PD hosts (SSH), control host",
+     "As `tighten-keys`, for the keys that `scale-out-pd` made (the PD members scaled back out "
+     "and the monitoring agents on their hosts), and the new copies in `config-cache/`.",
      TF_STEPS_CLUSTER | TF_STEPS_PD_SCALE},
     {TF_STEP_ID_HEALTH, "health", "control host (PD over https)",
      "Every PD member answers over https with the client certificate, is healthy, and there is "

@@ -212,9 +212,9 @@ assert_run "faults: --resume completes" 0 "installed bundle" install "$w/stop.ta
 	--known-hosts "$LAB_KNOWN_HOSTS"
 # stderr is not a terminal: one plain line per event
 assert_true "progress lines: steps done before are skipped" \
-	grep -qx 'step 10/18 preflight: skipped: done in an earlier run' "$TF_TMP/last.err"
+	grep -qx 'step 10/20 preflight: skipped: done in an earlier run' "$TF_TMP/last.err"
 assert_true "progress lines: scale-out ran again" \
-	grep -qE '^step 15/18 scale-out-pd: ok \([0-9.ms]+\)$' "$TF_TMP/last.err"
+	grep -qE '^step 16/20 scale-out-pd: ok \([0-9.ms]+\)$' "$TF_TMP/last.err"
 assert_true "progress lines: the killed host's PD member scaled out" \
 	grep -qE "^host $(cat "$killed"):2379 scale-out-pd: ok \([0-9.ms]+\): member .* started, healthy$" \
 	"$TF_TMP/last.err"
@@ -265,6 +265,34 @@ assert_eq "after: every peer URL https" "$(jq '[.members[].peerURLs[] | select(s
 assert_eq "after: the members are the original ones" \
 	"$(jq -c '[.members[].name] | sort' <<<"$list")" "$(jq -c '[.[].name]' <<<"$(sed -n 2p <<<"$before")")"
 assert_true "after: meta.yaml says enable_tls" grep -q "enable_tls: true" "$cdir/meta.yaml"
+# issue 12 §2c: TiUP writes every node key 0644 and keeps copies in config-cache/ (the double
+# does so too); tighten-keys (after tls-enable) and tighten-keys-pd (after scale-out-pd) leave
+# every key 0600, owned by the deploy user, on every host, and no copy behind
+deploy_user=$(grep -m1 -E '^ +user: ' "$cdir/meta.yaml" | awk '{print $2}')
+keys_tight() { # every *.pem of every host's tls/ folders: 600, owned by the deploy user
+	local ip f n=0 bad=0
+	for ip in $LAB_PD_HOSTS $LAB_KV_HOSTS; do
+		while IFS= read -r f; do
+			n=$((n + 1))
+			[[ $(stat -c '%a %U' "$f") == "600 $deploy_user" ]] || { echo "$f: $(stat -c '%a %U' "$f")" >&2; bad=1; }
+		done < <(find "$lab/hosts/$ip/root" -path '*/tls/*.pem')
+	done
+	[[ $n -gt 0 && $bad == 0 ]]
+}
+# (a host whose scale-out was cut before its agents were deployed has none: count where they are)
+nbb=$(find "$lab"/hosts/*/root -path '*/monitor-*/scripts/run_blackbox_exporter.sh' | wc -l)
+assert_true "after: blackbox_exporter deployed on at least the TiKV/TiDB hosts" test "$nbb" -ge 3
+assert_eq "after: blackbox_exporter has a key wherever it is deployed (TiUP's monitored certificate)" \
+	"$(find "$lab"/hosts/*/root -path '*/monitor-*/tls/blackbox_exporter.pem' | wc -l)" "$nbb"
+assert_true "after: every private key on every host is 0600 and owned by $deploy_user" keys_tight
+assert_true "after: config-cache/ holds what TiUP sent (certificates)" \
+	test -n "$(find "$cdir/config-cache" -name 'pd-*-2379.crt')"
+assert_eq "after: no node key copy left in config-cache/" "$(find "$cdir/config-cache" -name '*.pem' | wc -l)" 0
+for step in tighten-keys tighten-keys-pd; do
+	assert_true "after: the audit log holds $step's commands, with their hosts" \
+		grep -qE '"step":"'$step'","event":"command","host":"[0-9.]+:[0-9]+","command":"/usr/bin/sudo -n -H bash -c .test ! -d .* -exec chmod 0600 [{][}] [+]."' \
+		"$TIFERRY_STATE_DIR/lab/audit.log"
+done
 assert_run "after: tiferry verify passes" 0 "" "$TIFERRY" verify --cluster lab \
 	--known-hosts "$LAB_KNOWN_HOSTS"
 # issue 7: the install wrote a signed receipt; every check in it passed, and it verifies on the
@@ -312,25 +340,48 @@ list=$(curl -sf -m 5 "${mtls[@]}" -X POST "https://${pd_hosts[1]}:2379/v3/cluste
 assert_eq "second bundle: 3 https members" \
 	"$(jq '[.members[] | select(.peerURLs[0] | startswith("https://"))] | length' <<<"$list")" 3
 
+# ---- a cut in tighten-keys: a host that cannot be reached fails the step, naming it; --resume
+# completes (issue 12 §2c). TiUP's 0644 back on every key, as a new certificate would have it.
+make_bundle "$w/cut.tar" 3 true notls
+for ip in $LAB_PD_HOSTS $LAB_KV_HOSTS; do find "$lab/hosts/$ip/root" -path '*/tls/*.pem' -exec chmod 0644 {} +; done
+cat >"$w/tiup-cut" <<-SH
+	#!/bin/sh
+	# test wrapper: once PD is scaled in, the sshd of the last TiKV host goes down (tls-enable,
+	# TLS being on, runs no command: tighten-keys is the next to need the host)
+	tiup "\$@"; rc=\$?
+	case "\$*" in *" scale-in "*) bash "$LAB" sshd-stop "$lab" "${kv_hosts[2]}" ;; esac
+	exit \$rc
+SH
+chmod 755 "$w/tiup-cut"
+assert_run "cut in tighten-keys: install stops, naming the host" 1 "${kv_hosts[2]}:$LAB_SSH_PORT" \
+	install "$w/cut.tar" --known-hosts "$LAB_KNOWN_HOSTS" --tiup "$w/tiup-cut"
+assert_true "cut in tighten-keys: the journal says tighten-keys failed" \
+	jq -e '.steps[] | select(.name == "tighten-keys") | .status == "failed"' "$TIFERRY_STATE_DIR/lab/journal.json"
+sshd_up "${kv_hosts[2]}"
+assert_run "cut in tighten-keys: --resume completes" 0 "installed bundle" install "$w/cut.tar" --resume \
+	--known-hosts "$LAB_KNOWN_HOSTS"
+assert_true "cut in tighten-keys: after --resume every key is 0600, owned by $deploy_user" keys_tight
+
 # ---- issue 12 §2f/§2g: a scale-out cut after TiUP saved meta (TIUP_DOUBLE_FAIL=
 # scale-out-after-save: meta lists the PDs, none started) and a PD join cut after it added
 # its member (pd-join-after-add: etcd lists a member with no name; PD v8.5 refuses to join
 # while it is there). --resume starts the PDs of meta with `cluster start -N`, one by one, and
 # removes the stale member first, audited, its id in hex; it never runs a second scale-out ----
-make_bundle "$w/third.tar" 3 true notls
-# (run on a terminal, through script(1): the live table)
+make_bundle "$w/third.tar" 4 true notls
+# (run on a terminal, through script(1): the live table; 40 rows, so that all 20 steps and the
+# running step's hosts fit, as on an operator's terminal: the folding of small ones is unit_view's)
 assert_run "scale-out cut after Save meta: install stops" 1 "scale-out" env TIUP_DOUBLE_FAIL=scale-out-after-save \
-	TERM=xterm script -qfec "$(printf '%q ' "$TIFERRY" install "$w/third.tar" --trust "$w/trust" \
+	TERM=xterm script -qfec "stty rows 40 cols 160; $(printf '%q ' "$TIFERRY" install "$w/third.tar" --trust "$w/trust" \
 	--recipient "$w/rcp" --yes --known-hosts "$LAB_KNOWN_HOSTS")" /dev/null
 tty_out=$TF_TMP/tty.out
 tr -d '\r' <"$TF_TMP/last.out" >"$tty_out"
 assert_true "terminal: the table is redrawn in place" grep -q $'\033\\[[0-9]*A\033\\[J' "$tty_out"
-assert_true "terminal: the running step's line" grep -qE '^(.*\[J)?running +10/18  preflight +[0-9.]+s' "$tty_out"
+assert_true "terminal: the running step's line" grep -qE '^(.*\[J)?running +10/20  preflight +[0-9.]+s' "$tty_out"
 assert_true "terminal: a line per host under it" \
 	grep -qE "^ +${kv_hosts[0]}:$LAB_SSH_PORT +ok +[0-9.]+s +[0-9]+ checks passed" "$tty_out"
 final=$(sed 's/.*\x1b\[J//' <<<"$(tr '\n' '\001' <"$tty_out")" | tr '\001' '\n')
-if [[ $final == *"ok      14/18  repair-peers"* && $final == *"FAILED  15/18  scale-out-pd"* &&
-	$final == *"-       16/18  health"* ]]; then
+if [[ $final == *"ok      15/20  repair-peers"* && $final == *"FAILED  16/20  scale-out-pd"* &&
+	$final == *"-       18/20  health"* ]]; then
 	pass "terminal: the final table stays, with every step's result"
 else
 	fail "terminal: final table: ${final:0:1500}"

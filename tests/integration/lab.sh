@@ -410,6 +410,60 @@ cut_after_save() {
 		{ [ "$(members_tls | grep -c "started, pd-.*https://$NET.1[12]:2380")" -eq 2 ] || { members_tls >&2; false; }; }
 }
 check "scale-out cut after 'Save meta': meta lists 3 PDs, none new started; start -N joins one" cut_after_save
+# issue 12 §2c: TiUP's modes (SaveFileWithBackup writes 0644, scp C0644): node keys 0644, a copy
+# of each in config-cache/ (and a dated copy of the one it replaced), blackbox_exporter's key
+tiup_modes() {
+	[ "$(on "$PD1" "stat -c %a $LAB_DIR/host/tidb-deploy/pd-2379/tls/pd.pem")" = 644 ] &&
+		[ "$(stat -c %a "$CL/config-cache/pd-$PD1-2379.pem")" = 644 ] &&
+		test -f "$CL/config-cache/pd-$PD1-2379.crt" && test -f "$CL/config-cache/ca.crt" &&
+		ls "$CL/config-cache/pd-$PD1-2379-"*Z.pem >/dev/null &&
+		[ "$(on "$KV1" "stat -c %a $LAB_DIR/host/tidb-deploy/monitor-9100/tls/blackbox_exporter.pem")" = 644 ] &&
+		[ "$(stat -c %a "$CL/config-cache/blackbox_exporter-$KV1-9115.pem")" = 644 ]
+}
+check "TiUP's modes: node keys 0644, copies in config-cache/, blackbox_exporter's key" tiup_modes
+# issue 12 §2h: an intermediate CA with its root appended to ca.crt. TiUP sends the first
+# certificate only; Go (PD) takes the intermediate as a root, OpenSSL (TiKV's listeners) does
+# not without partial chains, and a verification failure there is fatal.
+I=$LAB/inter
+mkdir -p "$I" && cp -a "$T" "$LAB/bank-tls"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$I/root.key" -out "$I/root.crt" -days 30 -subj "/O=Bank/CN=bank-root" \
+	-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign 2>/dev/null
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,digitalSignature\n' >"$I/ca.ext"
+openssl req -newkey rsa:2048 -nodes -keyout "$I/inter.key" -subj "/O=Bank/CN=bank-intermediate" 2>/dev/null |
+	openssl x509 -req -CA "$I/root.crt" -CAkey "$I/root.key" -days 30 -extfile "$I/ca.ext" -out "$I/inter.crt" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout "$I/client.pem" -subj "/CN=lab-client" 2>/dev/null |
+	openssl x509 -req -CA "$I/inter.crt" -CAkey "$I/inter.key" -days 30 -out "$I/client.crt" 2>/dev/null
+cat "$I/client.crt" "$I/inter.crt" >"$I/client-chain.crt"
+cat "$I/inter.crt" "$I/root.crt" >"$I/bundle.crt"
+cat "$I/inter.crt" "$I/root.crt" >"$T/ca.crt"
+openssl rsa -in "$I/inter.key" -traditional -out "$T/ca.pem" 2>/dev/null
+cp "$I/client.crt" "$I/client.pem" "$T/"
+# (the client trusts the whole chain: the nodes send their own certificate only)
+intermediate() {
+	local ix=(--cacert "$I/bundle.crt" --cert "$I/client-chain.crt" --key "$I/client.pem")
+	local run=$LAB_DIR/hosts/$KV1/root/tidb-deploy/tikv-20160
+	openssl verify -partial_chain -CAfile "$I/inter.crt" "$I/client.crt" >/dev/null &&
+		! openssl verify -CAfile "$I/inter.crt" "$I/client.crt" >/dev/null 2>&1 &&
+		tiup cluster tls lab enable -y --force >/dev/null &&
+		on "$KV1" "cat $LAB_DIR/host/tidb-deploy/tikv-20160/tls/ca.crt" >"$LAB/node-ca.crt" &&
+		[ "$(grep -c 'BEGIN CERTIFICATE' "$LAB/node-ca.crt")" = 1 ] && cmp -s "$LAB/node-ca.crt" "$I/inter.crt" &&
+		cmp -s "$CL/config-cache/ca.crt" "$I/inter.crt" &&
+		curl -sf -m 5 "${ix[@]}" "https://$PD1:2379/version" >/dev/null &&
+		! curl -sf -m 5 "${ix[@]}" "https://$KV1:20160/status" >/dev/null &&
+		# the status listener, when it asks for a client certificate (s_server -Verify):
+		# a failed verification ends the handshake, as in TiKV's status server
+		{ ! grep -q -- "-Verify" "$run/scripts/run_tikv.sh" ||
+			{ ! curl -sf -m 5 "${ix[@]}" "https://$KV1:20180/" >/dev/null &&
+				grep -q "unable to get issuer certificate" "$run/log/tikv_status.log"; }; }
+}
+check "intermediate CA: nodes get it alone; PD (Go) accepts, the OpenSSL listeners refuse" intermediate
+rm -rf "$T" && cp -a "$LAB/bank-tls" "$T"
+bank_again() {
+	tiup cluster tls lab enable -y --force >/dev/null &&
+		curl -sf -m 3 --cacert "$T/ca.crt" --cert "$T/client.crt" --key "$T/client.pem" "https://$KV1:20160/status" >/dev/null &&
+		curl -sf -m 3 --cacert "$T/ca.crt" --cert "$T/client.crt" --key "$T/client.pem" "https://$KV1:20180/" >/dev/null
+}
+check "the bank's self-signed CA again: mTLS to 20160 and 20180 answers" bank_again
 # unstarted_member: etcd lists a member added but never started. Polled for a few seconds: once
 # (1 in ~30 full runs) the list right after the add did not show it yet; what it showed is logged.
 unstarted_member() {

@@ -83,9 +83,9 @@ assert_runbook_shown "plan: the signed text with the approvals inserted, nothing
 	pass "plan: the policy is met" || fail "plan: no policy line"
 assert_run "plan --format json" 0 "" plan "$b" --format json
 j=$TF_OUT
-assert_eq "plan json: 18 steps" "$(jq '.steps | length' <<<"$j")" 18
+assert_eq "plan json: 20 steps" "$(jq '.steps | length' <<<"$j")" 20
 assert_eq "plan json: step names in install order" "$(jq -r '[.steps[].name] | join(",")' <<<"$j")" \
-	"check,record-mirror,tiup-preflight,mirror-set,update-self,update-components,restore-mirror,verify-versions,place-certificates,preflight,scale-in-pd,restrict-cn,tls-enable,repair-peers,scale-out-pd,health,record-sequence,wipe-staging"
+	"check,record-mirror,tiup-preflight,mirror-set,update-self,update-components,restore-mirror,verify-versions,place-certificates,preflight,scale-in-pd,restrict-cn,tls-enable,tighten-keys,repair-peers,scale-out-pd,tighten-keys-pd,health,record-sequence,wipe-staging"
 assert_eq "plan json: approvals" "$(jq -r '[.approvals.satisfied, (.approvals.signatures | length)] | join(",")' <<<"$j")" "true,2"
 assert_eq "plan json: the tls-enable command" "$(jq -r '.steps[] | select(.name == "tls-enable") | .commands[0]' <<<"$j")" \
 	"tiup --binpath \$TIUP_HOME/components/cluster/v1.16.1/tiup-cluster cluster tls prod-1 enable -y"
@@ -115,6 +115,6 @@ assert_true "chromium is installed (scripts/deps.sh)" command -v chromium
 assert_renders "screenshot: a drawn page, not a blank one" "$w/plan.html" "$w/plan.png"
 timeout 120 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$TF_TMP/chromium" \
 	--dump-dom "file://$w/plan.html" >"$w/dom.html" 2>/dev/null || true
-assert_eq "chromium parsed every step" "$(grep -o '<div class="step" id="step-[a-z-]*">' "$w/dom.html" | wc -l)" 18
+assert_eq "chromium parsed every step" "$(grep -o '<div class="step" id="step-[a-z-]*">' "$w/dom.html" | wc -l)" 20
 assert_true "chromium parsed the commands" grep -qF "tiup --binpath \$TIUP_HOME/components/cluster/v1.16.1/tiup-cluster cluster scale-out prod-1 &lt;state&gt;/scale-out-pd.yaml --user &lt;deploy-user&gt; -i &lt;cluster-key&gt; -y" "$w/dom.html"
 tf_finish

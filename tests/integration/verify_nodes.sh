@@ -83,7 +83,7 @@ assert_true "after: instances found" test "$ninst" -ge 9
 for id in node.tls-dir node.key-mode node.cert-matches; do
 	assert_eq "after: $id passes on every instance" "$(count ".id == \"$id\" and .status == \"pass\"")" "$ninst"
 done
-for id in control.tiup-version control.cluster-version control.mirror-restored; do
+for id in control.tiup-version control.cluster-version control.mirror-restored control.config-cache; do
 	assert_eq "after: $id passes" "$(status_of $id "")" pass
 done
 # issue 12 §2a: the production mirror lacks cluster v1.16.1, so `tiup cluster:v1.16.1` fails
@@ -136,6 +136,26 @@ chmod g+r "$pem"
 assert_run "pd.pem g+r: verify fails" 1 "node.key-mode" verify --known-hosts "$LAB_KNOWN_HOSTS"
 assert_eq "pd.pem g+r: node.key-mode fails" "$(status_of node.key-mode "${pd_hosts[1]}:")" fail
 chmod 600 "$pem"
+
+# ---- TiUP's own mode (issue 12 §2c): a key 0644, as TiUP writes it; a copy left in
+# config-cache/, as TiUP leaves it. Each fails with what fixes it ----
+kpem=$lab/hosts/${kv_hosts[1]}/root/tidb-deploy/tikv-20160/tls/tikv.pem
+chmod 0644 "$kpem"
+assert_run "tikv.pem 0644: verify fails" 1 "" verify --known-hosts "$LAB_KNOWN_HOSTS"
+assert_eq "tikv.pem 0644: node.key-mode fails on that host" \
+	"$(status_of node.key-mode "tikv-20160 ${kv_hosts[1]}:")" fail
+assert_true "tikv.pem 0644: the detail names the mode and the remedy" \
+	has "$(detail_of node.key-mode "tikv-20160 ${kv_hosts[1]}:")" \
+	"tikv.pem has mode 0644: readable by others; fix: on the host, chmod 0600 .*/tikv-20160/tls/tikv.pem && chown "
+chmod 0600 "$kpem"
+cp "$kpem" "$cdir/config-cache/tikv-${kv_hosts[1]}-20160.pem"
+chmod 0644 "$cdir/config-cache/tikv-${kv_hosts[1]}-20160.pem"
+assert_run "a key copy in config-cache/: verify fails" 1 "" verify --known-hosts "$LAB_KNOWN_HOSTS"
+assert_eq "a key copy in config-cache/: control.config-cache fails" "$(status_of control.config-cache "")" fail
+assert_true "a key copy in config-cache/: the detail names it and the remedy" \
+	has "$(detail_of control.config-cache "")" "tikv-${kv_hosts[1]}-20160.pem has mode 0644.*fix: rm "
+assert_eq "a key copy in config-cache/: the only failure" "$(count '.status == "fail"')" 1
+rm -f "$cdir/config-cache/tikv-${kv_hosts[1]}-20160.pem"
 
 # ---- a node's tikv.crt replaced with one from another CA ----
 crt=$lab/hosts/${kv_hosts[0]}/root/tidb-deploy/tikv-20160/tls/tikv.crt

@@ -66,11 +66,11 @@ static void test_upgrade_only_bundle(void **state)
 	                       "update-components,restore-mirror,verify-versions,"
 	                       "place-certificates,record-sequence,wipe-staging");
 	runs(1, b, sizeof(b));
-	assert_string_equal(
-	    b, "check,record-mirror,tiup-preflight,mirror-set,update-self,"
-	       "update-components,restore-mirror,verify-versions,"
-	       "place-certificates,preflight,scale-in-pd,restrict-cn,tls-enable,repair-peers,"
-	       "scale-out-pd,health,record-sequence,wipe-staging");
+	assert_string_equal(b, "check,record-mirror,tiup-preflight,mirror-set,update-self,"
+	                       "update-components,restore-mirror,verify-versions,"
+	                       "place-certificates,preflight,scale-in-pd,restrict-cn,tls-enable,"
+	                       "tighten-keys,repair-peers,scale-out-pd,tighten-keys-pd,health,"
+	                       "record-sequence,wipe-staging");
 }
 
 static void test_done_steps(void **state)

@@ -49,8 +49,8 @@ static void test_flags(void **state)
 	with_flags(TF_STEPS_RERUN, b, sizeof(b));
 	assert_string_equal(b, "check");
 	with_flags(TF_STEPS_CLUSTER, b, sizeof(b));
-	assert_string_equal(
-	    b, "preflight,scale-in-pd,restrict-cn,tls-enable,repair-peers,scale-out-pd,health");
+	assert_string_equal(b, "preflight,scale-in-pd,restrict-cn,tls-enable,tighten-keys,repair-"
+	                       "peers,scale-out-pd,tighten-keys-pd,health");
 	with_flags(TF_STEPS_UPGRADE, b, sizeof(b));
 	assert_string_equal(
 	    b, "mirror-set,update-self,update-components,restore-mirror,verify-versions");
@@ -62,7 +62,7 @@ static void test_flags(void **state)
 	with_flags(TF_STEPS_NEEDS_TLS, b, sizeof(b));
 	assert_string_equal(b, "place-certificates");
 	with_flags(TF_STEPS_PD_SCALE, b, sizeof(b));
-	assert_string_equal(b, "scale-in-pd,scale-out-pd");
+	assert_string_equal(b, "scale-in-pd,scale-out-pd,tighten-keys-pd");
 	with_flags(TF_STEPS_TIUP, b, sizeof(b));
 	assert_string_equal(
 	    b, "mirror-set,update-self,update-components,restore-mirror,place-certificates");

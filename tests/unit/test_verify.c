@@ -614,7 +614,7 @@ static void test_node_verdicts(void **state)
 	assert_string_equal(n.files[TF_VHOST_CERT].type, "regular file");
 	assert_int_equal(strlen(n.key_pub), 64);
 	assert_int_equal(tf_vhost_judge_dir(&n, d, sizeof(d)), TF_V_PASS);
-	assert_int_equal(tf_vhost_judge_key_mode(&n, d, sizeof(d)), TF_V_PASS);
+	assert_int_equal(tf_vhost_judge_key_mode(&n, NULL, d, sizeof(d)), TF_V_PASS);
 	assert_int_equal(tf_vhost_judge_cert(&n, "ca.crt", ca_sha, &f, d, sizeof(d)), TF_V_PASS);
 	assert_true(f.chain_ok);
 	assert_true(f.key_matches);
@@ -624,21 +624,36 @@ static void test_node_verdicts(void **state)
 	/* o+r and g+r on the key fail; g+w too */
 	assert_int_equal(tt_sh("chmod 604 dep/tls/pd.pem"), 0);
 	node_facts("dep", "pd", &n);
-	assert_int_equal(tf_vhost_judge_key_mode(&n, d, sizeof(d)), TF_V_FAIL);
+	assert_int_equal(tf_vhost_judge_key_mode(&n, NULL, d, sizeof(d)), TF_V_FAIL);
 	assert_non_null(strstr(d, "pd.pem has mode 0604: readable by others"));
 	tf_vhost_node_release(&n);
 	assert_int_equal(tt_sh("chmod 640 dep/tls/pd.pem"), 0);
 	node_facts("dep", "pd", &n);
-	assert_int_equal(tf_vhost_judge_key_mode(&n, d, sizeof(d)), TF_V_FAIL);
+	assert_int_equal(tf_vhost_judge_key_mode(&n, NULL, d, sizeof(d)), TF_V_FAIL);
 	assert_non_null(strstr(d, "readable by its group"));
 	tf_vhost_node_release(&n);
 	assert_int_equal(tt_sh("chmod 620 dep/tls/pd.pem"), 0);
 	node_facts("dep", "pd", &n);
-	assert_int_equal(tf_vhost_judge_key_mode(&n, d, sizeof(d)), TF_V_FAIL);
+	assert_int_equal(tf_vhost_judge_key_mode(&n, NULL, d, sizeof(d)), TF_V_FAIL);
 	tf_vhost_node_release(&n);
 	assert_int_equal(tt_sh("chmod 400 dep/tls/pd.pem"), 0);
 	node_facts("dep", "pd", &n);
-	assert_int_equal(tf_vhost_judge_key_mode(&n, d, sizeof(d)), TF_V_PASS);
+	assert_int_equal(tf_vhost_judge_key_mode(&n, NULL, d, sizeof(d)), TF_V_PASS);
+	tf_vhost_node_release(&n);
+	/* TiUP's own mode (issue 12 §2c) fails; so does a key the deploy user does not own */
+	assert_int_equal(tt_sh("chmod 644 dep/tls/pd.pem"), 0);
+	node_facts("dep", "pd", &n);
+	assert_int_equal(tf_vhost_judge_key_mode(&n, n.files[TF_VHOST_KEY].owner, d, sizeof(d)),
+	                 TF_V_FAIL);
+	assert_non_null(strstr(d, "pd.pem has mode 0644: readable by others"));
+	tf_vhost_node_release(&n);
+	assert_int_equal(tt_sh("chmod 600 dep/tls/pd.pem"), 0);
+	node_facts("dep", "pd", &n);
+	assert_true(n.files[TF_VHOST_KEY].owner[0] != '\0');
+	assert_int_equal(tf_vhost_judge_key_mode(&n, n.files[TF_VHOST_KEY].owner, d, sizeof(d)),
+	                 TF_V_PASS);
+	assert_int_equal(tf_vhost_judge_key_mode(&n, "tidb-not-owner", d, sizeof(d)), TF_V_FAIL);
+	assert_non_null(strstr(d, "not the deploy user tidb-not-owner"));
 	tf_vhost_node_release(&n);
 
 	/* a key that is not the certificate's */
@@ -675,7 +690,7 @@ static void test_node_verdicts(void **state)
 	node_facts("dep", "pd", &n);
 	assert_int_equal(tf_vhost_judge_dir(&n, d, sizeof(d)), TF_V_FAIL);
 	assert_non_null(strstr(d, "pd.pem missing"));
-	assert_int_equal(tf_vhost_judge_key_mode(&n, d, sizeof(d)), TF_V_SKIP);
+	assert_int_equal(tf_vhost_judge_key_mode(&n, NULL, d, sizeof(d)), TF_V_SKIP);
 	tf_vhost_node_release(&n);
 	assert_int_equal(tt_sh("ln -s ../../pd.pem.keep dep/tls/pd.pem"), 0);
 	node_facts("dep", "pd", &n);
@@ -691,13 +706,13 @@ static void test_node_verdicts(void **state)
 	}
 	assert_false(n.dir_present);
 	assert_int_equal(tf_vhost_judge_dir(&n, d, sizeof(d)), TF_V_FAIL);
-	assert_int_equal(tf_vhost_judge_key_mode(&n, d, sizeof(d)), TF_V_SKIP);
+	assert_int_equal(tf_vhost_judge_key_mode(&n, NULL, d, sizeof(d)), TF_V_SKIP);
 	assert_int_equal(tf_vhost_judge_cert(&n, "ca.crt", ca_sha, &f, d, sizeof(d)), TF_V_SKIP);
 	tf_vhost_node_release(&n);
 	/* an answer cut short is not taken as facts */
 	tf_vhost_node_init(&n);
 	assert_int_equal(
-	    tf_vhost_node_parse("TF-DIR\nTF-FILE ca.crt 644 regular file\n", "pd", &n, &err),
+	    tf_vhost_node_parse("TF-DIR\nTF-FILE ca.crt 644 tidb regular file\n", "pd", &n, &err),
 	    TF_E_INPUT);
 	tf_vhost_node_release(&n);
 	tt_cleanup();

@@ -12,7 +12,7 @@
 
 enum tf_view_mode {
 	TF_VIEW_OFF = 0,  /* -q: nothing (errors still go through tf_log) */
-	TF_VIEW_LINES,    /* "step 10/17 preflight: started", one line per event on stderr */
+	TF_VIEW_LINES,    /* "step 10/20 preflight: started", one line per event on stderr */
 	TF_VIEW_TERMINAL, /* a table redrawn in place on stderr; a ticker moves the times */
 	TF_VIEW_JSON,     /* one JSON object per event on stdout */
 };

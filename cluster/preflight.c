@@ -509,7 +509,8 @@ static void report_host(const struct run *run, const struct host *h)
 }
 
 /* The probe: every read-only check of a host in one command (one channel, one shell), each in
- * its own subshell between marker lines that carry its exit status. */
+ * its own subshell between marker lines that carry its exit status (kept in r before the echo
+ * that ends the section, whose own status $? would be). */
 #define MARK "@@tf-preflight@@"
 
 static char *probe_cmd(struct run *run, struct host *h, int *no_disk)
@@ -520,14 +521,15 @@ static char *probe_cmd(struct run *run, struct host *h, int *no_disk)
 	if (units == NULL || (disk == NULL && !*no_disk))
 		goto out;
 	if (disk != NULL &&
-	    asprintf(&dsec, "echo " MARK " disk; (%s); echo; echo " MARK " rc $?; ", disk) < 0) {
+	    asprintf(&dsec, "echo " MARK " disk; (%s); r=$?; echo; echo " MARK " rc $r; ", disk) <
+	        0) {
 		dsec = NULL;
 		goto out;
 	}
-	if (asprintf(&cmd, "echo " MARK " units; (%s); echo; echo " MARK " rc $?; %s%s", units,
-	             dsec ? dsec : "",
-	             removes_here(run, h) ? "echo " MARK " ss; (ss -Hltnp); echo; echo " MARK
-	                                    " rc $?"
+	if (asprintf(&cmd, "echo " MARK " units; (%s); r=$?; echo; echo " MARK " rc $r; %s%s",
+	             units, dsec ? dsec : "",
+	             removes_here(run, h) ? "echo " MARK " ss; (ss -Hltnp); r=$?; echo; echo " MARK
+	                                    " rc $r"
 	                                  : "true") < 0)
 		cmd = NULL;
 out:

@@ -140,6 +140,20 @@ static void test_preflight_ok_and_json(void **state)
 	tf_preflight_report_free(r);
 	r = NULL;
 
+	/* Regression: each probe section's exit status was that of the `echo` after it, so a
+	 * failing `ss` read as "nothing listens" (the wrong reason). Now its own status is kept. */
+	assert_int_equal(tt_sh("printf '#!/bin/bash\\n[ -e \"$HOST_ROOT/state/ss-fails\" ] && "
+	                       "{ echo ss: broken >&2; exit 1; }\\nexec /usr/bin/ss \"$@\"\\n' "
+	                       ">bin/ss && chmod 755 bin/ss && mkdir -p hosts/127.0.7.2/state && "
+	                       "touch hosts/127.0.7.2/state/ss-fails"),
+	                 0);
+	assert_int_equal(tf_preflight_run(&p, &r, &err), TF_E_FAIL);
+	assert_non_null(strstr(item(r, "127.0.7.2", "pd_ports")->detail,
+	                       "cannot list listeners with ss (exit 1)"));
+	tf_preflight_report_free(r);
+	r = NULL;
+	assert_int_equal(tt_sh("rm hosts/127.0.7.2/state/ss-fails bin/ss"), 0);
+
 	/* The PD node to remove is not listening: refused, naming it. */
 	close(lp);
 	assert_int_equal(tf_preflight_run(&p, &r, &err), TF_E_FAIL);

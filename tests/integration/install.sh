@@ -219,7 +219,7 @@ cp "$TF_TMP/last.out" "$w/resume.json"
 cp "$TF_TMP/last.err" "$w/resume.err"
 assert_run "--json events: every step started and ended, or was skipped" 0 "" python3 \
 	"$TF_SRC/tests/integration/progress.py" "$w/resume.json" --ok --skipped \
-	record-mirror,tiup-preflight,mirror-set,update-self,update-components,restore-mirror,verify-versions,place-certificates,preflight,scale-in-pd,restrict-cn,tls-enable,repair-peers,scale-out-pd,health
+	record-mirror,tiup-preflight,mirror-set,update-self,update-components,restore-mirror,verify-versions,place-certificates,preflight,scale-in-pd,restrict-cn,tls-enable,tighten-keys,repair-peers,scale-out-pd,tighten-keys-pd,health
 assert_eq "--json events: the skip says why" \
 	"$(jq -r 'select(.step == "tls-enable") | .detail' "$w/resume.json")" \
 	"the bundle's plan does not change the cluster"

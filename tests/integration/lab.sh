@@ -385,31 +385,6 @@ cn_semantics() {
 		[ "$(code "${MTLS[@]}" "https://$KV1:20160/")" = 200 ]
 }
 check "with the CN options: no cert refused; TiKV status 403 for other CNs off /status, TiDB drops them" cn_semantics
-LU=${LAB_USER:-root}
-printf 'pd_servers:\n  - host: %s\n  - host: %s\n' "$PD2" "$PD3" >"$LAB/scale-out.yaml"
-meta_pds() { grep -c "^  - host: $NET.1" "$CL/meta.yaml"; }
-# issue 12 §2e: ScaleOut reads -i (default ~/.ssh/id_rsa), else SSH_AUTH_SOCK, else refuses
-# (pkg/tui/ssh.go ReadIdentityFileOrPassword, v1.16.1)
-no_creds() {
-	local h
-	h=$(mktemp -d "$LAB/home.XXXXXX")
-	! env -u SSH_AUTH_SOCK HOME="$h" tiup cluster scale-out lab "$LAB/scale-out.yaml" -y >/dev/null 2>"$LAB/err" &&
-		grep -qF "Error: tui.id_read_failed: none of ssh password, identity file, SSH_AUTH_SOCK specified" "$LAB/err" &&
-		[ "$(meta_pds)" -eq 1 ] && [ "$(members_tls | wc -l)" -eq 1 ]
-}
-check "scale-out without -i, ~/.ssh/id_rsa or SSH_AUTH_SOCK: TiUP's refusal, nothing changed" no_creds
-# issue 12 §2f: "Save meta" comes before "Start new instances" (buildScaleOutTask): a cut there
-# leaves meta listing PDs that never started; `start -N` starts one (PD joins then)
-cut_after_save() {
-	! TIUP_DOUBLE_FAIL=scale-out-after-save tiup cluster scale-out lab "$LAB/scale-out.yaml" -y \
-		--user "$LU" -i "$LAB_SSH_KEY" >/dev/null 2>"$LAB/err" &&
-		grep -q "scale-out-after-save" "$LAB/err" &&
-		[ "$(meta_pds)" -eq 3 ] && [ "$(members_tls | wc -l)" -eq 1 ] &&
-		! ss -ltn | grep -qE " ($PD2|$PD3):2379 " &&
-		tiup cluster start lab -N "$PD2:2379" >/dev/null &&
-		{ [ "$(members_tls | grep -c "started, pd-.*https://$NET.1[12]:2380")" -eq 2 ] || { members_tls >&2; false; }; }
-}
-check "scale-out cut after 'Save meta': meta lists 3 PDs, none new started; start -N joins one" cut_after_save
 # issue 12 §2c: TiUP's modes (SaveFileWithBackup writes 0644, scp C0644): node keys 0644, a copy
 # of each in config-cache/ (and a dated copy of the one it replaced), blackbox_exporter's key
 tiup_modes() {
@@ -464,6 +439,31 @@ bank_again() {
 		curl -sf -m 3 --cacert "$T/ca.crt" --cert "$T/client.crt" --key "$T/client.pem" "https://$KV1:20180/" >/dev/null
 }
 check "the bank's self-signed CA again: mTLS to 20160 and 20180 answers" bank_again
+LU=${LAB_USER:-root}
+printf 'pd_servers:\n  - host: %s\n  - host: %s\n' "$PD2" "$PD3" >"$LAB/scale-out.yaml"
+meta_pds() { grep -c "^  - host: $NET.1" "$CL/meta.yaml"; }
+# issue 12 §2e: ScaleOut reads -i (default ~/.ssh/id_rsa), else SSH_AUTH_SOCK, else refuses
+# (pkg/tui/ssh.go ReadIdentityFileOrPassword, v1.16.1)
+no_creds() {
+	local h
+	h=$(mktemp -d "$LAB/home.XXXXXX")
+	! env -u SSH_AUTH_SOCK HOME="$h" tiup cluster scale-out lab "$LAB/scale-out.yaml" -y >/dev/null 2>"$LAB/err" &&
+		grep -qF "Error: tui.id_read_failed: none of ssh password, identity file, SSH_AUTH_SOCK specified" "$LAB/err" &&
+		[ "$(meta_pds)" -eq 1 ] && [ "$(members_tls | wc -l)" -eq 1 ]
+}
+check "scale-out without -i, ~/.ssh/id_rsa or SSH_AUTH_SOCK: TiUP's refusal, nothing changed" no_creds
+# issue 12 §2f: "Save meta" comes before "Start new instances" (buildScaleOutTask): a cut there
+# leaves meta listing PDs that never started; `start -N` starts one (PD joins then)
+cut_after_save() {
+	! TIUP_DOUBLE_FAIL=scale-out-after-save tiup cluster scale-out lab "$LAB/scale-out.yaml" -y \
+		--user "$LU" -i "$LAB_SSH_KEY" >/dev/null 2>"$LAB/err" &&
+		grep -q "scale-out-after-save" "$LAB/err" &&
+		[ "$(meta_pds)" -eq 3 ] && [ "$(members_tls | wc -l)" -eq 1 ] &&
+		! ss -ltn | grep -qE " ($PD2|$PD3):2379 " &&
+		tiup cluster start lab -N "$PD2:2379" >/dev/null &&
+		{ [ "$(members_tls | grep -c "started, pd-.*https://$NET.1[12]:2380")" -eq 2 ] || { members_tls >&2; false; }; }
+}
+check "scale-out cut after 'Save meta': meta lists 3 PDs, none new started; start -N joins one" cut_after_save
 # unstarted_member: etcd lists a member added but never started. Polled for a few seconds: once
 # (1 in ~30 full runs) the list right after the add did not show it yet; what it showed is logged.
 unstarted_member() {

@@ -151,8 +151,10 @@ static void commands(const struct facts *f, size_t i, const struct tf_runbook_su
 	case TF_STEP_ID_TIGHTEN_KEYS_PD:
 		if (i == TF_STEP_ID_TIGHTEN_KEYS || f->npd > 1)
 			tf_strbuf_puts(
-			    b, "test ! -d <tls-dir> || find <tls-dir> -maxdepth 1 -type f "
-			       "-name '*.pem' -exec chown <user> {} + -exec chmod 0600 {} +\n");
+			    b,
+			    TF_SUDO " 'test ! -d <tls-dir> || find <tls-dir> -maxdepth 1 "
+			            "-type f -name '\\''*.pem'\\'' -exec chown <user> {} + -exec "
+			            "chmod 0600 {} +'\n");
 		break;
 	case TF_STEP_ID_SCALE_OUT_PD:
 		/* --user/-i: TiUP logs in to the PD-only hosts again (issue 12 §2e); start -N: on

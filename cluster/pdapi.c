@@ -60,6 +60,19 @@ out:
 	return r;
 }
 
+/* POSTs text to path on the first of the n endpoints that answers; *doc is its answer. */
+static int post_first(const struct tf_pd_api *a, const char *const *hosts, const unsigned *ports,
+                      size_t n, const char *path, const char *text, cJSON **doc, struct tf_err *err)
+{
+	size_t i;
+	int r = tf_err_set(err, TF_E_FAIL, "no PD endpoint to ask");
+
+	for (i = 0; i < n; i++)
+		if ((r = api_call(a, hosts[i], ports[i], "POST", path, text, doc, err)) == 0)
+			break;
+	return r;
+}
+
 static const char *jstr(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -281,12 +294,7 @@ int tf_pd_update_peers(const struct tf_pd_api *a, const char *const *hosts, cons
 		r = tf_err_nomem(err);
 		goto out;
 	}
-	r = tf_err_set(err, TF_E_FAIL, "no PD endpoint to ask");
-	for (i = 0; i < n; i++) {
-		if ((r = api_call(a, hosts[i], ports[i], "POST", "/v3/cluster/member/update", text,
-		                  &doc, err)) == 0)
-			break;
-	}
+	r = post_first(a, hosts, ports, n, "/v3/cluster/member/update", text, &doc, err);
 out:
 	cJSON_Delete(doc);
 	cJSON_free(text);
@@ -299,7 +307,6 @@ int tf_pd_member_remove(const struct tf_pd_api *a, const char *const *hosts, con
 {
 	cJSON *body = cJSON_CreateObject(), *doc = NULL;
 	char *text = NULL;
-	size_t i;
 	int r;
 
 	/* etcd's gateway takes a uint64 as a JSON string, as it prints it */
@@ -308,12 +315,7 @@ int tf_pd_member_remove(const struct tf_pd_api *a, const char *const *hosts, con
 		r = tf_err_nomem(err);
 		goto out;
 	}
-	r = tf_err_set(err, TF_E_FAIL, "no PD endpoint to ask");
-	for (i = 0; i < n; i++) {
-		if ((r = api_call(a, hosts[i], ports[i], "POST", "/v3/cluster/member/remove", text,
-		                  &doc, err)) == 0)
-			break;
-	}
+	r = post_first(a, hosts, ports, n, "/v3/cluster/member/remove", text, &doc, err);
 out:
 	cJSON_Delete(doc);
 	cJSON_free(text);

@@ -469,10 +469,12 @@ int tf_enable_repair_peers(struct tf_enable *e, struct tf_err *err)
 		const char *bad = tf_pd_plain_url(m->peer_urls, m->npeer);
 
 		if (bad != NULL) {
-			r = tf_err_set(err, TF_E_FAIL,
-			               "PD member %s still has peer URL %s after the update; run "
-			               "'tiup ctl etcd member update' with https:// and resume",
-			               m->name ? m->name : "(unnamed)", bad);
+			r = tf_err_set(
+			    err, TF_E_FAIL,
+			    "PD member %s still has peer URL %s after the update; run "
+			    "'tiup ctl:<cluster version> etcd member update' with https:// and "
+			    "resume",
+			    m->name ? m->name : "(unnamed)", bad);
 			goto out;
 		}
 	}

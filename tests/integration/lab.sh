@@ -68,6 +68,17 @@ done
 		python3 "$g" "$LAB/mg" &
 		python3 "$g" "$LAB/mg-idx" --tamper index-sig &
 		python3 "$g" "$LAB/mg-tar" --tamper tarball-byte &
+		# the signature rules: root rotation, duplicate and unknown key ids, expiry (keys cached)
+		{
+			k=$LAB/mg-kc
+			python3 "$g" "$LAB/mg-rot" --rotate good --key-cache "$k" &&
+				for a in "rot-old --rotate old-only" "rot-new --rotate new-only" "dup --dup-sig" "unk --unknown-sig" \
+					"exp --expires 2021-01-01T00:00:00Z" "tsexp --expired-timestamp"; do
+					set -- $a
+					python3 "$g" "$LAB/mg-$1" --key-cache "$k" "${@:2}" &
+				done
+			wait
+		} &
 	fi
 	wait
 ) >"$LAB/mirrors.log" 2>&1 &
@@ -188,6 +199,75 @@ mirrorgen() {
 if [ -f "$SRC/tests/mirrorgen/mkmirror.py" ]; then
 	check "tests/mirrorgen mirrors: the good one installs, a bad index signature and tarball are refused" mirrorgen
 fi
+# a fresh TIUP_HOME per case; `install cluster:v1.16.1` walks root, timestamp, snapshot, index, cluster
+sig_install() { # sig_install MIRROR [mirror set args…]: install cluster:v1.16.1 from MIRROR in a new home
+	local h m=$1
+	shift
+	h=$(mktemp -d "$LAB/sig-home.XXXXXX")
+	TIUP_HOME=$h tiup mirror set "$m" "$@" >/dev/null && TIUP_HOME=$h tiup install cluster:v1.16.1 >"$h/out" 2>"$LAB/err"
+	echo "$h"
+}
+# KeyStore.verifySignature (pkg/repository/v1manifest/key_store.go), updateLocalRoot
+# (pkg/repository/v1_repository.go), CheckExpiry (v1manifest/manifest.go), v1.16.1
+sig_rules() {
+	local h
+	h=$(sig_install "$LAB/mg-rot" --root "$LAB/mg-rot/1.root.json") && [ -d "$h/components/cluster/v1.16.1" ] &&
+		grep -q '"version":2' "$h/manifests/root.json" &&
+		h=$(sig_install "$LAB/mg-rot-old" --root "$LAB/mg-rot-old/1.root.json") && [ ! -d "$h/components/cluster" ] &&
+		grep -qx "Error: invalid signature for file 2.root.json: not enough signatures (0) for threshold 3 in 2.root.json" "$LAB/err" &&
+		h=$(sig_install "$LAB/mg-rot-new" --root "$LAB/mg-rot-new/1.root.json") && [ ! -d "$h/components/cluster" ] &&
+		grep -q "invalid signature for file 2.root.json: not enough signatures" "$LAB/err" &&
+		h=$(sig_install "$LAB/mg-dup") && [ ! -d "$h/components/cluster" ] &&
+		grep -qx "Error: invalid signature for file 1.index.json: signature section of 1.index.json contains duplicate signatures" "$LAB/err" &&
+		h=$(sig_install "$LAB/mg-unk") && [ -d "$h/components/cluster/v1.16.1" ] &&
+		h=$(sig_install "$LAB/mg-exp") && [ ! -d "$h/components/cluster" ] &&
+		grep -qx "Error: manifest root.json has expired at: 2021-01-01T00:00:00Z" "$LAB/err" &&
+		h=$(sig_install "$LAB/mg-tsexp") && [ ! -d "$h/components/cluster" ] &&
+		grep -q "manifest timestamp.json has expired at: " "$LAB/err"
+}
+if [ -f "$SRC/tests/mirrorgen/mkmirror.py" ]; then
+	check "signatures: root rotation by old and new keys, threshold, duplicate and unknown key ids, expiry" sig_rules
+fi
+# Profile.ResetMirror (pkg/localdata/profile.go, v1.16.1): an http mirror's root.json is cached as
+# bin/<sha256(addr)[:16]>.root.json with two WARN lines; the next `mirror set` to it reads the cache
+http_root_cache() {
+	local h=$LAB/http-home srv=$LAB/http-mirror port pid rc=1 c
+	cp -r "$LAB/offline" "$srv" && mkdir -p "$h" || return 1
+	python3 -c 'import http.server, functools, sys
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1]))
+print(s.server_address[1], flush=True)
+s.serve_forever()' "$srv" >"$LAB/http.port" 2>/dev/null &
+	pid=$!
+	for _ in $(seq 50); do [ -s "$LAB/http.port" ] && break; sleep 0.1; done
+	port=$(cat "$LAB/http.port")
+	c=$h/bin/$(printf '%s' "http://127.0.0.1:$port" | sha256sum | cut -c1-16).root.json
+	TIUP_HOME=$h tiup mirror set "http://127.0.0.1:$port" >"$LAB/out" &&
+		grep -qx "WARN: adding root certificate via internet: http://127.0.0.1:$port/root.json" "$LAB/out" &&
+		grep -qx "You can revoke this by remove $c" "$LAB/out" && cmp "$c" "$LAB/offline/root.json" &&
+		echo garbage >"$srv/root.json" &&
+		TIUP_HOME=$h tiup mirror set "http://127.0.0.1:$port" >"$LAB/out" && ! grep -q WARN "$LAB/out" &&
+		cmp "$h/bin/root.json" "$LAB/offline/root.json" && rc=0
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+	return $rc
+}
+check "mirror set http://…: root.json cached as bin/<hash>.root.json (TiUP's WARN lines), then read from the cache" http_root_cache
+# InitProfile (pkg/localdata/profile.go, v1.16.1): without TIUP_HOME, ~/.tiup; cmd/root.go's
+# PersistentPreRunE: no bin/root.json, no command but `mirror set`
+home_default() {
+	local u=$LAB/user-home
+	mkdir -p "$u" &&
+		env -u TIUP_HOME -u TIUP_MIRRORS HOME="$u" tiup mirror set "$LAB/offline" >/dev/null &&
+		grep -qx "mirror = \"$LAB/offline\"" "$u/.tiup/tiup.toml" && cmp "$u/.tiup/bin/root.json" "$LAB/offline/root.json"
+}
+check "TIUP_HOME unset: ~/.tiup" home_default
+no_root() {
+	local h=$LAB/noroot-home
+	mkdir -p "$h/bin" && ! TIUP_HOME=$h tiup mirror show >/dev/null 2>"$LAB/err" &&
+		grep -qx 'Please check for root manifest file, you may download one from the repository mirror, or try `tiup mirror set` to force reset it.' "$LAB/err" &&
+		! TIUP_HOME=$h tiup cluster --version >/dev/null 2>&1 && [ ! -e "$h/bin/root.json" ]
+}
+check "no bin/root.json: commands refused with TiUP's hint" no_root
 upgrade() {
 	tiup update --self && tiup update cluster ctl &&
 		[ "$(tiup --version | sed -n 1p)" = "1.16.1 tiup" ] && [ "$v0_self" = "1.7.0 tiup" ] &&
@@ -247,11 +327,38 @@ binpath() {
 		tiup mirror set "$LAB/offline" >/dev/null
 }
 check "--binary prints the path under the bundle's mirror; --binpath runs it under the production one; list" binpath
+# components/ctl/main.go execute (v1.16.1): refused unless TIUP_USER_INPUT_VERSION (the version
+# typed after `ctl:`, pkg/exec/run.go PrepareCommand) is set or --ignore-version is given
+ctl_version() {
+	tiup ctl:v1.16.1 etcd --endpoints "http://$PD1:2379" member list 2>/dev/null | grep -q "pd-$PD1-2379" &&
+		! tiup ctl etcd --endpoints "http://$PD1:2379" member list >"$LAB/out" 2>"$LAB/err" &&
+		grep -qxF 'Error: ctl needs an explicit version, please run with `tiup ctl:<cluster-version>`, if you continue seeing this error, please upgrade your TiUP with `tiup update --self`' "$LAB/err" &&
+		[ ! -s "$LAB/out" ] &&
+		tiup ctl etcd --ignore-version --endpoints "http://$PD1:2379" member list 2>/dev/null | grep -q "pd-$PD1-2379"
+}
+check "tiup ctl:<v> etcd runs etcdctl; without a version refused unless --ignore-version" ctl_version
+# Manager.ListCluster (pkg/cluster/manager/list.go, v1.16.1)
+cluster_list() {
+	tiup cluster list >"$LAB/out" &&
+		[ "$(sed -n 1p "$LAB/out" | tr -s ' ')" = "Name User Version Path PrivateKey" ] &&
+		[ "$(sed -n 3p "$LAB/out" | tr -s ' ')" = "lab $LAB_USER v7.5.1 $CL $CL/ssh/id_rsa" ] &&
+		tiup cluster list --format json >"$LAB/out" &&
+		[ "$(cat "$LAB/out")" = "{\"clusters\":[{\"name\":\"lab\",\"user\":\"$LAB_USER\",\"version\":\"v7.5.1\",\"path\":\"$CL\",\"private_key\":\"$CL/ssh/id_rsa\"}]}" ]
+}
+check "cluster list: Name, User, Version, Path, PrivateKey (and --format json)" cluster_list
 
 # --- exporters: a duplicate holding port 9100 makes TiUP's stop wait time out
+# operator.Restart is Stop then Start, and Stop stops tidb, tikv, pd before the agents
+# (pkg/cluster/operation/action.go Stop, v1.16.1): when the agents' stop times out, PD is down
+restart_order() {
+	! tiup cluster restart lab --wait-timeout 2 >"$LAB/restart.out" 2>"$LAB/restart.err" &&
+		[ "$(grep -xE 'Stopping component (tidb|tikv|pd|node_exporter)' "$LAB/restart.out" | tr '\n' ' ')" = \
+			"Stopping component tidb Stopping component tikv Stopping component pd Stopping component node_exporter " ] &&
+		! curl -sf -m 3 "http://$PD1:2379/version" >/dev/null
+}
+check "restart stops tidb, tikv, pd, then the agents (a stuck agent leaves PD stopped)" restart_order
 dup_timeout() {
-	! tiup cluster restart lab --wait-timeout 2 >/dev/null 2>"$LAB/err" &&
-		grep -q "timed out waiting for port 9100 to be stopped after 2s" "$LAB/err" &&
+	grep -q "timed out waiting for port 9100 to be stopped after 2s" "$LAB/restart.err" &&
 		on "$KV1" "/usr/bin/sudo -n systemctl disable --now node_exporter-9100-dup.service" &&
 		tiup cluster start lab >/dev/null
 }
@@ -264,6 +371,18 @@ refusal() {
 		grep -qx 'Please `scale-in` PD nodes to one and try again.' "$LAB/err"
 }
 check "tls enable refuses multiple PDs with TiUP's two lines" refusal
+# operator.ScaleInCluster (pkg/cluster/operation/scale_in.go, v1.16.1): refusals before any change
+scale_in_refusals() {
+	cp "$CL/meta.yaml" "$LAB/meta.before-scale-in"
+	! tiup cluster scale-in lab -N "$NET.99:2379" -y >/dev/null 2>"$LAB/err" &&
+		grep -qx "Error: cannot find node id '$NET.99:2379' in topology" "$LAB/err" &&
+		! tiup cluster scale-in lab -N "$PD1:2379,$PD2:2379,$PD3:2379" -y >/dev/null 2>"$LAB/err" &&
+		grep -qx "Error: cannot delete all PD servers" "$LAB/err" &&
+		! tiup cluster scale-in lab -N "$KV1:20160,$NET.22:20160" -y >/dev/null 2>"$LAB/err" &&
+		grep -qx "Error: cannot delete all TiKV servers" "$LAB/err" &&
+		cmp "$CL/meta.yaml" "$LAB/meta.before-scale-in" && [ "$(members_plain | grep -c started)" -eq 3 ]
+}
+check "scale-in refuses an unknown id, all PDs, all TiKVs; nothing changed" scale_in_refusals
 scale_in() {
 	tiup cluster scale-in lab -N "$PD2:2379,$PD3:2379" -y >/dev/null &&
 		[ "$(members_plain | grep -c started)" -eq 1 ] &&
@@ -271,6 +390,35 @@ scale_in() {
 		[ "$(grep -c "^  - host: $NET.1" "$CL/meta.yaml")" -eq 1 ]
 }
 check "scale-in to one PD (etcd member removed, ports free, meta updated)" scale_in
+# SaveMeta → SaveFileWithBackup (pkg/cluster/spec/spec_manager.go, pkg/utils/ioutil.go, v1.16.1):
+# the meta.yaml being replaced is copied to backup/meta-<RFC3339Nano>.yaml
+meta_backup() {
+	local b
+	b=$(ls -t "$CL/backup" | grep -E '^meta-[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z\.yaml$' | head -1) &&
+		[ -n "$b" ] && cmp "$CL/backup/$b" "$LAB/meta.before-scale-in"
+}
+check "meta saved with the previous one in backup/meta-<RFC3339Nano>.yaml" meta_backup
+# TiUP's own CA and client certificate (pkg/crypto/ca.go NewCA; pkg/cluster/manager/cacert.go
+# genAndSaveClusterCA, genAndSaveClientCert, v1.16.1), made when tls/ has none; checkConfig's
+# failure (after "Copy certificate to remote host") leaves meta unchanged, so TLS stays off
+tiup_ca() {
+	local p=$TIUP_HOME/components/cluster/v1.16.1/tiup-cluster rc=0 end
+	[ ! -e "$T/ca.crt" ] && tiup mirror set "$LAB/noservers" >/dev/null &&
+		! tiup --binpath "$p" cluster tls lab enable -y >/dev/null 2>&1 || rc=1
+	tiup mirror set "$LAB/offline" >/dev/null
+	[ "$rc" -eq 0 ] && ! grep -q enable_tls "$CL/meta.yaml" &&
+		[ "$(openssl x509 -in "$T/ca.crt" -noout -subject)" = "subject=O = PingCAP, OU = TiUP" ] &&
+		openssl x509 -in "$T/ca.crt" -noout -checkend $((49 * 365 * 86400)) >/dev/null &&
+		end=$(date -d "$(openssl x509 -in "$T/ca.crt" -noout -enddate | cut -d= -f2)" +%s) &&
+		[ "$end" -lt $(($(date +%s) + 51 * 365 * 86400)) ] &&
+		openssl x509 -in "$T/ca.crt" -noout -text | grep -q "CA:TRUE" &&
+		[ "$(openssl x509 -in "$T/client.crt" -noout -subject)" = "subject=O = PingCAP, OU = TiUP, OU = tiup-cluster-client, CN = lab-client" ] &&
+		openssl verify -CAfile "$T/ca.crt" "$T/client.crt" >/dev/null &&
+		openssl pkcs12 -in "$T/client.pfx" -passin pass:tiup -nokeys 2>/dev/null | grep -q "BEGIN CERTIFICATE" &&
+		[ "$(stat -c %a "$T/ca.pem" "$T/client.pem" "$T/client.pfx" | sort -u)" = 644 ]
+}
+check "no CA in tls/: TiUP's own CA (O=PingCAP, OU=TiUP, 50 years) and client cert (CN=lab-client, pfx password tiup)" tiup_ca
+rm -rf "$T"
 # a bring-your-own CA: PKCS#8 is refused with TiUP's message, PKCS#1 is reused
 mkdir -p "$T"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.pem" -out "$T/ca.crt" -days 30 -subj "/O=Bank/CN=bank-ca" \

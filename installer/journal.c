@@ -195,7 +195,11 @@ int tf_journal_load(const char *dir, struct tf_journal *j, struct tf_err *err)
 	j->bundle_id = dup_str(root, "bundle_id");
 	j->staging = dup_str(root, "staging");
 	v = cJSON_GetObjectItemCaseSensitive(root, "sequence");
-	j->sequence = cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
+	/* in range before the conversion (a double beyond uint64_t's is undefined behaviour) */
+	j->sequence =
+	    cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble <= 9007199254740992.0
+	        ? (uint64_t)v->valuedouble
+	        : 0;
 	j->mirror_switched =
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "mirror_switched"));
 	j->finished = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "finished"));

@@ -105,7 +105,10 @@ static long count_field(const cJSON *counts, const char *name)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(counts, name);
 
-	return cJSON_IsNumber(v) ? (long)v->valuedouble : -1;
+	/* in range before the conversion (a double beyond long's is undefined behaviour) */
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 2147483647.0
+	           ? (long)v->valuedouble
+	           : -1;
 }
 
 int tf_receipt_verify(const char *path, const char *pubkey_path, char **summary, struct tf_err *err)

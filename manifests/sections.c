@@ -276,7 +276,11 @@ int tf_plan_parse(const char *json, struct tf_plan *p, struct tf_err *err)
 	p->stop_duplicate_exporters =
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "stop_duplicate_exporters"));
 	v = cJSON_GetObjectItemCaseSensitive(root, "min_free_mb");
-	p->min_free_mb = cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
+	/* in range before the conversion (a double beyond uint64_t's is undefined behaviour) */
+	p->min_free_mb =
+	    cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble <= 9007199254740992.0
+	        ? (uint64_t)v->valuedouble
+	        : 0;
 	if (dup(&p->pd_topology, jstr(root, "pd_topology")) != 0 ||
 	    strs(cJSON_GetObjectItemCaseSensitive(root, "pd_hosts"), &p->pd_hosts, &p->npd_hosts) !=
 	        0 ||

@@ -97,7 +97,9 @@ static int canon_value(struct tf_strbuf *b, const cJSON *v, int depth)
 	} else if (cJSON_IsNumber(v)) {
 		double d = v->valuedouble;
 
-		if (d != (double)(long long)d || d > MAX_SAFE_INT || d < -MAX_SAFE_INT)
+		/* the range first: converting a double outside long long's range is undefined
+		 * (issue 19: 1e114 from an unverified root manifest) */
+		if (!(d <= MAX_SAFE_INT && d >= -MAX_SAFE_INT) || d != (double)(long long)d)
 			return -1;
 		snprintf(num, sizeof(num), "%lld", (long long)d);
 		tf_strbuf_puts(b, num);

@@ -4,7 +4,9 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *progname = "tiferry";
@@ -84,6 +86,21 @@ int tf_cli_usage_error(const char *cmd, const char *msg)
 {
 	tf_log_error("%s: %s (run '%s %s --help')", cmd, msg, progname, cmd);
 	return TF_EXIT_USAGE;
+}
+
+int tf_cli_parse_sequence(const char *cmd, const char *text, uint64_t *out)
+{
+	char *end = NULL;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (text[0] < '0' || text[0] > '9' || errno != 0 || *end != '\0' || v == 0 ||
+	    v > 4294967295ULL)
+		return tf_cli_usage_error(cmd, "--last-sequence takes a whole number from 1 to "
+		                               "4294967295");
+	*out = (uint64_t)v;
+	return 0;
 }
 
 int tf_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *opts,

@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct tf_cli_command {
 	const char *name;
@@ -36,6 +37,9 @@ int tf_cli_verbosity_opt(int c);
  * or -1 when the options are done. */
 int tf_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *opts,
                   const char *cmd, const char *usage, int *rc);
+/* Reads --last-sequence's argument: a whole number from 1 to 4294967295 (a bundle's range).
+ * 0 when it is one; else prints the usage error and returns 2. */
+int tf_cli_parse_sequence(const char *cmd, const char *text, uint64_t *out);
 /* Prints "prog: error: msg" and a hint to run --help; returns 2. */
 int tf_cli_usage_error(const char *cmd, const char *msg);
 

@@ -10,7 +10,8 @@
 #include <stdio.h>
 
 static const char usage_text[] =
-    "usage: tiferry check BUNDLE [--trust DIR] [--cluster-meta meta.yaml] [-q|-v]\n"
+    "usage: tiferry check BUNDLE [--trust DIR] [--cluster-meta meta.yaml] [--last-sequence N]\n"
+    "                     [-q|-v]\n"
     "\n"
     "Verifies a bundle without writing anything: structure (regular files only, no '..',\n"
     "absolute paths, links, devices or duplicates), signatures against the trust policy,\n"
@@ -21,14 +22,21 @@ static const char usage_text[] =
     "  --trust DIR            trust folder (default /etc/tiferry/trust)\n"
     "  --cluster-meta FILE    the target cluster's meta.yaml (default\n"
     "                         $TIUP_HOME/storage/cluster/clusters/<cluster>/meta.yaml)\n"
+    "  --last-sequence N      only when the cluster's anti-rollback record is lost: the last\n"
+    "                         sequence installed on it (refused if below what the cluster's\n"
+    "                         other records show)\n"
     "  -q, -v                 quieter, or more detail\n"
     "\n"
-    "Anti-rollback state is read from $TIFERRY_STATE_DIR (default /var/lib/tiferry).\n";
+    "Anti-rollback: the sequence must be above the last installed, recorded in\n"
+    "$TIFERRY_STATE_DIR/<cluster>/sequence (default /var/lib/tiferry) and again beside the\n"
+    "cluster's meta.yaml (tiferry-sequence); a lost state record is refused while the other\n"
+    "shows an install, until it is restored or --last-sequence states it.\n";
 
 int tf_cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {{"trust", required_argument, NULL, 't'},
 	                                     {"cluster-meta", required_argument, NULL, 'm'},
+	                                     {"last-sequence", required_argument, NULL, 'L'},
 	                                     TF_CLI_OPTIONS_END};
 	struct tf_check_opts o = {.topology_fingerprint = tf_topology_file_fingerprint};
 	struct tf_check_result res;
@@ -44,6 +52,10 @@ int tf_cmd_check(int argc, char **argv)
 			break;
 		case 'm':
 			o.cluster_meta = optarg;
+			break;
+		case 'L':
+			if (tf_cli_parse_sequence("check", optarg, &o.last_sequence) != 0)
+				return TF_EXIT_USAGE;
 			break;
 		case TF_CLI_RETURN:
 			return cli_rc;

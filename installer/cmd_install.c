@@ -11,7 +11,7 @@ static const char usage_text[] =
     "usage: tiferry install BUNDLE [--trust DIR] [--dry-run] [--resume] [--yes]\n"
     "                      [--recipient DIR] [--passin SRC] [--cluster-meta FILE] [--tiup PROG]\n"
     "                      [--known-hosts FILE] [--accept-new-host-keys] [--stop-after STEP]\n"
-    "                      [--json]\n"
+    "                      [--json] [--last-sequence N]\n"
     "\n"
     "Checks the bundle (every rule of 'tiferry check'), takes a lock, opens a journal, extracts "
     "the\n"
@@ -45,6 +45,10 @@ static const char usage_text[] =
     "                       per event: time, event (step|host), step, index, total, host,\n"
     "                       state, elapsed_s, detail (not with --dry-run; the plan as JSON:\n"
     "                       tiferry plan --format json)\n"
+    "  --last-sequence N    only when this cluster's anti-rollback record is lost: the last\n"
+    "                       sequence installed on it (audited; refused if below what the "
+    "cluster's\n"
+    "                       other records show)\n"
     "  -q, -v               quieter, or more detail (below)\n"
     "\n"
     "Progress: on a terminal, a table of the steps redrawn in place, with a line for each host\n"
@@ -70,6 +74,7 @@ int tf_cmd_install(int argc, char **argv)
 	                                     {"known-hosts", required_argument, NULL, 'K'},
 	                                     {"accept-new-host-keys", no_argument, NULL, 'A'},
 	                                     {"json", no_argument, NULL, 'j'},
+	                                     {"last-sequence", required_argument, NULL, 'L'},
 	                                     TF_CLI_OPTIONS_END};
 	struct tf_install_opts o = {0};
 	struct tf_err err = {0};
@@ -113,6 +118,10 @@ int tf_cmd_install(int argc, char **argv)
 			break;
 		case 'j':
 			o.json = 1;
+			break;
+		case 'L':
+			if (tf_cli_parse_sequence("install", optarg, &o.last_sequence) != 0)
+				return TF_EXIT_USAGE;
 			break;
 		case TF_CLI_RETURN:
 			return cli_rc;

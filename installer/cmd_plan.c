@@ -15,6 +15,7 @@
 static const char usage_text[] =
     "usage: tiferry plan BUNDLE [--trust DIR] [--cluster-meta meta.yaml] [--format md|html|json] "
     "[-q|-v]\n"
+    "                    [--last-sequence N]\n"
     "\n"
     "Checks the bundle as 'tiferry check' does, then prints its runbook: the purpose, target and\n"
     "validity, the expected impact, every install step with the exact commands and where they\n"
@@ -26,6 +27,9 @@ static const char usage_text[] =
     "  --cluster-meta FILE    the target cluster's meta.yaml (default\n"
     "                         $TIUP_HOME/storage/cluster/clusters/<cluster>/meta.yaml)\n"
     "  --format FMT           md (default), html (one self-contained page) or json\n"
+    "  --last-sequence N      only when the cluster's anti-rollback record is lost: the last\n"
+    "                         sequence installed on it (refused if below what the cluster's\n"
+    "                         other records show)\n"
     "  -q, -v                 quieter, or more detail\n"
     "\n"
     "Exit 0 with the runbook, 3 when the bundle is rejected (nothing is printed then).\n";
@@ -84,6 +88,7 @@ int tf_cmd_plan(int argc, char **argv)
 {
 	static const struct option opts[] = {{"trust", required_argument, NULL, 't'},
 	                                     {"cluster-meta", required_argument, NULL, 'm'},
+	                                     {"last-sequence", required_argument, NULL, 'L'},
 	                                     {"format", required_argument, NULL, 'f'},
 	                                     TF_CLI_OPTIONS_END};
 	struct tf_check_opts o = {.topology_fingerprint = tf_topology_file_fingerprint};
@@ -100,6 +105,10 @@ int tf_cmd_plan(int argc, char **argv)
 			break;
 		case 'm':
 			o.cluster_meta = optarg;
+			break;
+		case 'L':
+			if (tf_cli_parse_sequence("plan", optarg, &o.last_sequence) != 0)
+				return TF_EXIT_USAGE;
 			break;
 		case 'f':
 			if (tf_runbook_format_parse(optarg, &f, &err) != 0)

@@ -31,6 +31,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,7 +190,9 @@ static int step_check(struct ctx *c, struct tf_err *err)
 	struct tf_check_opts co = {.topology_fingerprint = tf_topology_file_fingerprint,
 	                           .trust_dir = c->o->trust_dir,
 	                           .cluster_meta = c->o->cluster_meta,
-	                           .state_dir = c->o->state_dir};
+	                           .cluster_record_meta = c->o->cluster_meta,
+	                           .state_dir = c->o->state_dir,
+	                           .last_sequence = c->o->last_sequence};
 	struct tf_progress pr;
 	char *staging = NULL, before[PATH_MAX + 32];
 	int r;
@@ -235,6 +238,15 @@ static int step_check(struct ctx *c, struct tf_err *err)
 	if (strcmp(c->res.manifest.bundle_id, c->j.bundle_id) != 0)
 		return tf_err_set(err, TF_E_REJECT,
 		                  "the bundle changed while it was being installed");
+	if (c->o->last_sequence != 0) {
+		char d[128];
+
+		snprintf(d, sizeof(d),
+		         "anti-rollback record restored from the operator's word: last sequence "
+		         "%" PRIu64,
+		         c->o->last_sequence);
+		note(c, "check", d);
+	}
 	if ((r = read_sections(c, &c->res.manifest, err)) != 0)
 		return r;
 	if (c->tiup.has_versions) {
@@ -662,7 +674,7 @@ static int step_record_sequence(struct ctx *c, struct tf_err *err)
 {
 	const char *root = c->o->state_dir ? c->o->state_dir : tf_paths_state_root();
 
-	return tf_rollback_write(root, c->j.cluster, c->j.sequence, err);
+	return tf_rollback_write(root, c->j.cluster, c->o->cluster_meta, c->j.sequence, err);
 }
 
 static int step_wipe_staging(struct ctx *c, struct tf_err *err)
@@ -1025,7 +1037,8 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 		struct tf_check_opts co = {.topology_fingerprint = tf_topology_file_fingerprint,
 		                           .trust_dir = o->trust_dir,
 		                           .cluster_meta = o->cluster_meta,
-		                           .state_dir = o->state_dir};
+		                           .state_dir = o->state_dir,
+		                           .last_sequence = o->last_sequence};
 
 		tf_check_result_init(&c.res);
 		c.have_res = 1;

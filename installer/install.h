@@ -5,6 +5,8 @@
 
 #include "common/err.h"
 
+#include <stdint.h>
+
 struct tf_install_opts {
 	const char *bundle;
 	const char *trust_dir;     /* NULL: default */
@@ -21,6 +23,7 @@ struct tf_install_opts {
 	int yes;
 	int json;               /* progress as JSON lines on stdout (installer/view.h) */
 	const char *stop_after; /* stop (finished = no) after this step; --resume continues */
+	uint64_t last_sequence; /* --last-sequence: the operator's word for a lost record; 0 none */
 };
 
 /* Runs (or with dry_run prints) the install. Returns 0 or a negative TF_E_* code with err. */

@@ -7,6 +7,7 @@
 #include "manifests/bundle.h"
 #include "manifests/policy.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -36,25 +37,23 @@ void tf_check_result_release(struct tf_check_result *r)
 	tf_check_result_init(r);
 }
 
-int tf_rollback_read(const char *dir, const char *cluster, uint64_t *seq, struct tf_err *err)
+/* Reads the decimal sequence in path; *found 0 (and *seq 0) when it does not exist. */
+static int read_record(const char *path, int *found, uint64_t *seq, struct tf_err *err)
 {
-	char path[TF_PATH_BUF];
 	char *buf = NULL, *end = NULL;
 	size_t len = 0;
 	unsigned long long v;
-	int r;
+	int r = tf_read_file(path, 64, &buf, &len, err);
 
-	snprintf(path, sizeof(path), "%s/%s/%s", dir, cluster, STATE_FILE);
-	r = tf_read_file(path, 64, &buf, &len, err);
-	if (r == TF_E_NOTFOUND) {
-		*seq = 0;
+	*found = 0;
+	*seq = 0;
+	if (r == TF_E_NOTFOUND)
 		return 0;
-	}
 	if (r != 0)
 		return r;
 	errno = 0;
 	v = strtoull(buf, &end, 10);
-	if (errno != 0 || end == buf || (*end != '\n' && *end != '\0')) {
+	if (errno != 0 || end == buf || buf[0] == '-' || (*end != '\n' && *end != '\0')) {
 		free(buf);
 		return tf_err_set(
 		    err, TF_E_INPUT,
@@ -64,13 +63,125 @@ int tf_rollback_read(const char *dir, const char *cluster, uint64_t *seq, struct
 		    path);
 	}
 	free(buf);
+	*found = 1;
 	*seq = (uint64_t)v;
 	return 0;
 }
 
-int tf_rollback_write(const char *dir, const char *cluster, uint64_t seq, struct tf_err *err)
+int tf_rollback_read(const char *dir, const char *cluster, uint64_t *seq, struct tf_err *err)
+{
+	char path[TF_PATH_BUF];
+	int found;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, cluster, STATE_FILE);
+	return read_record(path, &found, seq, err);
+}
+
+int tf_rollback_cluster_record(const char *cluster_meta, const char *cluster, char **out,
+                               struct tf_err *err)
+{
+	const char *slash;
+
+	if (cluster_meta == NULL)
+		return tf_paths_cluster_file(NULL, cluster, TF_ROLLBACK_CLUSTER_RECORD, out, err);
+	slash = strrchr(cluster_meta, '/');
+	if (slash == NULL)
+		*out = strdup(TF_ROLLBACK_CLUSTER_RECORD);
+	else if ((*out = malloc((size_t)(slash - cluster_meta) + 2 +
+	                        sizeof(TF_ROLLBACK_CLUSTER_RECORD))) != NULL)
+		sprintf(*out, "%.*s/%s", (int)(slash - cluster_meta), cluster_meta,
+		        TF_ROLLBACK_CLUSTER_RECORD);
+	return *out == NULL ? tf_err_nomem(err) : 0;
+}
+
+/* The sequence of a finished install in <dir>/<cluster>/journal.json; 0 when there is none (no
+ * journal, an unfinished one, or one this reader does not understand: the record decides). */
+static uint64_t finished_journal(const char *dir, const char *cluster)
+{
+	char path[TF_PATH_BUF];
+	char *buf = NULL;
+	size_t len = 0;
+	struct tf_err e;
+	cJSON *doc, *fin, *seq;
+	uint64_t v = 0;
+
+	snprintf(path, sizeof(path), "%s/%s/journal.json", dir, cluster);
+	if (tf_read_file(path, 1 << 20, &buf, &len, &e) != 0)
+		return 0;
+	doc = cJSON_ParseWithLength(buf, len);
+	fin = cJSON_GetObjectItemCaseSensitive(doc, "finished");
+	seq = cJSON_GetObjectItemCaseSensitive(doc, "sequence");
+	if (cJSON_IsTrue(fin) && cJSON_IsNumber(seq) && seq->valuedouble >= 1 &&
+	    seq->valuedouble <= (double)TF_MANIFEST_MAX_SEQUENCE)
+		v = (uint64_t)seq->valuedouble;
+	cJSON_Delete(doc);
+	free(buf);
+	return v;
+}
+
+int tf_rollback_last(const char *dir, const char *cluster, const char *cluster_meta,
+                     uint64_t stated, uint64_t *last, struct tf_err *err)
+{
+	char state[TF_PATH_BUF];
+	char *record = NULL;
+	uint64_t s = 0, c = 0, j;
+	int have_s, have_c, r;
+
+	snprintf(state, sizeof(state), "%s/%s/%s", dir, cluster, STATE_FILE);
+	if ((r = read_record(state, &have_s, &s, err)) != 0 ||
+	    (r = tf_rollback_cluster_record(cluster_meta, cluster, &record, err)) != 0 ||
+	    (r = read_record(record, &have_c, &c, err)) != 0)
+		goto out;
+	j = finished_journal(dir, cluster);
+	if (have_s) {
+		if (stated != 0) {
+			r = tf_err_set(
+			    err, TF_E_USAGE,
+			    "--last-sequence is only for a missing anti-rollback record; "
+			    "'%s' holds %" PRIu64,
+			    state, s);
+			goto out;
+		}
+		/* The highest record wins: a state folder restored from an old backup lowers
+		 * nothing. */
+		*last = s > c ? s : c;
+		*last = *last > j ? *last : j;
+		goto out;
+	}
+	if (stated != 0) {
+		if (stated < c || stated < j) {
+			r = tf_err_set(err, TF_E_INPUT,
+			               "--last-sequence %" PRIu64 " is below the %" PRIu64
+			               " this cluster's records show ('%s'%s)",
+			               stated, c > j ? c : j, have_c ? record : state,
+			               have_c ? "" : ": its finished journal");
+			goto out;
+		}
+		*last = stated;
+		goto out;
+	}
+	if (have_c || j != 0) {
+		r = tf_err_set(
+		    err, TF_E_INPUT,
+		    "anti-rollback record '%s' is missing, but cluster '%s' shows a "
+		    "finished install of sequence %" PRIu64 " (%s): restore the record from "
+		    "a backup, or state the last installed sequence with --last-sequence "
+		    "(audited); tiferry does not guess",
+		    state, cluster, c > j ? c : j,
+		    have_c ? "recorded beside its meta.yaml" : "its journal.json");
+		goto out;
+	}
+	*last = 0; /* nothing was ever installed on this cluster */
+out:
+	free(record);
+	return r;
+}
+
+int tf_rollback_write(const char *dir, const char *cluster, const char *cluster_meta, uint64_t seq,
+                      struct tf_err *err)
 {
 	char path[TF_PATH_BUF], folder[TF_PATH_BUF], text[32];
+	char *record = NULL;
 	uint64_t cur = 0;
 	int r;
 
@@ -86,7 +197,14 @@ int tf_rollback_write(const char *dir, const char *cluster, uint64_t seq, struct
 		return r;
 	snprintf(path, sizeof(path), "%s/%s", folder, STATE_FILE);
 	snprintf(text, sizeof(text), "%" PRIu64 "\n", seq);
-	return tf_write_file_atomic(path, text, strlen(text), 0600, err);
+	if ((r = tf_write_file_atomic(path, text, strlen(text), 0600, err)) != 0)
+		return r;
+	/* The second record lives beside the cluster's meta.yaml, which no install can do
+	 * without: emptying or redirecting the state folder does not reset anti-rollback. */
+	if ((r = tf_rollback_cluster_record(cluster_meta, cluster, &record, err)) == 0)
+		r = tf_write_file_atomic(record, text, strlen(text), 0600, err);
+	free(record);
+	return r;
 }
 
 static int check_signatures(const struct tf_bundle_scan *s, const struct tf_policy *p,
@@ -199,8 +317,9 @@ int tf_bundle_check(const char *path, const struct tf_check_opts *o, struct tf_c
 	}
 	if ((r = check_target(m, o, res, err)) != 0)
 		goto out;
-	if ((r = tf_rollback_read(o->state_dir ? o->state_dir : tf_paths_state_root(), m->cluster,
-	                          &last, err)) != 0)
+	if ((r = tf_rollback_last(o->state_dir ? o->state_dir : tf_paths_state_root(), m->cluster,
+	                          o->cluster_record_meta ? o->cluster_record_meta : o->cluster_meta,
+	                          o->last_sequence, &last, err)) != 0)
 		goto out;
 	if (m->sequence <= last) {
 		r = tf_err_set(err, TF_E_REJECT,

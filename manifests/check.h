@@ -5,6 +5,7 @@
 #define TF_MANIFESTS_CHECK_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "common/err.h"
@@ -24,8 +25,12 @@ struct tf_check_opts {
 	const char *trust_dir;                        /* NULL: TF_TRUST_DIR_DEFAULT */
 	const char *cluster_meta; /* NULL: $TIUP_HOME/storage/cluster/clusters/<name>/meta.yaml */
 	const char *state_dir;    /* NULL: tf_paths_state_root() */
-	const char *staging;      /* NULL: verify only; else extract below this 0700 folder */
-	time_t now;               /* 0: tf_time_now() */
+	/* The meta.yaml whose folder holds the cluster's anti-rollback record when it is not
+	 * cluster_meta (a resume checks against a saved copy); NULL: cluster_meta. */
+	const char *cluster_record_meta;
+	uint64_t last_sequence; /* the operator's --last-sequence; 0: not stated */
+	const char *staging;    /* NULL: verify only; else extract below this 0700 folder */
+	time_t now;             /* 0: tf_time_now() */
 	struct tf_progress *progress;
 };
 
@@ -53,11 +58,22 @@ void tf_check_result_release(struct tf_check_result *r);
 int tf_bundle_check(const char *path, const struct tf_check_opts *o, struct tf_check_result *r,
                     struct tf_err *err) TF_MUST_CHECK;
 
-/* The highest sequence installed for cluster (0 when none) from <dir>/<cluster>/sequence. */
+/* The file beside meta.yaml in TiUP's cluster folder that holds the second anti-rollback record. */
+#define TF_ROLLBACK_CLUSTER_RECORD "tiferry-sequence"
+
+/* The sequence recorded in <dir>/<cluster>/sequence (0 when there is none). */
 int tf_rollback_read(const char *dir, const char *cluster, uint64_t *seq,
                      struct tf_err *err) TF_MUST_CHECK;
-/* Records seq for cluster (atomically; refuses to lower it). */
-int tf_rollback_write(const char *dir, const char *cluster, uint64_t seq,
+/* The second record's path: beside cluster_meta, or (NULL) beside TiUP's meta.yaml of cluster. */
+int tf_rollback_cluster_record(const char *cluster_meta, const char *cluster, char **out,
+                               struct tf_err *err) TF_MUST_CHECK;
+/* The last sequence installed on cluster: the highest of the state record, the record beside
+ * meta.yaml and a finished journal. With the state record missing but the others showing an
+ * install, TF_E_INPUT unless the operator states it (stated, non-zero, not below them). */
+int tf_rollback_last(const char *dir, const char *cluster, const char *cluster_meta,
+                     uint64_t stated, uint64_t *last, struct tf_err *err) TF_MUST_CHECK;
+/* Records seq for cluster in both records (atomically; refuses to lower the state record). */
+int tf_rollback_write(const char *dir, const char *cluster, const char *cluster_meta, uint64_t seq,
                       struct tf_err *err) TF_MUST_CHECK;
 
 #endif

@@ -410,6 +410,27 @@ mkdir -p "$TIFERRY_STATE_DIR/other"
 echo 9 >"$TIFERRY_STATE_DIR/other/sequence"
 rm -f "$TIFERRY_STATE_DIR/prod-1/sequence"
 assert_run "another cluster's sequence does not count" 0 "passes every rule" "${CHECK[@]}" "$W/good.tar"
+# Issue 13, item 8b: an install also records the sequence beside the cluster's meta.yaml (here
+# --cluster-meta's folder); with the state record lost, that record refuses until the operator
+# restores it or states the last sequence (a deleted file or an empty TIFERRY_STATE_DIR read as 0)
+echo 5 >"$W/tiferry-sequence"
+assert_run "state record lost, the cluster's record shows 5: refused" 2 \
+	"is missing, but cluster 'prod-1' shows a finished install of sequence 5" "${CHECK[@]}" "$W/good.tar"
+assert_run "--last-sequence below the cluster's record: refused" 2 "is below the 5" \
+	"${CHECK[@]}" --last-sequence 4 "$W/good.tar"
+assert_reject "--last-sequence 5: the bundle's 5 is not above it" "rollback: sequence 5 is not above 5" \
+	"${CHECK[@]}" --last-sequence 5 "$W/good.tar"
+echo 9 >"$TIFERRY_STATE_DIR/prod-1/sequence"
+assert_run "--last-sequence with the record present: a usage error" 2 "only for a missing" \
+	"${CHECK[@]}" --last-sequence 3 "$W/good.tar"
+echo 2 >"$TIFERRY_STATE_DIR/prod-1/sequence"
+assert_reject "a state record lower than the cluster's: the higher counts" "is not above 5" \
+	"${CHECK[@]}" "$W/good.tar"
+echo 4 >"$W/tiferry-sequence"
+rm -f "$TIFERRY_STATE_DIR/prod-1/sequence"
+assert_run "--last-sequence 4 stated: passes" 0 "passes every rule" "${CHECK[@]}" --last-sequence 4 "$W/good.tar"
+assert_run "--last-sequence x: a usage error" 2 "from 1 to 4294967295" "${CHECK[@]}" --last-sequence x "$W/good.tar"
+rm -f "$W/tiferry-sequence"
 rm -rf "${TIFERRY_STATE_DIR:?}"/*
 
 # ---- malicious entries: rejected, nothing written anywhere ----

@@ -139,8 +139,27 @@ assert_true "update --self ran as \$TIUP_HOME/bin/tiup" \
 assert_true "audit log: the #594 warning" grep -q 'TiUP issue #594' "$TIFERRY_STATE_DIR/lab/audit.log"
 assert_reject "the same bundle again: rollback" "is not above 1" "$TIFERRY" check "$w/b1.tar" \
 	--trust "$w/trust"
+# Issue 13, item 8b: a lost state record (deleted, or TIFERRY_STATE_DIR pointed elsewhere) read
+# as "nothing installed" and let an older bundle in; the install leaves a second record beside
+# meta.yaml, and a lost one is refused until restored or stated (audited)
+assert_eq "sequence recorded beside meta.yaml too" \
+	"$(cat "$TIUP_HOME/storage/cluster/clusters/lab/tiferry-sequence")" 1
+mv "$TIFERRY_STATE_DIR/lab/sequence" "$w/sequence.saved"
+assert_run "state record lost: the next bundle is refused" 2 \
+	"is missing, but cluster 'lab' shows a finished install of sequence 1" install "$w/b2.tar"
+assert_run "state folder redirected to an empty one: refused" 2 "is missing" \
+	env TIFERRY_STATE_DIR="$w/empty-state" "$TIFERRY" check "$w/b2.tar" --trust "$w/trust"
+assert_run "--last-sequence 0: a usage error" 2 "from 1 to 4294967295" \
+	"$TIFERRY" check "$w/b2.tar" --trust "$w/trust" --last-sequence 0
+assert_reject "the operator's word does not let the same bundle in" "is not above 1" \
+	"$TIFERRY" check "$w/b1.tar" --trust "$w/trust" --last-sequence 1
 # a later bundle installs over it, backing up the tls/ files it replaces
-assert_run "next bundle installs" 0 "installed bundle" install "$w/b2.tar"
+assert_run "next bundle installs (the last sequence stated)" 0 "installed bundle" \
+	install "$w/b2.tar" --last-sequence 1
+assert_true "the stated sequence is audited" \
+	grep -q "the operator's word: last sequence 1" "$TIFERRY_STATE_DIR/lab/audit.log"
+assert_eq "both records hold the new sequence" \
+	"$(cat "$TIFERRY_STATE_DIR/lab/sequence" "$TIUP_HOME/storage/cluster/clusters/lab/tiferry-sequence")" "$(printf '2\n2')"
 assert_eq "previous tls/ files backed up" \
 	"$(find "$TIFERRY_STATE_DIR/lab" -path '*tls-backup-*' -name ca.pem | wc -l)" 1
 

@@ -169,11 +169,12 @@ static int print_json_doc(const char *path, const struct tf_bundle_scan *s,
 	return 0;
 }
 
-/* The signed runbook with the signatures as they stand (checked with --trust). Its sha256 is
+/* The signed runbook with the signatures as they stand (checked with the policy p read from the
+ * trust folder trust, when given). Its sha256 is
  * checked against the manifest; the signatures over the manifest only with --trust. */
 static int print_runbook(const char *path, const struct tf_manifest *m, const struct sigview *sv,
-                         size_t nsigs, const struct tf_policy *p, const char *policy_msg,
-                         enum tf_runbook_format f, struct tf_err *err)
+                         size_t nsigs, const struct tf_policy *p, const char *trust,
+                         const char *policy_msg, enum tf_runbook_format f, struct tf_err *err)
 {
 	struct tf_runbook_signer *rs = calloc(nsigs + 1, sizeof(*rs));
 	struct tf_runbook_approvals a = {.nsigners = nsigs, .problem = policy_msg};
@@ -193,6 +194,7 @@ static int print_runbook(const char *path, const struct tf_manifest *m, const st
 	if (p != NULL) {
 		tf_policy_describe(p, required, sizeof(required));
 		a.required = required;
+		a.policy = trust;
 	}
 	if ((r = tf_runbook_show(path, m, f, &a, &out, &len, &rendered, err)) == 0) {
 		if (rendered && f != TF_RUNBOOK_JSON)
@@ -253,7 +255,7 @@ static int inspect(const char *path, const char *trust, int json, int runbook,
 	if (p != NULL && tf_policy_satisfied(p, valid, nvalid, &perr) != 0)
 		policy_msg = perr.msg;
 	if (runbook) {
-		r = print_runbook(path, &m, sv, s.nsigs, p, policy_msg, f, err);
+		r = print_runbook(path, &m, sv, s.nsigs, p, trust, policy_msg, f, err);
 		goto out;
 	}
 	if (json)

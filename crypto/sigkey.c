@@ -251,11 +251,24 @@ int tf_sigkey_load_private_file(const char *path, const char *passphrase, struct
 	}
 	pkey = PEM_read_bio_PrivateKey(bio, NULL, tf_ossl_pass_cb, (void *)(uintptr_t)passphrase);
 	if (pkey == NULL) {
-		r = tf_ossl_fail(
-		    err, TF_E_INPUT,
-		    passphrase ? "cannot read private key '%s' (wrong passphrase?)"
-		               : "cannot read private key '%s' (encrypted? give a passphrase)",
-		    path);
+		/* A public key given for the private one is the common slip (KEY.pub for KEY.pem)
+		 */
+		if (BIO_reset(bio) == 0 &&
+		    (pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) != NULL) {
+			EVP_PKEY_free(pkey);
+			ERR_clear_error();
+			r = tf_err_set(
+			    err, TF_E_INPUT,
+			    "'%s' is a public key: signing needs the private key (the .key "
+			    "file keygen wrote beside it)",
+			    path);
+			goto out;
+		}
+		r = tf_ossl_fail(err, TF_E_INPUT,
+		                 passphrase ? "cannot read private key '%s' (wrong passphrase?)"
+		                            : "cannot read private key '%s' (encrypted? give its "
+		                              "passphrase with --passin)",
+		                 path);
 		goto out;
 	}
 	r = wrap(pkey, 1, path, out, err);

@@ -30,7 +30,7 @@ static const char usage_text[] =
     "  --name CN       the certificate's common name (default: \"tiferry recipient <host>\")\n"
     "  --days N        certificate lifetime in days (default 3650)\n"
     "  --force         replace an existing key pair in DIR\n"
-    "  -q, -v          quieter, or more detail\n";
+    "  -q, -v          quieter (only the fingerprint, for scripts), or more detail\n";
 
 /* "AB:CD:..." as `openssl x509 -fingerprint -sha256` prints it, from "sha256:abcd...". */
 static void openssl_form(const char *fp, char *out, size_t outlen)
@@ -126,10 +126,16 @@ int tf_cmd_keygen(int argc, char **argv)
 	    (rc = tf_write_file_atomic(cert_path, cert, cert_len, 0644, &err)) != 0)
 		goto out;
 	openssl_form(fp, ofp, sizeof(ofp));
-	printf("recipient key:         %s (mode 0600; keep it on this host)\n", key_path);
-	printf("recipient certificate: %s (carry it to the build host)\n", cert_path);
-	printf("fingerprint:           %s\n", fp);
-	printf("openssl shows:         sha256 Fingerprint=%s\n", ofp);
+	if (tf_log_verbosity() == TF_QUIET) {
+		/* -q: the fingerprint alone, for scripts (as tiferry-build keygen -q prints the id)
+		 */
+		printf("%s\n", fp);
+	} else {
+		printf("recipient key:         %s (mode 0600; keep it on this host)\n", key_path);
+		printf("recipient certificate: %s (carry it to the build host)\n", cert_path);
+		printf("fingerprint:           %s\n", fp);
+		printf("openssl shows:         sha256 Fingerprint=%s\n", ofp);
+	}
 	rc = 0;
 out:
 	if (rc != 0)

@@ -14,8 +14,8 @@
 
 static const char usage_text[] =
     "usage: tiferry plan BUNDLE [--trust DIR] [--cluster-meta meta.yaml] [--format md|html|json] "
-    "[-q|-v]\n"
-    "                    [--last-sequence N]\n"
+    "\n"
+    "                    [--last-sequence N] [-q|-v]\n"
     "\n"
     "Checks the bundle as 'tiferry check' does, then prints its runbook: the purpose, target and\n"
     "validity, the expected impact, every install step with the exact commands and where they\n"
@@ -67,6 +67,7 @@ static int show(const char *bundle, const struct tf_check_opts *o, enum tf_runbo
 	a.signers = sv;
 	a.nsigners = res.nsigners;
 	a.required = required; /* the check passed: the policy is met */
+	a.policy = o->trust_dir ? o->trust_dir : TF_TRUST_DIR_DEFAULT;
 	if ((r = tf_runbook_show(bundle, &res.manifest, f, &a, &out, &len, &rendered, err)) != 0)
 		goto out;
 	if (rendered && f != TF_RUNBOOK_JSON)

@@ -6,6 +6,7 @@
 #include "common/timeutil.h"
 #include "installer/commands.h"
 #include "installer/journal.h"
+#include "manifests/steps.h"
 
 #include <dirent.h>
 #include <getopt.h>
@@ -17,9 +18,21 @@
 /* --cluster as given; longer is cut, then refused or not found as any other name. */
 #define CLUSTER_ARG_MAX 256
 
+static void show_step(const struct tf_journal_step *s)
+{
+	char t[TF_TIME_TEXT] = "";
+
+	if (s->ended)
+		tf_time_format(s->ended, t, sizeof(t));
+	else if (s->started)
+		tf_time_format(s->started, t, sizeof(t));
+	tf_out("  %-20s %-8s %s%s%s\n", s->name, tf_step_status_name(s->status), t,
+	       s->detail[0] ? "  " : "", s->detail);
+}
+
 static void show(const struct tf_journal *j)
 {
-	size_t i;
+	size_t i, k;
 
 	tf_out("cluster:   %s\n", j->cluster);
 	tf_out("bundle:    %s (%s, sequence %llu)\n", j->bundle ? j->bundle : "?", j->bundle_id,
@@ -28,17 +41,18 @@ static void show(const struct tf_journal *j)
 	if (j->mirror_switched)
 		tf_out("mirror:    TiUP STILL POINTS AT THE STAGING MIRROR (resume to switch it "
 		       "back)\n");
-	for (i = 0; i < j->nsteps; i++) {
-		char t[TF_TIME_TEXT] = "";
+	/* In the order the install runs them (the journal holds them in the order they were
+	 * first recorded, e.g. restore-mirror early after a failure), then any it does not know. */
+	for (i = 0; i < TF_STEPS_N; i++) {
+		const struct tf_step *st = tf_step_get(i);
 
-		if (j->steps[i].ended)
-			tf_time_format(j->steps[i].ended, t, sizeof(t));
-		else if (j->steps[i].started)
-			tf_time_format(j->steps[i].started, t, sizeof(t));
-		tf_out("  %-20s %-8s %s%s%s\n", j->steps[i].name,
-		       tf_step_status_name(j->steps[i].status), t,
-		       j->steps[i].detail[0] ? "  " : "", j->steps[i].detail);
+		for (k = 0; k < j->nsteps; k++)
+			if (strcmp(j->steps[k].name, st->name) == 0)
+				show_step(&j->steps[k]);
 	}
+	for (k = 0; k < j->nsteps; k++)
+		if (tf_step_find(j->steps[k].name) == NULL)
+			show_step(&j->steps[k]);
 	if (!j->finished)
 		tf_out("continue:  %s\n", tf_journal_resume_command(j));
 }

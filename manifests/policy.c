@@ -259,6 +259,15 @@ int tf_policy_load(const char *dir, struct tf_policy **out, struct tf_err *err)
 	if ((path = tf_path_join(dir, TF_POLICY_FILE)) == NULL)
 		return tf_err_nomem(err);
 	if ((r = tf_read_file(path, MAX_POLICY, &buf, &len, err)) != 0) {
+		if (r == TF_E_NOTFOUND) {
+			char m[sizeof(err->msg)];
+
+			snprintf(m, sizeof(m), "%s", err->msg);
+			tf_err_set(err, r,
+			           "%s (name the trust folder with --trust DIR; the default is "
+			           "%s)",
+			           m, TF_TRUST_DIR_DEFAULT);
+		}
 		tf_err_prefix(err, "trust policy");
 		goto out;
 	}
@@ -302,12 +311,32 @@ int tf_policy_satisfied(const struct tf_policy *p, const char *const *keyids, si
 			if (pk != NULL && !seen && strcmp(pk->role, p->roles[i].role) == 0)
 				got++;
 		}
-		if (got < p->roles[i].count)
+		if (got < p->roles[i].count) {
+			char who[256] = "";
+			size_t w = 0;
+
+			/* who did sign (each key once), so the operator knows whom to chase */
+			for (j = 0; j < n && w < sizeof(who); j++) {
+				const struct tf_policy_key *pk = tf_policy_lookup(p, keyids[j]);
+				int seen = 0;
+
+				for (k = 0; k < j; k++)
+					if (strcmp(keyids[k], keyids[j]) == 0)
+						seen = 1;
+				if (pk != NULL && !seen)
+					w += (size_t)snprintf(who + w, sizeof(who) - w, "%s%s (%s)",
+					                      w ? ", " : "", pk->holder, pk->role);
+			}
 			return tf_err_set(
 			    err, TF_E_REJECT,
-			    "policy: role '%s' needs %u valid signature%s, bundle has %u",
+			    "policy: role '%s' needs %u valid signature%s, bundle has %u (%s%s; %u "
+			    "more '%s' signature%s needed)",
 			    p->roles[i].role, p->roles[i].count, p->roles[i].count == 1 ? "" : "s",
-			    got);
+			    got,
+			    who[0] ? "signed by " : "no valid signature from a key in the policy",
+			    who, p->roles[i].count - got, p->roles[i].role,
+			    p->roles[i].count - got == 1 ? "" : "s");
+		}
 	}
 	return 0;
 }

@@ -51,6 +51,7 @@ struct tf_runbook_approvals {
 	const struct tf_runbook_signer *signers;
 	const char *required; /* "1 builder, 1 approver" from the policy; NULL: no policy given */
 	const char *problem;  /* NULL when the policy is met (or no policy given) */
+	const char *policy;   /* the trust folder the policy was read from; NULL: not named */
 };
 
 /* doc (a rendered runbook of format f) with the approvals inserted at TF_RUNBOOK_MARK (for JSON:

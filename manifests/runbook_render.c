@@ -328,10 +328,13 @@ static void render_target(struct doc *d, const cJSON *root)
 static void render_approvals_text(struct doc *d)
 {
 	heading(d, 2, "approvals", "Approvals");
-	para(d, "The control host's trust policy (`/etc/tiferry/trust/policy.yaml`) says how many "
-	        "signatures of each role a bundle needs, for example one `builder` and one "
-	        "`approver`; roles come from the policy, never from the signature. tiferry refuses "
-	        "to install the bundle until they are there.");
+	para(d,
+	     "The control host's trust policy (`policy.yaml` in its trust folder: "
+	     "`/etc/tiferry/trust` unless `--trust` names another, as the signatures below say) "
+	     "says how many signatures of each role a bundle needs, for example one `builder` and "
+	     "one "
+	     "`approver`; roles come from the policy, never from the signature. tiferry refuses "
+	     "to install the bundle until they are there.");
 	para(d,
 	     "Each signature covers the manifest, and the manifest holds the sha256 of this "
 	     "runbook: an approval covers the text you are reading. The signatures are added after "
@@ -433,6 +436,11 @@ static void approvals(struct doc *d, const struct tf_runbook_approvals *a)
 		snprintf(line, sizeof(line),
 		         "No trust policy was given: the signatures below are "
 		         "not checked (pass `--trust DIR`).");
+	if (a->required != NULL && a->policy != NULL) {
+		size_t l = strlen(line);
+
+		snprintf(line + l, sizeof(line) - l, " (Trust folder: `%.400s`.)", a->policy);
+	}
 	if (d->f == TF_RUNBOOK_HTML)
 		tf_strbuf_printf(&d->b, "<div class=\"%s\" id=\"signatures\">\n",
 		                 a->required && !a->problem ? "approved" : "not-approved");
@@ -474,6 +482,7 @@ static int approvals_json(const char *doc, size_t len, const struct tf_runbook_a
 	cJSON_DeleteItemFromObjectCaseSensitive(root, "approvals");
 	if ((o = cJSON_AddObjectToObject(root, "approvals")) == NULL ||
 	    (a->required && !cJSON_AddStringToObject(o, "required", a->required)) ||
+	    (a->required && a->policy && !cJSON_AddStringToObject(o, "trust", a->policy)) ||
 	    !cJSON_AddBoolToObject(o, "checked", a->required != NULL) ||
 	    !cJSON_AddBoolToObject(o, "satisfied", a->required != NULL && a->problem == NULL) ||
 	    (a->problem && !cJSON_AddStringToObject(o, "problem", a->problem)) ||

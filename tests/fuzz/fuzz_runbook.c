@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct tf_runbook_signer s = {"0123456789abcdef0123", "h<b>", "r", "valid"};
-	struct tf_runbook_approvals a = {1, &s, "1 r", NULL};
+	struct tf_runbook_approvals a = {1, &s, "1 r", NULL, "t"};
 	struct tf_manifest m;
 	struct tf_err err;
 	int f;

@@ -292,6 +292,25 @@ assert_reject "a stranger's signature does not stand in for the approver" \
 cp "$W/good.tar" "$W/all-stranger.tar"
 "$TIFERRY_BUILD" -q sign --key "$K/stranger.key" "$W/all-stranger.tar"
 assert_run "policy met plus a stranger's signature: passes" 0 "passes every rule" "${CHECK[@]}" "$W/all-stranger.tar"
+# sign with a key in no policy succeeded silently (issue 18): --trust DIR says what a policy makes of it
+cp "$W/b-only.tar" "$W/sign-trust.tar"
+assert_run "sign --trust with a key not in the policy: signed, with a warning" 0 \
+	"is not in the policy of '$W/trust': there, this signature counts for nothing" \
+	"$TIFERRY_BUILD" sign --key "$K/stranger.key" --trust "$W/trust" "$W/sign-trust.tar"
+assert_run "sign --trust with the approver's key: named as the policy names it" 0 \
+	"counts this signature as Approver A (approver)" \
+	"$TIFERRY_BUILD" sign --key "$K/approver.key" --trust "$W/trust" "$W/sign-trust.tar"
+assert_run "sign without --trust: only the control host's policy decides" 0 "only the control host's trust policy decides" \
+	"$TIFERRY_BUILD" sign --key "$K/approver2.key" "$W/sign-trust.tar"
+assert_run "sign --trust with a missing trust folder: refused, nothing signed" 2 "--trust DIR" \
+	"$TIFERRY_BUILD" sign --key "$K/approver2.key" --trust "$W/no-trust" "$W/b-stranger.tar"
+assert_eq "sign --trust refused: no signature added" "$(tar -tf "$W/b-stranger.tar" | grep -c '^signatures/')" 2
+# a .pub given as --key said "encrypted? give a passphrase (openssl: unsupported)"
+assert_run "sign with a public key as --key: says so" 2 "is a public key: signing needs the private key" \
+	"$TIFERRY_BUILD" sign --key "$K/approver.pub" "$W/sign-trust.tar"
+openssl pkcs8 -topk8 -in "$K/approver.key" -out "$W/enc.key" -passout pass:secret-pass 2>/dev/null
+assert_run "sign with an encrypted key and no --passin: names --passin" 2 "give its passphrase with --passin" \
+	"$TIFERRY_BUILD" sign --key "$W/enc.key" "$W/sign-trust.tar"
 build_bundle "$W/s-only.tar" 5 "$K/stranger.key"
 assert_reject "signed by a stranger only" "role 'builder' needs 1 valid signature, bundle has 0" \
 	"${CHECK[@]}" "$W/s-only.tar"
@@ -590,7 +609,7 @@ assert_eq "inspect without --trust: signatures not checked, no policy" \
 assert_run "inspect --json of a builder-only bundle" 0 "" "$TIFERRY_BUILD" inspect "$W/b-only.tar" --json --trust "$W/trust"
 assert_eq "inspect: policy unmet names the approver role" \
 	"$(jq -r '"\(.policy.satisfied)|\(.policy.problem)"' <<<"$TF_OUT")" \
-	"false|policy: role 'approver' needs 1 valid signature, bundle has 0"
+	"false|policy: role 'approver' needs 1 valid signature, bundle has 0 (signed by Builder One (builder); 1 more 'approver' signature needed)"
 cp "$W/good.tar" "$W/insp-bad.tar"
 tf_flip "$W/insp-bad.tar" $((ad + 3))
 assert_run "inspect shows a bad known signature as INVALID" 0 "" "$TIFERRY_BUILD" inspect "$W/insp-bad.tar" --json --trust "$W/trust"
@@ -762,7 +781,7 @@ rm -f "$W/esc.tar" "$W/esc-insp.tar"
 
 # ---- check's own input errors ----
 assert_run "check of a missing bundle" 2 "" "${CHECK[@]}" "$W/missing.tar"
-assert_run "check with a missing trust folder" 2 "trust policy" \
+assert_run "check with a missing trust folder: names --trust" 2 "(name the trust folder with --trust DIR" \
 	"$TIFERRY" check "$W/good.tar" --trust "$W/no-trust" --cluster-meta "$W/meta.yaml"
 assert_run "check without a bundle" 2 "needs one BUNDLE" "$TIFERRY" check
 assert_run "check with a bad option" 2 "bad option" "$TIFERRY" check --bogus "$W/good.tar"
@@ -786,5 +805,10 @@ assert_run "status of a cluster without a journal" 2 "status 'nosuch': no instal
 	"$TIFERRY" status --cluster nosuch
 assert_run "status with a path for a cluster" 2 "--cluster '../x' is not a cluster name" \
 	"$TIFERRY" status --cluster ../x
+
+# keygen --recipient -q printed its four lines anyway (issue 18, 6): -q prints the fingerprint only
+assert_run "keygen --recipient -q: one line" 0 "" "$TIFERRY" -q keygen --recipient --out "$W/rq"
+ofp=$(openssl x509 -in "$W/rq/recipient.crt" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d : | tr 'A-F' 'a-f')
+assert_eq "keygen --recipient -q: the certificate's sha256, nothing else" "$TF_OUT" "sha256:$ofp"
 
 tf_finish

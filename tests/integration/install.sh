@@ -131,6 +131,7 @@ assert_true "ca.pem is PKCS#1 as TiUP needs" grep -q 'BEGIN RSA PRIVATE KEY' "$t
 assert_true "client.crt chains to ca.crt" openssl verify -CAfile "$tls/ca.crt" "$tls/client.crt"
 assert_eq "sequence recorded" "$(cat "$TIFERRY_STATE_DIR/lab/sequence")" 1
 assert_run "status: finished" 0 "state:     finished" "$TIFERRY" status
+"$TIFERRY" status | awk '/^  /{print $1}' >"$w/steps.order" # a run with no failure: the table's order
 assert_true "audit log names every tiup command" grep -q 'tiup-watch mirror set [^"]*","exit_code":0' \
 	"$TIFERRY_STATE_DIR/lab/audit.log"
 # update --self by TiUP's own path, whatever --tiup says (checkTiUPBinary, issue 12 §2i)
@@ -172,6 +173,9 @@ for step in mirror-set update-self update-cluster update-ctl; do
 	assert_run "fail at $step: status names the step" 1 "failed" "$TIFERRY" status --cluster lab
 	assert_run "fail at $step: plain install refuses" 1 "--resume" install "$w/b1.tar"
 	assert_run "fail at $step: --resume completes" 0 "installed bundle" install "$w/b1.tar" --resume
+	# restore-mirror, recorded at the failure, is listed where the install runs it (issue 18, 6)
+	assert_eq "fail at $step, resumed: status lists the steps in the install's order" \
+		"$("$TIFERRY" status | awk '/^  /{print $1}')" "$(cat "$w/steps.order")"
 	upgraded "fail at $step, resumed"
 	mirror_is_original "fail at $step, resumed"
 	no_staging "fail at $step, resumed"

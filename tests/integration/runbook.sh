@@ -81,6 +81,9 @@ plan "$b" >"$w/plan.md" 2>/dev/null
 assert_runbook_shown "plan: the signed text with the approvals inserted, nothing else" "$w/runbook.md" "$w/plan.md"
 [[ $plan_md == *"Required by the trust policy: 1 builder, 1 approver. The policy is met."* ]] &&
 	pass "plan: the policy is met" || fail "plan: no policy line"
+# the trust folder the policy came from, not always /etc/tiferry/trust (issue 18, 6)
+[[ $plan_md == *"(Trust folder: \`$w/trust\`.)"* && $plan_md != *'`/etc/tiferry/trust/policy.yaml`'* ]] &&
+	pass "plan: names the --trust folder it read" || fail "plan: trust folder not named: $plan_md"
 assert_run "plan --format json" 0 "" plan "$b" --format json
 j=$TF_OUT
 assert_eq "plan json: 20 steps" "$(jq '.steps | length' <<<"$j")" 20

@@ -457,10 +457,8 @@ static void test_restrict_cn(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_list_has_version),
-	    cmocka_unit_test(test_scale_in),
-	    cmocka_unit_test(test_repair_peers),
-	    cmocka_unit_test(test_scale_out),
+	    cmocka_unit_test(test_list_has_version), cmocka_unit_test(test_scale_in),
+	    cmocka_unit_test(test_repair_peers),     cmocka_unit_test(test_scale_out),
 	    cmocka_unit_test(test_restrict_cn),
 	};
 

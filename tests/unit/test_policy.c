@@ -120,15 +120,21 @@ static void test_satisfied(void **state)
 	}
 	/* the same key twice counts once */
 	assert_int_equal(tf_policy_satisfied(p, dup, 3, &err), TF_E_REJECT);
-	assert_string_equal(err.msg,
-	                    "policy: role 'approver' needs 2 valid signatures, bundle has 1");
+	/* and it says who signed and what is missing (issue 18) */
+	assert_string_equal(
+	    err.msg, "policy: role 'approver' needs 2 valid signatures, bundle has 1 (signed "
+	             "by Builder One (builder), Approver A (approver); 1 more 'approver' "
+	             "signature needed)");
 	/* an unknown key counts for nothing */
 	assert_int_equal(tf_policy_satisfied(p, stranger, 3, &err), TF_E_REJECT);
 	assert_non_null(strstr(err.msg, "role 'approver'"));
 	assert_int_equal(tf_policy_satisfied(p, no_builder, 2, &err), TF_E_REJECT);
-	assert_string_equal(err.msg,
-	                    "policy: role 'builder' needs 1 valid signature, bundle has 0");
+	assert_string_equal(
+	    err.msg, "policy: role 'builder' needs 1 valid signature, bundle has 0 (signed by "
+	             "Approver A (approver), Approver B (approver); 1 more 'builder' "
+	             "signature needed)");
 	assert_int_equal(tf_policy_satisfied(p, NULL, 0, &err), TF_E_REJECT);
+	assert_non_null(strstr(err.msg, "no valid signature from a key in the policy"));
 	tf_policy_free(p);
 	/* roles come from the policy: the same key as approver only */
 	p = load_text(

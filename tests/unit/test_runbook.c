@@ -175,7 +175,7 @@ static void test_approvals(void **state)
 	    {"aaaaaaaaaaaaaaaabbbbbbbb", "Ann <ops>", "builder", "valid"},
 	    {"cccccccccccccccc", NULL, NULL, "unknown key (not counted)"}};
 	struct tf_runbook_approvals a = {2, s, "1 builder, 1 approver",
-	                                 "policy: role 'approver' needs 1"};
+	                                 "policy: role 'approver' needs 1", "/srv/trust"};
 	char *doc = NULL, *out = NULL;
 	size_t len = 0, olen = 0;
 
@@ -186,7 +186,8 @@ static void test_approvals(void **state)
 	                 0);
 	assert_null(strstr(out, TF_RUNBOOK_MARK));
 	assert_non_null(strstr(out, "Required by the trust policy: 1 builder, 1 approver. Not met "
-	                            "yet: role 'approver' needs 1."));
+	                            "yet: role 'approver' needs 1. (Trust folder: `/srv/trust`.)"));
+	assert_null(strstr(out, "/etc/tiferry/trust/policy.yaml")); /* issue 18: not hard-coded */
 	assert_non_null(strstr(out, "| `aaaaaaaaaaaaaaaa` | Ann <ops> | builder | valid |"));
 	assert_non_null(strstr(out, "| `cccccccccccccccc` | - | - | unknown key (not counted) |"));
 	free(out);

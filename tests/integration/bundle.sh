@@ -632,7 +632,7 @@ assert_run "sign twice with the same key is refused" 2 "is already signed by key
 assert_run "sign with the builder's key again is refused" 2 "already signed by key $BUILDER_ID" \
 	"$TIFERRY_BUILD" sign --key "$K/builder.key" "$W/s.tar"
 assert_run "bundle still passes after the refused signs" 0 "passes every rule" "${CHECK[@]}" "$W/s.tar"
-assert_run "sign with a public key is refused" 2 "cannot read private key" \
+assert_run "sign with a public key is refused" 2 "is a public key: signing needs the private key" \
 	"$TIFERRY_BUILD" sign --key "$K/stranger.pub" "$W/s.tar"
 assert_run "sign a missing bundle" 2 "" "$TIFERRY_BUILD" sign --key "$K/stranger.key" "$W/nope.tar"
 cp "$W/s.tar" "$W/s-junk.tar"
@@ -677,7 +677,7 @@ assert_true "openssl opens it with the passphrase" openssl pkey -in "$K/locked.k
 cp "$W/b-only.tar" "$W/p.tar"
 assert_run "sign with a wrong passphrase is refused" 2 "wrong passphrase" \
 	"$TIFERRY_BUILD" sign --key "$K/locked.key" --passin "file:$W/wrongpass" "$W/p.tar"
-assert_run "sign without the passphrase is refused" 2 "give a passphrase" \
+assert_run "sign without the passphrase is refused" 2 "give its passphrase with --passin" \
 	"$TIFERRY_BUILD" sign --key "$K/locked.key" "$W/p.tar"
 assert_eq "refused signs leave the bundle as it was" "$(tf_sha256 "$W/p.tar")" "$(tf_sha256 "$W/b-only.tar")"
 assert_run "sign with the right passphrase" 0 "" \

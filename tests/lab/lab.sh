@@ -179,6 +179,13 @@ ensure_user() {
 			/usr/sbin/groupadd -f "$LAB_USER"
 			/usr/sbin/useradd -m -s /bin/bash -g "$LAB_USER" "$LAB_USER"
 		fi
+		# useradd leaves the password locked ('!'). A host's sshd runs with PAM, which lets a
+		# locked account in by public key; the lab's sshd runs without PAM (UsePAM no), and
+		# then OpenSSH refuses a locked account ("account is locked"). '*' is no password
+		# either, but not a lock: the key logs in, as on a real host.
+		case "$(getent shadow "$LAB_USER" | cut -d: -f2)" in
+		'!'*) /usr/sbin/usermod -p '*' "$LAB_USER" ;;
+		esac
 		local rule="$LAB_USER ALL=(ALL) NOPASSWD:ALL"
 		if [ "$(cat "/etc/sudoers.d/$LAB_USER" 2>/dev/null)" != "$rule" ]; then
 			echo "$rule" >"/etc/sudoers.d/.$LAB_USER.$$"

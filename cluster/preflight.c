@@ -188,7 +188,10 @@ static void check_units(struct run *run, struct host *h, char *out, int status, 
 		char *unit = line, *active = strchr(line, '\t'), *enabled;
 		size_t len = strlen(found);
 
-		if (active == NULL || (enabled = strchr(active + 1, '\t')) == NULL)
+		/* only what the glob node_exporter-*.service can list: a host's output is not
+		 * trusted to be that (is_duplicate reads past the prefix) */
+		if (active == NULL || (enabled = strchr(active + 1, '\t')) == NULL ||
+		    strncmp(unit, "node_exporter-", strlen("node_exporter-")) != 0)
 			continue;
 		*active++ = '\0';
 		*enabled++ = '\0';

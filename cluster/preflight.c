@@ -1,5 +1,7 @@
 /* Preflight on every host over SSH: read-only checks everywhere first, then the one change it
- * may make (stopping duplicate node_exporter units) only when all hosts passed. */
+ * may make (stopping duplicate node_exporter units) only when all hosts passed. One file: the
+ * probe's command, the parsing of its output and both phases share the run and host state
+ * (struct run, struct host) that no other module should see. */
 #include "cluster/preflight.h"
 #include "cluster/topology.h"
 #include "common/progress.h"

@@ -5,10 +5,13 @@ ASAN_BUILD ?= build-asan
 STATIC_BUILD ?= build-static
 STATIC_SUITES ?= install bundle sections examples receipt
 JOBS       ?= $(shell nproc)
+# Seconds each fuzz target runs: the gate of `make test` (18 targets) and `make fuzz`.
+FUZZ_GATE_SECONDS ?= 15
+FUZZ_SECONDS ?= 20
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build test unit check check-asan lint fuzz bench install clean static check-static \
-	demo check-demo
+.PHONY: all deps configure build test unit check check-asan lint fuzz fuzz-gate bench install clean \
+	static check-static demo check-demo
 
 all: build
 
@@ -33,7 +36,7 @@ check-asan: deps
 lint: build
 	@scripts/lint.sh $(BUILD)
 
-test: check check-asan lint static check-static check-demo
+test: check check-asan lint static check-static check-demo fuzz-gate
 
 # The README's first command: the whole change as a story on the lab (scripts/demo.sh). It sets
 # the machine up itself (deps, build, static installer: the chapter that says when the static
@@ -63,8 +66,14 @@ check-static: static
 		TIFERRY_BIN=$(CURDIR)/$(STATIC_BUILD)/installer/tiferry TF_BUILD=$(CURDIR)/$(BUILD) \
 		TF_SRC=$(CURDIR) bash tests/integration/$$t.sh || exit 1; done
 
+# Every fuzz target under libFuzzer with ASan and UBSan (scripts/fuzz.sh); a finding fails and
+# prints its input. fuzz-gate is the short campaign of `make test` (FUZZ_GATE_SECONDS each);
+# `make fuzz FUZZ_SECONDS=600` a long one.
 fuzz: deps
-	@scripts/fuzz.sh
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
+fuzz-gate: deps
+	@FUZZ_SECONDS=$(FUZZ_GATE_SECONDS) scripts/fuzz.sh
 
 bench: build
 	@bench/run.sh $(BUILD)

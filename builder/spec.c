@@ -127,16 +127,42 @@ static int load_payload(struct tf_spec *s, const struct tf_yaml *p, struct tf_er
 	return 0;
 }
 
+static int spec_read(const char *path, struct tf_yaml *doc, time_t now, struct tf_spec *s,
+                     struct tf_err *err);
+
 int tf_spec_load(const char *path, time_t now, struct tf_spec *s, struct tf_err *err)
+{
+	struct tf_yaml *doc = NULL;
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	if ((r = tf_yaml_load_file(path, &doc, err)) != 0)
+		return r;
+	return spec_read(path, doc, now, s, err);
+}
+
+int tf_spec_parse(const char *buf, size_t len, const char *path, time_t now, struct tf_spec *s,
+                  struct tf_err *err)
+{
+	struct tf_yaml *doc = NULL;
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	if ((r = tf_yaml_parse(buf, len, path, &doc, err)) != 0)
+		return r;
+	return spec_read(path, doc, now, s, err);
+}
+
+/* Validates the parsed spec doc (owned by s from here) read from path. */
+static int spec_read(const char *path, struct tf_yaml *doc, time_t now, struct tf_spec *s,
+                     struct tf_err *err)
 {
 	const char *cluster, *meta, *key;
 	char *copy = NULL;
 	size_t i, j;
 	int r;
 
-	memset(s, 0, sizeof(*s));
-	if ((r = tf_yaml_load_file(path, &s->doc, err)) != 0)
-		goto out;
+	s->doc = doc;
 	if (s->doc->kind != TF_YAML_MAP) {
 		r = tf_err_set(err, TF_E_INPUT, "%s: must be a mapping", path);
 		goto out;

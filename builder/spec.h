@@ -32,6 +32,9 @@ struct tf_spec {
 /* Reads and validates the spec at path; relative paths resolve against its folder, times
  * default from now. */
 int tf_spec_load(const char *path, time_t now, struct tf_spec *s, struct tf_err *err) TF_MUST_CHECK;
+/* The same from the spec's text (len bytes), as read from path. */
+int tf_spec_parse(const char *buf, size_t len, const char *path, time_t now, struct tf_spec *s,
+                  struct tf_err *err) TF_MUST_CHECK;
 void tf_spec_release(struct tf_spec *s);
 /* Resolves p against the spec's folder (caller frees). */
 char *tf_spec_path(const struct tf_spec *s, const char *p);

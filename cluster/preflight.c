@@ -1,5 +1,7 @@
 /* Preflight on every host over SSH: read-only checks everywhere first, then the one change it
- * may make (stopping duplicate node_exporter units) only when all hosts passed. */
+ * may make (stopping duplicate node_exporter units) only when all hosts passed. One file: the
+ * probe's command, the parsing of its output and both phases share the run and host state
+ * (struct run, struct host) that no other module should see. */
 #include "cluster/preflight.h"
 #include "cluster/topology.h"
 #include "common/progress.h"
@@ -188,7 +190,10 @@ static void check_units(struct run *run, struct host *h, char *out, int status, 
 		char *unit = line, *active = strchr(line, '\t'), *enabled;
 		size_t len = strlen(found);
 
-		if (active == NULL || (enabled = strchr(active + 1, '\t')) == NULL)
+		/* only what the glob node_exporter-*.service can list: a host's output is not
+		 * trusted to be that (is_duplicate reads past the prefix) */
+		if (active == NULL || (enabled = strchr(active + 1, '\t')) == NULL ||
+		    strncmp(unit, "node_exporter-", strlen("node_exporter-")) != 0)
 			continue;
 		*active++ = '\0';
 		*enabled++ = '\0';
@@ -559,6 +564,42 @@ static char *section(const char *out, const char *name, int *rc)
 	return strndup(start, (size_t)(end - start));
 }
 
+/* The items of host h from what its probe printed (stdout, stderr, exit status, seconds). */
+static void judge_probe(struct run *run, struct host *h, int no_disk, const char *user,
+                        const char *out, const char *errout, int status, double seconds)
+{
+	char *units = NULL, *disk = NULL, *ss = NULL;
+	int ru = 0, rd = 0, rs = 0;
+
+	out = out ? out : "";
+	errout = errout ? errout : "";
+
+	units = section(out, "units", &ru);
+	if (!no_disk)
+		disk = section(out, "disk", &rd);
+	if (removes_here(run, h))
+		ss = section(out, "ss", &rs);
+	if (units == NULL || (!no_disk && disk == NULL) || (removes_here(run, h) && ss == NULL)) {
+		char l[300];
+
+		add_item(h, "reachable", TF_CHECK_FAIL, "the checks did not run (exit %d): %s",
+		         status, first_line(errout, l, sizeof(l)));
+		goto out;
+	}
+	add_item(h, "reachable", TF_CHECK_OK, "ssh as %s, checks in %.3fs", user, seconds);
+	check_units(run, h, units, ru, errout);
+	if (no_disk)
+		add_item(h, "disk", TF_CHECK_OK, "no deploy folder on this host");
+	else
+		check_disk(run, h, disk, rd, errout);
+	if (ss != NULL)
+		check_pd_ports(run, h, ss, rs, errout);
+out:
+	free(units);
+	free(disk);
+	free(ss);
+}
+
 static int check_host(void *arg, size_t i, struct tf_err *err)
 {
 	struct run *run = arg;
@@ -566,8 +607,8 @@ static int check_host(void *arg, size_t i, struct tf_err *err)
 	struct tf_ssh_opts o = *run->p->ssh;
 	struct tf_ssh_result res = {0};
 	struct tf_err e;
-	char *cmd = NULL, *units = NULL, *disk = NULL, *ss = NULL;
-	int no_disk = 0, ru = 0, rd = 0, rs = 0, r;
+	char *cmd = NULL;
+	int no_disk = 0, r;
 
 	o.host = h->addr;
 	o.port = h->port;
@@ -592,34 +633,11 @@ static int check_host(void *arg, size_t i, struct tf_err *err)
 		r = host_verdict(h, err);
 		goto out;
 	}
-	units = section(res.out, "units", &ru);
-	if (!no_disk)
-		disk = section(res.out, "disk", &rd);
-	if (removes_here(run, h))
-		ss = section(res.out, "ss", &rs);
-	if (units == NULL || (!no_disk && disk == NULL) || (removes_here(run, h) && ss == NULL)) {
-		char l[300];
-
-		add_item(h, "reachable", TF_CHECK_FAIL, "the checks did not run (exit %d): %s",
-		         res.status, first_line(res.errout, l, sizeof(l)));
-		r = host_verdict(h, err);
-		goto out;
-	}
-	add_item(h, "reachable", TF_CHECK_OK, "ssh as %s, checks in %.3fs", o.user, res.seconds);
-	check_units(run, h, units, ru, res.errout);
-	if (no_disk)
-		add_item(h, "disk", TF_CHECK_OK, "no deploy folder on this host");
-	else
-		check_disk(run, h, disk, rd, res.errout);
-	if (ss != NULL)
-		check_pd_ports(run, h, ss, rs, res.errout);
+	judge_probe(run, h, no_disk, o.user, res.out, res.errout, res.status, res.seconds);
 	r = host_verdict(h, err);
 out:
 	report_host(run, h);
 	tf_ssh_result_release(&res);
-	free(units);
-	free(disk);
-	free(ss);
 	free(cmd);
 	return r;
 }
@@ -890,6 +908,51 @@ static int collect(struct run *run, double start, struct tf_preflight_report **o
 	return 0;
 }
 
+static int run_init(struct run *run, struct tf_err *err)
+{
+	const struct tf_preflight_params *p = run->p;
+
+	run->units_dir = p->units_dir ? p->units_dir : TF_PREFLIGHT_UNITS_DIR;
+	run->ne_port =
+	    p->node_exporter_port ? p->node_exporter_port : TF_PREFLIGHT_NODE_EXPORTER_PORT;
+	run->min_free_kb = p->min_free_kb ? p->min_free_kb : TF_PREFLIGHT_MIN_FREE_KB;
+	return group_hosts(run, err);
+}
+
+int tf_preflight_judge_probe(const struct tf_preflight_params *p, const char *out,
+                             const char *errout, int status, struct tf_preflight_report **rep,
+                             struct tf_err *err)
+{
+	struct run run = {.p = p};
+	char *cmd = NULL;
+	int r, no_disk = 0;
+
+	if (p->topo == NULL)
+		return tf_err_set(err, TF_E_USAGE, "preflight needs a topology");
+	if ((r = run_init(&run, err)) != 0)
+		goto out;
+	if (run.nhosts == 0) {
+		r = tf_err_set(err, TF_E_INPUT, "the topology has no host");
+		goto out;
+	}
+	cmd = disk_cmd(&run, &run.hosts[0], &no_disk);
+	if (cmd == NULL && !no_disk) {
+		r = tf_err_nomem(err);
+		goto out;
+	}
+	judge_probe(&run, &run.hosts[0], no_disk, p->ssh ? p->ssh->user : "?", out, errout, status,
+	            0.0);
+	if (run.hosts[0].nomem) {
+		r = tf_err_nomem(err);
+		goto out;
+	}
+	r = collect(&run, tf_monotonic(), rep, err);
+out:
+	free(cmd);
+	release_run(&run);
+	return r;
+}
+
 int tf_preflight_run(const struct tf_preflight_params *p, struct tf_preflight_report **out,
                      struct tf_err *err)
 {
@@ -902,11 +965,7 @@ int tf_preflight_run(const struct tf_preflight_params *p, struct tf_preflight_re
 
 	if (p->topo == NULL || p->ssh == NULL)
 		return tf_err_set(err, TF_E_USAGE, "preflight needs a topology and ssh options");
-	run.units_dir = p->units_dir ? p->units_dir : TF_PREFLIGHT_UNITS_DIR;
-	run.ne_port =
-	    p->node_exporter_port ? p->node_exporter_port : TF_PREFLIGHT_NODE_EXPORTER_PORT;
-	run.min_free_kb = p->min_free_kb ? p->min_free_kb : TF_PREFLIGHT_MIN_FREE_KB;
-	if ((r = group_hosts(&run, err)) != 0)
+	if ((r = run_init(&run, err)) != 0)
 		goto out;
 	if ((results = calloc(run.nhosts ? run.nhosts : 1, sizeof(*results))) == NULL) {
 		r = tf_err_nomem(err);

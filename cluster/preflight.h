@@ -84,6 +84,13 @@ struct tf_preflight_report {
 int tf_preflight_run(const struct tf_preflight_params *p, struct tf_preflight_report **out,
                      struct tf_err *err) TF_MUST_CHECK;
 void tf_preflight_report_free(struct tf_preflight_report *r);
+/* What tf_preflight_run makes of one host's probe without SSH: the items of the first host of
+ * p->topo (its PD health asked of no one) from the probe command's stdout out, stderr errout
+ * and exit status, as a report (*rep, freed with tf_preflight_report_free). p->ssh may be NULL.
+ * The parsing of systemctl's, df's and ss's output, for tests and the fuzz target. */
+int tf_preflight_judge_probe(const struct tf_preflight_params *p, const char *out,
+                             const char *errout, int status, struct tf_preflight_report **rep,
+                             struct tf_err *err) TF_MUST_CHECK;
 /* The report as a JSON object {"ok","hosts","failed","fixed","seconds","checks":[{host,check,
  * status,detail}]} (caller frees). */
 int tf_preflight_report_json(const struct tf_preflight_report *r, char **out,

@@ -171,16 +171,32 @@ static time_t get_time(const cJSON *o, const char *name)
 
 int tf_journal_load(const char *dir, struct tf_journal *j, struct tf_err *err)
 {
-	cJSON *root = NULL, *v;
-	char *buf = NULL;
+	char *path, *buf = NULL;
 	size_t len = 0;
 	int r;
 
 	tf_journal_init(j);
-	if ((j->path = tf_path_join(dir, TF_JOURNAL_FILE)) == NULL)
+	if ((path = tf_path_join(dir, TF_JOURNAL_FILE)) == NULL)
 		return tf_err_nomem(err);
-	if ((r = tf_read_file(j->path, JOURNAL_MAX, &buf, &len, err)) != 0)
+	if ((r = tf_read_file(path, JOURNAL_MAX, &buf, &len, err)) != 0) {
+		j->path = path;
 		return r;
+	}
+	r = tf_journal_parse(buf, len, path, j, err);
+	free(path);
+	free(buf);
+	return r;
+}
+
+int tf_journal_parse(const char *buf, size_t len, const char *path, struct tf_journal *j,
+                     struct tf_err *err)
+{
+	cJSON *root = NULL, *v;
+	int r;
+
+	tf_journal_init(j);
+	if ((j->path = strdup(path)) == NULL)
+		return tf_err_nomem(err);
 	if ((root = cJSON_ParseWithLength(buf, len)) == NULL || !cJSON_IsObject(root)) {
 		r = tf_err_set(
 		    err, TF_E_INPUT,
@@ -242,7 +258,6 @@ int tf_journal_load(const char *dir, struct tf_journal *j, struct tf_err *err)
 	r = 0;
 out:
 	cJSON_Delete(root);
-	free(buf);
 	if (r != 0) {
 		char *keep = j->path;
 

@@ -47,6 +47,9 @@ void tf_journal_init(struct tf_journal *j);
 void tf_journal_release(struct tf_journal *j);
 /* Reads <dir>/journal.json; TF_E_NOTFOUND when there is none. */
 int tf_journal_load(const char *dir, struct tf_journal *j, struct tf_err *err) TF_MUST_CHECK;
+/* Reads a journal's text (len bytes, read from path, which becomes j->path). */
+int tf_journal_parse(const char *buf, size_t len, const char *path, struct tf_journal *j,
+                     struct tf_err *err) TF_MUST_CHECK;
 /* Writes j to j->path atomically. */
 int tf_journal_save(const struct tf_journal *j, struct tf_err *err) TF_MUST_CHECK;
 /* The step named name, added as pending when absent (NULL when the table is full). */

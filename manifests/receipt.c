@@ -113,13 +113,10 @@ static long count_field(const cJSON *counts, const char *name)
 
 int tf_receipt_verify(const char *path, const char *pubkey_path, char **summary, struct tf_err *err)
 {
-	char *data = NULL, *sigpath = NULL, *sig = NULL, *text = NULL;
+	char *data = NULL, *sigpath = NULL, *sig = NULL;
 	size_t len = 0, siglen = 0;
-	cJSON *root = NULL;
-	const cJSON *signer, *counts, *checks;
-	const char *keyid, *alg, *pem, *cluster, *bundle, *created, *result;
 	struct tf_sigkey *k = NULL;
-	int r, pinned = pubkey_path != NULL;
+	int r;
 
 	if ((r = tf_read_file(path, TF_RECEIPT_MAX, &data, &len, err)) != 0)
 		goto out;
@@ -130,14 +127,33 @@ int tf_receipt_verify(const char *path, const char *pubkey_path, char **summary,
 	sprintf(sigpath, "%s.sig", path);
 	if ((r = tf_read_file(sigpath, SIG_MAX, &sig, &siglen, err)) != 0)
 		goto out;
+	if (pubkey_path != NULL && (r = tf_sigkey_load_public_file(pubkey_path, &k, err)) != 0)
+		goto out;
+	r = tf_receipt_check(path, data, len, (const uint8_t *)sig, siglen, k, summary, err);
+out:
+	tf_sigkey_free(k);
+	free(data);
+	free(sig);
+	free(sigpath);
+	return r;
+}
+
+int tf_receipt_check(const char *path, const char *data, size_t len, const uint8_t *sig,
+                     size_t siglen, const struct tf_sigkey *pinned_key, char **summary,
+                     struct tf_err *err)
+{
+	char *text = NULL;
+	cJSON *root = NULL;
+	const cJSON *signer, *counts, *checks;
+	const char *keyid, *alg, *pem, *cluster, *bundle, *created, *result;
+	struct tf_sigkey *own = NULL;
+	const struct tf_sigkey *k = pinned_key;
+	int r, pinned = pinned_key != NULL;
+
 	/* A pinned key checks the exact bytes before anything reads them. */
-	if (pinned) {
-		if ((r = tf_sigkey_load_public_file(pubkey_path, &k, err)) != 0)
-			goto out;
-		if ((r = tf_sigkey_verify(k, data, len, (const uint8_t *)sig, siglen, err)) != 0) {
-			tf_err_prefix(err, "receipt '%s'", path);
-			goto out;
-		}
+	if (pinned && (r = tf_sigkey_verify(k, data, len, sig, siglen, err)) != 0) {
+		tf_err_prefix(err, "receipt '%s'", path);
+		goto out;
 	}
 	root = cJSON_ParseWithLength(data, len);
 	if (!cJSON_IsObject(root) || str_field(root, "format") == NULL ||
@@ -168,17 +184,17 @@ int tf_receipt_verify(const char *path, const char *pubkey_path, char **summary,
 			               "'%s' carries no public key: give the signer's key", path);
 			goto out;
 		}
-		if ((r = tf_sigkey_load_public(pem, strlen(pem), "signer.public_key", &k, err)) !=
+		if ((r = tf_sigkey_load_public(pem, strlen(pem), "signer.public_key", &own, err)) !=
 		    0)
 			goto out;
+		k = own;
 	}
 	if (strcmp(tf_sigkey_id(k), keyid) != 0) {
 		r = tf_err_set(err, TF_E_REJECT, "'%s' names key %.16s..., not %.16s...%s", path,
 		               keyid, tf_sigkey_id(k), pinned ? "" : " (its embedded public key)");
 		goto out;
 	}
-	if (!pinned &&
-	    (r = tf_sigkey_verify(k, data, len, (const uint8_t *)sig, siglen, err)) != 0) {
+	if (!pinned && (r = tf_sigkey_verify(k, data, len, sig, siglen, err)) != 0) {
 		tf_err_prefix(err, "receipt '%s'", path);
 		goto out;
 	}
@@ -208,9 +224,6 @@ int tf_receipt_verify(const char *path, const char *pubkey_path, char **summary,
 out:
 	free(text);
 	cJSON_Delete(root);
-	tf_sigkey_free(k);
-	free(data);
-	free(sig);
-	free(sigpath);
+	tf_sigkey_free(own);
 	return r;
 }

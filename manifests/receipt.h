@@ -5,6 +5,7 @@
 #define TF_MANIFESTS_RECEIPT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 #include "crypto/sigkey.h"
@@ -33,5 +34,11 @@ int tf_receipt_write(const char *path, const void *data, size_t len, const struc
  * not; TF_E_INPUT when the file is not a receipt. */
 int tf_receipt_verify(const char *path, const char *pubkey_path, char **summary,
                       struct tf_err *err) TF_MUST_CHECK;
+
+/* The same over a receipt's bytes and signature in memory (path names it in messages); the
+ * pinned key, or NULL to use the embedded one. */
+int tf_receipt_check(const char *path, const char *data, size_t len, const uint8_t *sig,
+                     size_t siglen, const struct tf_sigkey *pinned_key, char **summary,
+                     struct tf_err *err) TF_MUST_CHECK;
 
 #endif

@@ -542,7 +542,10 @@ static char *toml_string(const char *s, const char *end)
 				}
 				memcpy(hex, s + 1, nd);
 				cp = strtoul(hex, &e, 16);
-				if (*e != '\0' || cp > 0x10ffff) {
+				/* hex digits only (strtoul takes blanks, a sign, 0x); a scalar
+				 * value */
+				if (*e != '\0' || strspn(hex, "0123456789abcdefABCDEF") != nd ||
+				    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
 					free(out);
 					return NULL;
 				}
@@ -577,8 +580,8 @@ char *tf_tiup_toml_mirror(const char *toml, size_t len)
 			eol = end;
 		while (q < eol && (*q == ' ' || *q == '\t'))
 			q++;
-		if (*q == '[')
-			return NULL; /* `mirror` is a top-level key: a table starts past it */
+		if (q < eol && *q == '[') /* q == end on a last line of blanks */
+			return NULL;      /* `mirror` is a top-level key: a table starts past it */
 		if ((size_t)(eol - q) > 6 && memcmp(q, "mirror", 6) == 0) {
 			q += 6;
 			if (*q == '"') /* not a quoted "mirror" key */

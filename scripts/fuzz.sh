@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Runs every fuzz target (tests/fuzz/fuzz_*.c) under libFuzzer with ASan and UBSan, each for
 # FUZZ_SECONDS (default 20) over a copy of its committed corpus (tests/fuzz/corpus/<name>/).
-# When clang cannot link libFuzzer, says so and exits 0: the targets still run under ctest,
-# replaying their corpus (tests/fuzz/replay.c). Not part of `make test`.
+# `make test` runs it as its fuzz gate (`make fuzz-gate`, 15 s a target); `make fuzz
+# FUZZ_SECONDS=600` is the long campaign. Exits 1 on any finding, after printing the input that
+# made it (base64 and a hex dump) and the sanitizer's report, so the CI log alone reproduces it:
+#   echo '<base64>' | base64 -d > crash && build-fuzz/run/fuzz_<name> crash
+# When clang cannot link libFuzzer it fails too (scripts/deps.sh installs libclang-rt-14-dev and
+# libfuzzer-14-dev); the targets also replay their corpus under ctest (tests/fuzz/replay.c).
 #
 #   scripts/fuzz.sh [NAME...]        (default: every target)
 # Environment: FUZZ_SECONDS, FUZZ_BUILD (default <src>/build-fuzz), CC_FUZZ (default clang).
@@ -20,9 +24,9 @@ trap 'rm -rf "$probe"' EXIT
 printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n)\n{ (void)d; (void)n; return 0; }\n' >"$probe/t.c"
 if ! command -v "$CC_FUZZ" >/dev/null ||
 	! "$CC_FUZZ" -fsanitize=fuzzer,address,undefined "$probe/t.c" -o "$probe/t" 2>/dev/null; then
-	echo "fuzz: $CC_FUZZ cannot link libFuzzer (-fsanitize=fuzzer); skipping." \
-		"The targets still replay their corpus under ctest (fuzz_*)."
-	exit 0
+	echo "fuzz: $CC_FUZZ cannot link libFuzzer (-fsanitize=fuzzer,address,undefined):" \
+		"run scripts/deps.sh (clang, libclang-rt-14-dev, libfuzzer-14-dev)" >&2
+	exit 1
 fi
 
 # Which library targets each fuzz target links, from its tf_fuzz_target() line.
@@ -60,8 +64,34 @@ mapfile -t archives < <(find "$BUILD" -name 'libtf_*.a' | sort)
 # shellcheck disable=SC2207
 syslibs=($(pkg-config --libs libarchive openssl zlib libcjson yaml-0.1 libssh))
 
+# The sanitizer's report and every input libFuzzer saved for target $1, into the log (stderr).
+report_finding() {
+	local t=$1 a n
+	{
+		echo "fuzz: ===== FINDING in $t ====="
+		if grep -q -E '^==[0-9]+==ERROR|runtime error|deadly signal|ALARM|out-of-memory' \
+			"$run/$t.log"; then
+			sed -n '/^==[0-9]*==ERROR\|runtime error\|deadly signal\|ALARM\|out-of-memory/,$p' \
+				"$run/$t.log" | head -n 80
+		else
+			tail -n 40 "$run/$t.log"
+		fi
+		for a in "$run/artifacts/$t-"*; do
+			[[ -f $a ]] || continue
+			n=$(stat -c %s "$a")
+			echo "fuzz: input $(basename "$a") ($n bytes), base64:"
+			head -c 65536 "$a" | base64 -w 76
+			echo "fuzz: the same, hex (first 1 KiB):"
+			head -c 1024 "$a" | od -A x -t x1z -v
+		done
+		echo "fuzz: reproduce: echo '<base64 above>' | base64 -d > crash && $run/fuzz_$t crash"
+		echo "fuzz: ===== end of finding in $t ====="
+	} >&2
+}
+
 run=$BUILD/run
 rm -rf "$run/tmp"
+rm -rf "$run/artifacts"
 mkdir -p "$run/artifacts" "$run/tmp"
 status=0
 summary=()
@@ -85,8 +115,8 @@ for t in "${targets[@]}"; do
 		summary+=("$t: ok, ${execs:-?} runs in $(($(date +%s) - t0))s, corpus $(find "$run/corpus-$t" -type f | wc -l) inputs")
 	else
 		status=1
-		summary+=("$t: FINDING, see $run/$t.log and $(find "$run/artifacts" -name "$t-*" | tr '\n' ' ')")
-		grep -m5 -E 'ERROR|SUMMARY|deadly signal|abort' "$run/$t.log" >&2 || true
+		summary+=("$t: FINDING after $(($(date +%s) - t0))s, see $run/$t.log")
+		report_finding "$t"
 	fi
 	rm -rf "${run:?}/tmp/"*
 done

@@ -170,6 +170,25 @@ static void test_toml(void **state)
 	assert_non_null(s = tf_tiup_toml_mirror(t, strlen(t)));
 	assert_string_equal(s, "caf\xc3\xa9");
 	free(s);
+	/* TOML's escapes are hex digits only, for a Unicode scalar value (strtoul alone took a
+	 * sign, blanks and 0x; a surrogate became CESU-8) */
+	t = "mirror = \"caf\\u+0e9\"\n";
+	assert_null(tf_tiup_toml_mirror(t, strlen(t)));
+	t = "mirror = \"caf\\u 0e9\"\n";
+	assert_null(tf_tiup_toml_mirror(t, strlen(t)));
+	t = "mirror = \"\\U0x00e9ab\"\n";
+	assert_null(tf_tiup_toml_mirror(t, strlen(t)));
+	t = "mirror = \"\\ud800\"\n";
+	assert_null(tf_tiup_toml_mirror(t, strlen(t)));
+	/* a last line of blanks, no newline: nothing read past the end (fuzz_tiup_state) */
+	{
+		char *b = malloc(3);
+
+		assert_non_null(b);
+		memcpy(b, "x\n\t", 3);
+		assert_null(tf_tiup_toml_mirror(b, 3));
+		free(b);
+	}
 	t = "[table]\nmirror = \"x\"\n";
 	assert_null(tf_tiup_toml_mirror(t, strlen(t)));
 	t = "mirrors = \"x\"\n";

@@ -317,12 +317,79 @@ static void test_preflight_32_hosts(void **state)
 	tf_topology_free(t);
 }
 
+/* The parsing of what a host printed, without SSH (tf_preflight_judge_probe, also the fuzz
+ * target's entry): systemctl's states, df lines whose file system name has spaces, ss listeners
+ * in IPv4-mapped form. */
+static void test_judge_probe(void **state)
+{
+	static const char meta[] = "topology:\n  pd_servers:\n"
+	                           "    - host: 127.0.0.11\n      client_port: 2379\n"
+	                           "      peer_port: 2380\n      deploy_dir: /d/pd\n"
+	                           "    - host: 127.0.0.11\n      client_port: 3379\n"
+	                           "      peer_port: 3380\n      deploy_dir: /d/small\n";
+	static const char out[] =
+	    "@@tf-preflight@@ units\n"
+	    "node_exporter-9100.service\tactive\tenabled\n"
+	    "node_exporter-old.service\tinactive\tenabled\n"
+	    "node_exporter-9101.service\tactive\tenabled\n"
+	    "\n@@tf-preflight@@ rc 0\n"
+	    "@@tf-preflight@@ disk\n"
+	    "/d/pd\t/dev/mapper/vg 0 root 264212084 18107568 82229620 19% /\n"
+	    "/d/small\ttmpfs 1024 1000 24 98% /d\n"
+	    "\n@@tf-preflight@@ rc 0\n"
+	    "@@tf-preflight@@ ss\n"
+	    "LISTEN 0 4096 [::ffff:127.0.0.11]:2379 [::]:* users:((\"pd-server\",pid=7,fd=12))\n"
+	    "LISTEN 0 4096 127.0.0.12:2380 0.0.0.0:*\n"
+	    "\n@@tf-preflight@@ rc 0\n";
+	const char *remove[] = {"127.0.0.11:2379", NULL};
+	struct tf_preflight_params p;
+	struct tf_preflight_report *r = NULL;
+	struct tf_topology *t = NULL;
+	struct tf_err err;
+	const char *want[][2] = {
+	    {"reachable", "ok"}, {"node_exporter", "fail"}, {"disk", "fail"}, {"pd_ports", "fail"}};
+	size_t i;
+
+	(void)state;
+	assert_int_equal(tf_topology_parse(meta, sizeof(meta) - 1, "meta.yaml", &t, &err), 0);
+	memset(&p, 0, sizeof(p));
+	p.topo = t;
+	p.pd_remove = remove;
+	if (tf_preflight_judge_probe(&p, out, "", 0, &r, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(r->nitems, 4);
+	for (i = 0; i < 4; i++) {
+		assert_string_equal(r->items[i].check, want[i][0]);
+		assert_string_equal(tf_check_status_name(r->items[i].status), want[i][1]);
+	}
+	/* the inactive but enabled unit without a port is a duplicate; 9101 another cluster's */
+	assert_non_null(
+	    strstr(r->items[1].detail, "node_exporter-old.service (inactive, enabled)"));
+	assert_null(strstr(r->items[1].detail, "9101"));
+	/* the name with spaces still parses (82229620 KiB free: not named); the small one is short
+	 */
+	assert_null(strstr(r->items[2].detail, "/d/pd"));
+	assert_non_null(strstr(r->items[2].detail, "/d/small 0 MiB free (need 1024 MiB"));
+	/* the client port listens (mapped address), the peer port only on another address */
+	assert_non_null(strstr(r->items[3].detail, "peer_port not listening"));
+	tf_preflight_report_free(r);
+	/* a probe whose sections are missing did not run */
+	assert_int_equal(
+	    tf_preflight_judge_probe(&p, "garbage", "sh: 1: x: not found\n", 127, &r, &err), 0);
+	assert_int_equal(r->nitems, 1);
+	assert_string_equal(r->items[0].check, "reachable");
+	assert_non_null(strstr(r->items[0].detail, "(exit 127): sh: 1: x: not found"));
+	tf_preflight_report_free(r);
+	tf_topology_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_preflight_ok_and_json),
 	    cmocka_unit_test(test_preflight_duplicates),
 	    cmocka_unit_test(test_preflight_32_hosts),
+	    cmocka_unit_test(test_judge_probe),
 	};
 
 	return cmocka_run_group_tests(tests, sshd_setup, sshd_teardown);

@@ -32,7 +32,8 @@ int tf_audit_append(const char *dir, const struct tf_audit_entry *e, struct tf_e
 		cJSON_AddNumberToObject(o, "exit_code", e->exit_code);
 		cJSON_AddNumberToObject(o, "duration_s",
 		                        (double)(long)(e->seconds * 1000) / 1000.0);
-	}
+	} else if (e->has_exit)
+		cJSON_AddNumberToObject(o, "exit_code", e->exit_code);
 	if (e->detail != NULL)
 		cJSON_AddStringToObject(o, "detail", e->detail);
 	if ((text = cJSON_PrintUnformatted(o)) == NULL) {

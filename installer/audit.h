@@ -10,10 +10,11 @@
 
 struct tf_audit_entry {
 	const char *step;
-	const char *event;   /* "command", "step", "note" */
+	const char *event;   /* "command", "step", "note", "refused" */
 	const char *host;    /* NULL: the control host */
 	const char *command; /* NULL for a note */
 	int exit_code;
+	int has_exit; /* 1: exit_code is written without a command (a refused run's exit code) */
 	double seconds;
 	const char *detail; /* NULL or a short text */
 };

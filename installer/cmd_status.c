@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -53,8 +54,15 @@ static void show(const struct tf_journal *j)
 	for (k = 0; k < j->nsteps; k++)
 		if (tf_step_find(j->steps[k].name) == NULL)
 			show_step(&j->steps[k]);
-	if (!j->finished)
-		tf_out("continue:  %s\n", tf_journal_resume_command(j));
+	if (!j->finished && !j->confirmed) {
+		tf_out("continue:  nothing to resume: this install was never confirmed and changed "
+		       "nothing; start it again: tiferry install BUNDLE\n");
+	} else if (!j->finished) {
+		char *cmd = tf_journal_resume_command(j);
+
+		tf_out("continue:  %s\n", cmd ? cmd : "(out of memory)");
+		free(cmd);
+	}
 }
 
 /* The one cluster under root that has a journal, when no --cluster is given. */

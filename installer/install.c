@@ -58,9 +58,11 @@ struct ctx {
 	int has_tiup;
 	int has_tls;
 	int has_plan;
-	int paused;                 /* stopped after o->stop_after */
-	int enable_tls;             /* the plan changes the cluster (steps preflight..health) */
-	struct tf_view *view;       /* what the operator sees while run_steps runs (NULL: -q) */
+	int paused;           /* stopped after o->stop_after */
+	int enable_tls;       /* the plan changes the cluster (steps preflight..health) */
+	struct tf_view *view; /* what the operator sees while run_steps runs (NULL: -q) */
+	char *prev;           /* the journal a new install replaced (an earlier install's) */
+	size_t prev_len;
 	char cluster_bin[PATH_MAX]; /* tf_install_cluster_binary's buffer */
 };
 
@@ -185,25 +187,34 @@ static const char *comp_version(const struct ctx *c, const char *name)
 
 /* ---- steps ---- */
 
+/* The options of the check, for the verdict before anything is written and for the check step;
+ * before has room for the path of the meta.yaml a resume checks the target against. */
+static void check_opts(const struct ctx *c, struct tf_check_opts *co, char *before, size_t len)
+{
+	memset(co, 0, sizeof(*co));
+	co->topology_fingerprint = tf_topology_file_fingerprint;
+	co->trust_dir = c->o->trust_dir;
+	co->cluster_meta = c->o->cluster_meta;
+	co->cluster_record_meta = c->o->cluster_meta;
+	co->state_dir = c->o->state_dir;
+	co->last_sequence = c->o->last_sequence;
+	/* Once PD has been scaled in, meta.yaml lists fewer members than the bundle was built for:
+	 * a resume checks the target against meta.yaml as the preflight found it (kept in our
+	 * private state folder by installer/enable.c). */
+	snprintf(before, len, "%s/meta-before.yaml", c->dir);
+	if (c->o->resume && co->cluster_meta == NULL &&
+	    tf_journal_get(&c->j, "pd_removed") != NULL && access(before, R_OK) == 0)
+		co->cluster_meta = before;
+}
+
 static int step_check(struct ctx *c, struct tf_err *err)
 {
-	struct tf_check_opts co = {.topology_fingerprint = tf_topology_file_fingerprint,
-	                           .trust_dir = c->o->trust_dir,
-	                           .cluster_meta = c->o->cluster_meta,
-	                           .cluster_record_meta = c->o->cluster_meta,
-	                           .state_dir = c->o->state_dir,
-	                           .last_sequence = c->o->last_sequence};
+	struct tf_check_opts co;
 	struct tf_progress pr;
 	char *staging = NULL, before[PATH_MAX + 32];
 	int r;
 
-	/* Once PD has been scaled in, meta.yaml lists fewer members than the bundle was built for:
-	 * a resume checks the target against meta.yaml as the preflight found it (kept in our
-	 * private state folder by installer/enable.c). */
-	snprintf(before, sizeof(before), "%s/meta-before.yaml", c->dir);
-	if (co.cluster_meta == NULL && tf_journal_get(&c->j, "pd_removed") != NULL &&
-	    access(before, R_OK) == 0)
-		co.cluster_meta = before;
+	check_opts(c, &co, before, sizeof(before));
 	/* A staging folder left by a crash is not trusted: wipe it and verify again. */
 	if (c->j.staging != NULL) {
 		if ((r = tf_rmtree(c->j.staging, err)) != 0)
@@ -831,8 +842,8 @@ static int peek_manifest(const char *bundle, struct tf_manifest *m, struct tf_er
 	struct tf_bundle_scan s;
 	int r;
 
-	/* Unverified: only the cluster name (validated charset) is used, to find the state
-	 * folder and lock; the full check runs in the first step. */
+	/* Unverified: only the cluster name (validated charset) is used, to find the state folder
+	 * and its journal; nothing is written for it before the full check passes. */
 	if ((r = tf_bundle_scan(bundle, &s, err)) != 0)
 		return r;
 	r = tf_manifest_parse(s.manifest, s.manifest_len, m, err);
@@ -899,43 +910,133 @@ static int confirm(const struct ctx *c, const struct tf_manifest *m, struct tf_e
 	return 0;
 }
 
-/* Prepares the journal for a new install or a resume. */
-static int open_journal(struct ctx *c, const struct tf_manifest *m, struct tf_err *err)
+/* The full check before anything is written (signatures, policy, window, target, anti-rollback,
+ * payload), with progress; its result is in c->res. The check step checks again as it stages
+ * the payload: the file may change in between, and a resume trusts nothing on disk. */
+static int verdict(struct ctx *c, struct tf_err *err)
 {
-	char abs[PATH_MAX];
-	int r = tf_journal_load(c->dir, &c->j, err);
+	struct tf_check_opts co;
+	struct tf_progress pr;
+	char before[PATH_MAX + 32];
+	int r;
 
-	if (r != 0 && r != TF_E_NOTFOUND)
-		return r;
-	if (r == 0 && !c->j.finished) {
-		if (!c->o->resume)
-			return tf_err_set(err, TF_E_FAIL,
-			                  "an install of bundle %s on '%s' did not finish; run: %s",
-			                  c->j.bundle_id, c->j.cluster,
-			                  tf_journal_resume_command(&c->j));
-		if (strcmp(c->j.bundle_id, m->bundle_id) != 0)
-			return tf_err_set(
-			    err, TF_E_FAIL,
-			    "the unfinished install is of bundle %s, not %s; resume it with '%s'",
-			    c->j.bundle_id, m->bundle_id, c->j.bundle ? c->j.bundle : "its bundle");
-		return 0;
+	check_opts(c, &co, before, sizeof(before));
+	tf_progress_start(&pr, "verifying", 0);
+	co.progress = &pr;
+	tf_check_result_init(&c->res);
+	c->have_res = 1;
+	r = tf_bundle_check(c->o->bundle, &co, &c->res, err);
+	tf_progress_finish(&pr);
+	return r;
+}
+
+/* A run refused before it changed anything (the bundle rejected, no terminal without --yes, an
+ * answer other than yes, a journal that forbids it, the lock held): one audit line, "refused"
+ * with the reason and the exit code, and nothing else. It goes to the cluster's audit.log when
+ * its state folder exists, else to <state>/audit.log: a refusal never creates a cluster's folder,
+ * whose name may come from a manifest that did not pass its check. */
+static void audit_refusal(const char *root, const char *cluster, const char *bundle,
+                          const struct tf_err *why)
+{
+	char dir[PATH_MAX], abs[PATH_MAX], detail[TF_ERR_MSG_MAX + 2 * PATH_MAX];
+	struct tf_audit_entry ae = {.step = "install",
+	                            .event = "refused",
+	                            .has_exit = 1,
+	                            .exit_code = tf_err_exit_code(why->code),
+	                            .detail = detail};
+	struct stat st;
+	struct tf_err aerr;
+
+	snprintf(detail, sizeof(detail), "bundle '%s'%s%s%s: %s",
+	         realpath(bundle, abs) != NULL ? abs : bundle, cluster ? " for cluster '" : "",
+	         cluster ? cluster : "", cluster ? "'" : "", why->msg);
+	if (cluster == NULL ||
+	    (size_t)snprintf(dir, sizeof(dir), "%s/%s", root, cluster) >= sizeof(dir) ||
+	    lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(dir, sizeof(dir), "%s", root);
+		if (tf_mkdir_p(dir, 0700, &aerr) != 0) {
+			tf_log_warn("audit log: %s", aerr.msg);
+			return;
+		}
 	}
-	if (c->o->resume)
-		return tf_err_set(err, TF_E_USAGE, "nothing to resume for cluster '%s'",
-		                  m->cluster);
+	if (tf_audit_append(dir, &ae, &aerr) != 0)
+		tf_log_warn("audit log: %s", aerr.msg);
+}
+
+/* The cluster's journal as it is now, read only: j is set and *have 1 when there is one. */
+static int look_journal(const char *dir, struct tf_journal *j, int *have, struct tf_err *err)
+{
+	int r;
+
+	tf_journal_release(j);
+	r = tf_journal_load(dir, j, err);
+	*have = r == 0;
+	return r == TF_E_NOTFOUND ? 0 : r;
+}
+
+/* Under the lock, after the check and the yes: a new journal, confirmed, with the options a
+ * resume needs. The journal it replaces (an earlier finished install's, or one never confirmed)
+ * is kept in c->prev and put back as it was if this run ends before changing anything. */
+static int new_journal(struct ctx *c, const struct tf_manifest *m, struct tf_err *err)
+{
+	char abs[PATH_MAX], *path = tf_path_join(c->dir, TF_JOURNAL_FILE);
+	int r;
+
+	if (path == NULL)
+		return tf_err_nomem(err);
+	r = tf_read_file(path, 1u << 20, &c->prev, &c->prev_len, err);
+	if (r != 0 && r != TF_E_NOTFOUND) {
+		free(path);
+		return r;
+	}
 	tf_journal_release(&c->j);
 	tf_journal_init(&c->j);
+	c->j.path = path;
 	if (realpath(c->o->bundle, abs) == NULL)
 		return tf_err_sys(err, TF_E_IO, "resolve '%s'", c->o->bundle);
-	c->j.path = tf_path_join(c->dir, TF_JOURNAL_FILE);
 	c->j.cluster = strdup(m->cluster);
 	c->j.bundle = strdup(abs);
 	c->j.bundle_id = strdup(m->bundle_id);
 	c->j.sequence = m->sequence;
-	if (c->j.path == NULL || c->j.cluster == NULL || c->j.bundle == NULL ||
-	    c->j.bundle_id == NULL)
+	c->j.confirmed = 1;
+	if (c->j.cluster == NULL || c->j.bundle == NULL || c->j.bundle_id == NULL)
 		return tf_err_nomem(err);
+	if ((r = tf_install_journal_opts(c->o, &c->j.opts, err)) != 0)
+		return r;
 	return save(c, err);
+}
+
+/* When the run ended before changing anything: the journal it wrote goes, the one it replaced
+ * comes back byte for byte (an earlier install's record stays as it was). */
+static void put_back_journal(struct ctx *c)
+{
+	struct tf_err e2;
+
+	if (c->prev != NULL) {
+		if (tf_write_file_atomic(c->j.path, c->prev, c->prev_len, 0600, &e2) != 0)
+			tf_log_warn("journal of the earlier install not put back: %s", e2.msg);
+	} else if (unlink(c->j.path) != 0 && errno != ENOENT) {
+		tf_log_warn("journal '%s' not removed: %s", c->j.path, strerror(errno));
+	}
+}
+
+/* What the operator runs next, appended to the one message cmd_install prints; when the command
+ * would not fit whole, status prints it (a cut command would not work pasted). */
+static void add_resume_hint(const struct ctx *c, struct tf_err *err, const char *lead)
+{
+	char *cmd = tf_journal_resume_command(&c->j);
+	size_t n = strlen(err->msg);
+	int w = -1;
+
+	if (cmd != NULL)
+		w = snprintf(err->msg + n, sizeof(err->msg) - n, "%s%s", lead, cmd);
+	if (cmd == NULL || w < 0 || (size_t)w >= sizeof(err->msg) - n) {
+		err->msg[n] = '\0';
+		snprintf(err->msg + n, sizeof(err->msg) - n,
+		         "%s(the command 'tiferry status --cluster %s' prints)", lead,
+		         c->j.cluster);
+	}
+	free(cmd);
 }
 
 static int run_steps(struct ctx *c, struct tf_err *err)
@@ -1007,12 +1108,81 @@ out:
 	return r;
 }
 
+/* A resume continues a confirmed install in its existing state folder: the lock first, then the
+ * journal read again under it; TiUP is switched back to the recorded mirror before anything else
+ * (whatever the bundle), and the check step checks the bundle in full. */
+static int start_resume(struct ctx *c, const struct tf_manifest *peek, int *lockfd, int *refusal,
+                        struct tf_err *err)
+{
+	struct stat st;
+	int have = 0, r;
+
+	*refusal = 1;
+	if (lstat(c->dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return tf_install_start_check(NULL, peek->cluster, peek->bundle_id, 1, err);
+	if ((r = take_lock(c->dir, lockfd, err)) != 0 ||
+	    (r = look_journal(c->dir, &c->j, &have, err)) != 0 ||
+	    (r = tf_install_start_check(have ? &c->j : NULL, peek->cluster, peek->bundle_id, 1,
+	                                err)) != 0)
+		return r;
+	/* the options of this run are the ones the next resume needs */
+	if ((r = tf_install_journal_opts(c->o, &c->j.opts, err)) != 0 || (r = save(c, err)) != 0)
+		return r;
+	*refusal = 0;
+	tf_log_info("resuming the install of bundle %s on '%s'", c->j.bundle_id, c->j.cluster);
+	note(c, "resume", c->j.mirror_switched ? "TiUP was left on the staging mirror" : NULL);
+	if (c->j.mirror_switched && (r = restore_mirror(c, err)) != 0)
+		return tf_err_prefix(err, "switch TiUP's mirror back before resuming");
+	tf_install_resume_reset(&c->j);
+	return 0;
+}
+
+/* A new install writes nothing before the bundle passed every rule and the operator said yes:
+ * no state folder, lock or journal (issue 13, item 2). Refusals until then are the caller's to
+ * audit; *refusal says whether the error is one. */
+static int start_new(struct ctx *c, const struct tf_manifest *peek, int *lockfd, int *refusal,
+                     struct tf_err *err)
+{
+	const struct tf_manifest *m = &c->res.manifest;
+	int have = 0, r;
+
+	*refusal = 1;
+	/* an unfinished install blocks a new one: said before the bundle is read in full */
+	if (!c->o->dry_run && ((r = look_journal(c->dir, &c->j, &have, err)) != 0 ||
+	                       (r = tf_install_start_check(have ? &c->j : NULL, peek->cluster,
+	                                                   peek->bundle_id, 0, err)) != 0))
+		return r;
+	if ((r = verdict(c, err)) != 0)
+		return r;
+	if (strcmp(m->cluster, peek->cluster) != 0 || strcmp(m->bundle_id, peek->bundle_id) != 0)
+		return tf_err_set(err, TF_E_REJECT,
+		                  "the bundle changed while it was being checked");
+	if ((r = read_sections(c, m, err)) != 0)
+		return r;
+	if (c->o->dry_run) {
+		*refusal = 0;
+		return dry_run(c, m, err); /* from this check's result: the bundle is read once */
+	}
+	/* inputs check goes here (after the verdict, before the yes) */
+	if ((r = confirm(c, m, err)) != 0)
+		return r;
+	if ((r = tf_mkdir_p(c->dir, 0700, err)) != 0 || (r = take_lock(c->dir, lockfd, err)) != 0 ||
+	    (r = look_journal(c->dir, &c->j, &have, err)) != 0 ||
+	    (r = tf_install_start_check(have ? &c->j : NULL, m->cluster, m->bundle_id, 0, err)) !=
+	        0)
+		return r; /* another install may have started since the first look */
+	if ((r = new_journal(c, m, err)) != 0)
+		return r;
+	*refusal = 0;
+	return 0;
+}
+
 int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 {
 	struct ctx c;
 	struct tf_manifest peek;
 	const char *root = o->state_dir ? o->state_dir : tf_paths_state_root();
-	int lockfd = -1, r;
+	int lockfd = -1, refusal = 1, peeked = 0, r;
 
 	memset(&c, 0, sizeof(c));
 	c.o = o;
@@ -1023,48 +1193,25 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 	tf_journal_init(&c.j);
 	tf_manifest_init(&peek);
 	if ((r = peek_manifest(o->bundle, &peek, err)) != 0)
-		goto out;
+		goto refused;
+	peeked = 1;
 	if ((size_t)snprintf(c.dir, sizeof(c.dir), "%s/%s", root, peek.cluster) >= sizeof(c.dir)) {
 		r = tf_err_set(
 		    err, TF_E_INPUT,
 		    "state folder '%s/%s' is too long: set TIFERRY_STATE_DIR to a shorter path",
 		    root, peek.cluster);
-		goto out;
+		goto refused;
 	}
 	if ((r = tf_paths_tiup_home(&c.tiup_home, err)) != 0)
+		goto refused;
+	if (o->resume)
+		r = start_resume(&c, &peek, &lockfd, &refusal, err);
+	else
+		r = start_new(&c, &peek, &lockfd, &refusal, err);
+	if (r != 0 && refusal)
+		goto refused;
+	if (r != 0 || o->dry_run)
 		goto out;
-	if (o->dry_run) {
-		struct tf_check_opts co = {.topology_fingerprint = tf_topology_file_fingerprint,
-		                           .trust_dir = o->trust_dir,
-		                           .cluster_meta = o->cluster_meta,
-		                           .state_dir = o->state_dir,
-		                           .last_sequence = o->last_sequence};
-
-		tf_check_result_init(&c.res);
-		c.have_res = 1;
-		if ((r = tf_bundle_check(o->bundle, &co, &c.res, err)) != 0 ||
-		    (r = read_sections(&c, &c.res.manifest, err)) != 0)
-			goto out;
-		r = dry_run(&c, &c.res.manifest, err);
-		goto out;
-	}
-	if ((r = tf_mkdir_p(c.dir, 0700, err)) != 0 || (r = take_lock(c.dir, &lockfd, err)) != 0)
-		goto out;
-	if ((r = open_journal(&c, &peek, err)) != 0)
-		goto out;
-	if (!o->resume && (r = confirm(&c, &peek, err)) != 0)
-		goto out;
-	if (o->resume) {
-		tf_log_info("resuming the install of bundle %s on '%s'", c.j.bundle_id,
-		            c.j.cluster);
-		note(&c, "resume",
-		     c.j.mirror_switched ? "TiUP was left on the staging mirror" : NULL);
-		if (c.j.mirror_switched && (r = restore_mirror(&c, err)) != 0) {
-			tf_err_prefix(err, "switch TiUP's mirror back before resuming");
-			goto out;
-		}
-		tf_install_resume_reset(&c.j);
-	}
 	r = run_steps(&c, err);
 	if (r != 0 && c.j.mirror_switched) {
 		/* Always switch the mirror back, whatever failed. */
@@ -1072,9 +1219,9 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 		struct tf_journal_step *s = tf_journal_step(&c.j, NAME(RESTORE_MIRROR));
 
 		if (restore_mirror(&c, &e2) != 0) {
-			tf_err_prefix(err,
-			              "and the mirror could not be switched back (%s); run '%s'",
-			              e2.msg, tf_journal_resume_command(&c.j));
+			/* the command that continues (and switches it back) follows below */
+			tf_err_prefix(err, "and the mirror could not be switched back (%s)",
+			              e2.msg);
 		} else if (s != NULL) {
 			snprintf(s->detail, sizeof(s->detail), "restored after a failure");
 			if (save(&c, &e2) != 0)
@@ -1082,25 +1229,34 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 		}
 	}
 	if (r == 0 && c.paused) {
-		if ((r = save(&c, err)) == 0)
+		if ((r = save(&c, err)) == 0) {
+			char *cmd = tf_journal_resume_command(&c.j);
+
 			tf_log_info("stopped after step '%s' as asked; continue with: %s",
-			            o->stop_after, tf_journal_resume_command(&c.j));
+			            o->stop_after, cmd ? cmd : "(tiferry status prints it)");
+			free(cmd);
+		}
 	} else if (r == 0) {
 		c.j.finished = 1;
 		if ((r = save(&c, err)) == 0)
 			tf_log_info("installed bundle %s on '%s'", c.j.bundle_id, c.j.cluster);
 	} else if (tf_install_nothing_changed(&c.j)) {
 		/* Refused before any change: there is nothing to resume. */
-		unlink(c.j.path);
+		put_back_journal(&c);
+		goto refused;
 	} else if (c.j.path != NULL && !c.j.finished) {
-		/* What the operator runs next, in the one message cmd_install prints. */
-		size_t n = strlen(err->msg);
+		char lead[256];
 
-		snprintf(err->msg + n, sizeof(err->msg) - n,
+		snprintf(lead, sizeof(lead),
 		         "; 'tiferry status --cluster %s' shows where it stopped; after fixing the "
-		         "cause, continue with: %s",
-		         c.j.cluster, tf_journal_resume_command(&c.j));
+		         "cause, continue with: ",
+		         c.j.cluster);
+		add_resume_hint(&c, err, lead);
 	}
+	goto out;
+refused:
+	if (!o->dry_run)
+		audit_refusal(root, peeked ? peek.cluster : NULL, o->bundle, err);
 out:
 	if (lockfd >= 0)
 		close(lockfd);
@@ -1110,6 +1266,7 @@ out:
 		tf_check_result_release(&c.res);
 	tf_journal_release(&c.j);
 	tf_manifest_release(&peek);
+	free(c.prev);
 	free(c.tiup_home);
 	return r;
 }

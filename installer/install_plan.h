@@ -5,6 +5,7 @@
 #define TF_INSTALLER_INSTALL_PLAN_H
 
 #include "common/err.h"
+#include "installer/install.h"
 #include "installer/journal.h"
 #include "manifests/steps.h"
 
@@ -50,5 +51,17 @@ const char *tf_install_cluster_binary(const struct tf_journal *j, const char *ti
 
 /* 1 when the journal shows only the check ran (and failed): TiUP and the cluster are untouched. */
 int tf_install_nothing_changed(const struct tf_journal *j);
+
+/* Whether a run may start, from the cluster's journal j (NULL: none), the checked bundle's id and
+ * --resume; read before anything is written. 0: start (a new install, or the resume asked for);
+ * an unfinished journal never confirmed changed nothing and is replaced by a new install, never
+ * resumed. Otherwise TF_E_FAIL or TF_E_USAGE with the message and the way out. */
+int tf_install_start_check(const struct tf_journal *j, const char *cluster, const char *bundle_id,
+                           int resume, struct tf_err *err) TF_MUST_CHECK;
+
+/* The options of o a resume needs again (struct tf_journal_opts), paths made absolute against
+ * the working folder; --passin only in its file: or env: form. *out is released first. */
+int tf_install_journal_opts(const struct tf_install_opts *o, struct tf_journal_opts *out,
+                            struct tf_err *err) TF_MUST_CHECK;
 
 #endif

@@ -2,8 +2,10 @@
 #include "installer/journal.h"
 #include "common/fsutil.h"
 #include "common/paths.h"
+#include "common/proc.h"
 #include "common/timeutil.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +34,19 @@ void tf_journal_release(struct tf_journal *j)
 	free(j->bundle);
 	free(j->bundle_id);
 	free(j->staging);
+	tf_journal_opts_release(&j->opts);
 	tf_journal_init(j);
+}
+
+void tf_journal_opts_release(struct tf_journal_opts *o)
+{
+	free(o->trust_dir);
+	free(o->recipient);
+	free(o->known_hosts);
+	free(o->passin);
+	free(o->cluster_meta);
+	free(o->tiup);
+	memset(o, 0, sizeof(*o));
 }
 
 const char *tf_step_status_name(enum tf_step_status s)
@@ -87,13 +101,42 @@ const char *tf_journal_get(const struct tf_journal *j, const char *key)
 	return NULL;
 }
 
-const char *tf_journal_resume_command(const struct tf_journal *j)
+char *tf_journal_resume_command(const struct tf_journal *j)
 {
-	static char buf[TF_PATH_BUF + sizeof("tiferry install '' --resume")];
+	const struct tf_journal_opts *o = &j->opts;
+	const char *argv[24];
+	char seq[32];
+	size_t n = 0;
 
-	snprintf(buf, sizeof(buf), "tiferry install '%s' --resume",
-	         j->bundle ? j->bundle : "BUNDLE");
-	return buf;
+	argv[n++] = "tiferry";
+	argv[n++] = "install";
+	argv[n++] = j->bundle ? j->bundle : "BUNDLE";
+	argv[n++] = "--resume";
+#define ADD(flag, value)                                                                           \
+	do {                                                                                       \
+		if ((value) != NULL) {                                                             \
+			argv[n++] = flag;                                                          \
+			argv[n++] = value;                                                         \
+		}                                                                                  \
+	} while (0)
+	ADD("--trust", o->trust_dir);
+	ADD("--recipient", o->recipient);
+	ADD("--known-hosts", o->known_hosts);
+	ADD("--passin", o->passin);
+	ADD("--cluster-meta", o->cluster_meta);
+	ADD("--tiup", o->tiup);
+#undef ADD
+	if (o->accept_new_host_keys)
+		argv[n++] = "--accept-new-host-keys";
+	if (o->last_sequence != 0) {
+		snprintf(seq, sizeof(seq), "%" PRIu64, o->last_sequence);
+		argv[n++] = "--last-sequence";
+		argv[n++] = seq;
+	}
+	if (o->yes)
+		argv[n++] = "--yes";
+	argv[n] = NULL;
+	return tf_proc_format(argv);
 }
 
 static void add_time(cJSON *o, const char *name, time_t t)
@@ -104,6 +147,34 @@ static void add_time(cJSON *o, const char *name, time_t t)
 		return;
 	tf_time_format(t, buf, sizeof(buf));
 	cJSON_AddStringToObject(o, name, buf);
+}
+
+/* The options as the journal's "options" object (only those given). */
+static int add_opts(cJSON *root, const struct tf_journal_opts *o)
+{
+	cJSON *v = cJSON_AddObjectToObject(root, "options");
+
+	if (v == NULL)
+		return -1;
+	if (o->trust_dir != NULL)
+		cJSON_AddStringToObject(v, "trust", o->trust_dir);
+	if (o->recipient != NULL)
+		cJSON_AddStringToObject(v, "recipient", o->recipient);
+	if (o->known_hosts != NULL)
+		cJSON_AddStringToObject(v, "known_hosts", o->known_hosts);
+	if (o->passin != NULL)
+		cJSON_AddStringToObject(v, "passin", o->passin);
+	if (o->cluster_meta != NULL)
+		cJSON_AddStringToObject(v, "cluster_meta", o->cluster_meta);
+	if (o->tiup != NULL)
+		cJSON_AddStringToObject(v, "tiup", o->tiup);
+	if (o->accept_new_host_keys)
+		cJSON_AddBoolToObject(v, "accept_new_host_keys", 1);
+	if (o->last_sequence != 0)
+		cJSON_AddNumberToObject(v, "last_sequence", (double)o->last_sequence);
+	if (o->yes)
+		cJSON_AddBoolToObject(v, "yes", 1);
+	return 0;
 }
 
 int tf_journal_save(const struct tf_journal *j, struct tf_err *err)
@@ -123,8 +194,21 @@ int tf_journal_save(const struct tf_journal *j, struct tf_err *err)
 		cJSON_AddStringToObject(root, "staging", j->staging);
 	cJSON_AddBoolToObject(root, "mirror_switched", j->mirror_switched);
 	cJSON_AddBoolToObject(root, "finished", j->finished);
-	if (!j->finished)
-		cJSON_AddStringToObject(root, "resume", tf_journal_resume_command(j));
+	cJSON_AddBoolToObject(root, "confirmed", j->confirmed);
+	if (add_opts(root, &j->opts) != 0) {
+		cJSON_Delete(root);
+		return tf_err_nomem(err);
+	}
+	if (!j->finished) {
+		char *resume = tf_journal_resume_command(j);
+
+		if (resume == NULL) {
+			cJSON_Delete(root);
+			return tf_err_nomem(err);
+		}
+		cJSON_AddStringToObject(root, "resume", resume);
+		free(resume);
+	}
 	if (j->nvalues > 0) {
 		cJSON *vals = cJSON_AddObjectToObject(root, "values");
 
@@ -167,6 +251,34 @@ static time_t get_time(const cJSON *o, const char *name)
 	if (cJSON_IsString(v) && tf_time_parse(v->valuestring, &t, NULL) == 0)
 		return t;
 	return 0;
+}
+
+static void load_opts(const cJSON *v, struct tf_journal_opts *o)
+{
+	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(v, "last_sequence");
+
+	if (v == NULL)
+		return;
+	o->trust_dir = dup_str(v, "trust");
+	o->recipient = dup_str(v, "recipient");
+	o->known_hosts = dup_str(v, "known_hosts");
+	o->passin = dup_str(v, "passin");
+	o->cluster_meta = dup_str(v, "cluster_meta");
+	o->tiup = dup_str(v, "tiup");
+	o->accept_new_host_keys =
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "accept_new_host_keys"));
+	o->yes = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "yes"));
+	/* in range before the conversion, as the sequence above */
+	o->last_sequence =
+	    cJSON_IsNumber(seq) && seq->valuedouble >= 1 && seq->valuedouble <= 9007199254740992.0
+	        ? (uint64_t)seq->valuedouble
+	        : 0;
+	/* a journal is ours (0600 in a 0700 folder), but a passphrase never belongs in it */
+	if (o->passin != NULL && strncmp(o->passin, "file:", 5) != 0 &&
+	    strncmp(o->passin, "env:", 4) != 0) {
+		free(o->passin);
+		o->passin = NULL;
+	}
 }
 
 int tf_journal_load(const char *dir, struct tf_journal *j, struct tf_err *err)
@@ -219,6 +331,9 @@ int tf_journal_parse(const char *buf, size_t len, const char *path, struct tf_jo
 	j->mirror_switched =
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "mirror_switched"));
 	j->finished = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "finished"));
+	v = cJSON_GetObjectItemCaseSensitive(root, "confirmed");
+	j->confirmed = cJSON_IsTrue(v);
+	load_opts(cJSON_GetObjectItemCaseSensitive(root, "options"), &j->opts);
 	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(root, "steps"))
 	{
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(v, "name");
@@ -245,6 +360,16 @@ int tf_journal_parse(const char *buf, size_t len, const char *path, struct tf_jo
 			r = tf_err_set(err, e2.code, "%s", e2.msg);
 			goto out;
 		}
+	}
+	/* A journal written before "confirmed" existed: its run was confirmed if any step started
+	 * (those runs asked before the first step); one with no step started changed nothing. */
+	if (!cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(root, "confirmed"))) {
+		size_t i;
+
+		for (i = 0; i < j->nsteps; i++)
+			if (j->steps[i].status != TF_STEP_PENDING)
+				j->confirmed = 1;
+		j->confirmed |= j->finished || j->mirror_switched;
 	}
 	if (j->cluster == NULL || j->bundle_id == NULL) {
 		r = tf_err_set(

@@ -26,6 +26,21 @@ struct tf_journal_step {
 	char detail[TF_JOURNAL_DETAIL];
 };
 
+/* The options the run was started with that a resume needs again, so that the command printed
+ * to continue works when pasted: paths absolute, NULL when the option was not given. Never a
+ * passphrase: passin is kept only in its file:PATH or env:NAME form. */
+struct tf_journal_opts {
+	char *trust_dir;
+	char *recipient;
+	char *known_hosts;
+	char *passin;
+	char *cluster_meta;
+	char *tiup;
+	int accept_new_host_keys;
+	int yes;
+	uint64_t last_sequence; /* 0: not given */
+};
+
 struct tf_journal {
 	char *path; /* the journal file */
 	char *cluster;
@@ -35,6 +50,10 @@ struct tf_journal {
 	char *staging;       /* private staging folder, or NULL once wiped */
 	int mirror_switched; /* 1 while TiUP points at the staging mirror */
 	int finished;        /* 1 when every step is done */
+	/* 1 when the operator's yes (or --yes) came before the journal was written; a journal
+	 * without it records no change and is never resumed */
+	int confirmed;
+	struct tf_journal_opts opts;
 	size_t nsteps;
 	struct tf_journal_step steps[TF_JOURNAL_MAX_STEPS];
 	/* What steps must remember across a crash (e.g. the PD members removed), as text. */
@@ -60,7 +79,10 @@ int tf_journal_set(struct tf_journal *j, const char *key, const char *value,
                    struct tf_err *err) TF_MUST_CHECK;
 /* The value under key, or NULL. */
 const char *tf_journal_get(const struct tf_journal *j, const char *key);
-/* The command that continues this install (static buffer). */
-const char *tf_journal_resume_command(const struct tf_journal *j);
+/* Frees the options' strings and zeroes them. */
+void tf_journal_opts_release(struct tf_journal_opts *o);
+/* The command that continues this install, with the options recorded, each argument
+ * shell-quoted where needed. The caller frees it; NULL when out of memory. */
+char *tf_journal_resume_command(const struct tf_journal *j);
 
 #endif

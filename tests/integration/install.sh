@@ -93,6 +93,42 @@ assert_false "dry run: no state" test -e "$TIFERRY_STATE_DIR/lab"
 assert_run "no terminal, no --yes: refused" 2 "add --yes" "$TIFERRY" install "$w/b1.tar" \
 	--trust "$w/trust" --recipient "$w/rcp"
 assert_eq "refused: TiUP home untouched" "$(tf_snapshot "$TIUP_HOME")" "$before"
+# issue 18 bug 2 / issue 13 item 2: the refusal left a journal with "steps": [] that blocked
+# every later install ("did not finish; run: … --resume"); now nothing but its audit line
+assert_false "no terminal: no journal" test -e "$TIFERRY_STATE_DIR/lab/journal.json"
+assert_false "no terminal: no state folder for the cluster" test -e "$TIFERRY_STATE_DIR/lab"
+assert_run "no terminal: status finds no install" 2 "no install journal" "$TIFERRY" status
+refusals() { # FILE EXIT: the audit lines of refused runs with that exit code
+	jq -c "select(.event == \"refused\" and .exit_code == $2)" "$1" 2>/dev/null | wc -l
+}
+assert_eq "no terminal: one audit line, refused with exit 2" "$(refusals "$TIFERRY_STATE_DIR/audit.log" 2)" 1
+assert_true "no terminal: the audit line says why" grep -q 'add --yes to run it without a terminal' \
+	"$TIFERRY_STATE_DIR/audit.log"
+
+# ---- answered "n" on a terminal: only an audit line; nothing to resume (issue 13, item 2) ----
+rm -rf "$TIFERRY_STATE_DIR"
+expect_exit 1 sh -c 'printf "n\n" | script -qec "$0" /dev/null' \
+	"$(printf '%q ' "$TIFERRY" install "$w/b1.tar" --trust "$w/trust" --recipient "$w/rcp")" || true
+assert_eq "answered n: exit 1" "$TF_RC" 1
+assert_true "answered n: asked, then not confirmed" sh -c "grep -q '? \[y/N\]' '$TF_TMP/last.out' &&
+	grep -q 'not confirmed; nothing was changed' '$TF_TMP/last.out'"
+assert_eq "answered n: the state folder holds only the audit log" \
+	"$(cd "$TIFERRY_STATE_DIR" && find . -mindepth 1 | sort | tr '\n' ' ')" "./audit.log "
+assert_eq "answered n: one audit line, refused with exit 1" "$(refusals "$TIFERRY_STATE_DIR/audit.log" 1)" 1
+assert_eq "answered n: TiUP home untouched" "$(tf_snapshot "$TIUP_HOME")" "$before"
+# the declined change could be resumed with no question asked (the journal was there)
+assert_run "answered n: --resume has nothing to resume" 2 "nothing to resume for cluster 'lab'" \
+	"$TIFERRY" install "$w/b1.tar" --trust "$w/trust" --recipient "$w/rcp" --resume
+assert_eq "answered n, then --resume: TiUP home untouched" "$(tf_snapshot "$TIUP_HOME")" "$before"
+
+# ---- an unsigned bundle: rejected before any folder is made for the cluster it names ----
+rm -rf "$TIFERRY_STATE_DIR"
+sed -e 's/^cluster: lab$/cluster: ghost/' -e '/^signing_key:/d' "$w/spec-1.yaml" >"$w/spec-unsigned.yaml"
+"$TIFERRY_BUILD" -q build --spec "$w/spec-unsigned.yaml" --out "$w/unsigned.tar"
+assert_run "unsigned bundle: rejected" 3 "needs 1 valid signature, bundle has 0" install "$w/unsigned.tar"
+assert_false "unsigned bundle: no folder for the cluster it names" test -e "$TIFERRY_STATE_DIR/ghost"
+assert_eq "unsigned bundle: the refusal is audited (exit 3)" "$(refusals "$TIFERRY_STATE_DIR/audit.log" 3)" 1
+assert_eq "unsigned bundle: TiUP home untouched" "$(tf_snapshot "$TIUP_HOME")" "$before"
 
 # ---- a full run, with a tiup wrapper that looks for readable private keys at every call ----
 reset_home
@@ -138,6 +174,21 @@ assert_true "audit log names every tiup command" grep -q 'tiup-watch mirror set 
 assert_true "update --self ran as \$TIUP_HOME/bin/tiup" \
 	grep -qF "\"command\":\"$TIUP_HOME/bin/tiup update --self\",\"exit_code\":0" "$TIFERRY_STATE_DIR/lab/audit.log"
 assert_true "audit log: the #594 warning" grep -q 'TiUP issue #594' "$TIFERRY_STATE_DIR/lab/audit.log"
+# ---- issue 18 bug 1: a rejected bundle removed the finished journal of the install before it
+# (status then said no install ran; verify --cluster skipped its TiUP checks), unaudited ----
+sed 's/^sequence: 1$/sequence: 5/' "$w/spec-1.yaml" >"$w/spec-unapproved.yaml"
+"$TIFERRY_BUILD" -q build --spec "$w/spec-unapproved.yaml" --out "$w/unapproved.tar" # no approval
+journal_sum=$(tf_sha256 "$TIFERRY_STATE_DIR/lab/journal.json")
+b1_id=$(jq -r .bundle_id "$TIFERRY_STATE_DIR/lab/journal.json")
+assert_run "a bundle lacking an approval: rejected" 3 "approver" install "$w/unapproved.tar"
+assert_eq "rejected: the finished journal is byte-identical" \
+	"$(tf_sha256 "$TIFERRY_STATE_DIR/lab/journal.json")" "$journal_sum"
+assert_run "rejected: status still shows the first install" 0 "$b1_id" "$TIFERRY" status --cluster lab
+assert_true "rejected: status says finished" grep -q 'state:     finished' "$TF_TMP/last.out"
+assert_eq "rejected: the refusal is in the cluster's audit log (exit 3)" \
+	"$(refusals "$TIFERRY_STATE_DIR/lab/audit.log" 3)" 1
+assert_true "rejected: the audit line names the bundle" \
+	grep -q "\"refused\".*unapproved.tar' for cluster 'lab'" "$TIFERRY_STATE_DIR/lab/audit.log"
 assert_reject "the same bundle again: rollback" "is not above 1" "$TIFERRY" check "$w/b1.tar" \
 	--trust "$w/trust"
 # Issue 13, item 8b: a lost state record (deleted, or TIFERRY_STATE_DIR pointed elsewhere) read
@@ -180,6 +231,45 @@ for step in mirror-set update-self update-cluster update-ctl; do
 	mirror_is_original "fail at $step, resumed"
 	no_staging "fail at $step, resumed"
 done
+
+# ---- issue 18 bug 3: the printed resume command dropped --trust, --recipient, --known-hosts
+# (and --yes); pasted, it failed on /etc/tiferry/trust/policy.yaml. Relative paths with a space
+# and a quote, from another folder: the command is run as printed, from / ----
+reset_home
+odd="$w/odd 'dir'"
+mkdir -p "$odd"
+cp -a "$w/trust" "$odd/trust"
+cp -a "$w/rcp" "$odd/rcp"
+: >"$odd/known hosts"
+assert_run "fail at update-self (relative options): install stops" 1 "continue with: " \
+	sh -c 'cd "$1" && env TIUP_DOUBLE_FAIL=update-self "$0" install "$2" --trust trust \
+	--recipient ./rcp --known-hosts "known hosts" --yes' "$TIFERRY" "$odd" "$w/b1.tar"
+resume_cmd=$(sed -n 's/.*continue with: //p' "$TF_TMP/last.err")
+for opt in "--trust '$w/odd '\\''dir'\\''/trust'" "--recipient '$w/odd '\\''dir'\\''/rcp'" \
+	"--known-hosts '$w/odd '\\''dir'\\''/known hosts'" --yes; do
+	if [[ $resume_cmd == *" $opt"* ]]; then pass "resume command has $opt"; else
+		fail "resume command lacks $opt: $resume_cmd"; fi
+done
+assert_run "status prints the same command" 1 "continue:  $resume_cmd" "$TIFERRY" status --cluster lab
+mkdir -p "$w/shim"
+ln -sf "$TIFERRY" "$w/shim/tiferry"
+assert_run "the printed command, pasted, completes" 0 "installed bundle" \
+	sh -c 'cd / && PATH="$1:$PATH" && eval "$0"' "$resume_cmd" "$w/shim"
+upgraded "resumed by the printed command"
+mirror_is_original "resumed by the printed command"
+
+# ---- a journal never confirmed (an older tiferry wrote it before asking): not resumed ----
+reset_home
+mkdir -p "$TIFERRY_STATE_DIR/lab"
+jq -n --arg b "$w/b1.tar" --arg id "$(tar -xOf "$w/b1.tar" manifest.json | jq -r .bundle_id)" \
+	'{cluster: "lab", bundle: $b, bundle_id: $id, sequence: 1, mirror_switched: false,
+	  finished: false, steps: []}' >"$TIFERRY_STATE_DIR/lab/journal.json"
+before=$(tf_snapshot "$TIUP_HOME")
+assert_run "never confirmed: --resume refused, with the way out" 2 "was never confirmed and changed nothing" \
+	install "$w/b1.tar" --resume
+assert_eq "never confirmed: TiUP home untouched" "$(tf_snapshot "$TIUP_HOME")" "$before"
+assert_run "never confirmed: status says there is nothing to resume" 1 "nothing to resume" \
+	"$TIFERRY" status --cluster lab
 
 # ---- SIGKILL between steps: TiUP left on the staging mirror until --resume ----
 for after in "mirror set" "update cluster" "--binary cluster"; do

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void test_stop_after(void **state)
 {
@@ -223,13 +224,123 @@ static void test_cluster_binary(void **state)
 	tf_journal_release(&j);
 }
 
+/* A journal fixture of cluster "lab" for bundle id, finished or not, confirmed or not. */
+static void journal_of(struct tf_journal *j, const char *id, int finished, int confirmed)
+{
+	tf_journal_init(j);
+	j->cluster = strdup("lab");
+	j->bundle = strdup("/b/one.tar");
+	j->bundle_id = strdup(id);
+	j->finished = finished;
+	j->confirmed = confirmed;
+	j->opts.trust_dir = strdup("/etc/t");
+	assert_non_null(j->bundle_id);
+}
+
+/* Issue 13 item 2 and issue 18 bug 2: which journal lets a run start, read before anything is
+ * written; a journal never confirmed blocks nothing and is never resumed. */
+static void test_start_check(void **state)
+{
+	struct tf_journal j;
+	struct tf_err err;
+
+	(void)state;
+	/* nothing there: a new install starts, a resume has nothing to continue */
+	assert_int_equal(tf_install_start_check(NULL, "lab", "b1", 0, &err), 0);
+	assert_int_equal(tf_install_start_check(NULL, "lab", "b1", 1, &err), TF_E_USAGE);
+	assert_string_equal(err.msg, "nothing to resume for cluster 'lab'");
+	/* an earlier install finished: a new one starts; nothing to resume */
+	journal_of(&j, "b0", 1, 1);
+	assert_int_equal(tf_install_start_check(&j, "lab", "b1", 0, &err), 0);
+	assert_int_equal(tf_install_start_check(&j, "lab", "b0", 1, &err), TF_E_USAGE);
+	tf_journal_release(&j);
+	/* a confirmed install did not finish: a new one is refused with the command that
+	 * continues it (its options included); a resume of the same bundle goes on */
+	journal_of(&j, "b0", 0, 1);
+	assert_int_equal(tf_install_start_check(&j, "lab", "b1", 0, &err), TF_E_FAIL);
+	assert_string_equal(err.msg, "an install of bundle b0 on 'lab' did not finish; run: "
+	                             "tiferry install /b/one.tar --resume --trust /etc/t");
+	assert_int_equal(tf_install_start_check(&j, "lab", "b0", 1, &err), 0);
+	assert_int_equal(tf_install_start_check(&j, "lab", "b1", 1, &err), TF_E_FAIL);
+	assert_non_null(strstr(err.msg, "the unfinished install is of bundle b0, not b1"));
+	tf_journal_release(&j);
+	/* never confirmed (an older tiferry's, written before the question): it changed nothing,
+	 * a new install replaces it and a resume is refused with the way out */
+	journal_of(&j, "b0", 0, 0);
+	assert_int_equal(tf_install_start_check(&j, "lab", "b1", 0, &err), 0);
+	assert_int_equal(tf_install_start_check(&j, "lab", "b0", 0, &err), 0);
+	assert_int_equal(tf_install_start_check(&j, "lab", "b0", 1, &err), TF_E_USAGE);
+	assert_string_equal(err.msg, "the install of bundle b0 on 'lab' was never confirmed and "
+	                             "changed nothing: there is nothing to resume; start it again "
+	                             "without --resume (it asks again, or give --yes)");
+	tf_journal_release(&j);
+}
+
+/* Issue 18 bug 3: the options a resume needs, absolute, and never a passphrase. */
+static void test_journal_opts(void **state)
+{
+	struct tf_install_opts o = {.bundle = "b.tar",
+	                            .trust_dir = "trust dir",
+	                            .recipient_key = "/etc/r",
+	                            .known_hosts = "./kh",
+	                            .passin = "file:pw",
+	                            .cluster_meta = "m/meta.yaml",
+	                            .tiup = "bin/tiup",
+	                            .accept_new_host_keys = 1,
+	                            .yes = 1,
+	                            .last_sequence = 7,
+	                            .json = 1,
+	                            .stop_after = "place-certificates"};
+	static const char *const dropped[] = {"fd:3", "tty", "pass:secret", "file:", "env:"};
+	struct tf_journal_opts jo;
+	struct tf_err err;
+	char cwd[4096], want[4200];
+	size_t i;
+
+	(void)state;
+	memset(&jo, 0, sizeof(jo));
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(tf_install_journal_opts(&o, &jo, &err), 0);
+	snprintf(want, sizeof(want), "%s/trust dir", cwd);
+	assert_string_equal(jo.trust_dir, want);
+	assert_string_equal(jo.recipient, "/etc/r");
+	snprintf(want, sizeof(want), "%s/kh", cwd); /* "./kh" */
+	assert_string_equal(jo.known_hosts, want);
+	snprintf(want, sizeof(want), "file:%s/pw", cwd);
+	assert_string_equal(jo.passin, want);
+	snprintf(want, sizeof(want), "%s/m/meta.yaml", cwd);
+	assert_string_equal(jo.cluster_meta, want);
+	snprintf(want, sizeof(want), "%s/bin/tiup", cwd);
+	assert_string_equal(jo.tiup, want);
+	assert_int_equal(jo.accept_new_host_keys, 1);
+	assert_int_equal(jo.yes, 1);
+	assert_int_equal(jo.last_sequence, 7);
+	/* a program name stays a name (looked up in PATH); env: is kept as given */
+	o.tiup = "tiup";
+	o.passin = "env:TF_PASS";
+	o.trust_dir = NULL;
+	assert_int_equal(tf_install_journal_opts(&o, &jo, &err), 0);
+	assert_string_equal(jo.tiup, "tiup");
+	assert_string_equal(jo.passin, "env:TF_PASS");
+	assert_null(jo.trust_dir);
+	/* fd:N does not outlive the run, tty is not a source a pasted command reads the same
+	 * way, and any other form is not kept */
+	for (i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++) {
+		o.passin = dropped[i];
+		assert_int_equal(tf_install_journal_opts(&o, &jo, &err), 0);
+		assert_null(jo.passin);
+	}
+	tf_journal_opts_release(&jo);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_stop_after),      cmocka_unit_test(test_upgrade_only_bundle),
 	    cmocka_unit_test(test_done_steps),      cmocka_unit_test(test_resume_reset),
 	    cmocka_unit_test(test_nothing_changed), cmocka_unit_test(test_tiup_argv),
-	    cmocka_unit_test(test_cluster_binary),
+	    cmocka_unit_test(test_cluster_binary),  cmocka_unit_test(test_start_check),
+	    cmocka_unit_test(test_journal_opts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

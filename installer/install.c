@@ -1131,7 +1131,7 @@ static int start_resume(struct ctx *c, const struct tf_manifest *peek, int *lock
 	*refusal = 0;
 	tf_log_info("resuming the install of bundle %s on '%s'", c->j.bundle_id, c->j.cluster);
 	note(c, "resume", c->j.mirror_switched ? "TiUP was left on the staging mirror" : NULL);
-	if (c->j.mirror_switched && (r = restore_mirror(c, err)) != 0)
+	if (c->j.mirror_switched && restore_mirror(c, err) != 0)
 		return tf_err_prefix(err, "switch TiUP's mirror back before resuming");
 	tf_install_resume_reset(&c->j);
 	return 0;

@@ -2,13 +2,12 @@
  * (installer/verify_host.c: stat lines, the CA and certificate PEM, the key digests), parsed
  * and judged: folder, key mode, certificate against the fixture CA below. */
 #include "installer/verify_host.h"
+#include "tests/fuzz/scratch.h"
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -28,18 +27,10 @@ static const char fixture_ca[] =
 
 static const char *ca_file(void)
 {
-	static char path[4096];
-	const char *tmp = getenv("TMPDIR");
-	FILE *f;
-	int fd;
+	static char *path;
 
-	if (path[0] != '\0')
-		return path;
-	snprintf(path, sizeof(path), "%s/tf-fuzz-ca-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	if ((fd = mkstemp(path)) < 0 || (f = fdopen(fd, "w")) == NULL)
-		abort();
-	fputs(fixture_ca, f);
-	fclose(f);
+	if (path == NULL)
+		path = tf_fuzz_fixture("tf-fuzz-ca-", "ca.crt", fixture_ca, strlen(fixture_ca));
 	return path;
 }
 

@@ -4,13 +4,12 @@
  * seeds in tests/fuzz/corpus/receipt/ embed that key's public half and id. */
 #include "crypto/sigkey.h"
 #include "manifests/receipt.h"
+#include "tests/fuzz/scratch.h"
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,22 +22,15 @@ static const char fixture_key[] =
 static struct tf_sigkey *key_once(void)
 {
 	static struct tf_sigkey *k;
-	const char *tmp = getenv("TMPDIR");
-	char path[4096];
 	struct tf_err err;
-	FILE *f;
-	int fd;
+	char *path;
 
 	if (k != NULL)
 		return k;
-	snprintf(path, sizeof(path), "%s/tf-fuzz-receipt-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	if ((fd = mkstemp(path)) < 0 || (f = fdopen(fd, "w")) == NULL)
-		abort();
-	fputs(fixture_key, f);
-	fclose(f);
+	path = tf_fuzz_fixture("tf-fuzz-receipt-", "key.pem", fixture_key, strlen(fixture_key));
 	if (tf_sigkey_load_private_file(path, NULL, &k, &err) != 0)
 		abort();
-	unlink(path);
+	free(path);
 	return k;
 }
 

@@ -2,99 +2,55 @@
  * state.json (in a scratch folder under $TMPDIR, files it names absent or present) and the
  * tiup.toml text whose `mirror` value is read when the state is recorded. */
 #include "mirror/tiupstate.h"
+#include "tests/fuzz/scratch.h"
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[4096];
+#define PREFIX "tf-fuzz-state-"
 
-static void cleanup(void)
+/* What a saved state holds beside state.json, for the names a mutated input may keep. */
+static const char *scratch(void)
 {
-	static const char *const files[] = {"state.json",
-	                                    "tiup.toml",
-	                                    "root.json",
-	                                    "caches/0123456789abcdef.root.json",
-	                                    "manifests/timestamp.json",
-	                                    "caches",
-	                                    "manifests",
-	                                    ""};
-	char path[4200];
+	static const char *dir;
+	static const char *const subdirs[] = {"caches", "manifests"};
+	struct tf_err err;
+	char *sub;
 	size_t i;
 
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		(void)remove(path);
+	if (dir != NULL)
+		return dir;
+	dir = tf_fuzz_scratch(PREFIX);
+	free(tf_fuzz_fixture(PREFIX, "tiup.toml", "mirror = \"/srv/mirror\"\n", 23));
+	free(tf_fuzz_fixture(PREFIX, "root.json", "{}", 2));
+	for (i = 0; i < 2; i++) {
+		if ((sub = tf_path_join(dir, subdirs[i])) == NULL ||
+		    tf_mkdir_p(sub, 0700, &err) != 0)
+			abort();
+		free(sub);
 	}
-}
-
-static int scratch(void)
-{
-	const char *tmp = getenv("TMPDIR");
-	char path[4200];
-	FILE *f;
-
-	if (dir[0] != '\0')
-		return 0;
-	snprintf(dir, sizeof(dir), "%s/tf-fuzz-state-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	atexit(cleanup);
-	/* what a saved state holds beside state.json, for the names a mutated input may keep */
-	snprintf(path, sizeof(path), "%s/tiup.toml", dir);
-	if ((f = fopen(path, "w")) == NULL)
-		return -1;
-	fputs("mirror = \"/srv/mirror\"\n", f);
-	fclose(f);
-	snprintf(path, sizeof(path), "%s/root.json", dir);
-	if ((f = fopen(path, "w")) == NULL)
-		return -1;
-	fputs("{}", f);
-	fclose(f);
-	snprintf(path, sizeof(path), "%s/caches", dir);
-	if (mkdir(path, 0700) != 0)
-		return -1;
-	snprintf(path, sizeof(path), "%s/caches/0123456789abcdef.root.json", dir);
-	if ((f = fopen(path, "w")) == NULL)
-		return -1;
-	fputs("{}", f);
-	fclose(f);
-	snprintf(path, sizeof(path), "%s/manifests", dir);
-	if (mkdir(path, 0700) != 0)
-		return -1;
-	snprintf(path, sizeof(path), "%s/manifests/timestamp.json", dir);
-	if ((f = fopen(path, "w")) == NULL)
-		return -1;
-	fputs("{}", f);
-	fclose(f);
-	return 0;
+	free(tf_fuzz_fixture(PREFIX, "caches/0123456789abcdef.root.json", "{}", 2));
+	free(tf_fuzz_fixture(PREFIX, "manifests/timestamp.json", "{}", 2));
+	return dir;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct tf_tiup_state st;
 	struct tf_err err;
-	char path[4200], *m;
-	FILE *f;
+	const char *dir;
+	char *m;
 
 	m = tf_tiup_toml_mirror((const char *)data, size);
 	if (m != NULL && strlen(m) > size)
 		abort();
 	free(m);
-	if (scratch() != 0)
-		abort();
-	snprintf(path, sizeof(path), "%s/state.json", dir);
-	if ((f = fopen(path, "wb")) == NULL)
-		abort();
-	if (size > 0 && fwrite(data, 1, size, f) != size)
-		abort();
-	fclose(f);
+	dir = scratch();
+	free(tf_fuzz_fixture(PREFIX, "state.json", data, size));
 	if (tf_tiup_state_load(dir, &st, &err) == 0) {
 		if (st.home == NULL)
 			abort();

@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < j.nvalues; i++)
 		if (tf_journal_get(&j, j.keys[i]) == NULL)
 			abort();
-	(void)tf_journal_resume_command(&j);
+	free(tf_journal_resume_command(&j));
 	tf_journal_release(&j);
 	return 0;
 }

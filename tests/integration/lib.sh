@@ -3,7 +3,7 @@
 #   #!/usr/bin/env bash
 #   set -euo pipefail
 #   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-#   tf_init mytest                 # private $TF_TMP (removed on exit), binaries located
+#   tf_init mytest                 # private $TF_TMP (removed on exit; kept if TF_KEEP=1), binaries found
 #   expect_exit 3 "$TIFERRY" check b.tar --trust t   # runs; sets TF_RC, TF_OUT, TF_ERR
 #   assert_run "bad sig rejected" 3 "does not verify" "$TIFERRY" check b.tar ...
 #   assert_true "file kept" test -f x
@@ -81,7 +81,9 @@ tf_init() {
 
 tf_cleanup() {
 	local rc=$?
-	if [[ -n $TF_TMP && -d $TF_TMP ]]; then
+	if [[ -n ${TF_KEEP:-} && -n $TF_TMP ]]; then
+		echo "TF_KEEP: left $TF_TMP" >&2
+	elif [[ -n $TF_TMP && -d $TF_TMP ]]; then
 		chmod -R u+rwX "$TF_TMP" 2>/dev/null || true
 		rm -rf "$TF_TMP"
 	fi

@@ -125,6 +125,66 @@ static void kh_name(const struct tf_ssh *s, char *buf, size_t n)
 		snprintf(buf, n, "[%s]:%u", s->host, s->port);
 }
 
+int tf_ssh_host_pinned(const char *known_hosts, const char *host, unsigned port, int *pinned,
+                       struct tf_err *err)
+{
+	ssh_session session = NULL;
+	char *dflt = NULL;
+	const char *kh = known_hosts;
+	int p = port ? (int)port : 22, no = 0, r;
+	enum ssh_known_hosts_e state;
+
+	if (kh == NULL && (kh = dflt = default_known_hosts()) == NULL)
+		return tf_err_nomem(err);
+	/* libssh takes a missing file for one without the host: say which it is */
+	if (access(kh, R_OK) != 0) {
+		r = tf_err_sys(err, errno == ENOENT ? TF_E_NOTFOUND : TF_E_INPUT,
+		               "known_hosts '%s'", kh);
+		goto out;
+	}
+	if ((session = ssh_new()) == NULL) {
+		r = tf_err_nomem(err);
+		goto out;
+	}
+	/* the options tf_ssh_connect sets, so the same file and the same name are looked up */
+	if (ssh_options_set(session, SSH_OPTIONS_PROCESS_CONFIG, &no) != 0 ||
+	    ssh_options_set(session, SSH_OPTIONS_HOST, host) != 0 ||
+	    ssh_options_set(session, SSH_OPTIONS_PORT, &p) != 0 ||
+	    ssh_options_set(session, SSH_OPTIONS_KNOWNHOSTS, kh) != 0 ||
+	    ssh_options_set(session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null") != 0) {
+		r = tf_err_set(err, TF_E_USAGE, "%s:%d: bad ssh option: %s", host, p,
+		               ssh_get_error(session));
+		goto out;
+	}
+	pthread_mutex_lock(&known_hosts_lock);
+	state = ssh_session_has_known_hosts_entry(session);
+	pthread_mutex_unlock(&known_hosts_lock);
+	switch (state) {
+	case SSH_KNOWN_HOSTS_OK:
+	case SSH_KNOWN_HOSTS_CHANGED: /* not returned without a key, but it is an entry */
+	case SSH_KNOWN_HOSTS_OTHER:
+		*pinned = 1;
+		r = 0;
+		break;
+	case SSH_KNOWN_HOSTS_UNKNOWN:
+		*pinned = 0;
+		r = 0;
+		break;
+	case SSH_KNOWN_HOSTS_NOT_FOUND:
+		*pinned = 0;
+		r = 0;
+		break;
+	default:
+		r = tf_err_set(err, TF_E_INPUT, "known_hosts '%s' cannot be read: %s", kh,
+		               ssh_get_error(session));
+		break;
+	}
+out:
+	ssh_free(session);
+	free(dflt);
+	return r;
+}
+
 static int check_host_key(struct tf_ssh *s, struct tf_err *err)
 {
 	ssh_key key = NULL;

@@ -54,6 +54,12 @@ void tf_ssh_global_finalize(void);
  * *out is freed with tf_ssh_free. */
 int tf_ssh_connect(const struct tf_ssh_opts *o, struct tf_ssh **out,
                    struct tf_err *err) TF_MUST_CHECK;
+/* Whether known_hosts (NULL: $HOME/.ssh/known_hosts, as tf_ssh_connect reads it) holds a key
+ * for host at port (0: 22), looked up as tf_ssh_connect would, without connecting: *pinned 1 or
+ * 0. Whether the key is still the host's is only known on connecting. TF_E_NOTFOUND when the
+ * file does not exist, TF_E_INPUT when it cannot be read. */
+int tf_ssh_host_pinned(const char *known_hosts, const char *host, unsigned port, int *pinned,
+                       struct tf_err *err) TF_MUST_CHECK;
 /* Disconnects and frees; takes NULL. */
 void tf_ssh_free(struct tf_ssh *s);
 /* "host:port" of the connection, for messages. */

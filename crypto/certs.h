@@ -126,6 +126,13 @@ void tf_certs_sealed_release(struct tf_certs_sealed *s);
  * replace is set. Every plaintext buffer is wiped. */
 int tf_certs_unseal(const char *src_dir, const char *tls_dir, const struct tf_secrets_key *k,
                     int replace, struct tf_err *err) TF_MUST_CHECK;
+/* What tf_certs_unseal checks, on sealed files in memory (the bundle's tls/ entries, in
+ * tf_certs_seal's order), writing nothing: every secret is decrypted with k into memory that is
+ * wiped and freed before returning. TF_E_INPUT (or TF_E_USAGE) when k does not open a secret,
+ * the message naming the file and what it is sealed to; TF_E_REJECT when a secret is corrupt or
+ * the opened files are not a working set (a key not matching its certificate, ...). */
+int tf_certs_unseal_check(const struct tf_certs_sealed *s, const struct tf_secrets_key *k,
+                          struct tf_err *err) TF_MUST_CHECK;
 /* ---- the node certificate plan: filled from meta.yaml by tf_certplan_make (cluster/certplan.h),
  * written into the manifest here, with the rest of the "tls" section ---- */
 struct tf_certplan_entry {

@@ -442,6 +442,71 @@ out:
 	return r;
 }
 
+static char *name_str(const X509_NAME *name);
+
+/* "'<issuer>' serial <hex>" of a key-transport recipient into buf (CMS names a recipient by its
+ * certificate's issuer and serial; `tiferry keygen --recipient` certificates are self-signed,
+ * so the issuer is the subject too). */
+static void ktri_text(CMS_RecipientInfo *ri, char *buf, size_t n)
+{
+	ASN1_OCTET_STRING *keyid = NULL;
+	X509_NAME *issuer = NULL;
+	ASN1_INTEGER *sno = NULL;
+	BIGNUM *bn = NULL;
+	char *name = NULL, *hex = NULL;
+
+	snprintf(buf, n, "a certificate named by key id");
+	if (CMS_RecipientInfo_ktri_get0_signer_id(ri, &keyid, &issuer, &sno) == 1 &&
+	    issuer != NULL && sno != NULL && (name = name_str(issuer)) != NULL &&
+	    (bn = ASN1_INTEGER_to_BN(sno, NULL)) != NULL && (hex = BN_bn2hex(bn)) != NULL)
+		snprintf(buf, n, "'%s' serial %s", name, hex);
+	free(name);
+	OPENSSL_free(hex);
+	BN_free(bn);
+}
+
+/* What a secret is sealed to, for a refusal: "recipient certificate 'CN=a' serial 01, a
+ * passphrase". */
+static void sealed_to(CMS_ContentInfo *cms, char *buf, size_t n)
+{
+	STACK_OF(CMS_RecipientInfo) *ris = CMS_get0_RecipientInfos(cms);
+	size_t used = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < sk_CMS_RecipientInfo_num(ris) && used + 1 < n; i++) {
+		CMS_RecipientInfo *ri = sk_CMS_RecipientInfo_value(ris, i);
+		char one[600];
+
+		if (CMS_RecipientInfo_type(ri) == CMS_RECIPINFO_TRANS) {
+			char t[560];
+
+			ktri_text(ri, t, sizeof(t));
+			snprintf(one, sizeof(one), "recipient certificate %s", t);
+		} else if (CMS_RecipientInfo_type(ri) == CMS_RECIPINFO_PASS) {
+			snprintf(one, sizeof(one), "a passphrase");
+		} else {
+			snprintf(one, sizeof(one), "another kind of recipient");
+		}
+		used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? ", " : "", one);
+	}
+	if (used >= n)
+		buf[n - 1] = '\0';
+}
+
+/* "'<subject>' serial <hex>" of cert into buf. */
+static void cert_text(X509 *x, char *buf, size_t n)
+{
+	const ASN1_INTEGER *sno = X509_get0_serialNumber(x);
+	BIGNUM *bn = sno ? ASN1_INTEGER_to_BN(sno, NULL) : NULL;
+	char *name = name_str(X509_get_subject_name(x)), *hex = bn ? BN_bn2hex(bn) : NULL;
+
+	snprintf(buf, n, "'%s' serial %s", name ? name : "?", hex ? hex : "?");
+	free(name);
+	OPENSSL_free(hex);
+	BN_free(bn);
+}
+
 /* 1 when one of cms's key-transport recipients is cert. */
 static int is_recipient(CMS_ContentInfo *cms, X509 *cert)
 {
@@ -517,10 +582,16 @@ int tf_secrets_decrypt(const void *in, size_t len, const struct tf_secrets_key *
 		if (is_recipient(cms, cert))
 			by_key = 1;
 		else if (k->passphrase == NULL || s.npwri == 0) {
+			char to[1200], given[600];
+
+			sealed_to(cms, to, sizeof(to));
+			cert_text(cert, given, sizeof(given));
 			r = tf_err_set(err, TF_E_INPUT,
-			               "the secret is not encrypted to this recipient (certificate "
-			               "sha256:%s)%s",
-			               fp, s.npwri ? "; it can be opened with its passphrase" : "");
+			               "the secret is sealed to %s, not to the recipient key given "
+			               "(certificate %s, sha256:%s)%s",
+			               to[0] ? to : "no recipient", given, fp,
+			               s.npwri ? "; it can be opened with its passphrase (--passin)"
+			                       : "");
 			goto out;
 		}
 	}

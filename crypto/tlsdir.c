@@ -143,56 +143,108 @@ out:
 	return r;
 }
 
+/* The sealed file of TiUP's file i: "ca.pem.cms" for a secret, "ca.crt" for a certificate. */
+static void sealed_name(size_t i, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s%s", tls_names[i], tls_secret[i] ? TF_SECRETS_SUFFIX : "");
+}
+
+/* Opens the five sealed files of s (in tls_names' order) with k into plain[] (secrets
+ * decrypted; the caller wipes and frees) and checks them as a set: each key is PKCS#1 and matches
+ * its certificate, client.crt verifies against ca.crt, client.pfx opens with TiUP's password.
+ * A check that fails after every secret opened returns set_code (the set itself is wrong);
+ * a secret that does not open is named "<dir>/<file>". */
+static int open_sealed(const struct tf_certs_sealed *s, const struct tf_secrets_key *k,
+                       const char *dir, int set_code, char *plain[TF_CERTS_NFILES],
+                       size_t len[TF_CERTS_NFILES], struct tf_err *err)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < TF_CERTS_NFILES; i++) {
+		const struct tf_certs_sealed_file *f = &s->files[i];
+		char name[64];
+
+		sealed_name(i, name, sizeof(name));
+		if (f->data == NULL || strcmp(f->name, name) != 0)
+			return tf_err_set(err, TF_E_USAGE, "sealed tls/ file %zu is not '%s'", i,
+			                  name);
+		if (tls_secret[i]) {
+			uint8_t *p = NULL;
+
+			if ((r = tf_secrets_decrypt(f->data, f->len, k, &p, &len[i], err)) != 0)
+				return tf_err_prefix(err, "'%s%s%s'", dir, *dir ? "/" : "", name);
+			plain[i] = (char *)p;
+		} else {
+			if ((plain[i] = malloc(f->len + 1)) == NULL)
+				return tf_err_nomem(err);
+			memcpy(plain[i], f->data, f->len);
+			plain[i][f->len] = '\0';
+			len[i] = f->len;
+		}
+	}
+	if ((r = tf_certs_check_pair(plain[0], len[0], plain[1], len[1], err)) != 0)
+		r = tf_err_prefix(err, "ca.pem");
+	else if ((r = tf_certs_check_pair(plain[2], len[2], plain[3], len[3], err)) != 0)
+		r = tf_err_prefix(err, "client.pem");
+	else if ((r = check_client_issued(plain[0], len[0], plain[2], len[2], err)) == 0)
+		r = check_pfx(plain[4], len[4], err);
+	if (r != 0 && set_code != 0 && r != TF_E_NOMEM)
+		err->code = r = set_code;
+	return r;
+}
+
+static void wipe_plain(char *plain[TF_CERTS_NFILES], size_t len[TF_CERTS_NFILES])
+{
+	size_t i;
+
+	for (i = 0; i < TF_CERTS_NFILES; i++) {
+		if (tls_secret[i] && plain[i] != NULL)
+			tf_wipe(plain[i], len[i]);
+		free(plain[i]);
+		plain[i] = NULL;
+	}
+}
+
+int tf_certs_unseal_check(const struct tf_certs_sealed *s, const struct tf_secrets_key *k,
+                          struct tf_err *err)
+{
+	char *plain[TF_CERTS_NFILES] = {NULL};
+	size_t len[TF_CERTS_NFILES] = {0};
+	int r = open_sealed(s, k, "tls", TF_E_REJECT, plain, len, err);
+
+	wipe_plain(plain, len);
+	return r;
+}
+
 int tf_certs_unseal(const char *src_dir, const char *tls_dir, const struct tf_secrets_key *k,
                     int replace, struct tf_err *err)
 {
 	/* the files TiUP looks for to reuse a CA (ca.crt, client.pem, client.crt) come last, so an
 	 * interrupted unseal never leaves a set TiUP would take as complete */
 	static const size_t order[TF_CERTS_NFILES] = {1, 4, 3, 0, 2};
+	struct tf_certs_sealed s;
 	char *plain[TF_CERTS_NFILES] = {NULL};
 	size_t len[TF_CERTS_NFILES] = {0};
-	char *path = NULL, *buf = NULL;
-	size_t i, blen = 0;
+	char *path = NULL;
+	size_t i;
 	int r;
 
+	memset(&s, 0, sizeof(s));
 	for (i = 0; i < TF_CERTS_NFILES; i++) {
-		char name[64];
+		struct tf_certs_sealed_file *f = &s.files[i];
 
-		snprintf(name, sizeof(name), "%s%s", tls_names[i],
-		         tls_secret[i] ? TF_SECRETS_SUFFIX : "");
-		if ((path = tf_path_join(src_dir, name)) == NULL) {
+		sealed_name(i, f->name, sizeof(f->name));
+		if ((path = tf_path_join(src_dir, f->name)) == NULL) {
 			r = tf_err_nomem(err);
 			goto out;
 		}
-		if ((r = tf_read_file(path, TF_SECRETS_MAX, &buf, &blen, err)) != 0)
+		if ((r = tf_read_file(path, TF_SECRETS_MAX, &f->data, &f->len, err)) != 0)
 			goto out;
-		if (tls_secret[i]) {
-			uint8_t *p = NULL;
-
-			if ((r = tf_secrets_decrypt(buf, blen, k, &p, &len[i], err)) != 0) {
-				tf_err_prefix(err, "'%s'", path);
-				goto out;
-			}
-			plain[i] = (char *)p;
-			free(buf);
-		} else {
-			plain[i] = buf;
-			len[i] = blen;
-		}
-		buf = NULL;
 		free(path);
 		path = NULL;
 	}
-	if ((r = tf_certs_check_pair(plain[0], len[0], plain[1], len[1], err)) != 0) {
-		tf_err_prefix(err, "ca.pem");
-		goto out;
-	}
-	if ((r = tf_certs_check_pair(plain[2], len[2], plain[3], len[3], err)) != 0) {
-		tf_err_prefix(err, "client.pem");
-		goto out;
-	}
-	if ((r = check_client_issued(plain[0], len[0], plain[2], len[2], err)) != 0 ||
-	    (r = check_pfx(plain[4], len[4], err)) != 0)
+	if ((r = open_sealed(&s, k, src_dir, 0, plain, len, err)) != 0)
 		goto out;
 	for (i = 0; i < TF_CERTS_NFILES && !replace; i++) {
 		if ((path = tf_path_join(tls_dir, tls_names[i])) == NULL) {
@@ -223,12 +275,8 @@ int tf_certs_unseal(const char *src_dir, const char *tls_dir, const struct tf_se
 	}
 	r = 0;
 out:
-	for (i = 0; i < TF_CERTS_NFILES; i++) {
-		if (tls_secret[i])
-			tf_wipe(plain[i], len[i]);
-		free(plain[i]);
-	}
-	free(buf);
+	wipe_plain(plain, len);
+	tf_certs_sealed_release(&s);
 	free(path);
 	return r;
 }

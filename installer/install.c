@@ -13,6 +13,7 @@
 #include "common/timeutil.h"
 #include "installer/audit.h"
 #include "installer/enable.h"
+#include "installer/inputs.h"
 #include "installer/install_plan.h"
 #include "installer/journal.h"
 #include "common/proc.h"
@@ -64,6 +65,8 @@ struct ctx {
 	char *prev;           /* the journal a new install replaced (an earlier install's) */
 	size_t prev_len;
 	char cluster_bin[PATH_MAX]; /* tf_install_cluster_binary's buffer */
+	char *pass; /* --passin, read once by the inputs check (fd: and tty are one-shot) */
+	int inputs_checked; /* a new install checked them before the yes (start_new) */
 };
 
 /* A step's name in the one step table, for the journal and the audit log. */
@@ -259,6 +262,12 @@ static int step_check(struct ctx *c, struct tf_err *err)
 		note(c, "check", d);
 	}
 	if ((r = read_sections(c, &c->res.manifest, err)) != 0)
+		return r;
+	/* issue 13 item 8d, issue 18 bug 4: the recipient key opens every secret and every host is
+	 * pinned, checked before any step changes anything (installer/inputs.c). A new install
+	 * checked them before the yes; a resume checks what its steps still need here. */
+	if (!c->inputs_checked &&
+	    (r = tf_inputs_check_install(c->o, &c->res, &c->j, &c->pass, err)) != 0)
 		return r;
 	if (c->tiup.has_versions) {
 		/* tiferry verify compares TiUP with these after staging (and the manifest) is gone.
@@ -643,7 +652,9 @@ static int step_place_certificates(struct ctx *c, struct tf_err *err)
 	if ((r = tf_paths_cluster_file(c->tiup_home, c->j.cluster, TF_PATHS_TLS, &tls, err)) != 0 ||
 	    (r = load_recipient(c, &k, &key, &cert, err)) != 0)
 		goto out;
-	if (c->o->passin != NULL) {
+	if (c->pass != NULL) {
+		k.passphrase = c->pass; /* read by the inputs check */
+	} else if (c->o->passin != NULL) {
 		if ((r = tf_secret_read(c->o->passin, "bundle secrets passphrase: ", 0, &pass,
 		                        err)) != 0)
 			goto out;
@@ -1095,6 +1106,10 @@ static int run_steps(struct ctx *c, struct tf_err *err)
 		tf_view_step(c->view, i, r == 0 ? TF_VIEW_OK : TF_VIEW_FAILED, s->detail);
 		if (r != 0) {
 			tf_err_prefix(err, "step '%s'", st->name);
+			/* issue 18 bug 5: a step that failed exits 1, whatever failed inside it;
+			 * the check keeps its verdict (3 rejected, 2 an input missing or wrong) */
+			if (i != TF_STEP_ID_CHECK && err->code != TF_E_NOMEM)
+				err->code = r = TF_E_FAIL;
 			goto out;
 		}
 		if (c->o->stop_after != NULL && strcmp(c->o->stop_after, st->name) == 0) {
@@ -1159,11 +1174,17 @@ static int start_new(struct ctx *c, const struct tf_manifest *peek, int *lockfd,
 		                  "the bundle changed while it was being checked");
 	if ((r = read_sections(c, m, err)) != 0)
 		return r;
+	/* issue 13 item 8d, issue 18 bug 4: the recipient key opens every secret and every host is
+	 * pinned (installer/inputs.c), after the verdict and before the yes: a missing or wrong
+	 * input is a refusal like the others, audited, nothing written. A dry run checks them too. */
+	if ((r = tf_inputs_check_install(c->o, &c->res, NULL, c->o->dry_run ? NULL : &c->pass,
+	                                 err)) != 0)
+		return r;
+	c->inputs_checked = 1;
 	if (c->o->dry_run) {
 		*refusal = 0;
 		return dry_run(c, m, err); /* from this check's result: the bundle is read once */
 	}
-	/* inputs check goes here (after the verdict, before the yes) */
 	if ((r = confirm(c, m, err)) != 0)
 		return r;
 	if ((r = tf_mkdir_p(c->dir, 0700, err)) != 0 || (r = take_lock(c->dir, lockfd, err)) != 0 ||
@@ -1242,6 +1263,10 @@ int tf_install_run(const struct tf_install_opts *o, struct tf_err *err)
 			tf_log_info("installed bundle %s on '%s'", c.j.bundle_id, c.j.cluster);
 	} else if (tf_install_nothing_changed(&c.j)) {
 		/* Refused before any change: there is nothing to resume. */
+		struct tf_err e2;
+
+		if (c.j.staging != NULL && tf_rmtree(c.j.staging, &e2) != 0)
+			tf_log_warn("staging '%s' not removed: %s", c.j.staging, e2.msg);
 		put_back_journal(&c);
 		goto refused;
 	} else if (c.j.path != NULL && !c.j.finished) {
@@ -1268,5 +1293,6 @@ out:
 	tf_manifest_release(&peek);
 	free(c.prev);
 	free(c.tiup_home);
+	tf_secret_free(c.pass);
 	return r;
 }

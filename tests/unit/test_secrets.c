@@ -138,8 +138,11 @@ static void test_recipient(void **state)
 	assert_int_equal(decrypt(c, len, &a, NULL, &err), 0);
 	/* the wrong recipient key fails cleanly and names the certificate */
 	assert_int_equal(decrypt(c, len, &b, NULL, &err), TF_E_INPUT);
-	assert_non_null(strstr(err.msg, "not encrypted to this recipient"));
+	assert_non_null(strstr(err.msg, "not to the recipient key given"));
 	assert_non_null(strstr(err.msg, b.fp));
+	/* and the certificate the secret is sealed to (issue 18): a's, not b's */
+	assert_non_null(strstr(err.msg, "sealed to recipient certificate 'CN=host-a' serial "));
+	assert_non_null(strstr(err.msg, "(certificate 'CN=host-b' serial "));
 	/* a key with somebody else's certificate */
 	k.key_pem = b.key;
 	k.key_len = b.key_len;

@@ -99,7 +99,8 @@ assert_run "plan --format pdf: usage" 2 "'pdf'" plan "$b" --format pdf
 assert_run "plan: no bundle" 2 "needs one BUNDLE" "$TIFERRY" plan
 # the dry run prints the runbook's commands, with this host's paths
 assert_run "install --dry-run" 0 "tiup --binpath \$TIUP_HOME/components/cluster/v1.16.1/tiup-cluster cluster tls prod-1 enable -y" env TIFERRY_STATE_DIR="$TF_TMP/st" \
-	"$TIFERRY" install "$b" --trust "$w/trust" --cluster-meta "$w/meta.yaml" --dry-run
+	"$TIFERRY" install "$b" --trust "$w/trust" --cluster-meta "$w/meta.yaml" --dry-run \
+	--recipient "$w/rcp" --accept-new-host-keys
 [[ $TF_OUT == *"tiup mirror set $TF_TMP/st/prod-1/staging-XXXXXX/mirror"* ]] &&
 	pass "dry run: the staging path filled in" || fail "dry run: $TF_OUT"
 

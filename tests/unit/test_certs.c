@@ -501,6 +501,53 @@ static void test_seal_unseal(void **state)
 	assert_int_equal(sealed.files[1].mode, 0600);
 	assert_int_equal(sealed.files[0].mode, 0644);
 	assert_int_equal(tt_sh("grep -rl 'PRIVATE KEY' payload"), 1);
+	/* the inputs check (installer/inputs.c): opened in memory with the key or the passphrase;
+	 * another key is named against the certificate the secrets are sealed to; a corrupt set is
+	 * the bundle's fault (TF_E_REJECT) */
+	{
+		struct tf_secrets_key k = {0}, p = {.passphrase = "correct horse battery"};
+		char *okey = NULL, *ocert = NULL, ofp[TF_FINGERPRINT_LEN], *t;
+		size_t okl = 0, ocl = 0, tl;
+
+		assert_int_equal(
+		    tf_certs_recipient_keygen("other", 0, 0, &okey, &okl, &ocert, &ocl, ofp, &err),
+		    0);
+		k.key_pem = rkey;
+		k.key_len = rkl;
+		k.cert_pem = rcert;
+		k.cert_len = rcl;
+		assert_int_equal(tf_certs_unseal_check(&sealed, &k, &err), 0);
+		assert_int_equal(tf_certs_unseal_check(&sealed, &p, &err), 0);
+		k.key_pem = okey;
+		k.key_len = okl;
+		k.cert_pem = ocert;
+		k.cert_len = ocl;
+		assert_int_equal(tf_certs_unseal_check(&sealed, &k, &err), TF_E_INPUT);
+		assert_non_null(strstr(err.msg,
+		                       "'tls/ca.pem.cms': the secret is sealed to recipient "
+		                       "certificate 'CN=ctl' serial "));
+		assert_non_null(strstr(err.msg, "a passphrase"));
+		assert_non_null(strstr(err.msg, "(certificate 'CN=other' serial "));
+		p.passphrase = "wrong horse battery";
+		assert_int_equal(tf_certs_unseal_check(&sealed, &p, &err), TF_E_INPUT);
+		p.passphrase = "correct horse battery";
+		/* ca.pem.cms and client.pem.cms swapped: each opens, the set does not work */
+		t = sealed.files[1].data;
+		tl = sealed.files[1].len;
+		sealed.files[1].data = sealed.files[3].data;
+		sealed.files[1].len = sealed.files[3].len;
+		sealed.files[3].data = t;
+		sealed.files[3].len = tl;
+		assert_int_equal(tf_certs_unseal_check(&sealed, &p, &err), TF_E_REJECT);
+		assert_non_null(strstr(err.msg, "ca.pem: the key does not match"));
+		sealed.files[3].data = sealed.files[1].data;
+		sealed.files[3].len = sealed.files[1].len;
+		sealed.files[1].data = t;
+		sealed.files[1].len = tl;
+		tf_wipe(okey, okl);
+		free(okey);
+		free(ocert);
+	}
 	/* unsealed with the recipient key: TiUP's folder, checked with openssl */
 	by_key.key_pem = rkey;
 	by_key.key_len = rkl;

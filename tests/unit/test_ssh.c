@@ -266,6 +266,62 @@ static void test_fanout(void **state)
 	assert_int_equal(tf_ssh_fanout(0, 0, fan_task, &a, results, &err), 0);
 }
 
+/* tf_ssh_host_pinned looks a host up as tf_ssh_connect does, without connecting (the inputs
+ * check, installer/inputs.c): by "host" on port 22 and "[host]:port" otherwise, hashed entries
+ * too; a missing file is TF_E_NOTFOUND. */
+static void test_host_pinned(void **state)
+{
+	const char *const one[] = {"127.0.0.1", NULL};
+	struct tf_ssh *s = NULL;
+	struct tf_err err;
+	int pinned = -1;
+
+	(void)state;
+	/* the fixture's known_hosts: every main address pinned at its port, and connect agrees */
+	assert_int_equal(tf_ssh_host_pinned(kh_path, main_addrs[0], port, &pinned, &err), 0);
+	assert_int_equal(pinned, 1);
+	s = conn(main_addrs[0]);
+	tf_ssh_free(s);
+	/* the same host on another port is another entry */
+	assert_int_equal(tf_ssh_host_pinned(kh_path, main_addrs[0], port + 1, &pinned, &err), 0);
+	assert_int_equal(pinned, 0);
+	/* port 22 is looked up by the bare host name; hashed (ssh-keygen -H) entries are read */
+	assert_int_equal(tt_sh("ssh-keygen -q -t ed25519 -N '' -f %s >/dev/null && "
+	                       "printf '127.0.0.9 %%s\\n[127.0.0.10]:2222 %%s\\n' "
+	                       "\"$(cut -d' ' -f1,2 %s.pub)\" \"$(cut -d' ' -f1,2 %s.pub)\" >%s "
+	                       "&& ssh-keygen -q -H -f %s 2>/dev/null && ! grep -q 127.0.0 %s",
+	                       path("hk"), path("hk"), path("hk"), path("hashed_known_hosts"),
+	                       path("hashed_known_hosts"), path("hashed_known_hosts")),
+	                 0);
+	assert_int_equal(
+	    tf_ssh_host_pinned(path("hashed_known_hosts"), "127.0.0.9", 0, &pinned, &err), 0);
+	assert_int_equal(pinned, 1);
+	assert_int_equal(
+	    tf_ssh_host_pinned(path("hashed_known_hosts"), "127.0.0.9", 2222, &pinned, &err), 0);
+	assert_int_equal(pinned, 0);
+	assert_int_equal(
+	    tf_ssh_host_pinned(path("hashed_known_hosts"), "127.0.0.10", 2222, &pinned, &err), 0);
+	assert_int_equal(pinned, 1);
+	assert_int_equal(
+	    tf_ssh_host_pinned(path("hashed_known_hosts"), "127.0.0.10", 22, &pinned, &err), 0);
+	assert_int_equal(pinned, 0);
+	/* an empty file pins nothing; a missing one is named */
+	tt_write_str("empty_pinned", "");
+	pin(path("one_known_hosts"), one, SSHD_MAIN, "w");
+	assert_int_equal(tf_ssh_host_pinned(path("empty_pinned"), "127.0.0.1", port, &pinned, &err),
+	                 0);
+	assert_int_equal(pinned, 0);
+	assert_int_equal(
+	    tf_ssh_host_pinned(path("one_known_hosts"), "127.0.0.1", port, &pinned, &err), 0);
+	assert_int_equal(pinned, 1);
+	pinned = -1;
+	assert_int_equal(
+	    tf_ssh_host_pinned(path("no/such/known_hosts"), "127.0.0.1", port, &pinned, &err),
+	    TF_E_NOTFOUND);
+	assert_non_null(strstr(err.msg, "no/such/known_hosts"));
+	assert_int_equal(pinned, -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +332,7 @@ int main(void)
 	    cmocka_unit_test(test_auth_and_unreachable),
 	    cmocka_unit_test(test_dropped_connection),
 	    cmocka_unit_test(test_fanout),
+	    cmocka_unit_test(test_host_pinned),
 	};
 
 	return cmocka_run_group_tests(tests, sshd_setup, sshd_teardown);

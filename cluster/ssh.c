@@ -167,10 +167,7 @@ int tf_ssh_host_pinned(const char *known_hosts, const char *host, unsigned port,
 		r = 0;
 		break;
 	case SSH_KNOWN_HOSTS_UNKNOWN:
-		*pinned = 0;
-		r = 0;
-		break;
-	case SSH_KNOWN_HOSTS_NOT_FOUND:
+	case SSH_KNOWN_HOSTS_NOT_FOUND: /* the file was readable above: no entry in it */
 		*pinned = 0;
 		r = 0;
 		break;

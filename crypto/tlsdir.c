@@ -172,7 +172,7 @@ static int open_sealed(const struct tf_certs_sealed *s, const struct tf_secrets_
 		if (tls_secret[i]) {
 			uint8_t *p = NULL;
 
-			if ((r = tf_secrets_decrypt(f->data, f->len, k, &p, &len[i], err)) != 0)
+			if (tf_secrets_decrypt(f->data, f->len, k, &p, &len[i], err) != 0)
 				return tf_err_prefix(err, "'%s%s%s'", dir, *dir ? "/" : "", name);
 			plain[i] = (char *)p;
 		} else {
@@ -183,9 +183,9 @@ static int open_sealed(const struct tf_certs_sealed *s, const struct tf_secrets_
 			len[i] = f->len;
 		}
 	}
-	if ((r = tf_certs_check_pair(plain[0], len[0], plain[1], len[1], err)) != 0)
+	if (tf_certs_check_pair(plain[0], len[0], plain[1], len[1], err) != 0)
 		r = tf_err_prefix(err, "ca.pem");
-	else if ((r = tf_certs_check_pair(plain[2], len[2], plain[3], len[3], err)) != 0)
+	else if (tf_certs_check_pair(plain[2], len[2], plain[3], len[3], err) != 0)
 		r = tf_err_prefix(err, "client.pem");
 	else if ((r = check_client_issued(plain[0], len[0], plain[2], len[2], err)) == 0)
 		r = check_pfx(plain[4], len[4], err);

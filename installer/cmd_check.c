@@ -120,7 +120,7 @@ int tf_cmd_check(int argc, char **argv)
 	if (inputs) {
 		io.bundle = argv[optind];
 		io.res = &res;
-		if ((r = tf_inputs_check(&io, NULL, &err)) != 0) {
+		if (tf_inputs_check(&io, NULL, &err) != 0) {
 			tf_log_error("check '%s': %s", argv[optind], err.msg);
 			tf_check_result_release(&res);
 			return tf_err_exit_code(err.code);

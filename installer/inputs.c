@@ -103,7 +103,7 @@ static int load_recipient(const struct tf_inputs_opts *o, struct tf_secrets_key 
 	k->key_pem = *key;
 	k->key_len = len;
 	snprintf(path, sizeof(path), "%s/%s", dir, TF_CERTS_RECIPIENT_CERT);
-	if ((r = tf_read_file(path, 1 << 20, cert, &len, err)) != 0)
+	if (tf_read_file(path, 1 << 20, cert, &len, err) != 0)
 		return tf_err_prefix(err, "recipient certificate");
 	k->cert_pem = *cert;
 	k->cert_len = len;
@@ -124,14 +124,13 @@ static int check_secrets(const struct tf_inputs_opts *o, struct report *rp, char
 
 	memset(&k, 0, sizeof(k));
 	memset(&s, 0, sizeof(s));
-	if ((r = load_recipient(o, &k, &key, &cert, &found, &e)) != 0) {
+	if (load_recipient(o, &k, &key, &cert, &found, &e) != 0) {
 		add(rp, "%s (--recipient DIR: the folder 'tiferry keygen --recipient' wrote)",
 		    e.msg);
 		unusable = 1;
 	}
 	if (o->passin != NULL) {
-		if ((r = tf_secret_read(o->passin, "bundle secrets passphrase: ", 0, &pass, &e)) !=
-		    0) {
+		if (tf_secret_read(o->passin, "bundle secrets passphrase: ", 0, &pass, &e) != 0) {
 			add(rp, "--passin: %s", e.msg);
 			unusable = 1;
 		} else {
@@ -194,7 +193,7 @@ static int check_hosts(const struct tf_inputs_opts *o, struct report *rp, struct
 
 	if (meta == NULL)
 		return tf_err_set(err, TF_E_USAGE, "no meta.yaml to read the cluster's hosts from");
-	if ((r = tf_topology_load(meta, &t, &e)) != 0) {
+	if (tf_topology_load(meta, &t, &e) != 0) {
 		add(rp, "the cluster's hosts: %s", e.msg);
 		return 0;
 	}
@@ -208,7 +207,7 @@ static int check_hosts(const struct tf_inputs_opts *o, struct report *rp, struct
 			       (t->instances[j].ssh_port ? t->instances[j].ssh_port : 22) == port;
 		if (seen)
 			continue;
-		if ((r = tf_ssh_host_pinned(o->known_hosts, in->host, port, &pinned, &e)) != 0) {
+		if (tf_ssh_host_pinned(o->known_hosts, in->host, port, &pinned, &e) != 0) {
 			add(rp,
 			    "%s: the cluster's host keys cannot be checked (give --known-hosts "
 			    "FILE "

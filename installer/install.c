@@ -65,7 +65,7 @@ struct ctx {
 	char *prev;           /* the journal a new install replaced (an earlier install's) */
 	size_t prev_len;
 	char cluster_bin[PATH_MAX]; /* tf_install_cluster_binary's buffer */
-	char *pass; /* --passin, read once by the inputs check (fd: and tty are one-shot) */
+	char *pass;         /* --passin, read once by the inputs check (fd: and tty are one-shot) */
 	int inputs_checked; /* a new install checked them before the yes (start_new) */
 };
 
@@ -1176,7 +1176,7 @@ static int start_new(struct ctx *c, const struct tf_manifest *peek, int *lockfd,
 		return r;
 	/* issue 13 item 8d, issue 18 bug 4: the recipient key opens every secret and every host is
 	 * pinned (installer/inputs.c), after the verdict and before the yes: a missing or wrong
-	 * input is a refusal like the others, audited, nothing written. A dry run checks them too. */
+	 * input is a refusal like the others, audited, nothing written (a dry run checks too) */
 	if ((r = tf_inputs_check_install(c->o, &c->res, NULL, c->o->dry_run ? NULL : &c->pass,
 	                                 err)) != 0)
 		return r;

@@ -3,8 +3,8 @@
 # 5), against the lab: `check --inputs`, `install --dry-run` and `install` name a missing
 # recipient key, a wrong one (with the recipient certificate the bundle is sealed to), a missing
 # known_hosts and a host not pinned in it (with its SSH port), all at once, exit 2, and the
-# install then changes nothing (TiUP not upgraded, no step after the check run); with every input
-# right they pass. A recipient key that goes wrong after the check (swapped while TiUP upgrades)
+# install then changes nothing (refused after the verdict and before the yes: TiUP not upgraded,
+# no state folder, lock or journal, one audit line); with every input right they pass. A recipient key that goes wrong after the check (swapped while TiUP upgrades)
 # fails place-certificates, and a failed step exits 1.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -67,6 +67,14 @@ changed_nothing() { # DESC SNAPSHOT
 	assert_eq "$1: no staging left" "$(find "$TIFERRY_STATE_DIR" -maxdepth 2 -name 'staging-*' 2>/dev/null | wc -l)" 0
 	assert_false "$1: no command ran" grep -qs '"event":"command"' "$TIFERRY_STATE_DIR/lab/audit.log"
 }
+refused_only() { # DESC WHY: a refusal after the verdict, before the yes (issue 13 item 2)
+	assert_false "$1: no lock" test -e "$TIFERRY_STATE_DIR/lab/lock"
+	assert_false "$1: no journal" test -e "$TIFERRY_STATE_DIR/lab/journal.json"
+	assert_false "$1: no state folder for the cluster" test -e "$TIFERRY_STATE_DIR/lab"
+	assert_eq "$1: one audit line, refused with exit 2" \
+		"$(jq -c 'select(.event == "refused" and .exit_code == 2)' "$TIFERRY_STATE_DIR/audit.log" 2>/dev/null | wc -l)" 1
+	assert_true "$1: the audit line says why" grep -qF "$2" "$TIFERRY_STATE_DIR/audit.log"
+}
 
 # ---- no recipient key (HOME has no /etc/tiferry/recipient here) ----
 reset_home
@@ -97,8 +105,9 @@ assert_run "dry run: wrong recipient key, exit 2" 2 "serial $sealed_serial" \
 before=$(tf_snapshot "$TIUP_HOME")
 assert_run "install: wrong recipient key refused at the check, exit 2" 2 "serial $sealed_serial" \
 	install --recipient "$w/other" --known-hosts "$kh"
-assert_true "install: refused in step check" grep -q "step 'check'" "$TF_TMP/last.err"
+assert_false "install: refused before any step ran" grep -q "step 'check'" "$TF_TMP/last.err"
 changed_nothing "wrong recipient key" "$before"
+refused_only "wrong recipient key" "sealed to recipient certificate"
 # a passphrase that is not one of the bundle's recipients
 printf 'not-the-passphrase\n' >"$w/pass"
 assert_run "check --inputs: a passphrase for a bundle sealed to a certificate only" 2 \
@@ -109,10 +118,12 @@ grep -vF "[${kv_hosts[0]}]:" "$kh" >"$w/kh.partial"
 assert_run "check --inputs: an unpinned host, exit 2" 2 "1 host not pinned in known_hosts" \
 	check --recipient "$w/rcp" --known-hosts "$w/kh.partial"
 assert_true "check --inputs: the host with its SSH port" grep -qF ": ${kv_hosts[0]}:$LAB_SSH_PORT (pin" "$TF_TMP/last.err"
+rm -rf "$TIFERRY_STATE_DIR" # the audit log of the refusal above
 before=$(tf_snapshot "$TIUP_HOME")
 assert_run "install: an unpinned host refused before TiUP is upgraded" 2 "${kv_hosts[0]}:$LAB_SSH_PORT" \
 	install --recipient "$w/rcp" --known-hosts "$w/kh.partial"
 changed_nothing "unpinned host" "$before"
+refused_only "unpinned host" "${kv_hosts[0]}:$LAB_SSH_PORT"
 assert_run "check --inputs --accept-new-host-keys: the unpinned host is for the install to pin" 0 \
 	"inputs the install needs are here" check --recipient "$w/rcp" --known-hosts "$w/kh.partial" --accept-new-host-keys
 

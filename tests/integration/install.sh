@@ -368,6 +368,12 @@ assert_run "wrong recipient key: refused at the check" 2 "sealed to recipient ce
 	sh -c '"$0" -q keygen --recipient --out "$1/rcp2" >/dev/null && "$0" install "$2" --trust "$1/trust" --recipient "$1/rcp2" --yes' \
 	"$TIFERRY" "$w" "$w/b1.tar"
 mirror_is_original "wrong recipient"
+# a refusal like the others (issue 13 item 2): before the yes, so no state folder, lock or
+# journal for the cluster, and one audit line with the reason and exit 2
+assert_false "wrong recipient key: no state folder for the cluster" test -e "$TF_TMP/state2/lab"
+assert_eq "wrong recipient key: one audit line, refused with exit 2" "$(refusals "$TF_TMP/state2/audit.log" 2)" 1
+assert_true "wrong recipient key: the audit line says why" grep -q 'sealed to recipient certificate' \
+	"$TF_TMP/state2/audit.log"
 
 # ---- a second install while one runs: refused at the lock, nothing to resume, no resume hint ----
 reset_home

@@ -132,6 +132,20 @@ static void test_chunked_bad(void **state)
 	assert_int_equal(
 	    parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5 junk\r\n", 0, 1024, &r),
 	    TF_E_INPUT);
+	/* trailers are header lines: never folded, never without a name */
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                       "2\r\n{}\r\n0\r\n folded\r\n\r\n",
+	                       0, 1024, &r),
+	                 TF_E_INPUT);
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                       "2\r\n{}\r\n0\r\nno colon\r\n\r\n",
+	                       0, 1024, &r),
+	                 TF_E_INPUT);
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                       "2\r\n{}\r\n0\r\nX-T: 1\r\n\r\n",
+	                       0, 1024, &r),
+	                 0);
+	tf_http_response_release(&r);
 	/* a huge declared chunk is only read up to the bound */
 	assert_int_equal(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 	                       "ffffffff\r\n0123456789",

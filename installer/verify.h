@@ -1,8 +1,8 @@
 /* tiferry verify: the checks that prove the fix (docs/verify.md). Endpoints come from TiUP's
  * meta.yaml (--cluster) or the command line (--pd, --scan); every endpoint's checks, taken from
- * one table in verify.c, run in a bounded pool of threads; each check gives pass, warn, fail or
- * skip with one line of detail and its evidence as JSON. Rendering (table, lines, JSON, the
- * receipt's bytes) is here too; printing is the caller's. */
+ * one table in verify.c, run in a bounded pool of threads; each check gives pass, warn, fail,
+ * skip or unknown with one line of detail and its evidence as JSON. Rendering (table, lines,
+ * JSON, the receipt's bytes) is here too; printing is the caller's. */
 #ifndef TF_INSTALLER_VERIFY_H
 #define TF_INSTALLER_VERIFY_H
 

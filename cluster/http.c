@@ -41,6 +41,19 @@ static size_t line_len(const char *p, const char *nl)
 	return n;
 }
 
+/* 1 when [p, p+n) holds a control character other than HTAB (a bare CR included): RFC 9112
+ * allows none in a status line, field value or chunk extension, and a reader that treats one as
+ * a line end would see other headers than we do. */
+static int has_ctl(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (((unsigned char)p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f)
+			return 1;
+	return 0;
+}
+
 static int is_tchar(int c)
 {
 	return isalnum(c) || (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
@@ -52,8 +65,10 @@ static int parse_status_line(const char *p, size_t n, struct tf_http_response *r
 {
 	size_t i, rl;
 
-	if (n < 12 || memcmp(p, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)p[7]) || p[8] != ' ')
-		return tf_err_set(err, TF_E_INPUT, "not an HTTP/1.x status line");
+	if (n < 12 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') || p[8] != ' ')
+		return tf_err_set(err, TF_E_INPUT, "not an HTTP/1.0 or HTTP/1.1 status line");
+	if (has_ctl(p, n))
+		return tf_err_set(err, TF_E_INPUT, "control character in the status line");
 	r->minor = p[7] - '0';
 	for (i = 9; i < 12; i++)
 		if (!isdigit((unsigned char)p[i]))
@@ -69,7 +84,7 @@ static int parse_status_line(const char *p, size_t n, struct tf_http_response *r
 		if (rl >= sizeof(r->reason))
 			rl = sizeof(r->reason) - 1;
 		for (i = 0; i < rl; i++)
-			r->reason[i] = (p[13 + i] >= 0x20 && p[13 + i] < 0x7f) ? p[13 + i] : '?';
+			r->reason[i] = (unsigned char)p[13 + i] < 0x7f ? p[13 + i] : '?';
 		r->reason[rl] = '\0';
 	}
 	return 0;
@@ -88,6 +103,7 @@ static void trim(const char **v, size_t *n)
 
 struct head {
 	int have_length;
+	int have_te;
 	uint64_t length;
 	int chunked;
 	int te_other; /* a transfer coding other than a final chunked: read until close */
@@ -107,8 +123,10 @@ static int parse_content_length(const char *v, size_t n, struct head *h, struct 
 			return tf_err_set(err, TF_E_INPUT, "Content-Length too large");
 		x = x * 10 + (uint64_t)(v[i] - '0');
 	}
-	if (h->have_length && h->length != x)
-		return tf_err_set(err, TF_E_INPUT, "conflicting Content-Length headers");
+	/* Even an equal repeat is refused: readers that merge and readers that take the first or
+	 * the last one disagree on where the body ends (response splitting). */
+	if (h->have_length)
+		return tf_err_set(err, TF_E_INPUT, "repeated Content-Length header");
 	h->have_length = 1;
 	h->length = x;
 	return 0;
@@ -150,7 +168,10 @@ static int parse_headers(const char *p, const char *end, struct tf_http_response
 		if (n == 0)
 			break;
 		if (*p == ' ' || *p == '\t')
-			return tf_err_set(err, TF_E_INPUT, "folded header line");
+			return tf_err_set(err, TF_E_INPUT,
+			                  "folded header line (obsolete line folding)");
+		if (has_ctl(p, n))
+			return tf_err_set(err, TF_E_INPUT, "control character in a header line");
 		colon = memchr(p, ':', n);
 		if (colon == NULL || colon == p)
 			return tf_err_set(err, TF_E_INPUT, "header line without a name");
@@ -166,6 +187,7 @@ static int parse_headers(const char *p, const char *end, struct tf_http_response
 			if ((rc = parse_content_length(v, vn, h, err)) != 0)
 				return rc;
 		} else if (nn == 17 && strncasecmp(p, "Transfer-Encoding", 17) == 0) {
+			h->have_te = 1;
 			parse_transfer_encoding(v, vn, h);
 		} else if (nn == 12 && strncasecmp(p, "Content-Type", 12) == 0) {
 			size_t cn =
@@ -176,6 +198,11 @@ static int parse_headers(const char *p, const char *end, struct tf_http_response
 		}
 		p = nl + 1;
 	}
+	/* Both framings in one response: RFC 9112 6.3 lets Transfer-Encoding win, but a reader
+	 * that takes Content-Length sees another body (request smuggling's mirror image). */
+	if (h->have_length && h->have_te)
+		return tf_err_set(err, TF_E_INPUT,
+		                  "both Content-Length and Transfer-Encoding in one response");
 	return 0;
 }
 
@@ -254,7 +281,7 @@ static int parse_chunked(const char *p, const char *end, struct body *b, struct 
 			return tf_err_set(err, TF_E_INPUT, "bad chunk size line");
 		while (i < n && (p[i] == ' ' || p[i] == '\t'))
 			i++;
-		if (i < n && p[i] != ';')
+		if ((i < n && p[i] != ';') || has_ctl(p, n))
 			return tf_err_set(err, TF_E_INPUT, "bad chunk size line");
 		p = nl + 1;
 		if (size == 0) {
@@ -264,9 +291,12 @@ static int parse_chunked(const char *p, const char *end, struct body *b, struct 
 				if (nl == NULL)
 					return TF_HTTP_INCOMPLETE;
 				n = line_len(p, nl);
-				p = nl + 1;
 				if (n == 0)
 					return 0;
+				if (*p == ' ' || *p == '\t' || memchr(p, ':', n) == NULL ||
+				    *p == ':' || has_ctl(p, n))
+					return tf_err_set(err, TF_E_INPUT, "bad trailer line");
+				p = nl + 1;
 			}
 		}
 		if ((uint64_t)(end - p) < size) {
@@ -347,6 +377,7 @@ int tf_http_parse_response(const char *buf, size_t len, int eof, size_t max_body
 		rc = parse_chunked(body_start, end, &b, err);
 		if (rc == TF_HTTP_INCOMPLETE && eof) {
 			b.truncated = 1;
+			r.short_read = 1; /* closed before the last chunk */
 			rc = 0;
 		}
 	} else if (h.have_length && !h.te_other) {
@@ -357,6 +388,7 @@ int tf_http_parse_response(const char *buf, size_t len, int eof, size_t max_body
 		} else if (avail >= max_body || eof) {
 			rc = body_add(&b, body_start, avail, err);
 			b.truncated = 1;
+			r.short_read = avail < max_body; /* closed before Content-Length bytes */
 		} else {
 			rc = TF_HTTP_INCOMPLETE;
 		}

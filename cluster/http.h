@@ -17,6 +17,8 @@ struct tf_http_response {
 	char content_type[128]; /* cut to fit; "" when absent */
 	int chunked;            /* the body came with chunked transfer encoding */
 	int truncated;          /* the body was cut at the bound, or the peer closed early */
+	int short_read;         /* the peer closed before the body's declared end (Content-Length
+	                           or the last chunk): the answer is cut, not whole */
 	size_t body_len;
 	char *body; /* body_len bytes and a NUL; owned, freed by release */
 };
@@ -27,8 +29,12 @@ void tf_http_response_release(struct tf_http_response *r);
 /* Parses the response in buf[0..len). eof says the peer has closed the connection. Returns 0
  * with *r filled (release it) when the response is complete (or complete enough: a body cut at
  * max_body bytes or by the close sets truncated), TF_HTTP_INCOMPLETE when more bytes are needed
- * (only when !eof), or TF_E_INPUT when the bytes are not an HTTP/1.x response. Interim 1xx
- * responses are skipped. *r is written only on 0. */
+ * (only when !eof), or TF_E_INPUT when the bytes are not a well-formed HTTP/1.0 or 1.1 response.
+ * Strict, since the bytes come from servers being audited and another reader must not see
+ * another answer: a repeated Content-Length, Content-Length with Transfer-Encoding, a folded
+ * header, a control character (bare CR included) in the head, a missing or garbled status line
+ * and a malformed chunk or trailer are each refused. Interim 1xx responses are skipped. *r is
+ * written only on 0. */
 int tf_http_parse_response(const char *buf, size_t len, int eof, size_t max_body,
                            struct tf_http_response *r, struct tf_err *err) TF_MUST_CHECK;
 

@@ -21,7 +21,7 @@ static int send_default(void *arg, const char *host, unsigned port, const struct
 	struct tf_probe_target t = {.host = host, .port = port, .timeout_ms = timeout_ms};
 
 	(void)arg;
-	return tf_probe_http(&t, tls, method, path, body, max_body, resp, err);
+	return tf_probe_http(&t, tls, method, path, body, max_body, resp, NULL, err);
 }
 
 /* One request to host:port; *out is the JSON answer of a 200 (cJSON_Delete it). */

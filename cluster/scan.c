@@ -7,23 +7,104 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum tf_probe_verdict tf_scan_classify(int answered, const struct tf_http_response *r)
+/* TLS alerts (RFC 8446 6.2) a server sends when the client brings no certificate: TLS 1.3's
+ * certificate_required, and what TLS 1.2 servers send instead (Go: bad_certificate; OpenSSL:
+ * handshake_failure). */
+static int alert_wants_cert(int a)
 {
-	if (!answered || r == NULL)
-		return TF_PROBE_REFUSED;
-	if ((r->status >= 200 && r->status <= 299) || tf_http_body_is_json(r))
-		return TF_PROBE_EXPOSED;
-	return TF_PROBE_REFUSED;
+	return a == 40 || a == 42 || a == 116;
 }
 
-int tf_scan_vulnerable(const enum tf_probe_verdict *v, size_t n)
+static int looks_exposed(const struct tf_http_response *r)
 {
+	return r != NULL && ((r->status >= 200 && r->status <= 299) || tf_http_body_is_json(r));
+}
+
+enum tf_probe_verdict tf_scan_classify(const struct tf_probe_outcome *how,
+                                       const struct tf_http_response *r, const char **why)
+{
+	const char *w = "no evidence";
+	enum tf_probe_verdict v = TF_PROBE_UNKNOWN;
+
+	switch (how->end) {
+	case TF_END_ANSWER:
+		if (looks_exposed(r)) {
+			v = TF_PROBE_EXPOSED;
+			w = "answered without a client certificate";
+		} else if (r != NULL) {
+			v = TF_PROBE_REFUSED;
+			w = "a whole HTTP answer that is not etcd's";
+		}
+		break;
+	case TF_END_CUT:
+		if (looks_exposed(r)) {
+			v = TF_PROBE_EXPOSED;
+			w = "answered without a client certificate (cut short)";
+		} else {
+			w = "the answer stopped before its end: the rest could be etcd's";
+		}
+		break;
+	case TF_END_REFUSED:
+		v = TF_PROBE_REFUSED;
+		w = "connection refused";
+		break;
+	case TF_END_CLOSED:
+		v = TF_PROBE_REFUSED;
+		w = "closed without an answer";
+		break;
+	case TF_END_NOT_TLS:
+		v = TF_PROBE_REFUSED;
+		w = "not a TLS server";
+		break;
+	case TF_END_TLS_ALERT:
+		if (alert_wants_cert(how->tls_alert)) {
+			v = TF_PROBE_REFUSED;
+			w = "TLS alert: a client certificate is required";
+		} else {
+			w = "a TLS alert that does not ask for a client certificate: a client with "
+			    "other TLS settings may be served";
+		}
+		break;
+	case TF_END_TIMEOUT:
+		w = "no answer in time: a patient scanner may still get one";
+		break;
+	case TF_END_BAD_HTTP:
+		w = "not a well-formed HTTP response: a looser client may read etcd's answer in it";
+		break;
+	case TF_END_TLS_ERROR:
+		w = "the TLS handshake failed without an alert asking for a certificate";
+		break;
+	case TF_END_ERROR:
+		w = "the probe failed before any evidence";
+		break;
+	}
+	if (why != NULL)
+		*why = w;
+	return v;
+}
+
+enum tf_scan_verdict tf_scan_endpoint_verdict(const enum tf_probe_verdict *v, size_t n)
+{
+	enum tf_scan_verdict out = TF_SCAN_FIXED;
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (v[i] == TF_PROBE_EXPOSED)
-			return 1;
-	return 0;
+			return TF_SCAN_VULNERABLE;
+		if (v[i] != TF_PROBE_REFUSED)
+			out = TF_SCAN_UNKNOWN;
+	}
+	return out;
+}
+
+const char *tf_probe_verdict_name(enum tf_probe_verdict v)
+{
+	return v == TF_PROBE_EXPOSED ? "EXPOSED" : v == TF_PROBE_REFUSED ? "REFUSED" : "UNKNOWN";
+}
+
+const char *tf_scan_verdict_name(enum tf_scan_verdict v)
+{
+	return v == TF_SCAN_VULNERABLE ? "VULNERABLE" : v == TF_SCAN_FIXED ? "FIXED" : "UNKNOWN";
 }
 
 /* The scanners' "etcd API unauthorized access" probes (docs/tiup.md §7). */

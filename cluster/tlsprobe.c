@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -126,19 +127,82 @@ out:
 
 /* ---- sockets ---- */
 
-/* 1 ready, 0 timed out, -1 error (errno). */
-static int wait_fd(int fd, short events, int timeout_ms)
+const char *tf_probe_end_name(enum tf_probe_end e)
 {
-	struct pollfd p = {fd, events, 0};
-	int n;
+	static const char *const names[] = {"answer",   "refused",   "closed",  "tls-alert",
+	                                    "not-tls",  "tls-error", "timeout", "cut",
+	                                    "bad-http", "error"};
 
-	do {
-		n = poll(&p, 1, timeout_ms);
-	} while (n < 0 && errno == EINTR);
-	return n;
+	return (size_t)e < sizeof(names) / sizeof(names[0]) ? names[e] : "?";
 }
 
-static int tcp_connect(const struct tf_probe_target *t, int *out, struct tf_err *err)
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A connection: plain (ssl NULL) or TLS, non-blocking, every wait bounded by timeout_ms and by
+ * the probe's deadline; end and alert say how it failed. */
+struct conn {
+	int fd;
+	SSL *ssl;
+	int timeout_ms, deadline_ms;
+	long long deadline_at; /* now_ms() when the probe must end */
+	int handshaken;        /* the TLS handshake completed */
+	enum tf_probe_end end;
+	int alert;
+	const char *host;
+	unsigned port;
+};
+
+static void conn_init(struct conn *c, const struct tf_probe_target *t)
+{
+	c->fd = -1;
+	c->ssl = NULL;
+	c->timeout_ms = t->timeout_ms;
+	c->deadline_ms =
+	    t->deadline_ms > 0 ? t->deadline_ms : TF_PROBE_DEADLINE_FACTOR * t->timeout_ms;
+	c->deadline_at = now_ms() + c->deadline_ms;
+	c->handshaken = 0;
+	c->end = TF_END_ERROR;
+	c->alert = -1;
+	c->host = t->host;
+	c->port = t->port;
+}
+
+/* Waits for events on fd, at most timeout_ms and never past the deadline. 1 ready, or an error
+ * (TF_END_TIMEOUT when either ran out) naming what and the peer. */
+static int conn_wait(struct conn *c, int fd, short events, const char *what, struct tf_err *err)
+{
+	long long left = c->deadline_at - now_ms();
+	int ms = c->timeout_ms, by_deadline = 0, n;
+	struct pollfd p = {fd, events, 0};
+
+	if (left <= ms) {
+		ms = left > 0 ? (int)left : 0;
+		by_deadline = 1;
+	}
+	do {
+		n = poll(&p, 1, ms);
+	} while (n < 0 && errno == EINTR);
+	if (n > 0)
+		return 1;
+	if (n < 0) {
+		c->end = TF_END_ERROR;
+		return tf_err_sys(err, TF_E_IO, "%s %s:%u", what, c->host, c->port);
+	}
+	c->end = TF_END_TIMEOUT;
+	if (by_deadline)
+		return tf_err_set(err, TF_E_IO, "%s %s:%u: the probe's deadline of %d ms passed",
+		                  what, c->host, c->port, c->deadline_ms);
+	return tf_err_set(err, TF_E_IO, "%s %s:%u: timed out after %d ms", what, c->host, c->port,
+	                  c->timeout_ms);
+}
+
+static int tcp_connect(const struct tf_probe_target *t, struct conn *c, struct tf_err *err)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char port[16];
@@ -148,6 +212,7 @@ static int tcp_connect(const struct tf_probe_target *t, int *out, struct tf_err 
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
 	snprintf(port, sizeof(port), "%u", t->port);
+	c->end = TF_END_ERROR;
 	if ((rc = getaddrinfo(t->host, port, &hints, &res)) != 0)
 		return tf_err_set(err, TF_E_IO, "resolve '%s': %s", t->host, gai_strerror(rc));
 	r = tf_err_set(err, TF_E_IO, "connect %s:%u: no address", t->host, t->port);
@@ -155,6 +220,7 @@ static int tcp_connect(const struct tf_probe_target *t, int *out, struct tf_err 
 		int soerr = 0;
 		socklen_t sl = sizeof(soerr);
 
+		c->end = TF_END_ERROR;
 		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
 			r = tf_err_sys(err, TF_E_IO, "socket");
@@ -165,22 +231,24 @@ static int tcp_connect(const struct tf_probe_target *t, int *out, struct tf_err 
 			break;
 		}
 		if (errno == EINPROGRESS) {
-			rc = wait_fd(fd, POLLOUT, t->timeout_ms);
-			if (rc == 0) {
-				r = tf_err_set(err, TF_E_IO, "connect %s:%u: timed out after %d ms",
-				               t->host, t->port, t->timeout_ms);
-			} else if (rc > 0 &&
-			           getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0) {
+			rc = conn_wait(c, fd, POLLOUT, "connect", err);
+			if (rc != 1) {
+				r = rc;
+			} else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0) {
 				if (soerr == 0) {
 					r = 0;
 					break;
 				}
 				errno = soerr;
+				if (soerr == ECONNREFUSED)
+					c->end = TF_END_REFUSED;
 				r = tf_err_sys(err, TF_E_IO, "connect %s:%u", t->host, t->port);
 			} else {
 				r = tf_err_sys(err, TF_E_IO, "connect %s:%u", t->host, t->port);
 			}
 		} else {
+			if (errno == ECONNREFUSED)
+				c->end = TF_END_REFUSED;
 			r = tf_err_sys(err, TF_E_IO, "connect %s:%u", t->host, t->port);
 		}
 		close(fd);
@@ -188,18 +256,9 @@ static int tcp_connect(const struct tf_probe_target *t, int *out, struct tf_err 
 	}
 	freeaddrinfo(res);
 	if (r == 0)
-		*out = fd;
+		c->fd = fd;
 	return r;
 }
-
-/* A connection: plain (ssl NULL) or TLS, non-blocking, every wait bounded by timeout_ms. */
-struct conn {
-	int fd;
-	SSL *ssl;
-	int timeout_ms;
-	const char *host;
-	unsigned port;
-};
 
 static void conn_close(struct conn *c)
 {
@@ -210,30 +269,59 @@ static void conn_close(struct conn *c)
 	c->fd = -1;
 }
 
+/* Bytes the peer has sent on this connection (TLS records included). */
+static unsigned long long peer_bytes(const struct conn *c)
+{
+	BIO *b = c->ssl ? SSL_get_rbio(c->ssl) : NULL;
+
+	return b ? (unsigned long long)BIO_number_read(b) : 0;
+}
+
+/* A close before the handshake's first byte, or after it, is the peer ending the exchange
+ * without an answer; one in the middle of the handshake says nothing. */
+static void tls_closed(struct conn *c)
+{
+	c->end = c->handshaken || peer_bytes(c) == 0 ? TF_END_CLOSED : TF_END_TLS_ERROR;
+}
+
 /* After an SSL call returned ret: 1 to retry once the socket is ready, or an error. */
 static int ssl_retry(struct conn *c, int ret, const char *what, struct tf_err *err)
 {
-	int e = SSL_get_error(c->ssl, ret), w;
+	int e = SSL_get_error(c->ssl, ret);
+	unsigned long le;
 
-	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-		w = wait_fd(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, c->timeout_ms);
-		if (w > 0)
-			return 1;
-		if (w == 0)
-			return tf_err_set(err, TF_E_IO, "%s %s:%u: timed out after %d ms", what,
-			                  c->host, c->port, c->timeout_ms);
-		return tf_err_sys(err, TF_E_IO, "%s %s:%u", what, c->host, c->port);
-	}
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		return conn_wait(c, c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, what, err);
 	if (e == SSL_ERROR_ZERO_RETURN) {
 		ERR_clear_error();
+		tls_closed(c);
 		return tf_err_set(err, TF_E_IO, "%s %s:%u: closed by the peer", what, c->host,
 		                  c->port);
 	}
 	if (e == SSL_ERROR_SYSCALL && ERR_peek_last_error() == 0) {
+		if (errno == 0 || errno == ECONNRESET || errno == EPIPE)
+			tls_closed(c);
+		else
+			c->end = TF_END_ERROR;
 		if (errno == 0)
 			return tf_err_set(err, TF_E_IO, "%s %s:%u: closed by the peer", what,
 			                  c->host, c->port);
 		return tf_err_sys(err, TF_E_IO, "%s %s:%u", what, c->host, c->port);
+	}
+	le = ERR_peek_last_error();
+	c->end = TF_END_TLS_ERROR;
+	if (ERR_GET_LIB(le) == ERR_LIB_SSL) {
+		int reason = ERR_GET_REASON(le);
+
+		/* OpenSSL reports an alert from the peer as SSL_AD_REASON_OFFSET + its code. */
+		if (reason >= SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256) {
+			c->end = TF_END_TLS_ALERT;
+			c->alert = reason - SSL_AD_REASON_OFFSET;
+		} else if (reason == SSL_R_WRONG_VERSION_NUMBER && !c->handshaken &&
+		           SSL_get_state(c->ssl) == TLS_ST_CW_CLNT_HELLO) {
+			/* The first record from the peer is not TLS: a plain server answered. */
+			c->end = TF_END_NOT_TLS;
+		}
 	}
 	{
 		char head[200];
@@ -249,16 +337,13 @@ static int conn_open(const struct tf_probe_target *t, const struct tf_tls_client
 	struct in6_addr a6;
 	int r, ret;
 
-	c->fd = -1;
-	c->ssl = NULL;
-	c->timeout_ms = t->timeout_ms;
-	c->host = t->host;
-	c->port = t->port;
-	if ((r = tcp_connect(t, &c->fd, err)) != 0)
+	conn_init(c, t);
+	if ((r = tcp_connect(t, c, err)) != 0)
 		return r;
 	if (tls == NULL)
 		return 0;
 	ERR_clear_error();
+	c->end = TF_END_ERROR;
 	if ((c->ssl = SSL_new(tls->ctx)) == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
 		r = ssl_err(err, TF_E_CRYPTO, "%s", "TLS session");
 		goto out;
@@ -277,9 +362,18 @@ static int conn_open(const struct tf_probe_target *t, const struct tf_tls_client
 		if ((r = ssl_retry(c, ret, "TLS handshake with", err)) != 1)
 			goto out;
 	}
+	c->handshaken = 1;
 	return 0;
 out:
-	conn_close(c);
+	/* the socket closes, the verdict stays */
+	{
+		enum tf_probe_end end = c->end;
+		int alert = c->alert;
+
+		conn_close(c);
+		c->end = end;
+		c->alert = alert;
+	}
 	return r;
 }
 
@@ -309,15 +403,13 @@ static int conn_write(struct conn *c, const char *p, size_t n, struct tf_err *er
 				continue;
 			}
 			if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-				int rc = wait_fd(c->fd, POLLOUT, c->timeout_ms);
-
-				if (rc > 0)
-					continue;
-				if (rc == 0)
-					return tf_err_set(err, TF_E_IO,
-					                  "write to %s:%u: timed out after %d ms",
-					                  c->host, c->port, c->timeout_ms);
+				if ((r = conn_wait(c, c->fd, POLLOUT, "write to", err)) != 1)
+					return r;
+				continue;
 			}
+			/* A peer that closes before reading the request may still have answered:
+			 * that is not evidence either way. */
+			c->end = TF_END_ERROR;
 			return tf_err_sys(err, TF_E_IO, "write to %s:%u", c->host, c->port);
 		}
 	}
@@ -353,15 +445,11 @@ static int conn_read(struct conn *c, char *p, size_t n, size_t *got, struct tf_e
 				return 0;
 			}
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-				int rc = wait_fd(c->fd, POLLIN, c->timeout_ms);
-
-				if (rc > 0)
-					continue;
-				if (rc == 0)
-					return tf_err_set(err, TF_E_IO,
-					                  "read from %s:%u: timed out after %d ms",
-					                  c->host, c->port, c->timeout_ms);
+				if ((r = conn_wait(c, c->fd, POLLIN, "read from", err)) != 1)
+					return r;
+				continue;
 			}
+			c->end = errno == ECONNRESET ? TF_END_CLOSED : TF_END_ERROR;
 			return tf_err_sys(err, TF_E_IO, "read from %s:%u", c->host, c->port);
 		}
 	}
@@ -431,25 +519,62 @@ out:
 	return r;
 }
 
+/* What arrived when the stream ended early (eof set): a response that parses, else why not. */
+static int parse_cut(const char *buf, size_t len, size_t max_body, struct tf_http_response *resp,
+                     enum tf_probe_end *end, struct tf_err *err)
+{
+	struct tf_http_response tmp;
+	struct tf_err e2;
+	int r = tf_http_parse_response(buf, len, 1, max_body, resp, err);
+
+	if (r == 0) {
+		*end = resp->short_read ? TF_END_CUT : TF_END_ANSWER;
+		return 0;
+	}
+	/* A head that was only cut short is a cut answer; one that can never parse is not HTTP. */
+	tf_http_response_init(&tmp);
+	switch (tf_http_parse_response(buf, len, 0, max_body, &tmp, &e2)) {
+	case TF_HTTP_INCOMPLETE:
+		*end = TF_END_CUT;
+		break;
+	case 0:
+		tf_http_response_release(&tmp);
+		*end = TF_END_CUT;
+		break;
+	default:
+		*end = TF_END_BAD_HTTP;
+	}
+	return r;
+}
+
 int tf_probe_http(const struct tf_probe_target *t, const struct tf_tls_client *c,
                   const char *method, const char *path, const char *body, size_t max_body,
-                  struct tf_http_response *resp, struct tf_err *err)
+                  struct tf_http_response *resp, struct tf_probe_outcome *how, struct tf_err *err)
 {
-	struct conn cn = {-1, NULL, 0, NULL, 0};
+	struct conn cn;
 	char *req = NULL, *buf = NULL;
 	size_t reqlen = 0, len = 0, cap = 0, limit = TF_HTTP_HEADER_MAX + 2 * max_body + 4096;
-	int r, eof = 0;
+	enum tf_probe_end end = TF_END_ERROR;
+	int r;
 
+	cn.fd = -1;
+	cn.ssl = NULL;
+	cn.alert = -1;
 	if ((r = tf_http_format_request(method, path, t->host, t->port, body, &req, &reqlen,
 	                                err)) != 0)
 		goto out;
-	if ((r = conn_open(t, c, &cn, err)) != 0)
+	if ((r = conn_open(t, c, &cn, err)) != 0) {
+		end = cn.end;
 		goto out;
-	if ((r = conn_write(&cn, req, reqlen, err)) != 0)
+	}
+	if ((r = conn_write(&cn, req, reqlen, err)) != 0) {
+		end = cn.end;
 		goto out;
+	}
 	for (;;) {
 		size_t got = 0;
 		struct tf_err rerr;
+		int eof = 0;
 
 		if (len + READ_CHUNK > cap) {
 			size_t ncap = cap ? cap * 2 : 2 * READ_CHUNK;
@@ -464,28 +589,44 @@ int tf_probe_http(const struct tf_probe_target *t, const struct tf_tls_client *c
 		}
 		r = conn_read(&cn, buf + len, READ_CHUNK, &got, &rerr);
 		if (r != 0) {
-			/* A reset after some bytes ends the stream; before any, it is the answer.
-			 */
-			if (len == 0) {
-				*err = rerr;
+			/* Before any byte the failure is the answer (closed, reset, alert,
+			 * timeout). After some, a stall or a reset cuts the answer: what arrived is
+			 * kept as evidence of exposure, never as evidence of a refusal. */
+			*err = rerr;
+			end = cn.end;
+			if (len == 0)
+				goto out;
+			if (cn.end == TF_END_TIMEOUT) {
+				struct tf_err perr;
+
+				if (parse_cut(buf, len, max_body, resp, &end, &perr) == 0) {
+					end = TF_END_CUT;
+					r = 0;
+				}
 				goto out;
 			}
-			eof = 1;
+			eof = 1; /* a reset after some bytes ends the stream */
 		} else if (got == 0) {
 			eof = 1;
 		}
 		len += got;
-		if (len >= limit)
-			eof = 1;
 		if (len == 0 && eof) {
+			end = TF_END_CLOSED;
 			r = tf_err_set(err, TF_E_IO,
 			               "%s:%u closed the connection without an answer", t->host,
 			               t->port);
 			goto out;
 		}
-		r = tf_http_parse_response(buf, len, eof, max_body, resp, err);
-		if (r == TF_HTTP_INCOMPLETE)
-			continue;
+		if (len >= limit)
+			eof = 1;
+		if (eof) {
+			r = parse_cut(buf, len, max_body, resp, &end, err);
+		} else {
+			r = tf_http_parse_response(buf, len, 0, max_body, resp, err);
+			if (r == TF_HTTP_INCOMPLETE)
+				continue;
+			end = r == 0 ? TF_END_ANSWER : TF_END_BAD_HTTP;
+		}
 		if (r != 0)
 			tf_err_prefix(err, "%s:%u", t->host, t->port);
 		goto out;
@@ -494,6 +635,10 @@ out:
 	conn_close(&cn);
 	free(req);
 	free(buf);
+	if (how != NULL) {
+		how->end = r == 0 && end != TF_END_CUT ? TF_END_ANSWER : end;
+		how->tls_alert = how->end == TF_END_TLS_ALERT ? cn.alert : -1;
+	}
 	return r;
 }
 

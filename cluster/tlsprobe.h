@@ -37,8 +37,38 @@ struct tf_cert_info {
 struct tf_probe_target {
 	const char *host;
 	unsigned port;
-	int timeout_ms; /* each connect and each wait for bytes */
+	int timeout_ms;  /* each connect and each wait for bytes */
+	int deadline_ms; /* the whole exchange (connect, handshake, request, answer) on a monotonic
+	                    clock, so a server that drips a byte per wait cannot hold a probe;
+	                    0: TF_PROBE_DEADLINE_FACTOR x timeout_ms */
 };
+
+#define TF_PROBE_DEADLINE_FACTOR 3
+
+/* How a probe's exchange ended: the scanner's verdict (cluster/scan.h) tells evidence that an
+ * endpoint refuses (a refused connection, a close before any byte, a TLS alert, a server that
+ * does not speak TLS, a whole answer) from the lack of it (a timeout, an answer cut short, bytes
+ * that are not HTTP, any other error). */
+enum tf_probe_end {
+	TF_END_ANSWER = 0, /* a whole HTTP response was read */
+	TF_END_REFUSED,    /* the TCP connection was refused */
+	TF_END_CLOSED,     /* the peer closed or reset the connection before sending an answer */
+	TF_END_TLS_ALERT,  /* the peer sent a TLS alert (tls_alert says which) */
+	TF_END_NOT_TLS,    /* the peer answered the ClientHello with bytes that are not TLS */
+	TF_END_TLS_ERROR,  /* another TLS failure: our own check, a close mid-handshake */
+	TF_END_TIMEOUT,    /* a wait, or the probe's deadline, ran out */
+	TF_END_CUT,        /* the answer stopped before its end (closed, reset or stalled) */
+	TF_END_BAD_HTTP,   /* the bytes are not a well-formed HTTP/1.x response */
+	TF_END_ERROR,      /* anything else: resolving, an unreachable network, writing, memory */
+};
+
+struct tf_probe_outcome {
+	enum tf_probe_end end;
+	int tls_alert; /* the alert's code (RFC 8446 6) with TF_END_TLS_ALERT, else -1 */
+};
+
+/* A short name for an end ("timeout", "tls-alert", ...), as recorded in evidence. */
+const char *tf_probe_end_name(enum tf_probe_end e);
 
 /* Connects and completes a TLS handshake with c, then fills *info (chain result against c's
  * CA, host coverage). Fails with the socket or OpenSSL reason when there is no session. */
@@ -48,10 +78,12 @@ int tf_probe_tls(const struct tf_probe_target *t, const struct tf_tls_client *c,
 /* Sends one request (body NULL: none) over plain TCP (c NULL) or TLS with c, and reads the
  * response until it is complete, the peer closes, or max_body bytes of body are in. 0 with *resp
  * filled (release it); otherwise the reason there was no HTTP answer (refused, reset, timeout,
- * handshake alert, not HTTP). */
+ * handshake alert, not HTTP). how (NULL: not wanted) says how the exchange ended, on success
+ * too: TF_END_CUT with *resp filled is an answer that stopped early (what arrived of it). */
 int tf_probe_http(const struct tf_probe_target *t, const struct tf_tls_client *c,
                   const char *method, const char *path, const char *body, size_t max_body,
-                  struct tf_http_response *resp, struct tf_err *err) TF_MUST_CHECK;
+                  struct tf_http_response *resp, struct tf_probe_outcome *how,
+                  struct tf_err *err) TF_MUST_CHECK;
 
 /* The facts of the certificate in cert_file, checked against ca_file (NULL: not checked);
  * *key_matches is 1 when key_file (NULL: not checked, 0) holds its private key. */

@@ -58,5 +58,8 @@ int tf_err_sys(struct tf_err *err, int code, const char *fmt, ...) TF_PRINTF(3, 
 #define TF_EXIT_FAIL 1
 #define TF_EXIT_USAGE 2
 #define TF_EXIT_REJECT 3
+/* verify only: no check failed, but one could not decide (a scan probe timed out, an answer was
+ * cut short or was not well-formed HTTP), so nothing is proved either way */
+#define TF_EXIT_UNKNOWN 4
 
 #endif

@@ -21,7 +21,7 @@
 static const char usage_text[] =
     "usage: tiferry verify [--cluster NAME | --pd URL... --ca F --cert F --key F]\n"
     "                      [--scan HOST:PORT...] [--json] [--receipt FILE --receipt-key KEY]\n"
-    "                      [--known-hosts FILE] [--timeout S] [-q|-v]\n"
+    "                      [--known-hosts FILE] [--timeout S] [--deadline S] [-q|-v]\n"
     "\n"
     "Proves the fix for \"etcd API unauthorized access\": for every PD, a TLS handshake with\n"
     "the CA and client certificate, the server certificate (chains to the CA, SANs cover the\n"
@@ -36,10 +36,14 @@ static const char usage_text[] =
     "its owner only, the certificate chaining to this host's CA and matching its key; the key\n"
     "never leaves the host), TiUP and cluster versions at least the bundle's, and the TiUP\n"
     "mirror as recorded before the install (both from the install journal: \"skip\" when\n"
-    "there is none). --scan runs a scanner's unauthenticated probes and says VULNERABLE or\n"
-    "FIXED per endpoint (needs no certificates and no TiUP).\n"
+    "there is none). --scan runs a scanner's unauthenticated probes and says VULNERABLE,\n"
+    "FIXED or UNKNOWN per endpoint (needs no certificates and no TiUP): FIXED only on\n"
+    "evidence (a refused connection, a close without an answer, a TLS alert asking for a\n"
+    "client certificate, a whole HTTP answer that is not etcd's); a timeout, an answer cut\n"
+    "short or one that is not well-formed HTTP is UNKNOWN.\n"
     "Checks run concurrently. Exit 0 when no check fails (warnings are fine), 1 when one\n"
-    "fails, 2 on usage or input errors. See docs/verify.md.\n"
+    "fails, 2 on usage or input errors, 4 when none fails but one is unknown (the result,\n"
+    "and a receipt, say \"unknown\", never \"pass\"). See docs/verify.md.\n"
     "\n"
     "  --cluster NAME        endpoints from $TIUP_HOME/storage/cluster/clusters/NAME/meta.yaml,\n"
     "                        certificates from its tls/ folder (ca.crt, client.crt, client.pem)\n"
@@ -58,6 +62,8 @@ static const char usage_text[] =
     "  --receipt-passin SRC  the key's passphrase: file:PATH, fd:N, env:NAME or tty\n"
     "  --bundle-id ID        the bundle this change came from, recorded in the receipt\n"
     "  --timeout S           seconds for each connect and each wait for bytes (default 5)\n"
+    "  --deadline S          seconds for each probe's whole exchange: connect, handshake,\n"
+    "                        request and answer (default 3 x --timeout)\n"
     "  --threads N           checks running at once (default 16)\n"
     "  -q, -v                only failures and warnings, or every check with its evidence\n"
     "\n"
@@ -74,7 +80,7 @@ struct args {
 	size_t nsplit;
 	int json;
 	const char *receipt, *receipt_key, *passin, *bundle_id, *known_hosts;
-	double timeout;
+	double timeout, deadline;
 	long threads;
 	int help;
 };
@@ -186,6 +192,17 @@ static int parse_args(int argc, char **argv, struct args *a, const char **why)
 			if (end == v || *end != '\0' ||
 			    !(a->timeout >= 0.05 && a->timeout <= 600)) {
 				*why = "--timeout takes seconds between 0.05 and 600";
+				return -1;
+			}
+			continue;
+		}
+		if ((m = opt_value(argc, argv, &i, "--deadline", &v, why)) != 0) {
+			if (m < 0)
+				return -1;
+			a->deadline = strtod(v, &end);
+			if (end == v || *end != '\0' ||
+			    !(a->deadline >= 0.05 && a->deadline <= 3600)) {
+				*why = "--deadline takes seconds between 0.05 and 3600";
 				return -1;
 			}
 			continue;
@@ -307,6 +324,7 @@ int tf_cmd_verify(int argc, char **argv)
 	o.scan = a.scan;
 	o.nscan = a.nscan;
 	o.timeout_ms = a.timeout > 0 ? (int)(a.timeout * 1000) : 0;
+	o.deadline_ms = a.deadline > 0 ? (int)(a.deadline * 1000) : 0;
 	o.threads = (int)a.threads;
 	o.host_checks = 1;
 	o.known_hosts = a.known_hosts;

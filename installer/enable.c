@@ -669,15 +669,18 @@ static int run_verify(const struct tf_enable *e, struct tf_err *err)
 	if (tf_verify_exit_code(&rep) != 0) {
 		const struct tf_vcheck *f = NULL;
 
+		/* a check that could not decide stops the install as a failure does */
+		enum tf_vstatus bad = rep.counts[TF_V_FAIL] ? TF_V_FAIL : TF_V_UNKNOWN;
+
 		for (i = 0; i < rep.nchecks && f == NULL; i++)
-			if (rep.checks[i].status == TF_V_FAIL)
+			if (rep.checks[i].status == bad)
 				f = &rep.checks[i];
 		r = tf_err_set(err, TF_E_FAIL,
-		               "verify: %zu check%s failed, first %s on %s: %s (run 'tiferry "
+		               "verify: %zu check%s %s, first %s on %s: %s (run 'tiferry "
 		               "verify --cluster %s')",
-		               rep.counts[TF_V_FAIL], rep.counts[TF_V_FAIL] == 1 ? "" : "s",
-		               f ? f->id : "?", f ? f->target : "?",
-		               f && f->detail ? f->detail : "", e->cluster);
+		               rep.counts[bad], rep.counts[bad] == 1 ? "" : "s",
+		               bad == TF_V_FAIL ? "failed" : "could not decide", f ? f->id : "?",
+		               f ? f->target : "?", f && f->detail ? f->detail : "", e->cluster);
 		goto out;
 	}
 	{

@@ -72,7 +72,7 @@ static void one_line(char *s)
 
 const char *tf_vstatus_name(enum tf_vstatus s)
 {
-	static const char *const names[] = {"pass", "warn", "fail", "skip"};
+	static const char *const names[] = {"pass", "warn", "fail", "skip", "unknown"};
 
 	return s < TF_V_NSTATUS ? names[s] : "?";
 }
@@ -320,7 +320,9 @@ void tf_verify_report_release(struct tf_verify_report *rep)
 
 int tf_verify_exit_code(const struct tf_verify_report *rep)
 {
-	return rep->counts[TF_V_FAIL] > 0 ? 1 : 0;
+	if (rep->counts[TF_V_FAIL] > 0)
+		return TF_EXIT_FAIL;
+	return rep->counts[TF_V_UNKNOWN] > 0 ? TF_EXIT_UNKNOWN : TF_EXIT_OK;
 }
 
 /* The install journal's facts the control-host checks compare with; none is not an error. */
@@ -465,6 +467,8 @@ int tf_verify_run(const struct tf_verify_opts *o, struct tf_verify_report *rep, 
 	rn.o = o;
 	rn.rep = &out;
 	rn.timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : TF_VERIFY_TIMEOUT_MS;
+	rn.deadline_ms =
+	    o->deadline_ms > 0 ? o->deadline_ms : TF_PROBE_DEADLINE_FACTOR * rn.timeout_ms;
 	rn.now = o->now ? o->now : tf_time_now();
 	if (o->cluster != NULL && o->npd > 0) {
 		r = tf_err_set(err, TF_E_USAGE, "--cluster and --pd exclude each other");

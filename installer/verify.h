@@ -1,8 +1,8 @@
 /* tiferry verify: the checks that prove the fix (docs/verify.md). Endpoints come from TiUP's
  * meta.yaml (--cluster) or the command line (--pd, --scan); every endpoint's checks, taken from
- * one table in verify.c, run in a bounded pool of threads; each check gives pass, warn, fail or
- * skip with one line of detail and its evidence as JSON. Rendering (table, lines, JSON, the
- * receipt's bytes) is here too; printing is the caller's. */
+ * one table in verify.c, run in a bounded pool of threads; each check gives pass, warn, fail,
+ * skip or unknown with one line of detail and its evidence as JSON. Rendering (table, lines,
+ * JSON, the receipt's bytes) is here too; printing is the caller's. */
 #ifndef TF_INSTALLER_VERIFY_H
 #define TF_INSTALLER_VERIFY_H
 
@@ -12,7 +12,9 @@
 #include "common/err.h"
 #include "cluster/scan.h"
 
-enum tf_vstatus { TF_V_PASS = 0, TF_V_WARN, TF_V_FAIL, TF_V_SKIP, TF_V_NSTATUS };
+/* unknown: the check found no evidence either way (a scan probe timed out, an answer was cut
+ * short or not well-formed HTTP); it never counts as a pass. */
+enum tf_vstatus { TF_V_PASS = 0, TF_V_WARN, TF_V_FAIL, TF_V_SKIP, TF_V_UNKNOWN, TF_V_NSTATUS };
 
 /* What an endpoint is; a check applies to the kinds in its mask. */
 enum tf_vkind {
@@ -38,9 +40,10 @@ struct tf_verify_opts {
 	const char *ca_file, *cert_file, *key_file; /* with --pd (else from tls/) */
 	const char *const *scan;                    /* --scan HOST:PORT */
 	size_t nscan;
-	int timeout_ms; /* 0: TF_VERIFY_TIMEOUT_MS */
-	int threads;    /* 0: TF_VERIFY_THREADS */
-	time_t now;     /* 0: tf_time_now() (certificate days left) */
+	int timeout_ms;  /* 0: TF_VERIFY_TIMEOUT_MS */
+	int deadline_ms; /* each probe's whole exchange; 0: TF_PROBE_DEADLINE_FACTOR x timeout */
+	int threads;     /* 0: TF_VERIFY_THREADS */
+	time_t now;      /* 0: tf_time_now() (certificate days left) */
 	/* --cluster only: also each instance's tls/ folder over SSH and the control host's TiUP
 	 * versions and mirror against the install journal. 0 leaves those checks "skip". */
 	int host_checks;
@@ -76,7 +79,8 @@ void tf_verify_report_release(struct tf_verify_report *rep);
 int tf_verify_run(const struct tf_verify_opts *o, struct tf_verify_report *rep,
                   struct tf_err *err) TF_MUST_CHECK;
 
-/* 0 when no check failed (warn and skip are fine), else 1. */
+/* TF_EXIT_FAIL (1) when a check failed, else TF_EXIT_UNKNOWN (4) when one could not decide,
+ * else 0 (warn and skip are fine). */
 int tf_verify_exit_code(const struct tf_verify_report *rep);
 const char *tf_vstatus_name(enum tf_vstatus s);
 const char *tf_vkind_name(enum tf_vkind k);

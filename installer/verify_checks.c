@@ -181,28 +181,35 @@ static cJSON *json_keys(const struct tf_http_response *r)
 	return keys;
 }
 
-/* Runs one probe; returns its verdict and adds its evidence to arr. */
+/* Runs one probe; returns its verdict and adds its evidence to arr (with how it ended, and why
+ * that is or is not evidence); *end is how it ended. */
 static enum tf_probe_verdict run_probe(struct job *j, const struct tf_scan_probe *p, cJSON *arr,
-                                       int *connect_refused)
+                                       enum tf_probe_end *end)
 {
 	struct tf_http_response resp;
+	struct tf_probe_outcome how = {TF_END_ERROR, -1};
 	struct tf_err err = {0};
 	enum tf_probe_verdict v;
 	cJSON *e = cJSON_CreateObject(), *keys;
+	const char *why = NULL;
 	char what[300];
 	int answered;
 
 	tf_http_response_init(&resp);
 	answered = tf_probe_http(&j->t, p->tls ? j->run->anon : NULL, p->method, p->path, p->body,
-	                         PROBE_BODY_MAX, &resp, &err) == 0;
-	v = tf_scan_classify(answered, &resp);
+	                         PROBE_BODY_MAX, &resp, &how, &err) == 0;
+	v = tf_scan_classify(&how, answered ? &resp : NULL, &why);
 	snprintf(what, sizeof(what), "%s %s %s%s", p->tls ? "TLS (no client certificate)" : "plain",
 	         p->method, p->path, p->body ? " " : "");
 	if (p->body != NULL)
 		snprintf(what + strlen(what), sizeof(what) - strlen(what), "%s", p->body);
 	cJSON_AddStringToObject(e, "probe", p->id);
 	cJSON_AddStringToObject(e, "request", what);
-	cJSON_AddStringToObject(e, "verdict", v == TF_PROBE_EXPOSED ? "EXPOSED" : "REFUSED");
+	cJSON_AddStringToObject(e, "verdict", tf_probe_verdict_name(v));
+	cJSON_AddStringToObject(e, "end", tf_probe_end_name(how.end));
+	if (how.tls_alert >= 0)
+		cJSON_AddNumberToObject(e, "tls_alert", how.tls_alert);
+	cJSON_AddStringToObject(e, "why", why);
 	if (answered) {
 		cJSON_AddNumberToObject(e, "status", resp.status);
 		cJSON_AddStringToObject(e, "content_type", resp.content_type);
@@ -212,7 +219,7 @@ static enum tf_probe_verdict run_probe(struct job *j, const struct tf_scan_probe
 	} else {
 		cJSON_AddStringToObject(e, "error", err.msg);
 	}
-	*connect_refused = !answered && strstr(err.msg, "connect ") != NULL;
+	*end = how.end;
 	cJSON_AddItemToArray(arr, e);
 	tf_http_response_release(&resp);
 	return v;
@@ -225,12 +232,16 @@ static const char *probe_detail(const cJSON *e, char *buf, size_t len)
 	const cJSON *ct = cJSON_GetObjectItemCaseSensitive(e, "content_type");
 	const cJSON *bb = cJSON_GetObjectItemCaseSensitive(e, "body_bytes");
 
+	const cJSON *wy = cJSON_GetObjectItemCaseSensitive(e, "why");
+
 	if (cJSON_IsNumber(st))
 		snprintf(buf, len, "HTTP %d%s%s, %d bytes", st->valueint,
 		         cJSON_IsString(ct) && ct->valuestring[0] ? " " : "",
 		         cJSON_IsString(ct) ? ct->valuestring : "", bb ? bb->valueint : 0);
 	else
 		snprintf(buf, len, "%s", cJSON_IsString(er) ? er->valuestring : "no answer");
+	if (cJSON_IsString(wy))
+		snprintf(buf + strlen(buf), len - strlen(buf), " (%s)", wy->valuestring);
 	return buf;
 }
 
@@ -244,24 +255,30 @@ static void probe_group(struct job *j, struct tf_vcheck *c, int tls, const char 
 	    j->ep->kind == TF_VK_PD ? tf_scan_etcd_probes : tf_scan_status_probes;
 	size_t n = j->ep->kind == TF_VK_PD ? TF_SCAN_NETCD_PROBES : TF_SCAN_NSTATUS_PROBES;
 	cJSON *arr = cJSON_CreateArray(), *e = cJSON_CreateObject();
-	char exposed[512] = "", buf[300];
-	size_t i, nexp = 0, nrun = 0;
+	char exposed[512] = "", unknown[512] = "", buf[400];
+	size_t i, nexp = 0, nunk = 0, nrun = 0;
 	const cJSON *last = NULL;
 
 	for (i = 0; i < n; i++) {
-		int cr;
+		enum tf_probe_end end;
+		enum tf_probe_verdict v;
 
 		if (set_p[i].tls != tls)
 			continue;
 		nrun++;
-		if (run_probe(j, &set_p[i], arr, &cr) == TF_PROBE_EXPOSED) {
-			nexp++;
-			snprintf(
-			    exposed + strlen(exposed), sizeof(exposed) - strlen(exposed),
-			    "%s%s %s (%s)", exposed[0] ? ", " : "", set_p[i].method, set_p[i].path,
-			    probe_detail(cJSON_GetArrayItem(arr, (int)nrun - 1), buf, sizeof(buf)));
-		}
+		v = run_probe(j, &set_p[i], arr, &end);
 		last = cJSON_GetArrayItem(arr, (int)nrun - 1);
+		if (v == TF_PROBE_EXPOSED) {
+			nexp++;
+			snprintf(exposed + strlen(exposed), sizeof(exposed) - strlen(exposed),
+			         "%s%s %s (%s)", exposed[0] ? ", " : "", set_p[i].method,
+			         set_p[i].path, probe_detail(last, buf, sizeof(buf)));
+		} else if (v == TF_PROBE_UNKNOWN) {
+			nunk++;
+			snprintf(unknown + strlen(unknown), sizeof(unknown) - strlen(unknown),
+			         "%s%s %s (%s)", unknown[0] ? ", " : "", set_p[i].method,
+			         set_p[i].path, probe_detail(last, buf, sizeof(buf)));
+		}
 	}
 	cJSON_AddItemToObject(e, "probes", arr);
 	if (nexp > 0 && remedy != NULL) {
@@ -273,6 +290,10 @@ static void probe_group(struct job *j, struct tf_vcheck *c, int tls, const char 
 		tf_vcheck_set(c, exposed_status, e,
 		              "%s answered %zu of %zu unauthenticated requests: EXPOSED %s", what,
 		              nexp, nrun, exposed);
+	else if (nunk > 0)
+		tf_vcheck_set(c, TF_V_UNKNOWN, e,
+		              "%s: %zu of %zu requests gave no evidence of a refusal: %s", what,
+		              nunk, nrun, unknown);
 	else
 		tf_vcheck_set(c, TF_V_PASS, e, "%s refused (%s)", what,
 		              last ? probe_detail(last, buf, sizeof(buf)) : "no probe");
@@ -322,7 +343,7 @@ static void ensure_members(struct job *j)
 	j->members_tried = 1;
 	tf_http_response_init(&resp);
 	if (tf_probe_http(&j->t, j->run->mtls, "POST", "/v3/cluster/member/list", "{}",
-	                  MEMBERS_BODY_MAX, &resp, &err) != 0) {
+	                  MEMBERS_BODY_MAX, &resp, NULL, &err) != 0) {
 		snprintf(j->members_error, sizeof(j->members_error), "%s", err.msg);
 		return;
 	}
@@ -546,7 +567,7 @@ static void chk_health(struct job *j, struct tf_vcheck *c)
 	if (!api_ready(j, c))
 		return;
 	tf_http_response_init(&resp);
-	if (tf_probe_http(&j->t, j->run->mtls, "GET", "/health", NULL, PROBE_BODY_MAX, &resp,
+	if (tf_probe_http(&j->t, j->run->mtls, "GET", "/health", NULL, PROBE_BODY_MAX, &resp, NULL,
 	                  &err) != 0) {
 		tf_vcheck_set(c, TF_V_FAIL, NULL, "GET /health: %s", err.msg);
 		return;
@@ -588,7 +609,7 @@ static void chk_pd_api_health(struct job *j, struct tf_vcheck *c)
 		return;
 	tf_http_response_init(&resp);
 	if (tf_probe_http(&j->t, j->run->mtls, "GET", "/pd/api/v1/health", NULL, PROBE_BODY_MAX,
-	                  &resp, &err) != 0) {
+	                  &resp, NULL, &err) != 0) {
 		tf_vcheck_set(c, TF_V_WARN, NULL, "GET /pd/api/v1/health: %s", err.msg);
 		return;
 	}
@@ -628,19 +649,21 @@ out:
 static void chk_scan_probe(struct job *j, struct tf_vcheck *c, size_t idx)
 {
 	cJSON *arr = cJSON_CreateArray(), *e;
-	char buf[300];
-	int cr = 0;
-	enum tf_probe_verdict v = run_probe(j, &tf_scan_etcd_probes[idx], arr, &cr);
+	char buf[400];
+	enum tf_probe_end end = TF_END_ERROR;
+	enum tf_probe_verdict v = run_probe(j, &tf_scan_etcd_probes[idx], arr, &end);
 
 	e = cJSON_DetachItemFromArray(arr, 0);
 	cJSON_Delete(arr);
 	j->verdicts[j->nprobes] = v;
 	j->probe_ids[j->nprobes] = tf_scan_etcd_probes[idx].id;
-	j->probe_refused_connect[j->nprobes] = cr;
+	j->probe_ends[j->nprobes] = end;
 	j->nprobes++;
 	probe_detail(e, buf, sizeof(buf));
 	if (v == TF_PROBE_EXPOSED)
 		tf_vcheck_set(c, TF_V_FAIL, e, "EXPOSED: %s", buf);
+	else if (v == TF_PROBE_UNKNOWN)
+		tf_vcheck_set(c, TF_V_UNKNOWN, e, "UNKNOWN: %s", buf);
 	else
 		tf_vcheck_set(c, TF_V_PASS, e, "REFUSED: %s", buf);
 }
@@ -648,29 +671,36 @@ static void chk_scan_probe(struct job *j, struct tf_vcheck *c, size_t idx)
 static void chk_scan_verdict(struct job *j, struct tf_vcheck *c)
 {
 	cJSON *e = cJSON_CreateObject(), *p = cJSON_CreateObject();
-	char exposed[300] = "";
-	size_t i, nexp = 0, nconn = 0;
+	char exposed[300] = "", unknown[300] = "";
+	size_t i, nexp = 0, nunk = 0, nconn = 0;
+	enum tf_scan_verdict v = tf_scan_endpoint_verdict(j->verdicts, j->nprobes);
 
 	for (i = 0; i < j->nprobes; i++) {
-		cJSON_AddStringToObject(p, j->probe_ids[i],
-		                        j->verdicts[i] == TF_PROBE_EXPOSED ? "EXPOSED" : "REFUSED");
-		nconn += (size_t)j->probe_refused_connect[i];
-		if (j->verdicts[i] == TF_PROBE_EXPOSED) {
-			nexp++;
-			snprintf(exposed + strlen(exposed), sizeof(exposed) - strlen(exposed),
-			         "%s%s", exposed[0] ? ", " : "", j->probe_ids[i]);
-		}
+		char *list = j->verdicts[i] == TF_PROBE_EXPOSED   ? exposed
+		             : j->verdicts[i] == TF_PROBE_UNKNOWN ? unknown
+		                                                  : NULL;
+
+		cJSON_AddStringToObject(p, j->probe_ids[i], tf_probe_verdict_name(j->verdicts[i]));
+		nconn += j->probe_ends[i] == TF_END_REFUSED;
+		nexp += j->verdicts[i] == TF_PROBE_EXPOSED;
+		nunk += j->verdicts[i] == TF_PROBE_UNKNOWN;
+		if (list != NULL)
+			snprintf(list + strlen(list), sizeof(exposed) - strlen(list), "%s%s",
+			         list[0] ? ", " : "", j->probe_ids[i]);
 	}
 	cJSON_AddItemToObject(e, "probes", p);
-	if (tf_scan_vulnerable(j->verdicts, j->nprobes)) {
-		cJSON_AddStringToObject(e, "verdict", "VULNERABLE");
+	cJSON_AddStringToObject(e, "verdict", tf_scan_verdict_name(v));
+	if (v == TF_SCAN_VULNERABLE)
 		tf_vcheck_set(c, TF_V_FAIL, e, "VULNERABLE: %zu of %zu probes EXPOSED (%s)", nexp,
 		              j->nprobes, exposed);
-	} else {
-		cJSON_AddStringToObject(e, "verdict", "FIXED");
+	else if (v == TF_SCAN_UNKNOWN)
+		tf_vcheck_set(c, TF_V_UNKNOWN, e,
+		              "UNKNOWN: %zu of %zu probes gave no evidence of a refusal (%s); "
+		              "nothing is proved either way",
+		              nunk, j->nprobes, unknown);
+	else
 		tf_vcheck_set(c, TF_V_PASS, e, "FIXED: all %zu probes REFUSED%s", j->nprobes,
 		              nconn == j->nprobes ? " (nothing accepts connections there)" : "");
-	}
 }
 
 /* A file of the tls/ folder: regular (not a link), and 0600 or stricter when it is a secret. */
@@ -852,6 +882,7 @@ void tf_vcheck_run_job(struct run *rn, struct endpoint *ep)
 	j.t.host = ep->host;
 	j.t.port = ep->port;
 	j.t.timeout_ms = rn->timeout_ms;
+	j.t.deadline_ms = rn->deadline_ms;
 	for (i = 0; i < tf_vcheck_count; i++) {
 		struct tf_vcheck *c;
 

@@ -45,7 +45,7 @@ struct run {
 	int topo_enable_tls;
 	size_t npd_expected; /* PD instances in meta.yaml; 0 without --cluster */
 	time_t now;
-	int timeout_ms;
+	int timeout_ms, deadline_ms;
 	/* host checks (o->host_checks): the cluster's SSH key, the install journal */
 	char *identity;
 	char *state_dir; /* <state>/<cluster> */
@@ -71,7 +71,7 @@ struct job {
 	char members_error[TF_ERR_MSG_MAX];
 	enum tf_probe_verdict verdicts[TF_SCAN_NETCD_PROBES];
 	const char *probe_ids[TF_SCAN_NETCD_PROBES];
-	int probe_refused_connect[TF_SCAN_NETCD_PROBES];
+	enum tf_probe_end probe_ends[TF_SCAN_NETCD_PROBES];
 	size_t nprobes;
 };
 

@@ -58,6 +58,12 @@ static void sb_add(struct sbuf *b, const char *f, ...)
 	}
 }
 
+/* The endpoint's scan verdict, from its check's status (the evidence says the same). */
+static const char *scan_verdict(const struct tf_vcheck *c)
+{
+	return c->status == TF_V_FAIL ? "VULNERABLE" : c->status == TF_V_PASS ? "FIXED" : "UNKNOWN";
+}
+
 static const char *colour_of(enum tf_vstatus s)
 {
 	switch (s) {
@@ -67,6 +73,8 @@ static const char *colour_of(enum tf_vstatus s)
 		return "\033[33m";
 	case TF_V_FAIL:
 		return "\033[1;31m";
+	case TF_V_UNKNOWN:
+		return "\033[1;35m";
 	default:
 		return "\033[2m";
 	}
@@ -74,7 +82,8 @@ static const char *colour_of(enum tf_vstatus s)
 
 static int shown(const struct tf_vcheck *c, int verbosity)
 {
-	return verbosity > 0 || c->status == TF_V_FAIL || c->status == TF_V_WARN;
+	return verbosity > 0 || c->status == TF_V_FAIL || c->status == TF_V_WARN ||
+	       c->status == TF_V_UNKNOWN;
 }
 
 int tf_verify_render_text(const struct tf_verify_report *rep, int table, int colour, int verbosity,
@@ -93,7 +102,7 @@ int tf_verify_render_text(const struct tf_verify_report *rep, int table, int col
 			wtarget = strlen(rep->checks[i].target);
 	}
 	if (table)
-		sb_add(&b, "%s%-6s %-*s %-*s %s%s\n", colour ? "\033[1m" : "", "STATUS", (int)wid,
+		sb_add(&b, "%s%-7s %-*s %-*s %s%s\n", colour ? "\033[1m" : "", "STATUS", (int)wid,
 		       "CHECK", (int)wtarget, "TARGET", "DETAIL", colour ? "\033[0m" : "");
 	for (i = 0; i < rep->nchecks; i++) {
 		const struct tf_vcheck *c = &rep->checks[i];
@@ -106,7 +115,7 @@ int tf_verify_render_text(const struct tf_verify_report *rep, int table, int col
 		tf_term_escape(c->target, tg, sizeof(tg));
 		tf_term_escape(c->detail, de, sizeof(de));
 		if (table)
-			sb_add(&b, "%s%-6s%s %-*s %-*s %s\n", colour ? colour_of(c->status) : "",
+			sb_add(&b, "%s%-7s%s %-*s %-*s %s\n", colour ? colour_of(c->status) : "",
 			       st, colour ? "\033[0m" : "", (int)wid, c->id, (int)wtarget, tg, de);
 		else
 			sb_add(&b, "%s %s %s: %s\n", st, c->id, tg, de);
@@ -121,20 +130,23 @@ int tf_verify_render_text(const struct tf_verify_report *rep, int table, int col
 
 		if (strcmp(c->id, "scan.verdict") == 0)
 			sb_add(&b, "scan %s: %s%s%s\n", tf_term_escape(c->endpoint, ep, sizeof(ep)),
-			       colour ? colour_of(c->status) : "",
-			       c->status == TF_V_FAIL ? "VULNERABLE" : "FIXED",
+			       colour ? colour_of(c->status) : "", scan_verdict(c),
 			       colour ? "\033[0m" : "");
 	}
-	res = rep->counts[TF_V_FAIL]   ? "FAIL"
-	      : rep->counts[TF_V_WARN] ? "PASS with warnings"
-	                               : "PASS";
+	res = rep->counts[TF_V_FAIL]      ? "FAIL"
+	      : rep->counts[TF_V_UNKNOWN] ? "UNKNOWN (nothing proved)"
+	      : rep->counts[TF_V_WARN]    ? "PASS with warnings"
+	                                  : "PASS";
 	sb_add(&b,
 	       "verify%s%s: %zu checks on %zu endpoints in %.2f s: %zu pass, %zu warn, %zu fail, "
-	       "%zu skip: %s%s%s\n",
+	       "%zu skip, %zu unknown: %s%s%s\n",
 	       rep->cluster ? " " : "", rep->cluster ? rep->cluster : "", rep->nchecks,
 	       rep->nendpoints, rep->seconds, rep->counts[TF_V_PASS], rep->counts[TF_V_WARN],
-	       rep->counts[TF_V_FAIL], rep->counts[TF_V_SKIP],
-	       colour ? (rep->counts[TF_V_FAIL] ? colour_of(TF_V_FAIL) : colour_of(TF_V_PASS)) : "",
+	       rep->counts[TF_V_FAIL], rep->counts[TF_V_SKIP], rep->counts[TF_V_UNKNOWN],
+	       colour ? colour_of(rep->counts[TF_V_FAIL]      ? TF_V_FAIL
+	                          : rep->counts[TF_V_UNKNOWN] ? TF_V_UNKNOWN
+	                                                      : TF_V_PASS)
+	              : "",
 	       res, colour ? "\033[0m" : "");
 	if (b.oom) {
 		free(b.p);
@@ -174,10 +186,12 @@ int tf_verify_render_json(const struct tf_verify_report *rep, const char *bundle
 		cJSON_AddStringToObject(root, "control_host", host);
 	}
 	cJSON_AddStringToObject(root, "tiferry_version", TF_VERSION);
+	/* A check that could not decide never lets the result (or a receipt) say pass. */
 	cJSON_AddStringToObject(root, "result",
-	                        rep->counts[TF_V_FAIL]   ? "fail"
-	                        : rep->counts[TF_V_WARN] ? "warn"
-	                                                 : "pass");
+	                        rep->counts[TF_V_FAIL]      ? "fail"
+	                        : rep->counts[TF_V_UNKNOWN] ? "unknown"
+	                        : rep->counts[TF_V_WARN]    ? "warn"
+	                                                    : "pass");
 	cJSON_AddNumberToObject(root, "exit_code", tf_verify_exit_code(rep));
 	cJSON_AddNumberToObject(root, "endpoints", (double)rep->nendpoints);
 	cJSON_AddNumberToObject(root, "seconds", (double)((long)(rep->seconds * 1000)) / 1000.0);
@@ -207,8 +221,7 @@ int tf_verify_render_json(const struct tf_verify_report *rep, const char *bundle
 
 			s = cJSON_CreateObject();
 			cJSON_AddStringToObject(s, "endpoint", c->endpoint);
-			cJSON_AddStringToObject(s, "verdict",
-			                        c->status == TF_V_FAIL ? "VULNERABLE" : "FIXED");
+			cJSON_AddStringToObject(s, "verdict", scan_verdict(c));
 			if (pr != NULL)
 				cJSON_AddItemToObject(s, "probes", cJSON_Duplicate(pr, 1));
 			cJSON_AddItemToArray(scan, s);

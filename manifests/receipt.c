@@ -200,6 +200,12 @@ int tf_receipt_check(const char *path, const char *data, size_t len, const uint8
 	}
 	if (summary != NULL) {
 		size_t cap = 1024;
+		char unknown[48] = "";
+
+		/* receipts from before the "unknown" status have no such count */
+		if (cJSON_GetObjectItemCaseSensitive(counts, "unknown") != NULL)
+			snprintf(unknown, sizeof(unknown), ", %ld unknown",
+			         count_field(counts, "unknown"));
 
 		if ((text = malloc(cap)) == NULL) {
 			r = tf_err_nomem(err);
@@ -208,11 +214,11 @@ int tf_receipt_check(const char *path, const char *data, size_t len, const uint8
 		snprintf(
 		    text, cap,
 		    "receipt '%s': cluster %s, bundle %s, created %s\n"
-		    "result %s: %ld pass, %ld warn, %ld fail, %ld skip (%d checks)\n"
+		    "result %s: %ld pass, %ld warn, %ld fail, %ld skip%s (%d checks)\n"
 		    "signed by key %s (%s): signature verifies%s",
 		    path, cluster ? cluster : "(none)", bundle ? bundle : "(none)", created, result,
 		    count_field(counts, "pass"), count_field(counts, "warn"),
-		    count_field(counts, "fail"), count_field(counts, "skip"),
+		    count_field(counts, "fail"), count_field(counts, "skip"), unknown,
 		    cJSON_GetArraySize(checks), keyid, alg ? alg : tf_sigalg_name(tf_sigkey_alg(k)),
 		    pinned
 		        ? " with the given key"

@@ -397,11 +397,14 @@ PIDS+=($!)
 for _ in $(seq 50); do [[ -s $W/silent.out ]] && break; sleep 0.1; done
 SILENT=()
 for p in $(cat "$W/silent.out"); do SILENT+=("127.0.0.171:$p"); done
-expect_exit 0 "${V[@]}" --scan "${SILENT[@]}" --timeout 0.1 --json || true
+expect_exit 4 "${V[@]}" --scan "${SILENT[@]}" --timeout 0.1 --json || true
 ssil=$(jq -r .seconds <<<"$TF_OUT")
-expect_exit 0 "${V[@]}" --scan "${SILENT[@]}" --timeout 0.1 --threads 4 --json || true
+assert_run "silent endpoints: exit 4 (unknown)" 4 "" "${V[@]}" --scan "${SILENT[@]}" --timeout 0.1 \
+	--threads 4 --json
 ssil4=$(jq -r .seconds <<<"$TF_OUT")
-assert_eq "silent endpoints: FIXED (nothing answered)" "$(jq -r '[.scan[].verdict] | unique | join(",")' <<<"$TF_OUT")" FIXED
+# issue 13 item 3: a timeout is no evidence of a refusal (this said FIXED before)
+assert_eq "silent endpoints: UNKNOWN (nothing answered in time)" "$(jq -r '[.scan[].verdict] | unique | join(",")' <<<"$TF_OUT")" UNKNOWN
+assert_eq "silent endpoints: result unknown, never pass" "$(jq -r .result <<<"$TF_OUT")" unknown
 printf 'verify: 16 silent endpoints (96 probes, 0.1 s timeout): %s s with 16 threads, %s s with 4\n' "$ssil" "$ssil4"
 printf 'verify: 16 PD endpoints, %s checks: %s s with 16 threads (%s s wall, process included), %s s with 1 thread; --scan of 16 endpoints: %s s\n' \
 	"$n16" "$s16" "$(awk -v a="$t1" -v b="$t0" 'BEGIN{printf "%.3f", a-b}')" "$s1" "$sscan"

@@ -92,13 +92,18 @@ static void test_chunked(void **state)
 	    0);
 	assert_string_equal(r.body, "hello world");
 	tf_http_response_release(&r);
-	/* chunked wins over Content-Length (RFC 9112 6.3) */
-	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n"
+	/* chunked as the last coding counts */
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\n"
 	                       "Transfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
 	                       0, 1024, &r),
 	                 0);
 	assert_string_equal(r.body, "ok");
 	tf_http_response_release(&r);
+	/* with Content-Length too it is refused: readers disagree on which wins (issue 13) */
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n"
+	                       "Transfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+	                       0, 1024, &r),
+	                 TF_E_INPUT);
 	/* closed mid-chunk: what arrived, marked truncated */
 	assert_int_equal(
 	    parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc", 1, 1024, &r),
@@ -127,6 +132,20 @@ static void test_chunked_bad(void **state)
 	assert_int_equal(
 	    parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5 junk\r\n", 0, 1024, &r),
 	    TF_E_INPUT);
+	/* trailers are header lines: never folded, never without a name */
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                       "2\r\n{}\r\n0\r\n folded\r\n\r\n",
+	                       0, 1024, &r),
+	                 TF_E_INPUT);
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                       "2\r\n{}\r\n0\r\nno colon\r\n\r\n",
+	                       0, 1024, &r),
+	                 TF_E_INPUT);
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                       "2\r\n{}\r\n0\r\nX-T: 1\r\n\r\n",
+	                       0, 1024, &r),
+	                 0);
+	tf_http_response_release(&r);
 	/* a huge declared chunk is only read up to the bound */
 	assert_int_equal(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 	                       "ffffffff\r\n0123456789",
@@ -172,15 +191,24 @@ static void test_status_line(void **state)
 	assert_int_equal(r.status, 201);
 	assert_string_equal(r.body, "{}");
 	tf_http_response_release(&r);
-	/* a reason phrase longer than the field is cut, control bytes replaced */
+	/* a reason phrase longer than the field is cut; a control byte in it is refused */
 	{
 		char s[400];
 
-		snprintf(s, sizeof(s), "HTTP/1.1 200 %0200d\x01\r\nContent-Length: 0\r\n\r\n", 0);
+		snprintf(s, sizeof(s), "HTTP/1.1 200 %0200d\r\nContent-Length: 0\r\n\r\n", 0);
 		assert_int_equal(parse(s, 0, 1024, &r), 0);
 		assert_int_equal(strlen(r.reason), sizeof(r.reason) - 1);
 		tf_http_response_release(&r);
+		snprintf(s, sizeof(s), "HTTP/1.1 200 OK\x01\r\nContent-Length: 0\r\n\r\n");
+		assert_int_equal(parse(s, 0, 1024, &r), TF_E_INPUT);
 	}
+	/* only HTTP/1.0 and 1.1; no bare CR; a body with no status line (HTTP/0.9 style) */
+	assert_int_equal(parse("HTTP/1.2 200 OK\r\n\r\n", 1, 1024, &r), TF_E_INPUT);
+	assert_int_equal(parse("HTTP/1.1 200 OK\rX: y\r\n\r\n", 1, 1024, &r), TF_E_INPUT);
+	assert_int_equal(parse("{\"action\":\"get\",\"node\":{\"dir\":true}}\n", 0, 1024, &r),
+	                 TF_E_INPUT);
+	assert_int_equal(parse("{\"action\":\"get\",\"node\":{\"dir\":true}}\n", 1, 1024, &r),
+	                 TF_E_INPUT);
 	/* bad ones */
 	assert_int_equal(parse("HTTP/2 200 OK\r\n\r\n", 1, 1024, &r), TF_E_INPUT);
 	assert_int_equal(parse("http/1.1 200 OK\r\n\r\n", 1, 1024, &r), TF_E_INPUT);
@@ -213,12 +241,20 @@ static void test_headers_bad(void **state)
 	                 TF_E_INPUT);
 	assert_int_equal(parse("HTTP/1.1 200 OK\r\nNo colon\r\n\r\n", 0, 1024, &r), TF_E_INPUT);
 	assert_int_equal(parse("HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n", 0, 1024, &r), TF_E_INPUT);
-	/* equal duplicates are fine */
+	/* issue 13 item 3: even equal duplicates are refused (readers disagree on them), and so
+	 * are Content-Length with Transfer-Encoding, a folded header, a control byte */
 	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length:2\r\n\r\nab",
 	                       0, 1024, &r),
-	                 0);
-	assert_string_equal(r.body, "ab");
-	tf_http_response_release(&r);
+	                 TF_E_INPUT);
+	assert_int_equal(parse("HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n"
+	                       "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+	                       0, 1024, &r),
+	                 TF_E_INPUT);
+	assert_int_equal(parse("HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n"
+	                       "\tapplication/json\r\nContent-Length: 2\r\n\r\n{}",
+	                       0, 1024, &r),
+	                 TF_E_INPUT);
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nX: a\x7f\r\n\r\n", 0, 1024, &r), TF_E_INPUT);
 }
 
 static void test_bounds(void **state)
@@ -236,11 +272,23 @@ static void test_bounds(void **state)
 	assert_int_equal(r.body_len, 4);
 	assert_string_equal(r.body, "0123");
 	tf_http_response_release(&r);
+	assert_false(r.short_read); /* cut by our bound, not by the peer */
 	/* closed before Content-Length bytes came */
 	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234", 1, 1024, &r),
 	                 0);
 	assert_true(r.truncated);
+	assert_true(r.short_read);
 	assert_int_equal(r.body_len, 5);
+	tf_http_response_release(&r);
+	/* closed before the last chunk */
+	assert_int_equal(
+	    parse("HTTP/1.1 404 No\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n", 1, 1024, &r),
+	    0);
+	assert_true(r.short_read);
+	tf_http_response_release(&r);
+	/* close-delimited: the close is the end */
+	assert_int_equal(parse("HTTP/1.0 400 Bad Request\r\n\r\nno", 1, 1024, &r), 0);
+	assert_false(r.short_read);
 	tf_http_response_release(&r);
 	/* endless headers */
 	big = malloc(n + 1);
@@ -287,50 +335,78 @@ static void test_request(void **state)
 	assert_null(req);
 }
 
+static enum tf_probe_verdict cls(enum tf_probe_end end, int alert, const struct tf_http_response *r)
+{
+	struct tf_probe_outcome how = {end, alert};
+	const char *why = NULL;
+	enum tf_probe_verdict v = tf_scan_classify(&how, r, &why);
+
+	assert_non_null(why);
+	return v;
+}
+
 static void test_scan_verdicts(void **state)
 {
 	struct tf_http_response r;
 	enum tf_probe_verdict v[3];
 
 	(void)state;
-	assert_int_equal(tf_scan_classify(0, NULL), TF_PROBE_REFUSED);
+	/* evidence of a refusal */
+	assert_int_equal(cls(TF_END_REFUSED, -1, NULL), TF_PROBE_REFUSED);
+	assert_int_equal(cls(TF_END_CLOSED, -1, NULL), TF_PROBE_REFUSED);
+	assert_int_equal(cls(TF_END_NOT_TLS, -1, NULL), TF_PROBE_REFUSED);
+	assert_int_equal(cls(TF_END_TLS_ALERT, 116, NULL), TF_PROBE_REFUSED); /* TLS 1.3 */
+	assert_int_equal(cls(TF_END_TLS_ALERT, 42, NULL), TF_PROBE_REFUSED);  /* Go, TLS 1.2 */
+	assert_int_equal(cls(TF_END_TLS_ALERT, 40, NULL), TF_PROBE_REFUSED);  /* OpenSSL 1.2 */
+	/* issue 13 item 3: no evidence is UNKNOWN, never REFUSED */
+	assert_int_equal(cls(TF_END_TIMEOUT, -1, NULL), TF_PROBE_UNKNOWN);
+	assert_int_equal(cls(TF_END_BAD_HTTP, -1, NULL), TF_PROBE_UNKNOWN);
+	assert_int_equal(cls(TF_END_CUT, -1, NULL), TF_PROBE_UNKNOWN);
+	assert_int_equal(cls(TF_END_TLS_ERROR, -1, NULL), TF_PROBE_UNKNOWN);
+	assert_int_equal(cls(TF_END_ERROR, -1, NULL), TF_PROBE_UNKNOWN);
+	assert_int_equal(cls(TF_END_TLS_ALERT, 70, NULL), TF_PROBE_UNKNOWN); /* protocol_version */
+	assert_int_equal(cls(TF_END_ANSWER, -1, NULL), TF_PROBE_UNKNOWN);
 	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 0, 64, &r), 0);
-	assert_int_equal(tf_scan_classify(1, &r), TF_PROBE_EXPOSED);
-	assert_int_equal(tf_scan_classify(0, &r), TF_PROBE_REFUSED);
+	assert_int_equal(cls(TF_END_ANSWER, -1, &r), TF_PROBE_EXPOSED);
+	assert_int_equal(cls(TF_END_CUT, -1, &r), TF_PROBE_EXPOSED); /* what came already shows */
 	tf_http_response_release(&r);
 	/* etcd 3.4 with v2 off: 404 text; Go's answer to plain HTTP on TLS: 400 text */
 	assert_int_equal(parse("HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n"
 	                       "Content-Length: 19\r\n\r\n404 page not found\n",
 	                       0, 64, &r),
 	                 0);
-	assert_int_equal(tf_scan_classify(1, &r), TF_PROBE_REFUSED);
+	assert_int_equal(cls(TF_END_ANSWER, -1, &r), TF_PROBE_REFUSED);
+	assert_int_equal(cls(TF_END_CUT, -1, &r), TF_PROBE_UNKNOWN); /* the rest could be JSON */
 	tf_http_response_release(&r);
 	/* an error that is still the API talking (JSON) counts as exposed */
 	assert_int_equal(parse("HTTP/1.1 401 Unauthorized\r\nContent-Length: 40\r\n\r\n"
 	                       "  {\"error\":\"etcdserver: user name empty\"}",
 	                       0, 64, &r),
 	                 0);
-	assert_int_equal(tf_scan_classify(1, &r), TF_PROBE_EXPOSED);
+	assert_int_equal(cls(TF_END_ANSWER, -1, &r), TF_PROBE_EXPOSED);
 	tf_http_response_release(&r);
 	assert_int_equal(parse("HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\n"
 	                       "Content-Length: 0\r\n\r\n",
 	                       0, 64, &r),
 	                 0);
-	assert_int_equal(tf_scan_classify(1, &r), TF_PROBE_EXPOSED);
+	assert_int_equal(cls(TF_END_ANSWER, -1, &r), TF_PROBE_EXPOSED);
 	tf_http_response_release(&r);
 	assert_int_equal(parse("HTTP/1.1 299 Odd\r\nContent-Length: 0\r\n\r\n", 0, 64, &r), 0);
-	assert_int_equal(tf_scan_classify(1, &r), TF_PROBE_EXPOSED);
+	assert_int_equal(cls(TF_END_ANSWER, -1, &r), TF_PROBE_EXPOSED);
 	tf_http_response_release(&r);
 	assert_int_equal(parse("HTTP/1.1 301 Moved\r\nContent-Length: 3\r\n\r\nabc", 0, 64, &r), 0);
-	assert_int_equal(tf_scan_classify(1, &r), TF_PROBE_REFUSED);
+	assert_int_equal(cls(TF_END_ANSWER, -1, &r), TF_PROBE_REFUSED);
 	tf_http_response_release(&r);
 
 	v[0] = v[1] = v[2] = TF_PROBE_REFUSED;
-	assert_false(tf_scan_vulnerable(v, 3));
-	assert_false(tf_scan_vulnerable(v, 0));
+	assert_int_equal(tf_scan_endpoint_verdict(v, 3), TF_SCAN_FIXED);
+	v[1] = TF_PROBE_UNKNOWN;
+	assert_int_equal(tf_scan_endpoint_verdict(v, 3), TF_SCAN_UNKNOWN);
 	v[2] = TF_PROBE_EXPOSED;
-	assert_true(tf_scan_vulnerable(v, 3));
-	assert_false(tf_scan_vulnerable(v, 2));
+	assert_int_equal(tf_scan_endpoint_verdict(v, 3), TF_SCAN_VULNERABLE);
+	assert_int_equal(tf_scan_endpoint_verdict(v, 2), TF_SCAN_UNKNOWN);
+	assert_string_equal(tf_scan_verdict_name(TF_SCAN_UNKNOWN), "UNKNOWN");
+	assert_string_equal(tf_probe_verdict_name(TF_PROBE_UNKNOWN), "UNKNOWN");
 }
 
 static void test_endpoints(void **state)
@@ -408,7 +484,7 @@ static void test_render(void **state)
 	assert_int_equal(tf_verify_render_text(&rep, 0, 0, 1, &text, &err), 0);
 	assert_non_null(strstr(text, "fail pd.members-https pd pd-1 127.0.0.1:2379: member pd-2"));
 	assert_null(strstr(text, "\033["));
-	assert_non_null(strstr(text, "1 pass, 1 warn, 1 fail, 0 skip: FAIL"));
+	assert_non_null(strstr(text, "1 pass, 1 warn, 1 fail, 0 skip, 0 unknown: FAIL"));
 	free(text);
 	/* quiet: failures and warnings only */
 	assert_int_equal(tf_verify_render_text(&rep, 1, 1, 0, &text, &err), 0);
@@ -421,6 +497,21 @@ static void test_render(void **state)
 	assert_int_equal(text[len - 1], '\n');
 	assert_non_null(strstr(text, "\"result\":\t\"fail\""));
 	assert_null(strstr(text, "signer"));
+	free(text);
+	/* issue 13 item 3: a check that could not decide (no failure) is exit 4 and result
+	 * "unknown", never "pass"; it shows in quiet mode */
+	rep.counts[TF_V_FAIL]--;
+	rep.checks[1].status = TF_V_UNKNOWN;
+	rep.counts[TF_V_UNKNOWN]++;
+	assert_int_equal(tf_verify_exit_code(&rep), TF_EXIT_UNKNOWN);
+	assert_int_equal(tf_verify_render_text(&rep, 0, 0, 0, &text, &err), 0);
+	assert_non_null(strstr(text, "unknown pd.members-https"));
+	assert_non_null(strstr(text, "0 fail, 0 skip, 1 unknown: UNKNOWN"));
+	free(text);
+	assert_int_equal(tf_verify_render_json(&rep, NULL, NULL, &text, &len, &err), 0);
+	assert_non_null(strstr(text, "\"result\":\t\"unknown\""));
+	assert_non_null(strstr(text, "\"exit_code\":\t4"));
+	assert_non_null(strstr(text, "\"unknown\":\t1"));
 	free(text);
 	tf_verify_report_release(&rep);
 }

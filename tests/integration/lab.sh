@@ -649,3 +649,37 @@ join_newer() {
 		{ [ "$(tiup cluster display lab | grep -cE "^$NET.1[123]:2379 +pd .* Up")" -eq 3 ] || { tiup cluster display lab >&2; false; }; }
 }
 check "newer PD (tikv/pd#9199) starts the member it added: back to 3 PDs, all https" join_newer
+# PD's join meets a member that is still starting (its listeners open, its name not yet
+# published: etcd names a member once raft applies it). PD exits (log.Fatal, cmd/pd-server);
+# systemd restarts it 15 s later (RestartSec=15s, TiUP's unit template) while TiUP waits for
+# its port (BaseInstance.Ready, v1.16.1); the join then succeeds. CI once failed a scale-out
+# of two PDs here: the double refused the second PD's join at once, as if the first's
+# member would never be named.
+join_starting() {
+	local hex pid rc=0
+	local tls=(--endpoints "https://$PD1:2379" --cacert "$T/ca.crt" --cert "$T/client.crt" --key "$T/client.pem")
+	printf 'pd_servers:\n  - host: %s\n' "$PD3" >"$LAB/scale-out-3.yaml"
+	tiup cluster scale-in lab -N "$PD3:2379" -y >/dev/null || return 1
+	python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 2380)); s.listen(); time.sleep(60)' "$NET.19" &
+	pid=$!
+	# (etcd refuses a member add until its leader has been connected to every member for 5 s:
+	# "unhealthy cluster", right after the scale-in)
+	for _ in $(seq 40); do
+		hex=$(etcdctl "${tls[@]}" member add starting --peer-urls="https://$NET.19:2380" | sed -n 's/^Member \([0-9a-f]*\) added.*/\1/p')
+		[ -n "$hex" ] && break
+		sleep 0.5
+	done
+	for _ in $(seq 50); do ss -ltn | grep -q " $NET.19:2380 " && break; sleep 0.1; done
+	# the starting member publishes (here: goes) after a few seconds, its listener with it
+	{ sleep 4; etcdctl "${tls[@]}" member remove "$hex" >/dev/null; kill "$pid"; } &
+	tiup cluster scale-out lab "$LAB/scale-out-3.yaml" -y --user "$LU" -i "$LAB_SSH_KEY" >/dev/null 2>"$LAB/err" || rc=$?
+	wait
+	[ "$rc" -eq 0 ] && [ -n "$hex" ] || { cat "$LAB/err" >&2; return 1; }
+	grep -qF "there is a member $(python3 -c "print(int('$hex', 16))") that has not joined successfully" \
+		"$LAB_DIR/hosts/$PD3/root/tidb-deploy/pd-2379/log/pd.log" &&
+		{ [ "$(members_tls | grep -c "started, pd-.*https://$NET.1[123]:2380")" -eq 3 ] || { members_tls >&2; false; }; } &&
+		! members_tls | grep -q "$NET.19"
+}
+check "PD scale-out meets a member still starting: systemd's restart joins once it is named" join_starting

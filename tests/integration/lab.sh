@@ -634,7 +634,8 @@ join_cut() {
 		! tiup cluster start lab -N "$PD3:2379" >/dev/null 2>"$LAB/err" &&
 		id=$(awk -F', ' '$2 == "unstarted" { print $1 }' "$LAB/members.txt") &&
 		grep -qF "there is a member $(python3 -c "print(int('$id', 16))") that has not joined successfully" "$LAB/err" &&
-		grep -qF "failed to start pd" "$LAB/err" && members_tls | grep -q "^$id, unstarted"
+		grep -qF "failed to start pd" "$LAB/err" && members_tls | grep -q "^$id, unstarted" ||
+		{ echo "id: '${id:-}'; last start's stderr:" >&2; cat "$LAB/err" >&2; members_tls >&2; return 1; }
 }
 check "PD join cut after the member add: this PD version refuses the unnamed member (decimal id)" join_cut
 join_newer() {
@@ -667,7 +668,8 @@ s.bind((sys.argv[1], 2380)); s.listen(); time.sleep(60)' "$NET.19" &
 	# (etcd refuses a member add until its leader has been connected to every member for 5 s:
 	# "unhealthy cluster", right after the scale-in)
 	for _ in $(seq 40); do
-		hex=$(etcdctl "${tls[@]}" member add starting --peer-urls="https://$NET.19:2380" | sed -n 's/^Member \([0-9a-f]*\) added.*/\1/p')
+		hex=$(etcdctl "${tls[@]}" member add starting --peer-urls="https://$NET.19:2380" |
+			sed -n 's/^Member *\([0-9a-f]*\) added.*/\1/p')
 		[ -n "$hex" ] && break
 		sleep 0.5
 	done
@@ -676,6 +678,7 @@ s.bind((sys.argv[1], 2380)); s.listen(); time.sleep(60)' "$NET.19" &
 	{ sleep 4; etcdctl "${tls[@]}" member remove "$hex" >/dev/null; kill "$pid"; } &
 	tiup cluster scale-out lab "$LAB/scale-out-3.yaml" -y --user "$LU" -i "$LAB_SSH_KEY" >/dev/null 2>"$LAB/err" || rc=$?
 	wait
+	echo "member added: '$hex'; scale-out exit $rc; pd.log: $(grep -c 'join meet' "$LAB_DIR/hosts/$PD3/root/tidb-deploy/pd-2379/log/pd.log")"
 	[ "$rc" -eq 0 ] && [ -n "$hex" ] || { cat "$LAB/err" >&2; return 1; }
 	grep -qF "there is a member $(python3 -c "print(int('$hex', 16))") that has not joined successfully" \
 		"$LAB_DIR/hosts/$PD3/root/tidb-deploy/pd-2379/log/pd.log" &&

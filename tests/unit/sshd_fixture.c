@@ -327,7 +327,8 @@ struct tf_ssh_opts opts(const char *host)
 	                        .user = "root",
 	                        .identity = key_path,
 	                        .known_hosts = kh_path,
-	                        .connect_timeout_s = 5,
+	                        /* 32 handshakes at once, on a loaded machine */
+	                        .connect_timeout_s = 30,
 	                        .command_timeout_s = 30};
 	return o;
 }

@@ -17,6 +17,7 @@
 #include "installer/install_plan.h"
 #include "installer/journal.h"
 #include "common/proc.h"
+#include "installer/verify_host.h"
 #include "installer/view.h"
 #include "cluster/topology.h"
 #include "manifests/bundle.h"
@@ -27,6 +28,7 @@
 #include "manifests/sections.h"
 #include "manifests/steps.h"
 #include "crypto/secrets.h"
+#include "mirror/tiupmeta.h"
 #include "mirror/tiupstate.h"
 
 #include <dirent.h>
@@ -493,23 +495,16 @@ static int step_restore_mirror(struct ctx *c, struct tf_err *err)
 	return r;
 }
 
-/* 1 when text holds version (with or without its leading 'v') as a whole word. */
-static int mentions_version(const char *text, const char *version)
+/* 1 when a `--version` output reports exactly version (TiUP prints it with or without its
+ * 'v'). Read as verify reads it (tf_vhost_find_version, fuzzed by fuzz_tiup_version): one
+ * parser for both, and the first version-like word counts, not any mention further on. */
+static int reports_version(const char *out, const char *version)
 {
-	const char *v = version[0] == 'v' ? version + 1 : version;
-	size_t n = strlen(v);
-	const char *p;
+	char found[64], want[64];
 
-	for (p = strstr(text, v); p != NULL; p = strstr(p + 1, v)) {
-		char before = p > text ? p[-1] : ' ';
-		char after = p[n];
-
-		if ((before == ' ' || before == 'v' || before == '\n' || before == ':') &&
-		    (after == '\0' || after == ' ' || after == '\n' || after == '\r' ||
-		     after == '-' || after == ',' || after == '+'))
-			return 1;
-	}
-	return 0;
+	snprintf(want, sizeof(want), "%s%s", version[0] == 'v' ? "" : "v", version);
+	return tf_vhost_find_version(out ? out : "", found, sizeof(found)) == 0 &&
+	       tf_tiup_version_cmp(found, want) == 0;
 }
 
 static int step_verify_versions(struct ctx *c, struct tf_err *err)
@@ -524,7 +519,7 @@ static int step_verify_versions(struct ctx *c, struct tf_err *err)
 	if ((want = comp_version(c, "tiup")) != NULL) {
 		if ((r = run_tiup(c, NAME(VERIFY_VERSIONS), self, &res, err)) != 0)
 			return r;
-		r = mentions_version(res.out, want);
+		r = reports_version(res.out, want);
 		tf_proc_result_release(&res);
 		if (!r)
 			return tf_err_set(
@@ -539,7 +534,7 @@ static int step_verify_versions(struct ctx *c, struct tf_err *err)
 	snprintf(pinned, sizeof(pinned), "--binpath %s cluster", cluster_binpath(c));
 	if ((r = run_tiup(c, NAME(VERIFY_VERSIONS), cluster, &res, err)) != 0)
 		return r;
-	r = mentions_version(res.out, want);
+	r = reports_version(res.out, want);
 	tf_proc_result_release(&res);
 	if (!r)
 		return tf_err_set(err, TF_E_FAIL, "'tiup %s --version' does not report %s", pinned,
@@ -550,7 +545,7 @@ static int step_verify_versions(struct ctx *c, struct tf_err *err)
 	if ((r = run_tiup_as(c, tiup_prog(c), NULL, NAME(VERIFY_VERSIONS), cluster, &res, err)) !=
 	    0)
 		return r;
-	r = mentions_version(res.out, want);
+	r = reports_version(res.out, want);
 	tf_proc_result_release(&res);
 	if (!r) {
 		char d[400];

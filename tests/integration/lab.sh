@@ -686,3 +686,69 @@ s.bind((sys.argv[1], 2380)); s.listen(); time.sleep(60)' "$NET.19" &
 		! members_tls | grep -q "$NET.19"
 }
 check "PD scale-out meets a member still starting: systemd's restart joins once it is named" join_starting
+
+# --- tls disable (Manager.TLS, buildTLSTask, getCleanupFiles, UpdatePDMember; TiUP v1.16.1):
+# the single-PD rule holds both ways; PD's initMember keeps the peer URLs etcd lists (tikv/pd
+# server/server.go, v8.5.0), so they stay https:// until "Reload PD Members"
+# the keys setTLSConfig (pkg/cluster/spec/pd.go, tikv.go, tidb.go) sets and deletes per instance
+TLS_KEYS='security\.(cacert-path|ca-path|cert-path|key-path|cluster-ssl-ca|cluster-ssl-cert|cluster-ssl-key):'
+disable_refused() {
+	cp "$CL/meta.yaml" "$LAB/meta.before-disable"
+	! tiup cluster tls lab disable -y >/dev/null 2>"$LAB/err" &&
+		grep -qx "Error: Having multiple PD nodes is not supported when enable/disable TLS" "$LAB/err" &&
+		grep -qx 'Please `scale-in` PD nodes to one and try again.' "$LAB/err" &&
+		! tiup cluster tls lab enable --clean-certificate -y >/dev/null 2>"$LAB/err" &&
+		grep -qx "Error: clean-certificate only works when tls disable" "$LAB/err" &&
+		! tiup cluster tls lab disable --reload-certificate -y >/dev/null 2>"$LAB/err" &&
+		grep -qx "Error: reload-certificate only works when tls enable" "$LAB/err" &&
+		cmp "$CL/meta.yaml" "$LAB/meta.before-disable" && [ "$(members_tls | grep -c "https://$NET.1[123]:2380")" -eq 3 ]
+}
+check "tls disable refuses multiple PDs with TiUP's two lines; flag misuse refused; nothing changed" disable_refused
+scale_in_tls() {
+	tiup cluster scale-in lab -N "$PD2:2379,$PD3:2379" -y >/dev/null &&
+		[ "$(members_tls | wc -l)" -eq 1 ] && members_tls | grep -q "https://$PD1:2380" && [ "$(meta_pds)" -eq 1 ]
+}
+check "scale-in to one PD with TLS on" scale_in_tls
+disable_cut() {
+	! TIUP_DOUBLE_FAIL=tls-after-restart tiup cluster tls lab disable -y >/dev/null 2>&1 &&
+		curl -sf -m 3 "http://$PD1:2379/version" >/dev/null &&
+		members_plain | grep -q "https://$PD1:2380" &&
+		! grep -q "enable_tls" "$CL/meta.yaml" && ! grep -qE "$TLS_KEYS" "$CL/meta.yaml" &&
+		tiup cluster tls lab disable -y >"$LAB/out" &&
+		grep -qx 'cluster `lab` TLS status is already disabled' "$LAB/out" &&
+		members_plain | grep -q "https://$PD1:2380"
+}
+check "tls-after-restart fault in disable: plain PD, https:// peer URLs left (tikv/pd#2996); rerun says already disabled" disable_cut
+disabled() {
+	local pd=$LAB_DIR/hosts/$PD1/root/tidb-deploy/pd-2379 kv=$LAB_DIR/hosts/$KV1/root/tidb-deploy/tikv-20160
+	tiup cluster tls lab disable -y --force >"$LAB/out" &&
+		grep -qxF "	Update pd-$PD1-2379 peerURLs: [http://$PD1:2380]" "$LAB/out" &&
+		grep -qxF "	Cleanup localhost tls file success" "$LAB/out" &&
+		grep -qx 'Disabled TLS between TiDB components for cluster `lab` successfully' "$LAB/out" &&
+		members_plain | grep -q "started, pd-$PD1-2379, http://$PD1:2380, http://$PD1:2379" &&
+		curl -sf -m 3 "http://$PD1:2379/version" >/dev/null && ! curl -sf -m 3 "${MTLS[@]}" "https://$PD1:2379/version" &&
+		curl -sf -m 3 "http://$KV1:20160/" >/dev/null && curl -sf -m 3 "http://$KV1:20180/status" >/dev/null &&
+		curl -sf -m 3 "http://$KV1:10080/status" >/dev/null && ! curl -sf -m 3 "${MTLS[@]}" "https://$KV1:20180/status" &&
+		! grep -q "enable_tls" "$CL/meta.yaml" && ! grep -qE "$TLS_KEYS" "$CL/meta.yaml" &&
+		! grep -q -- "--cert-file" "$pd/scripts/run_pd.sh" && ! grep -q "https" "$pd/scripts/run_pd.sh" &&
+		! grep -q "ca-path" "$kv/conf/tikv.toml" && ! grep -q -- "--tls" "$kv/scripts/run_tikv.sh" &&
+		test -f "$T/ca.crt" && test -f "$pd/tls/pd.crt" && test -f "$kv/tls/tikv.pem" &&
+		[ "$(tiup cluster display lab | grep -cE " Up")" -ge 5 ]
+}
+check "tls disable --force: meta without enable_tls or security paths, PD and peer URLs http, TiKV/TiDB plain; certificates kept" disabled
+cleaned() {
+	local h d
+	tiup cluster tls lab disable -y --force --clean-certificate >"$LAB/out" 2>"$LAB/err" &&
+		grep -qxF 'The parameter `--clean-certificate` will delete the following files: ' "$LAB/err" &&
+		grep -qxF " $T" "$LAB/err" && grep -qxF " $LAB_DIR/host/tidb-deploy/monitor-9100/tls" "$LAB/err" &&
+		grep -qxF "Cleanup instance $PD1" "$LAB/out" && grep -qxF "Cleanup $KV1 success" "$LAB/out" &&
+		[ ! -e "$T" ] && test -f "$CL/config-cache/ca.crt" || return 1
+	for h in "$PD1" "$KV1" "$NET.22"; do
+		for d in pd-2379 tikv-20160 tidb-4000 monitor-9100; do
+			[ ! -e "$LAB_DIR/hosts/$h/root/tidb-deploy/$d/tls" ] || { echo "left: $h $d/tls"; return 1; }
+		done
+	done
+	curl -sf -m 3 "http://$PD1:2379/version" >/dev/null && members_plain | grep -q "http://$PD1:2380" &&
+		curl -sf -m 3 "http://$KV1:20180/status" >/dev/null
+}
+check "tls disable --clean-certificate: every tls/ folder on the hosts and the local tls/ removed, config-cache/ kept" cleaned

@@ -53,30 +53,11 @@ static int str_list(const struct tf_yaml *y, const char *key, const char **out, 
 	return 0;
 }
 
-static int only_keys(const struct tf_yaml *y, const char *sect, const char *const *keys, size_t n,
-                     struct tf_err *err)
-{
-	size_t i, k;
-
-	for (i = 0; i < y->n; i++) {
-		for (k = 0; k < n; k++)
-			if (strcmp(y->keys[i], keys[k]) == 0)
-				break;
-		if (k == n)
-			return tf_err_set(err, TF_E_INPUT,
-			                  "spec: line %d: unknown field '%s' in '%s'",
-			                  y->items[i]->line, y->keys[i], sect);
-	}
-	return 0;
-}
-
 /* ---- tiup ---- */
 
 int tf_section_tiup(const struct tf_spec *spec, const char *work, time_t now,
                     struct tf_section *out, struct tf_err *err)
 {
-	static const char *const keys[] = {"source",   "sha256",    "root",   "components",
-	                                   "versions", "platforms", "restore"};
 	const struct tf_yaml *t = tf_yaml_get(spec->doc, "tiup"), *vers;
 	struct tf_mirror_subset_opts o;
 	struct tf_mirror_subset_report rep;
@@ -91,12 +72,12 @@ int tf_section_tiup(const struct tf_spec *spec, const char *work, time_t now,
 	tf_mirror_subset_report_init(&rep);
 	if (t == NULL)
 		return 0;
+	/* the spec's fields and the section's kind were checked by tf_spec_load */
 	if (t->kind != TF_YAML_MAP || tf_yaml_get_str(t, "source") == NULL)
 		return tf_err_set(
 		    err, TF_E_INPUT,
-		    "spec: 'tiup' needs 'source' (an offline package or a mirror folder)");
-	if ((r = only_keys(t, "tiup", keys, sizeof(keys) / sizeof(keys[0]), err)) != 0)
-		return r;
+		    "spec: line %d: 'tiup' needs 'source' (an offline package or a mirror folder)",
+		    t->line);
 	if ((r = str_list(t, "components", comps, &o.ncomponents, err)) != 0 ||
 	    (r = str_list(t, "platforms", plats, &o.nplatforms, err)) != 0)
 		return r;
@@ -142,7 +123,7 @@ int tf_section_tiup(const struct tf_spec *spec, const char *work, time_t now,
 	o.nversions = nv;
 	o.at = now;
 	if ((r = tf_mirror_subset_build(&o, dir, &rep, err)) != 0) {
-		tf_err_prefix(err, "spec 'tiup': mirror '%s'", source);
+		tf_err_prefix(err, "spec: line %d: tiup: mirror '%s'", t->line, source);
 		goto out;
 	}
 	if ((r = tf_tiup_section_emit(rep.summary_json, restore, &out->json, err)) != 0)
@@ -209,7 +190,8 @@ static int read_recipients(const struct tf_spec *spec, const struct tf_yaml *t, 
 		r = tf_read_file(path, 1 << 20, &buf, &blen, err);
 		free(path);
 		if (r != 0)
-			return tf_err_prefix(err, "spec 'tls.recipients'");
+			return tf_err_prefix(err, "spec: line %d: tls.recipients",
+			                     tf_yaml_get(t, "recipients")->line);
 		if ((grown = realloc(*pem, *len + blen + 2)) == NULL) {
 			free(buf);
 			return tf_err_nomem(err);
@@ -227,8 +209,6 @@ static int read_recipients(const struct tf_spec *spec, const struct tf_yaml *t, 
 int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, const char *work,
                    time_t now, struct tf_section *out, struct tf_err *err)
 {
-	static const char *const keys[] = {"ca",     "bits",      "subject",    "days",
-	                                   "import", "client_cn", "recipients", "passin"};
 	const struct tf_yaml *t = tf_yaml_get(spec->doc, "tls"), *imp;
 	struct tf_certs_config cfg;
 	struct tf_certs certs;
@@ -251,14 +231,15 @@ int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, c
 	if (t == NULL)
 		return 0;
 	if (t->kind != TF_YAML_MAP)
-		return tf_err_set(err, TF_E_INPUT, "spec: 'tls' must be a mapping");
-	if ((r = only_keys(t, "tls", keys, sizeof(keys) / sizeof(keys[0]), err)) != 0)
-		return r;
+		return tf_err_set(err, TF_E_INPUT, "spec: line %d: 'tls' must be a mapping",
+		                  t->line);
 	ca = tf_yaml_get_str(t, "ca");
 	if (ca == NULL || (strcmp(ca, "generate") != 0 && strcmp(ca, "import") != 0))
-		return tf_err_set(err, TF_E_INPUT, "spec: 'tls.ca' must be 'generate' or 'import'");
-	if ((r = tf_yaml_get_u64(t, "bits", 0, &bits, "spec tls", err)) != 0 ||
-	    (r = tf_yaml_get_u64(t, "days", 0, &days, "spec tls", err)) != 0)
+		return tf_err_set(err, TF_E_INPUT,
+		                  "spec: line %d: 'tls.ca' must be 'generate' or 'import'",
+		                  tf_yaml_get(t, "ca") ? tf_yaml_get(t, "ca")->line : t->line);
+	if ((r = tf_yaml_get_u64(t, "bits", 0, &bits, "spec", err)) != 0 ||
+	    (r = tf_yaml_get_u64(t, "days", 0, &days, "spec", err)) != 0)
 		return r;
 	cfg.source = strcmp(ca, "import") == 0 ? TF_CERTS_IMPORT : TF_CERTS_GENERATE;
 	cfg.cluster = spec->cluster;
@@ -273,8 +254,9 @@ int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, c
 		if (imp == NULL || tf_yaml_get_str(imp, "cert") == NULL ||
 		    tf_yaml_get_str(imp, "key") == NULL)
 			return tf_err_set(err, TF_E_INPUT,
-			                  "spec: 'tls.import' needs 'cert' and 'key' (and 'chain' "
-			                  "for an intermediate)");
+			                  "spec: line %d: 'tls.import' needs 'cert' and 'key' (and "
+			                  "'chain' for an intermediate)",
+			                  imp ? imp->line : t->line);
 		cacert = tf_spec_path(spec, tf_yaml_get_str(imp, "cert"));
 		cakey = tf_spec_path(spec, tf_yaml_get_str(imp, "key"));
 		if (tf_yaml_get_str(imp, "chain"))
@@ -300,16 +282,19 @@ int tf_section_tls(const struct tf_spec *spec, const struct tf_topology *topo, c
 	                     "passphrase for the bundle's keys: ", 1, &pass, err)) != 0)
 		goto out;
 	if (rpem == NULL && pass == NULL) {
-		r = tf_err_set(err, TF_E_INPUT,
-		               "spec: 'tls' needs 'recipients' (certificates from 'tiferry keygen "
-		               "--recipient') and/or 'passin': keys never travel in clear");
+		r = tf_err_set(
+		    err, TF_E_INPUT,
+		    "spec: line %d: 'tls' needs 'recipients' (certificates from "
+		    "'tiferry keygen --recipient') and/or 'passin': keys never travel in "
+		    "clear",
+		    t->line);
 		goto out;
 	}
 	rcp.cert_pem = rpem;
 	rcp.cert_len = rlen;
 	rcp.passphrase = pass;
 	if ((r = tf_certs_make(&cfg, &certs, err)) != 0) {
-		tf_err_prefix(err, "spec 'tls'");
+		tf_err_prefix(err, "spec: line %d: tls", t->line);
 		goto out;
 	}
 	if ((r = tf_certplan_make(topo, &plan, err)) != 0 ||
@@ -426,14 +411,15 @@ static int plan_restrict_cn(const struct tf_spec *spec, const struct tf_topology
 		    (strcmp(ci.subject, ci.issuer) != 0 || tf_yaml_get_str(imp, "chain") != NULL))
 			r = tf_err_set(
 			    err, TF_E_INPUT,
-			    "spec: 'plan.restrict_cn' needs a self-signed CA: '%s' (%s) is "
+			    "spec: line %d: 'plan.restrict_cn' needs a self-signed CA: '%s' (%s) "
+			    "is "
 			    "issued by '%s'. With cert-allowed-cn set, TiKV's status port "
 			    "requires a client certificate and checks it without partial "
 			    "chains against the one CA certificate TiUP copies to the nodes, "
 			    "so every client would be refused. Remedy: import the root CA "
 			    "(tls.import.cert), let tiferry-build generate one (tls.ca: "
 			    "generate), or build without plan.restrict_cn",
-			    path, ci.subject, ci.issuer);
+			    tf_yaml_get(imp, "cert")->line, path, ci.subject, ci.issuer);
 		free(pem);
 		free(path);
 		if (r != 0)
@@ -455,8 +441,6 @@ static int plan_restrict_cn(const struct tf_spec *spec, const struct tf_topology
 int tf_section_plan(const struct tf_spec *spec, const struct tf_topology *topo, const char *work,
                     struct tf_section *out, struct tf_err *err)
 {
-	static const char *const keys[] = {"stop_duplicate_exporters", "min_free_mb", "enable_tls",
-	                                   "restrict_cn"};
 	const struct tf_yaml *p = tf_yaml_get(spec->doc, "plan"), *pd;
 	struct tf_yaml *meta = NULL;
 	struct tf_yaml doc;
@@ -471,20 +455,20 @@ int tf_section_plan(const struct tf_spec *spec, const struct tf_topology *topo, 
 	tf_plan_init(&plan);
 	if (p != NULL) {
 		if (p->kind != TF_YAML_MAP)
-			return tf_err_set(err, TF_E_INPUT, "spec: 'plan' must be a mapping");
-		if ((r = only_keys(p, "plan", keys, sizeof(keys) / sizeof(keys[0]), err)) != 0 ||
-		    (r = tf_yaml_get_bool(p, "restrict_cn", 0, &restrict_cn, "spec plan", err)) !=
+			return tf_err_set(err, TF_E_INPUT,
+			                  "spec: line %d: 'plan' must be a mapping", p->line);
+		if ((r = tf_yaml_get_bool(p, "restrict_cn", 0, &restrict_cn, "spec", err)) != 0 ||
+		    (r = tf_yaml_get_bool(p, "enable_tls", 1, &enable, "spec", err)) != 0 ||
+		    (r = tf_yaml_get_bool(p, "stop_duplicate_exporters", 0, &stop, "spec", err)) !=
 		        0 ||
-		    (r = tf_yaml_get_bool(p, "enable_tls", 1, &enable, "spec plan", err)) != 0 ||
-		    (r = tf_yaml_get_bool(p, "stop_duplicate_exporters", 0, &stop, "spec plan",
-		                          err)) != 0 ||
-		    (r = tf_yaml_get_u64(p, "min_free_mb", 1024, &free_mb, "spec plan", err)) != 0)
+		    (r = tf_yaml_get_u64(p, "min_free_mb", 1024, &free_mb, "spec", err)) != 0)
 			goto out;
 	}
 	if (restrict_cn && !enable) {
 		r = tf_err_set(err, TF_E_INPUT,
-		               "spec: 'plan.restrict_cn' sets TLS options before `tls enable`: it "
-		               "needs plan.enable_tls: true");
+		               "spec: line %d: 'plan.restrict_cn' sets TLS options before `tls "
+		               "enable`: it needs plan.enable_tls: true",
+		               tf_yaml_get(p, "restrict_cn")->line);
 		goto out;
 	}
 	if (restrict_cn && (r = plan_restrict_cn(spec, topo, &plan, err)) != 0)

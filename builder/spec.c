@@ -11,9 +11,23 @@
 
 #define SPEC "spec"
 #define MAX_DAYS 366
+#define MAX_SPEC (4u << 20) /* as tf_yaml_load_file */
 
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Every field the spec knows, for "unknown field" with a "did you mean" before anything is read
+ * (builder/sections.c reads tiup, tls and plan later, from the same tree). */
 static const char *const top_keys[] = {"cluster", "meta", "sequence", "validity", "signing_key",
                                        "payload", "tiup", "tls",      "plan"};
+static const char *const validity_keys[] = {"not_before", "not_after", "days"};
+static const char *const payload_keys[] = {"source", "path", "mode"};
+static const char *const tiup_keys[] = {"source",   "sha256",    "root",   "components",
+                                        "versions", "platforms", "restore"};
+static const char *const tls_keys[] = {"ca",     "bits",      "subject",    "days",
+                                       "import", "client_cn", "recipients", "passin"};
+static const char *const import_keys[] = {"cert", "key", "chain", "key_passin"};
+static const char *const plan_keys[] = {"stop_duplicate_exporters", "min_free_mb", "enable_tls",
+                                        "restrict_cn"};
 
 void tf_spec_release(struct tf_spec *s)
 {
@@ -45,27 +59,33 @@ static int load_validity(struct tf_spec *s, const struct tf_yaml *v, time_t now,
 	int r;
 
 	if (v == NULL || v->kind != TF_YAML_MAP)
-		return tf_err_set(
-		    err, TF_E_INPUT,
-		    "spec: 'validity' must give not_after or days (and may give not_before)");
+		return tf_err_set(err, TF_E_INPUT,
+		                  "spec: line %d: 'validity' must give not_after or days (and may "
+		                  "give not_before)",
+		                  v ? v->line : s->doc->line);
 	s->not_before = now;
 	if (nb != NULL && tf_time_parse(nb, &s->not_before, err) != 0)
-		return tf_err_prefix(err, "spec: validity.not_before");
+		return tf_err_prefix(err, "spec: line %d: validity.not_before",
+		                     tf_yaml_get(v, "not_before")->line);
 	if ((r = tf_yaml_get_u64(v, "days", 0, &days, SPEC, err)) != 0)
 		return r;
 	if ((na != NULL) == (days != 0))
 		return tf_err_set(err, TF_E_INPUT,
-		                  "spec: validity needs exactly one of not_after and days");
+		                  "spec: line %d: validity needs exactly one of not_after and days",
+		                  v->line);
 	if (days > MAX_DAYS)
-		return tf_err_set(err, TF_E_INPUT, "spec: validity.days over %d", MAX_DAYS);
+		return tf_err_set(err, TF_E_INPUT, "spec: line %d: validity.days over %d",
+		                  tf_yaml_get(v, "days")->line, MAX_DAYS);
 	if (na != NULL) {
 		if (tf_time_parse(na, &s->not_after, err) != 0)
-			return tf_err_prefix(err, "spec: validity.not_after");
+			return tf_err_prefix(err, "spec: line %d: validity.not_after",
+			                     tf_yaml_get(v, "not_after")->line);
 	} else {
 		s->not_after = s->not_before + (time_t)days * 86400;
 	}
 	if (s->not_after <= s->not_before)
-		return tf_err_set(err, TF_E_INPUT, "spec: validity ends before it begins");
+		return tf_err_set(err, TF_E_INPUT, "spec: line %d: validity ends before it begins",
+		                  v->line);
 	return 0;
 }
 
@@ -130,13 +150,69 @@ static int load_payload(struct tf_spec *s, const struct tf_yaml *p, struct tf_er
 static int spec_read(const char *path, struct tf_yaml *doc, time_t now, struct tf_spec *s,
                      struct tf_err *err);
 
+/* The mapping under key, when present: a mapping (else an error naming its line) whose fields
+ * are all in keys. */
+static int check_map(const struct tf_yaml *parent, const char *key, const char *where,
+                     const char *const *keys, size_t n, struct tf_err *err)
+{
+	const struct tf_yaml *m = tf_yaml_get(parent, key);
+
+	if (m == NULL)
+		return 0;
+	if (m->kind != TF_YAML_MAP)
+		return tf_err_set(err, TF_E_INPUT, "spec: line %d: '%s' must be a mapping", m->line,
+		                  where);
+	return tf_yaml_only_keys(m, keys, n, SPEC, where, err);
+}
+
+/* Every field of the spec is one it knows, before anything is read or built: a misspelt field
+ * is named with its line and the field it is nearest to. */
+static int check_fields(const struct tf_yaml *doc, struct tf_err *err)
+{
+	const struct tf_yaml *p = tf_yaml_get(doc, "payload");
+	size_t i;
+	int r;
+
+	if (doc->kind != TF_YAML_MAP)
+		return tf_err_set(err, TF_E_INPUT, "spec: line %d: must be a mapping", doc->line);
+	if ((r = tf_yaml_only_keys(doc, top_keys, N(top_keys), SPEC, NULL, err)) != 0 ||
+	    (r = check_map(doc, "validity", "validity", validity_keys, N(validity_keys), err)) !=
+	        0 ||
+	    (r = check_map(doc, "tiup", "tiup", tiup_keys, N(tiup_keys), err)) != 0 ||
+	    (r = check_map(doc, "tls", "tls", tls_keys, N(tls_keys), err)) != 0 ||
+	    (r = check_map(tf_yaml_get(doc, "tls"), "import", "tls.import", import_keys,
+	                   N(import_keys), err)) != 0 ||
+	    (r = check_map(doc, "plan", "plan", plan_keys, N(plan_keys), err)) != 0)
+		return r;
+	if (p != NULL && p->kind == TF_YAML_SEQ)
+		for (i = 0; i < p->n; i++) {
+			if (p->items[i]->kind != TF_YAML_MAP)
+				return tf_err_set(
+				    err, TF_E_INPUT,
+				    "spec: line %d: a payload entry must be a mapping "
+				    "of source, path and mode",
+				    p->items[i]->line);
+			if ((r = tf_yaml_only_keys(p->items[i], payload_keys, N(payload_keys), SPEC,
+			                           "payload", err)) != 0)
+				return r;
+		}
+	return 0;
+}
+
 int tf_spec_load(const char *path, time_t now, struct tf_spec *s, struct tf_err *err)
 {
 	struct tf_yaml *doc = NULL;
 	int r;
 
+	char *buf = NULL;
+	size_t len = 0;
+
 	memset(s, 0, sizeof(*s));
-	if ((r = tf_yaml_load_file(path, &doc, err)) != 0)
+	if ((r = tf_read_file(path, MAX_SPEC, &buf, &len, err)) != 0)
+		return r;
+	r = tf_yaml_parse(buf, len, SPEC, &doc, err);
+	free(buf);
+	if (r != 0)
 		return r;
 	return spec_read(path, doc, now, s, err);
 }
@@ -148,7 +224,7 @@ int tf_spec_parse(const char *buf, size_t len, const char *path, time_t now, str
 	int r;
 
 	memset(s, 0, sizeof(*s));
-	if ((r = tf_yaml_parse(buf, len, path, &doc, err)) != 0)
+	if ((r = tf_yaml_parse(buf, len, SPEC, &doc, err)) != 0)
 		return r;
 	return spec_read(path, doc, now, s, err);
 }
@@ -159,24 +235,11 @@ static int spec_read(const char *path, struct tf_yaml *doc, time_t now, struct t
 {
 	const char *cluster, *meta, *key;
 	char *copy = NULL;
-	size_t i, j;
 	int r;
 
 	s->doc = doc;
-	if (s->doc->kind != TF_YAML_MAP) {
-		r = tf_err_set(err, TF_E_INPUT, "%s: must be a mapping", path);
+	if ((r = check_fields(s->doc, err)) != 0)
 		goto out;
-	}
-	for (i = 0; i < s->doc->n; i++) {
-		for (j = 0; j < sizeof(top_keys) / sizeof(top_keys[0]); j++)
-			if (strcmp(s->doc->keys[i], top_keys[j]) == 0)
-				break;
-		if (j == sizeof(top_keys) / sizeof(top_keys[0])) {
-			r = tf_err_set(err, TF_E_INPUT, "%s: line %d: unknown field '%s'", path,
-			               s->doc->items[i]->line, s->doc->keys[i]);
-			goto out;
-		}
-	}
 	if ((copy = strdup(path)) == NULL || (s->dir = strdup(dirname(copy))) == NULL) {
 		r = tf_err_nomem(err);
 		goto out;
@@ -184,22 +247,26 @@ static int spec_read(const char *path, struct tf_yaml *doc, time_t now, struct t
 	cluster = tf_yaml_get_str(s->doc, "cluster");
 	meta = tf_yaml_get_str(s->doc, "meta");
 	if (cluster == NULL || meta == NULL) {
-		r = tf_err_set(err, TF_E_INPUT,
-		               "%s: needs 'cluster' and 'meta' (the cluster's meta.yaml)", path);
+		r = tf_err_set(
+		    err, TF_E_INPUT,
+		    "spec: line %d: needs 'cluster' and 'meta' (the cluster's meta.yaml)",
+		    s->doc->line);
 		goto out;
 	}
 	if ((s->cluster = strdup(cluster)) == NULL || (s->meta = tf_spec_path(s, meta)) == NULL) {
 		r = tf_err_nomem(err);
 		goto out;
 	}
-	if ((r = tf_yaml_get_u64(s->doc, "sequence", 0, &s->sequence, path, err)) != 0)
+	if ((r = tf_yaml_get_u64(s->doc, "sequence", 0, &s->sequence, SPEC, err)) != 0)
 		goto out;
 	if (s->sequence == 0 || s->sequence > TF_MANIFEST_MAX_SEQUENCE) {
+		const struct tf_yaml *q = tf_yaml_get(s->doc, "sequence");
+
 		r = tf_err_set(
 		    err, TF_E_INPUT,
-		    "%s: 'sequence' must be a whole number from 1 to %llu, above the last "
-		    "bundle's",
-		    path, TF_MANIFEST_MAX_SEQUENCE);
+		    "spec: line %d: 'sequence' must be a whole number from 1 to %llu, above the "
+		    "last bundle's",
+		    q ? q->line : s->doc->line, TF_MANIFEST_MAX_SEQUENCE);
 		goto out;
 	}
 	if ((r = load_validity(s, tf_yaml_get(s->doc, "validity"), now, err)) != 0)

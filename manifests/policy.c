@@ -15,6 +15,10 @@
 #define MAX_ROLES 32
 #define MAX_POLICY (1u << 20)
 
+/* The fields of policy.yaml and of each of its keys (docs/policy.md). */
+static const char *const top_fields[] = {"keys", "require"};
+static const char *const key_fields[] = {"file", "holder", "role"};
+
 struct role_req {
 	char *role;
 	unsigned count;
@@ -116,16 +120,13 @@ static int load_key(struct tf_policy *p, const struct tf_yaml *e, size_t idx, co
 	size_t i;
 	int r;
 
+	/* a misspelt field first: "holdr" is named with the field it is nearest to */
+	if ((r = tf_yaml_only_keys(e, key_fields, 3, "policy.yaml", NULL, err)) != 0)
+		return r;
 	if (e->kind != TF_YAML_MAP || file == NULL || holder == NULL || role == NULL)
 		return tf_err_set(err, TF_E_INPUT,
 		                  "policy.yaml: line %d: keys[%zu] needs file, holder and role",
 		                  e->line, idx);
-	for (i = 0; i < e->n; i++)
-		if (strcmp(e->keys[i], "file") != 0 && strcmp(e->keys[i], "holder") != 0 &&
-		    strcmp(e->keys[i], "role") != 0)
-			return tf_err_set(err, TF_E_INPUT,
-			                  "policy.yaml: line %d: unknown field '%s'", e->line,
-			                  e->keys[i]);
 	if (!file_name_ok(file))
 		return tf_err_set(err, TF_E_INPUT,
 		                  "policy.yaml: line %d: key file '%s' must be a file name inside "
@@ -216,13 +217,8 @@ int tf_policy_parse(const char *buf, size_t len, const char *dir, struct tf_poli
 		r = tf_err_set(err, TF_E_INPUT, "policy.yaml: must be a mapping");
 		goto out;
 	}
-	for (i = 0; i < y->n; i++) {
-		if (strcmp(y->keys[i], "keys") != 0 && strcmp(y->keys[i], "require") != 0) {
-			r = tf_err_set(err, TF_E_INPUT, "policy.yaml: line %d: unknown field '%s'",
-			               y->items[i]->line, y->keys[i]);
-			goto out;
-		}
-	}
+	if ((r = tf_yaml_only_keys(y, top_fields, 2, "policy.yaml", NULL, err)) != 0)
+		goto out;
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		r = tf_err_nomem(err);
 		goto out;

@@ -260,6 +260,91 @@ const char *tf_yaml_get_str(const struct tf_yaml *y, const char *key)
 	return v != NULL && v->kind == TF_YAML_SCALAR ? v->scalar : NULL;
 }
 
+#define NEAREST_MAX 64
+
+static unsigned char fold(char c)
+{
+	return (unsigned char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+}
+
+/* Optimal string alignment distance of a (la bytes) and b (lb bytes), both at most NEAREST_MAX:
+ * three rows on the stack, O(la * lb). */
+static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+	size_t rows[3][NEAREST_MAX + 1], *pp = rows[0], *p = rows[1], *c = rows[2], *t;
+	size_t i, j;
+
+	for (j = 0; j <= lb; j++)
+		p[j] = j;
+	for (i = 1; i <= la; i++) {
+		c[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t cost = fold(a[i - 1]) == fold(b[j - 1]) ? 0 : 1;
+			size_t v = p[j - 1] + cost;
+
+			if (p[j] + 1 < v)
+				v = p[j] + 1;
+			if (c[j - 1] + 1 < v)
+				v = c[j - 1] + 1;
+			if (i > 1 && j > 1 && fold(a[i - 1]) == fold(b[j - 2]) &&
+			    fold(a[i - 2]) == fold(b[j - 1]) && pp[j - 2] + 1 < v)
+				v = pp[j - 2] + 1;
+			c[j] = v;
+		}
+		t = pp;
+		pp = p;
+		p = c;
+		c = t;
+	}
+	return p[lb];
+}
+
+const char *tf_yaml_nearest(const char *word, const char *const *keys, size_t n)
+{
+	size_t lw = strnlen(word, NEAREST_MAX + 1), i, best_d = 3;
+	const char *best = NULL;
+
+	if (lw > NEAREST_MAX)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		size_t lk = strnlen(keys[i], NEAREST_MAX + 1), d;
+
+		if (lk > NEAREST_MAX)
+			continue;
+		d = edit_distance(word, lw, keys[i], lk);
+		if (d < best_d && d * 2 < lw) {
+			best_d = d;
+			best = keys[i];
+		}
+	}
+	return best;
+}
+
+int tf_yaml_only_keys(const struct tf_yaml *y, const char *const *keys, size_t n, const char *name,
+                      const char *where, struct tf_err *err)
+{
+	size_t i, k;
+
+	if (y == NULL || y->kind != TF_YAML_MAP)
+		return 0;
+	for (i = 0; i < y->n; i++) {
+		const char *near;
+
+		for (k = 0; k < n; k++)
+			if (strcmp(y->keys[i], keys[k]) == 0)
+				break;
+		if (k < n)
+			continue;
+		near = tf_yaml_nearest(y->keys[i], keys, n);
+		return tf_err_set(err, TF_E_INPUT, "%s: line %d: unknown field '%s'%s%s%s%s%s%s",
+		                  name, y->items[i]->line, y->keys[i], where ? " in '" : "",
+		                  where ? where : "", where ? "'" : "",
+		                  near ? " (did you mean '" : "", near ? near : "",
+		                  near ? "'?)" : "");
+	}
+	return 0;
+}
+
 int tf_yaml_get_u64(const struct tf_yaml *y, const char *key, uint64_t def, uint64_t *out,
                     const char *name, struct tf_err *err)
 {

@@ -43,4 +43,14 @@ int tf_yaml_get_u64(const struct tf_yaml *y, const char *key, uint64_t def, uint
 int tf_yaml_get_bool(const struct tf_yaml *y, const char *key, int def, int *out, const char *name,
                      struct tf_err *err) TF_MUST_CHECK;
 
+/* The key among keys[0..n) nearest to word within two edits (insert, delete, substitute, swap
+ * two neighbours; letters compared without case) and fewer edits than half its length, for a
+ * "did you mean"; NULL when none is that near or either is over 64 bytes. */
+const char *tf_yaml_nearest(const char *word, const char *const *keys, size_t n);
+/* Refuses a field of the mapping y that is not among keys[0..n): TF_E_INPUT
+ * "<name>: line L: unknown field 'F' in '<where>' (did you mean 'K'?)" (no " in ..." when where
+ * is NULL, no suggestion when none is near). 0 when y is not a mapping. */
+int tf_yaml_only_keys(const struct tf_yaml *y, const char *const *keys, size_t n, const char *name,
+                      const char *where, struct tf_err *err) TF_MUST_CHECK;
+
 #endif

@@ -153,6 +153,8 @@ static void test_errors(void **state)
 	} cases[] = {
 	    /* the document */
 	    {"keys: []\nrequire: {builder: 1}\nextra: 1\n", "unknown field 'extra'"},
+	    {"keys: []\nrequre: {builder: 1}\n",
+	     "policy.yaml: line 2: unknown field 'requre' (did you mean 'require'?)"},
 	    {"- 1\n", "must be a mapping"},
 	    {"keys: [\n", "policy.yaml"},
 	    {"keys: &a [1]\nrequire: *a\n", "policy.yaml"},
@@ -168,6 +170,10 @@ static void test_errors(void **state)
 	    {"keys:\n  - {file: b.pub, holder: B, role: builder, alg: rsa}\nrequire: {builder: "
 	     "1}\n",
 	     "unknown field 'alg'"},
+	    {"keys:\n  - {file: b.pub, holdr: B, role: builder}\nrequire: {builder: 1}\n",
+	     "policy.yaml: line 2: unknown field 'holdr' (did you mean 'holder'?)"},
+	    {"keys:\n  - {file: b.pub, holder: B, role: builder, rol: x}\nrequire: {builder: 1}\n",
+	     "unknown field 'rol' (did you mean 'role'?)"},
 	    {"keys:\n  - {file: b.pub, holder: B, role: Builder}\nrequire: {builder: 1}\n",
 	     "bad role name 'Builder'"},
 	    {"keys:\n  - {file: b.pub, holder: B, role: ''}\nrequire: {builder: 1}\n",

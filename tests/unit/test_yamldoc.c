@@ -56,6 +56,38 @@ static void test_refusals(void **state)
 	parse("? [a]\n: 1\n", TF_E_INPUT, &err);
 }
 
+/* The "did you mean" for a misspelt field: at most two edits (a swap of neighbours is one),
+ * fewer than half the word, letters without case; nothing for a long or a far word. */
+static void test_nearest(void **state)
+{
+	static const char *const keys[] = {"cluster", "days", "recipients", "ca", "restrict_cn"};
+	char longw[200];
+	struct tf_err err;
+	struct tf_yaml *y;
+
+	(void)state;
+	assert_string_equal(tf_yaml_nearest("clustr", keys, 5), "cluster");
+	assert_string_equal(tf_yaml_nearest("dyas", keys, 5), "days");
+	assert_string_equal(tf_yaml_nearest("Cluster", keys, 5), "cluster");
+	assert_string_equal(tf_yaml_nearest("recipient", keys, 5), "recipients");
+	assert_string_equal(tf_yaml_nearest("restrict_nc", keys, 5), "restrict_cn");
+	assert_null(tf_yaml_nearest("cb", keys, 5)); /* one edit of two letters: a guess */
+	assert_null(tf_yaml_nearest("", keys, 5));
+	assert_null(tf_yaml_nearest("colour", keys, 5));
+	assert_null(tf_yaml_nearest("clu", keys, 5)); /* four edits */
+	memset(longw, 'a', sizeof(longw) - 1);
+	longw[sizeof(longw) - 1] = '\0';
+	assert_null(tf_yaml_nearest(longw, keys, 5));
+	y = parse("cluster: 1\nrecipent: 2\n", 0, &err);
+	assert_int_equal(tf_yaml_only_keys(y, keys, 5, "t", "tls", &err), TF_E_INPUT);
+	assert_string_equal(
+	    err.msg, "t: line 2: unknown field 'recipent' in 'tls' (did you mean 'recipients'?)");
+	assert_int_equal(tf_yaml_only_keys(y, keys, 1, "t", NULL, &err), TF_E_INPUT);
+	assert_string_equal(err.msg, "t: line 2: unknown field 'recipent'");
+	assert_int_equal(tf_yaml_only_keys(y->items[0], keys, 1, "t", NULL, &err), 0);
+	tf_yaml_free(y);
+}
+
 static void test_depth_limit(void **state)
 {
 	struct tf_err err;
@@ -75,6 +107,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_tree),
 	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_nearest),
 	    cmocka_unit_test(test_depth_limit),
 	};
 

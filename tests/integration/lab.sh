@@ -657,13 +657,13 @@ check "newer PD (tikv/pd#9199) starts the member it added: back to 3 PDs, all ht
 # of two PDs here: the double refused the second PD's join at once, as if the first's
 # member would never be named.
 join_starting() {
-	local hex pid rc=0
+	local hex pid rc=0 log=$LAB_DIR/hosts/$PD3/root/tidb-deploy/pd-2379/log/pd.log
 	local tls=(--endpoints "https://$PD1:2379" --cacert "$T/ca.crt" --cert "$T/client.crt" --key "$T/client.pem")
 	printf 'pd_servers:\n  - host: %s\n' "$PD3" >"$LAB/scale-out-3.yaml"
 	tiup cluster scale-in lab -N "$PD3:2379" -y >/dev/null || return 1
 	python3 -c 'import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], 2380)); s.listen(); time.sleep(60)' "$NET.19" &
+s.bind((sys.argv[1], 2380)); s.listen(); time.sleep(300)' "$NET.19" &
 	pid=$!
 	# (etcd refuses a member add until its leader has been connected to every member for 5 s:
 	# "unhealthy cluster", right after the scale-in)
@@ -674,14 +674,18 @@ s.bind((sys.argv[1], 2380)); s.listen(); time.sleep(60)' "$NET.19" &
 		sleep 0.5
 	done
 	for _ in $(seq 50); do ss -ltn | grep -q " $NET.19:2380 " && break; sleep 0.1; done
-	# the starting member publishes (here: goes) after a few seconds, its listener with it
-	{ sleep 4; etcdctl "${tls[@]}" member remove "$hex" >/dev/null; kill "$pid"; } &
+	# the starting member publishes (here: goes, its listener with it) once PD3's join has met
+	# it: the double logs the refusal to PD3's pd.log before systemd's restart
+	{
+		for _ in $(seq 600); do grep -qs "join meet error" "$log" && break; sleep 0.2; done
+		etcdctl "${tls[@]}" member remove "$hex" >/dev/null
+		kill "$pid"
+	} &
 	tiup cluster scale-out lab "$LAB/scale-out-3.yaml" -y --user "$LU" -i "$LAB_SSH_KEY" >/dev/null 2>"$LAB/err" || rc=$?
 	wait
-	echo "member added: '$hex'; scale-out exit $rc; pd.log: $(grep -c 'join meet' "$LAB_DIR/hosts/$PD3/root/tidb-deploy/pd-2379/log/pd.log")"
+	echo "member added: '$hex'; scale-out exit $rc; pd.log: $(grep -c 'join meet' "$log")"
 	[ "$rc" -eq 0 ] && [ -n "$hex" ] || { cat "$LAB/err" >&2; return 1; }
-	grep -qF "there is a member $(python3 -c "print(int('$hex', 16))") that has not joined successfully" \
-		"$LAB_DIR/hosts/$PD3/root/tidb-deploy/pd-2379/log/pd.log" &&
+	grep -qF "there is a member $(python3 -c "print(int('$hex', 16))") that has not joined successfully" "$log" &&
 		{ [ "$(members_tls | grep -c "started, pd-.*https://$NET.1[123]:2380")" -eq 3 ] || { members_tls >&2; false; }; } &&
 		! members_tls | grep -q "$NET.19"
 }

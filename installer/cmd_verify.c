@@ -129,6 +129,18 @@ static int opt_value(int argc, char **argv, int *i, const char *name, const char
 	return 1;
 }
 
+/* 0 when v is a number of seconds from 0.05 to max, stored in out. */
+static int seconds(const char *v, double max, double *out)
+{
+	char *end = NULL;
+	double d = strtod(v, &end);
+
+	if (end == v || *end != '\0' || !(d >= 0.05 && d <= max))
+		return -1;
+	*out = d;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct args *a, const char **why)
 {
 	int i, m;
@@ -188,9 +200,7 @@ static int parse_args(int argc, char **argv, struct args *a, const char **why)
 		if ((m = opt_value(argc, argv, &i, "--timeout", &v, why)) != 0) {
 			if (m < 0)
 				return -1;
-			a->timeout = strtod(v, &end);
-			if (end == v || *end != '\0' ||
-			    !(a->timeout >= 0.05 && a->timeout <= 600)) {
+			if (seconds(v, 600, &a->timeout) != 0) {
 				*why = "--timeout takes seconds between 0.05 and 600";
 				return -1;
 			}
@@ -199,9 +209,7 @@ static int parse_args(int argc, char **argv, struct args *a, const char **why)
 		if ((m = opt_value(argc, argv, &i, "--deadline", &v, why)) != 0) {
 			if (m < 0)
 				return -1;
-			a->deadline = strtod(v, &end);
-			if (end == v || *end != '\0' ||
-			    !(a->deadline >= 0.05 && a->deadline <= 3600)) {
+			if (seconds(v, 3600, &a->deadline) != 0) {
 				*why = "--deadline takes seconds between 0.05 and 3600";
 				return -1;
 			}

@@ -79,6 +79,17 @@ tf_init() {
 	mkdir -p "$TIFERRY_STATE_DIR" "$TIUP_HOME"
 }
 
+# tf_need TOOL...: exits 2 naming the first tool not in PATH.
+tf_need() {
+	local tool
+	for tool in "$@"; do
+		if ! command -v "$tool" >/dev/null; then
+			echo "$TF_NAME: '$tool' missing" >&2
+			exit 2
+		fi
+	done
+}
+
 tf_cleanup() {
 	local rc=$?
 	if [[ -n ${TF_KEEP:-} && -n $TF_TMP ]]; then

@@ -11,12 +11,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 tf_init scan
 
-for tool in etcd openssl jq python3 timeout; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "scan: '$tool' missing" >&2
-		exit 2
-	fi
-done
+tf_need etcd openssl jq python3 timeout
 TEST_VERIFY=$TF_BUILD/tests/test_verify
 IP=127.0.0.181
 

@@ -10,12 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 tf_init verify
 
-for tool in etcd etcdctl openssl jq python3; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "verify: '$tool' missing" >&2
-		exit 2
-	fi
-done
+tf_need etcd etcdctl openssl jq python3
 TEST_VERIFY=$TF_BUILD/tests/test_verify
 
 PIDS=()

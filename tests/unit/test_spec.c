@@ -96,11 +96,41 @@ static void test_lines(void **state)
 	refused(HEAD "tls:\n  import: x\n", "spec: line 7: 'tls.import' must be a mapping");
 }
 
+/* A payload path is refused when it could leave the bundle's payload/ folder, and only then: a
+ * name that begins with two dots is an ordinary file (fuzz_spec once took it for '..'). */
+static void test_payload_paths(void **state)
+{
+	static const char *const ok[] = {"..x", "...", "a/..b/c", "x..", ".hidden"};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char text[256];
+		struct tf_spec s;
+		struct tf_err err;
+
+		snprintf(text, sizeof(text), HEAD "payload:\n  - source: a\n    path: \"%s\"\n",
+		         ok[i]);
+		if (tf_spec_parse(text, strlen(text), "/x/spec.yaml", 1700000000, &s, &err) != 0) {
+			fprintf(stderr, "path %s refused: %s\n", ok[i], err.msg);
+			fail();
+		}
+		assert_int_equal(s.npayload, 1);
+		assert_string_equal(s.payload[0].path, ok[i]);
+		tf_spec_release(&s);
+	}
+	refused(HEAD "payload:\n  - source: a\n    path: a/../../b\n",
+	        "spec: line 7: payload path");
+	refused(HEAD "payload:\n  - source: a\n    path: a/..\n", "spec: line 7: payload path");
+	refused(HEAD "payload:\n  - source: a\n    path: /etc/x\n", "spec: line 7: payload path");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_did_you_mean),
 	    cmocka_unit_test(test_lines),
+	    cmocka_unit_test(test_payload_paths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
